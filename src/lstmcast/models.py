@@ -1,0 +1,521 @@
+"""The tutorial's face: a Keras-style Sequential model on lstmcast's engine.
+
+The tutorial's code runs with only its imports changed (SPEC M1, M2, F1, F2)::
+
+    from lstmcast.models import Sequential
+    from lstmcast.layers import Dense, Activation, Dropout, LSTM
+
+    model = Sequential()
+    model.add(LSTM(units=100, input_shape=(30, 40), return_sequences=True))
+    model.add(Dropout(0.2))
+    model.add(LSTM(units=50, return_sequences=False))
+    model.add(Dropout(0.2))
+    model.add(Dense(units=1))
+    model.add(Activation("linear"))
+    model.compile(loss="mse", optimizer="adam", metrics=["mae", "mape"])
+    fit_result = model.fit(trainX, trainY, epochs=100, batch_size=200)
+    predicted = model.predict(testX)
+
+Shapes: N samples, T time steps, F features (D3).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmcast import bundle
+from lstmcast.callbacks import Callback, History
+from lstmcast.checks import check_float, check_int, invalid
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
+from lstmcast.layers import Layer, layer_from_config
+from lstmcast.metrics import get_loss, get_metric
+from lstmcast.network import Network, default_device
+from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
+from lstmcast.training import (
+    Samples,
+    _window_rows,
+    match_target,
+    predict_batches,
+    run_batches,
+    to_tensor,
+    train,
+)
+from lstmcast.windows import WindowView
+
+MODEL_KIND = "sequential"
+WEIGHTS_KIND = "weights"
+PREDICT_BATCH = 1024  # inference batch when none is given: results do not depend on it
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name)).replace("l_s_t_m", "lstm").replace("g_r_u", "gru")
+
+
+class Sequential:
+    """A linear stack of layers (M1) with compile, fit, predict, evaluate, summary, save.
+
+    Args:
+        layers: layers to add, in order (or add them later with ``add``).
+        name: the model's name in ``summary()``.
+        device: "cpu", "cuda" or a torch.device; default CUDA when available.
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 device: str | torch.device | None = None) -> None:
+        self.name = name or "sequential"
+        self.layers: list[Layer] = []
+        self.device = torch.device(device) if device is not None else default_device()
+        self.network_: Network | None = None
+        self.optimizer_: torch.optim.Optimizer | None = None
+        self.compiled_ = False
+        self.stop_training = False
+        self.history: History | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- building -------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append a layer to the stack."""
+        if not isinstance(layer, Layer):
+            raise InvalidTypeError(
+                f"`Sequential.add` takes an lstmcast layer (LSTM, GRU, Dense, Dropout, "
+                f"Activation), got {type(layer).__name__}.")
+        if self.network_ is not None:
+            raise InvalidArgumentError(
+                "This model is already built; add every layer before fit, predict or build.")
+        if layer.name is None:
+            base = _snake(type(layer).__name__)
+            taken = {existing.name for existing in self.layers}
+            layer.name = base
+            k = 1
+            while layer.name in taken:
+                layer.name = f"{base}_{k}"
+                k += 1
+        self.layers.append(layer)
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """Shape of one input sample (T, F), if known."""
+        return self.layers[0].input_shape if self.layers else None
+
+    @property
+    def fixed_batch_size(self) -> int | None:
+        first = self.layers[0] if self.layers else None
+        return first.batch_input_shape[0] if first and first.batch_input_shape else None
+
+    def build(self, input_shape: Sequence[int] | None = None) -> None:
+        """Create the torch network for samples of ``input_shape`` (T, F)."""
+        if not self.layers:
+            raise InvalidArgumentError("The model has no layers: add some before building it.")
+        shape = tuple(input_shape) if input_shape is not None else self.input_shape
+        if shape is None:
+            raise NotFittedError(
+                "The model does not know its input shape yet: give the first layer "
+                "`input_shape=(time_steps, features)`, or call `fit` or `predict`.")
+        blocks = []
+        for layer in self.layers:
+            blocks.append(layer.build(shape))
+            shape = layer.compute_output_shape(shape)
+        self.network_ = Network(blocks).to(self.device)
+        self.built_input_shape_ = tuple(self.layers[0].built_input_shape)
+        if self.compiled_:
+            self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
+
+    @property
+    def built(self) -> bool:
+        return self.network_ is not None
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        self._require_built()
+        return self.layers[-1].output_shape
+
+    def compile(self, loss: str | Callable = "mse", optimizer: str | Optimizer = "adam",
+                metrics: Sequence[str] | None = None) -> None:
+        """Choose the loss, the optimizer and the metrics to report (M2).
+
+        Args:
+            loss: "mse", "mae", "huber" or a callable ``(y_true, y_pred)`` on tensors.
+            optimizer: "adam", "adamw", "sgd", "rmsprop" or an instance such as
+                ``lstmcast.optimizers.Adam(learning_rate=1e-3)``.
+            metrics: names among "mae", "mape", "mse", "rmse".
+        """
+        self.loss_name_, self.loss_fn_ = get_loss(loss)
+        self.loss_ = loss
+        self.optimizer_spec_ = get_optimizer(optimizer)
+        self.clipnorm_ = self.optimizer_spec_.clipnorm
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self.metrics_ = [get_metric(m) for m in (metrics or [])]
+        self.compiled_ = True
+        if self.built:
+            self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
+
+    # -- data checks ----------------------------------------------------------
+    def _samples(self, x: Any, name: str = "x") -> Samples:
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+        if not isinstance(x, (np.ndarray, WindowView, torch.Tensor)):
+            if hasattr(x, "to_numpy"):
+                x = x.to_numpy()
+            else:
+                raise InvalidTypeError(
+                    f"`{name}` must be a NumPy array of shape (batch, time_steps, features), "
+                    f"got {type(x).__name__}.")
+        shape = tuple(x.shape)
+        if len(shape) != 3:
+            hint = (" For one feature, add an axis: x[..., None]." if len(shape) == 2 else "")
+            raise InvalidArgumentError(
+                f"`{name}` must be 3-D (batch, time_steps, features) (SPEC D3), "
+                f"got an array of shape {shape}.{hint}")
+        if shape[0] == 0:
+            raise InvalidArgumentError(f"`{name}` holds no samples (shape {shape}).")
+        if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.number):
+            raise InvalidArgumentError(f"`{name}` must be numeric, got dtype {x.dtype}.")
+        expected = self.built_input_shape_ if self.built else self.input_shape
+        if expected is not None:
+            for got, want, what in zip(shape[1:], expected, ("time steps", "features")):
+                if want is not None and got != want:
+                    raise InvalidArgumentError(
+                        f"`{name}` has {got} {what} per sample, but the model expects "
+                        f"input_shape {tuple(expected)}: got an array of shape {shape}.")
+        _check_finite(name, x)
+        if not self.built:
+            self.build(shape[1:])
+        return Samples(x, self.device)
+
+    def _targets(self, y: Any, n: int, name: str = "y") -> torch.Tensor:
+        y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        if not np.issubdtype(y_arr.dtype, np.number):
+            raise InvalidArgumentError(f"`{name}` must be numeric, got dtype {y_arr.dtype}.")
+        if y_arr.ndim == 0 or y_arr.shape[0] != n:
+            raise InvalidArgumentError(
+                f"`{name}` must have one target per sample ({n}), got shape {y_arr.shape}.")
+        _check_finite(name, y_arr)
+        target = match_target(to_tensor(y_arr, self.device), self.output_shape)
+        if tuple(target.shape[1:]) != tuple(self.output_shape):
+            raise InvalidArgumentError(
+                f"`{name}` has shape {y_arr.shape}, but the model outputs "
+                f"{(None,) + tuple(self.output_shape)} per batch.")
+        return target
+
+    def _batch_size(self, batch_size: int | None, default: int) -> int:
+        if batch_size is None:
+            return self.fixed_batch_size or default
+        return check_int("batch_size", batch_size)
+
+    # -- training and inference -------------------------------------------------
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train the model (F1).
+
+        Args:
+            x: inputs (N, T, F): a NumPy array, or a zero-copy view from
+                ``lstmcast.windows.make_windows``.
+            y: targets, (N,) or the model's output shape per sample.
+            batch_size: samples per gradient step (Keras's default, 32, when None).
+            epochs: passes over the training data.
+            verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+            callbacks: e.g. ``[EarlyStopping(patience=5)]``.
+            validation_split: fraction of samples held out for validation, taken
+                from the END of x and y before any shuffling, as Keras does. For
+                time series that is what you want: the model is checked on the
+                latest windows, not on windows interleaved with the training ones
+                (which overlap them and would flatter it).
+            validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
+            shuffle: shuffle the training samples every epoch.
+            initial_epoch: epoch to start counting from (to resume a run).
+
+        Returns:
+            A History; ``history.history`` holds per-epoch lists ("loss",
+            metrics, and "val_..." with validation).
+        """
+        if not self.compiled_:
+            raise NotFittedError("Call `compile(loss=..., optimizer=...)` before `fit`.")
+        epochs = check_int("epochs", epochs, minimum=0)
+        initial_epoch = check_int("initial_epoch", initial_epoch, minimum=0)
+        verbose = 1 if verbose == "auto" else verbose
+        if verbose not in (0, 1, 2):
+            raise invalid("verbose", "0, 1, 2 or 'auto'", verbose)
+        validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0,
+                                       high_inclusive=False)
+        samples = self._samples(x)
+        targets = self._targets(y, len(samples))
+        batch_size = self._batch_size(batch_size, 32)
+
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise invalid("validation_data", "a tuple (x_val, y_val)", type(validation_data))
+            val_samples = self._samples(validation_data[0], "validation_data[0]")
+            validation = (val_samples,
+                          self._targets(validation_data[1], len(val_samples), "validation_data[1]"))
+        elif validation_split > 0:
+            split_at = math.ceil(len(samples) * (1.0 - validation_split))
+            if split_at >= len(samples) or split_at == 0:
+                raise InvalidArgumentError(
+                    f"`validation_split={validation_split}` leaves no samples on one side "
+                    f"of {len(samples)}.")
+            train_idx = torch.arange(split_at, device=self.device)
+            val_idx = torch.arange(split_at, len(samples), device=self.device)
+            validation = (samples.subset(val_idx), targets[val_idx])
+            samples, targets = samples.subset(train_idx), targets[train_idx]
+
+        history = History()
+        history.params = {"epochs": epochs, "steps": math.ceil(len(samples) / batch_size),
+                          "verbose": verbose}
+        train(self, samples, targets, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+              validation=validation, callbacks=[history, *(callbacks or [])], verbose=verbose,
+              initial_epoch=initial_epoch)
+        self.history = history
+        return history
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+        """Return the model's outputs for ``x`` (N, T, F) as a NumPy array (F2).
+
+        ``predicted[i]`` is the forecast after window ``x[i]``: shape (N, 1) for
+        the tutorial's model, (N, T, H) when the top layer returns sequences.
+        """
+        samples = self._samples(x)
+        batch_size = self._batch_size(batch_size, PREDICT_BATCH)
+        return predict_batches(self.network_, samples, batch_size).numpy()
+
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
+                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on ``(x, y)``: a float when there are no metrics,
+        else ``[loss, metric, ...]`` in compile order (or a dict)."""
+        if not self.compiled_:
+            raise NotFittedError("Call `compile(loss=..., optimizer=...)` before `evaluate`.")
+        samples = self._samples(x)
+        targets = self._targets(y, len(samples))
+        logs = run_batches(self.network_, samples, targets, self.loss_fn_, self.metrics_,
+                           self._batch_size(batch_size, PREDICT_BATCH))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # -- inspection ---------------------------------------------------------------
+    def count_params(self) -> int:
+        """Number of trainable values (86,651 for the tutorial's model, K2)."""
+        self._require_built()
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn: Callable[[str], Any] = print) -> None:
+        """Print each layer with its output shape and parameter count (M5)."""
+        self._require_built()
+        batch = self.fixed_batch_size
+        rows = []
+        for layer in self.layers:
+            shape = str((batch,) + tuple(layer.output_shape))
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape,
+                         f"{layer.count_params():,}"))
+        widths = [max(len(h), *(len(r[i]) for r in rows)) + 2
+                  for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
+        rule = "+" + "+".join("-" * w for w in widths) + "+"
+
+        def line(cells: Sequence[str]) -> str:
+            return ("| " + cells[0].ljust(widths[0] - 1) + "| " + cells[1].ljust(widths[1] - 1)
+                    + "|" + cells[2].rjust(widths[2] - 1) + " |")
+
+        total = self.count_params()
+        out = [f'Model: "{self.name}"', rule, line(("Layer (type)", "Output Shape", "Param #")),
+               rule.replace("-", "=")]
+        out += [line(r) for r in rows]
+        out += [rule, f" Total params: {total:,} ({total * 4 / 1024:.2f} KB)",
+                f" Trainable params: {total:,}", " Non-trainable params: 0"]
+        print_fn("\n".join(out).replace("None", "None"))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All layers' weights in Keras's layout, as one flat list."""
+        self._require_built()
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Set all layers' weights from one flat list in Keras's layout."""
+        self._require_built()
+        weights = list(weights)
+        expected = sum(len(layer.get_weights()) for layer in self.layers)
+        if len(weights) != expected:
+            raise InvalidArgumentError(
+                f"`set_weights` expects {expected} arrays for this model, got {len(weights)}.")
+        for layer in self.layers:
+            k = len(layer.get_weights())
+            layer.set_weights(weights[:k])
+            weights = weights[k:]
+
+    # -- saving -------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (no weights)."""
+        return {"name": self.name,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], device: str | None = None) -> Sequential:
+        """Rebuild an (unbuilt, uncompiled) model from ``get_config()``."""
+        layers = [layer_from_config(item["class_name"], item["config"])
+                  for item in config["layers"]]
+        return cls(layers, name=config.get("name"), device=device)
+
+    def _compile_config(self) -> dict[str, Any] | None:
+        if not self.compiled_:
+            return None
+        return {"loss": self.loss_name_ if isinstance(self.loss_, str) else None,
+                "custom_loss": None if isinstance(self.loss_, str) else self.loss_name_,
+                "optimizer": {"class_name": type(self.optimizer_spec_).__name__,
+                              "config": self.optimizer_spec_.get_config()},
+                "metrics": [m.name for m in self.metrics_]}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save architecture, compile settings, weights and optimizer state to one file.
+
+        The file is safetensors with a JSON config in its header; no pickle.
+        A failed save leaves any previous file at ``path`` as it was.
+        """
+        self._require_built()
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        optimizer_state = None
+        if self.optimizer_ is not None:
+            optimizer_tensors, optimizer_state = _flatten_optimizer(self.optimizer_)
+            tensors.update(optimizer_tensors)
+        config = {"model": self.get_config(), "input_shape": list(self.built_input_shape_),
+                  "compile": self._compile_config(), "optimizer_state": optimizer_state,
+                  "versions": _versions()}
+        bundle.save(path, tensors, config, MODEL_KIND)
+
+    def save_weights(self, path: str | os.PathLike) -> None:
+        """Save the weights only (safetensors)."""
+        self._require_built()
+        bundle.save(path, dict(self.network_.state_dict()),
+                    {"model": self.get_config()}, WEIGHTS_KIND)
+
+    def load_weights(self, path: str | os.PathLike) -> None:
+        """Load weights saved by ``save_weights`` into this (built) model."""
+        self._require_built()
+        tensors, _ = bundle.load(path, WEIGHTS_KIND)
+        _load_state(self.network_, tensors, path)
+
+    def _require_built(self) -> None:
+        if not self.built:
+            try:
+                self.build()
+            except NotFittedError:
+                raise NotFittedError(
+                    "This model is not built yet: give the first layer "
+                    "`input_shape=(time_steps, features)`, or call `fit` or `predict` first."
+                ) from None
+
+
+def load_model(path: str | os.PathLike, custom_objects: dict[str, Callable] | None = None,
+               compile: bool = True, device: str | None = None) -> Sequential:
+    """Load a model saved by ``Sequential.save``; it predicts exactly as the saved one did.
+
+    Args:
+        path: the saved file.
+        custom_objects: ``{name: function}`` for a custom loss the model was compiled with.
+        compile: restore the compile settings and optimizer state too.
+        device: where to put the model (default CUDA when available).
+    """
+    tensors, config = bundle.load(path, MODEL_KIND)
+    model = Sequential.from_config(config["model"], device=device)
+    model.build(config["input_shape"])
+    network_tensors = {k[len("network."):]: v for k, v in tensors.items()
+                       if k.startswith("network.")}
+    _load_state(model.network_, network_tensors, path)
+    settings = config.get("compile")
+    if compile and settings:
+        loss: Any = settings["loss"]
+        if settings.get("custom_loss"):
+            name = settings["custom_loss"]
+            if not custom_objects or name not in custom_objects:
+                raise InvalidArgumentError(
+                    f"{str(path)!r} was compiled with the custom loss {name!r}: pass "
+                    f"custom_objects={{{name!r}: fn}}, or compile=False.")
+            loss = custom_objects[name]
+        optimizer = optimizer_from_config(settings["optimizer"]["class_name"],
+                                          settings["optimizer"]["config"])
+        model.compile(loss=loss, optimizer=optimizer, metrics=settings["metrics"])
+        if config.get("optimizer_state") is not None:
+            _restore_optimizer(model.optimizer_, tensors, config["optimizer_state"])
+    return model
+
+
+def _load_state(network: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Any) -> None:
+    expected = network.state_dict()
+    if set(tensors) != set(expected) or any(
+            tensors[k].shape != expected[k].shape for k in expected):
+        raise bundle.ArtifactError(
+            f"{str(path)!r} does not hold weights for this architecture.")
+    network.load_state_dict(tensors)
+
+
+def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split a torch optimizer's state into tensors and JSON-ready values."""
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, entry in state["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer.{pid}.{key}"] = value
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                       saved: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith("optimizer."):
+            _, pid, key = name.split(".", 2)
+            state.setdefault(int(pid), {})[key] = value
+    for pid, values in saved["scalars"].items():
+        state.setdefault(int(pid), {}).update(values)
+    optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+def _versions() -> dict[str, str]:
+    from lstmcast import __version__
+
+    return {"lstmcast": __version__, "torch": torch.__version__, "numpy": np.__version__}
+
+
+def _check_finite(name: str, x: Any) -> None:
+    """Raise if ``x`` holds NaN or inf, naming how many and the first sample."""
+    if isinstance(x, torch.Tensor):
+        arr = x.detach().cpu().numpy()
+    elif isinstance(x, WindowView):
+        arr = x.base
+    else:
+        arr = np.asarray(x)
+    rows = _window_rows(arr) if arr.ndim == 3 else None
+    values = rows if rows is not None else arr
+    if not np.issubdtype(values.dtype, np.floating):
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = np.argwhere(bad)[0].tolist()
+        where = f"row {first[0]} of the windowed data" if rows is not None else f"index {first}"
+        raise InvalidArgumentError(
+            f"`{name}` holds {int(bad.sum())} NaN or infinite values (first at {where}); "
+            "clean or impute them before training.")

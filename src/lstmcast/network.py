@@ -1,0 +1,79 @@
+"""The torch side: blocks built from layer specs, and the Network that chains them.
+
+Recurrent blocks run on PyTorch's fused ``nn.LSTM`` / ``nn.GRU`` kernels
+(oneDNN on the CPU, cuDNN on a GPU). Shapes: N batch, T time steps, F features,
+H units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "linear": nn.Identity,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "softmax": lambda: nn.Softmax(dim=-1),
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "selu": nn.SELU,
+    "softplus": nn.Softplus,
+    "swish": nn.SiLU,
+}
+
+
+class RecurrentBlock(nn.Module):
+    """One LSTM or GRU layer on the fused kernel, many-to-many or many-to-one (M3).
+
+    An LSTM here has one bias vector, as in Keras (K2): PyTorch's second bias,
+    ``bias_hh_l0``, is replaced by a constant zero buffer, so the parameter
+    count and the trained values are Keras's.
+    """
+
+    def __init__(self, cell: str, input_size: int, units: int, return_sequences: bool) -> None:
+        super().__init__()
+        rnn_class = nn.LSTM if cell == "LSTM" else nn.GRU
+        self.rnn = rnn_class(input_size, units, batch_first=True)
+        self.return_sequences = return_sequences
+        if cell == "LSTM":
+            del self.rnn.bias_hh_l0
+            self.rnn.register_buffer("bias_hh_l0", torch.zeros(4 * units), persistent=False)
+            self.rnn._init_flat_weights()  # let the kernel see the buffer in the bias' place
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, T, F)
+        out, _ = self.rnn(x)  # (N, T, H)
+        return out if self.return_sequences else out[:, -1]  # (N, T, H) or (N, H)
+
+
+class DenseBlock(nn.Module):
+    """A fully connected layer (M6); on (N, T, F) it acts on every time step."""
+
+    def __init__(self, input_size: int, units: int, activation: str) -> None:
+        super().__init__()
+        self.linear = nn.Linear(input_size, units)
+        self.activation = ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, F) or (N, T, F)
+        return self.activation(self.linear(x))  # (N, units) or (N, T, units)
+
+
+class Network(nn.Module):
+    """The layers' blocks applied in order: input (N, T, F) to the top layer's output."""
+
+    def __init__(self, blocks: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+def default_device() -> torch.device:
+    """CUDA when a GPU is available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,239 @@
+"""The training loop, and batched evaluation and prediction.
+
+Read it top to bottom: epochs, batches gathered by index from tensors already
+in memory, zero_grad, forward, loss, backward, step; then evaluation under
+``torch.no_grad()``. There is no DataLoader: for in-memory arrays its worker
+machinery only adds cost.
+
+Shapes: N samples, T time steps, F features.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmcast.callbacks import Callback
+from lstmcast.metrics import LossFn, Metric
+from lstmcast.progress import ProgressBar, format_logs
+from lstmcast.windows import WindowView
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the loss became NaN or infinite)."""
+
+
+def _window_rows(arr: np.ndarray) -> np.ndarray | None:
+    """If ``arr`` (W, L, F) is a sliding-window view, return its rows (W + L - 1, F)."""
+    if arr.ndim != 3 or arr.strides[0] != arr.strides[1] or arr.strides[0] == 0:
+        return None
+    n_rows = arr.shape[0] + arr.shape[1] - 1
+    return np.lib.stride_tricks.as_strided(
+        arr, shape=(n_rows, arr.shape[2]), strides=(arr.strides[0], arr.strides[2]),
+        writeable=False)
+
+
+def to_tensor(arr: Any, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Move an array to ``device`` as ``dtype`` without ever copying windows.
+
+    A sliding-window view (W, L, F) is converted through its rows (W + L - 1, F)
+    and re-strided on the device, so memory stays rows x features, never
+    rows x window x features.
+    """
+    if isinstance(arr, torch.Tensor):
+        return arr.to(device=device, dtype=dtype)
+    np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+    arr = np.asarray(arr)
+    rows = _window_rows(arr)
+    with warnings.catch_warnings():  # read-only views are fine: they are never written to
+        warnings.simplefilter("ignore", UserWarning)
+        if rows is None:
+            return torch.from_numpy(np.asarray(arr, dtype=np_dtype)).to(device)
+        tensor = torch.from_numpy(np.ascontiguousarray(rows, dtype=np_dtype)).to(device)
+    width = arr.shape[2]
+    return tensor.as_strided(arr.shape, (width, width, 1))
+
+
+class Samples:
+    """Input samples gathered by index: a tensor, or a window view plus start rows."""
+
+    def __init__(self, x: Any, device: torch.device) -> None:
+        if isinstance(x, WindowView):
+            self.tensor = to_tensor(x.base, device)
+            self.index = torch.as_tensor(x.starts, device=device)
+        else:
+            self.tensor = to_tensor(x, device)
+            self.index = None
+
+    def __len__(self) -> int:
+        return len(self.index) if self.index is not None else self.tensor.shape[0]
+
+    def take(self, idx: torch.Tensor) -> torch.Tensor:
+        """The samples at positions ``idx``, as one (B, T, F) batch."""
+        if self.index is not None:
+            idx = self.index[idx]
+        return self.tensor[idx]
+
+    def subset(self, idx: torch.Tensor) -> Samples:
+        """A view on the samples at ``idx`` (no copy of the data)."""
+        out = Samples.__new__(Samples)
+        out.tensor = self.tensor
+        out.index = idx if self.index is None else self.index[idx]
+        return out
+
+
+class EpochMeter:
+    """Sums of the loss and metric terms over an epoch, kept on the device."""
+
+    def __init__(self, metrics: Sequence[Metric], device: torch.device, prefix: str = "") -> None:
+        self.metrics = metrics
+        self.prefix = prefix
+        self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        self.sums = torch.zeros(len(metrics), dtype=torch.float64, device=device)
+        self.samples = 0
+        self.values = 0
+
+    @torch.no_grad()
+    def add(self, loss: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
+        n = y_true.shape[0]
+        self.loss_sum += loss.detach().double() * n  # Keras weights a batch's loss by its size
+        for i, metric in enumerate(self.metrics):
+            self.sums[i] += metric.term(y_true, y_pred.detach()).double().sum()
+        self.samples += n
+        self.values += y_true.numel()
+
+    def logs(self) -> dict[str, float]:
+        out = {self.prefix + "loss": self.loss_sum.item() / max(self.samples, 1)}
+        sums = self.sums.tolist()
+        for metric, total in zip(self.metrics, sums):
+            out[self.prefix + metric.name] = metric.finish(total / max(self.values, 1))
+        return out
+
+
+def match_target(y: torch.Tensor, output_shape: tuple[int, ...]) -> torch.Tensor:
+    """Give targets (N,) the model's output shape (N, 1), as Keras does."""
+    if y.dim() == len(output_shape) and output_shape[-1] == 1:
+        return y.unsqueeze(-1)
+    return y
+
+
+def run_batches(
+    network: nn.Module,
+    samples: Samples,
+    targets: torch.Tensor,
+    loss_fn: LossFn,
+    metrics: Sequence[Metric],
+    batch_size: int,
+    prefix: str = "",
+) -> dict[str, float]:
+    """Loss and metrics of ``network`` over all samples, in inference mode."""
+    network.eval()
+    meter = EpochMeter(metrics, targets.device, prefix)
+    with torch.no_grad():
+        for start in range(0, len(samples), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(samples)),
+                               device=targets.device)
+            y_true = targets[idx]
+            y_pred = network(samples.take(idx))
+            meter.add(loss_fn(y_true, y_pred), y_true, y_pred)
+    return meter.logs()
+
+
+def predict_batches(network: nn.Module, samples: Samples, batch_size: int) -> torch.Tensor:
+    """The network's outputs for all samples, in inference mode, on the CPU."""
+    network.eval()
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(samples), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(samples)),
+                               device=samples.tensor.device)
+            outputs.append(network(samples.take(idx)).cpu())
+    return torch.cat(outputs)
+
+
+def train(
+    model: Any,
+    samples: Samples,
+    targets: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    validation: tuple[Samples, torch.Tensor] | None,
+    callbacks: Sequence[Callback],
+    verbose: int,
+    initial_epoch: int = 0,
+) -> None:
+    """Train ``model.network_`` with ``model.optimizer_``: the loop of SPEC F1.
+
+    ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_ and a
+    ``stop_training`` flag that callbacks may set.
+    """
+    network, optimizer = model.network_, model.optimizer_
+    loss_fn, metrics, clipnorm = model.loss_fn_, model.metrics_, model.clipnorm_
+    device = targets.device
+    n = len(samples)
+    steps = math.ceil(n / batch_size)
+    model.stop_training = False
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.on_train_begin()
+
+    for epoch in range(initial_epoch, epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch)
+        if verbose == 1:
+            print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+        bar = ProgressBar(steps, stream=sys.stdout) if verbose == 1 else None
+        started = time.perf_counter()
+        order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
+        meter = EpochMeter(metrics, device)
+
+        network.train()
+        for step in range(steps):
+            idx = order[step * batch_size : (step + 1) * batch_size]
+            x_batch = samples.take(idx)  # (B, T, F)
+            y_batch = targets[idx]
+            optimizer.zero_grad(set_to_none=True)
+            y_pred = network(x_batch)
+            loss = loss_fn(y_batch, y_pred)
+            loss.backward()
+            if clipnorm is not None:
+                nn.utils.clip_grad_norm_(network.parameters(), clipnorm)
+            optimizer.step()
+            meter.add(loss, y_batch, y_pred)
+            if bar is not None and bar.due():
+                bar.update(step + 1, meter.logs())
+            for cb in callbacks:
+                cb.on_train_batch_end(step)
+
+        logs = meter.logs()
+        if not math.isfinite(logs["loss"]):
+            raise TrainingError(
+                f"The training loss became {logs['loss']} in epoch {epoch + 1}: lower the "
+                "learning rate, scale the inputs and targets, or set clipnorm."
+            )
+        if validation is not None:
+            logs.update(run_batches(network, *validation, loss_fn, metrics,
+                                    max(batch_size, 1024), prefix="val_"))
+        if bar is not None:
+            bar.finish(logs)
+        elif verbose == 2:
+            took = time.perf_counter() - started
+            print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+
+    for cb in callbacks:
+        cb.on_train_end()
+
