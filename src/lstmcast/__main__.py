@@ -1,0 +1,5 @@
+import sys
+
+from lstmcast.cli import main
+
+sys.exit(main())

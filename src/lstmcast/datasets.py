@@ -1,0 +1,120 @@
+"""Datasets shipped inside the package: nothing is downloaded, ever.
+
+- NASA C-MAPSS turbofan degradation, FD001-FD004 (the tutorial's example rows, SPEC D2)
+- airline passengers, monthly 1949-1960 (Box & Jenkins series G)
+- yearly sunspot numbers, 1700-2008
+
+Each folder under ``lstmcast/data`` has a SOURCE.md with origin, licence and checksums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.checks import check_choice, check_int
+
+CMAPSS_SUBSETS = ("FD001", "FD002", "FD003", "FD004")
+CMAPSS_COLUMNS = (["unit", "cycle", "setting_1", "setting_2", "setting_3"]
+                  + [f"s_{i}" for i in range(1, 22)])
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a file shipped in ``lstmcast/data``."""
+    return Path(str(resources.files("lstmcast").joinpath("data", *parts)))
+
+
+def _cmapss_file(name: str) -> Path:
+    folder = data_path("cmapss")
+    plain = folder / f"{name}.txt"
+    return plain if plain.exists() else folder / f"{name}.txt.gz"
+
+
+@dataclass(frozen=True)
+class CMAPSS:
+    """One C-MAPSS subset.
+
+    Attributes:
+        train: one row per engine and cycle; columns ``unit``, ``cycle``,
+            ``setting_1..3``, ``s_1..s_21`` and ``rul``, the remaining useful
+            life, clipped at ``rul_cap`` (piecewise-linear target).
+        test: the same columns; test engines stop before failure, and ``rul``
+            is their true remaining useful life, not clipped.
+        test_rul: true RUL after each test engine's last cycle (RUL_FD00x.txt),
+            indexed by unit.
+        subset: "FD001" ... "FD004".
+        rul_cap: the cap applied to ``train["rul"]``.
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    test_rul: pd.Series
+    subset: str
+    rul_cap: int | None
+
+
+def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
+    """Load a C-MAPSS subset with remaining-useful-life targets.
+
+    Args:
+        subset: "FD001", "FD002", "FD003" or "FD004".
+        rul_cap: clip the training target at this many cycles (the usual
+            piecewise-linear RUL: an engine far from failure looks healthy, so
+            its exact distance to failure cannot be learned); None for no cap.
+
+    Returns:
+        A ``CMAPSS`` with train and test frames and the test engines' true RUL.
+
+    Example:
+        >>> data = load_cmapss("FD001")
+        >>> data.train.loc[0, ["unit", "cycle", "rul"]].tolist()
+        [1, 1, 125]
+    """
+    subset = check_choice("subset", subset.upper() if isinstance(subset, str) else subset,
+                          [s.lower() for s in CMAPSS_SUBSETS]).upper()
+    if rul_cap is not None:
+        rul_cap = check_int("rul_cap", rul_cap)
+    train = _read_cmapss(_cmapss_file(f"train_{subset}"))
+    test = _read_cmapss(_cmapss_file(f"test_{subset}"))
+    rul_values = np.loadtxt(data_path("cmapss", f"RUL_{subset}.txt"), dtype=np.int64)
+    units = np.sort(test["unit"].unique())
+    test_rul = pd.Series(rul_values, index=pd.Index(units, name="unit"), name="rul")
+
+    last = train.groupby("unit")["cycle"].transform("max")
+    train["rul"] = last - train["cycle"]
+    if rul_cap is not None:
+        train["rul"] = train["rul"].clip(upper=rul_cap)
+    test_last = test.groupby("unit")["cycle"].transform("max")
+    test["rul"] = test["unit"].map(test_rul) + test_last - test["cycle"]
+    return CMAPSS(train, test, test_rul, subset, rul_cap)
+
+
+def _read_cmapss(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, sep=r"\s+", header=None, names=CMAPSS_COLUMNS)
+    return frame.astype({"unit": np.int64, "cycle": np.int64})
+
+
+def load_airline() -> pd.DataFrame:
+    """Monthly international airline passengers (thousands), 1949-01 to 1960-12.
+
+    Returns:
+        A frame with ``month`` (datetime, month start) and ``passengers``; 144 rows.
+    """
+    frame = pd.read_csv(data_path("airline", "airline_passengers.csv"))
+    return pd.DataFrame({"month": pd.to_datetime(frame["Date"], format="%Y-%m"),
+                         "passengers": frame["Passengers"].astype(np.float64)})
+
+
+def load_sunspots() -> pd.DataFrame:
+    """Yearly mean sunspot numbers, 1700 to 2008.
+
+    Returns:
+        A frame with ``year`` (int) and ``sunspots`` (float); 309 rows.
+    """
+    frame = pd.read_csv(data_path("sunspots", "sunspots_yearly.csv"))
+    return pd.DataFrame({"year": frame["YEAR"].astype(np.int64),
+                         "sunspots": frame["SUNACTIVITY"].astype(np.float64)})
