@@ -5,7 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout  # noqa: E402
+from lstmcast.layers import LSTM, Activation, Dense, Dropout  # noqa: E402
 from lstmcast.metrics import get_metric  # noqa: E402
 from lstmcast.models import Sequential  # noqa: E402
 

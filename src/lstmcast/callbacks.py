@@ -1,4 +1,4 @@
-"""Callbacks with Keras's names: History, EarlyStopping, ModelCheckpoint.
+"""Callbacks with Keras's names: History, EarlyStopping, ModelCheckpoint (and TimeLimit).
 
 A callback is told about the run as it goes (``on_train_begin``,
 ``on_epoch_begin``, ``on_epoch_end``, ``on_train_batch_end``, ``on_train_end``)
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from typing import Any
 
 import numpy as np
@@ -181,3 +182,28 @@ class ModelCheckpoint(_Monitor):
             self.model.save(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved model to {path}")
+
+
+class TimeLimit(Callback):
+    """Stops training at the end of the first epoch that ends past ``seconds`` of training.
+
+    Args:
+        seconds: wall-clock budget for ``fit``, > 0.
+    """
+
+    def __init__(self, seconds: float, verbose: int = 0) -> None:
+        super().__init__()
+        self.seconds = check_float("seconds", seconds, low=0.0, low_inclusive=False)
+        self.verbose = verbose
+        self.stopped_epoch: int | None = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self.start = time.perf_counter()
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if time.perf_counter() - self.start > self.seconds:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: time limit of {self.seconds:.0f} s reached; stopping.")

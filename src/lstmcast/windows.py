@@ -192,7 +192,8 @@ def make_windows(
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
-        raise invalid("data", "an array of shape (rows,) or (rows, features)", f"shape {values.shape}")
+        raise invalid("data", "an array of shape (rows,) or (rows, features)",
+                      f"shape {values.shape}")
     n = values.shape[0]
     if target is None:
         if values.shape[1] != 1:

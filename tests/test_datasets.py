@@ -1,0 +1,61 @@
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+from lstmcast import InvalidArgumentError
+from lstmcast.datasets import data_path, load_airline, load_cmapss, load_sunspots
+
+# SHA-256 of the uncompressed files, from shared/data/cmapss/SOURCE.md
+CMAPSS_SHA256 = {
+    "train_FD001": "963b5e22825b34d8b21c69e1aeb4af3e647050eb672ee8834ba4b5d91d2de0f8",
+    "test_FD001": "3cda7109ce17bafb5443f2ac926cfcf88154b941b8c4cf95eb55d1ddd6f52851",
+    "train_FD004": "27ef6160b6a1dcb2613a88de9c239f763b223f02cdc41dc5cdedc5dc189b6218",
+    "RUL_FD001": "a19c8ec94931949d0485bdc35118206e9c81c4547b422efb9cf86f4ceddbceca",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CMAPSS_SHA256))
+def test_shipped_files_are_the_published_ones(name):
+    folder = data_path("cmapss")
+    path = folder / f"{name}.txt"
+    data = path.read_bytes() if path.exists() else gzip.decompress(
+        (folder / f"{name}.txt.gz").read_bytes())
+    assert hashlib.sha256(data).hexdigest() == CMAPSS_SHA256[name]
+
+
+@pytest.mark.parametrize(("subset", "rows", "units", "test_units"), [
+    ("FD001", 20631, 100, 100), ("FD002", 53759, 260, 259),
+    ("FD003", 24720, 100, 100), ("FD004", 61249, 249, 248)])
+def test_cmapss_counts_match_source_md(subset, rows, units, test_units):
+    data = load_cmapss(subset)
+    assert len(data.train) == rows
+    assert data.train["unit"].nunique() == units
+    assert data.test["unit"].nunique() == test_units == len(data.test_rul)
+
+
+def test_cmapss_rul_targets():
+    data = load_cmapss("FD001", rul_cap=125)
+    engine1 = data.train[data.train["unit"] == 1]
+    assert len(engine1) == 192  # SOURCE.md: engine 1 of train_FD001 has 192 cycles
+    assert engine1["rul"].iloc[-1] == 0 and engine1["rul"].max() == 125
+    uncapped = load_cmapss("FD001", rul_cap=None).train
+    assert uncapped[uncapped["unit"] == 1]["rul"].iloc[:3].tolist() == [191, 190, 189]  # D2
+    last = data.test.groupby("unit").tail(1).set_index("unit")["rul"]
+    assert (last == data.test_rul).all()  # true RUL, not clipped
+    assert data.test_rul.max() == 145 and data.test_rul.iloc[0] == 112
+
+
+def test_bad_subset_is_named():
+    with pytest.raises(InvalidArgumentError, match="`subset`"):
+        load_cmapss("FD009")
+
+
+def test_airline_and_sunspots():
+    air = load_airline()
+    assert len(air) == 144 and air["passengers"].iloc[0] == 112
+    assert air["passengers"].sum() == 40363 and air["passengers"].max() == 622
+    sun = load_sunspots()
+    assert len(sun) == 309 and sun["year"].iloc[0] == 1700 and sun["year"].iloc[-1] == 2008
+    assert np.isclose(sun["sunspots"].iloc[-1], 2.9)
