@@ -54,3 +54,14 @@ def test_time_limit_stops_training():
     assert len(history.epoch) == 1 and limit.stopped_epoch == 0
     with pytest.raises(ValueError, match="`seconds`"):
         TimeLimit(0)
+
+
+def test_core_loop_benchmark_runs_on_tiny_sizes():
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "core_loop.py"
+    out = subprocess.run([sys.executable, str(script), "--samples", "200", "--epochs", "1",
+                          "--rounds", "1", "--features", "4"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "ratio lstmcast / hand-written:" in out.stdout

@@ -128,9 +128,6 @@ class Layer:
         return sum(p.numel() for p in self.block.parameters())
 
     # -- weights, in Keras's layout -----------------------------------------
-    def _torch_weights(self) -> list[torch.Tensor]:
-        return []
-
     def get_weights(self) -> list[np.ndarray]:
         """Return the weights as NumPy arrays in Keras's layout and order."""
         self._require_built()

@@ -53,11 +53,6 @@ WEIGHTS_KIND = "weights"
 PREDICT_BATCH = 1024  # inference batch when none is given: results do not depend on it
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower()
-                   for i, c in enumerate(name)).replace("l_s_t_m", "lstm").replace("g_r_u", "gru")
-
-
 class Sequential:
     """A linear stack of layers (M1) with compile, fit, predict, evaluate, summary, save.
 
@@ -91,7 +86,7 @@ class Sequential:
             raise InvalidArgumentError(
                 "This model is already built; add every layer before fit, predict or build.")
         if layer.name is None:
-            base = _snake(type(layer).__name__)
+            base = type(layer).__name__.lower()  # lstm, dropout, dense... as Keras
             taken = {existing.name for existing in self.layers}
             layer.name = base
             k = 1
@@ -342,7 +337,7 @@ class Sequential:
         out += [line(r) for r in rows]
         out += [rule, f" Total params: {total:,} ({total * 4 / 1024:.2f} KB)",
                 f" Trainable params: {total:,}", " Non-trainable params: 0"]
-        print_fn("\n".join(out).replace("None", "None"))
+        print_fn("\n".join(out))
 
     def get_weights(self) -> list[np.ndarray]:
         """All layers' weights in Keras's layout, as one flat list."""

@@ -15,6 +15,7 @@ import time
 from typing import TextIO
 
 REFRESH_SECONDS = 0.1
+CLEAR_TO_END = "\x1b[K"  # erase what a longer earlier line left behind
 
 
 def format_logs(logs: dict[str, float]) -> str:
@@ -61,7 +62,7 @@ class ProgressBar:
         eta = elapsed / done * (self.total - done) if done else 0.0
         digits = len(str(self.total))
         line = f"\r{done:{digits}d}/{self.total} [{bar}] - ETA: {format_seconds(eta)}"
-        self.stream.write(line + format_logs(logs))
+        self.stream.write(line + format_logs(logs) + CLEAR_TO_END)
         self.stream.flush()
 
     def finish(self, logs: dict[str, float]) -> None:
@@ -71,6 +72,8 @@ class ProgressBar:
         digits = len(str(self.total))
         line = (f"{self.total:{digits}d}/{self.total} [{'=' * self.width}] - "
                 f"{format_seconds(elapsed)} {per_step:.0f}ms/step")
-        prefix = "\r" if self.interactive else ""
-        self.stream.write(prefix + line + format_logs(logs) + "\n")
+        if self.interactive:
+            line = "\r" + line
+        self.stream.write(line + format_logs(logs) + (CLEAR_TO_END if self.interactive else "")
+                          + "\n")
         self.stream.flush()
