@@ -1,60 +1,410 @@
-"""The ``lstmcast`` command line: a thin layer over the library.
+"""The ``lstmcast`` command line: a thin layer over the Forecaster.
 
-Every command exits non-zero with one clear line on bad input; ``--debug``
-shows the traceback instead.
+Every command exits non-zero with one clear line on bad input (``--debug``
+shows the traceback instead) and has ``--help`` with examples.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from lstmcast import __version__
 from lstmcast.errors import LstmcastError
 
 EXAMPLES = """examples:
-  lstmcast demo                 train the tutorial's model on C-MAPSS FD001
-  lstmcast demo --epochs 5      a quick look
+  lstmcast demo                                   the full workflow on C-MAPSS FD001
+  lstmcast inspect cmapss:FD001                   shapes, first window, memory; trains nothing
+  lstmcast train airline --epochs 50 --out runs/air
+  lstmcast train sales.csv --target sales --group store --time date --window 28
+  lstmcast evaluate runs/air airline
+  lstmcast predict runs/air airline --n-ahead 24 --out forecast.csv
+  lstmcast backtest sunspots --folds 3 --epochs 30
+data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots
 """
 
+# CLI option -> (Forecaster argument, parser)
+MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
+    "window": ("window", int), "horizon": ("horizon", int), "steps": ("steps", int),
+    "units": ("units", lambda s: [int(u) for u in str(s).split(",")]),
+    "dropout": ("dropout", float), "cell": ("cell", str), "epochs": ("epochs", int),
+    "batch_size": ("batch_size", int), "learning_rate": ("learning_rate", float),
+    "loss": ("loss", str), "optimizer": ("optimizer", str), "patience": ("patience", int),
+    "validation": ("validation", float), "validation_by": ("validation_by", str),
+    "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
+    "seed": ("seed", int), "max_seconds": ("max_seconds", float),
+}
+DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
 
-def _demo(args: argparse.Namespace) -> int:
-    from lstmcast.demo import run_demo
 
-    run_demo(epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 2)
+def _list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(
+        value)
+
+
+def _settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
+    """Resolve data and model settings: dataset defaults < --config file < flags."""
+    from lstmcast.runs import read_toml
+
+    data: dict[str, Any] = {k: v for k, v in source.defaults.items() if k in DATA_OPTIONS}
+    model: dict[str, Any] = {k: v for k, v in source.defaults.items() if k in MODEL_OPTIONS}
+    if getattr(args, "config", None):
+        config = read_toml(args.config)
+        data.update(config.get("data", {}))
+        model.update(config.get("model", {}))
+    for key in DATA_OPTIONS:
+        value = getattr(args, key, None)
+        if value is not None:
+            data[key] = value
+    for key in MODEL_OPTIONS:
+        value = getattr(args, key, None)
+        if value is not None:
+            model[key] = value
+    for key in ("target", "features"):
+        data[key] = _list(data.get(key))
+    if not data.get("target"):
+        raise _usage("--target is required for this data (the column to forecast).")
+    params = {MODEL_OPTIONS[k][0]: MODEL_OPTIONS[k][1](v) for k, v in model.items()}
+    return data, params
+
+
+class _UsageError(LstmcastError, ValueError):
+    pass
+
+
+def _usage(message: str) -> _UsageError:
+    return _UsageError(message)
+
+
+def _forecaster(params: dict, args: argparse.Namespace, verbose: int = 1):
+    from lstmcast.forecaster import Forecaster
+
+    return Forecaster(**params, verbose=0 if args.quiet else verbose)
+
+
+def _columns(data: dict) -> dict:
+    target = data["target"]
+    return {"target": target[0] if len(target) == 1 else target, "features": data["features"],
+            "group": data.get("group"), "time": data.get("time")}
+
+
+def _show_scores(scores: Any, out: Any = None) -> str:
+    table = scores.drop(columns=["target"]) if scores["target"].nunique() == 1 else scores
+    text = table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    for note in scores.attrs.get("notes", []):
+        text += f"\nnote: {note}"
+    return text
+
+
+def _test_plan(source: Any, data: dict) -> tuple[Any, Any, dict]:
+    """(frame to fit on, frame to score, evaluate() arguments) for a source."""
+    from lstmcast.runs import drop_tail, holdout_rows
+
+    if source.test is not None:
+        return source.frame, source.test, {"last_only": source.last_only}
+    holdout = data.get("holdout") or source.holdout or holdout_rows(
+        source.frame, data.get("group"), 0.2)
+    fit_frame = drop_tail(source.frame, data.get("group"), data.get("time"), int(holdout))
+    return fit_frame, source.frame, {"holdout": int(holdout)}
+
+
+def _write_run(folder: Any, forecaster: Any, source: Any, data: dict, params: dict,
+               scores: Any, predictions: Any, seconds: float) -> None:
+    import pandas as pd
+
+    from lstmcast import plots
+    from lstmcast.runs import to_toml
+
+    forecaster.save(folder.file("forecaster.lstmcast"))
+    data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
+    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    folder.file("config.toml").write_text(to_toml({"data": data_section, "model": model_section}))
+    metrics = {"scores": json.loads(scores.to_json(orient="records")),
+               "notes": scores.attrs.get("notes", []),
+               "n_windows": forecaster.n_windows_, "train_seconds": round(seconds, 2),
+               "epochs_run": len(forecaster.history_["loss"])}
+    folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    history = pd.DataFrame(forecaster.history_)
+    history.insert(0, "epoch", range(1, len(history) + 1))
+    history.to_csv(folder.file("history.csv"), index=False)
+    predictions.to_csv(folder.file("predictions.csv"), index=False)
+    plots.loss_curve(forecaster.history_, folder.file("loss.png"))
+    group, time_col = data.get("group"), data.get("time")
+    if source.last_only and group:
+        plots.rul_per_engine(predictions, folder.file("rul.png"), group)
+    else:
+        plots.forecasts(predictions, folder.file("forecast.png"), group, time_col)
+
+
+def _default_out(name: str) -> Path:
+    slug = "".join(c if c.isalnum() else "-" for c in Path(name).stem if c).strip("-").lower()
+    return Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmcast.runs import RunFolder, resolve
+
+    source = resolve(args.data)
+    data, params = _settings(args, source)
+    if getattr(args, "budget", None):
+        params.setdefault("max_seconds", args.budget)
+    folder = RunFolder(args.out or _default_out(args.data))
+    with folder:
+        fit_frame, test_frame, how = _test_plan(source, data)
+        forecaster = _forecaster(params, args, verbose=2)
+        started = time.perf_counter()
+        forecaster.fit(fit_frame, **_columns(data))
+        seconds = time.perf_counter() - started
+        if not args.quiet:
+            forecaster.model_.summary()
+        scores, predictions = forecaster.evaluate(test_frame, return_predictions=True, **how)
+        _write_run(folder, forecaster, source, data, params, scores, predictions, seconds)
+    if not args.quiet:
+        where = ("the last window of each test series" if how.get("last_only")
+                 else f"the last {how.get('holdout')} rows of each series")
+        print(f"\nTest scores on {where} ({scores.attrs['n_windows']} windows):")
+        print(_show_scores(scores))
+        print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
+              f"Run folder: {folder.target}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lstmcast", description="LSTM time-series forecasting.", epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"lstmcast {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmcast.forecaster import Forecaster
+    from lstmcast.runs import resolve, run_file
 
-    demo = commands.add_parser(
-        "demo", help="train the tutorial's model on C-MAPSS FD001 and report test errors",
-        description="Train the tutorial's model (LSTM 100 -> LSTM 50 -> Dense 1) on NASA "
-                    "C-MAPSS FD001, shipped in the package, and report test RMSE, MAE and MAPE.",
-        epilog="example:\n  lstmcast demo --epochs 20 --seed 1",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    demo.add_argument("--epochs", type=int, default=100, help="most epochs (default 100)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument("--quiet", action="store_true", help="print nothing")
-    demo.set_defaults(run=_demo)
+    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    source = resolve(args.data)
+    if source.test is not None:
+        scores = forecaster.evaluate(source.test, last_only=source.last_only)
+    else:
+        holdout = args.holdout or source.holdout
+        scores = forecaster.evaluate(source.frame, last_only=args.last_only, holdout=holdout)
+    text = _show_scores(scores)
+    if args.out:
+        from lstmcast.bundle import atomic_write
+
+        atomic_write(args.out, (scores.to_json(orient="records", indent=2) + "\n").encode())
+    if not args.quiet:
+        print(text)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmcast.forecaster import Forecaster
+    from lstmcast.runs import resolve, run_file
+
+    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    source = resolve(args.data)
+    frame = source.test if source.test is not None else source.frame
+    forecast = forecaster.predict(frame, n_ahead=args.n_ahead)
+    if args.out:
+        from lstmcast.bundle import atomic_write
+
+        atomic_write(args.out, forecast.to_csv(index=False).encode())
+        if not args.quiet:
+            print(f"Wrote {len(forecast)} forecast rows to {args.out}")
+    elif not args.quiet:
+        print(forecast.to_string(index=False))
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from lstmcast.runs import resolve
+
+    source = resolve(args.data)
+    data, params = _settings(args, source)
+    forecaster = _forecaster(params, args, verbose=0)
+    result = forecaster.backtest(source.frame, **_columns(data), folds=args.folds,
+                                 test_size=args.test_size, progress=not args.quiet)
+    if args.out:
+        from lstmcast.bundle import atomic_write
+
+        atomic_write(args.out, result.to_csv(index=False).encode())
+    if not args.quiet:
+        print(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        model = result[result["model"] == "lstmcast"]
+        print(f"\nlstmcast over {args.folds} folds: RMSE {model['rmse'].mean():.3f} "
+              f"(min {model['rmse'].min():.3f}, max {model['rmse'].max():.3f}), "
+              f"mean skill {model['skill'].mean():+.3f}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from lstmcast.runs import resolve
+
+    source = resolve(args.data)
+    data, params = _settings(args, source)
+    fit_frame, test_frame, how = _test_plan(source, data)
+    forecaster = _forecaster(params, args, verbose=0)
+    facts = forecaster.inspect(fit_frame, **_columns(data))
+    window, n_in = forecaster.window, len(facts["inputs"])
+    lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
+             f"target: {', '.join(facts['target'])}; inputs ({n_in}): "
+             f"{', '.join(facts['inputs'])}",
+             "network input (samples, time_steps, features):"]
+    for split, shape in facts["shapes"].items():
+        lines.append(f"  {split:<11s}{shape}")
+    if how.get("last_only"):
+        n_test = test_frame[data["group"]].nunique() if data.get("group") else 1
+        lines.append(f"  {'test':<11s}{(n_test, window, n_in)}  (last window of each series)")
+    else:
+        lines.append(f"  {'test':<11s}targets in the last {how['holdout']} rows of each series")
+    first = facts["first_window"]
+    which = f"series {first['series']!r}" if data.get("group") else "the series"
+    lines.append(f"first training window: {which}, "
+                 f"{data.get('time') or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
+                 f"target at {first['target_times']} = {first['target_values']}")
+    mem = facts["memory_bytes"]
+    lines.append(f"memory for windows: {_size(mem['windows_zero_copy'])} (a zero-copy view of "
+                 f"the rows); as copied windows they would take {_size(mem['windows_as_copies'])}")
+    print("\n".join(lines))
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.data = "cmapss:FD001"
+    args.out = args.out or _default_out("demo")
+    if not args.quiet:
+        print("lstmcast demo: the tutorial's model (LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
+              "Dropout 0.2 -> Dense 1) on NASA C-MAPSS FD001, remaining useful life capped at "
+              "125 cycles, windows of 30 cycles per engine, 20% of the training engines held "
+              "out for early stopping, scaled on the others only.\n")
+    return cmd_train(args)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data columns")
+    g.add_argument("--target", help="column(s) to forecast, comma-separated")
+    g.add_argument("--features", help="input columns, comma-separated (default: all other "
+                   "numeric columns)")
+    g.add_argument("--group", help="series-id column (many series, one model)")
+    g.add_argument("--time", help="time column (rows are sorted by it in each series)")
+    g.add_argument("--holdout", type=int, help="rows at the end of each series kept for the "
+                   "test (default: the dataset's, else 20%% of the shortest series)")
+    m = p.add_argument_group("model and training (defaults: the tutorial's)")
+    m.add_argument("--window", type=int, help="rows per input window (30)")
+    m.add_argument("--horizon", type=int, help="rows from a window's end to its target (1)")
+    m.add_argument("--steps", type=int, help="target rows forecast at once (1)")
+    m.add_argument("--units", help="units per recurrent layer, e.g. 100,50")
+    m.add_argument("--dropout", type=float, help="dropout after each layer (0.2)")
+    m.add_argument("--cell", choices=["lstm", "gru"], help="recurrent cell (lstm)")
+    m.add_argument("--epochs", type=int, help="most epochs (100)")
+    m.add_argument("--batch-size", dest="batch_size", type=int, help="batch size (200)")
+    m.add_argument("--learning-rate", dest="learning_rate", type=float, help="(0.001)")
+    m.add_argument("--loss", help="mse, mae or huber (mse)")
+    m.add_argument("--optimizer", help="adam, adamw, sgd or rmsprop (adam)")
+    m.add_argument("--patience", type=int, help="early-stopping patience in epochs (10)")
+    m.add_argument("--validation", type=float, help="fraction held out for early stopping")
+    m.add_argument("--validation-by", dest="validation_by", choices=["time", "series"])
+    m.add_argument("--scaler", choices=["minmax", "standard"])
+    m.add_argument("--scale-by", dest="scale_by", help="global, series, or a key column")
+    m.add_argument("--season", type=int, help="season length for seasonal naive and MASE")
+    m.add_argument("--seed", type=int, help="random seed (0)")
+    m.add_argument("--max-seconds", dest="max_seconds", type=float, help="training time budget")
+    m.add_argument("--config", help="a run's config.toml to start from (flags override it)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="lstmcast", description="LSTM time-series "
+                                     "forecasting, the tutorial's model made real.",
+                                     epilog=EXAMPLES, formatter_class=raw)
+    parser.add_argument("--version", action="version", version=f"lstmcast {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", parents=[common], formatter_class=raw,
+                       help="train on a table and write a run folder",
+                       description="Train a Forecaster, score it against baselines on held-out "
+                       "data, and write a run folder (model, config.toml, metrics.json, "
+                       "history.csv, predictions.csv, plots).",
+                       epilog="examples:\n  lstmcast train cmapss:FD001 --out runs/fd001\n"
+                       "  lstmcast train data.csv --target y --time t --window 48 --epochs 50")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    _add_model_options(p)
+    p.add_argument("--out", help="run folder to create (default runs/NAME-TIMESTAMP)")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("evaluate", parents=[common], formatter_class=raw,
+                       help="score a trained run on data, beside baselines",
+                       epilog="example:\n  lstmcast evaluate runs/fd001 cmapss:FD001")
+    p.add_argument("run", help="run folder")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("--holdout", type=int, help="score only the last N rows of each series")
+    p.add_argument("--last-only", action="store_true",
+                   help="score only the last window of each series")
+    p.add_argument("--out", help="write the scores as JSON here")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser("predict", parents=[common], formatter_class=raw,
+                       help="forecast past the end of each series",
+                       epilog="example:\n  lstmcast predict runs/air airline --n-ahead 12 "
+                       "--out forecast.csv")
+    p.add_argument("run", help="run folder")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
+    p.add_argument("--n-ahead", dest="n_ahead", type=int, help="rows to forecast (steps)")
+    p.add_argument("--out", help="write the forecast as CSV here")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("backtest", parents=[common], formatter_class=raw,
+                       help="rolling-origin evaluation, refitting per fold",
+                       epilog="example:\n  lstmcast backtest airline --folds 3 --epochs 50")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    _add_model_options(p)
+    p.add_argument("--folds", type=int, default=3, help="number of origins (3)")
+    p.add_argument("--test-size", dest="test_size", type=int, help="rows per fold and series")
+    p.add_argument("--out", help="write the per-fold scores as CSV here")
+    p.set_defaults(handler=cmd_backtest)
+
+    p = sub.add_parser("inspect", parents=[common], formatter_class=raw,
+                       help="dry run: shapes per split, the first window, memory",
+                       epilog="example:\n  lstmcast inspect cmapss:FD001 --window 40")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    _add_model_options(p)
+    p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("demo", parents=[common], formatter_class=raw,
+                       help="the full workflow on C-MAPSS FD001 (a few minutes)",
+                       epilog="example:\n  lstmcast demo --epochs 5")
+    _add_model_options(p)
+    p.add_argument("--out", help="run folder to create (default runs/demo-TIMESTAMP)")
+    p.set_defaults(handler=cmd_demo, budget=240.0)
     return parser
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"warning: {message}\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    handler = getattr(args, "handler", None)
+    if handler is None:
         parser.print_help()
         return 2
+    warnings.formatwarning = _one_line_warning
     try:
-        return args.run(args)
+        return handler(args)
     except (LstmcastError, OSError) as exc:
         if args.debug:
             raise

@@ -67,3 +67,71 @@ class Scaler:
     def _require_fitted(self) -> None:
         if not hasattr(self, "offset_"):
             raise NotFittedError("This Scaler is not fitted yet: call `fit` on training rows.")
+
+
+def _json_key(key: Any) -> Any:
+    return key.item() if hasattr(key, "item") else key
+
+
+class KeyedScaler:
+    """A Scaler per key (series id or operating condition), with a global fallback.
+
+    Args:
+        kind: "minmax" or "standard".
+
+    ``fit(values, keys)`` learns one Scaler per distinct key from the rows
+    given (the training rows only) and one over all of them. ``transform`` uses
+    the key's own scaler, or the global one for a key never seen in training
+    (``unseen_`` then lists it). With ``keys=None`` it is a single global scaler.
+    """
+
+    def __init__(self, kind: str = "minmax") -> None:
+        self.kind = check_choice("kind", kind, ["minmax", "standard"])
+
+    def fit(self, values: np.ndarray, keys: np.ndarray | None = None) -> KeyedScaler:
+        values = np.asarray(values, dtype=np.float64)
+        self.global_ = Scaler(self.kind).fit(values)
+        self.by_key_: dict[Any, Scaler] = {}
+        if keys is not None:
+            keys = np.asarray(keys)
+            for key in np.unique(keys):
+                self.by_key_[_json_key(key)] = Scaler(self.kind).fit(values[keys == key])
+        self.unseen_: list[Any] = []
+        return self
+
+    def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool) -> np.ndarray:
+        if not hasattr(self, "global_"):
+            raise NotFittedError("This scaler is not fitted yet: call `fit` on training rows.")
+        values = np.asarray(values, dtype=np.float64)
+        method = "inverse_transform" if inverse else "transform"
+        if keys is None or not self.by_key_:
+            return getattr(self.global_, method)(values)
+        keys = np.asarray(keys)
+        out = np.empty_like(values)
+        for key in np.unique(keys):
+            rows = keys == key
+            scaler = self.by_key_.get(_json_key(key))
+            if scaler is None:
+                scaler = self.global_
+                if _json_key(key) not in self.unseen_:
+                    self.unseen_.append(_json_key(key))
+            out[rows] = getattr(scaler, method)(values[rows])
+        return out
+
+    def transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        return self._apply(values, keys, inverse=False)
+
+    def inverse_transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        return self._apply(values, keys, inverse=True)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "global": self.global_.get_config(),
+                "by_key": [[k, s.get_config()] for k, s in self.by_key_.items()]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> KeyedScaler:
+        scaler = cls(config["kind"])
+        scaler.global_ = Scaler.from_config(config["global"])
+        scaler.by_key_ = {k: Scaler.from_config(c) for k, c in config["by_key"]}
+        scaler.unseen_ = []
+        return scaler

@@ -150,6 +150,20 @@ class WindowView:
         return f"WindowView(shape={self.shape}, dtype={self.dtype})"
 
 
+def window_view(values: np.ndarray, window: int) -> np.ndarray:
+    """All windows of ``values`` (N, F) as a read-only view (N - window + 1, window, F)."""
+    base = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)  # (N-L+1, F, L)
+    base = base.transpose(0, 2, 1)  # (N-L+1, L, F), still a view
+    base.flags.writeable = False
+    return base
+
+
+def target_rows(starts: np.ndarray, window: int, horizon: int, steps: int) -> np.ndarray:
+    """Row numbers (W, steps) of the targets of the windows starting at ``starts``."""
+    first_target = starts + window - 1 + horizon
+    return first_target[:, None] + np.arange(steps)
+
+
 def make_windows(
     data: Any,
     window: int,
@@ -220,12 +234,8 @@ def make_windows(
             f"{max((b - a for a, b in segments(groups, n)), default=0)}."
         )
 
-    base = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)  # (N-L+1, F, L)
-    base = base.transpose(0, 2, 1)  # (N-L+1, L, F), still a view
-    base.flags.writeable = False
-    first_target = starts + window - 1 + horizon
-    y_index = first_target[:, None] + np.arange(steps)
-    y = y_source[y_index]
+    base = window_view(values, window)
+    y = y_source[target_rows(starts, window, horizon, steps)]
     if steps == 1:
         y = y[:, 0]
 

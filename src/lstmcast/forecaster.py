@@ -1,0 +1,840 @@
+"""The table's face: ``Forecaster`` fits, evaluates and forecasts a long-format DataFrame.
+
+One row per time step; a target column (or several), feature columns, an
+optional series-id column (many series, one global model) and an optional time
+column. The Forecaster makes the windows (zero-copy, never across series),
+splits in time order, fits scalers on the training part only, trains the
+tutorial's network on lstmcast's engine, and reports every score beside naive
+baselines. It follows scikit-learn's contract: ``__init__`` stores its
+arguments, ``fit`` learns and returns self, learned attributes end in "_".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast import baselines, bundle, scores
+from lstmcast.callbacks import EarlyStopping, TimeLimit
+from lstmcast.checks import check_choice, check_float, check_int, invalid
+from lstmcast.errors import InvalidArgumentError, NotFittedError
+from lstmcast.io import (
+    DataError,
+    TableSpec,
+    group_ids,
+    missing_column,
+    read_table,
+    sort_series,
+)
+from lstmcast.layers import GRU, LSTM, Dense, Dropout, Layer, layer_from_config
+from lstmcast.models import Sequential, _versions
+from lstmcast.optimizers import get_optimizer
+from lstmcast.scaling import KeyedScaler
+from lstmcast.seeding import set_seed
+from lstmcast.windows import WindowView, segments, target_rows, window_starts, window_view
+
+FORECASTER_KIND = "forecaster"
+
+
+class LagCopyWarning(UserWarning):
+    """The model's forecasts are essentially the last input value, shifted."""
+
+
+def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
+                   cell: str = "lstm") -> list[Layer]:
+    """The tutorial's hidden stack: LSTM 100 -> Dropout 0.2 -> LSTM 50 -> Dropout 0.2."""
+    rnn = LSTM if cell == "lstm" else GRU
+    layers: list[Layer] = []
+    for i, u in enumerate(units):
+        layers.append(rnn(int(u), return_sequences=i < len(units) - 1))
+        if dropout:
+            layers.append(Dropout(dropout))
+    return layers
+
+
+@dataclass
+class _Table:
+    """A checked, sorted table turned into arrays."""
+
+    frame: pd.DataFrame
+    x: np.ndarray  # (rows, inputs) scaled, float32
+    y: np.ndarray | None  # (rows, targets) scaled, float32
+    y_raw: np.ndarray | None  # (rows, targets) original units
+    ids: np.ndarray  # (rows,) series id
+    segments: list[tuple[int, int]]
+
+
+class Forecaster:
+    """An LSTM forecaster for tables, with the tutorial's defaults.
+
+    Args:
+        layers: hidden layer specs (LSTM, GRU, Dense, Dropout); the output
+            Dense layer is added to fit ``steps`` x targets. Default: the
+            tutorial's stack, from ``units``, ``dropout`` and ``cell``.
+        units: units per recurrent layer when ``layers`` is None (100, 50).
+        dropout: dropout after each recurrent layer when ``layers`` is None (0.2).
+        cell: "lstm" or "gru" when ``layers`` is None.
+        window: rows per input window (30).
+        horizon: rows from a window's last row to its first target (1 = next
+            row; 0 = the window's own last row, e.g. remaining useful life).
+        steps: consecutive target rows forecast at once (direct multi-step).
+        loss, optimizer, learning_rate: training settings ("mse", "adam", 0.001).
+        epochs: most passes over the training windows (100).
+        batch_size: windows per step (200).
+        early_stopping: stop when the validation loss stops improving, and keep
+            the best weights (on by default).
+        patience: epochs without improvement before stopping (10).
+        validation: fraction held out for early stopping (0.2).
+        validation_by: "time" (the last part of every series) or "series"
+            (whole series held out).
+        scaler: "minmax", "standard" or None.
+        scale_by: "global", "series", or the name of a key column (e.g. an
+            operating condition) whose values each get their own scaler.
+            Scalers are fitted on training rows only.
+        season: season length for the seasonal naive baseline and MASE (None: none).
+        autoregressive: feed the target's own past as an input; None means
+            yes when there are no other features.
+        max_seconds: wall-clock budget for training (None: no limit).
+        seed: random seed (0); same data, config and seed give the same model.
+        device: "cpu", "cuda" or None (CUDA when available).
+        verbose: 0 silent, 1 progress bars, 2 a line per epoch.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer] | None = None,
+        units: Sequence[int] = (100, 50),
+        dropout: float = 0.2,
+        cell: str = "lstm",
+        window: int = 30,
+        horizon: int = 1,
+        steps: int = 1,
+        loss: str = "mse",
+        optimizer: str = "adam",
+        learning_rate: float = 0.001,
+        epochs: int = 100,
+        batch_size: int = 200,
+        early_stopping: bool = True,
+        patience: int = 10,
+        validation: float = 0.2,
+        validation_by: str = "time",
+        scaler: str | None = "minmax",
+        scale_by: str = "global",
+        season: int | None = None,
+        autoregressive: bool | None = None,
+        max_seconds: float | None = None,
+        seed: int = 0,
+        device: str | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.layers = layers
+        self.units = units
+        self.dropout = dropout
+        self.cell = cell
+        self.window = window
+        self.horizon = horizon
+        self.steps = steps
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation = validation
+        self.validation_by = validation_by
+        self.scaler = scaler
+        self.scale_by = scale_by
+        self.season = season
+        self.autoregressive = autoregressive
+        self.max_seconds = max_seconds
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+
+    PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
+              "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
+              "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
+              "max_seconds", "seed", "device", "verbose")
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments (scikit-learn's get_params)."""
+        params = {name: getattr(self, name) for name in self.PARAMS}
+        params["layers"] = self.layers
+        return params
+
+    # -- checks ------------------------------------------------------------------
+    def _check_params(self) -> None:
+        check_int("window", self.window)
+        check_int("horizon", self.horizon, minimum=0)
+        check_int("steps", self.steps)
+        check_int("epochs", self.epochs, minimum=0)
+        check_int("batch_size", self.batch_size)
+        check_int("patience", self.patience, minimum=0)
+        check_int("seed", self.seed, minimum=0)
+        check_float("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
+        check_float("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        check_float("validation", self.validation, low=0.0, high=1.0, high_inclusive=False)
+        check_choice("validation_by", self.validation_by, ["time", "series"])
+        check_choice("cell", self.cell, ["lstm", "gru"])
+        if self.scaler is not None:
+            check_choice("scaler", self.scaler, ["minmax", "standard"])
+        if self.season is not None:
+            check_int("season", self.season)
+        if self.max_seconds is not None:
+            check_float("max_seconds", self.max_seconds, low=0.0, low_inclusive=False)
+        if self.layers is None:
+            if isinstance(self.units, (int, np.integer)) or not len(self.units):
+                raise invalid("units", "a list of positive integers such as (100, 50)",
+                              self.units)
+            for u in self.units:
+                check_int("units", u)
+        if not isinstance(self.optimizer, str):
+            raise invalid("optimizer", "a name: 'adam', 'adamw', 'sgd' or 'rmsprop'",
+                          self.optimizer)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This Forecaster is not fitted yet: call `fit` first, "
+                                 "or load a saved one with `Forecaster.load`.")
+
+    # -- tables to arrays ----------------------------------------------------------
+    def _scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool) -> Any:
+        if self.scaler is None or self.scale_by == "global":
+            return None
+        if self.scale_by == "series":
+            return ids
+        return None if for_target else frame[self.scale_by].to_numpy()
+
+    def _table(self, data: Any, need_target: bool) -> _Table:
+        frame = self.spec_.prepare(read_table(data), need_target=need_target)
+        ids = group_ids(frame, self.spec_.group)
+        segs = segments(ids, len(frame))
+        x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
+        x = self.x_scaler_.transform(x_raw, self._scale_keys(frame, ids, False))
+        y = y_raw = None
+        if need_target or self.spec_.target[0] in frame.columns:
+            y_raw = frame[self.spec_.target].to_numpy(dtype=np.float64)
+            y = self.y_scaler_.transform(y_raw, self._scale_keys(frame, ids, True))
+            y = y.astype(np.float32)
+        return _Table(frame, x.astype(np.float32), y, y_raw, ids, segs)
+
+    # -- fitting -------------------------------------------------------------------
+    def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,
+            group: str | None = None, time: str | None = None) -> Forecaster:
+        """Learn from a long-format table (DataFrame, or a CSV/Parquet path).
+
+        Args:
+            data: one row per time step.
+            target: the column (or columns) to forecast.
+            features: input columns; default all other numeric columns.
+            group: series-id column (many series, one model), or None.
+            time: time column; rows are sorted by it within each series, and
+                duplicate times are an error. None: row order is time order.
+
+        Returns:
+            self.
+        """
+        frame, table, train_rows, train_starts, val_starts = self._prepare(
+            data, target, features, group, time)
+        x_train, y_train = self._windows(table, train_starts)
+        validation = self._windows(table, val_starts) if len(val_starts) else None
+
+        model = Sequential(self._layers(), device=self.device)
+        model.compile(loss=self.loss, optimizer=self._optimizer())
+        callbacks = []
+        if validation is not None and self.early_stopping:
+            callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
+        if self.max_seconds is not None:
+            callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
+        history = model.fit(x_train, y_train, batch_size=self.batch_size, epochs=self.epochs,
+                            validation_data=validation, callbacks=callbacks,
+                            verbose=self.verbose)
+        self.model_ = model
+        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.n_windows_ = {"train": len(train_starts), "validation": len(val_starts)}
+        targets = self.spec_.target
+        y_train_rows = frame[targets].to_numpy(dtype=np.float64)[train_rows]
+        self.train_mean_ = y_train_rows.mean(axis=0).tolist()
+        season = self.season or 1
+        self.naive_scale_ = [
+            scores.naive_scale([frame[t].to_numpy(dtype=np.float64)[a:b][train_rows[a:b]]
+                                for a, b in table.segments], season) for t in targets]
+        self.dtypes_ = {c: str(frame[c].dtype) for c in self.spec_.columns()}
+        self.fingerprint_ = _fingerprint(frame)
+        self.time_step_ = _time_step(frame, self.spec_.time, self.spec_.group)
+        return self
+
+    def _prepare(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None,
+                 group: str | None, time: str | None):
+        """Check the table, choose columns, split, fit the scalers, and find the windows."""
+        self._check_params()
+        frame = read_table(data)
+        targets = [target] if isinstance(target, str) else list(target)
+        if not targets:
+            raise invalid("target", "a column name", target)
+        for name in [*targets, group, time]:
+            if name is not None and name not in frame.columns:
+                role = ("Target" if name in targets else "Group" if name == group else "Time")
+                raise missing_column(name, frame.columns, role)
+        key_column = None
+        if self.scale_by not in ("global", "series"):
+            key_column = self.scale_by
+            if key_column not in frame.columns:
+                raise missing_column(key_column, frame.columns, "Scaling key (`scale_by`)")
+        if features is None:
+            features = _default_features(frame, {*targets, group, time, key_column})
+        features = list(features)
+        autoregressive = self.autoregressive
+        if autoregressive is None:
+            autoregressive = not features
+        if autoregressive and self.horizon == 0:
+            raise InvalidArgumentError(
+                "`horizon=0` labels a window with its own last row, so feeding the target's "
+                "past as an input (`autoregressive`) would show the model the answer. Use "
+                "horizon >= 1, or give `features` and autoregressive=False.")
+        inputs = list(dict.fromkeys([*features, *(targets if autoregressive else [])]))
+        if not inputs:
+            raise InvalidArgumentError("No input columns: give `features`, or set "
+                                       "autoregressive=True to forecast from the target's past.")
+        self.spec_ = TableSpec(target=targets, features=inputs, group=group, time=time,
+                               extra=[key_column] if key_column else [])
+        self.inputs_ = inputs
+        self.autoregressive_ = bool(autoregressive)
+        set_seed(self.seed)
+
+        frame = self.spec_.prepare(frame)
+        ids = group_ids(frame, group)
+        segs = segments(ids, len(frame))
+        short = [ids[a] for a, b in segs if b - a < self._span()]
+        if len(short) == len(segs):
+            raise DataError(
+                f"Every series is shorter than window + horizon + steps - 1 = {self._span()} "
+                f"rows; the longest has {max(b - a for a, b in segs)}.")
+        if short:
+            warnings.warn(f"{len(short)} series are too short for one window and are left out "
+                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=2)
+        train_rows, val_series = self._split_rows(segs, ids)
+        kind = self.scaler or "minmax"
+        self.x_scaler_ = KeyedScaler(kind).fit(
+            frame[inputs].to_numpy(dtype=np.float64)[train_rows],
+            _take(self._scale_keys(frame, ids, False), train_rows))
+        self.y_scaler_ = KeyedScaler(kind).fit(
+            frame[targets].to_numpy(dtype=np.float64)[train_rows],
+            _take(self._scale_keys(frame, ids, True), train_rows))
+        if self.scaler is None:  # identity scalers keep the code path single
+            for s in (self.x_scaler_, self.y_scaler_):
+                s.global_.offset_ = np.zeros_like(s.global_.offset_)
+                s.global_.scale_ = np.ones_like(s.global_.scale_)
+                s.by_key_ = {}
+        table = self._table(frame, need_target=True)
+
+        train_starts, val_starts = self._window_split(table, train_rows, val_series)
+        if len(train_starts) == 0:
+            raise DataError("No training window is left after holding out the validation "
+                            "part: lower `validation` or `window`.")
+        return frame, table, train_rows, train_starts, val_starts
+
+    def inspect(self, data: Any, target: str | Sequence[str],
+                features: Sequence[str] | None = None, group: str | None = None,
+                time: str | None = None) -> dict[str, Any]:
+        """What ``fit`` would train on, without training: shapes, the first window, memory.
+
+        Returns:
+            A dict with the inputs and target columns, the windows per split as
+            (samples, time_steps, features), the rows behind the first training
+            window and its target, and the bytes the windows take (zero-copy)
+            against a list of copied windows.
+        """
+        frame, table, _, train_starts, val_starts = self._prepare(
+            data, target, features, group, time)
+        n_in = len(self.inputs_)
+        first = int(train_starts[0])
+        rows = np.arange(first, first + self.window)
+        targets = target_rows(train_starts[:1], self.window, self.horizon, self.steps)[0]
+        sid = table.ids[first]
+
+        def when(r: np.ndarray) -> list[Any]:
+            return (frame[time].iloc[r].astype(str).tolist() if time else r.tolist())
+
+        return {
+            "inputs": list(self.inputs_), "target": list(self.spec_.target),
+            "series": len(table.segments), "rows": len(frame),
+            "shapes": {"train": (len(train_starts), self.window, n_in),
+                       "validation": (len(val_starts), self.window, n_in)},
+            "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,
+                             "times": [when(rows)[0], when(rows)[-1]],
+                             "target_times": when(targets),
+                             "target_values": frame[self.spec_.target].iloc[targets]
+                             .to_numpy().ravel().tolist()},
+            "memory_bytes": {"windows_zero_copy": int(table.x.nbytes),
+                             "windows_as_copies": int((len(train_starts) + len(val_starts))
+                                                      * self.window * n_in * 4)},
+        }
+
+    def _span(self) -> int:
+        return self.window + self.horizon + self.steps - 1
+
+    def _split_rows(self, segs: list[tuple[int, int]], ids: np.ndarray):
+        """Training rows (bool mask) and the held-out series, by ``validation_by``."""
+        n = segs[-1][1] if segs else 0
+        train_rows = np.ones(n, dtype=bool)
+        val_series: set[Any] = set()
+        if not (self.early_stopping and self.validation > 0):
+            return train_rows, val_series
+        if self.validation_by == "series":
+            if len(segs) < 2:
+                raise InvalidArgumentError(
+                    "`validation_by='series'` needs at least two series; use 'time'.")
+            rng = np.random.default_rng(self.seed)
+            count = max(1, int(round(len(segs) * self.validation)))
+            chosen = rng.choice(len(segs), size=count, replace=False)
+            for k in chosen:
+                a, b = segs[k]
+                train_rows[a:b] = False
+                val_series.add(ids[a])
+            return train_rows, val_series
+        for a, b in segs:
+            cut = a + int(np.floor((b - a) * (1 - self.validation)))
+            train_rows[cut:b] = False
+        return train_rows, val_series
+
+    def _window_split(self, table: _Table, train_rows: np.ndarray, val_series: set):
+        starts = window_starts(len(table.frame), self.window, horizon=self.horizon,
+                               steps=self.steps, groups=table.ids)
+        rows = target_rows(starts, self.window, self.horizon, self.steps)
+        if val_series:
+            in_val = np.isin(table.ids[starts], list(val_series))
+            return starts[~in_val], starts[in_val]
+        all_train = train_rows[rows].all(axis=1)
+        all_val = (~train_rows[rows]).all(axis=1)
+        return starts[all_train], starts[all_val]
+
+    def _windows(self, table: _Table, starts: np.ndarray):
+        base = window_view(table.x, self.window)
+        y = table.y[target_rows(starts, self.window, self.horizon, self.steps)]  # (W, S, T)
+        return WindowView(base, starts), y.reshape(len(starts), -1)
+
+    def _layers(self) -> list[Layer]:
+        if self.layers is None:
+            hidden = default_layers(self.units, self.dropout, self.cell)
+        else:
+            hidden = [layer_from_config(type(layer).__name__, layer.get_config())
+                      for layer in self.layers]
+        if not hidden:
+            raise invalid("layers", "at least one layer", self.layers)
+        config = hidden[0].get_config()
+        config.pop("batch_input_shape", None)
+        config["input_shape"] = [self.window, len(self.inputs_)]
+        hidden[0] = layer_from_config(type(hidden[0]).__name__, config)
+        return [*hidden, Dense(self.steps * len(self.spec_.target))]
+
+    def _optimizer(self):
+        spec = get_optimizer(self.optimizer)
+        spec.learning_rate = float(self.learning_rate)
+        return spec
+
+    # -- forecasting ---------------------------------------------------------------
+    def _predict_scaled(self, table: _Table, starts: np.ndarray) -> np.ndarray:
+        """Forecasts (W, steps, targets) in original units for windows at ``starts``."""
+        out = self.model_.predict(WindowView(window_view(table.x, self.window), starts))
+        out = out.reshape(len(starts), self.steps, len(self.spec_.target))
+        keys = self._scale_keys(table.frame, table.ids, True)
+        flat = out.reshape(-1, len(self.spec_.target))
+        row_keys = None if keys is None else np.repeat(keys[starts], self.steps)
+        return self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
+
+    def _last_windows(self, table: _Table) -> tuple[_Table, np.ndarray, list]:
+        """Pad series shorter than the window at the front; return the last window's start."""
+        padded, frames, xs, ids, starts = [], [], [], [], []
+        offset = 0
+        for a, b in table.segments:
+            x = table.x[a:b]
+            if b - a < self.window:
+                padded.append(table.ids[a])
+                x = np.concatenate([np.repeat(x[:1], self.window - (b - a), 0), x])
+            xs.append(x)
+            ids.append(np.repeat(table.ids[a], len(x)))
+            starts.append(offset + len(x) - self.window)
+            offset += len(x)
+            frames.append(table.frame.iloc[[b - 1]])
+        x_all = np.concatenate(xs).astype(np.float32)
+        ids_all = np.concatenate(ids)
+        last_rows = pd.concat(frames, ignore_index=True)
+        view = _Table(last_rows, x_all, None, None, ids_all, [])
+        return view, np.asarray(starts, dtype=np.int64), padded
+
+    def predict(self, data: Any, n_ahead: int | None = None) -> pd.DataFrame:
+        """Forecast from the end of each series.
+
+        Args:
+            data: the recent history of each series (at least ``window`` rows;
+                shorter series are padded at the front with their first row).
+            n_ahead: how many rows past the last to forecast; default
+                ``steps`` (direct). More than ``steps`` is done recursively,
+                feeding forecasts back as inputs, which is only possible when the
+                inputs are the target's own past (future feature values would
+                be needed otherwise).
+
+        Returns:
+            One row per series and step: the series id, ``step`` (1 = the
+            first forecast row), the time (when the time column is regular) and
+            one column per target with the forecast.
+        """
+        self._require_fitted()
+        n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
+        table = self._table(data, need_target=self.autoregressive_)
+        recursive = n_ahead > self.steps
+        if recursive:
+            others = [c for c in self.inputs_ if c not in self.spec_.target]
+            if others or self.horizon != 1:
+                raise InvalidArgumentError(
+                    f"`n_ahead={n_ahead}` is more than the {self.steps} steps this model "
+                    "forecasts at once, and a recursive forecast would need future values of "
+                    f"the features {others}." if others else
+                    f"`n_ahead={n_ahead}` > steps needs horizon=1 to recurse.")
+        view, starts, padded = self._last_windows(table)
+        if padded:
+            warnings.warn(f"{len(padded)} series are shorter than the window ({self.window}) "
+                          f"and were padded with their first row: "
+                          f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
+        forecast = self._predict_scaled(view, starts)  # (series, steps, targets)
+        if recursive:
+            forecast = self._recurse(view, starts, forecast, n_ahead)
+        return self._forecast_frame(view.frame, forecast)
+
+    def _recurse(self, view: _Table, starts: np.ndarray, forecast: np.ndarray,
+                 n_ahead: int) -> np.ndarray:
+        """Feed forecasts back as inputs until ``n_ahead`` rows are forecast."""
+        windows = np.stack([view.x[s : s + self.window] for s in starts])  # (S, L, F)
+        series = view.frame[self.spec_.group].to_numpy() if self.spec_.group else None
+        x_keys = self._scale_keys(view.frame, series, False)
+        y_keys = self._scale_keys(view.frame, series, True)
+        y_keys = None if y_keys is None else np.repeat(y_keys, self.steps)
+        cols = [self.inputs_.index(t) for t in self.spec_.target]
+        out = [forecast]
+        while sum(part.shape[1] for part in out) < n_ahead:
+            for j in range(self.steps):  # append the latest forecasts as input rows
+                row = np.zeros((len(starts), len(self.inputs_)))
+                row[:, cols] = out[-1][:, j]
+                scaled = self.x_scaler_.transform(row, x_keys)[:, None, :]
+                windows = np.concatenate([windows[:, 1:], scaled.astype(np.float32)], axis=1)
+            nxt = self.model_.predict(windows).reshape(len(starts) * self.steps, -1)
+            nxt = self.y_scaler_.inverse_transform(nxt, y_keys)
+            out.append(nxt.reshape(len(starts), self.steps, -1))
+        return np.concatenate(out, axis=1)[:, :n_ahead]
+
+    def _forecast_frame(self, last_rows: pd.DataFrame, forecast: np.ndarray) -> pd.DataFrame:
+        n_series, n_steps, _ = forecast.shape
+        out: dict[str, Any] = {}
+        if self.spec_.group:
+            out[self.spec_.group] = np.repeat(last_rows[self.spec_.group].to_numpy(), n_steps)
+        step = np.tile(np.arange(1, n_steps + 1), n_series)
+        out["step"] = step
+        if self.spec_.time and self.time_step_ is not None:
+            last_time = np.repeat(last_rows[self.spec_.time].to_numpy(), n_steps)
+            offset = self.horizon + step - 1
+            out[self.spec_.time] = _advance(last_time, offset, self.time_step_)
+        for k, name in enumerate(self.spec_.target):
+            out[name] = forecast[:, :, k].ravel()
+        return pd.DataFrame(out)
+
+    # -- evaluation ----------------------------------------------------------------
+    def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,
+                 return_predictions: bool = False) -> Any:
+        """Score the model and naive baselines on the windows of ``data``.
+
+        Args:
+            data: a table with the target; windows take their history from it.
+            last_only: score only the last window of each series (the C-MAPSS
+                protocol: one prediction per test engine). Series shorter than
+                the window are then padded at the front, never dropped.
+            holdout: score only targets in the last ``holdout`` rows of each
+                series (the earlier rows serve as history).
+            return_predictions: also return the forecasts, one row per target row.
+
+        Returns:
+            One row per (target, model): MAE, RMSE, MAPE, sMAPE, MASE and
+            ``skill`` = 1 - RMSE / RMSE of the best baseline (> 0 beats it).
+            ``result.attrs["notes"]`` lists what the numbers leave out. With
+            ``return_predictions``, a tuple (scores, predictions).
+        """
+        self._require_fitted()
+        table = self._table(data, need_target=True)
+        first = None
+        if holdout is not None:
+            holdout = check_int("holdout", holdout)
+            first = np.zeros(len(table.frame), dtype=np.int64)
+            for a, b in table.segments:
+                first[a:b] = b - holdout
+        result, predictions = self._evaluate(table, first, last_only)
+        return (result, predictions) if return_predictions else result
+
+    def _evaluate(self, table: _Table, min_target_row: np.ndarray | None,
+                  last_only: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+        notes: list[str] = []
+        if last_only:
+            if self.horizon != 0 or self.steps != 1:
+                raise InvalidArgumentError(
+                    "`last_only=True` scores the last row of each series, which needs "
+                    "horizon=0 and steps=1 (e.g. remaining useful life).")
+            view, starts, padded = self._last_windows(table)
+            if padded:
+                notes.append(f"{len(padded)} series shorter than the window were padded.")
+            last_rows = np.asarray([b - 1 for a, b in table.segments])
+            truth_rows = last_rows[:, None]  # (series, 1)
+            truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
+            forecast = self._predict_scaled(view, starts)
+            series_start = base_starts = None
+        else:
+            starts = window_starts(len(table.frame), self.window, horizon=self.horizon,
+                                   steps=self.steps, groups=table.ids)
+            rows_of_targets = target_rows(starts, self.window, self.horizon, self.steps)
+            if min_target_row is not None:
+                starts = starts[rows_of_targets[:, 0] >= min_target_row[starts]]
+            if len(starts) == 0:
+                raise DataError(f"No window of {self.window} rows plus its targets fits in the "
+                                "data to evaluate.")
+            truth_rows = target_rows(starts, self.window, self.horizon, self.steps)
+            truth = table.y_raw[truth_rows]  # (W, S, T)
+            forecast = self._predict_scaled(table, starts)
+            seg_start = np.zeros(len(table.frame), dtype=np.int64)
+            for a, b in table.segments:
+                seg_start[a:b] = a
+            series_start, base_starts = seg_start[starts], starts
+        rows, pred_frames = [], []
+        for k, name in enumerate(self.spec_.target):
+            t = truth[:, :, k]
+            preds = {"lstmcast": forecast[:, :, k],
+                     "train_mean": np.full_like(t, self.train_mean_[k])}
+            if self.autoregressive_ and not last_only:
+                y = table.y_raw[:, k]
+                args = (y, base_starts, self.window, self.horizon, self.steps)
+                preds["naive"] = baselines.naive(*args)
+                preds["window_mean"] = baselines.window_mean(*args)
+                if self.season:
+                    sn = baselines.seasonal_naive(*args, self.season, series_start)
+                    if np.isnan(sn).any():
+                        scored = int((~np.isnan(sn)).all(axis=1).sum())
+                        notes.append(f"seasonal_naive scored on {scored} of {len(sn)} windows "
+                                     "(the others lack a season of history).")
+                    preds["seasonal_naive"] = sn
+            ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
+            self._warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
+            for model, p in preds.items():
+                row = {"target": name, "model": model,
+                       **scores.all_scores(t[ok], p[ok], self.naive_scale_[k])}
+                rows.append(row)
+            pred_frames.append(self._prediction_frame(table, truth_rows, name, t, preds))
+            zeros = scores.zero_targets(t)
+            if zeros:
+                notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
+        result = pd.DataFrame(rows)
+        result["skill"] = np.nan
+        for _, part in result.groupby("target"):
+            base = part[part["model"] != "lstmcast"]["rmse"].min()
+            result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
+        result.attrs["notes"] = notes
+        result.attrs["n_windows"] = int(truth.shape[0])
+        return result, pd.concat(pred_frames, ignore_index=True)
+
+    def _prediction_frame(self, table: _Table, truth_rows: np.ndarray, name: str,
+                          truth: np.ndarray, preds: dict[str, np.ndarray]) -> pd.DataFrame:
+        out: dict[str, Any] = {}
+        flat_rows = truth_rows.ravel()
+        if self.spec_.group:
+            out[self.spec_.group] = table.frame[self.spec_.group].to_numpy()[flat_rows]
+        if self.spec_.time:
+            out[self.spec_.time] = table.frame[self.spec_.time].to_numpy()[flat_rows]
+        out["step"] = np.tile(np.arange(1, truth_rows.shape[1] + 1), truth_rows.shape[0])
+        out["target"] = name
+        out["actual"] = truth.ravel()
+        for model, p in preds.items():
+            out[model] = p.ravel()
+        return pd.DataFrame(out)
+
+    @staticmethod
+    def _warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) -> None:
+        """Warn when forecasts follow the last input value more closely than the truth."""
+        if "naive" not in preds:
+            return
+        model, naive = preds["lstmcast"], preds["naive"]
+        to_naive = float(np.mean(np.abs(model - naive)))
+        to_truth = float(np.mean(np.abs(model - truth)))
+        no_better = scores.rmse(truth, model) >= scores.rmse(truth, naive)
+        if no_better and to_naive < 0.5 * to_truth:
+            warnings.warn(
+                f"The forecasts of {name!r} are no better than repeating the last value and "
+                f"stay close to it (mean distance {to_naive:.3g}, against {to_truth:.3g} from "
+                "the truth): the model may have learned a lagged copy of its input, a known "
+                "LSTM failure. Try differencing, a longer window, or more data.",
+                LagCopyWarning, stacklevel=4)
+
+    def backtest(self, data: Any, target: str | Sequence[str],
+                 features: Sequence[str] | None = None, group: str | None = None,
+                 time: str | None = None, folds: int = 3,
+                 test_size: int | None = None, progress: bool = False) -> pd.DataFrame:
+        """Rolling-origin evaluation: refit (scalers included) on each fold's past, score
+        on the next block.
+
+        Args:
+            data: the whole table; target, features, group, time as in ``fit``.
+            folds: number of origins.
+            test_size: rows per series in each fold's test block (default: ``steps``
+                or a tenth of the shortest series, whichever is larger).
+
+        Returns:
+            ``evaluate``'s rows for every fold, with columns ``fold`` and ``train_rows``.
+        """
+        self._check_params()
+        folds = check_int("folds", folds)
+        frame = read_table(data)
+        keys = [c for c in (group, time) if c is not None]
+        for name in keys:
+            if name not in frame.columns:
+                raise missing_column(name, frame.columns, "Group" if name == group else "Time")
+        frame = sort_series(frame, group, time)
+        ids = group_ids(frame, group)
+        segs = segments(ids, len(frame))
+        shortest = min(b - a for a, b in segs)
+        size = check_int("test_size", test_size or max(self.steps, shortest // 10))
+        if shortest - folds * size < self._span():
+            raise DataError(f"The shortest series ({shortest} rows) is too short for {folds} "
+                            f"folds of {size} rows after a first window of {self._span()}.")
+        results = []
+        for fold in range(folds):
+            cut_back = (folds - fold) * size
+            train_idx = np.concatenate([np.arange(a, b - cut_back) for a, b in segs])
+            test_idx = np.concatenate([np.arange(a, b - cut_back + size) for a, b in segs])
+            if progress:
+                print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
+                      f"testing on the next {size} rows of each series", flush=True)
+            model = Forecaster(**self.get_params()).fit(
+                frame.iloc[train_idx], target, features, group, time)
+            res = model.evaluate(frame.iloc[test_idx], holdout=size)
+            res.insert(0, "fold", fold + 1)
+            res.insert(1, "train_rows", len(train_idx))
+            results.append(res)
+        return pd.concat(results, ignore_index=True)
+
+    # -- saving --------------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        params = {k: v for k, v in self.get_params().items() if k != "layers"}
+        params["units"] = list(params["units"])
+        return {
+            "params": params,
+            "model": self.model_.get_config(),
+            "input_shape": [self.window, len(self.inputs_)],
+            "spec": {"target": self.spec_.target, "features": self.spec_.features,
+                     "group": self.spec_.group, "time": self.spec_.time,
+                     "extra": self.spec_.extra},
+            "inputs": self.inputs_,
+            "autoregressive": self.autoregressive_,
+            "x_scaler": self.x_scaler_.get_config(),
+            "y_scaler": self.y_scaler_.get_config(),
+            "train_mean": self.train_mean_,
+            "naive_scale": self.naive_scale_,
+            "history": self.history_,
+            "n_windows": self.n_windows_,
+            "dtypes": self.dtypes_,
+            "fingerprint": self.fingerprint_,
+            "time_step": self.time_step_,
+            "versions": _versions(),
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save everything needed to forecast to one file (safetensors + JSON, no pickle).
+
+        The write goes to a temporary file renamed into place: a failed save
+        leaves any previous artifact at ``path`` intact.
+        """
+        self._require_fitted()
+        bundle.save(path, dict(self.model_.network_.state_dict()), self._config(),
+                    FORECASTER_KIND)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:
+        """Load a Forecaster saved by ``save``; it predicts exactly what the saved one did."""
+        tensors, config = bundle.load(path, FORECASTER_KIND)
+        params = dict(config["params"])
+        params["device"] = device
+        forecaster = cls(**params)
+        model = Sequential.from_config(config["model"], device=device)
+        model.build(config["input_shape"])
+        model.network_.load_state_dict(tensors)
+        forecaster.model_ = model
+        spec = config["spec"]
+        forecaster.spec_ = TableSpec(**spec)
+        forecaster.inputs_ = config["inputs"]
+        forecaster.autoregressive_ = config["autoregressive"]
+        forecaster.x_scaler_ = KeyedScaler.from_config(config["x_scaler"])
+        forecaster.y_scaler_ = KeyedScaler.from_config(config["y_scaler"])
+        for name in ("train_mean", "naive_scale", "history", "n_windows", "dtypes",
+                     "fingerprint", "time_step"):
+            setattr(forecaster, name + "_", config[name])
+        forecaster.saved_versions_ = config["versions"]
+        return forecaster
+
+
+def _default_features(frame: pd.DataFrame, skip: set) -> list[str]:
+    """All other numeric columns; a text column whose values are mostly numbers is kept (and
+    its bad values reported later), a text column of words is left out with a warning."""
+    features, text = [], []
+    for c in frame.columns:
+        if c in skip or pd.api.types.is_bool_dtype(frame[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            features.append(c)
+        elif pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
+            features.append(c)
+        else:
+            text.append(str(c))
+    if text:
+        warnings.warn(f"Non-numeric columns are not used as features: {', '.join(text)}.",
+                      stacklevel=3)
+    return features
+
+
+def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if keys is None else keys[rows]
+
+
+def _fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+            "sha256": digest.hexdigest()}
+
+
+def _time_step(frame: pd.DataFrame, time: str | None, group: str | None) -> Any:
+    """The regular step of the time column, as JSON (None when irregular or absent)."""
+    if time is None:
+        return None
+    col = frame[time]
+    diffs = col.groupby(frame[group]).diff() if group else col.diff()
+    diffs = diffs.dropna()
+    if len(diffs) == 0:
+        return None
+    if pd.api.types.is_datetime64_any_dtype(col):
+        freq = pd.infer_freq(col.iloc[: min(len(col), 50)]) if not group else None
+        if freq is None and group:
+            first = frame[frame[group] == frame[group].iloc[0]][time]
+            freq = pd.infer_freq(first) if len(first) >= 3 else None
+        return {"kind": "datetime", "freq": freq} if freq else None
+    if pd.api.types.is_numeric_dtype(col) and diffs.nunique() == 1:
+        return {"kind": "number", "step": float(diffs.iloc[0])}
+    return None
+
+
+def _advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
+    if step["kind"] == "number":
+        values = last + offset * step["step"]
+        return values.astype(last.dtype) if float(step["step"]).is_integer() else values
+    freq = pd.tseries.frequencies.to_offset(step["freq"])
+    return pd.DatetimeIndex([pd.Timestamp(t) + int(k) * freq for t, k in zip(last, offset)])

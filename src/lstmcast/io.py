@@ -1,0 +1,166 @@
+"""Reading and validating tables: clear errors, nothing silently dropped.
+
+``read_table`` takes a CSV or Parquet path, or a DataFrame, and
+``TableSpec.prepare`` checks the columns a model needs: they exist (with the
+nearest names suggested when not), they are numeric (the first offending rows
+named when not), they hold no NaN or inf, and each series' rows are in time
+order without duplicate times.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+
+
+class DataError(InvalidArgumentError):
+    """A table lstmcast cannot use: missing or unreadable file, bad columns or values."""
+
+
+def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    """Read a CSV (any delimiter pandas can sniff) or Parquet file into a DataFrame.
+
+    Raises:
+        DataError: the file is missing, empty, header-only or not a table.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise InvalidTypeError("Expected a DataFrame or a path to a CSV or Parquet file, "
+                               f"got {type(source).__name__}.")
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{str(path)!r}: no such file.")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder, not a CSV or Parquet file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{str(path)!r} is empty.")
+    suffixes = [s.lower() for s in path.suffixes]
+    try:
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            frame = pd.read_parquet(path)
+        else:
+            head = path.read_bytes()[:4096]
+            if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
+                raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
+            frame = pd.read_csv(path, sep=None, engine="python")
+    except DataError:
+        raise
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        raise DataError(f"{str(path)!r} could not be read as a table: {exc}") from None
+    if frame.shape[1] == 0:
+        raise DataError(f"{str(path)!r} holds no columns.")
+    if len(frame) == 0:
+        raise DataError(f"{str(path)!r} has a header but no data rows.")
+    if frame.shape[1] == 1 and not pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
+        raise DataError(
+            f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
+            "is the delimiter one of , ; tab or |?")
+    return frame
+
+
+def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
+    """The error for a column that is not there, with the nearest names suggested."""
+    names = [str(c) for c in columns]
+    near = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+    return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}")
+
+
+@dataclass
+class TableSpec:
+    """Which columns play which part.
+
+    Attributes:
+        target: the column(s) to forecast.
+        features: input columns (the target's own past is added by the caller
+            when it is an input).
+        group: series-id column, or None for one series.
+        time: time column, or None (then row order is time order).
+    """
+
+    target: list[str]
+    features: list[str]
+    group: str | None = None
+    time: str | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def columns(self) -> list[str]:
+        out = [c for c in (self.group, self.time) if c is not None]
+        for c in [*self.target, *self.features, *self.extra]:
+            if c not in out:
+                out.append(c)
+        return out
+
+    def prepare(self, frame: pd.DataFrame, *, need_target: bool = True) -> pd.DataFrame:
+        """Check ``frame`` and return the needed columns, sorted by series then time."""
+        roles = [("group", [self.group] if self.group else []),
+                 ("time", [self.time] if self.time else []),
+                 ("feature", self.features), ("target", self.target if need_target else []),
+                 ("key", self.extra)]
+        for role, names in roles:
+            for name in names:
+                if name not in frame.columns:
+                    raise missing_column(name, frame.columns, role.capitalize())
+        numeric = [*self.features, *(self.target if need_target else [])]
+        for name in dict.fromkeys(numeric):
+            check_numeric(frame, name)
+        columns = [c for c in self.columns() if need_target or c not in self.target
+                   or c in self.features]
+        out = frame[columns].copy()
+        out = sort_series(out, self.group, self.time)
+        return out
+
+
+def check_numeric(frame: pd.DataFrame, name: str) -> None:
+    """Raise unless column ``name`` is numeric and finite, naming the first bad rows."""
+    col = frame[name]
+    if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
+        converted = pd.to_numeric(col, errors="coerce")
+        bad = col.index[converted.isna() & col.notna()][:3].tolist()
+        shown = ", ".join(f"row {r} ({col[r]!r})" for r in bad)
+        raise DataError(f"Column {name!r} must be numeric; non-numeric values at {shown}.")
+    values = col.to_numpy(dtype=np.float64)
+    bad_mask = ~np.isfinite(values)
+    if bad_mask.any():
+        rows = col.index[bad_mask][:3].tolist()
+        raise DataError(
+            f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
+            f"(first at rows {', '.join(map(str, rows))}); fill or drop them first.")
+
+
+def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.DataFrame:
+    """Rows of each series together, in time order; duplicate times are an error.
+
+    Without a time column, the rows' order within each series is kept as given.
+    """
+    keys = [c for c in (group, time) if c is not None]
+    if not keys:
+        return frame.reset_index(drop=True)
+    if time is not None:
+        dup = frame.duplicated(subset=keys, keep=False)
+        if dup.any():
+            first = frame[dup].iloc[0]
+            where = f" in series {first[group]!r}" if group else ""
+            raise DataError(
+                f"Time {first[time]!r} appears more than once{where} "
+                f"({int(dup.sum())} rows share a time with another); each series needs "
+                "one row per time.")
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
+    """Series id per row (zeros when there is one series)."""
+    if group is None:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame[group].to_numpy()

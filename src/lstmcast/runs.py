@@ -1,0 +1,183 @@
+"""Run folders, their TOML config, and the built-in data sources the CLI knows by name.
+
+A run folder holds everything about one training run::
+
+    forecaster.lstmcast   the saved Forecaster (safetensors + JSON)
+    config.toml           the resolved settings; `--config` takes it back
+    metrics.json          test scores of the model and the baselines
+    history.csv           loss and metrics per epoch
+    predictions.csv       test forecasts beside actuals and baselines
+    loss.png, forecast.png (and rul.png for C-MAPSS)
+
+It is written in a temporary folder beside the target and renamed into place
+at the end, so a failed run never leaves a half-written folder, and an
+existing run folder is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmcast.datasets import CMAPSS_SUBSETS, load_airline, load_cmapss, load_sunspots
+from lstmcast.errors import InvalidArgumentError
+from lstmcast.io import DataError, read_table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BUILTIN_NAMES = ["cmapss:FD001", "cmapss:FD002", "cmapss:FD003", "cmapss:FD004", "airline",
+                 "sunspots"]
+
+
+@dataclass
+class Source:
+    """A table to train or score on, with the settings that suit it.
+
+    Attributes:
+        name: the name given on the command line.
+        frame: the table to fit on (for C-MAPSS, the training engines).
+        test: a separate test table (C-MAPSS), else None.
+        defaults: column roles and model settings that suit this data.
+        last_only: score the last window of each test series only (C-MAPSS).
+        holdout: rows at the end of each series kept for testing (no separate test table).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    test: pd.DataFrame | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+    last_only: bool = False
+    holdout: int | None = None
+
+
+def resolve(name: str) -> Source:
+    """A built-in dataset name (cmapss:FD001, airline, sunspots) or a CSV/Parquet path."""
+    key = name.strip()
+    if key.lower().startswith("cmapss"):
+        subset = key.split(":", 1)[1].upper() if ":" in key else "FD001"
+        if subset not in CMAPSS_SUBSETS:
+            raise InvalidArgumentError(
+                f"Unknown C-MAPSS subset {subset!r}; use one of "
+                f"{', '.join('cmapss:' + s for s in CMAPSS_SUBSETS)}.")
+        data = load_cmapss(subset)
+        sensors = [c for c in data.train.columns if c.startswith(("setting_", "s_"))]
+        features = [c for c in sensors if data.train[c].std() > 0]
+        return Source(key, data.train, data.test, last_only=True, defaults={
+            "target": "rul", "group": "unit", "time": "cycle", "features": features,
+            "horizon": 0, "validation_by": "series"})
+    if key.lower() == "airline":
+        return Source(key, load_airline(), holdout=24, defaults={
+            "target": "passengers", "time": "month", "season": 12, "window": 24})
+    if key.lower() == "sunspots":
+        return Source(key, load_sunspots(), holdout=30, defaults={
+            "target": "sunspots", "time": "year", "window": 30})
+    path = Path(key)
+    if not path.exists() and ":" not in key and "." not in path.name:
+        raise DataError(f"{key!r} is neither a file nor a built-in dataset "
+                        f"({', '.join(BUILTIN_NAMES)}).")
+    return Source(key, read_table(path))
+
+
+def holdout_rows(frame: pd.DataFrame, group: str | None, fraction: float) -> int:
+    """Rows per series to hold out: ``fraction`` of the shortest series, at least 1."""
+    lengths = frame.groupby(group).size() if group else pd.Series([len(frame)])
+    return max(1, int(math.floor(lengths.min() * fraction)))
+
+
+def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: int) -> pd.DataFrame:
+    """The table without the last ``rows`` rows of each series (in time order)."""
+    keys = [c for c in (group, time) if c]
+    ordered = frame.sort_values(keys, kind="stable") if keys else frame
+    if group:
+        position = ordered.groupby(group).cumcount(ascending=False)
+    else:
+        position = pd.Series(range(len(ordered) - 1, -1, -1), index=ordered.index)
+    return ordered[position >= rows]
+
+
+# -- TOML ------------------------------------------------------------------------------
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(sections: dict[str, dict[str, Any]]) -> str:
+    """Write ``{section: {key: scalar or list}}`` as TOML; None values are left out."""
+    lines = ["# lstmcast run settings; `lstmcast train ... --config this-file` reuses them"]
+    for section, values in sections.items():
+        lines.append(f"\n[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def read_toml(path: str | Path) -> dict[str, dict[str, Any]]:
+    source = Path(path)
+    if not source.is_file():
+        raise DataError(f"Config file {str(source)!r} does not exist.")
+    try:
+        return tomllib.loads(source.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"Config file {str(source)!r} is not valid TOML: {exc}") from None
+
+
+# -- run folders -------------------------------------------------------------------------
+class RunFolder:
+    """Builds a run folder in a temporary sibling, renamed into place by ``commit``."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
+            raise InvalidArgumentError(
+                f"Run folder {str(self.target)!r} already exists and is not empty; choose "
+                "another --out (nothing was overwritten).")
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
+                                          dir=self.target.parent))
+
+    def __enter__(self) -> RunFolder:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        if kind is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        if self.target.exists():
+            self.target.rmdir()  # empty, checked above
+        self.path.rename(self.target)
+
+    def file(self, name: str) -> Path:
+        """Path of a file inside the run folder (no escaping it)."""
+        candidate = (self.path / name).resolve()
+        if self.path.resolve() not in candidate.parents:
+            raise InvalidArgumentError(f"{name!r} is not a file name inside the run folder.")
+        return candidate
+
+
+def run_file(run: str | Path, name: str) -> Path:
+    """A file of an existing run folder, with a clear error when it is not one."""
+    folder = Path(run)
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"Run folder {str(folder)!r} does not exist.")
+    path = folder / name
+    if not path.exists():
+        raise InvalidArgumentError(
+            f"{str(folder)!r} is not an lstmcast run folder (no {name}).")
+    return path

@@ -1,0 +1,209 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast import NotFittedError, scores
+from lstmcast.bundle import ArtifactError
+from lstmcast.forecaster import Forecaster, LagCopyWarning
+from lstmcast.io import DataError
+
+FAST = {"units": (8,), "dropout": 0.0, "epochs": 2, "batch_size": 64, "window": 6}
+
+
+def panel(n_series=3, length=40, seed=0):
+    """Long format: sine waves per series with an exogenous feature and integer time."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(n_series):
+        t = np.arange(length)
+        x = np.sin(t / 3 + k) + 0.05 * rng.normal(size=length)
+        frames.append(pd.DataFrame({"sid": f"s{k}", "t": t * 5, "x": x,
+                                    "y": 10 + 2 * np.roll(x, 1) + k}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_fit_predict_many_series_with_regular_time():
+    df = panel()
+    f = Forecaster(**FAST, steps=2).fit(df, target="y", group="sid", time="t")
+    out = f.predict(df)
+    assert list(out.columns) == ["sid", "step", "t", "y"]
+    assert len(out) == 3 * 2
+    first = out[out["sid"] == "s0"]
+    assert first["t"].tolist() == [200, 205]  # last time 195, step 5, horizon 1
+    assert np.isfinite(out["y"]).all()
+    assert f.inputs_ == ["x"] and not f.autoregressive_  # default: the other numeric columns
+
+
+def test_scalers_never_see_validation_rows():
+    df = pd.DataFrame({"v": np.arange(100.0), "y": np.arange(100.0)})
+    f = Forecaster(**FAST, validation=0.2).fit(df, target="y", features=["v"])
+    assert f.x_scaler_.global_.offset_[0] == 0.0
+    assert f.x_scaler_.global_.scale_[0] == 79.0  # rows 0..79: the training part only
+    assert f.y_scaler_.global_.scale_[0] == 79.0
+
+
+def test_scalers_never_see_held_out_series():
+    df = panel(n_series=5)
+    df.loc[df["sid"] == "s3", "x"] += 1000.0
+    f = Forecaster(**FAST, validation=0.2, validation_by="series", seed=1)
+    f.fit(df, target="y", features=["x"], group="sid", time="t")
+    held_out_s3 = f.x_scaler_.global_.offset_[0] + f.x_scaler_.global_.scale_[0] < 500
+    trained_on_s3 = f.x_scaler_.global_.scale_[0] > 500
+    assert held_out_s3 != trained_on_s3  # s3's rows are in the fit only when s3 is trained on
+
+
+def test_windows_never_cross_series_and_all_fit():
+    df = panel(n_series=3, length=20)
+    f = Forecaster(**FAST, early_stopping=False).fit(df, target="y", group="sid", time="t")
+    assert f.n_windows_ == {"train": 3 * (20 - 6), "validation": 0}
+
+
+def test_rows_are_sorted_by_time_and_duplicates_rejected():
+    df = panel(n_series=2)
+    shuffled = df.sample(frac=1.0, random_state=0)
+    a = Forecaster(**FAST).fit(df, target="y", group="sid", time="t").predict(df)
+    b = Forecaster(**FAST).fit(shuffled, target="y", group="sid", time="t").predict(shuffled)
+    pd.testing.assert_frame_equal(a, b)
+    dup = pd.concat([df, df.iloc[[3]]])
+    with pytest.raises(DataError, match="appears more than once in series 's0'"):
+        Forecaster(**FAST).fit(dup, target="y", group="sid", time="t")
+
+
+def test_save_load_round_trip_predicts_exactly(tmp_path):
+    df = panel()
+    f = Forecaster(**FAST, scale_by="series").fit(df, target="y", group="sid", time="t")
+    path = tmp_path / "f.lstmcast"
+    f.save(path)
+    g = Forecaster.load(path)
+    pd.testing.assert_frame_equal(g.predict(df), f.predict(df))
+    pd.testing.assert_frame_equal(g.evaluate(df), f.evaluate(df))
+    assert g.history_ == f.history_ and g.fingerprint_ == f.fingerprint_
+    with pytest.raises(ArtifactError, match="holds a 'forecaster', not a 'sequential'"):
+        from lstmcast.models import load_model
+
+        load_model(path)
+
+
+def test_evaluate_scores_match_direct_formulas_and_baselines_are_what_they_say():
+    df = panel(n_series=2)
+    f = Forecaster(**FAST, season=4).fit(df, target="y", features=[], group="sid", time="t",)
+    result, pred = f.evaluate(df, return_predictions=True)
+    assert set(result["model"]) == {"lstmcast", "train_mean", "naive", "window_mean",
+                                    "seasonal_naive"}
+    row = result.set_index("model").loc["lstmcast"]
+    assert row["rmse"] == pytest.approx(np.sqrt(np.mean((pred["lstmcast"] - pred["actual"]) ** 2)))
+    assert row["mae"] == pytest.approx(np.mean(np.abs(pred["lstmcast"] - pred["actual"])))
+    best = result[result["model"] != "lstmcast"]["rmse"].min()
+    assert row["skill"] == pytest.approx(1 - row["rmse"] / best)
+    for sid, part in pred.groupby("sid"):
+        series = df[df["sid"] == sid].set_index("t")["y"]
+        np.testing.assert_allclose(part["naive"], series.loc[part["t"] - 5].to_numpy())
+        np.testing.assert_allclose(part["seasonal_naive"], series.loc[part["t"] - 20].to_numpy())
+        np.testing.assert_allclose(
+            part["window_mean"],
+            [series.loc[t - 30 : t - 5].mean() for t in part["t"]])
+
+
+def test_last_only_scores_one_window_per_series_and_pads_short_ones():
+    df = panel(n_series=3, length=30)
+    df["rul"] = df.groupby("sid").cumcount(ascending=False).astype(float)
+    f = Forecaster(**FAST, horizon=0).fit(df, target="rul", features=["x"], group="sid",
+                                          time="t")
+    short = df.groupby("sid").tail(4)  # shorter than the window of 6
+    with pytest.warns(UserWarning, match="padded"):
+        out = f.predict(short)
+    assert len(out) == 3
+    result, pred = f.evaluate(short, last_only=True, return_predictions=True)
+    assert len(pred) == 3 and (pred["actual"] == 0).all()
+    assert any("padded" in n for n in result.attrs["notes"])
+    assert any("MAPE leaves out 3" in n for n in result.attrs["notes"])
+
+
+def test_recursive_forecast_only_when_inputs_are_the_target():
+    df = panel(n_series=1)
+    uni = Forecaster(**FAST).fit(df, target="y", features=[], time="t")
+    assert uni.autoregressive_
+    out = uni.predict(df, n_ahead=7)
+    assert out["step"].tolist() == list(range(1, 8))
+    multi = Forecaster(**FAST).fit(df, target="y", features=["x"], time="t")
+    with pytest.raises(ValueError, match=r"future values of the features \['x'\]"):
+        multi.predict(df, n_ahead=3)
+
+
+def test_backtest_refits_per_fold_in_time_order():
+    df = panel(n_series=2, length=40)
+    result = Forecaster(**FAST).backtest(df, target="y", group="sid", time="t", folds=2,
+                                         test_size=4)
+    folds = result[result["model"] == "lstmcast"]
+    assert folds["fold"].tolist() == [1, 2]
+    assert folds["train_rows"].tolist() == [2 * 32, 2 * 36]
+
+
+def test_lag_copy_warning():
+    rng = np.random.default_rng(0)
+    truth = np.cumsum(rng.normal(size=(200, 1)), axis=0)
+    naive = np.vstack([[0.0], truth[:-1]])
+    copy = naive + 0.01 * rng.normal(size=naive.shape)
+    with pytest.warns(LagCopyWarning, match="lagged copy"):
+        Forecaster._warn_lag_copy("y", truth, {"lstmcast": copy, "naive": naive})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Forecaster._warn_lag_copy("y", truth, {"lstmcast": truth + 0.01, "naive": naive})
+
+
+def test_missing_columns_suggest_the_nearest_names():
+    df = panel()
+    with pytest.raises(DataError, match="Target column 'yy' is not in the table.*'y'"):
+        Forecaster(**FAST).fit(df, target="yy", group="sid")
+    with pytest.raises(DataError, match="Group column 'sdi'.*Did you mean 'sid'"):
+        Forecaster(**FAST).fit(df, target="y", group="sdi")
+
+
+def test_non_numeric_and_nan_values_are_named():
+    df = panel(n_series=1)
+    bad = df.astype({"x": object})
+    bad.loc[5, "x"] = "oops"
+    with pytest.raises(DataError, match=r"Column 'x' must be numeric.*row 5 \('oops'\)"):
+        Forecaster(**FAST).fit(bad, target="y", time="t")
+    nan = df.copy()
+    nan.loc[[7, 9], "y"] = np.nan
+    with pytest.raises(DataError, match="'y' holds 2 NaN or infinite values.*rows 7, 9"):
+        Forecaster(**FAST).fit(nan, target="y", time="t")
+
+
+def test_short_series_are_named_and_left_out():
+    df = pd.concat([panel(n_series=2), panel(n_series=1, length=5).assign(sid="tiny")])
+    with pytest.warns(UserWarning, match="too short.*tiny"):
+        Forecaster(**FAST).fit(df, target="y", group="sid", time="t")
+    with pytest.raises(DataError, match="Every series is shorter"):
+        Forecaster(**FAST).fit(panel(n_series=1, length=5), target="y", time="t")
+
+
+def test_not_fitted_and_bad_params():
+    with pytest.raises(NotFittedError):
+        Forecaster().predict(panel())
+    with pytest.raises(ValueError, match="`window`"):
+        Forecaster(window=0).fit(panel(), target="y")
+    with pytest.raises(ValueError, match="autoregressive"):
+        Forecaster(**FAST, horizon=0).fit(panel(), target="y", features=[], group="sid")
+
+
+def test_same_seed_same_forecaster():
+    df = panel()
+    a = Forecaster(**FAST, seed=3).fit(df, target="y", group="sid", time="t").predict(df)
+    b = Forecaster(**FAST, seed=3).fit(df, target="y", group="sid", time="t").predict(df)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_scores_against_hand_values():
+    t = np.array([1.0, 2.0, 0.0, 4.0])
+    p = np.array([2.0, 2.0, 1.0, 2.0])
+    assert scores.mae(t, p) == pytest.approx(1.0)
+    assert scores.rmse(t, p) == pytest.approx(np.sqrt(6 / 4))
+    assert scores.mape(t, p) == pytest.approx(100 * (1 + 0 + 0.5) / 3)  # the zero is left out
+    assert scores.smape(t, p) == pytest.approx(100 * (2 / 3 + 0 + 2 + 4 / 6) / 4)
+    assert scores.naive_scale([np.array([1.0, 3.0, 2.0])]) == pytest.approx(1.5)
+    assert scores.phm08(np.array([10.0, 10.0]), np.array([0.0, 20.0])) == pytest.approx(
+        np.exp(10 / 13) - 1 + np.exp(1) - 1)
