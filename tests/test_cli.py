@@ -1,64 +1,161 @@
+"""The command line, run as a user would: subprocesses, run folders, exit codes."""
+
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from lstmcast.callbacks import TimeLimit
-from lstmcast.demo import run_demo
-from lstmcast.layers import LSTM, Dense
-from lstmcast.models import Sequential
+FAST = ["--epochs", "1", "--units", "8", "--window", "6", "--batch-size", "64"]
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "lstmcast", *args], capture_output=True,
-                          text=True, timeout=300)
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lstmcast", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
-def test_help_shows_examples():
-    out = run_cli("--help")
-    assert out.returncode == 0 and "examples:" in out.stdout and "demo" in out.stdout
-    out = run_cli("demo", "--help")
-    assert out.returncode == 0 and "example:" in out.stdout
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    rows = []
+    for store in ("a", "b"):
+        t = np.arange(60)
+        sales = 50 + 10 * np.sin(t / 4) + rng.normal(size=60)
+        rows.append(pd.DataFrame({"store": store, "day": t, "promo": t % 7 == 0,
+                                  "temp": 20 + rng.normal(size=60), "sales": sales}))
+    path = folder / "sales.csv"
+    pd.concat(rows).astype({"promo": int}).to_csv(path, index=False)
+    return path
 
 
-def test_demo_command_runs_end_to_end():
-    out = run_cli("demo", "--epochs", "1")
-    assert out.returncode == 0, out.stderr
-    assert "Network input (samples, time_steps, features)" in out.stdout
-    assert "(None, 30, 100)" in out.stdout and "Total params" in out.stdout
-    for word in ("RMSE", "MAE", "MAPE", "baseline"):
-        assert word in out.stdout
+@pytest.fixture(scope="module")
+def trained(table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sales-run"
+    result = run_cli("train", table, "--target", "sales", "--group", "store", "--time", "day",
+                     *FAST, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out, result
 
 
-def test_bad_argument_exits_non_zero_with_one_line():
-    out = run_cli("demo", "--epochs", "-3")
-    assert out.returncode == 1
-    assert out.stderr.strip().count("\n") == 0
-    assert "`epochs`" in out.stderr and "Traceback" not in out.stderr
+def test_train_writes_a_complete_run_folder(trained):
+    out, result = trained
+    names = {p.name for p in out.iterdir()}
+    assert names == {"forecaster.lstmcast", "config.toml", "metrics.json", "history.csv",
+                     "predictions.csv", "loss.png", "forecast.png"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    models = {row["model"] for row in metrics["scores"]}
+    assert {"lstmcast", "train_mean"} <= models
+    assert "Test scores" in result.stdout and "skill" in result.stdout
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folder
 
 
-def test_demo_learns_something_in_a_few_epochs():
-    result = run_demo(epochs=3, verbose=0)
-    assert result.epochs == 3
-    assert result.rmse < result.baseline_rmse  # better than predicting the mean RUL
-    assert np.isfinite([result.mae, result.mape]).all()
+def test_config_toml_reproduces_the_run(trained, table, tmp_path):
+    out, _ = trained
+    again = tmp_path / "again"
+    result = run_cli("train", table, "--config", out / "config.toml", "--out", again)
+    assert result.returncode == 0, result.stderr
+    first = json.loads((out / "metrics.json").read_text())["scores"]
+    second = json.loads((again / "metrics.json").read_text())["scores"]
+    assert first == second  # same data, config and seed: the same numbers
 
 
-def test_time_limit_stops_training():
-    model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1)], device="cpu")
-    model.compile(loss="mse", optimizer="adam")
-    x = np.zeros((20, 5, 2), dtype="float32")
-    limit = TimeLimit(1e-9)
-    history = model.fit(x, np.zeros(20), epochs=5, verbose=0, callbacks=[limit])
-    assert len(history.epoch) == 1 and limit.stopped_epoch == 0
-    with pytest.raises(ValueError, match="`seconds`"):
-        TimeLimit(0)
+def test_evaluate_predict_on_a_run(trained, table, tmp_path):
+    out, _ = trained
+    result = run_cli("evaluate", out, table, "--holdout", "6")
+    assert result.returncode == 0, result.stderr
+    assert "lstmcast" in result.stdout and "naive" not in result.stdout.split("lstmcast")[0]
+    forecast = tmp_path / "forecast.csv"
+    result = run_cli("predict", out, table, "--out", forecast)
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(forecast)
+    assert list(frame.columns) == ["store", "step", "day", "sales"]
+    assert frame["day"].tolist() == [60, 60]
+
+
+def test_backtest_and_inspect(table):
+    result = run_cli("backtest", table, "--target", "sales", "--group", "store", "--time", "day",
+                     *FAST, "--folds", "2", "--test-size", "5")
+    assert result.returncode == 0, result.stderr
+    assert "Backtest fold 2/2" in result.stdout and "over 2 folds" in result.stdout
+    result = run_cli("inspect", table, "--target", "sales", "--group", "store", "--time", "day",
+                     "--window", "10")
+    assert result.returncode == 0, result.stderr
+    assert "(samples, time_steps, features)" in result.stdout
+    assert "first training window: series 'a', day 0 .. 9; target at ['10']" in result.stdout
+    assert "zero-copy" in result.stdout
+
+
+def test_builtin_dataset_inspect():
+    result = run_cli("inspect", "cmapss:FD001")
+    assert result.returncode == 0, result.stderr
+    assert "train      (13980, 30, 19)" in result.stdout
+    assert "test       (100, 30, 19)" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "backtest", "inspect",
+                                     "demo"])
+def test_every_command_has_help_with_an_example(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and "example" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "missing.csv", "--target", "y"], "no such file"),
+    (["train", "cmapss:FD009"], "Unknown C-MAPSS subset"),
+    (["train", "{table}", "--target", "sale"], "Did you mean 'sales'"),
+    (["train", "{table}", "--target", "sales", "--window", "0"], "`window`"),
+    (["train", "{table}"], "--target is required"),
+    (["evaluate", "no-such-run", "{table}"], "does not exist"),
+])
+def test_bad_input_is_one_clear_line(args, message, table, tmp_path):
+    args = [str(a).replace("{table}", str(table)) for a in args]
+    result = run_cli(*args, "--out" if args[0] == "train" else "--quiet", *(
+        [tmp_path / "r"] if args[0] == "train" else []))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_existing_run_folder_is_never_overwritten(trained, table):
+    out, _ = trained
+    before = (out / "forecaster.lstmcast").read_bytes()
+    result = run_cli("train", table, "--target", "sales", *FAST, "--out", out)
+    assert result.returncode == 1 and "already exists" in result.stderr
+    assert (out / "forecaster.lstmcast").read_bytes() == before
+
+
+def test_bad_files_are_named(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header = tmp_path / "header.csv"
+    header.write_text("a,b,c\n")
+    binary = tmp_path / "blob.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for path, message in [(empty, "is empty"), (header, "header but no data rows"),
+                          (binary, "binary data")]:
+        result = run_cli("inspect", path, "--target", "a")
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+
+
+def test_demo_runs_the_full_workflow(tmp_path):
+    result = run_cli("demo", "--epochs", "1", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert "(None, 30, 100)" in result.stdout and "Total params: 78,251" in result.stdout
+    assert "train_mean" in result.stdout and "rmse" in result.stdout
+    assert (tmp_path / "demo" / "rul.png").exists()
+
+
+def test_python_dash_m_and_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("lstmcast ")
 
 
 def test_core_loop_benchmark_runs_on_tiny_sizes():
-    from pathlib import Path
-
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "core_loop.py"
     out = subprocess.run([sys.executable, str(script), "--samples", "200", "--epochs", "1",
                           "--rounds", "1", "--features", "4"],

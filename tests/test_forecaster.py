@@ -207,3 +207,29 @@ def test_scores_against_hand_values():
     assert scores.naive_scale([np.array([1.0, 3.0, 2.0])]) == pytest.approx(1.5)
     assert scores.phm08(np.array([10.0, 10.0]), np.array([0.0, 20.0])) == pytest.approx(
         np.exp(10 / 13) - 1 + np.exp(1) - 1)
+
+
+def test_per_condition_scaling_uses_a_key_column():
+    df = panel(n_series=2)
+    df["cond"] = (df["t"] // 5) % 2
+    df.loc[df["cond"] == 1, "x"] += 100.0  # two operating regimes, far apart
+    f = Forecaster(**FAST, scale_by="cond").fit(df, target="y", features=["x"], group="sid",
+                                                time="t")
+    assert sorted(f.x_scaler_.by_key_) == [0, 1]
+    scaled = f.x_scaler_.transform(df[["x"]].to_numpy(), df["cond"].to_numpy())
+    assert scaled.min() > -0.5 and scaled.max() < 1.5  # each regime on its own scale
+    assert "cond" not in f.inputs_
+
+
+@pytest.mark.parametrize("loader", ["airline", "sunspots"])
+def test_shipped_univariate_series_end_to_end(loader):
+    from lstmcast import datasets
+
+    frame = getattr(datasets, f"load_{loader}")()
+    target, time = frame.columns[1], frame.columns[0]
+    f = Forecaster(**FAST).fit(frame.iloc[:-12], target=target, time=time)
+    result = f.evaluate(frame, holdout=12)
+    assert result.attrs["n_windows"] == 12
+    assert {"lstmcast", "naive", "window_mean", "train_mean"} == set(result["model"])
+    out = f.predict(frame, n_ahead=3)
+    assert len(out) == 3 and out[time].is_monotonic_increasing

@@ -289,3 +289,16 @@ def test_nan_loss_stops_with_a_clear_message():
     model = small(loss=lambda t, p: torch.log(p - 1e9))
     with pytest.raises(RuntimeError, match="loss became nan"):
         model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_time_limit_stops_training():
+    from lstmcast.callbacks import TimeLimit
+
+    model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1)], device="cpu")
+    model.compile(loss="mse", optimizer="adam")
+    limit = TimeLimit(1e-9)
+    history = model.fit(np.zeros((20, 5, 2), "float32"), np.zeros(20), epochs=5, verbose=0,
+                        callbacks=[limit])
+    assert len(history.epoch) == 1 and limit.stopped_epoch == 0
+    with pytest.raises(ValueError, match="`seconds`"):
+        TimeLimit(0)

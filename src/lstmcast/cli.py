@@ -32,7 +32,8 @@ data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline
 # CLI option -> (Forecaster argument, parser)
 MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "window": ("window", int), "horizon": ("horizon", int), "steps": ("steps", int),
-    "units": ("units", lambda s: [int(u) for u in str(s).split(",")]),
+    "units": ("units", lambda v: [int(u) for u in (v if isinstance(v, list) else
+                                                   str(v).split(","))]),
     "dropout": ("dropout", float), "cell": ("cell", str), "epochs": ("epochs", int),
     "batch_size": ("batch_size", int), "learning_rate": ("learning_rate", float),
     "loss": ("loss", str), "optimizer": ("optimizer", str), "patience": ("patience", int),
@@ -72,7 +73,15 @@ def _settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
         data[key] = _list(data.get(key))
     if not data.get("target"):
         raise _usage("--target is required for this data (the column to forecast).")
-    params = {MODEL_OPTIONS[k][0]: MODEL_OPTIONS[k][1](v) for k, v in model.items()}
+    params = {}
+    for key, value in model.items():
+        if key not in MODEL_OPTIONS:  # a typo in a config file must not pass silently
+            raise _usage(f"Unknown model setting {key!r} in the config file.")
+        name, convert = MODEL_OPTIONS[key]
+        try:
+            params[name] = convert(value)
+        except (TypeError, ValueError):
+            raise _usage(f"Invalid value for {key}: {value!r}.") from None
     return data, params
 
 

@@ -822,11 +822,15 @@ def _time_step(frame: pd.DataFrame, time: str | None, group: str | None) -> Any:
     if len(diffs) == 0:
         return None
     if pd.api.types.is_datetime64_any_dtype(col):
-        freq = pd.infer_freq(col.iloc[: min(len(col), 50)]) if not group else None
-        if freq is None and group:
-            first = frame[frame[group] == frame[group].iloc[0]][time]
-            freq = pd.infer_freq(first) if len(first) >= 3 else None
-        return {"kind": "datetime", "freq": freq} if freq else None
+        first = frame[frame[group] == frame[group].iloc[0]][time] if group else col
+        if len(first) < 3:
+            return None
+        with warnings.catch_warnings():  # pandas 3 announces a change of return type
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(first.iloc[:50])
+        if freq is None:
+            return None
+        return {"kind": "datetime", "freq": getattr(freq, "freqstr", freq)}
     if pd.api.types.is_numeric_dtype(col) and diffs.nunique() == 1:
         return {"kind": "number", "step": float(diffs.iloc[0])}
     return None

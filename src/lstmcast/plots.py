@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-BASELINE_STYLE = {"naive": ":", "seasonal_naive": "-.", "window_mean": "--", "train_mean": "--"}
+BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
+                  "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike) -> Path:
@@ -58,13 +59,14 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
         ax.plot(x, part["actual"], color="black", lw=1.6, label="actual")
         ax.plot(x, part["lstmcast"], color="tab:red", lw=1.4, label="lstmcast")
         for model in models:
-            ax.plot(x, part[model], lw=0.9, ls=BASELINE_STYLE[model], alpha=0.8, label=model)
+            style, color = BASELINE_STYLE[model]
+            ax.plot(x, part[model], lw=0.9, ls=style, color=color, alpha=0.8, label=model)
         title = f"{data['target'].iloc[0]}" + (f", {group} {sid}" if sid is not None else "")
         ax.set_title(title)
         ax.set_xlabel(time or "row")
         ax.set_ylabel(str(data["target"].iloc[0]))
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="best", fontsize=8, ncol=3)
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return _save(fig, path)
 
 
