@@ -5,20 +5,22 @@ Two faces on one engine: ``lstmcast.models.Sequential`` with ``lstmcast.layers``
 the forecasting workflow on top of it.
 """
 
-from lstmcast.errors import (
+__version__ = "0.1.0"
+
+from lstmcast.errors import (  # noqa: E402
     ArtifactError,
     InvalidArgumentError,
     InvalidTypeError,
     LstmcastError,
     NotFittedError,
 )
-from lstmcast.seeding import set_seed
-from lstmcast.windows import make_windows
-
-__version__ = "0.1.0"
+from lstmcast.forecaster import Forecaster  # noqa: E402
+from lstmcast.seeding import set_seed  # noqa: E402
+from lstmcast.windows import make_windows  # noqa: E402
 
 __all__ = [
     "ArtifactError",
+    "Forecaster",
     "InvalidArgumentError",
     "InvalidTypeError",
     "LstmcastError",
