@@ -233,3 +233,15 @@ def test_shipped_univariate_series_end_to_end(loader):
     assert {"lstmcast", "naive", "window_mean", "train_mean"} == set(result["model"])
     out = f.predict(frame, n_ahead=3)
     assert len(out) == 3 and out[time].is_monotonic_increasing
+
+
+def test_several_targets_and_steps():
+    df = panel(n_series=2)
+    df["z"] = -df["y"]
+    f = Forecaster(**FAST, steps=3).fit(df, target=["y", "z"], features=["x"], group="sid",
+                                        time="t")
+    out = f.predict(df)
+    assert list(out.columns) == ["sid", "step", "t", "y", "z"] and len(out) == 2 * 3
+    result = f.evaluate(df)
+    assert set(result["target"]) == {"y", "z"}
+    assert f.model_.output_shape == (6,)

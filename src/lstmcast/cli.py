@@ -138,7 +138,8 @@ def _write_run(folder: Any, forecaster: Any, source: Any, data: dict, params: di
     folder.file("config.toml").write_text(to_toml({"data": data_section, "model": model_section}))
     metrics = {"scores": json.loads(scores.to_json(orient="records")),
                "notes": scores.attrs.get("notes", []),
-               "n_windows": forecaster.n_windows_, "train_seconds": round(seconds, 2),
+               "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
+               "train_seconds": round(seconds, 2),
                "epochs_run": len(forecaster.history_["loss"])}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
@@ -168,7 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     folder = RunFolder(args.out or _default_out(args.data))
     with folder:
         fit_frame, test_frame, how = _test_plan(source, data)
-        forecaster = _forecaster(params, args, verbose=2)
+        forecaster = _forecaster(params, args, verbose=1 if sys.stdout.isatty() else 2)
         started = time.perf_counter()
         forecaster.fit(fit_frame, **_columns(data))
         seconds = time.perf_counter() - started
@@ -315,7 +316,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--dropout", type=float, help="dropout after each layer (0.2)")
     m.add_argument("--cell", choices=["lstm", "gru"], help="recurrent cell (lstm)")
     m.add_argument("--epochs", type=int, help="most epochs (100)")
-    m.add_argument("--batch-size", dest="batch_size", type=int, help="batch size (200)")
+    m.add_argument("--batch-size", dest="batch_size", type=int,
+                   help="batch size (200, lowered on small data to give 10 steps per epoch)")
     m.add_argument("--learning-rate", dest="learning_rate", type=float, help="(0.001)")
     m.add_argument("--loss", help="mse, mae or huber (mse)")
     m.add_argument("--optimizer", help="adam, adamw, sgd or rmsprop (adam)")

@@ -87,7 +87,11 @@ class Forecaster:
         steps: consecutive target rows forecast at once (direct multi-step).
         loss, optimizer, learning_rate: training settings ("mse", "adam", 0.001).
         epochs: most passes over the training windows (100).
-        batch_size: windows per step (200).
+        batch_size: windows per step. None (default): the tutorial's 200, lowered
+            on small data so that an epoch has at least 10 steps (never below 8);
+            with 72 training windows, as in the airline series, a batch of 200
+            would give one gradient step per epoch and a model that barely
+            trains. The batch used is in ``batch_size_``.
         early_stopping: stop when the validation loss stops improving, and keep
             the best weights (on by default).
         patience: epochs without improvement before stopping (10).
@@ -120,7 +124,7 @@ class Forecaster:
         optimizer: str = "adam",
         learning_rate: float = 0.001,
         epochs: int = 100,
-        batch_size: int = 200,
+        batch_size: int | None = None,
         early_stopping: bool = True,
         patience: int = 10,
         validation: float = 0.2,
@@ -176,7 +180,8 @@ class Forecaster:
         check_int("horizon", self.horizon, minimum=0)
         check_int("steps", self.steps)
         check_int("epochs", self.epochs, minimum=0)
-        check_int("batch_size", self.batch_size)
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size)
         check_int("patience", self.patience, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_float("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
@@ -254,7 +259,8 @@ class Forecaster:
             callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
         if self.max_seconds is not None:
             callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
-        history = model.fit(x_train, y_train, batch_size=self.batch_size, epochs=self.epochs,
+        self.batch_size_ = self.batch_size or min(200, max(8, len(train_starts) // 10))
+        history = model.fit(x_train, y_train, batch_size=self.batch_size_, epochs=self.epochs,
                             validation_data=validation, callbacks=callbacks,
                             verbose=self.verbose)
         self.model_ = model
@@ -743,6 +749,7 @@ class Forecaster:
             "naive_scale": self.naive_scale_,
             "history": self.history_,
             "n_windows": self.n_windows_,
+            "batch_size": self.batch_size_,
             "dtypes": self.dtypes_,
             "fingerprint": self.fingerprint_,
             "time_step": self.time_step_,
@@ -777,7 +784,7 @@ class Forecaster:
         forecaster.x_scaler_ = KeyedScaler.from_config(config["x_scaler"])
         forecaster.y_scaler_ = KeyedScaler.from_config(config["y_scaler"])
         for name in ("train_mean", "naive_scale", "history", "n_windows", "dtypes",
-                     "fingerprint", "time_step"):
+                     "fingerprint", "time_step", "batch_size"):
             setattr(forecaster, name + "_", config[name])
         forecaster.saved_versions_ = config["versions"]
         return forecaster
