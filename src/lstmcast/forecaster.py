@@ -34,7 +34,7 @@ from lstmcast.io import (
     sort_series,
 )
 from lstmcast.layers import GRU, LSTM, Dense, Dropout, Layer, layer_from_config
-from lstmcast.models import Sequential, _versions
+from lstmcast.models import Sequential, _load_state, _versions
 from lstmcast.optimizers import get_optimizer
 from lstmcast.scaling import KeyedScaler
 from lstmcast.seeding import set_seed
@@ -775,7 +775,7 @@ class Forecaster:
         forecaster = cls(**params)
         model = Sequential.from_config(config["model"], device=device)
         model.build(config["input_shape"])
-        model.network_.load_state_dict(tensors)
+        _load_state(model.network_, tensors, path)
         forecaster.model_ = model
         spec = config["spec"]
         forecaster.spec_ = TableSpec(**spec)
