@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
+from lstmcast import bundle
 from lstmcast.checks import check_choice, check_float, check_int, invalid
+from lstmcast.errors import ArtifactError
 
 
 class Callback:
@@ -132,6 +136,18 @@ class EarlyStopping(_Monitor):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    def get_state(self) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """What a backup needs to continue exactly: counters as JSON, best weights as arrays."""
+        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                 "stopped_epoch": self.stopped_epoch,
+                 "has_best_weights": self.best_weights is not None}
+        return state, list(self.best_weights or [])
+
+    def set_state(self, state: dict[str, Any], arrays: list[np.ndarray]) -> None:
+        self.wait, self.best = state["wait"], state["best"]
+        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+        self.best_weights = arrays if state["has_best_weights"] else None
+
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
@@ -207,3 +223,85 @@ class TimeLimit(Callback):
             self.model.stop_training = True
             if self.verbose:
                 print(f"Epoch {epoch + 1}: time limit of {self.seconds:.0f} s reached; stopping.")
+
+
+BACKUP_KIND = "checkpoint"
+
+
+class BackupAndRestore(Callback):
+    """Backs up the whole training state after every epoch; a new ``fit`` resumes from it.
+
+    Keras's BackupAndRestore: if a run dies (SIGKILL, power cut), calling ``fit``
+    again with the same callback continues after the last finished epoch and
+    ends with the same weights and history as a run that never stopped (CPU,
+    fixed seed). The backup holds the weights, the optimizer state, the random
+    generators' states, the epoch, the history and the state of the other
+    callbacks (e.g. EarlyStopping's best weights). Each write is atomic.
+
+    Args:
+        path: the backup file.
+        tag: any string naming what is trained (data and settings); a backup
+            with another tag is refused rather than resumed into the wrong run.
+        delete_checkpoint: delete the backup when training ends normally.
+    """
+
+    def __init__(self, path: str | os.PathLike, tag: str = "",
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.tag = tag
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self.callbacks: list[Callback] = []
+
+    def restore(self, callbacks: list[Callback], initial_epoch: int) -> int:
+        """Load the backup, if any, into the model and ``callbacks``; return the epoch to run."""
+        self.callbacks = list(callbacks)
+        if not self.path.exists():
+            return initial_epoch
+        tensors, config = bundle.load(self.path, BACKUP_KIND)
+        if config["tag"] != self.tag:
+            raise ArtifactError(
+                f"The checkpoint {str(self.path)!r} belongs to another run (other data or "
+                "settings); delete it to start afresh.")
+        network = self.model.network_
+        network.load_state_dict({k[len("network."):]: v for k, v in tensors.items()
+                                 if k.startswith("network.")})
+        bundle.restore_optimizer(self.model.optimizer_, tensors, config["optimizer"])
+        torch.set_rng_state(tensors["rng.cpu"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
+        for i, cb in enumerate(self.callbacks):
+            if isinstance(cb, History):
+                cb.history = {k: list(v) for k, v in config["history"].items()}
+                cb.epoch = list(range(config["epoch"]))
+            elif hasattr(cb, "set_state") and str(i) in config["states"]:
+                arrays = [tensors[f"callback.{i}.{j}"].numpy()
+                          for j in range(config["states"][str(i)]["arrays"])]
+                cb.set_state(config["states"][str(i)]["state"], arrays)
+        self.model.stop_training = config["stop_training"]
+        return config["epoch"]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        tensors = {f"network.{k}": v for k, v in self.model.network_.state_dict().items()}
+        optimizer_tensors, optimizer_state = bundle.optimizer_tensors(self.model.optimizer_)
+        tensors.update(optimizer_tensors)
+        tensors["rng.cpu"] = torch.get_rng_state()
+        if torch.cuda.is_available():
+            tensors["rng.cuda"] = torch.cuda.get_rng_state()
+        states: dict[str, Any] = {}
+        history: dict[str, list[float]] = {}
+        for i, cb in enumerate(self.callbacks):
+            if isinstance(cb, History):
+                history = cb.history
+            elif hasattr(cb, "get_state"):
+                state, arrays = cb.get_state()
+                states[str(i)] = {"state": state, "arrays": len(arrays)}
+                for j, array in enumerate(arrays):
+                    tensors[f"callback.{i}.{j}"] = torch.as_tensor(np.ascontiguousarray(array))
+        config = {"tag": self.tag, "epoch": epoch + 1, "history": history, "states": states,
+                  "optimizer": optimizer_state, "stop_training": bool(self.model.stop_training)}
+        bundle.save(self.path, tensors, config, BACKUP_KIND)
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.delete_checkpoint:
+            self.path.unlink(missing_ok=True)

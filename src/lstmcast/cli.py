@@ -40,6 +40,7 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "validation": ("validation", float), "validation_by": ("validation_by", str),
     "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
+    "clipnorm": ("clipnorm", float), "missing": ("missing", str),
 }
 DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
 
@@ -125,17 +126,20 @@ def _test_plan(source: Any, data: dict) -> tuple[Any, Any, dict]:
     return fit_frame, source.frame, {"holdout": int(holdout)}
 
 
-def _write_run(folder: Any, forecaster: Any, source: Any, data: dict, params: dict,
-               scores: Any, predictions: Any, seconds: float) -> None:
+def _config_sections(source: Any, data: dict, params: dict) -> dict:
+    data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
+    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
+                     if k in MODEL_OPTIONS}
+    return {"data": data_section, "model": model_section}
+
+
+def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seconds: float,
+               last_only: bool, data: dict) -> None:
     import pandas as pd
 
     from lstmcast import plots
-    from lstmcast.runs import to_toml
 
     forecaster.save(folder.file("forecaster.lstmcast"))
-    data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
-    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
-    folder.file("config.toml").write_text(to_toml({"data": data_section, "model": model_section}))
     metrics = {"scores": json.loads(scores.to_json(orient="records")),
                "notes": scores.attrs.get("notes", []),
                "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
@@ -148,7 +152,7 @@ def _write_run(folder: Any, forecaster: Any, source: Any, data: dict, params: di
     predictions.to_csv(folder.file("predictions.csv"), index=False)
     plots.loss_curve(forecaster.history_, folder.file("loss.png"))
     group, time_col = data.get("group"), data.get("time")
-    if source.last_only and group:
+    if last_only and group:
         plots.rul_per_engine(predictions, folder.file("rul.png"), group)
     else:
         plots.forecasts(predictions, folder.file("forecast.png"), group, time_col)
@@ -160,14 +164,24 @@ def _default_out(name: str) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmcast.runs import RunFolder, resolve
+    from lstmcast.runs import CHECKPOINT, RunFolder, read_toml, resolve, to_toml
 
+    if args.resume:
+        folder = RunFolder(args.resume, resume=True)
+        args.config = str(folder.path / "config.toml")
+        args.data = args.data or read_toml(args.config).get("data", {}).get("source")
+    elif args.data is None:
+        raise _usage("give the DATA to train on, or --resume RUN to continue a run.")
     source = resolve(args.data)
     data, params = _settings(args, source)
     if getattr(args, "budget", None):
         params.setdefault("max_seconds", args.budget)
-    folder = RunFolder(args.out or _default_out(args.data))
+    if not args.resume:
+        folder = RunFolder(args.out or _default_out(args.data))
     with folder:
+        if not args.resume:
+            folder.file("config.toml").write_text(to_toml(_config_sections(source, data, params)))
+        params["checkpoint"] = str(folder.file(CHECKPOINT))
         fit_frame, test_frame, how = _test_plan(source, data)
         forecaster = _forecaster(params, args, verbose=1 if sys.stdout.isatty() else 2)
         started = time.perf_counter()
@@ -176,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             forecaster.model_.summary()
         scores, predictions = forecaster.evaluate(test_frame, return_predictions=True, **how)
-        _write_run(folder, forecaster, source, data, params, scores, predictions, seconds)
+        _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data)
     if not args.quiet:
         where = ("the last window of each test series" if how.get("last_only")
                  else f"the last {how.get('holdout')} rows of each series")
@@ -329,6 +343,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--season", type=int, help="season length for seasonal naive and MASE")
     m.add_argument("--seed", type=int, help="random seed (0)")
     m.add_argument("--max-seconds", dest="max_seconds", type=float, help="training time budget")
+    m.add_argument("--clipnorm", type=float, help="clip gradients to this global L2 norm")
+    m.add_argument("--missing", choices=["error", "drop", "ffill", "interpolate"],
+                   help="what to do with NaN/inf values (error)")
     m.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 
@@ -350,9 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "history.csv, predictions.csv, plots).",
                        epilog="examples:\n  lstmcast train cmapss:FD001 --out runs/fd001\n"
                        "  lstmcast train data.csv --target y --time t --window 48 --epochs 50")
-    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", nargs="?", help="CSV/Parquet path or built-in dataset name")
     _add_model_options(p)
     p.add_argument("--out", help="run folder to create (default runs/NAME-TIMESTAMP)")
+    p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last "
+                   "finished epoch (same settings; ends as if it had never stopped)")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("evaluate", parents=[common], formatter_class=raw,
@@ -398,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  lstmcast demo --epochs 5")
     _add_model_options(p)
     p.add_argument("--out", help="run folder to create (default runs/demo-TIMESTAMP)")
-    p.set_defaults(handler=cmd_demo, budget=240.0)
+    p.set_defaults(handler=cmd_demo, budget=240.0, resume=None)
     return parser
 
 

@@ -26,3 +26,7 @@ class NotFittedError(LstmcastError, ValueError, AttributeError):
 
 class ArtifactError(LstmcastError, ValueError):
     """A saved model on disk is missing, truncated, corrupted or not lstmcast's."""
+
+
+class TrainingError(LstmcastError, RuntimeError):
+    """Training cannot go on (the loss became NaN or infinite); the last good weights are kept."""

@@ -12,6 +12,7 @@ arguments, ``fit`` learns and returns self, learned attributes end in "_".
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
 from collections.abc import Sequence
@@ -22,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import baselines, bundle, scores
-from lstmcast.callbacks import EarlyStopping, TimeLimit
+from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping, TimeLimit
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.io import (
+    MISSING_POLICIES,
     DataError,
     TableSpec,
     group_ids,
@@ -106,6 +108,13 @@ class Forecaster:
         autoregressive: feed the target's own past as an input; None means
             yes when there are no other features.
         max_seconds: wall-clock budget for training (None: no limit).
+        clipnorm: if set, gradients are rescaled to this global L2 norm at most.
+        missing: NaN or inf in the used columns: "error" (default), "drop" the
+            rows, "ffill" within each series, or "interpolate" within each series.
+        checkpoint: a file where the whole training state is saved after every
+            epoch (atomically); if it exists when ``fit`` starts, training resumes
+            from it, and ends as if it had never stopped. Deleted at the end.
+        callbacks: extra callbacks for the training loop (lstmcast.callbacks).
         seed: random seed (0); same data, config and seed give the same model.
         device: "cpu", "cuda" or None (CUDA when available).
         verbose: 0 silent, 1 progress bars, 2 a line per epoch.
@@ -134,6 +143,10 @@ class Forecaster:
         season: int | None = None,
         autoregressive: bool | None = None,
         max_seconds: float | None = None,
+        clipnorm: float | None = None,
+        missing: str = "error",
+        checkpoint: str | None = None,
+        callbacks: Sequence[Callback] | None = None,
         seed: int = 0,
         device: str | None = None,
         verbose: int = 0,
@@ -159,6 +172,10 @@ class Forecaster:
         self.season = season
         self.autoregressive = autoregressive
         self.max_seconds = max_seconds
+        self.clipnorm = clipnorm
+        self.missing = missing
+        self.checkpoint = checkpoint
+        self.callbacks = callbacks
         self.seed = seed
         self.device = device
         self.verbose = verbose
@@ -166,12 +183,13 @@ class Forecaster:
     PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
               "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
               "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
-              "max_seconds", "seed", "device", "verbose")
+              "max_seconds", "clipnorm", "missing", "checkpoint", "seed", "device", "verbose")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn's get_params)."""
         params = {name: getattr(self, name) for name in self.PARAMS}
         params["layers"] = self.layers
+        params["callbacks"] = self.callbacks
         return params
 
     # -- checks ------------------------------------------------------------------
@@ -195,6 +213,9 @@ class Forecaster:
             check_int("season", self.season)
         if self.max_seconds is not None:
             check_float("max_seconds", self.max_seconds, low=0.0, low_inclusive=False)
+        if self.clipnorm is not None:
+            check_float("clipnorm", self.clipnorm, low=0.0, low_inclusive=False)
+        check_choice("missing", self.missing, MISSING_POLICIES)
         if self.layers is None:
             if isinstance(self.units, (int, np.integer)) or not len(self.units):
                 raise invalid("units", "a list of positive integers such as (100, 50)",
@@ -219,7 +240,8 @@ class Forecaster:
         return None if for_target else frame[self.scale_by].to_numpy()
 
     def _table(self, data: Any, need_target: bool) -> _Table:
-        frame = self.spec_.prepare(read_table(data), need_target=need_target)
+        frame = self.spec_.prepare(read_table(data), need_target=need_target,
+                                   missing=self.missing)
         ids = group_ids(frame, self.spec_.group)
         segs = segments(ids, len(frame))
         x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
@@ -254,11 +276,15 @@ class Forecaster:
 
         model = Sequential(self._layers(), device=self.device)
         model.compile(loss=self.loss, optimizer=self._optimizer())
-        callbacks = []
+        model.clipnorm_ = self.clipnorm
+        callbacks: list[Callback] = []
         if validation is not None and self.early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
         if self.max_seconds is not None:
             callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
+        callbacks += list(self.callbacks or [])
+        if self.checkpoint is not None:
+            callbacks.append(BackupAndRestore(self.checkpoint, tag=self._run_tag(frame)))
         self.batch_size_ = self.batch_size or min(200, max(8, len(train_starts) // 10))
         history = model.fit(x_train, y_train, batch_size=self.batch_size_, epochs=self.epochs,
                             validation_data=validation, callbacks=callbacks,
@@ -277,6 +303,15 @@ class Forecaster:
         self.fingerprint_ = _fingerprint(frame)
         self.time_step_ = _time_step(frame, self.spec_.time, self.spec_.group)
         return self
+
+    def _run_tag(self, frame: pd.DataFrame) -> str:
+        """Names the data and the settings that change what is trained (for checkpoints)."""
+        settings = {k: v for k, v in self.get_params().items() if k not in (
+            "epochs", "verbose", "device", "max_seconds", "checkpoint", "callbacks", "layers")}
+        settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
+        settings["inputs"], settings["target"] = self.inputs_, self.spec_.target
+        text = json.dumps(settings, sort_keys=True, default=str)
+        return hashlib.sha256((text + _fingerprint(frame)["sha256"]).encode()).hexdigest()
 
     def _prepare(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None,
                  group: str | None, time: str | None):
@@ -316,7 +351,7 @@ class Forecaster:
         self.autoregressive_ = bool(autoregressive)
         set_seed(self.seed)
 
-        frame = self.spec_.prepare(frame)
+        frame = self.spec_.prepare(frame, missing=self.missing)
         ids = group_ids(frame, group)
         segs = segments(ids, len(frame))
         short = [ids[a] for a, b in segs if b - a < self._span()]
@@ -722,7 +757,7 @@ class Forecaster:
             if progress:
                 print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
                       f"testing on the next {size} rows of each series", flush=True)
-            model = Forecaster(**self.get_params()).fit(
+            model = Forecaster(**{**self.get_params(), "checkpoint": None}).fit(
                 frame.iloc[train_idx], target, features, group, time)
             res = model.evaluate(frame.iloc[test_idx], holdout=size)
             res.insert(0, "fold", fold + 1)
@@ -732,7 +767,7 @@ class Forecaster:
 
     # -- saving --------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
-        params = {k: v for k, v in self.get_params().items() if k != "layers"}
+        params = {k: v for k, v in self.get_params().items() if k not in ("layers", "callbacks")}
         params["units"] = list(params["units"])
         return {
             "params": params,

@@ -9,8 +9,11 @@ order without duplicate times.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import gzip
 import os
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +55,11 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
             head = path.read_bytes()[:4096]
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-            frame = pd.read_csv(path, sep=None, engine="python")
+            frame = pd.read_csv(path, sep=_delimiter(path))
     except DataError:
         raise
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
+            zlib.error, csv.Error) as exc:
         raise DataError(f"{str(path)!r} could not be read as a table: {exc}") from None
     if frame.shape[1] == 0:
         raise DataError(f"{str(path)!r} holds no columns.")
@@ -66,6 +70,20 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
             f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
             "is the delimiter one of , ; tab or |?")
     return frame
+
+
+DELIMITERS = ",;\t|"
+
+
+def _delimiter(path: Path) -> str:
+    """The file's delimiter among , ; tab |, by its first lines (a comma if none fits)."""
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(65536)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or no consistent delimiter
+        return ","
 
 
 def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
@@ -102,8 +120,16 @@ class TableSpec:
                 out.append(c)
         return out
 
-    def prepare(self, frame: pd.DataFrame, *, need_target: bool = True) -> pd.DataFrame:
-        """Check ``frame`` and return the needed columns, sorted by series then time."""
+    def prepare(self, frame: pd.DataFrame, *, need_target: bool = True,
+                missing: str = "error") -> pd.DataFrame:
+        """Check ``frame`` and return the needed columns, sorted by series then time.
+
+        ``missing`` says what to do with NaN or inf in the numeric columns:
+        "error" (the default), "drop" the rows, "ffill" (carry the last value
+        forward within each series; leading gaps are dropped) or "interpolate"
+        (linear within each series, ends filled with the nearest value).
+        ``result.attrs["missing"]`` counts what was done.
+        """
         roles = [("group", [self.group] if self.group else []),
                  ("time", [self.time] if self.time else []),
                  ("feature", self.features), ("target", self.target if need_target else []),
@@ -113,30 +139,65 @@ class TableSpec:
                 if name not in frame.columns:
                     raise missing_column(name, frame.columns, role.capitalize())
         numeric = [*self.features, *(self.target if need_target else [])]
-        for name in dict.fromkeys(numeric):
+        numeric = list(dict.fromkeys(numeric))
+        for name in numeric:
             check_numeric(frame, name)
+            if missing == "error":
+                check_finite(frame, name)
         columns = [c for c in self.columns() if need_target or c not in self.target
                    or c in self.features]
-        out = frame[columns].copy()
-        out = sort_series(out, self.group, self.time)
-        return out
+        out = sort_series(frame[columns].copy(), self.group, self.time)
+        return fill_missing(out, numeric, self.group, missing)
+
+
+MISSING_POLICIES = ("error", "drop", "ffill", "interpolate")
 
 
 def check_numeric(frame: pd.DataFrame, name: str) -> None:
-    """Raise unless column ``name`` is numeric and finite, naming the first bad rows."""
+    """Raise unless column ``name`` is numeric, naming the first non-numeric rows."""
     col = frame[name]
     if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
         converted = pd.to_numeric(col, errors="coerce")
         bad = col.index[converted.isna() & col.notna()][:3].tolist()
         shown = ", ".join(f"row {r} ({col[r]!r})" for r in bad)
         raise DataError(f"Column {name!r} must be numeric; non-numeric values at {shown}.")
-    values = col.to_numpy(dtype=np.float64)
-    bad_mask = ~np.isfinite(values)
+
+
+def check_finite(frame: pd.DataFrame, name: str) -> None:
+    """Raise if column ``name`` holds NaN or inf, counting them and naming the first rows."""
+    col = frame[name]
+    bad_mask = ~np.isfinite(col.to_numpy(dtype=np.float64))
     if bad_mask.any():
         rows = col.index[bad_mask][:3].tolist()
         raise DataError(
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
-            f"(first at rows {', '.join(map(str, rows))}); fill or drop them first.")
+            f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
+            "choose missing='drop', 'ffill' or 'interpolate'.")
+
+
+def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
+                 policy: str) -> pd.DataFrame:
+    """Apply a ``missing`` policy (see ``TableSpec.prepare``) to sorted rows."""
+    values = frame[columns].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    frame.attrs["missing"] = {"policy": policy, "values": int(bad.sum()), "rows_dropped": 0}
+    if policy == "error" or not bad.any():
+        return frame
+    rows_before = len(frame)
+    frame[columns] = frame[columns].astype(np.float64).replace([np.inf, -np.inf], np.nan)
+    parts = frame.groupby(group, sort=False)[columns] if group else frame[columns]
+    if policy == "ffill":
+        frame[columns] = parts.ffill()
+    elif policy == "interpolate":
+        if group:
+            frame[columns] = parts.transform(
+                lambda s: s.interpolate(limit_direction="both"))
+        else:
+            frame[columns] = parts.interpolate(limit_direction="both")
+    frame = frame.dropna(subset=columns).reset_index(drop=True)
+    frame.attrs["missing"] = {"policy": policy, "values": int(bad.sum()),
+                              "rows_dropped": rows_before - len(frame)}
+    return frame
 
 
 def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.DataFrame:

@@ -390,7 +390,7 @@ class Sequential:
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         optimizer_state = None
         if self.optimizer_ is not None:
-            optimizer_tensors, optimizer_state = _flatten_optimizer(self.optimizer_)
+            optimizer_tensors, optimizer_state = bundle.optimizer_tensors(self.optimizer_)
             tensors.update(optimizer_tensors)
         config = {"model": self.get_config(), "input_shape": list(self.built_input_shape_),
                   "compile": self._compile_config(), "optimizer_state": optimizer_state,
@@ -450,7 +450,7 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Callable] | No
                                           settings["optimizer"]["config"])
         model.compile(loss=loss, optimizer=optimizer, metrics=settings["metrics"])
         if config.get("optimizer_state") is not None:
-            _restore_optimizer(model.optimizer_, tensors, config["optimizer_state"])
+            bundle.restore_optimizer(model.optimizer_, tensors, config["optimizer_state"])
     return model
 
 
@@ -461,32 +461,6 @@ def _load_state(network: torch.nn.Module, tensors: dict[str, torch.Tensor], path
         raise bundle.ArtifactError(
             f"{str(path)!r} does not hold weights for this architecture.")
     network.load_state_dict(tensors)
-
-
-def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    """Split a torch optimizer's state into tensors and JSON-ready values."""
-    state = optimizer.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict[str, Any]] = {}
-    for pid, entry in state["state"].items():
-        for key, value in entry.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optimizer.{pid}.{key}"] = value
-            else:
-                scalars.setdefault(str(pid), {})[key] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
-
-
-def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                       saved: dict[str, Any]) -> None:
-    state: dict[int, dict[str, Any]] = {}
-    for name, value in tensors.items():
-        if name.startswith("optimizer."):
-            _, pid, key = name.split(".", 2)
-            state.setdefault(int(pid), {})[key] = value
-    for pid, values in saved["scalars"].items():
-        state.setdefault(int(pid), {}).update(values)
-    optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
 
 
 def _versions() -> dict[str, str]:

@@ -9,9 +9,11 @@ A run folder holds everything about one training run::
     predictions.csv       test forecasts beside actuals and baselines
     loss.png, forecast.png (and rul.png for C-MAPSS)
 
-It is written in a temporary folder beside the target and renamed into place
-at the end, so a failed run never leaves a half-written folder, and an
-existing run folder is never overwritten.
+It is written in ``.NAME.partial`` beside the target and renamed into place
+at the end, so a failed run never leaves a half-written run folder, and an
+existing run folder is never overwritten. A run that dies keeps its partial
+folder with the last epoch's checkpoint, and ``lstmcast train --resume NAME``
+continues it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import json
 import math
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,29 +140,54 @@ def read_toml(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 # -- run folders -------------------------------------------------------------------------
-class RunFolder:
-    """Builds a run folder in a temporary sibling, renamed into place by ``commit``."""
+CHECKPOINT = "checkpoint.lstmcast"
 
-    def __init__(self, target: str | Path) -> None:
+
+class RunFolder:
+    """A run folder built in ``.NAME.partial`` beside it and renamed into place at the end.
+
+    If training dies, the partial folder keeps the config and the last epoch's
+    checkpoint, and ``RunFolder(NAME, resume=True)`` picks it up again. An
+    existing, non-empty run folder is never touched.
+    """
+
+    def __init__(self, target: str | Path, resume: bool = False) -> None:
         self.target = Path(target)
+        self.path = self.target.parent / f".{self.target.name}.partial"
         if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
             raise InvalidArgumentError(
                 f"Run folder {str(self.target)!r} already exists and is not empty; choose "
                 "another --out (nothing was overwritten).")
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
-                                          dir=self.target.parent))
+        if resume:
+            if not (self.path / "config.toml").is_file():
+                raise InvalidArgumentError(
+                    f"There is no interrupted run to resume at {str(self.target)!r} "
+                    f"(no {self.path.name}/config.toml).")
+        else:
+            if self.path.exists():
+                raise InvalidArgumentError(
+                    f"An interrupted run of this name exists ({str(self.path)!r}): resume it "
+                    f"with `lstmcast train --resume {self.target}`, or delete that folder.")
+            self.path.mkdir(parents=True)
 
     def __enter__(self) -> RunFolder:
         return self
 
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
-        if kind is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+        if kind is None:
+            if self.target.exists():
+                self.target.rmdir()  # empty, checked above
+            self.path.rename(self.target)
             return
-        if self.target.exists():
-            self.target.rmdir()  # empty, checked above
-        self.path.rename(self.target)
+        if (self.path / CHECKPOINT).exists():
+            hint = (f"the last finished epoch is kept in {str(self.path)!r}: resume with "
+                    f"`lstmcast train --resume {self.target}`")
+            if isinstance(value, Exception) and value.args:
+                value.args = (f"{value.args[0]} ({hint})", *value.args[1:])
+            else:
+                print(f"lstmcast: {hint}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def file(self, name: str) -> Path:
         """Path of a file inside the run folder (no escaping it)."""

@@ -21,14 +21,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmcast.callbacks import Callback
+from lstmcast.callbacks import BackupAndRestore, Callback
+from lstmcast.errors import TrainingError
 from lstmcast.metrics import LossFn, Metric
 from lstmcast.progress import ProgressBar, format_logs
 from lstmcast.windows import WindowView
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (e.g. the loss became NaN or infinite)."""
 
 
 def _window_rows(arr: np.ndarray) -> np.ndarray | None:
@@ -183,11 +180,17 @@ def train(
     n = len(samples)
     steps = math.ceil(n / batch_size)
     model.stop_training = False
+    # a backup is written after every other callback has seen the epoch's end
+    callbacks = sorted(callbacks, key=lambda cb: isinstance(cb, BackupAndRestore))
     for cb in callbacks:
         cb.set_model(model)
         cb.on_train_begin()
+    for cb in callbacks:
+        if isinstance(cb, BackupAndRestore):
+            initial_epoch = cb.restore(callbacks, initial_epoch)
 
-    for epoch in range(initial_epoch, epochs):
+    epoch = initial_epoch
+    while epoch < epochs and not model.stop_training:
         for cb in callbacks:
             cb.on_epoch_begin(epoch)
         if verbose == 1:
@@ -196,6 +199,7 @@ def train(
         started = time.perf_counter()
         order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
         meter = EpochMeter(metrics, device)
+        last_good = {k: v.detach().clone() for k, v in network.state_dict().items()}
 
         network.train()
         for step in range(steps):
@@ -205,6 +209,13 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             y_pred = network(x_batch)
             loss = loss_fn(y_batch, y_pred)
+            if not torch.isfinite(loss):
+                network.load_state_dict(last_good)
+                raise TrainingError(
+                    f"The training loss became {loss.item()} in epoch {epoch + 1}, batch "
+                    f"{step + 1}; training stopped and the weights from the end of epoch "
+                    f"{epoch} were kept. Lower the learning rate, scale the inputs and "
+                    "targets, or set clipnorm.")
             loss.backward()
             if clipnorm is not None:
                 nn.utils.clip_grad_norm_(network.parameters(), clipnorm)
@@ -216,11 +227,6 @@ def train(
                 cb.on_train_batch_end(step)
 
         logs = meter.logs()
-        if not math.isfinite(logs["loss"]):
-            raise TrainingError(
-                f"The training loss became {logs['loss']} in epoch {epoch + 1}: lower the "
-                "learning rate, scale the inputs and targets, or set clipnorm."
-            )
         if validation is not None:
             logs.update(run_batches(network, *validation, loss_fn, metrics,
                                     max(batch_size, 1024), prefix="val_"))
@@ -231,9 +237,7 @@ def train(
             print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
+        epoch += 1
 
     for cb in callbacks:
         cb.on_train_end()
-

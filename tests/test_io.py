@@ -1,0 +1,63 @@
+"""The table reader and column checks: every bad file ends in one clear DataError."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.io import DataError, TableSpec, read_table
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "is empty"),
+    (b"a,b,c\n", "header but no data rows"),
+    (bytes(range(256)) * 4, "binary data"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+    (b"name\nalpha\nbeta\n", "single text column"),
+    (b"a b c\n1 2 3\n4 5 6\n", "single text column"),  # a delimiter other than , ; tab |
+])
+def test_bad_files(tmp_path, content, message):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+
+
+def test_missing_file_folder_and_bad_parquet(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a folder"):
+        read_table(tmp_path)
+    bad = tmp_path / "x.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DataError, match="could not be read as a table"):
+        read_table(bad)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_common_delimiters_are_recognised(tmp_path, sep):
+    path = tmp_path / "data.csv"
+    path.write_text(sep.join(["t", "y", "x"]) + "\n" + "\n".join(
+        sep.join(map(str, (i, i * 2.5, -i))) for i in range(5)) + "\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["t", "y", "x"] and frame["y"].iloc[2] == 5.0
+
+
+def test_single_numeric_column_and_parquet(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("y\n1\n2\n3\n")
+    assert read_table(path)["y"].tolist() == [1, 2, 3]
+    frame = pd.DataFrame({"t": np.arange(4), "y": np.arange(4.0)})
+    frame.to_parquet(tmp_path / "d.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "d.parquet"), frame)
+
+
+def test_missing_columns_by_role_with_suggestions():
+    frame = pd.DataFrame({"store": ["a"], "date": [1], "sales": [1.0], "temp": [2.0]})
+    for spec, message in [
+        (TableSpec(target=["sale"], features=["temp"]), "Target column 'sale'.*'sales'"),
+        (TableSpec(target=["sales"], features=["tmp"]), "Feature column 'tmp'.*'temp'"),
+        (TableSpec(target=["sales"], features=[], group="stor"), "Group column 'stor'"),
+        (TableSpec(target=["sales"], features=[], time="dat"), "Time column 'dat'.*'date'"),
+    ]:
+        with pytest.raises(DataError, match=message):
+            spec.prepare(frame)

@@ -1,0 +1,310 @@
+"""Crashes lose nothing; runs repeat exactly; bad input gets one clear answer (issue 6)."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load_file
+
+import lstmcast
+from lstmcast import LstmcastError, scores
+from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping
+from lstmcast.errors import TrainingError
+from lstmcast.forecaster import Forecaster
+from lstmcast.io import DataError, read_table
+from lstmcast.layers import LSTM, Dense, Dropout
+from lstmcast.models import Sequential
+
+FAST = {"units": (8,), "dropout": 0.1, "epochs": 4, "batch_size": 32, "window": 5,
+        "patience": 50}
+
+
+def series_frame(n_series=3, length=60, seed=0):
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(n_series):
+        t = np.arange(length)
+        x = np.sin(t / 4 + k) + 0.1 * rng.normal(size=length)
+        parts.append(pd.DataFrame({"g": k, "t": t, "x": x, "y": np.roll(x, 1) * 3 + k}))
+    return pd.concat(parts, ignore_index=True)
+
+
+class CrashAt(Callback):
+    """Simulates a crash mid-epoch."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.epoch, self.batch, self.current = epoch, batch, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def weights(forecaster):
+    return {k: v.clone() for k, v in forecaster.model_.network_.state_dict().items()}
+
+
+def test_library_resume_ends_exactly_like_an_uninterrupted_run(tmp_path):
+    df = series_frame()
+    reference = Forecaster(**FAST).fit(df, target="y", group="g", time="t")
+    ckpt = tmp_path / "ckpt.lstmcast"
+    with pytest.raises(KeyboardInterrupt):
+        Forecaster(**FAST, checkpoint=str(ckpt), callbacks=[CrashAt(2, 1)]).fit(
+            df, target="y", group="g", time="t")
+    assert ckpt.exists()
+    resumed = Forecaster(**FAST, checkpoint=str(ckpt)).fit(df, target="y", group="g", time="t")
+    assert resumed.history_ == reference.history_
+    for name, value in weights(reference).items():
+        assert torch.equal(value, weights(resumed)[name]), name
+    assert not ckpt.exists()  # deleted once training ended normally
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path):
+    df = series_frame()
+    ckpt = tmp_path / "ckpt.lstmcast"
+    with pytest.raises(KeyboardInterrupt):
+        Forecaster(**FAST, checkpoint=str(ckpt), callbacks=[CrashAt(1, 0)]).fit(
+            df, target="y", group="g", time="t")
+    with pytest.raises(LstmcastError, match="belongs to another run"):
+        Forecaster(**{**FAST, "window": 6}, checkpoint=str(ckpt)).fit(
+            df, target="y", group="g", time="t")
+
+
+def test_sequential_backup_restores_early_stopping_state(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6, 2)).astype("float32")
+    y = x[:, -1, 0] * 2
+
+    def model():
+        lstmcast.set_seed(5)
+        m = Sequential([LSTM(6, input_shape=(6, 2)), Dropout(0.2), Dense(1)], device="cpu")
+        m.compile(loss="mse", optimizer="adam")
+        return m
+
+    def callbacks(extra=()):
+        return [EarlyStopping(patience=1, restore_best_weights=True), *extra,
+                BackupAndRestore(tmp_path / "b.lstmcast")]
+
+    ref = model()
+    ref_history = ref.fit(x, y, epochs=8, validation_split=0.25, verbose=0,
+                          callbacks=callbacks()).history
+    crashed = model()
+    with pytest.raises(KeyboardInterrupt):
+        crashed.fit(x, y, epochs=8, validation_split=0.25, verbose=0,
+                    callbacks=callbacks([CrashAt(3, 2)]))
+    again = model()
+    history = again.fit(x, y, epochs=8, validation_split=0.25, verbose=0,
+                        callbacks=callbacks()).history
+    assert history == ref_history
+    for a, b in zip(again.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cli_resume_after_sigkill_mid_epoch(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [pd.DataFrame({"g": k, "t": np.arange(900), "x": rng.normal(size=900).cumsum()})
+            for k in range(4)]
+    df = pd.concat(rows)
+    df["y"] = df.groupby("g")["x"].shift(1).fillna(0.0)
+    csv = tmp_path / "walk.csv"
+    df.to_csv(csv, index=False)
+    args = [sys.executable, "-m", "lstmcast", "train", str(csv), "--target", "y", "--group",
+            "g", "--time", "t", "--window", "30", "--units", "48,24", "--epochs", "5",
+            "--patience", "50", "--quiet"]
+    ref = subprocess.run([*args, "--out", str(tmp_path / "ref")], capture_output=True,
+                         text=True, timeout=300)
+    assert ref.returncode == 0, ref.stderr
+
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "run")], stderr=subprocess.PIPE)
+    checkpoint = tmp_path / ".run.partial" / "checkpoint.lstmcast"
+    deadline = time.time() + 240
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the next epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert checkpoint.exists() and not (tmp_path / "run").exists()
+
+    res = subprocess.run([sys.executable, "-m", "lstmcast", "train", "--resume",
+                          str(tmp_path / "run"), "--quiet"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    a = load_file(tmp_path / "ref" / "forecaster.lstmcast")
+    b = load_file(tmp_path / "run" / "forecaster.lstmcast")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    assert (tmp_path / "ref" / "history.csv").read_text() == (
+        tmp_path / "run" / "history.csv").read_text()
+    assert not (tmp_path / ".run.partial").exists()
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5, 2)).astype("float32")
+    model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1)], device="cpu")
+    model.compile(loss="mse", optimizer="adam")
+    model.fit(x, x[:, -1, 0], epochs=1, verbose=0)
+    good = model.get_weights()
+    calls = {"n": 0}
+
+    def explodes(y_true, y_pred):
+        calls["n"] += 1
+        scale = np.inf if calls["n"] == 2 else 1.0
+        return ((y_true - y_pred) ** 2).mean() * scale
+
+    model.compile(loss=explodes, optimizer="adam")
+    with pytest.raises(TrainingError, match="loss became inf in epoch 1, batch 2.*kept"):
+        model.fit(x, x[:, -1, 0], epochs=3, batch_size=32, verbose=0)
+    for a, b in zip(model.get_weights(), good):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_clipnorm_bounds_the_gradient_step():
+    df = series_frame(n_series=1)
+    f = Forecaster(**{**FAST, "epochs": 1}, clipnorm=1e-6, learning_rate=1.0, optimizer="sgd")
+    f.fit(df, target="y", time="t")
+    assert f.model_.clipnorm_ == 1e-6
+    start = Forecaster(**{**FAST, "epochs": 0}).fit(df, target="y", time="t")
+    moved = sum(float((weights(f)[k] - v).abs().sum()) for k, v in weights(start).items())
+    assert moved < 1e-3  # lr 1 on raw gradients would move weights by far more
+
+
+def test_same_seed_bit_identical_weights_and_predictions():
+    df = series_frame()
+    a = Forecaster(**FAST, seed=11).fit(df, target="y", group="g", time="t")
+    b = Forecaster(**FAST, seed=11).fit(df, target="y", group="g", time="t")
+    for name, value in weights(a).items():
+        assert torch.equal(value, weights(b)[name])
+    pd.testing.assert_frame_equal(a.predict(df), b.predict(df))
+
+
+@pytest.mark.parametrize("policy", ["drop", "ffill", "interpolate"])
+def test_missing_value_policies(policy):
+    df = series_frame(n_series=2)
+    df.loc[[3, 4, 70], "x"] = np.nan
+    df.loc[10, "y"] = np.inf
+    with pytest.raises(DataError, match="'x' holds 3 NaN or infinite values.*rows 3, 4, 70"):
+        Forecaster(**FAST).fit(df, target="y", group="g", time="t")
+    f = Forecaster(**FAST, missing=policy).fit(df, target="y", group="g", time="t")
+    table = f._table(df, need_target=True)
+    info = table.frame.attrs["missing"]
+    assert info["policy"] == policy and info["values"] == 4
+    assert info["rows_dropped"] == (4 if policy == "drop" else 0)
+    assert np.isfinite(table.frame[["x", "y"]].to_numpy()).all()
+    if policy == "interpolate":
+        assert table.frame.loc[3, "x"] == pytest.approx(
+            df.loc[2, "x"] + (df.loc[5, "x"] - df.loc[2, "x"]) / 3)
+
+
+def test_constant_feature_does_not_divide_by_zero():
+    df = series_frame()
+    df["flat"] = 7.0
+    f = Forecaster(**FAST).fit(df, target="y", group="g", time="t")
+    assert np.isfinite(f.predict(df)["y"]).all()
+
+
+def test_predict_with_other_columns_order_and_extras_uses_names():
+    df = series_frame()
+    f = Forecaster(**FAST).fit(df, target="y", features=["x"], group="g", time="t")
+    shuffled = df[["y", "x", "t", "g"]].assign(extra=1.0)
+    pd.testing.assert_frame_equal(f.predict(shuffled), f.predict(df))
+    with pytest.raises(DataError, match="Feature column 'x' is not in the table"):
+        f.predict(df.drop(columns=["x"]))
+
+
+def test_loaded_artifacts_never_run_code_and_paths_stay_in_the_run(tmp_path):
+    from lstmcast.runs import RunFolder
+
+    folder = RunFolder(tmp_path / "run")
+    with pytest.raises(LstmcastError, match="not a file name inside the run folder"):
+        folder.file("../../etc/passwd")
+    from pathlib import Path
+
+    import lstmcast as package
+
+    sources = "".join(p.read_text() for p in Path(package.__file__).parent.glob("*.py"))
+    assert "torch.load(" not in sources and "import pickle" not in sources
+
+
+# -- property and fuzz tests ------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lengths=st.lists(st.integers(12, 30), min_size=1, max_size=4),
+       validation=st.floats(0.1, 0.5), by_series=st.booleans())
+def test_splits_keep_time_order_and_scalers_see_training_rows_only(lengths, validation,
+                                                                   by_series):
+    if by_series and len(lengths) < 2:
+        by_series = False
+    parts = [pd.DataFrame({"g": k, "t": np.arange(n), "x": np.arange(n) + 100.0 * k})
+             for k, n in enumerate(lengths)]
+    df = pd.concat(parts, ignore_index=True)
+    df["y"] = df["x"] * 2
+    f = Forecaster(units=(2,), dropout=0.0, epochs=0, window=3, validation=validation,
+                   validation_by="series" if by_series else "time")
+    try:
+        frame, table, train_rows, train_starts, val_starts = f._prepare(
+            df, "y", ["x"], "g", "t")
+    except DataError:
+        return  # no training window left: a clear error is the right answer
+    x = frame["x"].to_numpy()
+    np.testing.assert_allclose(f.x_scaler_.global_.offset_[0], x[train_rows].min())
+    for a, b in table.segments:
+        rows = train_rows[a:b]
+        if not by_series:  # training rows come first in every series, then validation
+            assert not np.any(rows[1:] & ~rows[:-1])
+    train_targets, val_targets = train_starts + 3, val_starts + 3  # window 3, horizon 1
+    assert train_rows[train_targets].all()  # no overlap: targets are on their own side
+    assert not train_rows[val_targets].any()
+    if not by_series:  # time order: in each series, validation targets come after training's
+        ids = table.ids
+        for sid in np.unique(ids[val_starts]):
+            assert val_targets[ids[val_starts] == sid].min() > train_targets[
+                ids[train_starts] == sid].max()
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1,
+                       max_size=40))
+def test_scores_match_direct_formulas(values):
+    t = np.array([v[0] for v in values])
+    p = np.array([v[1] for v in values])
+    n = len(t)
+    assert scores.mae(t, p) == pytest.approx(sum(abs(a - b) for a, b in zip(t, p)) / n)
+    assert scores.rmse(t, p) == pytest.approx((sum((a - b) ** 2 for a, b in zip(t, p)) / n)
+                                              ** 0.5)
+    pairs = [(a, b) for a, b in zip(t, p) if a != 0]
+    if pairs:
+        want = 100 * sum(abs(a - b) / abs(a) for a, b in pairs) / len(pairs)
+        assert scores.mape(t, p) == pytest.approx(want)
+    want = 100 * sum(0.0 if a == b == 0 else 2 * abs(a - b) / (abs(a) + abs(b))
+                     for a, b in zip(t, p)) / n
+    assert scores.smape(t, p) == pytest.approx(want)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(content=st.one_of(
+    st.binary(max_size=300),
+    st.text(alphabet=st.sampled_from(list("ab,;\t|\n\"' 0123456789.-eEnaN")), max_size=300)))
+def test_table_reader_fuzz_ends_in_a_table_or_a_clear_error(content, tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz") / "file.csv"
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_bytes(content)
+    try:
+        frame = read_table(path)
+    except LstmcastError:
+        return
+    assert isinstance(frame, pd.DataFrame) and len(frame) > 0 and frame.shape[1] > 0
