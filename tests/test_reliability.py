@@ -275,7 +275,8 @@ def test_splits_keep_time_order_and_scalers_see_training_rows_only(lengths, vali
 
 
 @settings(max_examples=80, deadline=None)
-@given(values=st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1,
+@given(values=st.lists(st.tuples(st.floats(-1e3, 1e3, allow_subnormal=False),
+                                 st.floats(-1e3, 1e3, allow_subnormal=False)), min_size=1,
                        max_size=40))
 def test_scores_match_direct_formulas(values):
     t = np.array([v[0] for v in values])
@@ -308,3 +309,110 @@ def test_table_reader_fuzz_ends_in_a_table_or_a_clear_error(content, tmp_path_fa
     except LstmcastError:
         return
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0 and frame.shape[1] > 0
+
+
+# -- the catalogue through the command line ----------------------------------------------
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "lstmcast", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cat") / "data.csv"
+    series_frame().to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("flag", "value", "argument"), [
+    ("--window", "0", "window"), ("--horizon", "-1", "horizon"), ("--steps", "0", "steps"),
+    ("--units", "0", "units"), ("--dropout", "1.5", "dropout"), ("--epochs", "-2", "epochs"),
+    ("--batch-size", "0", "batch_size"), ("--learning-rate", "0", "learning_rate"),
+])
+def test_out_of_range_settings_cli_and_library(csv_file, flag, value, argument):
+    result = cli("inspect", csv_file, "--target", "y", "--group", "g", "--time", "t",
+                 flag, value)
+    assert result.returncode == 1, result.stdout
+    assert f"`{argument}`" in result.stderr and result.stderr.count("\n") == 1
+    kwargs = {argument: [int(value)] if argument == "units" else float(value)
+              if "." in value or argument == "learning_rate" else int(value)}
+    with pytest.raises(LstmcastError, match=f"`{argument}`"):
+        Forecaster(**kwargs).fit(pd.read_csv(csv_file), target="y", group="g", time="t")
+
+
+def test_non_numeric_nan_and_missing_policy_through_the_cli(tmp_path):
+    df = series_frame()
+    text = df.astype({"x": object})
+    text.loc[4, "x"] = "n/a?"
+    text.to_csv(tmp_path / "text.csv", index=False)
+    result = cli("inspect", tmp_path / "text.csv", "--target", "y", "--features", "x",
+                 "--group", "g", "--time", "t")
+    assert result.returncode == 1 and "row 4 ('n/a?')" in result.stderr
+    df.loc[[5, 6], "x"] = np.nan
+    df.to_csv(tmp_path / "gaps.csv", index=False)
+    result = cli("inspect", tmp_path / "gaps.csv", "--target", "y", "--group", "g", "--time",
+                 "t")
+    assert result.returncode == 1 and "holds 2 NaN or infinite values" in result.stderr
+    result = cli("train", tmp_path / "gaps.csv", "--target", "y", "--group", "g", "--time", "t",
+                 "--missing", "interpolate", "--epochs", "1", "--units", "4", "--window", "5",
+                 "--quiet", "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert 'missing = "interpolate"' in (tmp_path / "run" / "config.toml").read_text()
+
+
+def test_bad_artifacts_through_the_cli(csv_file, tmp_path):
+    result = cli("train", csv_file, "--target", "y", "--group", "g", "--time", "t",
+                 "--epochs", "1", "--units", "4", "--window", "5", "--quiet", "--out",
+                 tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    artifact = tmp_path / "run" / "forecaster.lstmcast"
+    data = artifact.read_bytes()
+    for name, content, message in [
+        ("truncated", data[: len(data) // 3], "not a readable lstmcast artifact"),
+        ("flipped", data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:], "corrupted"),
+        ("newer", data.replace(b'"format_version":"1"', b'"format_version":"7"'), "newer"),
+        ("foreign", b"just some text\n", "not a readable lstmcast artifact"),
+    ]:
+        artifact.write_bytes(content)
+        result = cli("evaluate", tmp_path / "run", csv_file)
+        assert result.returncode == 1, name
+        assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_process_killed_during_save_leaves_the_previous_file(tmp_path):
+    path = tmp_path / "model.lstmcast"
+    script = f"""
+import os, signal, numpy as np
+from lstmcast.models import Sequential
+from lstmcast.layers import LSTM, Dense
+m = Sequential([LSTM(3, input_shape=(4, 2)), Dense(1)], device="cpu")
+m.compile(loss="mse", optimizer="adam")
+m.save({str(path)!r})
+m.fit(np.ones((8, 4, 2), "float32"), np.ones(8), epochs=1, verbose=0)
+os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # die between write and rename
+m.save({str(path)!r})
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert result.returncode == -signal.SIGKILL
+    from lstmcast.models import load_model
+
+    before = load_model(path)  # the first save, whole and readable
+    assert before.count_params() == 4 * 3 * (2 + 3 + 1) + 4
+
+
+def test_deterministic_switch_trains_on_the_cpu():
+    try:
+        runs = []
+        for _ in range(2):
+            lstmcast.set_seed(4, deterministic=True)
+            model = Sequential([LSTM(4, input_shape=(5, 2)), Dropout(0.2), Dense(1)],
+                               device="cpu")
+            model.compile(loss="mse", optimizer="adam")
+            x = np.linspace(0, 1, 80, dtype="float32").reshape(8, 5, 2)
+            model.fit(x, x[:, -1, 0], epochs=2, verbose=0)
+            runs.append(model.get_weights())
+        assert torch.are_deterministic_algorithms_enabled()
+        for a, b in zip(*runs):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        torch.use_deterministic_algorithms(False)
