@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   lstmcast evaluate runs/air airline
   lstmcast predict runs/air airline --n-ahead 24 --out forecast.csv
   lstmcast backtest sunspots --folds 3 --epochs 30
+  lstmcast explain runs/air airline --at 1958-06
 data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots
 """
 
@@ -134,10 +135,11 @@ def _config_sections(source: Any, data: dict, params: dict) -> dict:
 
 
 def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seconds: float,
-               last_only: bool, data: dict) -> None:
+               last_only: bool, data: dict, explanation: Any, name: str) -> None:
     import pandas as pd
 
     from lstmcast import plots
+    from lstmcast.report import write_report
 
     forecaster.save(folder.file("forecaster.lstmcast"))
     metrics = {"scores": json.loads(scores.to_json(orient="records")),
@@ -150,12 +152,25 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
     history.insert(0, "epoch", range(1, len(history) + 1))
     history.to_csv(folder.file("history.csv"), index=False)
     predictions.to_csv(folder.file("predictions.csv"), index=False)
-    plots.loss_curve(forecaster.history_, folder.file("loss.png"))
+    figures = [(plots.loss_curve(forecaster.history_, folder.file("loss.png")),
+                "Training and validation loss per epoch")]
     group, time_col = data.get("group"), data.get("time")
     if last_only and group:
-        plots.rul_per_engine(predictions, folder.file("rul.png"), group)
+        figures.append((plots.rul_per_engine(predictions, folder.file("rul.png"), group),
+                        "Predicted against true remaining useful life, per test engine"))
     else:
-        plots.forecasts(predictions, folder.file("forecast.png"), group, time_col)
+        figures.append((plots.forecasts(predictions, folder.file("forecast.png"), group,
+                                        time_col),
+                        "One-step forecasts against the actual values, with the baselines"))
+    explained = plots.explanation_figures(explanation, folder.file("explain"),
+                                          time_col or "row")
+    captions = {"attribution.png": "Integrated gradients: which time steps and features drove "
+                "the forecast", "gate_means.png": "Mean gate values over the window, per layer"}
+    write_report(folder.file("report.html"), f"lstmcast run: {name}", scores, figures,
+                 explanation.summary(),
+                 [(p, captions.get(p.name, f"Gates of layer {p.stem[len('gates_'):]}"))
+                  for p in explained],
+                 folder.file("config.toml").read_text())
 
 
 def _default_out(name: str) -> Path:
@@ -190,14 +205,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             forecaster.model_.summary()
         scores, predictions = forecaster.evaluate(test_frame, return_predictions=True, **how)
-        _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data)
+        explanation = forecaster.explain(test_frame)
+        _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data,
+                   explanation, source.name)
     if not args.quiet:
         where = ("the last window of each test series" if how.get("last_only")
                  else f"the last {how.get('holdout')} rows of each series")
         print(f"\nTest scores on {where} ({scores.attrs['n_windows']} windows):")
         print(_show_scores(scores))
+        print("\n" + explanation.summary())
         print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
-              f"Run folder: {folder.target}")
+              f"Run folder: {folder.target} (open report.html in a browser)")
     return 0
 
 
@@ -238,6 +256,27 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"Wrote {len(forecast)} forecast rows to {args.out}")
     elif not args.quiet:
         print(forecast.to_string(index=False))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from lstmcast import plots
+    from lstmcast.forecaster import Forecaster
+    from lstmcast.runs import resolve, run_file
+
+    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    source = resolve(args.data)
+    frame = source.test if source.test is not None else source.frame
+    if args.at is not None and args.window is not None:
+        raise _usage("give --at or --window, not both.")
+    explanation = forecaster.explain(frame, series=args.series, at=args.at, window=args.window,
+                                     baseline=args.baseline)
+    where = "-".join(str(v) for v in list(explanation.context.values())[:2])
+    out = Path(args.out) if args.out else Path(args.run) / f"explain-{where}"
+    paths = plots.explanation_figures(explanation, out, forecaster.spec_.time or "row")
+    if not args.quiet:
+        print(explanation.summary())
+        print(f"\nWrote {len(paths)} pictures and summary.txt to {out}")
     return 0
 
 
@@ -394,6 +433,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-ahead", dest="n_ahead", type=int, help="rows to forecast (steps)")
     p.add_argument("--out", help="write the forecast as CSV here")
     p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("explain", parents=[common], formatter_class=raw,
+                       help="gates and attributions for one forecast of a trained run",
+                       description="Explain one forecast of a trained run: heatmaps of every "
+                       "gate of every recurrent layer (from the tutorial's equations run on the "
+                       "model's weights), integrated-gradients attribution over time steps and "
+                       "features, and a short summary.",
+                       epilog="examples:\n  lstmcast explain runs/fd001 cmapss:FD001 --series 3"
+                       "\n  lstmcast explain runs/air airline --at 1958-06 --out why")
+    p.add_argument("run", help="run folder")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
+    p.add_argument("--series", help="series id (default: the first)")
+    p.add_argument("--at", help="time of the window's last row (default: the last)")
+    p.add_argument("--window", type=int, help="or: the K-th window of the series (-1 = last)")
+    p.add_argument("--baseline", default="mean", choices=["mean", "zeros"],
+                   help="reference window for attributions (default: the window's mean)")
+    p.add_argument("--out", help="folder for the pictures (default RUN/explain-SERIES-TIME)")
+    p.set_defaults(handler=cmd_explain)
 
     p = sub.add_parser("backtest", parents=[common], formatter_class=raw,
                        help="rolling-origin evaluation, refitting per fold",

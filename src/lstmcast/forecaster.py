@@ -26,6 +26,7 @@ from lstmcast import baselines, bundle, scores
 from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping, TimeLimit
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
+from lstmcast.explain import Explanation, explain_window
 from lstmcast.io import (
     MISSING_POLICIES,
     DataError,
@@ -586,6 +587,76 @@ class Forecaster:
         for k, name in enumerate(self.spec_.target):
             out[name] = forecast[:, :, k].ravel()
         return pd.DataFrame(out)
+
+    # -- explanation ---------------------------------------------------------------
+    def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
+                baseline: str | np.ndarray = "mean", output_index: int = 0) -> Explanation:
+        """Explain one forecast: the gates of every recurrent layer and what drove the output.
+
+        Args:
+            data: a table holding the series' history.
+            series: the series id (default: the first series).
+            at: the time of the window's last row (default: the series' last row).
+            window: instead of ``at``, the K-th full window of the series (0 = the
+                first; -1 = the last).
+            baseline: integrated gradients' reference window: "mean" (each
+                feature's mean over this window, every step), "zeros" (the
+                scaled zero), or an array (time_steps, features).
+            output_index: which output (0 = the first step of the first target).
+
+        Returns:
+            An ``lstmcast.explain.Explanation``; ``prediction`` is in the
+            target's units. ``lstmcast.plots.explanation_figures`` draws it.
+        """
+        self._require_fitted()
+        table = self._table(data, need_target=self.autoregressive_)
+        ids = [table.ids[a] for a, _ in table.segments]
+        if series is None:
+            k = 0
+        else:
+            matches = [i for i, sid in enumerate(ids) if sid == series or str(sid) == str(series)]
+            if not matches:
+                shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+                raise InvalidArgumentError(f"Series {str(series)!r} is not in the data "
+                                           f"(series: {shown}).")
+            k = matches[0]
+        a, b = table.segments[k]
+        times = (table.frame[self.spec_.time].iloc[a:b] if self.spec_.time
+                 else pd.Series(np.arange(b - a)))
+        is_date = pd.api.types.is_datetime64_any_dtype(times)
+        text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
+                if is_date else times.astype(str)).tolist()
+        end = b - 1
+        if at is not None:
+            hits = [i for i, t in enumerate(text)
+                    if t == str(at) or (is_date and t.startswith(str(at)))]
+            if not hits:
+                raise InvalidArgumentError(
+                    f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
+                    f"{text[0]} to {text[-1]}).")
+            end = a + hits[0]
+        elif window is not None:
+            count = max(b - a - self.window + 1, 1)
+            if not -count <= window < count:
+                raise invalid("window", f"a window number in [-{count}, {count - 1}]", window)
+            end = a + (window % count) + self.window - 1
+        rows = np.arange(end - self.window + 1, end + 1)
+        rows = np.maximum(rows, a)  # a short history is padded with its first row
+        x = table.x[rows]
+        labels = [text[i] for i in rows - a]
+        expl = explain_window(self.model_, x, self.inputs_, labels, baseline, output_index)
+        k_target = output_index % len(self.spec_.target)
+        keys = self._scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
+        for attr, value in (("prediction", expl.output), ("baseline_prediction",
+                                                          expl.baseline_output)):
+            row = np.zeros((1, len(self.spec_.target)))
+            row[0, k_target] = value
+            setattr(expl, attr, float(self.y_scaler_.inverse_transform(row, keys)[0, k_target]))
+        sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
+        expl.context = {(self.spec_.group or "series"): sid,
+                        (self.spec_.time or "row"): labels[-1],
+                        "target": self.spec_.target[k_target]}
+        return expl
 
     # -- evaluation ----------------------------------------------------------------
     def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -86,3 +87,121 @@ def rul_per_engine(predictions: pd.DataFrame, path: str | os.PathLike, group: st
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)
+
+
+GATE_TITLES = {
+    "forget": "forget gate z_f (0 = forget, 1 = keep)",
+    "input": "input gate z_i (how much new to write)",
+    "output": "output gate z_o (how much of the cell to show)",
+    "candidate": "candidate z (what would be written, tanh)",
+    "cell": "cell state c_t",
+    "update": "update gate z (1 = keep the old state)",
+    "reset": "reset gate r (0 = ignore the old state)",
+}
+
+
+def _time_ticks(ax: plt.Axes, labels: list, axis: str = "x", most: int = 10) -> None:
+    positions = np.linspace(0, len(labels) - 1, min(most, len(labels))).round().astype(int)
+    if axis == "x":
+        ax.set_xticks(positions)
+        ax.set_xticklabels([str(labels[i]) for i in positions], fontsize=7)
+    else:
+        ax.set_yticks(positions)
+        ax.set_yticklabels([str(labels[i]) for i in positions], fontsize=7)
+
+
+def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
+                  path: str | os.PathLike) -> Path:
+    """Heatmaps units x time of each gate of one layer; units sorted by mean forget (update)."""
+    names = (["forget", "input", "output", "candidate", "cell"] if layer.kind == "LSTM"
+             else ["update", "reset", "candidate"])
+    key = "forget" if layer.kind == "LSTM" else "update"
+    order = np.argsort(layer.gates[key].mean(axis=0))[::-1]  # most remembering unit on top
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.1 * len(names)), sharex=True)
+    for ax, name in zip(np.atleast_1d(axes), names):
+        values = layer.gates[name][:, order].T  # (H, T)
+        diverging = name in ("candidate", "cell")
+        limit = max(float(np.abs(values).max()), 1e-9)
+        image = ax.imshow(values, aspect="auto", interpolation="nearest",
+                          cmap="RdBu_r" if diverging else "viridis",
+                          vmin=-limit if diverging else 0.0, vmax=limit if diverging else 1.0)
+        ax.set_title(GATE_TITLES.get(name, name), fontsize=9)
+        ax.set_ylabel(f"unit ({len(order)})", fontsize=8)
+        ax.set_yticks([])
+        fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
+    last = np.atleast_1d(axes)[-1]
+    _time_ticks(last, time_labels)
+    last.set_xlabel(time_name)
+    fig.suptitle(f"{layer.kind} layer '{layer.name}': gates over the window "
+                 f"(units sorted by mean {key} gate)", fontsize=10)
+    return _save(fig, path)
+
+
+def gate_means(layers: list, time_labels: list, time_name: str, path: str | os.PathLike) -> Path:
+    """Mean of each gate over units, per time step, for every recurrent layer."""
+    fig, axes = plt.subplots(len(layers), 1, figsize=(9, 2.6 * len(layers)), squeeze=False)
+    for ax, layer in zip(axes[:, 0], layers):
+        names = (["forget", "input", "output"] if layer.kind == "LSTM"
+                 else ["update", "reset"])
+        for name in names:
+            ax.plot(np.arange(len(time_labels)), layer.gates[name].mean(axis=1), label=name)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean gate value")
+        title = f"{layer.kind} layer '{layer.name}'"
+        if layer.lookback is not None:
+            start = len(time_labels) - layer.lookback
+            ax.axvspan(start - 0.5, len(time_labels) - 0.5, color="gray", alpha=0.12,
+                       label=f"look-back ({layer.lookback} steps)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+        _time_ticks(ax, time_labels)
+    axes[-1, 0].set_xlabel(time_name)
+    return _save(fig, path)
+
+
+def attribution_maps(explanation: Any, time_name: str, path: str | os.PathLike) -> Path:
+    """Integrated-gradients attribution: a time x feature heatmap and a bar per feature."""
+    attr = explanation.attributions  # (T, F)
+    names = explanation.feature_names
+    fig, (ax_map, ax_bar) = plt.subplots(
+        1, 2, figsize=(12, max(3.5, 0.28 * len(names) + 1.5)),
+        gridspec_kw={"width_ratios": [3, 1.2]})
+    limit = max(float(np.abs(attr).max()), 1e-12)
+    image = ax_map.imshow(attr.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          interpolation="nearest")
+    ax_map.set_yticks(np.arange(len(names)))
+    ax_map.set_yticklabels(names, fontsize=7)
+    _time_ticks(ax_map, explanation.time_labels)
+    ax_map.set_xlabel(time_name)
+    ax_map.set_title("attribution per time step and feature (red raises the output)",
+                     fontsize=9)
+    fig.colorbar(image, ax=ax_map, fraction=0.03, pad=0.01)
+    total = explanation.feature_importance()
+    colors = ["tab:red" if v > 0 else "tab:blue" for v in total]
+    ax_bar.barh(np.arange(len(names)), total, color=colors)
+    ax_bar.set_yticks(np.arange(len(names)))
+    ax_bar.set_yticklabels(names, fontsize=7)
+    ax_bar.invert_yaxis()
+    ax_bar.axvline(0, color="black", lw=0.8)
+    ax_bar.set_xlabel("sum over the window")
+    ax_bar.set_title("per feature", fontsize=9)
+    fig.suptitle(f"What drove the output: {explanation.output:.4g} against "
+                 f"{explanation.baseline_output:.4g} for the baseline window (model units)",
+                 fontsize=10)
+    return _save(fig, path)
+
+
+def explanation_figures(explanation: Any, folder: str | os.PathLike,
+                        time_name: str = "time step") -> list[Path]:
+    """Write every picture of an explanation into ``folder``; return their paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [attribution_maps(explanation, time_name, out / "attribution.png"),
+             gate_means(explanation.layers, explanation.time_labels, time_name,
+                        out / "gate_means.png")]
+    for layer in explanation.layers:
+        paths.append(gate_heatmaps(layer, explanation.time_labels, time_name,
+                                   out / f"gates_{layer.name}.png"))
+    (out / "summary.txt").write_text(explanation.summary() + "\n")
+    return paths
