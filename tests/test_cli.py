@@ -45,7 +45,7 @@ def test_train_writes_a_complete_run_folder(trained):
     out, result = trained
     names = {p.name for p in out.iterdir()}
     assert names == {"forecaster.lstmcast", "config.toml", "metrics.json", "history.csv",
-                     "predictions.csv", "loss.png", "forecast.png"}
+                     "predictions.csv", "loss.png", "forecast.png", "explain", "report.html"}
     metrics = json.loads((out / "metrics.json").read_text())
     models = {row["model"] for row in metrics["scores"]}
     assert {"lstmcast", "train_mean"} <= models
