@@ -6,7 +6,8 @@ import pytest
 
 from lstmcast import NotFittedError, scores
 from lstmcast.bundle import ArtifactError
-from lstmcast.forecaster import Forecaster, LagCopyWarning
+from lstmcast.evaluation import LagCopyWarning, warn_lag_copy
+from lstmcast.forecaster import Forecaster
 from lstmcast.io import DataError
 
 FAST = {"units": (8,), "dropout": 0.0, "epochs": 2, "batch_size": 64, "window": 6}
@@ -147,10 +148,10 @@ def test_lag_copy_warning():
     naive = np.vstack([[0.0], truth[:-1]])
     copy = naive + 0.01 * rng.normal(size=naive.shape)
     with pytest.warns(LagCopyWarning, match="lagged copy"):
-        Forecaster._warn_lag_copy("y", truth, {"lstmcast": copy, "naive": naive})
+        warn_lag_copy("y", truth, {"lstmcast": copy, "naive": naive})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Forecaster._warn_lag_copy("y", truth, {"lstmcast": truth + 0.01, "naive": naive})
+        warn_lag_copy("y", truth, {"lstmcast": truth + 0.01, "naive": naive})
 
 
 def test_missing_columns_suggest_the_nearest_names():

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmcast import reference
@@ -199,3 +200,57 @@ def explain_window(model: Any, window: np.ndarray, feature_names: list[str] | No
         output=float(engine[0, output_index]), baseline_output=float(engine[1, output_index]),
         attributions=attributions, layers=layers, reference_gap=gap,
         completeness_gap=float(abs(attributions.sum() - diff)), output_index=output_index)
+
+
+def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
+                   window: int | None = None, baseline: str | np.ndarray = "mean",
+                   output_index: int = 0) -> Explanation:
+    """Pick one window of a fitted Forecaster's series and explain it (``Forecaster.explain``)."""
+    table = fc._table(data, need_target=fc.autoregressive_)
+    ids = [table.ids[a] for a, _ in table.segments]
+    if series is None:
+        k = 0
+    else:
+        matches = [i for i, sid in enumerate(ids) if sid == series or str(sid) == str(series)]
+        if not matches:
+            shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+            raise InvalidArgumentError(f"Series {str(series)!r} is not in the data "
+                                       f"(series: {shown}).")
+        k = matches[0]
+    a, b = table.segments[k]
+    times = (table.frame[fc.spec_.time].iloc[a:b] if fc.spec_.time
+             else pd.Series(np.arange(b - a)))
+    is_date = pd.api.types.is_datetime64_any_dtype(times)
+    text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
+            if is_date else times.astype(str)).tolist()
+    end = b - 1
+    if at is not None:
+        hits = [i for i, t in enumerate(text)
+                if t == str(at) or (is_date and t.startswith(str(at)))]
+        if not hits:
+            raise InvalidArgumentError(
+                f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
+                f"{text[0]} to {text[-1]}).")
+        end = a + hits[0]
+    elif window is not None:
+        count = max(b - a - fc.window + 1, 1)
+        if not -count <= window < count:
+            raise invalid("window", f"a window number in [-{count}, {count - 1}]", window)
+        end = a + (window % count) + fc.window - 1
+    rows = np.arange(end - fc.window + 1, end + 1)
+    rows = np.maximum(rows, a)  # a short history is padded with its first row
+    x = table.x[rows]
+    labels = [text[i] for i in rows - a]
+    expl = explain_window(fc.model_, x, fc.inputs_, labels, baseline, output_index)
+    k_target = output_index % len(fc.spec_.target)
+    keys = fc._scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
+    for attr, value in (("prediction", expl.output), ("baseline_prediction",
+                                                      expl.baseline_output)):
+        row = np.zeros((1, len(fc.spec_.target)))
+        row[0, k_target] = value
+        setattr(expl, attr, float(fc.y_scaler_.inverse_transform(row, keys)[0, k_target]))
+    sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
+    expl.context = {(fc.spec_.group or "series"): sid,
+                    (fc.spec_.time or "row"): labels[-1],
+                    "target": fc.spec_.target[k_target]}
+    return expl

@@ -22,19 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import baselines, bundle, scores
+from lstmcast import bundle, evaluation, scores
 from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping, TimeLimit
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
-from lstmcast.explain import Explanation, explain_window
+from lstmcast.evaluation import LagCopyWarning  # noqa: F401  (part of this module's API)
+from lstmcast.explain import Explanation, explain_series
 from lstmcast.io import (
     MISSING_POLICIES,
     DataError,
     TableSpec,
+    advance_time,
+    default_features,
+    fingerprint,
     group_ids,
     missing_column,
     read_table,
-    sort_series,
+    time_step,
 )
 from lstmcast.layers import GRU, LSTM, Dense, Dropout, Layer, layer_from_config
 from lstmcast.models import Sequential, _load_state, _versions
@@ -44,10 +48,6 @@ from lstmcast.seeding import set_seed
 from lstmcast.windows import WindowView, segments, target_rows, window_starts, window_view
 
 FORECASTER_KIND = "forecaster"
-
-
-class LagCopyWarning(UserWarning):
-    """The model's forecasts are essentially the last input value, shifted."""
 
 
 def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
@@ -301,8 +301,8 @@ class Forecaster:
             scores.naive_scale([frame[t].to_numpy(dtype=np.float64)[a:b][train_rows[a:b]]
                                 for a, b in table.segments], season) for t in targets]
         self.dtypes_ = {c: str(frame[c].dtype) for c in self.spec_.columns()}
-        self.fingerprint_ = _fingerprint(frame)
-        self.time_step_ = _time_step(frame, self.spec_.time, self.spec_.group)
+        self.fingerprint_ = fingerprint(frame)
+        self.time_step_ = time_step(frame, self.spec_.time, self.spec_.group)
         return self
 
     def _run_tag(self, frame: pd.DataFrame) -> str:
@@ -312,7 +312,7 @@ class Forecaster:
         settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
         settings["inputs"], settings["target"] = self.inputs_, self.spec_.target
         text = json.dumps(settings, sort_keys=True, default=str)
-        return hashlib.sha256((text + _fingerprint(frame)["sha256"]).encode()).hexdigest()
+        return hashlib.sha256((text + fingerprint(frame)["sha256"]).encode()).hexdigest()
 
     def _prepare(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None,
                  group: str | None, time: str | None):
@@ -332,7 +332,7 @@ class Forecaster:
             if key_column not in frame.columns:
                 raise missing_column(key_column, frame.columns, "Scaling key (`scale_by`)")
         if features is None:
-            features = _default_features(frame, {*targets, group, time, key_column})
+            features = default_features(frame, {*targets, group, time, key_column})
         features = list(features)
         autoregressive = self.autoregressive
         if autoregressive is None:
@@ -583,7 +583,7 @@ class Forecaster:
         if self.spec_.time and self.time_step_ is not None:
             last_time = np.repeat(last_rows[self.spec_.time].to_numpy(), n_steps)
             offset = self.horizon + step - 1
-            out[self.spec_.time] = _advance(last_time, offset, self.time_step_)
+            out[self.spec_.time] = advance_time(last_time, offset, self.time_step_)
         for k, name in enumerate(self.spec_.target):
             out[name] = forecast[:, :, k].ravel()
         return pd.DataFrame(out)
@@ -609,54 +609,7 @@ class Forecaster:
             target's units. ``lstmcast.plots.explanation_figures`` draws it.
         """
         self._require_fitted()
-        table = self._table(data, need_target=self.autoregressive_)
-        ids = [table.ids[a] for a, _ in table.segments]
-        if series is None:
-            k = 0
-        else:
-            matches = [i for i, sid in enumerate(ids) if sid == series or str(sid) == str(series)]
-            if not matches:
-                shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
-                raise InvalidArgumentError(f"Series {str(series)!r} is not in the data "
-                                           f"(series: {shown}).")
-            k = matches[0]
-        a, b = table.segments[k]
-        times = (table.frame[self.spec_.time].iloc[a:b] if self.spec_.time
-                 else pd.Series(np.arange(b - a)))
-        is_date = pd.api.types.is_datetime64_any_dtype(times)
-        text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
-                if is_date else times.astype(str)).tolist()
-        end = b - 1
-        if at is not None:
-            hits = [i for i, t in enumerate(text)
-                    if t == str(at) or (is_date and t.startswith(str(at)))]
-            if not hits:
-                raise InvalidArgumentError(
-                    f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
-                    f"{text[0]} to {text[-1]}).")
-            end = a + hits[0]
-        elif window is not None:
-            count = max(b - a - self.window + 1, 1)
-            if not -count <= window < count:
-                raise invalid("window", f"a window number in [-{count}, {count - 1}]", window)
-            end = a + (window % count) + self.window - 1
-        rows = np.arange(end - self.window + 1, end + 1)
-        rows = np.maximum(rows, a)  # a short history is padded with its first row
-        x = table.x[rows]
-        labels = [text[i] for i in rows - a]
-        expl = explain_window(self.model_, x, self.inputs_, labels, baseline, output_index)
-        k_target = output_index % len(self.spec_.target)
-        keys = self._scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
-        for attr, value in (("prediction", expl.output), ("baseline_prediction",
-                                                          expl.baseline_output)):
-            row = np.zeros((1, len(self.spec_.target)))
-            row[0, k_target] = value
-            setattr(expl, attr, float(self.y_scaler_.inverse_transform(row, keys)[0, k_target]))
-        sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
-        expl.context = {(self.spec_.group or "series"): sid,
-                        (self.spec_.time or "row"): labels[-1],
-                        "target": self.spec_.target[k_target]}
-        return expl
+        return explain_series(self, data, series, at, window, baseline, output_index)
 
     # -- evaluation ----------------------------------------------------------------
     def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,
@@ -691,103 +644,7 @@ class Forecaster:
 
     def _evaluate(self, table: _Table, min_target_row: np.ndarray | None,
                   last_only: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-        notes: list[str] = []
-        if last_only:
-            if self.horizon != 0 or self.steps != 1:
-                raise InvalidArgumentError(
-                    "`last_only=True` scores the last row of each series, which needs "
-                    "horizon=0 and steps=1 (e.g. remaining useful life).")
-            view, starts, padded = self._last_windows(table)
-            if padded:
-                notes.append(f"{len(padded)} series shorter than the window were padded.")
-            last_rows = np.asarray([b - 1 for a, b in table.segments])
-            truth_rows = last_rows[:, None]  # (series, 1)
-            truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
-            forecast = self._predict_scaled(view, starts)
-            series_start = base_starts = None
-        else:
-            starts = window_starts(len(table.frame), self.window, horizon=self.horizon,
-                                   steps=self.steps, groups=table.ids)
-            rows_of_targets = target_rows(starts, self.window, self.horizon, self.steps)
-            if min_target_row is not None:
-                starts = starts[rows_of_targets[:, 0] >= min_target_row[starts]]
-            if len(starts) == 0:
-                raise DataError(f"No window of {self.window} rows plus its targets fits in the "
-                                "data to evaluate.")
-            truth_rows = target_rows(starts, self.window, self.horizon, self.steps)
-            truth = table.y_raw[truth_rows]  # (W, S, T)
-            forecast = self._predict_scaled(table, starts)
-            seg_start = np.zeros(len(table.frame), dtype=np.int64)
-            for a, b in table.segments:
-                seg_start[a:b] = a
-            series_start, base_starts = seg_start[starts], starts
-        rows, pred_frames = [], []
-        for k, name in enumerate(self.spec_.target):
-            t = truth[:, :, k]
-            preds = {"lstmcast": forecast[:, :, k],
-                     "train_mean": np.full_like(t, self.train_mean_[k])}
-            if self.autoregressive_ and not last_only:
-                y = table.y_raw[:, k]
-                args = (y, base_starts, self.window, self.horizon, self.steps)
-                preds["naive"] = baselines.naive(*args)
-                preds["window_mean"] = baselines.window_mean(*args)
-                if self.season:
-                    sn = baselines.seasonal_naive(*args, self.season, series_start)
-                    if np.isnan(sn).any():
-                        scored = int((~np.isnan(sn)).all(axis=1).sum())
-                        notes.append(f"seasonal_naive scored on {scored} of {len(sn)} windows "
-                                     "(the others lack a season of history).")
-                    preds["seasonal_naive"] = sn
-            ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
-            self._warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
-            for model, p in preds.items():
-                row = {"target": name, "model": model,
-                       **scores.all_scores(t[ok], p[ok], self.naive_scale_[k])}
-                rows.append(row)
-            pred_frames.append(self._prediction_frame(table, truth_rows, name, t, preds))
-            zeros = scores.zero_targets(t)
-            if zeros:
-                notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
-        result = pd.DataFrame(rows)
-        result["skill"] = np.nan
-        for _, part in result.groupby("target"):
-            base = part[part["model"] != "lstmcast"]["rmse"].min()
-            result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
-        result.attrs["notes"] = notes
-        result.attrs["n_windows"] = int(truth.shape[0])
-        return result, pd.concat(pred_frames, ignore_index=True)
-
-    def _prediction_frame(self, table: _Table, truth_rows: np.ndarray, name: str,
-                          truth: np.ndarray, preds: dict[str, np.ndarray]) -> pd.DataFrame:
-        out: dict[str, Any] = {}
-        flat_rows = truth_rows.ravel()
-        if self.spec_.group:
-            out[self.spec_.group] = table.frame[self.spec_.group].to_numpy()[flat_rows]
-        if self.spec_.time:
-            out[self.spec_.time] = table.frame[self.spec_.time].to_numpy()[flat_rows]
-        out["step"] = np.tile(np.arange(1, truth_rows.shape[1] + 1), truth_rows.shape[0])
-        out["target"] = name
-        out["actual"] = truth.ravel()
-        for model, p in preds.items():
-            out[model] = p.ravel()
-        return pd.DataFrame(out)
-
-    @staticmethod
-    def _warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) -> None:
-        """Warn when forecasts follow the last input value more closely than the truth."""
-        if "naive" not in preds:
-            return
-        model, naive = preds["lstmcast"], preds["naive"]
-        to_naive = float(np.mean(np.abs(model - naive)))
-        to_truth = float(np.mean(np.abs(model - truth)))
-        no_better = scores.rmse(truth, model) >= scores.rmse(truth, naive)
-        if no_better and to_naive < 0.5 * to_truth:
-            warnings.warn(
-                f"The forecasts of {name!r} are no better than repeating the last value and "
-                f"stay close to it (mean distance {to_naive:.3g}, against {to_truth:.3g} from "
-                "the truth): the model may have learned a lagged copy of its input, a known "
-                "LSTM failure. Try differencing, a longer window, or more data.",
-                LagCopyWarning, stacklevel=4)
+        return evaluation.score(self, table, min_target_row, last_only)
 
     def backtest(self, data: Any, target: str | Sequence[str],
                  features: Sequence[str] | None = None, group: str | None = None,
@@ -805,36 +662,8 @@ class Forecaster:
         Returns:
             ``evaluate``'s rows for every fold, with columns ``fold`` and ``train_rows``.
         """
-        self._check_params()
-        folds = check_int("folds", folds)
-        frame = read_table(data)
-        keys = [c for c in (group, time) if c is not None]
-        for name in keys:
-            if name not in frame.columns:
-                raise missing_column(name, frame.columns, "Group" if name == group else "Time")
-        frame = sort_series(frame, group, time)
-        ids = group_ids(frame, group)
-        segs = segments(ids, len(frame))
-        shortest = min(b - a for a, b in segs)
-        size = check_int("test_size", test_size or max(self.steps, shortest // 10))
-        if shortest - folds * size < self._span():
-            raise DataError(f"The shortest series ({shortest} rows) is too short for {folds} "
-                            f"folds of {size} rows after a first window of {self._span()}.")
-        results = []
-        for fold in range(folds):
-            cut_back = (folds - fold) * size
-            train_idx = np.concatenate([np.arange(a, b - cut_back) for a, b in segs])
-            test_idx = np.concatenate([np.arange(a, b - cut_back + size) for a, b in segs])
-            if progress:
-                print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
-                      f"testing on the next {size} rows of each series", flush=True)
-            model = Forecaster(**{**self.get_params(), "checkpoint": None}).fit(
-                frame.iloc[train_idx], target, features, group, time)
-            res = model.evaluate(frame.iloc[test_idx], holdout=size)
-            res.insert(0, "fold", fold + 1)
-            res.insert(1, "train_rows", len(train_idx))
-            results.append(res)
-        return pd.concat(results, ignore_index=True)
+        return evaluation.backtest(self, data, target, features, group, time, folds, test_size,
+                                   progress)
 
     # -- saving --------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
@@ -896,62 +725,5 @@ class Forecaster:
         return forecaster
 
 
-def _default_features(frame: pd.DataFrame, skip: set) -> list[str]:
-    """All other numeric columns; a text column whose values are mostly numbers is kept (and
-    its bad values reported later), a text column of words is left out with a warning."""
-    features, text = [], []
-    for c in frame.columns:
-        if c in skip or pd.api.types.is_bool_dtype(frame[c]):
-            continue
-        if pd.api.types.is_numeric_dtype(frame[c]):
-            features.append(c)
-        elif pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
-            features.append(c)
-        else:
-            text.append(str(c))
-    if text:
-        warnings.warn(f"Non-numeric columns are not used as features: {', '.join(text)}.",
-                      stacklevel=3)
-    return features
-
-
 def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     return None if keys is None else keys[rows]
-
-
-def _fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
-            "sha256": digest.hexdigest()}
-
-
-def _time_step(frame: pd.DataFrame, time: str | None, group: str | None) -> Any:
-    """The regular step of the time column, as JSON (None when irregular or absent)."""
-    if time is None:
-        return None
-    col = frame[time]
-    diffs = col.groupby(frame[group]).diff() if group else col.diff()
-    diffs = diffs.dropna()
-    if len(diffs) == 0:
-        return None
-    if pd.api.types.is_datetime64_any_dtype(col):
-        first = frame[frame[group] == frame[group].iloc[0]][time] if group else col
-        if len(first) < 3:
-            return None
-        with warnings.catch_warnings():  # pandas 3 announces a change of return type
-            warnings.simplefilter("ignore")
-            freq = pd.infer_freq(first.iloc[:50])
-        if freq is None:
-            return None
-        return {"kind": "datetime", "freq": getattr(freq, "freqstr", freq)}
-    if pd.api.types.is_numeric_dtype(col) and diffs.nunique() == 1:
-        return {"kind": "number", "step": float(diffs.iloc[0])}
-    return None
-
-
-def _advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
-    if step["kind"] == "number":
-        values = last + offset * step["step"]
-        return values.astype(last.dtype) if float(step["step"]).is_integer() else values
-    freq = pd.tseries.frequencies.to_offset(step["freq"])
-    return pd.DatetimeIndex([pd.Timestamp(t) + int(k) * freq for t, k in zip(last, offset)])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
+import hashlib
 import os
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -225,3 +227,60 @@ def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
     if group is None:
         return np.zeros(len(frame), dtype=np.int64)
     return frame[group].to_numpy()
+
+
+def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
+    """All other numeric columns; a text column whose values are mostly numbers is kept (and
+    its bad values reported later), a text column of words is left out with a warning."""
+    features, text = [], []
+    for c in frame.columns:
+        if c in skip or pd.api.types.is_bool_dtype(frame[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            features.append(c)
+        elif pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
+            features.append(c)
+        else:
+            text.append(str(c))
+    if text:
+        warnings.warn(f"Non-numeric columns are not used as features: {', '.join(text)}.",
+                      stacklevel=3)
+    return features
+
+
+def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+            "sha256": digest.hexdigest()}
+
+
+def time_step(frame: pd.DataFrame, time: str | None, group: str | None) -> Any:
+    """The regular step of the time column, as JSON (None when irregular or absent)."""
+    if time is None:
+        return None
+    col = frame[time]
+    diffs = col.groupby(frame[group]).diff() if group else col.diff()
+    diffs = diffs.dropna()
+    if len(diffs) == 0:
+        return None
+    if pd.api.types.is_datetime64_any_dtype(col):
+        first = frame[frame[group] == frame[group].iloc[0]][time] if group else col
+        if len(first) < 3:
+            return None
+        with warnings.catch_warnings():  # pandas 3 announces a change of return type
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(first.iloc[:50])
+        if freq is None:
+            return None
+        return {"kind": "datetime", "freq": getattr(freq, "freqstr", freq)}
+    if pd.api.types.is_numeric_dtype(col) and diffs.nunique() == 1:
+        return {"kind": "number", "step": float(diffs.iloc[0])}
+    return None
+
+
+def advance_time(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
+    if step["kind"] == "number":
+        values = last + offset * step["step"]
+        return values.astype(last.dtype) if float(step["step"]).is_integer() else values
+    freq = pd.tseries.frequencies.to_offset(step["freq"])
+    return pd.DatetimeIndex([pd.Timestamp(t) + int(k) * freq for t, k in zip(last, offset)])
