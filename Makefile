@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-core clean browser
+.PHONY: demo test lint bench-core bench-accuracy clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/core_loop.py
+
+# C-MAPSS FD001-FD004 x 5 seeds x 2 configs, airline and sunspots: writes docs/accuracy.md (hours)
+bench-accuracy: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benchmarks/cmapss.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

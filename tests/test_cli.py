@@ -162,3 +162,13 @@ def test_core_loop_benchmark_runs_on_tiny_sizes():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ratio lstmcast / hand-written:" in out.stdout
+
+
+def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "cmapss.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--configs", "a",
+                          "--no-classical", "--out", str(tmp_path / "accuracy.md")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = (tmp_path / "accuracy.md").read_text()
+    assert "| FD001 | (a) |" in doc and "Zheng" in doc and "| airline | lstmcast |" in doc

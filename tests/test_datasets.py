@@ -59,3 +59,28 @@ def test_airline_and_sunspots():
     sun = load_sunspots()
     assert len(sun) == 309 and sun["year"].iloc[0] == 1700 and sun["year"].iloc[-1] == 2008
     assert np.isclose(sun["sunspots"].iloc[-1], 2.9)
+
+
+def test_operating_conditions_are_the_six_known_ones():
+    data = load_cmapss("FD002")
+    counts = data.train["condition"].value_counts().sort_index().tolist()
+    # the same counts as rounding the settings by hand (setting_1 to 0, setting_2 to 2 decimals)
+    rounded = data.train.round({"setting_1": 0, "setting_2": 2}).groupby(
+        ["setting_1", "setting_2", "setting_3"]).size().sort_index().tolist()
+    assert counts == rounded == [8044, 8096, 8122, 8002, 8037, 13458]
+    centres = data.train.groupby("condition")["setting_1"].mean().round().tolist()
+    assert centres == [0, 10, 20, 25, 35, 42]
+    test_means = data.test.groupby("condition")["setting_1"].mean().round().tolist()
+    assert test_means == centres  # test rows get their nearest training condition
+    assert load_cmapss("FD001").train["condition"].nunique() == 1
+
+
+def test_kmeans_recovers_separated_clusters():
+    from lstmcast.scaling import kmeans
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 100.0], [5.0, 60.0], [9.0, 100.0]])
+    x = np.vstack([c + rng.normal(scale=0.05, size=(50, 2)) for c in centres[[2, 0, 1]]])
+    labels, found = kmeans(x, 3, seed=3)
+    np.testing.assert_allclose(found, centres, atol=0.05)
+    assert labels.tolist() == [2] * 50 + [0] * 50 + [1] * 50

@@ -246,3 +246,14 @@ def test_several_targets_and_steps():
     result = f.evaluate(df)
     assert set(result["target"]) == {"y", "z"}
     assert f.model_.output_shape == (6,)
+
+
+def test_last_only_reports_the_phm08_score():
+    df = panel(n_series=3, length=30)
+    df["rul"] = df.groupby("sid").cumcount(ascending=False).astype(float) + 5
+    f = Forecaster(**FAST, horizon=0).fit(df, target="rul", features=["x"], group="sid",
+                                          time="t")
+    result, pred = f.evaluate(df, last_only=True, return_predictions=True)
+    row = result.set_index("model").loc["lstmcast"]
+    assert row["phm08"] == pytest.approx(scores.phm08(pred["actual"], pred["lstmcast"]))
+    assert "phm08" not in f.evaluate(df).columns  # only for the one-per-series protocol

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.checks import check_choice, check_int
+from lstmcast.scaling import kmeans, nearest_centre
 
 CMAPSS_SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 CMAPSS_COLUMNS = (["unit", "cycle", "setting_1", "setting_2", "setting_3"]
@@ -48,6 +49,11 @@ class CMAPSS:
             indexed by unit.
         subset: "FD001" ... "FD004".
         rul_cap: the cap applied to ``train["rul"]``.
+
+    Both frames also have ``condition``: the operating condition of each row,
+    found by clustering the three operational settings of the training rows
+    (6 conditions in FD002 and FD004, 1 in FD001 and FD003); test rows get the
+    nearest training condition. Use it as ``scale_by="condition"``.
     """
 
     train: pd.DataFrame
@@ -83,6 +89,13 @@ def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
     rul_values = np.loadtxt(data_path("cmapss", f"RUL_{subset}.txt"), dtype=np.int64)
     units = np.sort(test["unit"].unique())
     test_rul = pd.Series(rul_values, index=pd.Index(units, name="unit"), name="rul")
+
+    settings = ["setting_1", "setting_2", "setting_3"]
+    k = 6 if subset in ("FD002", "FD004") else 1
+    labels, centres = kmeans(train[settings].to_numpy(), k)
+    train["condition"] = labels
+    test["condition"] = nearest_centre(test[settings].to_numpy(), centres,
+                                       train[settings].to_numpy())
 
     last = train.groupby("unit")["cycle"].transform("max")
     train["rul"] = last - train["cycle"]

@@ -85,6 +85,8 @@ def score(fc: Any, table: Any, min_target_row: np.ndarray | None,
         for model, p in preds.items():
             row = {"target": name, "model": model,
                    **scores.all_scores(t[ok], p[ok], fc.naive_scale_[k])}
+            if last_only:  # remaining useful life: the PHM08 challenge's score too
+                row["phm08"] = scores.phm08(t[ok], p[ok])
             rows.append(row)
         pred_frames.append(prediction_frame(fc, table, truth_rows, name, t, preds))
         zeros = scores.zero_targets(t)

@@ -627,8 +627,10 @@ class Forecaster:
 
         Returns:
             One row per (target, model): MAE, RMSE, MAPE, sMAPE, MASE and
-            ``skill`` = 1 - RMSE / RMSE of the best baseline (> 0 beats it).
-            ``result.attrs["notes"]`` lists what the numbers leave out. With
+            ``skill`` = 1 - RMSE / RMSE of the best baseline (> 0 beats it);
+            with ``last_only``, also the PHM08 score (lower is better; late
+            predictions cost more). ``result.attrs["notes"]`` lists what the
+            numbers leave out. With
             ``return_predictions``, a tuple (scores, predictions).
         """
         self._require_fitted()

@@ -74,9 +74,11 @@ def resolve(name: str) -> Source:
         data = load_cmapss(subset)
         sensors = [c for c in data.train.columns if c.startswith(("setting_", "s_"))]
         features = [c for c in sensors if data.train[c].std() > 0]
-        return Source(key, data.train, data.test, last_only=True, defaults={
-            "target": "rul", "group": "unit", "time": "cycle", "features": features,
-            "horizon": 0, "validation_by": "series"})
+        defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": features,
+                    "horizon": 0, "validation_by": "series"}
+        if data.train["condition"].nunique() > 1:  # FD002, FD004: six operating conditions
+            defaults["scale_by"] = "condition"
+        return Source(key, data.train, data.test, last_only=True, defaults=defaults)
     if key.lower() == "airline":
         return Source(key, load_airline(), holdout=24, defaults={
             "target": "passengers", "time": "month", "season": 12, "window": 24})

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from lstmcast.checks import check_choice
-from lstmcast.errors import NotFittedError
+from lstmcast.checks import check_choice, check_int
+from lstmcast.errors import InvalidArgumentError, NotFittedError
 
 
 class Scaler:
@@ -135,3 +135,49 @@ class KeyedScaler:
         scaler.by_key_ = {k: Scaler.from_config(c) for k, c in config["by_key"]}
         scaler.unseen_ = []
         return scaler
+
+
+def kmeans(values: np.ndarray, k: int, seed: int = 0, iterations: int = 100
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster rows of ``values`` (N, D) into ``k`` groups (k-means, k-means++ start).
+
+    Columns are standardized first, so that settings on different scales count
+    alike. Clusters are numbered in the order of their centres (sorted by
+    columns), so the numbering does not depend on the random start.
+
+    Returns:
+        ``(labels, centres)``: int labels (N,) and centres (k, D) in original units.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    k = check_int("k", k)
+    if len(x) < k:
+        raise InvalidArgumentError(f"Cannot make {k} clusters from {len(x)} rows.")
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    z = (x - mean) / np.where(std > 0, std, 1.0)
+    rng = np.random.default_rng(seed)
+    centres = z[[rng.integers(len(z))]]
+    while len(centres) < k:  # k-means++: far points are likelier next centres
+        d2 = ((z[:, None, :] - centres[None]) ** 2).sum(-1).min(axis=1)
+        probs = d2 / d2.sum() if d2.sum() > 0 else np.full(len(z), 1 / len(z))
+        centres = np.vstack([centres, z[rng.choice(len(z), p=probs)]])
+    for _ in range(iterations):
+        labels = ((z[:, None, :] - centres[None]) ** 2).sum(-1).argmin(axis=1)
+        moved = np.array([z[labels == j].mean(axis=0) if np.any(labels == j) else centres[j]
+                          for j in range(k)])
+        if np.allclose(moved, centres):
+            break
+        centres = moved
+    original = centres * np.where(std > 0, std, 1.0) + mean
+    order = np.lexsort(original.T[::-1])
+    relabel = np.empty(k, dtype=np.int64)
+    relabel[order] = np.arange(k)
+    return relabel[labels], original[order]
+
+
+def nearest_centre(values: np.ndarray, centres: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Label each row of ``values`` with its nearest centre, on ``reference``'s column scales."""
+    x = np.asarray(values, dtype=np.float64)
+    std = np.asarray(reference, dtype=np.float64).std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    return (((x[:, None, :] - centres[None]) / scale) ** 2).sum(-1).argmin(axis=1)

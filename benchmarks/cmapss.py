@@ -1,0 +1,218 @@
+"""Accuracy on the tutorial's own data: C-MAPSS FD001-FD004, plus two univariate anchors.
+
+Writes docs/accuracy.md (generated; do not edit by hand) and docs/accuracy.json.
+
+    python benchmarks/cmapss.py                    # the full protocol: 5 seeds, 4 subsets
+    python benchmarks/cmapss.py --quick            # a smoke run: FD001, 1 seed, 2 epochs
+
+Protocol (also written into the doc):
+- training target: remaining useful life clipped at 125 cycles;
+  test truth: RUL_FD00x.txt, not clipped;
+- features: the three settings and the 21 sensors, less those with no variance in training;
+- scaling fitted on the training engines only, per operating condition for FD002 and FD004
+  (six conditions from k-means on the three settings), global for FD001 and FD003;
+- windows of 30 cycles per engine; a test engine with fewer cycles is padded at the front
+  with its first row (never dropped);
+- early stopping on 20% of the training engines, held out whole, never on the test set;
+- evaluation on the last window of each test engine: RMSE over engines and the PHM08 score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lstmcast
+from lstmcast import scores
+from lstmcast.datasets import load_airline, load_cmapss, load_sunspots
+from lstmcast.forecaster import Forecaster
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Published test RMSE (FD001, FD002, FD003, FD004); protocols differ between papers.
+ANCHORS = {
+    "LSTM, Zheng et al. 2017 (ICPHM)": (16.14, 24.49, 16.18, 28.17),
+    "Deep CNN, Li, Ding, Sun 2018 (RESS 172)": (12.61, 22.36, 12.64, 23.31),
+    "Attention models, e.g. STAR (Fan et al. 2024), about": (10.6, 13.5, 10.7, 15.9),
+}
+SUBSETS = ("FD001", "FD002", "FD003", "FD004")
+
+CONFIGS = {
+    "a": ("the tutorial's model (SPEC M1, M2): LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
+          "Dropout 0.2 -> Dense 1, MSE, Adam 1e-3, batch 200, min-max scaling, "
+          "early stopping patience 10", {}),
+    "b": ("lstmcast's best LSTM stack so far: the same layers, standard scaling, "
+          "early stopping patience 20",
+          {"scaler": "standard", "patience": 20}),
+}
+
+
+def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
+    data = load_cmapss(subset, rul_cap=125)
+    features = [c for c in data.train.columns
+                if c.startswith(("setting_", "s_")) and data.train[c].std() > 0]
+    scale_by = "condition" if data.train["condition"].nunique() > 1 else "global"
+    started = time.perf_counter()
+    model = Forecaster(window=30, horizon=0, validation=0.2, validation_by="series",
+                       scale_by=scale_by, epochs=epochs, seed=seed, **config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # padded short test engines are counted below
+        model.fit(data.train, target="rul", features=features, group="unit", time="cycle")
+        result, predictions = model.evaluate(data.test, last_only=True, return_predictions=True)
+    row = result.set_index("model").loc["lstmcast"]
+    short = int((data.test.groupby("unit").size() < 30).sum())
+    return {"subset": subset, "seed": seed, "rmse": float(row["rmse"]),
+            "phm08": float(row["phm08"]), "epochs": len(model.history_["loss"]),
+            "seconds": time.perf_counter() - started, "padded_engines": short,
+            "baseline_rmse": float(result.set_index("model").loc["train_mean", "rmse"])}
+
+
+def univariate(name: str, epochs: int, classical: bool) -> list[dict]:
+    """lstmcast against naive baselines and a classical model, one-step-ahead over the test."""
+    if name == "airline":
+        frame, target, time_col, holdout, season = load_airline(), "passengers", "month", 24, 12
+    else:
+        frame, target, time_col, holdout, season = load_sunspots(), "sunspots", "year", 30, None
+    model = Forecaster(window=24 if name == "airline" else 30, epochs=epochs, season=season,
+                       seed=0)
+    model.fit(frame.iloc[:-holdout], target=target, time=time_col)
+    result, predictions = model.evaluate(frame, holdout=holdout, return_predictions=True)
+    rows = [{"dataset": name, "model": r["model"], "mase": r["mase"], "smape": r["smape"],
+             "rmse": r["rmse"]} for _, r in result.iterrows()
+            if r["model"] in ("lstmcast", "naive", "seasonal_naive")]
+    if classical:
+        truth = predictions["actual"].to_numpy()
+        one_step = classical_one_step(name, frame[target].to_numpy(), holdout)
+        rows.append({"dataset": name, "model": one_step[0],
+                     "mase": scores.mase(truth, one_step[1], model.naive_scale_[0]),
+                     "smape": scores.smape(truth, one_step[1]),
+                     "rmse": scores.rmse(truth, one_step[1])})
+    return rows
+
+
+def classical_one_step(name: str, series: np.ndarray, holdout: int) -> tuple[str, np.ndarray]:
+    """Fit on the training part; one-step-ahead forecasts over the test with fixed parameters."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "airline":  # Box & Jenkins's airline model on log passengers
+            logs = np.log(series)
+            fit = SARIMAX(logs[:-holdout], order=(0, 1, 1),
+                          seasonal_order=(0, 1, 1, 12)).fit(disp=False)
+            full = fit.apply(logs)
+            return ("SARIMA(0,1,1)(0,1,1)12 on logs (statsmodels)",
+                    np.exp(full.predict()[-holdout:]))
+        fit = SARIMAX(series[:-holdout], order=(9, 0, 0), trend="c").fit(disp=False)
+        return "AR(9) (statsmodels SARIMAX)", fit.apply(series).predict()[-holdout:]
+
+
+def mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
+              seconds: float) -> str:
+    lines = ["# Accuracy on C-MAPSS and two univariate series",
+             "",
+             "Generated by `benchmarks/cmapss.py` (`make bench-accuracy`); do not edit by hand.",
+             "",
+             f"- command: `python benchmarks/cmapss.py {' '.join(sys.argv[1:])}`".rstrip(),
+             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; total wall time "
+             f"{seconds / 60:.1f} min",
+             f"- machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
+             f"Python {platform.python_version()}, torch {torch.__version__}, "
+             f"lstmcast {lstmcast.__version__}",
+             f"- seeds: {', '.join(map(str, range(args.seeds)))}; at most {args.epochs} epochs",
+             "",
+             "## Protocol",
+             "",
+             *[line.strip() for line in __doc__.split("Protocol (also written into the doc):")[1]
+               .strip().splitlines()],
+             "",
+             "Configurations:",
+             "",
+             *[f"- ({k}) {CONFIGS[k][0]}" for k in args.configs],
+             "",
+             "## C-MAPSS: test RMSE and PHM08 score (mean ± std over seeds)",
+             "",
+             "| subset | config | RMSE | PHM08 | epochs | seconds per run | padded test engines |",
+             "|---|---|---|---|---|---|---|"]
+    for subset in args.subsets:
+        for key in args.configs:
+            part = [r for r in results if r["subset"] == subset and r["config"] == key]
+            if not part:
+                continue
+            lines.append(
+                f"| {subset} | ({key}) | {mean_std([r['rmse'] for r in part])} | "
+                f"{mean_std([r['phm08'] for r in part])} | "
+                f"{mean_std([float(r['epochs']) for r in part])} | "
+                f"{statistics.mean(r['seconds'] for r in part):.0f} | "
+                f"{part[0]['padded_engines']} |")
+    lines += ["", "Published test RMSE (FD001 / FD002 / FD003 / FD004):", ""]
+    lines += [f"- {name}: {' / '.join(str(v) for v in values)}"
+              for name, values in ANCHORS.items()]
+    if uni:
+        lines += ["", "## Univariate anchors (one-step-ahead over the test part)", "",
+                  "Airline passengers: last 24 months as test; sunspots: last 30 years. "
+                  "MASE is scaled by the in-sample (seasonal, for airline) naive error of the "
+                  "training part.", "",
+                  "| series | model | MASE | sMAPE % | RMSE |", "|---|---|---|---|---|"]
+        lines += [f"| {r['dataset']} | {r['model']} | {r['mase']:.3f} | {r['smape']:.2f} | "
+                  f"{r['rmse']:.2f} |" for r in uni]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--subsets", default=",".join(SUBSETS))
+    parser.add_argument("--configs", default="a,b")
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--univariate-epochs", type=int, default=200)
+    parser.add_argument("--no-classical", action="store_true",
+                        help="skip the statsmodels anchors")
+    parser.add_argument("--no-univariate", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="FD001, 1 seed, 2 epochs")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "accuracy.md"))
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.subsets, args.epochs, args.univariate_epochs = 1, "FD001", 2, 5
+    args.subsets = [s.strip().upper() for s in args.subsets.split(",")]
+    args.configs = [c.strip() for c in args.configs.split(",")]
+    started = time.perf_counter()
+    results = []
+    for subset in args.subsets:
+        for key in args.configs:
+            for seed in range(args.seeds):
+                run = cmapss_run(subset, CONFIGS[key][1], seed, args.epochs)
+                run["config"] = key
+                results.append(run)
+                print(f"{subset} ({key}) seed {seed}: RMSE {run['rmse']:.2f}, PHM08 "
+                      f"{run['phm08']:.0f}, {run['epochs']} epochs, {run['seconds']:.0f} s",
+                      flush=True)
+    uni = [] if args.no_univariate else [
+        row for name in ("airline", "sunspots")
+        for row in univariate(name, args.univariate_epochs, not args.no_classical)]
+    doc = write_doc(results, uni, args, time.perf_counter() - started)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(doc)
+    out.with_suffix(".json").write_text(json.dumps({"cmapss": results, "univariate": uni},
+                                                   indent=2) + "\n")
+    print(doc)
+
+
+if __name__ == "__main__":
+    main()
