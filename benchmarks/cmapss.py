@@ -50,8 +50,8 @@ CONFIGS = {
     "a": ("the tutorial's model (SPEC M1, M2): LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
           "Dropout 0.2 -> Dense 1, MSE, Adam 1e-3, batch 200, min-max scaling, "
           "early stopping patience 10", {}),
-    "b": ("lstmcast's best LSTM stack so far: the same layers, standard scaling, "
-          "early stopping patience 20",
+    "b": ("a candidate for lstmcast's best LSTM stack (still being tuned): the same layers, "
+          "standard scaling, early stopping patience 20",
           {"scaler": "standard", "patience": 20}),
 }
 
