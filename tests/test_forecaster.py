@@ -257,3 +257,17 @@ def test_last_only_reports_the_phm08_score():
     row = result.set_index("model").loc["lstmcast"]
     assert row["phm08"] == pytest.approx(scores.phm08(pred["actual"], pred["lstmcast"]))
     assert "phm08" not in f.evaluate(df).columns  # only for the one-per-series protocol
+
+
+def test_an_ensemble_forecasts_the_mean_of_its_members(tmp_path):
+    df = panel()
+    both = Forecaster(**FAST, seed=4, ensemble=2).fit(df, target="y", group="sid", time="t")
+    one = Forecaster(**FAST, seed=4).fit(df, target="y", group="sid", time="t")
+    two = Forecaster(**FAST, seed=5).fit(df, target="y", group="sid", time="t")
+    want = (one.predict(df)["y"] + two.predict(df)["y"]) / 2
+    np.testing.assert_allclose(both.predict(df)["y"], want, rtol=1e-6)
+    assert len(both.members_) == 2 and both.histories_[1] == two.history_
+    both.save(tmp_path / "e.lstmcast")
+    loaded = Forecaster.load(tmp_path / "e.lstmcast")
+    pd.testing.assert_frame_equal(loaded.predict(df), both.predict(df))
+    assert "1 of the ensemble's 2" in both.explain(df).summary()

@@ -42,6 +42,7 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
     "clipnorm": ("clipnorm", float), "missing": ("missing", str),
+    "ensemble": ("ensemble", int),
 }
 DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
 
@@ -383,6 +384,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--seed", type=int, help="random seed (0)")
     m.add_argument("--max-seconds", dest="max_seconds", type=float, help="training time budget")
     m.add_argument("--clipnorm", type=float, help="clip gradients to this global L2 norm")
+    m.add_argument("--ensemble", type=int, help="train N networks (seeds seed..seed+N-1) and "
+                   "forecast their mean (1)")
     m.add_argument("--missing", choices=["error", "drop", "ffill", "interpolate"],
                    help="what to do with NaN/inf values (error)")
     m.add_argument("--config", help="a run's config.toml to start from (flags override it)")

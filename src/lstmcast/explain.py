@@ -253,4 +253,6 @@ def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
     expl.context = {(fc.spec_.group or "series"): sid,
                     (fc.spec_.time or "row"): labels[-1],
                     "target": fc.spec_.target[k_target]}
+    if len(getattr(fc, "members_", [])) > 1:
+        expl.context["network"] = f"1 of the ensemble's {len(fc.members_)}"
     return expl

@@ -116,6 +116,10 @@ class Forecaster:
             epoch (atomically); if it exists when ``fit`` starts, training resumes
             from it, and ends as if it had never stopped. Deleted at the end.
         callbacks: extra callbacks for the training loop (lstmcast.callbacks).
+        ensemble: train this many networks, with seeds ``seed``, ``seed + 1``, ...
+            on the same windows and scalers, and forecast their mean. Single runs
+            of an LSTM vary from seed to seed; the mean varies less. (Explanations
+            show the first network.)
         seed: random seed (0); same data, config and seed give the same model.
         device: "cpu", "cuda" or None (CUDA when available).
         verbose: 0 silent, 1 progress bars, 2 a line per epoch.
@@ -148,6 +152,7 @@ class Forecaster:
         missing: str = "error",
         checkpoint: str | None = None,
         callbacks: Sequence[Callback] | None = None,
+        ensemble: int = 1,
         seed: int = 0,
         device: str | None = None,
         verbose: int = 0,
@@ -177,6 +182,7 @@ class Forecaster:
         self.missing = missing
         self.checkpoint = checkpoint
         self.callbacks = callbacks
+        self.ensemble = ensemble
         self.seed = seed
         self.device = device
         self.verbose = verbose
@@ -184,7 +190,8 @@ class Forecaster:
     PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
               "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
               "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
-              "max_seconds", "clipnorm", "missing", "checkpoint", "seed", "device", "verbose")
+              "max_seconds", "clipnorm", "missing", "checkpoint", "ensemble", "seed", "device",
+              "verbose")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn's get_params)."""
@@ -217,6 +224,7 @@ class Forecaster:
         if self.clipnorm is not None:
             check_float("clipnorm", self.clipnorm, low=0.0, low_inclusive=False)
         check_choice("missing", self.missing, MISSING_POLICIES)
+        check_int("ensemble", self.ensemble)
         if self.layers is None:
             if isinstance(self.units, (int, np.integer)) or not len(self.units):
                 raise invalid("units", "a list of positive integers such as (100, 50)",
@@ -275,23 +283,23 @@ class Forecaster:
         x_train, y_train = self._windows(table, train_starts)
         validation = self._windows(table, val_starts) if len(val_starts) else None
 
-        model = Sequential(self._layers(), device=self.device)
-        model.compile(loss=self.loss, optimizer=self._optimizer())
-        model.clipnorm_ = self.clipnorm
-        callbacks: list[Callback] = []
-        if validation is not None and self.early_stopping:
-            callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
-        if self.max_seconds is not None:
-            callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
-        callbacks += list(self.callbacks or [])
-        if self.checkpoint is not None:
-            callbacks.append(BackupAndRestore(self.checkpoint, tag=self._run_tag(frame)))
         self.batch_size_ = self.batch_size or min(200, max(8, len(train_starts) // 10))
-        history = model.fit(x_train, y_train, batch_size=self.batch_size_, epochs=self.epochs,
-                            validation_data=validation, callbacks=callbacks,
-                            verbose=self.verbose)
-        self.model_ = model
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        tag = self._run_tag(frame)
+        self.members_, self.histories_ = [], []
+        for member in range(self.ensemble):
+            set_seed(self.seed + member)
+            model = Sequential(self._layers(), device=self.device)
+            model.compile(loss=self.loss, optimizer=self._optimizer())
+            model.clipnorm_ = self.clipnorm
+            history = model.fit(x_train, y_train, batch_size=self.batch_size_,
+                                epochs=self.epochs, validation_data=validation,
+                                callbacks=self._callbacks(validation is not None, tag, member),
+                                verbose=self.verbose)
+            self.members_.append(model)
+            self.histories_.append({k: [float(v) for v in vals]
+                                    for k, vals in history.history.items()})
+        self.model_ = self.members_[0]
+        self.history_ = self.histories_[0]
         self.n_windows_ = {"train": len(train_starts), "validation": len(val_starts)}
         targets = self.spec_.target
         y_train_rows = frame[targets].to_numpy(dtype=np.float64)[train_rows]
@@ -304,6 +312,23 @@ class Forecaster:
         self.fingerprint_ = fingerprint(frame)
         self.time_step_ = time_step(frame, self.spec_.time, self.spec_.group)
         return self
+
+    def _callbacks(self, has_validation: bool, tag: str, member: int) -> list[Callback]:
+        callbacks: list[Callback] = []
+        if has_validation and self.early_stopping:
+            callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
+        if self.max_seconds is not None:
+            callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
+        callbacks += list(self.callbacks or [])
+        if self.checkpoint is not None:
+            path = self.checkpoint if member == 0 else f"{self.checkpoint}.member{member}"
+            callbacks.append(BackupAndRestore(path, tag=f"{tag}:{member}"))
+        return callbacks
+
+    def _predict_array(self, x: Any) -> np.ndarray:
+        """The members' mean output for windows ``x`` (scaled units)."""
+        outputs = [member.predict(x) for member in self.members_]
+        return outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0)
 
     def _run_tag(self, frame: pd.DataFrame) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
@@ -486,7 +511,7 @@ class Forecaster:
     # -- forecasting ---------------------------------------------------------------
     def _predict_scaled(self, table: _Table, starts: np.ndarray) -> np.ndarray:
         """Forecasts (W, steps, targets) in original units for windows at ``starts``."""
-        out = self.model_.predict(WindowView(window_view(table.x, self.window), starts))
+        out = self._predict_array(WindowView(window_view(table.x, self.window), starts))
         out = out.reshape(len(starts), self.steps, len(self.spec_.target))
         keys = self._scale_keys(table.frame, table.ids, True)
         flat = out.reshape(-1, len(self.spec_.target))
@@ -568,7 +593,7 @@ class Forecaster:
                 row[:, cols] = out[-1][:, j]
                 scaled = self.x_scaler_.transform(row, x_keys)[:, None, :]
                 windows = np.concatenate([windows[:, 1:], scaled.astype(np.float32)], axis=1)
-            nxt = self.model_.predict(windows).reshape(len(starts) * self.steps, -1)
+            nxt = self._predict_array(windows).reshape(len(starts) * self.steps, -1)
             nxt = self.y_scaler_.inverse_transform(nxt, y_keys)
             out.append(nxt.reshape(len(starts), self.steps, -1))
         return np.concatenate(out, axis=1)[:, :n_ahead]
@@ -685,6 +710,7 @@ class Forecaster:
             "train_mean": self.train_mean_,
             "naive_scale": self.naive_scale_,
             "history": self.history_,
+            "histories": self.histories_,
             "n_windows": self.n_windows_,
             "batch_size": self.batch_size_,
             "dtypes": self.dtypes_,
@@ -700,8 +726,11 @@ class Forecaster:
         leaves any previous artifact at ``path`` intact.
         """
         self._require_fitted()
-        bundle.save(path, dict(self.model_.network_.state_dict()), self._config(),
-                    FORECASTER_KIND)
+        tensors = {}
+        for i, member in enumerate(self.members_):
+            prefix = "" if i == 0 else f"member{i}."
+            tensors.update({prefix + k: v for k, v in member.network_.state_dict().items()})
+        bundle.save(path, tensors, self._config(), FORECASTER_KIND)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:
@@ -710,10 +739,17 @@ class Forecaster:
         params = dict(config["params"])
         params["device"] = device
         forecaster = cls(**params)
-        model = Sequential.from_config(config["model"], device=device)
-        model.build(config["input_shape"])
-        _load_state(model.network_, tensors, path)
-        forecaster.model_ = model
+        forecaster.members_ = []
+        for i in range(params.get("ensemble", 1)):
+            prefix = "" if i == 0 else f"member{i}."
+            own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
+                   and (prefix or not k.startswith("member"))}
+            model = Sequential.from_config(config["model"], device=device)
+            model.build(config["input_shape"])
+            _load_state(model.network_, own, path)
+            forecaster.members_.append(model)
+        forecaster.model_ = forecaster.members_[0]
+        forecaster.histories_ = config.get("histories", [config["history"]])
         spec = config["spec"]
         forecaster.spec_ = TableSpec(**spec)
         forecaster.inputs_ = config["inputs"]
