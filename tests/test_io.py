@@ -61,3 +61,13 @@ def test_missing_columns_by_role_with_suggestions():
     ]:
         with pytest.raises(DataError, match=message):
             spec.prepare(frame)
+
+
+def test_numbers_stored_as_text_and_flags_are_converted():
+    frame = pd.DataFrame({"t": [1, 2, 3], "y": ["1", "2", "3.5"], "flag": [True, False, True]})
+    out = TableSpec(target=["y"], features=["flag"], time="t").prepare(frame)
+    assert out["y"].tolist() == [1.0, 2.0, 3.5] and out["flag"].tolist() == [1.0, 0.0, 1.0]
+    frame.loc[1, "y"] = "two"
+    with pytest.raises(DataError, match=r"Column 'y' must be numeric; non-numeric values at "
+                                        r"row 1 \('two'\)"):
+        TableSpec(target=["y"], features=[], time="t").prepare(frame)

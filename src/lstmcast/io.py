@@ -142,8 +142,9 @@ class TableSpec:
                     raise missing_column(name, frame.columns, role.capitalize())
         numeric = [*self.features, *(self.target if need_target else [])]
         numeric = list(dict.fromkeys(numeric))
+        frame = frame.copy(deep=False)
         for name in numeric:
-            check_numeric(frame, name)
+            frame[name] = check_numeric(frame, name)
             if missing == "error":
                 check_finite(frame, name)
         columns = [c for c in self.columns() if need_target or c not in self.target
@@ -155,14 +156,23 @@ class TableSpec:
 MISSING_POLICIES = ("error", "drop", "ffill", "interpolate")
 
 
-def check_numeric(frame: pd.DataFrame, name: str) -> None:
-    """Raise unless column ``name`` is numeric, naming the first non-numeric rows."""
+def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` as numbers, or an error naming the first non-numeric rows.
+
+    A text column whose values all read as numbers (e.g. after its bad rows were
+    cut away) is converted rather than refused; a true/false column becomes 0/1.
+    """
     col = frame[name]
-    if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
-        converted = pd.to_numeric(col, errors="coerce")
-        bad = col.index[converted.isna() & col.notna()][:3].tolist()
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(np.float64)  # a flag: 0 or 1
+    if pd.api.types.is_numeric_dtype(col):
+        return col
+    converted = pd.to_numeric(col, errors="coerce")
+    bad = col.index[(converted.isna() & col.notna()).to_numpy(dtype=bool)][:3].tolist()
+    if bad:
         shown = ", ".join(f"row {r} ({col[r]!r})" for r in bad)
         raise DataError(f"Column {name!r} must be numeric; non-numeric values at {shown}.")
+    return converted.astype(np.float64)
 
 
 def check_finite(frame: pd.DataFrame, name: str) -> None:
