@@ -252,7 +252,11 @@ class Forecaster:
         frame = self.spec_.prepare(read_table(data), need_target=need_target,
                                    missing=self.missing)
         ids = group_ids(frame, self.spec_.group)
-        segs = segments(ids, len(frame))
+        return self._arrays(frame, ids, segments(ids, len(frame)), need_target)
+
+    def _arrays(self, frame: pd.DataFrame, ids: np.ndarray, segs: list[tuple[int, int]],
+                need_target: bool) -> _Table:
+        """Scaled arrays of a table already checked and sorted by ``spec_.prepare``."""
         x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
         x = self.x_scaler_.transform(x_raw, self._scale_keys(frame, ids, False))
         y = y_raw = None
@@ -401,7 +405,7 @@ class Forecaster:
                 s.global_.offset_ = np.zeros_like(s.global_.offset_)
                 s.global_.scale_ = np.ones_like(s.global_.scale_)
                 s.by_key_ = {}
-        table = self._table(frame, need_target=True)
+        table = self._arrays(frame, ids, segs, need_target=True)
 
         train_starts, val_starts = self._window_split(table, train_rows, val_series)
         if len(train_starts) == 0:
