@@ -59,7 +59,7 @@ CONFIGS = {
 def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     data = load_cmapss(subset, rul_cap=125)
     features = [c for c in data.train.columns
-                if c.startswith(("setting_", "s_")) and data.train[c].std() > 0]
+                if c.startswith(("setting_", "s_")) and data.train[c].nunique() > 1]
     scale_by = "condition" if data.train["condition"].nunique() > 1 else "global"
     started = time.perf_counter()
     model = Forecaster(window=30, horizon=0, validation=0.2, validation_by="series",

@@ -73,7 +73,7 @@ def resolve(name: str) -> Source:
                 f"{', '.join('cmapss:' + s for s in CMAPSS_SUBSETS)}.")
         data = load_cmapss(subset)
         sensors = [c for c in data.train.columns if c.startswith(("setting_", "s_"))]
-        features = [c for c in sensors if data.train[c].std() > 0]
+        features = [c for c in sensors if data.train[c].nunique() > 1]
         defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": features,
                     "horizon": 0, "validation_by": "series"}
         if data.train["condition"].nunique() > 1:  # FD002, FD004: six operating conditions
