@@ -42,7 +42,7 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
     "clipnorm": ("clipnorm", float), "missing": ("missing", str),
-    "ensemble": ("ensemble", int),
+    "ensemble": ("ensemble", int), "precision": ("precision", str),
 }
 DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
 
@@ -386,6 +386,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--clipnorm", type=float, help="clip gradients to this global L2 norm")
     m.add_argument("--ensemble", type=int, help="train N networks (seeds seed..seed+N-1) and "
                    "forecast their mean (1)")
+    m.add_argument("--precision", choices=["float32", "bfloat16"],
+                   help="float32 (default) or bfloat16 mixed precision: faster on CPUs with "
+                   "AVX512-BF16/AMX and recent GPUs, slightly less accurate")
     m.add_argument("--missing", choices=["error", "drop", "ffill", "interpolate"],
                    help="what to do with NaN/inf values (error)")
     m.add_argument("--config", help="a run's config.toml to start from (flags override it)")

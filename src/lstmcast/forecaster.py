@@ -43,6 +43,7 @@ from lstmcast.io import (
 from lstmcast.layers import GRU, LSTM, Dense, Dropout, Layer, layer_from_config
 from lstmcast.models import Sequential, _load_state, _versions
 from lstmcast.optimizers import get_optimizer
+from lstmcast.runtime import check_precision
 from lstmcast.scaling import KeyedScaler
 from lstmcast.seeding import set_seed
 from lstmcast.windows import WindowView, segments, target_rows, window_starts, window_view
@@ -122,6 +123,8 @@ class Forecaster:
             show the first network.)
         seed: random seed (0); same data, config and seed give the same model.
         device: "cpu", "cuda" or None (CUDA when available).
+        precision: "float32" (default) or "bfloat16" (mixed precision: faster on
+            hardware with bfloat16, slightly less accurate; docs/benchmarks.md).
         verbose: 0 silent, 1 progress bars, 2 a line per epoch.
     """
 
@@ -155,6 +158,7 @@ class Forecaster:
         ensemble: int = 1,
         seed: int = 0,
         device: str | None = None,
+        precision: str = "float32",
         verbose: int = 0,
     ) -> None:
         self.layers = layers
@@ -185,13 +189,14 @@ class Forecaster:
         self.ensemble = ensemble
         self.seed = seed
         self.device = device
+        self.precision = precision
         self.verbose = verbose
 
     PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
               "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
               "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
               "max_seconds", "clipnorm", "missing", "checkpoint", "ensemble", "seed", "device",
-              "verbose")
+              "precision", "verbose")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn's get_params)."""
@@ -210,6 +215,7 @@ class Forecaster:
             check_int("batch_size", self.batch_size)
         check_int("patience", self.patience, minimum=0)
         check_int("seed", self.seed, minimum=0)
+        check_precision(self.precision)
         check_float("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
         check_float("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
         check_float("validation", self.validation, low=0.0, high=1.0, high_inclusive=False)
@@ -292,7 +298,7 @@ class Forecaster:
         self.members_, self.histories_ = [], []
         for member in range(self.ensemble):
             set_seed(self.seed + member)
-            model = Sequential(self._layers(), device=self.device)
+            model = Sequential(self._layers(), device=self.device, precision=self.precision)
             model.compile(loss=self.loss, optimizer=self._optimizer())
             model.clipnorm_ = self.clipnorm
             history = model.fit(x_train, y_train, batch_size=self.batch_size_,

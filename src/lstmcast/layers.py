@@ -26,7 +26,7 @@ from torch import nn
 
 from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
-from lstmcast.network import ACTIVATIONS, DenseBlock, RecurrentBlock
+from lstmcast.network import ACTIVATIONS, DenseBlock, DropoutBlock, RecurrentBlock
 
 Shape = tuple[int, ...]  # a shape without the batch axis, e.g. (T, F)
 
@@ -357,7 +357,7 @@ class Dropout(Layer):
         return {"rate": self.rate}
 
     def _make_block(self, input_shape: Shape) -> nn.Module:
-        return nn.Dropout(self.rate)
+        return DropoutBlock(self.rate)
 
 
 class Activation(Layer):

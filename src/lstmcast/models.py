@@ -37,6 +37,7 @@ from lstmcast.layers import Layer, layer_from_config
 from lstmcast.metrics import get_loss, get_metric
 from lstmcast.network import Network, default_device
 from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
+from lstmcast.runtime import check_precision, warn_if_emulated
 from lstmcast.training import (
     Samples,
     _window_rows,
@@ -60,13 +61,19 @@ class Sequential:
         layers: layers to add, in order (or add them later with ``add``).
         name: the model's name in ``summary()``.
         device: "cpu", "cuda" or a torch.device; default CUDA when available.
+        precision: "float32" (default), or "bfloat16" for mixed precision: the
+            network computes in bfloat16, weights, optimizer and loss stay
+            float32. Faster where the hardware has bfloat16 (AVX512-BF16, AMX,
+            recent GPUs), slightly less accurate; see ``lstmcast.runtime``.
     """
 
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
-                 device: str | torch.device | None = None) -> None:
+                 device: str | torch.device | None = None, precision: str = "float32") -> None:
         self.name = name or "sequential"
         self.layers: list[Layer] = []
         self.device = torch.device(device) if device is not None else default_device()
+        self.precision = check_precision(precision)
+        warn_if_emulated(self.precision, self.device)
         self.network_: Network | None = None
         self.optimizer_: torch.optim.Optimizer | None = None
         self.compiled_ = False
@@ -219,6 +226,7 @@ class Sequential:
         validation_data: tuple[Any, Any] | None = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
     ) -> History:
         """Train the model (F1).
 
@@ -238,6 +246,8 @@ class Sequential:
             validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
             shuffle: shuffle the training samples every epoch.
             initial_epoch: epoch to start counting from (to resume a run).
+            steps_per_epoch: at most this many batches per epoch (default: all
+                samples once). Each epoch still shuffles all samples first.
 
         Returns:
             A History; ``history.history`` holds per-epoch lists ("loss",
@@ -255,6 +265,8 @@ class Sequential:
         samples = self._samples(x)
         targets = self._targets(y, len(samples))
         batch_size = self._batch_size(batch_size, 32)
+        if steps_per_epoch is not None:
+            steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
 
         validation = None
         if validation_data is not None:
@@ -275,9 +287,12 @@ class Sequential:
             samples, targets = samples.subset(train_idx), targets[train_idx]
 
         history = History()
-        history.params = {"epochs": epochs, "steps": math.ceil(len(samples) / batch_size),
-                          "verbose": verbose}
-        train(self, samples, targets, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+        steps = math.ceil(len(samples) / batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, steps_per_epoch)
+        history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
+        train(self, samples, targets, epochs=epochs, batch_size=batch_size, steps=steps,
+              shuffle=shuffle,
               validation=validation, callbacks=[history, *(callbacks or [])], verbose=verbose,
               initial_epoch=initial_epoch)
         self.history = history
@@ -291,7 +306,7 @@ class Sequential:
         """
         samples = self._samples(x)
         batch_size = self._batch_size(batch_size, PREDICT_BATCH)
-        return predict_batches(self.network_, samples, batch_size).numpy()
+        return predict_batches(self.network_, samples, batch_size, self.precision).numpy()
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
                  return_dict: bool = False) -> float | list[float] | dict[str, float]:
@@ -302,7 +317,8 @@ class Sequential:
         samples = self._samples(x)
         targets = self._targets(y, len(samples))
         logs = run_batches(self.network_, samples, targets, self.loss_fn_, self.metrics_,
-                           self._batch_size(batch_size, PREDICT_BATCH))
+                           self._batch_size(batch_size, PREDICT_BATCH),
+                           precision=self.precision)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -360,7 +376,7 @@ class Sequential:
     # -- saving -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (no weights)."""
-        return {"name": self.name,
+        return {"name": self.name, "precision": self.precision,
                 "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
                            for layer in self.layers]}
 
@@ -369,7 +385,8 @@ class Sequential:
         """Rebuild an (unbuilt, uncompiled) model from ``get_config()``."""
         layers = [layer_from_config(item["class_name"], item["config"])
                   for item in config["layers"]]
-        return cls(layers, name=config.get("name"), device=device)
+        return cls(layers, name=config.get("name"), device=device,
+                   precision=config.get("precision", "float32"))
 
     def _compile_config(self) -> dict[str, Any] | None:
         if not self.compiled_:

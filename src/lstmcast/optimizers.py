@@ -61,8 +61,9 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon}
 
     def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        params = list(params)
         return torch.optim.Adam(params, lr=self.learning_rate, betas=(self.beta_1, self.beta_2),
-                                eps=self.epsilon)
+                                eps=self.epsilon, fused=_can_fuse(params))
 
 
 class AdamW(Adam):
@@ -78,8 +79,10 @@ class AdamW(Adam):
         return {**super().get_config(), "weight_decay": self.weight_decay}
 
     def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        params = list(params)
         return torch.optim.AdamW(params, lr=self.learning_rate, betas=(self.beta_1, self.beta_2),
-                                 eps=self.epsilon, weight_decay=self.weight_decay)
+                                 eps=self.epsilon, weight_decay=self.weight_decay,
+                                 fused=_can_fuse(params))
 
 
 class SGD(Optimizer):
@@ -118,6 +121,14 @@ class RMSprop(Optimizer):
     def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=self.learning_rate, alpha=self.rho,
                                    momentum=self.momentum, eps=self.epsilon)
+
+
+def _can_fuse(params: list[torch.nn.Parameter]) -> bool | None:
+    """Use torch's fused Adam kernel (one pass over all weights; the same update)
+    when every parameter is a float32 tensor on the CPU or a CUDA device."""
+    fusable = bool(params) and all(
+        p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params)
+    return True if fusable else None
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

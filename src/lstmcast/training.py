@@ -25,6 +25,7 @@ from lstmcast.callbacks import BackupAndRestore, Callback
 from lstmcast.errors import TrainingError
 from lstmcast.metrics import LossFn, Metric
 from lstmcast.progress import ProgressBar, format_logs
+from lstmcast.runtime import autocast, tune_allocator
 from lstmcast.windows import WindowView
 
 
@@ -130,6 +131,7 @@ def run_batches(
     metrics: Sequence[Metric],
     batch_size: int,
     prefix: str = "",
+    precision: str = "float32",
 ) -> dict[str, float]:
     """Loss and metrics of ``network`` over all samples, in inference mode."""
     network.eval()
@@ -139,20 +141,27 @@ def run_batches(
             idx = torch.arange(start, min(start + batch_size, len(samples)),
                                device=targets.device)
             y_true = targets[idx]
-            y_pred = network(samples.take(idx))
+            with autocast(targets.device, precision):
+                y_pred = network(samples.take(idx))
+            y_pred = y_pred.float()
             meter.add(loss_fn(y_true, y_pred), y_true, y_pred)
     return meter.logs()
 
 
-def predict_batches(network: nn.Module, samples: Samples, batch_size: int) -> torch.Tensor:
+def predict_batches(network: nn.Module, samples: Samples, batch_size: int,
+                    precision: str = "float32") -> torch.Tensor:
     """The network's outputs for all samples, in inference mode, on the CPU."""
     network.eval()
+    device = samples.tensor.device
+    if device.type == "cpu":
+        tune_allocator()
     outputs = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, len(samples), batch_size):
-            idx = torch.arange(start, min(start + batch_size, len(samples)),
-                               device=samples.tensor.device)
-            outputs.append(network(samples.take(idx)).cpu())
+            idx = torch.arange(start, min(start + batch_size, len(samples)), device=device)
+            with autocast(device, precision):
+                out = network(samples.take(idx))
+            outputs.append(out.float().cpu())
     return torch.cat(outputs)
 
 
@@ -164,6 +173,7 @@ def train(
     epochs: int,
     batch_size: int,
     shuffle: bool,
+    steps: int | None = None,
     validation: tuple[Samples, torch.Tensor] | None,
     callbacks: Sequence[Callback],
     verbose: int,
@@ -171,14 +181,17 @@ def train(
 ) -> None:
     """Train ``model.network_`` with ``model.optimizer_``: the loop of SPEC F1.
 
-    ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_ and a
-    ``stop_training`` flag that callbacks may set.
+    ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_,
+    precision and a ``stop_training`` flag that callbacks may set.
     """
     network, optimizer = model.network_, model.optimizer_
     loss_fn, metrics, clipnorm = model.loss_fn_, model.metrics_, model.clipnorm_
+    precision = model.precision
     device = targets.device
+    if device.type == "cpu":
+        tune_allocator()
     n = len(samples)
-    steps = math.ceil(n / batch_size)
+    steps = steps or math.ceil(n / batch_size)
     model.stop_training = False
     # a backup is written after every other callback has seen the epoch's end
     callbacks = sorted(callbacks, key=lambda cb: isinstance(cb, BackupAndRestore))
@@ -207,7 +220,9 @@ def train(
             x_batch = samples.take(idx)  # (B, T, F)
             y_batch = targets[idx]
             optimizer.zero_grad(set_to_none=True)
-            y_pred = network(x_batch)
+            with autocast(device, precision):
+                y_pred = network(x_batch)
+            y_pred = y_pred.float()  # the loss and metrics in float32 whatever the precision
             loss = loss_fn(y_batch, y_pred)
             if not torch.isfinite(loss):
                 network.load_state_dict(last_good)
@@ -229,7 +244,8 @@ def train(
         logs = meter.logs()
         if validation is not None:
             logs.update(run_batches(network, *validation, loss_fn, metrics,
-                                    max(batch_size, 1024), prefix="val_"))
+                                    max(batch_size, 1024), prefix="val_",
+                                    precision=precision))
         if bar is not None:
             bar.finish(logs)
         elif verbose == 2:
