@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-core bench-accuracy clean browser
+.PHONY: demo test lint bench bench-accuracy clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,11 @@ browser:
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
 
-bench-core: $(STAMP)
-	$(PY) benchmarks/core_loop.py
+# lstmcast against a hand-written PyTorch loop and Keras 3 (TensorFlow, JAX, torch backends,
+# each in its own environment from benchmarks/peers/setup.sh): writes docs/benchmarks.md (~30 min)
+bench: $(STAMP)
+	bash benchmarks/peers/setup.sh || echo "some peers could not be installed: they are skipped"
+	$(PY) benchmarks/speed.py
 
 # C-MAPSS FD001-FD004 x 5 seeds x 2 configs, airline and sunspots: writes docs/accuracy.md (hours)
 bench-accuracy: $(STAMP)
