@@ -26,27 +26,14 @@ import time
 import numpy as np
 
 
-def rss_mb() -> float:
-    """This process's resident memory now, in MB (Linux /proc)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM) in MB: since the process
-    started, or since the last ``reset_peak()``. (getrusage's ru_maxrss is not
-    used: it carries the parent's peak across fork and exec.)"""
+    """This process's peak resident memory (VmHWM) in MB. (getrusage's ru_maxrss
+    is not used: it carries the parent's peak across fork and exec.)"""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024 / 1e6  # kB are KiB
     raise RuntimeError("no VmHWM in /proc/self/status")
-
-
-def reset_peak() -> None:
-    """Start the peak-memory count again from the current resident memory."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
 
 
 def data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +54,7 @@ def lstmcast_model(args: argparse.Namespace, shape: tuple[int, int]):
     from lstmcast.layers import LSTM, Activation, Dense, Dropout
     from lstmcast.models import Sequential
 
-    model = Sequential(device="cpu", precision=args.precision)
+    model = Sequential(device=args.device, precision=args.precision)
     model.add(LSTM(units=args.units, input_shape=shape, return_sequences=True))
     model.add(Dropout(0.2))
     model.add(LSTM(units=args.units // 2, return_sequences=False))
@@ -138,26 +125,29 @@ def run_torch_loop(args: argparse.Namespace) -> dict:
 
     torch.manual_seed(0)
     x, y = data(args)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    model = Model()
+    device = torch.device(args.device)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)  # data resident
+    model = Model().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
     def epochs(n: int) -> None:
         model.train()
         for _ in range(n):
-            order = torch.randperm(len(xt))
+            order = torch.randperm(len(xt), device=device)
             for i in range(0, len(xt), args.batch):
                 idx = order[i: i + args.batch]
                 optimizer.zero_grad()
                 loss = nn.functional.mse_loss(model(xt[idx]), yt[idx])
                 loss.backward()
                 optimizer.step()
+        loss.item()  # wait for the device
 
     def predict(x_in: np.ndarray, batch_size: int) -> None:
         model.eval()
         with torch.no_grad():
-            for i in range(0, len(x_in), batch_size):
-                model(torch.from_numpy(x_in[i: i + batch_size]))
+            outputs = [model(torch.from_numpy(x_in[i: i + batch_size]).to(device)).cpu()
+                       for i in range(0, len(x_in), batch_size)]
+        return torch.cat(outputs)
 
     epochs(1)
     seconds = timed(epochs, args.epochs)
@@ -201,46 +191,34 @@ def predict_rates(predict, x: np.ndarray, args: argparse.Namespace) -> dict:
 
 # -- memory of windows over many rows -------------------------------------------------------
 def run_rows(args: argparse.Namespace) -> dict:
-    """Train on zero-copy windows over (rows, features): peak memory beyond the
-    process's own, against raw data + model + optimizer state."""
+    """Train on zero-copy windows of 30 over (rows, features) float32: the
+    process's peak memory (speed.py subtracts the same run's peak on 1,000 rows)."""
     import torch
 
     from lstmcast.windows import make_windows
 
     torch.manual_seed(0)
     model = lstmcast_model(args, (args.window, args.features))
-    warm = np.zeros((args.window + 400, args.features), np.float32)
-    xw, yw = make_windows(warm, args.window, target=warm[:, 0])
-    model.fit(xw, yw, epochs=1, batch_size=args.batch, verbose=0)  # kernels and buffers
-    reset_peak()
-    before = rss_mb()
     rng = np.random.default_rng(0)
-    table = rng.normal(size=(args.samples, args.features)).astype(np.float32)
+    table = rng.standard_normal((args.samples, args.features), dtype=np.float32)
     target = table[:, 0].copy()
-    raw = (table.nbytes + target.nbytes) / 1e6
     x, y = make_windows(table, args.window, target=target)
     seconds = timed(model.fit, x, y, epochs=1, batch_size=args.batch, verbose=0,
                     steps_per_epoch=args.steps)
-    params = model.count_params()
-    state = params * 4 * 4 / 1e6  # weights, gradients, Adam's two moments (float32)
-    used = peak_mb() - before
-    return {"rows": args.samples, "windows": len(x), "raw_mb": raw, "state_mb": state,
-            "peak_extra_mb": used, "ratio": used / (raw + state),
-            "train": args.steps * args.batch / seconds}
+    return {"rows": args.samples, "windows": len(x),
+            "raw_mb": (table.nbytes + target.nbytes) / 1e6,
+            "state_mb": model.count_params() * 4 * 4 / 1e6,  # weights, grads, Adam's 2 moments
+            "train": min(args.steps * args.batch, len(x)) / seconds}
 
 
 def run_copies(args: argparse.Namespace) -> dict:
     """The tutorial's windows: a list of slices stacked into one (N, T, F) array."""
-    reset_peak()
-    before = rss_mb()
     rng = np.random.default_rng(0)
-    table = rng.normal(size=(args.samples, args.features)).astype(np.float32)
-    raw = table.nbytes / 1e6
+    table = rng.standard_normal((args.samples, args.features), dtype=np.float32)
     result = [table[i: i + args.window] for i in range(len(table) - args.window)]
     windows = np.array(result)
     del result
-    return {"rows": args.samples, "windows": len(windows), "raw_mb": raw,
-            "peak_extra_mb": peak_mb() - before, "ratio": (peak_mb() - before) / raw}
+    return {"rows": args.samples, "windows": len(windows), "raw_mb": table.nbytes / 1e6}
 
 
 # -- accuracy and time to accuracy on C-MAPSS FD001 -------------------------------------
@@ -313,6 +291,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps", type=int, default=0, help="batches per epoch (0: all)")
     parser.add_argument("--precision", default="float32")
+    parser.add_argument("--device", default="cpu", help="sequential, torch-loop: cpu or cuda")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--torch-dropout", action="store_true")
     parser.add_argument("--arrays", help="keras-recipe: the .npz written by speed.py")

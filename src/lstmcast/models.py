@@ -486,6 +486,9 @@ def _versions() -> dict[str, str]:
     return {"lstmcast": __version__, "torch": torch.__version__, "numpy": np.__version__}
 
 
+_CHECK_BLOCK = 1 << 22  # values checked at a time: the temporary masks stay a few MB
+
+
 def _check_finite(name: str, x: Any) -> None:
     """Raise if ``x`` holds NaN or inf, naming how many and the first sample."""
     if isinstance(x, torch.Tensor):
@@ -498,10 +501,19 @@ def _check_finite(name: str, x: Any) -> None:
     values = rows if rows is not None else arr
     if not np.issubdtype(values.dtype, np.floating):
         return
-    bad = ~np.isfinite(values)
-    if bad.any():
-        first = np.argwhere(bad)[0].tolist()
+    count, first = 0, None
+    values = np.atleast_1d(values)
+    block = max(1, _CHECK_BLOCK // max(1, values[:1].size))  # rows per block: bounded memory
+    for start in range(0, len(values), block):
+        part = values[start: start + block]
+        bad = ~np.isfinite(part)
+        if bad.any():
+            count += int(bad.sum())
+            if first is None:
+                first = np.argwhere(bad)[0].tolist()
+                first[0] += start
+    if count:
         where = f"row {first[0]} of the windowed data" if rows is not None else f"index {first}"
         raise InvalidArgumentError(
-            f"`{name}` holds {int(bad.sum())} NaN or infinite values (first at {where}); "
+            f"`{name}` holds {count} NaN or infinite values (first at {where}); "
             "clean or impute them before training.")
