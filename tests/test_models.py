@@ -4,7 +4,7 @@ import torch
 
 import lstmcast
 from lstmcast import ArtifactError, InvalidArgumentError, NotFittedError, make_windows
-from lstmcast.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lstmcast.callbacks import Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout
 from lstmcast.models import Sequential, load_model
 from lstmcast.optimizers import Adam
@@ -177,6 +177,24 @@ def test_early_stopping_restores_the_best_weights():
     assert len(losses) == k + 3 or len(losses) == 30  # stopped after 2 epochs without progress
     for a, b in zip(model.get_weights(), best["all"][k][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_reduce_lr_on_plateau_lowers_the_optimizers_rate_in_fit():
+    x, y = toy(n=64)
+    model = small(optimizer=Adam(learning_rate=1e-3))
+    seen = []
+
+    class Rate(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(self.model.optimizer_.param_groups[0]["lr"])
+
+    # min_delta so large that only the first epoch counts as an improvement
+    plateau = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1e9)
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=[plateau, Rate()])
+    np.testing.assert_allclose(seen, [1e-3, 1e-3, 5e-4, 2.5e-4])
+    np.testing.assert_allclose(history.history["learning_rate"], seen)  # as Keras: the epoch's rate
+    with pytest.raises(InvalidArgumentError, match="factor"):
+        ReduceLROnPlateau(factor=1.5)
 
 
 def test_model_checkpoint_writes_loadable_files(tmp_path):

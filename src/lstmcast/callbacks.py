@@ -1,4 +1,5 @@
-"""Callbacks with Keras's names: History, EarlyStopping, ModelCheckpoint (and TimeLimit).
+"""Callbacks with Keras's names: History, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
+BackupAndRestore (and TimeLimit).
 
 A callback is told about the run as it goes (``on_train_begin``,
 ``on_epoch_begin``, ``on_epoch_end``, ``on_train_batch_end``, ``on_train_end``)
@@ -198,6 +199,75 @@ class ModelCheckpoint(_Monitor):
             self.model.save(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved model to {path}")
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiplies the learning rate by ``factor`` when ``monitor`` has stopped improving.
+
+    Keras's callback, with its defaults. After ``patience`` epochs without an
+    improvement larger than ``min_delta``, every parameter group's learning rate
+    becomes ``max(lr * factor, min_lr)``; then ``cooldown`` epochs pass before
+    waiting starts again.
+
+    Args:
+        monitor: value to watch, e.g. "val_loss" (default) or "loss".
+        factor: multiplier, 0 < factor < 1.
+        patience: epochs without improvement before a reduction.
+        mode: "min", "max" or "auto" (from the name).
+        min_delta: smallest change that counts as an improvement.
+        cooldown: epochs after a reduction before counting again.
+        min_lr: the learning rate never goes below this.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0) -> None:
+        super().__init__(monitor, mode, min_delta)
+        self.factor = check_float("factor", factor, low=0.0, high=1.0, low_inclusive=False,
+                                  high_inclusive=False)
+        self.patience = check_int("patience", patience, minimum=0)
+        self.cooldown = check_int("cooldown", cooldown, minimum=0)
+        self.min_lr = check_float("min_lr", min_lr, low=0.0)
+        self.verbose = verbose
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self.wait = 0
+        self.cooldown_counter = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        value = self._value(logs)
+        if logs is not None:
+            logs["learning_rate"] = self._rates()[0]
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        self.wait, self.cooldown_counter = 0, self.cooldown
+        for group in self.model.optimizer_.param_groups:
+            old = float(group["lr"])
+            group["lr"] = max(old * self.factor, self.min_lr)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: learning rate reduced to {self._rates()[0]:.3g}.")
+
+    def _rates(self) -> list[float]:
+        return [float(group["lr"]) for group in self.model.optimizer_.param_groups]
+
+    def get_state(self) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """What a backup needs to continue exactly (the rate itself is in the optimizer's)."""
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter,
+                "best": self.best}, []
+
+    def set_state(self, state: dict[str, Any], arrays: list[np.ndarray]) -> None:
+        self.wait, self.best = state["wait"], state["best"]
+        self.cooldown_counter = state["cooldown_counter"]
 
 
 class TimeLimit(Callback):

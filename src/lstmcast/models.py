@@ -293,7 +293,7 @@ class Sequential:
         history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
         train(self, samples, targets, epochs=epochs, batch_size=batch_size, steps=steps,
               shuffle=shuffle,
-              validation=validation, callbacks=[history, *(callbacks or [])], verbose=verbose,
+              validation=validation, callbacks=[*(callbacks or []), history], verbose=verbose,
               initial_epoch=initial_epoch)
         self.history = history
         return history
