@@ -8,7 +8,8 @@ Writes docs/accuracy.md (generated; do not edit by hand) and docs/accuracy.json.
 Protocol (also written into the doc):
 - training target: remaining useful life clipped at 125 cycles;
   test truth: RUL_FD00x.txt, not clipped;
-- features: the three settings and the 21 sensors, less those with no variance in training;
+- features: the 21 sensors less those with no variance within an operating condition of the
+  training engines, plus, for FD001 and FD003, the settings that vary (`CMAPSS.features`);
 - scaling fitted on the training engines only, per operating condition for FD002 and FD004
   (six conditions from k-means on the three settings), global for FD001 and FD003;
 - windows of 30 cycles per engine; a test engine with fewer cycles is padded at the front
@@ -58,8 +59,7 @@ CONFIGS = {
 
 def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     data = load_cmapss(subset, rul_cap=125)
-    features = [c for c in data.train.columns
-                if c.startswith(("setting_", "s_")) and data.train[c].nunique() > 1]
+    features = data.features
     scale_by = "condition" if data.train["condition"].nunique() > 1 else "global"
     started = time.perf_counter()
     model = Forecaster(window=30, horizon=0, validation=0.2, validation_by="series",

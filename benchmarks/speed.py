@@ -235,8 +235,7 @@ def fd001_arrays(path: Path) -> int:
     from lstmcast.datasets import load_cmapss
 
     data = load_cmapss("FD001", rul_cap=125)
-    cols = [c for c in data.train.columns
-            if c.startswith(("setting_", "s_")) and data.train[c].nunique() > 1]
+    cols = data.features
     low, high = data.train[cols].min(), data.train[cols].max()
     scale = lambda frame: ((frame[cols] - low) / (high - low)).to_numpy(np.float32)  # noqa: E731
     xs, ys, tests, truth = [], [], [], []

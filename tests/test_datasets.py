@@ -75,6 +75,25 @@ def test_operating_conditions_are_the_six_known_ones():
     assert load_cmapss("FD001").train["condition"].nunique() == 1
 
 
+@pytest.mark.parametrize("subset", ["FD001", "FD002"])
+def test_cmapss_features_are_the_columns_that_vary_within_a_condition(subset):
+    data = load_cmapss(subset)
+    candidates = [c for c in data.train.columns if c.startswith(("setting_", "s_"))]
+    # independent check: the spread of each column inside each condition, by hand
+    spread = {c: max(np.ptp(part[c].to_numpy()) for _, part in data.train.groupby("condition"))
+              for c in candidates}
+    one_condition = data.train["condition"].nunique() == 1
+    expected = [c for c in candidates
+                if spread[c] > 0 and (c.startswith("s_") or one_condition)]
+    assert data.features == expected
+    if subset == "FD001":  # constant in FD001 (the float std of s_5 and s_16 is ~1e-15)
+        assert not {"setting_3", "s_1", "s_5", "s_10", "s_16", "s_18", "s_19"} & set(expected)
+        assert len(expected) == 17
+    else:  # one value per condition: a constant once scaled per condition
+        assert not {"setting_1", "s_1", "s_5", "s_18", "s_19"} & set(expected)
+        assert len(expected) == 17
+
+
 def test_kmeans_recovers_separated_clusters():
     from lstmcast.scaling import kmeans
 

@@ -62,6 +62,25 @@ class CMAPSS:
     subset: str
     rul_cap: int | None
 
+    @property
+    def features(self) -> list[str]:
+        """The inputs that carry information: the sensors that vary within an
+        operating condition of the training engines, and, for the one-condition
+        subsets (FD001, FD003), the settings that vary at all.
+
+        A column with one value per condition (e.g. ``s_1`` in FD002) is dropped:
+        scaled per condition it is a constant, and the condition itself is not
+        wear. In FD002 and FD004 the settings only say which condition a row is in.
+        """
+        by_condition = self.train.groupby("condition")
+        keep = []
+        for column in self.train.columns:
+            if column.startswith("s_") or (column.startswith("setting_")
+                                            and self.train["condition"].nunique() == 1):
+                if by_condition[column].nunique().max() > 1:
+                    keep.append(column)
+        return keep
+
 
 def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
     """Load a C-MAPSS subset with remaining-useful-life targets.

@@ -72,9 +72,7 @@ def resolve(name: str) -> Source:
                 f"Unknown C-MAPSS subset {subset!r}; use one of "
                 f"{', '.join('cmapss:' + s for s in CMAPSS_SUBSETS)}.")
         data = load_cmapss(subset)
-        sensors = [c for c in data.train.columns if c.startswith(("setting_", "s_"))]
-        features = [c for c in sensors if data.train[c].nunique() > 1]
-        defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": features,
+        defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": data.features,
                     "horizon": 0, "validation_by": "series"}
         if data.train["condition"].nunique() > 1:  # FD002, FD004: six operating conditions
             defaults["scale_by"] = "condition"
