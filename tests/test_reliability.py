@@ -274,10 +274,15 @@ def test_splits_keep_time_order_and_scalers_see_training_rows_only(lengths, vali
                 ids[train_starts] == sid].max()
 
 
+# True values are 0 or at least 1e-300 in size: below that, 100 * |a - b| / |a| overflows
+# to inf in the reference sum while the library's mean stays finite (a found case:
+# a = 2.2e-308, b = 0.5 gives 1.7e308 against inf), and neither is wrong.
+_TRUTH = st.floats(-1e3, 1e3, allow_subnormal=False).filter(lambda v: v == 0 or abs(v) >= 1e-300)
+
+
 @settings(max_examples=80, deadline=None)
-@given(values=st.lists(st.tuples(st.floats(-1e3, 1e3, allow_subnormal=False),
-                                 st.floats(-1e3, 1e3, allow_subnormal=False)), min_size=1,
-                       max_size=40))
+@given(values=st.lists(st.tuples(_TRUTH, st.floats(-1e3, 1e3, allow_subnormal=False)),
+                       min_size=1, max_size=40))
 def test_scores_match_direct_formulas(values):
     t = np.array([v[0] for v in values])
     p = np.array([v[1] for v in values])
