@@ -263,4 +263,12 @@ def write_report(results: dict, out: Path) -> None:
                              f"reached it): {ratio:.1f}x (target >= 5x: "
                              f"{'met' if ratio >= 5 else 'not met'})")
             lines.append("")
+    lines += ["## GPU", "",
+              "`bash benchmarks/gpu.sh` runs lstmcast (float32 and bfloat16), the hand-written "
+              "PyTorch loop and Keras 3 (torch and jax backends) on a CUDA GPU, data resident on "
+              "the device, at batch 200 and 4096; it prints the card and one JSON line per run. "
+              + (f"This run's machine has a CUDA device ({m['cuda']}): run that script for "
+                 "its figures."
+                 if m.get("cuda") else
+                 "This run's machine has no CUDA device, so there are no GPU figures here."), ""]
     out.write_text("\n".join(lines) + "\n")
