@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 PY=${PY:-../.venv/bin/python}
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version \
   --format=csv,noheader
-"$PY" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; \
+"$PY" -c "import sys, torch; torch.cuda.is_available() or sys.exit( \
+'no CUDA device visible to torch: benchmarks/gpu.sh needs a GPU and a CUDA build of torch'); \
 print('torch', torch.__version__, torch.cuda.get_device_name(0))" || exit 1
 SAMPLES=${SAMPLES:-100000}
 ROUNDS=${ROUNDS:-3}
