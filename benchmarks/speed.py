@@ -340,13 +340,10 @@ def main() -> None:
     for name, measure in parts.items():
         if not args.update or name in args.update:
             results[name] = measure()
-    if args.update:
-        results["updated"][-1]["seconds"] = time.perf_counter() - started
-    else:
-        results["seconds"] = time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    (results["updated"][-1] if args.update else results)["seconds"] = seconds
     write_report(results, args.out)
-    took = results["updated"][-1]["seconds"] if args.update else results["seconds"]
-    print(f"wrote {args.out} in {took:.0f} s")
+    print(f"wrote {args.out} in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def run_torch_loop(args: argparse.Namespace) -> dict:
                 optimizer.step()
         loss.item()  # wait for the device
 
-    def predict(x_in: np.ndarray, batch_size: int) -> None:
+    def predict(x_in: np.ndarray, batch_size: int) -> torch.Tensor:
         model.eval()
         with torch.no_grad():
             outputs = [model(torch.from_numpy(x_in[i: i + batch_size]).to(device)).cpu()

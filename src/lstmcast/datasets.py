@@ -72,14 +72,10 @@ class CMAPSS:
         scaled per condition it is a constant, and the condition itself is not
         wear. In FD002 and FD004 the settings only say which condition a row is in.
         """
-        by_condition = self.train.groupby("condition")
-        keep = []
-        for column in self.train.columns:
-            if column.startswith("s_") or (column.startswith("setting_")
-                                            and self.train["condition"].nunique() == 1):
-                if by_condition[column].nunique().max() > 1:
-                    keep.append(column)
-        return keep
+        inputs = ("s_", "setting_") if self.train["condition"].nunique() == 1 else ("s_",)
+        candidates = [c for c in self.train.columns if c.startswith(inputs)]
+        varies = self.train.groupby("condition")[candidates].nunique().max() > 1
+        return [c for c in candidates if varies[c]]
 
 
 def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
