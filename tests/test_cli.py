@@ -109,6 +109,8 @@ def test_every_command_has_help_with_an_example(command):
     (["train", "{table}", "--target", "sale"], "Did you mean 'sales'"),
     (["train", "{table}", "--target", "sales", "--window", "0"], "`window`"),
     (["train", "{table}"], "--target is required"),
+    (["train", "{table}", "--target", "sales", "--group", "store", "--difference"],
+     "target's past must be an input"),
     (["evaluate", "no-such-run", "{table}"], "does not exist"),
 ])
 def test_bad_input_is_one_clear_line(args, message, table, tmp_path):

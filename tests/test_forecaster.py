@@ -271,3 +271,70 @@ def test_an_ensemble_forecasts_the_mean_of_its_members(tmp_path):
     loaded = Forecaster.load(tmp_path / "e.lstmcast")
     pd.testing.assert_frame_equal(loaded.predict(df), both.predict(df))
     assert "1 of the ensemble's 2" in both.explain(df).summary()
+
+
+def trend(length=160, seed=0):
+    """A rising line with a 12-row season: its last rows lie above everything before."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    y = 2.0 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, length)
+    return pd.DataFrame({"t": t, "y": y})
+
+
+def test_difference_forecasts_a_trend_beyond_the_training_range():
+    df = trend()
+    holdout = 30
+    settings = {"units": (16,), "dropout": 0.0, "epochs": 60, "window": 12, "seed": 0}
+    maes = {}
+    for difference in (False, True):
+        f = Forecaster(**settings, difference=difference).fit(df.iloc[:-holdout], target="y",
+                                                             time="t")
+        result = f.evaluate(df, holdout=holdout).set_index("model")
+        maes[difference] = result.loc["lstmcast", "mae"]
+        naive = result.loc["naive", "mae"]
+    # levels above the training maximum saturate a min-max scaled network; changes do not
+    assert maes[True] < 0.5 * naive < maes[False]
+
+
+def test_difference_adds_the_last_level_to_the_networks_change():
+    df = trend(60)
+    f = Forecaster(**FAST, difference=True).fit(df, target="y", time="t")
+    assert f.autoregressive_ and f.inputs_ == ["y"]
+    # by hand: scaled row-to-row changes in, a scaled change out, the last level added
+    y = df["y"].to_numpy()
+    changes = np.diff(y)[-FAST["window"]:]
+    xs, ys = f.x_scaler_.global_, f.y_scaler_.global_
+    window = ((changes - xs.offset_[0]) / xs.scale_[0]).astype(np.float32)
+    out = f.model_.predict(window[None, :, None])[0, 0]
+    want = y[-1] + out * ys.scale_[0] + ys.offset_[0]
+    got = f.predict(df)["y"].iloc[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(f.explain(df).prediction, got, rtol=1e-5)
+    # the y scaler was fitted on the changes of the training rows, not on the levels
+    assert ys.scale_[0] < 0.5 * (y.max() - y.min())
+
+
+def test_difference_recursion_feeds_back_changes():
+    df = trend(60)
+    f = Forecaster(**FAST, difference=True).fit(df, target="y", time="t")
+    grown, one_at_a_time = df.copy(), []
+    for _ in range(4):  # the definition of a recursive forecast, one call at a time
+        step = f.predict(grown)["y"].iloc[0]
+        one_at_a_time.append(step)
+        grown = pd.concat([grown, pd.DataFrame({"t": [grown["t"].iloc[-1] + 1], "y": [step]})],
+                          ignore_index=True)
+    np.testing.assert_allclose(f.predict(df, n_ahead=4)["y"], one_at_a_time, rtol=1e-5)
+
+
+def test_difference_round_trip_and_bad_settings(tmp_path):
+    df = panel()
+    f = Forecaster(**FAST, difference=True, scale_by="series").fit(df, target="y", group="sid",
+                                                                  time="t", features=[])
+    f.save(tmp_path / "d.lstmcast")
+    g = Forecaster.load(tmp_path / "d.lstmcast")
+    assert g.difference
+    pd.testing.assert_frame_equal(g.predict(df), f.predict(df))
+    with pytest.raises(ValueError, match="target's past must be an input"):
+        Forecaster(**FAST, difference=True).fit(df, target="y", group="sid", features=["x"])
+    with pytest.raises(ValueError, match="difference"):
+        Forecaster(**FAST, difference="yes").fit(df, target="y", group="sid")

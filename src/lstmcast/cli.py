@@ -43,8 +43,18 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
     "clipnorm": ("clipnorm", float), "missing": ("missing", str),
     "ensemble": ("ensemble", int), "precision": ("precision", str),
+    "difference": ("difference", lambda v: _boolean(v)),
 }
 DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
+
+
+def _boolean(value: Any) -> bool:
+    """True/False from a flag or a config file (``true``/``false``), nothing else."""
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(value)
 
 
 def _list(value: Any) -> list[str] | None:
@@ -389,6 +399,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--precision", choices=["float32", "bfloat16"],
                    help="float32 (default) or bfloat16 mixed precision: faster on CPUs with "
                    "AVX512-BF16/AMX and recent GPUs, slightly less accurate")
+    m.add_argument("--difference", action="store_true", default=None,
+                   help="model changes instead of levels, for series that trend beyond "
+                   "their training range")
     m.add_argument("--missing", choices=["error", "drop", "ffill", "interpolate"],
                    help="what to do with NaN/inf values (error)")
     m.add_argument("--config", help="a run's config.toml to start from (flags override it)")

@@ -248,7 +248,10 @@ def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
                                                       expl.baseline_output)):
         row = np.zeros((1, len(fc.spec_.target)))
         row[0, k_target] = value
-        setattr(expl, attr, float(fc.y_scaler_.inverse_transform(row, keys)[0, k_target]))
+        value = float(fc.y_scaler_.inverse_transform(row, keys)[0, k_target])
+        if getattr(fc, "difference", False):  # the network forecasts the change from here
+            value += float(table.y_raw[end, k_target])
+        setattr(expl, attr, value)
     sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
     expl.context = {(fc.spec_.group or "series"): sid,
                     (fc.spec_.time or "row"): labels[-1],

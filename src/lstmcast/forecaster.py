@@ -24,6 +24,7 @@ import pandas as pd
 
 from lstmcast import bundle, evaluation, scores
 from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping, TimeLimit
+from lstmcast.changes import first_rows, row_changes, window_changes
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning  # noqa: F401  (part of this module's API)
@@ -109,6 +110,12 @@ class Forecaster:
         season: season length for the seasonal naive baseline and MASE (None: none).
         autoregressive: feed the target's own past as an input; None means
             yes when there are no other features.
+        difference: model changes instead of levels (False). The target's past
+            enters as its row-to-row change and the network forecasts the
+            change from the window's last value, which is added back. Use it for
+            series that trend beyond their training range (airline passengers:
+            MASE 2.0 -> 0.8, docs/accuracy.md); it needs the target's past as
+            an input (autoregressive) and at least window + 1 rows of history.
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
         missing: NaN or inf in the used columns: "error" (default), "drop" the
@@ -150,6 +157,7 @@ class Forecaster:
         scale_by: str = "global",
         season: int | None = None,
         autoregressive: bool | None = None,
+        difference: bool = False,
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
@@ -181,6 +189,7 @@ class Forecaster:
         self.scale_by = scale_by
         self.season = season
         self.autoregressive = autoregressive
+        self.difference = difference
         self.max_seconds = max_seconds
         self.clipnorm = clipnorm
         self.missing = missing
@@ -195,8 +204,8 @@ class Forecaster:
     PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
               "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
               "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
-              "max_seconds", "clipnorm", "missing", "checkpoint", "ensemble", "seed", "device",
-              "precision", "verbose")
+              "difference", "max_seconds", "clipnorm", "missing", "checkpoint", "ensemble", "seed",
+              "device", "precision", "verbose")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn's get_params)."""
@@ -230,6 +239,8 @@ class Forecaster:
         if self.clipnorm is not None:
             check_float("clipnorm", self.clipnorm, low=0.0, low_inclusive=False)
         check_choice("missing", self.missing, MISSING_POLICIES)
+        if not isinstance(self.difference, (bool, np.bool_)):
+            raise invalid("difference", "True or False", self.difference)
         check_int("ensemble", self.ensemble)
         if self.layers is None:
             if isinstance(self.units, (int, np.integer)) or not len(self.units):
@@ -263,7 +274,7 @@ class Forecaster:
     def _arrays(self, frame: pd.DataFrame, ids: np.ndarray, segs: list[tuple[int, int]],
                 need_target: bool) -> _Table:
         """Scaled arrays of a table already checked and sorted by ``spec_.prepare``."""
-        x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
+        x_raw = self._input_values(frame, segs)
         x = self.x_scaler_.transform(x_raw, self._scale_keys(frame, ids, False))
         y = y_raw = None
         if need_target or self.spec_.target[0] in frame.columns:
@@ -271,6 +282,15 @@ class Forecaster:
             y = self.y_scaler_.transform(y_raw, self._scale_keys(frame, ids, True))
             y = y.astype(np.float32)
         return _Table(frame, x.astype(np.float32), y, y_raw, ids, segs)
+
+    def _input_values(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
+        """The inputs in original units; with ``difference``, the target's as changes."""
+        x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
+        if self.difference:
+            x_raw = x_raw.copy()  # pandas may hand out a read-only view
+            cols = [self.inputs_.index(t) for t in self.spec_.target]
+            x_raw[:, cols] = row_changes(x_raw[:, cols], segs)
+        return x_raw
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,
@@ -377,6 +397,10 @@ class Forecaster:
                 "`horizon=0` labels a window with its own last row, so feeding the target's "
                 "past as an input (`autoregressive`) would show the model the answer. Use "
                 "horizon >= 1, or give `features` and autoregressive=False.")
+        if self.difference and not autoregressive:
+            raise InvalidArgumentError(
+                "`difference=True` forecasts the change from the target's last value, so the "
+                "target's past must be an input: set autoregressive=True.")
         inputs = list(dict.fromkeys([*features, *(targets if autoregressive else [])]))
         if not inputs:
             raise InvalidArgumentError("No input columns: give `features`, or set "
@@ -400,12 +424,16 @@ class Forecaster:
                           f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=2)
         train_rows, val_series = self._split_rows(segs, ids)
         kind = self.scaler or "minmax"
+        x_rows = y_rows = train_rows
+        y_fit = frame[targets].to_numpy(dtype=np.float64)
+        if self.difference:  # scale the changes; a series' first row has none
+            y_fit = row_changes(y_fit, segs)
+            y_rows = x_rows = train_rows & ~first_rows(segs, len(frame))
         self.x_scaler_ = KeyedScaler(kind).fit(
-            frame[inputs].to_numpy(dtype=np.float64)[train_rows],
-            _take(self._scale_keys(frame, ids, False), train_rows))
+            self._input_values(frame, segs)[x_rows],
+            _take(self._scale_keys(frame, ids, False), x_rows))
         self.y_scaler_ = KeyedScaler(kind).fit(
-            frame[targets].to_numpy(dtype=np.float64)[train_rows],
-            _take(self._scale_keys(frame, ids, True), train_rows))
+            y_fit[y_rows], _take(self._scale_keys(frame, ids, True), y_rows))
         if self.scaler is None:  # identity scalers keep the code path single
             for s in (self.x_scaler_, self.y_scaler_):
                 s.global_.offset_ = np.zeros_like(s.global_.offset_)
@@ -496,7 +524,14 @@ class Forecaster:
 
     def _windows(self, table: _Table, starts: np.ndarray):
         base = window_view(table.x, self.window)
-        y = table.y[target_rows(starts, self.window, self.horizon, self.steps)]  # (W, S, T)
+        rows = target_rows(starts, self.window, self.horizon, self.steps)
+        if self.difference:  # changes from each window's last value, scaled
+            change = window_changes(table.y_raw, starts + self.window - 1, rows)
+            keys = _take(self._scale_keys(table.frame, table.ids, True), rows.ravel())
+            y = self.y_scaler_.transform(change.reshape(-1, change.shape[-1]), keys)
+            y = y.astype(np.float32)
+        else:
+            y = table.y[rows]  # (W, S, T)
         return WindowView(base, starts), y.reshape(len(starts), -1)
 
     def _layers(self) -> list[Layer]:
@@ -526,18 +561,26 @@ class Forecaster:
         keys = self._scale_keys(table.frame, table.ids, True)
         flat = out.reshape(-1, len(self.spec_.target))
         row_keys = None if keys is None else np.repeat(keys[starts], self.steps)
-        return self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
+        forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
+        if self.difference:
+            forecast += table.y_raw[starts + self.window - 1][:, None, :]
+        return forecast
 
     def _last_windows(self, table: _Table) -> tuple[_Table, np.ndarray, list]:
         """Pad series shorter than the window at the front; return the last window's start."""
-        padded, frames, xs, ids, starts = [], [], [], [], []
+        padded, frames, xs, levels, ids, starts = [], [], [], [], [], []
         offset = 0
         for a, b in table.segments:
             x = table.x[a:b]
+            level = None if table.y_raw is None else table.y_raw[a:b]
             if b - a < self.window:
                 padded.append(table.ids[a])
                 x = np.concatenate([np.repeat(x[:1], self.window - (b - a), 0), x])
+                if level is not None:
+                    level = np.concatenate([np.repeat(level[:1], self.window - (b - a), 0),
+                                            level])
             xs.append(x)
+            levels.append(level)
             ids.append(np.repeat(table.ids[a], len(x)))
             starts.append(offset + len(x) - self.window)
             offset += len(x)
@@ -545,7 +588,8 @@ class Forecaster:
         x_all = np.concatenate(xs).astype(np.float32)
         ids_all = np.concatenate(ids)
         last_rows = pd.concat(frames, ignore_index=True)
-        view = _Table(last_rows, x_all, None, None, ids_all, [])
+        y_raw = None if table.y_raw is None else np.concatenate(levels)
+        view = _Table(last_rows, x_all, None, y_raw, ids_all, [])
         return view, np.asarray(starts, dtype=np.int64), padded
 
     def predict(self, data: Any, n_ahead: int | None = None) -> pd.DataFrame:
@@ -596,16 +640,21 @@ class Forecaster:
         y_keys = self._scale_keys(view.frame, series, True)
         y_keys = None if y_keys is None else np.repeat(y_keys, self.steps)
         cols = [self.inputs_.index(t) for t in self.spec_.target]
+        level = view.y_raw[starts + self.window - 1] if self.difference else None
         out = [forecast]
         while sum(part.shape[1] for part in out) < n_ahead:
             for j in range(self.steps):  # append the latest forecasts as input rows
                 row = np.zeros((len(starts), len(self.inputs_)))
                 row[:, cols] = out[-1][:, j]
+                if self.difference:  # the input is the change from the row before
+                    row[:, cols] -= level
+                    level = out[-1][:, j]
                 scaled = self.x_scaler_.transform(row, x_keys)[:, None, :]
                 windows = np.concatenate([windows[:, 1:], scaled.astype(np.float32)], axis=1)
             nxt = self._predict_array(windows).reshape(len(starts) * self.steps, -1)
             nxt = self.y_scaler_.inverse_transform(nxt, y_keys)
-            out.append(nxt.reshape(len(starts), self.steps, -1))
+            nxt = nxt.reshape(len(starts), self.steps, -1)
+            out.append(nxt + level[:, None, :] if self.difference else nxt)
         return np.concatenate(out, axis=1)[:, :n_ahead]
 
     def _forecast_frame(self, last_rows: pd.DataFrame, forecast: np.ndarray) -> pd.DataFrame:

@@ -79,7 +79,8 @@ def resolve(name: str) -> Source:
         return Source(key, data.train, data.test, last_only=True, defaults=defaults)
     if key.lower() == "airline":
         return Source(key, load_airline(), holdout=24, defaults={
-            "target": "passengers", "time": "month", "season": 12, "window": 24})
+            "target": "passengers", "time": "month", "season": 12, "window": 24,
+            "difference": True})  # the passengers trend past the training range
     if key.lower() == "sunspots":
         return Source(key, load_sunspots(), holdout=30, defaults={
             "target": "sunspots", "time": "year", "window": 30})
