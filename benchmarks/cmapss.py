@@ -60,10 +60,9 @@ CONFIGS = {
 def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     data = load_cmapss(subset, rul_cap=125)
     features = data.features
-    scale_by = "condition" if data.train["condition"].nunique() > 1 else "global"
     started = time.perf_counter()
     model = Forecaster(window=30, horizon=0, validation=0.2, validation_by="series",
-                       scale_by=scale_by, epochs=epochs,
+                       scale_by=data.scale_by, epochs=epochs,
                        seed=seed * config.get("ensemble", 1), **config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # padded short test engines are counted below

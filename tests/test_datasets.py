@@ -86,6 +86,7 @@ def test_cmapss_features_are_the_columns_that_vary_within_a_condition(subset):
     expected = [c for c in candidates
                 if spread[c] > 0 and (c.startswith("s_") or one_condition)]
     assert data.features == expected
+    assert data.scale_by == ("condition" if subset in ("FD002", "FD004") else "global")
     if subset == "FD001":  # constant in FD001 (the float std of s_5 and s_16 is ~1e-15)
         assert not {"setting_3", "s_1", "s_5", "s_10", "s_16", "s_18", "s_19"} & set(expected)
         assert len(expected) == 17

@@ -77,6 +77,13 @@ class CMAPSS:
         varies = self.train.groupby("condition")[candidates].nunique().max() > 1
         return [c for c in candidates if varies[c]]
 
+    @property
+    def scale_by(self) -> str:
+        """``"condition"`` (a scaler per operating condition) for the six-condition
+        subsets FD002 and FD004, ``"global"`` for FD001 and FD003: the Forecaster's
+        ``scale_by`` for this data."""
+        return "condition" if self.train["condition"].nunique() > 1 else "global"
+
 
 def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
     """Load a C-MAPSS subset with remaining-useful-life targets.

@@ -74,8 +74,8 @@ def resolve(name: str) -> Source:
         data = load_cmapss(subset)
         defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": data.features,
                     "horizon": 0, "validation_by": "series"}
-        if data.train["condition"].nunique() > 1:  # FD002, FD004: six operating conditions
-            defaults["scale_by"] = "condition"
+        if data.scale_by != "global":  # FD002, FD004: six operating conditions
+            defaults["scale_by"] = data.scale_by
         return Source(key, data.train, data.test, last_only=True, defaults=defaults)
     if key.lower() == "airline":
         return Source(key, load_airline(), holdout=24, defaults={
