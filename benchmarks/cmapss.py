@@ -4,12 +4,14 @@ Writes docs/accuracy.md (generated; do not edit by hand) and docs/accuracy.json.
 
     python benchmarks/cmapss.py                    # the full protocol: 5 seeds, 4 subsets
     python benchmarks/cmapss.py --quick            # a smoke run: FD001, 1 seed, 2 epochs
+    python benchmarks/cmapss.py --configs b --keep # run (b) again, keep the (a) rows on file
 
 Protocol (also written into the doc):
 - training target: remaining useful life clipped at 125 cycles;
   test truth: RUL_FD00x.txt, not clipped;
 - features: the 21 sensors less those with no variance within an operating condition of the
   training engines, plus, for FD001 and FD003, the settings that vary (`CMAPSS.features`);
+  a configuration may add inputs (it says which);
 - scaling fitted on the training engines only, per operating condition for FD002 and FD004
   (six conditions from k-means on the three settings), global for FD001 and FD003;
 - windows of 30 cycles per engine; a test engine with fewer cycles is padded at the front
@@ -48,22 +50,23 @@ ANCHORS = {
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 
 CONFIGS = {
-    "a": ("the tutorial's model (SPEC M1, M2): LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
-          "Dropout 0.2 -> Dense 1, MSE, Adam 1e-3, batch 200, min-max scaling, "
-          "early stopping patience 10", {}),
-    "b": ("the tutorial's layers and settings as an ensemble: 5 networks trained with "
-          "different seeds, forecasts averaged (`Forecaster(ensemble=5)`, `--ensemble 5`); "
-          "run k uses seeds 5k .. 5k+4", {"ensemble": 5}),
+    "a": {"about": "the tutorial's model (SPEC M1, M2): LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
+                   "Dropout 0.2 -> Dense 1, MSE, Adam 1e-3, batch 200, min-max scaling, "
+                   "early stopping patience 10; inputs `CMAPSS.features`",
+          "params": {}, "extra_inputs": []},
+    "b": {"about": "CONFIG_B", "params": {}, "extra_inputs": ["cycle"]},
 }
 
 
 def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
+    """One training and test run of ``config`` (a CONFIGS entry) on ``subset``."""
     data = load_cmapss(subset, rul_cap=125)
-    features = data.features
+    features = data.features + config.get("extra_inputs", [])
+    params = config.get("params", {})
     started = time.perf_counter()
-    model = Forecaster(window=30, horizon=0, validation=0.2, validation_by="series",
-                       scale_by=data.scale_by, epochs=epochs,
-                       seed=seed * config.get("ensemble", 1), **config)
+    model = Forecaster(**{"window": 30, "horizon": 0, "validation": 0.2,
+                          "validation_by": "series", "scale_by": data.scale_by, "epochs": epochs,
+                          "seed": seed * params.get("ensemble", 1), **params})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # padded short test engines are counted below
         model.fit(data.train, target="rul", features=features, group="unit", time="cycle")
@@ -82,23 +85,35 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
             "baseline_rmse": float(result.set_index("model").loc["train_mean", "rmse"])}
 
 
-def univariate(name: str, epochs: int, classical: bool) -> list[dict]:
-    """lstmcast against naive baselines and a classical model, one-step-ahead over the test."""
-    if name == "airline":
-        frame, target, time_col, holdout, season = load_airline(), "passengers", "month", 24, 12
-    else:
-        frame, target, time_col, holdout, season = load_sunspots(), "sunspots", "year", 30, None
-    model = Forecaster(window=24 if name == "airline" else 30, epochs=epochs, season=season,
-                       seed=0)
-    model.fit(frame.iloc[:-holdout], target=target, time=time_col)
-    result, predictions = model.evaluate(frame, holdout=holdout, return_predictions=True)
-    rows = [{"dataset": name, "model": r["model"], "mase": r["mase"], "smape": r["smape"],
-             "rmse": r["rmse"]} for _, r in result.iterrows()
-            if r["model"] in ("lstmcast", "naive", "seasonal_naive")]
+# The CLI's built-in settings for each series (lstmcast.runs.resolve): the airline
+# passengers trend past their training range, so lstmcast models their changes.
+UNIVARIATE = {
+    "airline": {"target": "passengers", "time": "month", "holdout": 24,
+                "params": {"window": 24, "season": 12, "difference": True}},
+    "sunspots": {"target": "sunspots", "time": "year", "holdout": 30,
+                 "params": {"window": 30}},
+}
+
+
+def univariate(name: str, epochs: int, seeds: int, classical: bool) -> list[dict]:
+    """lstmcast (one row per seed) against naive baselines and a classical model,
+    one-step-ahead over the test part."""
+    spec = UNIVARIATE[name]
+    frame = load_airline() if name == "airline" else load_sunspots()
+    target, holdout = spec["target"], spec["holdout"]
+    rows = []
+    for seed in range(seeds):
+        model = Forecaster(epochs=epochs, seed=seed, **spec["params"])
+        model.fit(frame.iloc[:-holdout], target=target, time=spec["time"])
+        result, predictions = model.evaluate(frame, holdout=holdout, return_predictions=True)
+        rows += [{"dataset": name, "model": r["model"], "seed": seed, "mase": r["mase"],
+                  "smape": r["smape"], "rmse": r["rmse"]} for _, r in result.iterrows()
+                 if r["model"] == "lstmcast" or (seed == 0 and r["model"] in (
+                     "naive", "seasonal_naive"))]
     if classical:
         truth = predictions["actual"].to_numpy()
         one_step = classical_one_step(name, frame[target].to_numpy(), holdout)
-        rows.append({"dataset": name, "model": one_step[0],
+        rows.append({"dataset": name, "model": one_step[0], "seed": None,
                      "mase": scores.mase(truth, one_step[1], model.naive_scale_[0]),
                      "smape": scores.smape(truth, one_step[1]),
                      "rmse": scores.rmse(truth, one_step[1])})
@@ -122,42 +137,49 @@ def classical_one_step(name: str, series: np.ndarray, holdout: int) -> tuple[str
         return "AR(9) (statsmodels SARIMAX)", fit.apply(series).predict()[-holdout:]
 
 
-def mean_std(values: list[float]) -> str:
+def mean_std(values: list[float], digits: int = 2) -> str:
     if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
               seconds: float) -> str:
+    configs = [k for k in CONFIGS if any(r["config"] == k for r in results)]
+    subsets = [s for s in SUBSETS if any(r["subset"] == s for r in results)]
     lines = ["# Accuracy on C-MAPSS and two univariate series",
              "",
              "Generated by `benchmarks/cmapss.py` (`make bench-accuracy`); do not edit by hand.",
              "",
              f"- command: `python benchmarks/cmapss.py {' '.join(sys.argv[1:])}`".rstrip(),
-             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; total wall time "
-             f"{seconds / 60:.1f} min",
+             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; wall time of "
+             f"this command {seconds / 60:.1f} min",
              f"- machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
              f"Python {platform.python_version()}, torch {torch.__version__}, "
              f"lstmcast {lstmcast.__version__}",
              f"- seeds: {', '.join(map(str, range(args.seeds)))}; at most {args.epochs} epochs",
-             "",
-             "## Protocol",
-             "",
-             *[line.strip() for line in __doc__.split("Protocol (also written into the doc):")[1]
-               .strip().splitlines()],
-             "",
-             "Configurations:",
-             "",
-             *[f"- ({k}) {CONFIGS[k][0]}" for k in args.configs],
-             "",
-             "## C-MAPSS: test RMSE and PHM08 score (mean ± std over seeds)",
-             "",
-             "| subset | config | RMSE | PHM08 | RMSE, test truth clipped at 125 | epochs | "
-             "seconds per run | padded test engines |",
-             "|---|---|---|---|---|---|---|---|"]
-    for subset in args.subsets:
-        for key in args.configs:
+             ]
+    if args.keep:
+        lines.append("- rows of configurations or series not run by this command are kept "
+                     "from the previous docs/accuracy.json (`--keep`); each row's seconds are "
+                     "its own")
+    lines += ["",
+              "## Protocol",
+              "",
+              *[line.rstrip() for line in __doc__.split("Protocol (also written into the doc):")[1]
+                .strip().splitlines()],
+              "",
+              "Configurations:",
+              "",
+              *[f"- ({k}) {CONFIGS[k]['about']}" for k in configs],
+              "",
+              "## C-MAPSS: test RMSE and PHM08 score (mean ± std over seeds)",
+              "",
+              "| subset | config | RMSE | PHM08 | RMSE, test truth clipped at 125 | epochs | "
+              "seconds per run | padded test engines |",
+              "|---|---|---|---|---|---|---|---|"]
+    for subset in subsets:
+        for key in configs:
             part = [r for r in results if r["subset"] == subset and r["config"] == key]
             if not part:
                 continue
@@ -179,15 +201,66 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
               "", "Published test RMSE (FD001 / FD002 / FD003 / FD004):", ""]
     lines += [f"- {name}: {' / '.join(str(v) for v in values)}"
               for name, values in ANCHORS.items()]
+    lines += ["", *targets(results, subsets, configs)]
     if uni:
         lines += ["", "## Univariate anchors (one-step-ahead over the test part)", "",
                   "Airline passengers: last 24 months as test; sunspots: last 30 years. "
                   "MASE is scaled by the in-sample (seasonal, for airline) naive error of the "
-                  "training part.", "",
-                  "| series | model | MASE | sMAPE % | RMSE |", "|---|---|---|---|---|"]
-        lines += [f"| {r['dataset']} | {r['model']} | {r['mase']:.3f} | {r['smape']:.2f} | "
-                  f"{r['rmse']:.2f} |" for r in uni]
+                  "training part. lstmcast runs with the CLI's built-in settings for the series "
+                  "(airline: window 24, season 12, `difference=True`, because the passengers "
+                  "trend past their training range; sunspots: window 30), at most "
+                  f"{args.univariate_epochs} epochs; its row is the mean ± std over seeds.",
+                  "", "| series | model | MASE | sMAPE % | RMSE |", "|---|---|---|---|---|"]
+        for name in UNIVARIATE:
+            part = [r for r in uni if r["dataset"] == name]
+            models = list(dict.fromkeys(r["model"] for r in part))
+            for model in models:
+                rows = [r for r in part if r["model"] == model]
+                lines.append(f"| {name} | {model} | " + " | ".join(
+                    mean_std([r[k] for r in rows], 3 if k == "mase" else 2)
+                    for k in ("mase", "smape", "rmse")) + " |")
+        lines += ["", "Target: lstmcast's mean MASE below the naive baselines' on both series.", ""]
+        for name in UNIVARIATE:
+            part = [r for r in uni if r["dataset"] == name]
+            ours = statistics.mean(r["mase"] for r in part if r["model"] == "lstmcast")
+            for r in part:
+                if r["model"] in ("naive", "seasonal_naive"):
+                    verdict = "met" if ours < r["mase"] else "NOT met"
+                    lines.append(f"- {name}: lstmcast {ours:.3f} vs {r['model']} "
+                                 f"{r['mase']:.3f}: {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def targets(results: list[dict], subsets: list[str], configs: list[str]) -> list[str]:
+    """The issue's targets, met or not, from the mean test RMSE over seeds."""
+    zheng, li, best = (ANCHORS[name] for name in ANCHORS)
+    mean = {(r["subset"], r["config"]): statistics.mean(
+        x["rmse"] for x in results if (x["subset"], x["config"]) == (r["subset"], r["config"]))
+        for r in results}
+    rows = []
+    for key, anchor, label, factor in (
+            ("a", zheng, "(a) beats Zheng's LSTM", 1.0),
+            ("b", zheng, "(b) beats Zheng's LSTM", 1.0),
+            ("b", li, "(b) reaches Li's deep CNN", 1.0),
+            ("b", best, "moonshot: (b) within 10% of the best published (FD001, FD003)", 1.1)):
+        if key not in configs:
+            continue
+        cells = []
+        for i, subset in enumerate(SUBSETS):
+            if subset not in subsets or (factor > 1 and subset not in ("FD001", "FD003")):
+                cells.append("-")
+                continue
+            value, bar = mean[(subset, key)], anchor[i] * factor
+            cells.append(f"{value:.2f} vs {bar:.2f}: {'met' if value <= bar else 'NOT met'}")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return ["## Targets (mean test RMSE over seeds against the published RMSE)", "",
+            "| target | " + " | ".join(SUBSETS) + " |", "|---|---|---|---|---|", *rows]
+
+
+def previous(path: Path) -> dict:
+    """The results on file beside ``path`` (docs/accuracy.json), or none."""
+    json_path = path.with_suffix(".json")
+    return json.loads(json_path.read_text()) if json_path.exists() else {}
 
 
 def main() -> None:
@@ -200,6 +273,9 @@ def main() -> None:
     parser.add_argument("--no-classical", action="store_true",
                         help="skip the statsmodels anchors")
     parser.add_argument("--no-univariate", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the rows on file (docs/accuracy.json) that this run does "
+                        "not redo")
     parser.add_argument("--quick", action="store_true", help="FD001, 1 seed, 2 epochs")
     parser.add_argument("--out", default=str(ROOT / "docs" / "accuracy.md"))
     args = parser.parse_args()
@@ -207,22 +283,27 @@ def main() -> None:
         args.seeds, args.subsets, args.epochs, args.univariate_epochs = 1, "FD001", 2, 5
     args.subsets = [s.strip().upper() for s in args.subsets.split(",")]
     args.configs = [c.strip() for c in args.configs.split(",")]
+    unknown = [c for c in args.configs if c not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {unknown}; choose from {list(CONFIGS)}")
+    out = Path(args.out)
+    kept = previous(out) if args.keep else {}
     started = time.perf_counter()
-    results = []
+    results = [r for r in kept.get("cmapss", [])
+               if not (r["subset"] in args.subsets and r["config"] in args.configs)]
     for subset in args.subsets:
         for key in args.configs:
             for seed in range(args.seeds):
-                run = cmapss_run(subset, CONFIGS[key][1], seed, args.epochs)
+                run = cmapss_run(subset, CONFIGS[key], seed, args.epochs)
                 run["config"] = key
                 results.append(run)
                 print(f"{subset} ({key}) seed {seed}: RMSE {run['rmse']:.2f}, PHM08 "
                       f"{run['phm08']:.0f}, {run['epochs']} epochs, {run['seconds']:.0f} s",
                       flush=True)
-    uni = [] if args.no_univariate else [
-        row for name in ("airline", "sunspots")
-        for row in univariate(name, args.univariate_epochs, not args.no_classical)]
+    uni = kept.get("univariate", []) if args.no_univariate else [
+        row for name in UNIVARIATE
+        for row in univariate(name, args.univariate_epochs, args.seeds, not args.no_classical)]
     doc = write_doc(results, uni, args, time.perf_counter() - started)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(doc)
     out.with_suffix(".json").write_text(json.dumps({"cmapss": results, "univariate": uni},
