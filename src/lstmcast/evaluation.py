@@ -130,7 +130,7 @@ def warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) ->
             f"The forecasts of {name!r} are no better than repeating the last value and "
             f"stay close to it (mean distance {to_naive:.3g}, against {to_truth:.3g} from "
             "the truth): the model may have learned a lagged copy of its input, a known "
-            "LSTM failure. Try differencing, a longer window, or more data.",
+            "LSTM failure. Try differencing (`difference=True`), a longer window, or more data.",
             LagCopyWarning, stacklevel=5)
 
 
