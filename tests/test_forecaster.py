@@ -338,3 +338,24 @@ def test_difference_round_trip_and_bad_settings(tmp_path):
         Forecaster(**FAST, difference=True).fit(df, target="y", group="sid", features=["x"])
     with pytest.raises(ValueError, match="difference"):
         Forecaster(**FAST, difference="yes").fit(df, target="y", group="sid")
+
+
+def test_lr_patience_halves_the_rate_when_validation_stalls():
+    df = panel(length=80)
+    f = Forecaster(**{**FAST, "epochs": 15}, learning_rate=0.05, lr_patience=1,
+                   early_stopping=False).fit(df, target="y", group="sid", time="t")
+    # Keras's rule by hand, from the recorded validation losses
+    rate, best, wait, want = 0.05, np.inf, 0, []
+    for value in f.history_["val_loss"]:
+        want.append(rate)
+        if value < best - 1e-4:
+            best, wait = value, 0
+            continue
+        wait += 1
+        if wait >= 1:
+            rate, wait = max(rate * 0.5, 1e-5), 0
+    np.testing.assert_allclose(f.history_["learning_rate"], want, rtol=1e-6)
+    assert min(want) < 0.05  # the rate did fall in this run
+    assert "learning_rate" not in Forecaster(**FAST).fit(df, target="y", group="sid").history_
+    with pytest.raises(ValueError, match="lr_patience"):
+        Forecaster(**FAST, lr_patience=-1).fit(df, target="y", group="sid")

@@ -38,6 +38,7 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "dropout": ("dropout", float), "cell": ("cell", str), "epochs": ("epochs", int),
     "batch_size": ("batch_size", int), "learning_rate": ("learning_rate", float),
     "loss": ("loss", str), "optimizer": ("optimizer", str), "patience": ("patience", int),
+    "lr_patience": ("lr_patience", int),
     "validation": ("validation", float), "validation_by": ("validation_by", str),
     "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
@@ -386,6 +387,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--loss", help="mse, mae or huber (mse)")
     m.add_argument("--optimizer", help="adam, adamw, sgd or rmsprop (adam)")
     m.add_argument("--patience", type=int, help="early-stopping patience in epochs (10)")
+    m.add_argument("--lr-patience", dest="lr_patience", type=int,
+                   help="halve the learning rate after N epochs without a better validation "
+                   "loss (off)")
     m.add_argument("--validation", type=float, help="fraction held out for early stopping")
     m.add_argument("--validation-by", dest="validation_by", choices=["time", "series"])
     m.add_argument("--scaler", choices=["minmax", "standard"])

@@ -111,7 +111,7 @@ class Forecaster:
             0.5 and a floor of 1e-5); None (default) keeps it fixed. With a
             higher starting rate it is lstmcast's best C-MAPSS configuration
             in docs/accuracy.md.
-        validation: fraction held out for early stopping (0.2).
+        validation: fraction held out for early stopping and ``lr_patience`` (0.2).
         validation_by: "time" (the last part of every series) or "series"
             (whole series held out).
         scaler: "minmax", "standard" or None.
@@ -511,7 +511,8 @@ class Forecaster:
         n = segs[-1][1] if segs else 0
         train_rows = np.ones(n, dtype=bool)
         val_series: set[Any] = set()
-        if not (self.early_stopping and self.validation > 0):
+        watched = self.early_stopping or self.lr_patience is not None
+        if not (watched and self.validation > 0):
             return train_rows, val_series
         if self.validation_by == "series":
             if len(segs) < 2:
