@@ -197,11 +197,23 @@ def test_fd001_arrays_for_the_keras_recipe_match_the_protocol(tmp_path):
 
 def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "cmapss.py"
-    out = subprocess.run([sys.executable, str(script), "--quick", "--configs", "a",
+    out = subprocess.run([sys.executable, str(script), "--quick", "--configs", "a,b",
                           "--no-classical", "--out", str(tmp_path / "accuracy.md")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     doc = (tmp_path / "accuracy.md").read_text()
-    assert "| FD001 | (a) |" in doc and "Zheng" in doc and "| airline | lstmcast |" in doc
+    assert "| FD001 | (a) |" in doc and "| FD001 | (b) |" in doc and "Zheng" in doc
+    assert "| airline | lstmcast |" in doc and "- airline: lstmcast" in doc
+    assert "| (b) reaches Li's deep CNN | " in doc
+    # --keep redoes (b) only and keeps (a) from the json on file
+    results = json.loads((tmp_path / "accuracy.json").read_text())
+    kept_a = [r for r in results["cmapss"] if r["config"] == "a"]
+    again = subprocess.run([sys.executable, str(script), "--quick", "--configs", "b", "--keep",
+                            "--no-univariate", "--out", str(tmp_path / "accuracy.md")],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    merged = json.loads((tmp_path / "accuracy.json").read_text())
+    assert [r for r in merged["cmapss"] if r["config"] == "a"] == kept_a
+    assert merged["univariate"] == results["univariate"]
     # 11 of FD001's test engines have a true RUL above 125 (126..145): their cost at the cap
     assert "FD001 3.74" in doc and "truth clipped at 125" in doc
