@@ -213,7 +213,7 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
                 gaps.append(f"{subset} {means[1] - means[0]:+.2f}")
         lines += ["", "(b) minus (a), mean test RMSE (negative: (b) is better): "
                   + ", ".join(gaps) + "."]
-    floors = {r["subset"]: r["cap_floor_rmse"] for r in results}
+    floors = {r["subset"]: r["cap_floor_rmse"] for r in results if "cap_floor_rmse" in r}
     lines += ["", "RMSE is against the true RUL of RUL_FD00x.txt, not clipped (the protocol). A "
               "model trained on a target capped at 125 cannot forecast more than about 125, so "
               "test engines with a larger true RUL set a floor under it: predicting exactly 125 "
@@ -286,6 +286,12 @@ def previous(path: Path) -> dict:
     return json.loads(json_path.read_text()) if json_path.exists() else {}
 
 
+def save_json(out: Path, results: list[dict], uni: list[dict]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"cmapss": results, "univariate": uni},
+                                                   indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -328,14 +334,14 @@ def main() -> None:
                 print(f"{subset} ({key}) seed {seed}: RMSE {run['rmse']:.2f}, PHM08 "
                       f"{run['phm08']:.0f}, {run['epochs']} epochs, {run['seconds']:.0f} s",
                       flush=True)
+                save_json(out, results, kept.get("univariate", []))  # a crash loses no run
     uni = kept.get("univariate", []) if args.no_univariate else [
         row for name in UNIVARIATE
         for row in univariate(name, args.univariate_epochs, args.seeds, not args.no_classical)]
     doc = write_doc(results, uni, args, time.perf_counter() - started)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(doc)
-    out.with_suffix(".json").write_text(json.dumps({"cmapss": results, "univariate": uni},
-                                                   indent=2) + "\n")
+    save_json(out, results, uni)
     print(doc)
 
 
