@@ -87,6 +87,7 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
             "rmse_clipped_truth": rmse_clipped, "cap_floor_rmse": floor,
             "phm08": float(row["phm08"]), "epochs": len(model.history_["loss"]),
             "seconds": time.perf_counter() - started, "padded_engines": short,
+            "torch_threads": torch.get_num_threads(),
             "baseline_rmse": float(result.set_index("model").loc["train_mean", "rmse"])}
 
 
@@ -202,6 +203,10 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
                 f"{mean_std([float(r['epochs']) for r in part])} | "
                 f"{statistics.mean(r['seconds'] for r in part):.0f} | "
                 f"{part[0]['padded_engines']} |")
+    threads = {r["config"]: r["torch_threads"] for r in results if "torch_threads" in r}
+    if threads:
+        lines += ["", "Torch threads per run (seconds depend on them and on what ran beside): "
+                  + ", ".join(f"({k}) {v}" for k, v in sorted(threads.items())) + "."]
     if "a" in configs and "b" in configs:
         gaps = []
         for subset in subsets:
