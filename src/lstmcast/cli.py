@@ -30,6 +30,16 @@ EXAMPLES = """examples:
 data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots
 """
 
+
+def _boolean(value: Any) -> bool:
+    """True/False from a flag or a config file (``true``/``false``), nothing else."""
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(value)
+
+
 # CLI option -> (Forecaster argument, parser)
 MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "window": ("window", int), "horizon": ("horizon", int), "steps": ("steps", int),
@@ -44,18 +54,9 @@ MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
     "seed": ("seed", int), "max_seconds": ("max_seconds", float),
     "clipnorm": ("clipnorm", float), "missing": ("missing", str),
     "ensemble": ("ensemble", int), "precision": ("precision", str),
-    "difference": ("difference", lambda v: _boolean(v)),
+    "difference": ("difference", _boolean),
 }
 DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
-
-
-def _boolean(value: Any) -> bool:
-    """True/False from a flag or a config file (``true``/``false``), nothing else."""
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "false"):
-        return str(value).lower() == "true"
-    raise ValueError(value)
 
 
 def _list(value: Any) -> list[str] | None:

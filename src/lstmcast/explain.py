@@ -249,7 +249,7 @@ def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
         row = np.zeros((1, len(fc.spec_.target)))
         row[0, k_target] = value
         value = float(fc.y_scaler_.inverse_transform(row, keys)[0, k_target])
-        if getattr(fc, "difference", False):  # the network forecasts the change from here
+        if fc.difference:  # the network forecasts the change from here
             value += float(table.y_raw[end, k_target])
         setattr(expl, attr, value)
     sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]

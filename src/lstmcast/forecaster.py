@@ -31,7 +31,7 @@ from lstmcast.callbacks import (
     TimeLimit,
 )
 from lstmcast.changes import first_rows, row_changes, window_changes
-from lstmcast.checks import check_choice, check_float, check_int, invalid
+from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning  # noqa: F401  (part of this module's API)
 from lstmcast.explain import Explanation, explain_series
@@ -255,8 +255,7 @@ class Forecaster:
         if self.clipnorm is not None:
             check_float("clipnorm", self.clipnorm, low=0.0, low_inclusive=False)
         check_choice("missing", self.missing, MISSING_POLICIES)
-        if not isinstance(self.difference, (bool, np.bool_)):
-            raise invalid("difference", "True or False", self.difference)
+        check_bool("difference", self.difference)
         check_int("ensemble", self.ensemble)
         if self.layers is None:
             if isinstance(self.units, (int, np.integer)) or not len(self.units):
@@ -591,14 +590,11 @@ class Forecaster:
         padded, frames, xs, levels, ids, starts = [], [], [], [], [], []
         offset = 0
         for a, b in table.segments:
-            x = table.x[a:b]
-            level = None if table.y_raw is None else table.y_raw[a:b]
-            if b - a < self.window:
+            short = max(self.window - (b - a), 0)
+            x = _pad_front(table.x[a:b], short)
+            level = None if table.y_raw is None else _pad_front(table.y_raw[a:b], short)
+            if short:
                 padded.append(table.ids[a])
-                x = np.concatenate([np.repeat(x[:1], self.window - (b - a), 0), x])
-                if level is not None:
-                    level = np.concatenate([np.repeat(level[:1], self.window - (b - a), 0),
-                                            level])
             xs.append(x)
             levels.append(level)
             ids.append(np.repeat(table.ids[a], len(x)))
@@ -844,3 +840,8 @@ class Forecaster:
 
 def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     return None if keys is None else keys[rows]
+
+
+def _pad_front(values: np.ndarray, rows: int) -> np.ndarray:
+    """``values`` with its first row repeated ``rows`` times in front (itself if none)."""
+    return np.concatenate([np.repeat(values[:1], rows, 0), values]) if rows else values
