@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import baselines, scores
+from lstmcast import baselines, forecasting, scores
 from lstmcast.checks import check_int
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.io import DataError, group_ids, missing_column, read_table, sort_series
@@ -39,13 +39,13 @@ def score(fc: Any, table: Any, min_target_row: np.ndarray | None,
             raise InvalidArgumentError(
                 "`last_only=True` scores the last row of each series, which needs "
                 "horizon=0 and steps=1 (e.g. remaining useful life).")
-        view, starts, padded = fc._last_windows(table)
+        view, starts, padded = forecasting.last_windows(fc, table)
         if padded:
             notes.append(f"{len(padded)} series shorter than the window were padded.")
         last_rows = np.asarray([b - 1 for a, b in table.segments])
         truth_rows = last_rows[:, None]  # (series, 1)
         truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
-        forecast = fc._predict_scaled(view, starts)
+        forecast = forecasting.forecast_windows(fc, view, starts)
         series_start = base_starts = None
     else:
         starts = window_starts(len(table.frame), fc.window, horizon=fc.horizon,
@@ -58,7 +58,7 @@ def score(fc: Any, table: Any, min_target_row: np.ndarray | None,
                             "data to evaluate.")
         truth_rows = target_rows(starts, fc.window, fc.horizon, fc.steps)
         truth = table.y_raw[truth_rows]  # (W, S, T)
-        forecast = fc._predict_scaled(table, starts)
+        forecast = forecasting.forecast_windows(fc, table, starts)
         seg_start = np.zeros(len(table.frame), dtype=np.int64)
         for a, b in table.segments:
             seg_start[a:b] = a

@@ -16,13 +16,12 @@ import json
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmcast import bundle, evaluation, scores
+from lstmcast import bundle, evaluation, forecasting, scores
 from lstmcast.callbacks import (
     BackupAndRestore,
     Callback,
@@ -35,11 +34,11 @@ from lstmcast.checks import check_bool, check_choice, check_float, check_int, in
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning  # noqa: F401  (part of this module's API)
 from lstmcast.explain import Explanation, explain_series
+from lstmcast.forecasting import Table
 from lstmcast.io import (
     MISSING_POLICIES,
     DataError,
     TableSpec,
-    advance_time,
     default_features,
     fingerprint,
     group_ids,
@@ -68,18 +67,6 @@ def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
         if dropout:
             layers.append(Dropout(dropout))
     return layers
-
-
-@dataclass
-class _Table:
-    """A checked, sorted table turned into arrays."""
-
-    frame: pd.DataFrame
-    x: np.ndarray  # (rows, inputs) scaled, float32
-    y: np.ndarray | None  # (rows, targets) scaled, float32
-    y_raw: np.ndarray | None  # (rows, targets) original units
-    ids: np.ndarray  # (rows,) series id
-    segments: list[tuple[int, int]]
 
 
 class Forecaster:
@@ -280,14 +267,14 @@ class Forecaster:
             return ids
         return None if for_target else frame[self.scale_by].to_numpy()
 
-    def _table(self, data: Any, need_target: bool) -> _Table:
+    def _table(self, data: Any, need_target: bool) -> Table:
         frame = self.spec_.prepare(read_table(data), need_target=need_target,
                                    missing=self.missing)
         ids = group_ids(frame, self.spec_.group)
         return self._arrays(frame, ids, segments(ids, len(frame)), need_target)
 
     def _arrays(self, frame: pd.DataFrame, ids: np.ndarray, segs: list[tuple[int, int]],
-                need_target: bool) -> _Table:
+                need_target: bool) -> Table:
         """Scaled arrays of a table already checked and sorted by ``spec_.prepare``."""
         x_raw = self._input_values(frame, segs)
         x = self.x_scaler_.transform(x_raw, self._scale_keys(frame, ids, False))
@@ -296,7 +283,7 @@ class Forecaster:
             y_raw = frame[self.spec_.target].to_numpy(dtype=np.float64)
             y = self.y_scaler_.transform(y_raw, self._scale_keys(frame, ids, True))
             y = y.astype(np.float32)
-        return _Table(frame, x.astype(np.float32), y, y_raw, ids, segs)
+        return Table(frame, x.astype(np.float32), y, y_raw, ids, segs)
 
     def _input_values(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
         """The inputs in original units; with ``difference``, the target's as changes."""
@@ -530,7 +517,7 @@ class Forecaster:
             train_rows[cut:b] = False
         return train_rows, val_series
 
-    def _window_split(self, table: _Table, train_rows: np.ndarray, val_series: set):
+    def _window_split(self, table: Table, train_rows: np.ndarray, val_series: set):
         starts = window_starts(len(table.frame), self.window, horizon=self.horizon,
                                steps=self.steps, groups=table.ids)
         rows = target_rows(starts, self.window, self.horizon, self.steps)
@@ -541,7 +528,7 @@ class Forecaster:
         all_val = (~train_rows[rows]).all(axis=1)
         return starts[all_train], starts[all_val]
 
-    def _windows(self, table: _Table, starts: np.ndarray):
+    def _windows(self, table: Table, starts: np.ndarray):
         base = window_view(table.x, self.window)
         rows = target_rows(starts, self.window, self.horizon, self.steps)
         if self.difference:  # changes from each window's last value, scaled
@@ -573,41 +560,6 @@ class Forecaster:
         return spec
 
     # -- forecasting ---------------------------------------------------------------
-    def _predict_scaled(self, table: _Table, starts: np.ndarray) -> np.ndarray:
-        """Forecasts (W, steps, targets) in original units for windows at ``starts``."""
-        out = self._predict_array(WindowView(window_view(table.x, self.window), starts))
-        out = out.reshape(len(starts), self.steps, len(self.spec_.target))
-        keys = self._scale_keys(table.frame, table.ids, True)
-        flat = out.reshape(-1, len(self.spec_.target))
-        row_keys = None if keys is None else np.repeat(keys[starts], self.steps)
-        forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
-        if self.difference:
-            forecast += table.y_raw[starts + self.window - 1][:, None, :]
-        return forecast
-
-    def _last_windows(self, table: _Table) -> tuple[_Table, np.ndarray, list]:
-        """Pad series shorter than the window at the front; return the last window's start."""
-        padded, frames, xs, levels, ids, starts = [], [], [], [], [], []
-        offset = 0
-        for a, b in table.segments:
-            short = max(self.window - (b - a), 0)
-            x = _pad_front(table.x[a:b], short)
-            level = None if table.y_raw is None else _pad_front(table.y_raw[a:b], short)
-            if short:
-                padded.append(table.ids[a])
-            xs.append(x)
-            levels.append(level)
-            ids.append(np.repeat(table.ids[a], len(x)))
-            starts.append(offset + len(x) - self.window)
-            offset += len(x)
-            frames.append(table.frame.iloc[[b - 1]])
-        x_all = np.concatenate(xs).astype(np.float32)
-        ids_all = np.concatenate(ids)
-        last_rows = pd.concat(frames, ignore_index=True)
-        y_raw = None if table.y_raw is None else np.concatenate(levels)
-        view = _Table(last_rows, x_all, None, y_raw, ids_all, [])
-        return view, np.asarray(starts, dtype=np.int64), padded
-
     def predict(self, data: Any, n_ahead: int | None = None) -> pd.DataFrame:
         """Forecast from the end of each series.
 
@@ -637,56 +589,15 @@ class Forecaster:
                     "forecasts at once, and a recursive forecast would need future values of "
                     f"the features {others}." if others else
                     f"`n_ahead={n_ahead}` > steps needs horizon=1 to recurse.")
-        view, starts, padded = self._last_windows(table)
+        view, starts, padded = forecasting.last_windows(self, table)
         if padded:
             warnings.warn(f"{len(padded)} series are shorter than the window ({self.window}) "
                           f"and were padded with their first row: "
                           f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
-        forecast = self._predict_scaled(view, starts)  # (series, steps, targets)
+        forecast = forecasting.forecast_windows(self, view, starts)  # (series, steps, targets)
         if recursive:
-            forecast = self._recurse(view, starts, forecast, n_ahead)
-        return self._forecast_frame(view.frame, forecast)
-
-    def _recurse(self, view: _Table, starts: np.ndarray, forecast: np.ndarray,
-                 n_ahead: int) -> np.ndarray:
-        """Feed forecasts back as inputs until ``n_ahead`` rows are forecast."""
-        windows = np.stack([view.x[s : s + self.window] for s in starts])  # (S, L, F)
-        series = view.frame[self.spec_.group].to_numpy() if self.spec_.group else None
-        x_keys = self._scale_keys(view.frame, series, False)
-        y_keys = self._scale_keys(view.frame, series, True)
-        y_keys = None if y_keys is None else np.repeat(y_keys, self.steps)
-        cols = [self.inputs_.index(t) for t in self.spec_.target]
-        level = view.y_raw[starts + self.window - 1] if self.difference else None
-        out = [forecast]
-        while sum(part.shape[1] for part in out) < n_ahead:
-            for j in range(self.steps):  # append the latest forecasts as input rows
-                row = np.zeros((len(starts), len(self.inputs_)))
-                row[:, cols] = out[-1][:, j]
-                if self.difference:  # the input is the change from the row before
-                    row[:, cols] -= level
-                    level = out[-1][:, j]
-                scaled = self.x_scaler_.transform(row, x_keys)[:, None, :]
-                windows = np.concatenate([windows[:, 1:], scaled.astype(np.float32)], axis=1)
-            nxt = self._predict_array(windows).reshape(len(starts) * self.steps, -1)
-            nxt = self.y_scaler_.inverse_transform(nxt, y_keys)
-            nxt = nxt.reshape(len(starts), self.steps, -1)
-            out.append(nxt + level[:, None, :] if self.difference else nxt)
-        return np.concatenate(out, axis=1)[:, :n_ahead]
-
-    def _forecast_frame(self, last_rows: pd.DataFrame, forecast: np.ndarray) -> pd.DataFrame:
-        n_series, n_steps, _ = forecast.shape
-        out: dict[str, Any] = {}
-        if self.spec_.group:
-            out[self.spec_.group] = np.repeat(last_rows[self.spec_.group].to_numpy(), n_steps)
-        step = np.tile(np.arange(1, n_steps + 1), n_series)
-        out["step"] = step
-        if self.spec_.time and self.time_step_ is not None:
-            last_time = np.repeat(last_rows[self.spec_.time].to_numpy(), n_steps)
-            offset = self.horizon + step - 1
-            out[self.spec_.time] = advance_time(last_time, offset, self.time_step_)
-        for k, name in enumerate(self.spec_.target):
-            out[name] = forecast[:, :, k].ravel()
-        return pd.DataFrame(out)
+            forecast = forecasting.recurse(self, view, starts, forecast, n_ahead)
+        return forecasting.forecast_frame(self, view.frame, forecast)
 
     # -- explanation ---------------------------------------------------------------
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
@@ -744,7 +655,7 @@ class Forecaster:
         result, predictions = self._evaluate(table, first, last_only)
         return (result, predictions) if return_predictions else result
 
-    def _evaluate(self, table: _Table, min_target_row: np.ndarray | None,
+    def _evaluate(self, table: Table, min_target_row: np.ndarray | None,
                   last_only: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         return evaluation.score(self, table, min_target_row, last_only)
 
@@ -841,7 +752,3 @@ class Forecaster:
 def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     return None if keys is None else keys[rows]
 
-
-def _pad_front(values: np.ndarray, rows: int) -> np.ndarray:
-    """``values`` with its first row repeated ``rows`` times in front (itself if none)."""
-    return np.concatenate([np.repeat(values[:1], rows, 0), values]) if rows else values
