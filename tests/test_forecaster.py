@@ -359,3 +359,22 @@ def test_lr_patience_halves_the_rate_when_validation_stalls():
     assert "learning_rate" not in Forecaster(**FAST).fit(df, target="y", group="sid").history_
     with pytest.raises(ValueError, match="lr_patience"):
         Forecaster(**FAST, lr_patience=-1).fit(df, target="y", group="sid")
+
+
+def test_the_time_column_can_also_be_an_input():
+    # engines that all live 50 cycles, with sensors that are pure noise: the remaining life
+    # is only knowable from the engine's age, i.e. the time column given as a feature too
+    rng = np.random.default_rng(0)
+    df = pd.concat([pd.DataFrame({"unit": u, "cycle": np.arange(1, 51),
+                                  "s": rng.normal(size=50), "rul": np.arange(49, -1, -1.0)})
+                    for u in range(8)], ignore_index=True)
+    shuffled = df.sample(frac=1.0, random_state=0)  # rows are sorted by unit, then cycle
+    settings = {"units": (8,), "dropout": 0.0, "epochs": 80, "window": 6, "horizon": 0,
+                "early_stopping": False, "seed": 0}
+    maes = {}
+    for features in (["s"], ["s", "cycle"]):
+        f = Forecaster(**settings).fit(shuffled, target="rul", features=features, group="unit",
+                                       time="cycle")
+        assert f.inputs_ == features
+        maes[len(features)] = f.evaluate(df).set_index("model").loc["lstmcast", "mae"]
+    assert maes[2] < 0.3 * maes[1], maes

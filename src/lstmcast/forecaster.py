@@ -96,8 +96,8 @@ class Forecaster:
         lr_patience: if set, halve the learning rate after this many epochs
             without a better validation loss (``ReduceLROnPlateau`` with factor
             0.5 and a floor of 1e-5); None (default) keeps it fixed. With a
-            higher starting rate it is lstmcast's best C-MAPSS configuration
-            in docs/accuracy.md.
+            higher starting rate, and the engine's age as an input, it is
+            lstmcast's best C-MAPSS configuration in docs/accuracy.md.
         validation: fraction held out for early stopping and ``lr_patience`` (0.2).
         validation_by: "time" (the last part of every series) or "series"
             (whole series held out).
@@ -302,7 +302,8 @@ class Forecaster:
         Args:
             data: one row per time step.
             target: the column (or columns) to forecast.
-            features: input columns; default all other numeric columns.
+            features: input columns; default all other numeric columns. The
+                time column may be one of them (an engine's age in cycles, say).
             group: series-id column (many series, one model), or None.
             time: time column; rows are sorted by it within each series, and
                 duplicate times are an error. None: row order is time order.
