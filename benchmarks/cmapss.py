@@ -213,11 +213,12 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
         lines += ["", "Torch threads per run (seconds depend on them and on what ran beside): "
                   + ", ".join(f"({k}) {v}" for k, v in sorted(threads.items())) + "."]
     mean = mean_rmse(results)
-    if "a" in configs and "b" in configs:
-        gaps = [f"{subset} {mean[subset, 'b'] - mean[subset, 'a']:+.2f}" for subset in subsets
-                if (subset, "a") in mean and (subset, "b") in mean]
-        lines += ["", "(b) minus (a), mean test RMSE (negative: (b) is better): "
-                  + ", ".join(gaps) + "."]
+    for other in ("a", "b-no-age"):
+        gaps = [f"{subset} {mean[subset, 'b'] - mean[subset, other]:+.2f}" for subset in subsets
+                if (subset, other) in mean and (subset, "b") in mean]
+        if gaps:
+            lines += ["", f"(b) minus ({other}), mean test RMSE (negative: (b) is better): "
+                      + ", ".join(gaps) + "."]
     floors = {r["subset"]: r["cap_floor_rmse"] for r in results if "cap_floor_rmse" in r}
     lines += ["", "RMSE is against the true RUL of RUL_FD00x.txt, not clipped (the protocol). A "
               "model trained on a target capped at 125 cannot forecast more than about 125, so "
