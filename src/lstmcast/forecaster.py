@@ -96,8 +96,8 @@ class Forecaster:
         lr_patience: if set, halve the learning rate after this many epochs
             without a better validation loss (``ReduceLROnPlateau`` with factor
             0.5 and a floor of 1e-5); None (default) keeps it fixed. With a
-            higher starting rate, and the engine's age as an input, it is
-            lstmcast's best C-MAPSS configuration in docs/accuracy.md.
+            higher starting rate it is lstmcast's best C-MAPSS configuration
+            in docs/accuracy.md.
         validation: fraction held out for early stopping and ``lr_patience`` (0.2).
         validation_by: "time" (the last part of every series) or "series"
             (whole series held out).
