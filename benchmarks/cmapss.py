@@ -231,6 +231,14 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
               "", "Published test RMSE (FD001 / FD002 / FD003 / FD004):", ""]
     lines += [f"- {name}: {' / '.join(str(v) for v in values)}"
               for name, values in ANCHORS.items()]
+    below = [f"{name.split(',')[0]} on {subset} ({values[i]} < {floors[subset]:.2f})"
+             for name, values in ANCHORS.items() for i, subset in enumerate(SUBSETS)
+             if subset in floors and values[i] < floors[subset]]
+    if below:
+        lines += ["", "Below the floor: " + "; ".join(below) + ". A model that forecasts "
+                  "at most 125 cannot score below the floor against the unclipped truth: these "
+                  "results clip the test truth (or cap higher), so compare them with the "
+                  "clipped column."]
     lines += ["", *targets(mean, subsets, configs)]
     if uni:
         lines += ["", "## Univariate anchors (one-step-ahead over the test part)", "",
