@@ -653,12 +653,8 @@ class Forecaster:
             first = np.zeros(len(table.frame), dtype=np.int64)
             for a, b in table.segments:
                 first[a:b] = b - holdout
-        result, predictions = self._evaluate(table, first, last_only)
+        result, predictions = evaluation.score(self, table, first, last_only)
         return (result, predictions) if return_predictions else result
-
-    def _evaluate(self, table: Table, min_target_row: np.ndarray | None,
-                  last_only: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return evaluation.score(self, table, min_target_row, last_only)
 
     def backtest(self, data: Any, target: str | Sequence[str],
                  features: Sequence[str] | None = None, group: str | None = None,
