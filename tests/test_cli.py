@@ -217,3 +217,6 @@ def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     assert merged["univariate"] == results["univariate"]
     # 11 of FD001's test engines have a true RUL above 125 (126..145): their cost at the cap
     assert "FD001 3.74" in doc and "truth clipped at 125" in doc
+    # the table of engines past the cap counts those 11 for every row
+    assert "| FD001 | (a) | 11 |" in doc and "| FD001 | (b) | 11 |" in doc
+    assert all(0 < r["beyond_cap_error_share"] < 1 for r in merged["cmapss"])
