@@ -378,3 +378,23 @@ def test_the_time_column_can_also_be_an_input():
         assert f.inputs_ == features
         maes[len(features)] = f.evaluate(df).set_index("model").loc["lstmcast", "mae"]
     assert maes[2] < 0.3 * maes[1], maes
+
+
+def test_mae_loss_forecasts_the_median_of_a_capped_target():
+    # 7 of 10 engines sit at the cap (125), the other 3 at 40, 60 and 80, and the sensor is
+    # pure noise: the best absolute-error forecast is the median, 125; the best squared-error
+    # forecast the mean, 105.5 (numpy below). On windows that look alike, MSE lands under the cap.
+    rng = np.random.default_rng(0)
+    targets = [125.0] * 7 + [40.0, 60.0, 80.0]
+    df = pd.concat([pd.DataFrame({"unit": u, "cycle": np.arange(30), "s": rng.normal(size=30),
+                                  "rul": rul}) for u, rul in enumerate(targets)],
+                   ignore_index=True)
+    settings = {"units": (4,), "dropout": 0.0, "epochs": 60, "window": 5, "horizon": 0,
+                "early_stopping": False, "learning_rate": 0.01, "seed": 0}
+    forecasts = {}
+    for loss in ("mse", "mae"):
+        f = Forecaster(loss=loss, **settings).fit(df, target="rul", features=["s"],
+                                                  group="unit", time="cycle")
+        forecasts[loss] = f.predict(df)["rul"].to_numpy()
+    assert abs(np.median(forecasts["mae"]) - np.median(targets)) < 3, forecasts["mae"]
+    assert abs(np.median(forecasts["mse"]) - np.mean(targets)) < 3, forecasts["mse"]

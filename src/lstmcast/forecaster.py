@@ -84,6 +84,9 @@ class Forecaster:
             row; 0 = the window's own last row, e.g. remaining useful life).
         steps: consecutive target rows forecast at once (direct multi-step).
         loss, optimizer, learning_rate: training settings ("mse", "adam", 0.001).
+            ``loss="mae"`` forecasts the median instead of the mean: for a
+            capped target (remaining useful life clipped at 125) that is the cap
+            itself for windows that look healthy (docs/accuracy.md, row b-mae).
         epochs: most passes over the training windows (100).
         batch_size: windows per step. None (default): the tutorial's 200, lowered
             on small data so that an epoch has at least 10 steps (never below 8);
