@@ -94,19 +94,18 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
         result, predictions = model.evaluate(data.test, last_only=True, return_predictions=True)
     row = result.set_index("model").loc["lstmcast"]
     short = int((data.test.groupby("unit").size() < 30).sum())
+    truth, forecast = predictions["actual"].to_numpy(), predictions["lstmcast"].to_numpy()
     # many papers also clip the test truth at the cap; shown beside ours for comparison only
-    clipped = np.minimum(predictions["actual"].to_numpy(), data.rul_cap)
-    rmse_clipped = float(np.sqrt(np.mean((predictions["lstmcast"].to_numpy() - clipped) ** 2)))
+    clipped = np.minimum(truth, data.rul_cap)
+    rmse_clipped = float(np.sqrt(np.mean((forecast - clipped) ** 2)))
     # what the cap alone costs: forecasting the cap for engines whose true RUL is larger
-    floor = float(np.sqrt(np.mean((clipped - predictions["actual"].to_numpy()) ** 2)))
+    floor = float(np.sqrt(np.mean((clipped - truth) ** 2)))
     # the engines beyond the cap: how many, what they are forecast, their share of the error
-    beyond = predictions["actual"].to_numpy() > data.rul_cap
-    squared = (predictions["lstmcast"].to_numpy() - predictions["actual"].to_numpy()) ** 2
+    beyond, squared = truth > data.rul_cap, (forecast - truth) ** 2
     return {"subset": subset, "seed": seed, "rmse": float(row["rmse"]),
             "rmse_clipped_truth": rmse_clipped, "cap_floor_rmse": floor,
             "beyond_cap_engines": int(beyond.sum()),
-            "beyond_cap_forecast": (float(predictions["lstmcast"].to_numpy()[beyond].mean())
-                                    if beyond.any() else None),
+            "beyond_cap_forecast": float(forecast[beyond].mean()) if beyond.any() else None,
             "beyond_cap_error_share": float(squared[beyond].sum() / squared.sum()),
             "phm08": float(row["phm08"]), "epochs": len(model.history_["loss"]),
             "seconds": time.perf_counter() - started, "padded_engines": short,
