@@ -88,7 +88,7 @@ class Forecaster:
             capped target (remaining useful life clipped at 125) that is the cap
             itself for windows that look healthy (docs/accuracy.md, row b-mae).
             ``"huber"`` has Keras's delta of 1.0 on the scaled target, where
-            errors stay below 1 with min-max scaling: there it acts as half the MSE.
+            errors are mostly below 1 with min-max scaling: there it acts as half the MSE.
         epochs: most passes over the training windows (100).
         batch_size: windows per step. None (default): the tutorial's 200, lowered
             on small data so that an epoch has at least 10 steps (never below 8);
