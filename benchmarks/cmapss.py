@@ -97,9 +97,9 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     truth, forecast = predictions["actual"].to_numpy(), predictions["lstmcast"].to_numpy()
     # many papers also clip the test truth at the cap; shown beside ours for comparison only
     clipped = np.minimum(truth, data.rul_cap)
-    rmse_clipped = float(np.sqrt(np.mean((forecast - clipped) ** 2)))
+    rmse_clipped = scores.rmse(clipped, forecast)
     # what the cap alone costs: forecasting the cap for engines whose true RUL is larger
-    floor = float(np.sqrt(np.mean((clipped - truth) ** 2)))
+    floor = scores.rmse(truth, clipped)
     # the engines beyond the cap: how many, what they are forecast, their share of the error
     beyond, squared = truth > data.rul_cap, (forecast - truth) ** 2
     return {"subset": subset, "seed": seed, "rmse": float(row["rmse"]),
@@ -213,9 +213,10 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
               "| subset | config | RMSE | PHM08 | RMSE, test truth clipped at 125 | epochs | "
               "seconds per run | padded test engines |",
               "|---|---|---|---|---|---|---|---|"]
+    runs = runs_by_key(results)
     for subset in subsets:
         for key in configs:
-            part = [r for r in results if r["subset"] == subset and r["config"] == key]
+            part = runs.get((subset, key))
             if not part:
                 continue
             lines.append(
@@ -289,11 +290,11 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
 
 def beyond_cap(results: list[dict], subsets: list[str], configs: list[str]) -> list[str]:
     """Where the squared error comes from: the test engines whose true RUL is past the cap."""
-    rows = []
+    rows, runs = [], runs_by_key(results)
     for subset in subsets:
         for key in configs:
-            part = [r for r in results if r["subset"] == subset and r["config"] == key
-                    and r.get("beyond_cap_forecast") is not None]
+            part = [r for r in runs.get((subset, key), [])
+                    if r.get("beyond_cap_forecast") is not None]
             if part:
                 rows.append(f"| {subset} | ({key}) | {part[0]['beyond_cap_engines']} | "
                             f"{mean_std([r['beyond_cap_forecast'] for r in part], 1)} | "
@@ -308,12 +309,18 @@ def beyond_cap(results: list[dict], subsets: list[str], configs: list[str]) -> l
             "squared error, % |", "|---|---|---|---|---|", *rows, ""]
 
 
+def runs_by_key(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """The C-MAPSS runs (one per seed) grouped by (subset, config)."""
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        runs.setdefault((r["subset"], r["config"]), []).append(r)
+    return runs
+
+
 def mean_rmse(results: list[dict]) -> dict[tuple[str, str], float]:
     """Mean test RMSE over seeds per (subset, config)."""
-    runs: dict[tuple[str, str], list[float]] = {}
-    for r in results:
-        runs.setdefault((r["subset"], r["config"]), []).append(r["rmse"])
-    return {key: statistics.mean(values) for key, values in runs.items()}
+    return {key: statistics.mean(r["rmse"] for r in part)
+            for key, part in runs_by_key(results).items()}
 
 
 def targets(mean: dict[tuple[str, str], float], subsets: list[str],
