@@ -195,6 +195,20 @@ def test_fd001_arrays_for_the_keras_recipe_match_the_protocol(tmp_path):
     assert 0 <= arrays["x"].min() and arrays["x"].max() <= 1  # min-max on training rows
 
 
+def test_age_only_forecast_is_the_mean_capped_rul_of_engines_that_old():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import cmapss
+
+    # training engines living 5 and 10 cycles; test engines seen for 3, 7 and 12 cycles
+    train = pd.DataFrame({"unit": [1] * 5 + [2] * 10, "cycle": [*range(1, 6), *range(1, 11)]})
+    test = pd.DataFrame({"unit": [7] * 3 + [8] * 7 + [9] * 12,
+                         "cycle": [*range(1, 4), *range(1, 8), *range(1, 13)]})
+    forecast = cmapss.age_only(train, test, cap=6)
+    # at cycle 3 both are alive, with RUL 2 and 7 (capped 6); at 7 only the second (RUL 3);
+    # at 12 none is
+    assert forecast.to_dict() == {7: (2 + 6) / 2, 8: 3.0, 9: 0.0}
+
+
 def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "cmapss.py"
     out = subprocess.run([sys.executable, str(script), "--quick", "--configs", "a,b",
@@ -220,3 +234,6 @@ def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     # the table of engines past the cap counts those 11 for every row
     assert "| FD001 | (a) | 11 |" in doc and "| FD001 | (b) | 11 |" in doc
     assert all(0 < r["beyond_cap_error_share"] < 1 for r in merged["cmapss"])
+    # the young engines' table: FD001 has 30 test engines seen for fewer than 100 cycles
+    assert "| FD001 | (b) | 30 |" in doc and "age alone, no sensor" in doc
+    assert all(len(r["forecasts"]) == 100 for r in merged["cmapss"])
