@@ -50,6 +50,16 @@ ANCHORS = {
     "Deep CNN, Li, Ding, Sun 2018 (RESS 172)": (12.61, 22.36, 12.64, 23.31),
     "Attention models, e.g. STAR (Fan et al. 2024), about": (10.6, 13.5, 10.7, 15.9),
 }
+# Later results from studies that ran several models or seeds under one pipeline of their
+# own (numbers from their abstracts; None: subset not reported). Context, not targets.
+CONTROLLED = {
+    "LSTM, one layer, arXiv 2604.27234 (2026), \"A Comparative Study of Classical, CNN, and "
+    "LSTM Approaches\"": (14.93, None, 14.20, None),
+    "1D CNN, the same study and pipeline": (16.97, None, 15.68, None),
+    "AE-LSTM, Machines 14(2) 135 (2026), \"Effects of Window and Batch Size on "
+    "Autoencoder-LSTM Models\", best mean over several seeds on a grid of windows and "
+    "batches": (13.99, None, None, 28.67),
+}
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 # a test engine seen for fewer cycles than this is "young": the doc splits the error there
 YOUNG = 100
@@ -278,6 +288,10 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
     lines += ["Published test RMSE (FD001 / FD002 / FD003 / FD004):", ""]
     lines += [f"- {name}: {' / '.join(str(v) for v in values)}"
               for name, values in ANCHORS.items()]
+    lines += ["", "Later studies that compare models under one pipeline of their own (from their "
+              "abstracts; their protocols may differ from ours; not targets):", ""]
+    lines += [f"- {name}: {' / '.join('-' if v is None else f'{v:.2f}' for v in values)}"
+              for name, values in CONTROLLED.items()]
     below = [f"{name.split(',')[0]} on {subset} ({values[i]} < {floors[subset]:.2f})"
              for name, values in ANCHORS.items() for i, subset in enumerate(SUBSETS)
              if subset in floors and values[i] < floors[subset]]
