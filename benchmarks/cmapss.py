@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import statistics
 import sys
 import time
@@ -427,8 +428,11 @@ def previous(path: Path) -> dict:
 
 def save_json(out: Path, results: list[dict], uni: list[dict]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"cmapss": results, "univariate": uni},
-                                                   indent=2) + "\n")
+    text = json.dumps({"cmapss": results, "univariate": uni}, indent=2)
+    # a run's per-engine forecasts on one line, not one number per line
+    text = re.sub(r"\[\s+([-0-9.e,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]",
+                  text)
+    out.with_suffix(".json").write_text(text + "\n")
 
 
 def main() -> None:
