@@ -117,9 +117,8 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     # the engines beyond the cap: how many, what they are forecast, their share of the error
     beyond, squared = truth > data.rul_cap, (forecast - truth) ** 2
     # the young engines, seen for fewer than YOUNG cycles: the model against the age alone
-    units = predictions["unit"]
-    young = (data.test.groupby("unit")["cycle"].max().loc[units] < YOUNG).to_numpy()
-    age = age_only(data.train, data.test, data.rul_cap).loc[units].to_numpy()
+    seen = data.test.groupby("unit")["cycle"].max().loc[predictions["unit"]].to_numpy()
+    young, age = seen < YOUNG, age_only(data.train, seen, data.rul_cap)
     return {"subset": subset, "seed": seed, "rmse": float(row["rmse"]),
             "rmse_clipped_truth": rmse_clipped, "cap_floor_rmse": floor,
             "beyond_cap_engines": int(beyond.sum()),
@@ -138,17 +137,13 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
             "baseline_rmse": float(result.set_index("model").loc["train_mean", "rmse"])}
 
 
-def age_only(train: pd.DataFrame, test: pd.DataFrame, cap: int) -> pd.Series:
-    """The forecast from an engine's age alone, per test unit: seen for t cycles, the mean
+def age_only(train: pd.DataFrame, seen: np.ndarray, cap: int) -> np.ndarray:
+    """The forecast from an engine's age alone: for an engine seen for t cycles, the mean
     capped RUL at cycle t of the training engines that lived at least t cycles (0 past the
     oldest). It uses no sensor: what the sensors add is the model's gain over it."""
     lives = train.groupby("unit")["cycle"].max().to_numpy()
-
-    def at(t: int) -> float:
-        alive = lives[lives >= t]
-        return float(np.minimum(alive - t, cap).mean()) if alive.size else 0.0
-
-    return test.groupby("unit")["cycle"].max().map(at)
+    return np.array([np.minimum(lives[lives >= t] - t, cap).mean() if (lives >= t).any()
+                     else 0.0 for t in seen])
 
 
 # The CLI's built-in settings for each series (lstmcast.runs.resolve): the airline

@@ -199,14 +199,12 @@ def test_age_only_forecast_is_the_mean_capped_rul_of_engines_that_old():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import cmapss
 
-    # training engines living 5 and 10 cycles; test engines seen for 3, 7 and 12 cycles
+    # training engines living 5 and 10 cycles; engines seen for 3, 7 and 12 cycles
     train = pd.DataFrame({"unit": [1] * 5 + [2] * 10, "cycle": [*range(1, 6), *range(1, 11)]})
-    test = pd.DataFrame({"unit": [7] * 3 + [8] * 7 + [9] * 12,
-                         "cycle": [*range(1, 4), *range(1, 8), *range(1, 13)]})
-    forecast = cmapss.age_only(train, test, cap=6)
+    forecast = cmapss.age_only(train, np.array([3, 7, 12]), cap=6)
     # at cycle 3 both are alive, with RUL 2 and 7 (capped 6); at 7 only the second (RUL 3);
     # at 12 none is
-    assert forecast.to_dict() == {7: (2 + 6) / 2, 8: 3.0, 9: 0.0}
+    assert forecast.tolist() == [(2 + 6) / 2, 3.0, 0.0]
 
 
 def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
