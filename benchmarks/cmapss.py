@@ -107,7 +107,6 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
         model.fit(data.train, target="rul", features=features, group="unit", time="cycle")
         result, predictions = model.evaluate(data.test, last_only=True, return_predictions=True)
     row = result.set_index("model").loc["lstmcast"]
-    short = int((data.test.groupby("unit").size() < 30).sum())
     truth, forecast = predictions["actual"].to_numpy(), predictions["lstmcast"].to_numpy()
     # many papers also clip the test truth at the cap; shown beside ours for comparison only
     clipped = np.minimum(truth, data.rul_cap)
@@ -117,7 +116,9 @@ def cmapss_run(subset: str, config: dict, seed: int, epochs: int) -> dict:
     # the engines beyond the cap: how many, what they are forecast, their share of the error
     beyond, squared = truth > data.rul_cap, (forecast - truth) ** 2
     # the young engines, seen for fewer than YOUNG cycles: the model against the age alone
+    # cycles each test engine was seen for: short ones are padded, young ones split out below
     seen = data.test.groupby("unit")["cycle"].max().loc[predictions["unit"]].to_numpy()
+    short = int((seen < 30).sum())
     young, age = seen < YOUNG, age_only(data.train, seen, data.rul_cap)
     return {"subset": subset, "seed": seed, "rmse": float(row["rmse"]),
             "rmse_clipped_truth": rmse_clipped, "cap_floor_rmse": floor,
@@ -328,15 +329,10 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
 
 def beyond_cap(results: list[dict], subsets: list[str], configs: list[str]) -> list[str]:
     """Where the squared error comes from: the test engines whose true RUL is past the cap."""
-    rows, runs = [], runs_by_key(results)
-    for subset in subsets:
-        for key in configs:
-            part = [r for r in runs.get((subset, key), [])
-                    if r.get("beyond_cap_forecast") is not None]
-            if part:
-                rows.append(f"| {subset} | ({key}) | {part[0]['beyond_cap_engines']} | "
-                            f"{mean_std([r['beyond_cap_forecast'] for r in part], 1)} | "
-                            f"{mean_std([100 * r['beyond_cap_error_share'] for r in part], 0)} |")
+    rows = [f"| {subset} | ({key}) | {part[0]['beyond_cap_engines']} | "
+            f"{mean_std([r['beyond_cap_forecast'] for r in part], 1)} | "
+            f"{mean_std([100 * r['beyond_cap_error_share'] for r in part], 0)} |"
+            for subset, key, part in recorded(results, subsets, configs, "beyond_cap_forecast")]
     if not rows:
         return []
     return ["Test engines whose true RUL is past the cap, what they are forecast, and their "
@@ -349,18 +345,14 @@ def beyond_cap(results: list[dict], subsets: list[str], configs: list[str]) -> l
 
 def young_engines(results: list[dict], subsets: list[str], configs: list[str]) -> list[str]:
     """Where the squared error comes from by age: the model against the age alone."""
-    rows, runs = [], runs_by_key(results)
     ages = {r["subset"]: r["age_only_rmse"] for r in results if "age_only_rmse" in r}
-    for subset in subsets:
-        for key in configs:
-            part = [r for r in runs.get((subset, key), []) if "young_rmse" in r]
-            if part:
-                rows.append(f"| {subset} | ({key}) | {part[0]['young_engines']} | "
-                            f"{mean_std([100 * r['young_error_share'] for r in part], 0)} | "
-                            f"{mean_std([r['young_rmse'] for r in part], 1)} | "
-                            f"{part[0]['young_age_only_rmse']:.1f} | "
-                            f"{mean_std([r['rmse'] for r in part])} | "
-                            f"{mean_std([r['young_at_cap_rmse'] for r in part])} |")
+    rows = [f"| {subset} | ({key}) | {part[0]['young_engines']} | "
+            f"{mean_std([100 * r['young_error_share'] for r in part], 0)} | "
+            f"{mean_std([r['young_rmse'] for r in part], 1)} | "
+            f"{part[0]['young_age_only_rmse']:.1f} | "
+            f"{mean_std([r['rmse'] for r in part])} | "
+            f"{mean_std([r['young_at_cap_rmse'] for r in part])} |"
+            for subset, key, part in recorded(results, subsets, configs, "young_rmse")]
     if not rows:
         return []
     return ["Forecast from the engine's age alone, no sensor (seen for t cycles: the mean "
@@ -375,6 +367,16 @@ def young_engines(results: list[dict], subsets: list[str], configs: list[str]) -
             "| subset | config | young engines | their share of the squared error, % | "
             "RMSE on them | the age alone on them | RMSE, all engines | the same, young ones "
             "at 125 |", "|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def recorded(results: list[dict], subsets: list[str], configs: list[str],
+             field: str) -> list[tuple[str, str, list[dict]]]:
+    """(subset, config, runs) for each pair, in table order, whose runs recorded ``field``
+    (rows run before the field existed lack it)."""
+    runs = runs_by_key(results)
+    found = [(subset, key, [r for r in runs.get((subset, key), []) if r.get(field) is not None])
+             for subset in subsets for key in configs]
+    return [(subset, key, part) for subset, key, part in found if part]
 
 
 def runs_by_key(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
