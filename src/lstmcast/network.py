@@ -7,6 +7,7 @@ H units.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import torch
@@ -45,8 +46,27 @@ class RecurrentBlock(nn.Module):
             self.rnn._init_flat_weights()  # let the kernel see the buffer in the bias' place
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, T, F)
-        out, _ = self.rnn(x)  # (N, T, H)
+        if x.device.type == "cpu" and _cpu_autocast() and not cpu_has_bf16():
+            # oneDNN has no bfloat16 recurrent kernel without AVX512-BF16/AMX: the
+            # recurrence runs in float32 there, the other layers stay in bfloat16
+            with torch.autocast("cpu", enabled=False):
+                out, _ = self.rnn(x.float())
+        else:
+            out, _ = self.rnn(x)  # (N, T, H)
         return out if self.return_sequences else out[:, -1]  # (N, T, H) or (N, H)
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX)."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def _cpu_autocast() -> bool:
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled()
 
 
 class DenseBlock(nn.Module):

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 import torch
 
 from lstmcast.checks import check_choice
+from lstmcast.network import cpu_has_bf16
 
 PRECISIONS = ("float32", "bfloat16")
 
@@ -74,7 +75,7 @@ def bf16_is_native(device: torch.device) -> bool:
     """Whether ``device`` computes bfloat16 in hardware (AVX512-BF16/AMX, or a recent GPU)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return cpu_has_bf16()
 
 
 def warn_if_emulated(precision: str, device: torch.device) -> None:
@@ -82,7 +83,8 @@ def warn_if_emulated(precision: str, device: torch.device) -> None:
     if precision == "bfloat16" and not bf16_is_native(device):
         warnings.warn(
             f"precision='bfloat16' on a {device.type} without native bfloat16 support is "
-            "emulated and usually slower than float32.", RuntimeWarning, stacklevel=3)
+            "emulated and usually slower than float32 (on such a CPU the recurrent layers run "
+            "in float32).", RuntimeWarning, stacklevel=3)
 
 
 @contextlib.contextmanager
