@@ -8,37 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-FAST = ["--epochs", "1", "--units", "8", "--window", "6", "--batch-size", "64"]
-
-
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lstmcast", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
-
-
-@pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("data")
-    rng = np.random.default_rng(0)
-    rows = []
-    for store in ("a", "b"):
-        t = np.arange(60)
-        sales = 50 + 10 * np.sin(t / 4) + rng.normal(size=60)
-        rows.append(pd.DataFrame({"store": store, "day": t, "promo": t % 7 == 0,
-                                  "temp": 20 + rng.normal(size=60), "sales": sales}))
-    path = folder / "sales.csv"
-    pd.concat(rows).astype({"promo": int}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(table, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "sales-run"
-    result = run_cli("train", table, "--target", "sales", "--group", "store", "--time", "day",
-                     *FAST, "--out", out)
-    assert result.returncode == 0, result.stderr
-    return out, result
+from helpers import FAST, run_cli
 
 
 def test_train_writes_a_complete_run_folder(trained):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 import warnings
@@ -187,8 +188,10 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
 
 
 def _default_out(name: str) -> Path:
+    from lstmcast.outputs import free_name
+
     slug = "".join(c if c.isalnum() else "-" for c in Path(name).stem if c).strip("-").lower()
-    return Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return free_name(Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -232,10 +235,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guard(args: argparse.Namespace):
+    """The output guard of a command: protects the data it reads and the run folder."""
+    from lstmcast.outputs import OutputGuard
+
+    protected = [getattr(args, "run", None)]
+    data = getattr(args, "data", None)
+    if data is not None and Path(data).exists():
+        protected.append(data)
+    return OutputGuard(force=getattr(args, "force", False), protected=protected)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmcast.forecaster import Forecaster
     from lstmcast.runs import resolve, run_file
 
+    guard = _guard(args)
+    if args.out:
+        guard.check_file(args.out)
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     if source.test is not None:
@@ -245,9 +262,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         scores = forecaster.evaluate(source.frame, last_only=args.last_only, holdout=holdout)
     text = _show_scores(scores)
     if args.out:
-        from lstmcast.bundle import atomic_write
-
-        atomic_write(args.out, (scores.to_json(orient="records", indent=2) + "\n").encode())
+        guard.write_file(args.out, (scores.to_json(orient="records", indent=2) + "\n").encode())
     if not args.quiet:
         print(text)
     return 0
@@ -257,14 +272,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lstmcast.forecaster import Forecaster
     from lstmcast.runs import resolve, run_file
 
+    guard = _guard(args)
+    if args.out:
+        guard.check_file(args.out)
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     frame = source.test if source.test is not None else source.frame
     forecast = forecaster.predict(frame, n_ahead=args.n_ahead)
     if args.out:
-        from lstmcast.bundle import atomic_write
-
-        atomic_write(args.out, forecast.to_csv(index=False).encode())
+        guard.write_file(args.out, forecast.to_csv(index=False).encode())
         if not args.quiet:
             print(f"Wrote {len(forecast)} forecast rows to {args.out}")
     elif not args.quiet:
@@ -275,18 +291,30 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from lstmcast import plots
     from lstmcast.forecaster import Forecaster
+    from lstmcast.outputs import free_name, publish_folder
     from lstmcast.runs import resolve, run_file
 
+    if args.at is not None and args.window is not None:
+        raise _usage("give --at or --window, not both.")
+    guard = _guard(args)
+    if args.out:
+        guard.check_folder(args.out)
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     frame = source.test if source.test is not None else source.frame
-    if args.at is not None and args.window is not None:
-        raise _usage("give --at or --window, not both.")
     explanation = forecaster.explain(frame, series=args.series, at=args.at, window=args.window,
                                      baseline=args.baseline)
     where = "-".join(str(v) for v in list(explanation.context.values())[:2])
-    out = Path(args.out) if args.out else Path(args.run) / f"explain-{where}"
-    paths = plots.explanation_figures(explanation, out, forecaster.spec_.time or "row")
+    where = "".join(c if c.isalnum() or c in "-_." else "-" for c in where)
+    out = guard.check_folder(args.out) if args.out else free_name(
+        Path(args.run) / f"explain-{where}")
+    built = free_name(out.parent / f".{out.name}.partial")
+    try:
+        paths = plots.explanation_figures(explanation, built, forecaster.spec_.time or "row")
+        publish_folder(built, out)
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    paths = [out / p.name for p in paths]
     if not args.quiet:
         print(explanation.summary())
         print(f"\nWrote {len(paths)} pictures and summary.txt to {out}")
@@ -296,15 +324,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve
 
+    guard = _guard(args)
+    if args.out:
+        guard.check_file(args.out)
     source = resolve(args.data)
     data, params = _settings(args, source)
     forecaster = _forecaster(params, args, verbose=0)
     result = forecaster.backtest(source.frame, **_columns(data), folds=args.folds,
                                  test_size=args.test_size, progress=not args.quiet)
     if args.out:
-        from lstmcast.bundle import atomic_write
-
-        atomic_write(args.out, result.to_csv(index=False).encode())
+        guard.write_file(args.out, result.to_csv(index=False).encode())
     if not args.quiet:
         print(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         model = result[result["model"] == "lstmcast"]
@@ -412,6 +441,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 
+def _add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out (never the data read, nor a run's files)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="lstmcast", description="LSTM time-series "
@@ -445,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=int, help="score only the last N rows of each series")
     p.add_argument("--last-only", action="store_true",
                    help="score only the last window of each series")
-    p.add_argument("--out", help="write the scores as JSON here")
+    p.add_argument("--out", help="write the scores as JSON here (a new file)")
+    _add_force(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("predict", parents=[common], formatter_class=raw,
@@ -455,7 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder")
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
     p.add_argument("--n-ahead", dest="n_ahead", type=int, help="rows to forecast (steps)")
-    p.add_argument("--out", help="write the forecast as CSV here")
+    p.add_argument("--out", help="write the forecast as CSV here (a new file)")
+    _add_force(p)
     p.set_defaults(handler=cmd_predict)
 
     p = sub.add_parser("explain", parents=[common], formatter_class=raw,
@@ -473,7 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, help="or: the K-th window of the series (-1 = last)")
     p.add_argument("--baseline", default="mean", choices=["mean", "zeros"],
                    help="reference window for attributions (default: the window's mean)")
-    p.add_argument("--out", help="folder for the pictures (default RUN/explain-SERIES-TIME)")
+    p.add_argument("--out", help="folder for the pictures (default: a new "
+                   "RUN/explain-SERIES-TIME)")
+    _add_force(p)
     p.set_defaults(handler=cmd_explain)
 
     p = sub.add_parser("backtest", parents=[common], formatter_class=raw,
@@ -483,7 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--folds", type=int, default=3, help="number of origins (3)")
     p.add_argument("--test-size", dest="test_size", type=int, help="rows per fold and series")
-    p.add_argument("--out", help="write the per-fold scores as CSV here")
+    p.add_argument("--out", help="write the per-fold scores as CSV here (a new file)")
+    _add_force(p)
     p.set_defaults(handler=cmd_backtest)
 
     p = sub.add_parser("inspect", parents=[common], formatter_class=raw,

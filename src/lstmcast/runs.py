@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ def read_toml(path: str | Path) -> dict[str, dict[str, Any]]:
 
 # -- run folders -------------------------------------------------------------------------
 CHECKPOINT = "checkpoint.lstmcast"
+LOCK = ".lock"  # held by the process that writes a partial run folder
 
 
 class RunFolder:
@@ -155,10 +157,17 @@ class RunFolder:
     def __init__(self, target: str | Path, resume: bool = False) -> None:
         self.target = Path(target)
         self.path = self.target.parent / f".{self.target.name}.partial"
-        if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
+        if self.target.exists() and not self.target.is_dir():
+            raise InvalidArgumentError(
+                f"--out {str(self.target)!r} is an existing file, not a run folder; choose "
+                "another --out (nothing was overwritten).")
+        if self.target.exists() and any(self.target.iterdir()):
             raise InvalidArgumentError(
                 f"Run folder {str(self.target)!r} already exists and is not empty; choose "
                 "another --out (nothing was overwritten).")
+        self._lock = None
+        if self.path.exists():
+            self._take_lock()
         if resume:
             if not (self.path / "config.toml").is_file():
                 raise InvalidArgumentError(
@@ -166,15 +175,46 @@ class RunFolder:
                     f"(no {self.path.name}/config.toml).")
         else:
             if self.path.exists():
+                self._release_lock()
                 raise InvalidArgumentError(
                     f"An interrupted run of this name exists ({str(self.path)!r}): resume it "
                     f"with `lstmcast train --resume {self.target}`, or delete that folder.")
             self.path.mkdir(parents=True)
+            self._take_lock()
+
+    def _take_lock(self) -> None:
+        """Hold a lock on the partial folder while this process writes it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover (not POSIX): no lock
+            return
+        handle = open(self.path / LOCK, "a+")  # held until __exit__
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise InvalidArgumentError(
+                f"Run {str(self.target)!r} is being trained right now (by {owner}); wait for it "
+                "to finish, or choose another --out (nothing was touched).") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        self._lock = handle
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def __enter__(self) -> RunFolder:
         return self
 
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        self._release_lock()
+        (self.path / LOCK).unlink(missing_ok=True)
         if kind is None:
             if self.target.exists():
                 self.target.rmdir()  # empty, checked above
