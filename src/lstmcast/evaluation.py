@@ -1,14 +1,16 @@
-"""Scoring a fitted Forecaster: the model beside naive baselines, on the same windows.
+"""Scoring a fitted model: the model beside naive baselines, on the same windows.
 
 ``score`` computes MAE, RMSE, MAPE, sMAPE, MASE and skill for the model and
 the baselines (see ``lstmcast.baselines``), in the target's original units,
 and returns the forecasts behind them; ``warn_lag_copy`` flags a model whose
-forecasts follow the last input value rather than the truth.
+forecasts follow the last input value rather than the truth. ``backtest``
+refits a Forecaster fold by fold.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,8 +18,10 @@ import pandas as pd
 
 from lstmcast import baselines, forecasting, scores
 from lstmcast.checks import check_int
+from lstmcast.ensemble import Ensemble
 from lstmcast.errors import InvalidArgumentError
-from lstmcast.io import DataError, group_ids, missing_column, read_table, sort_series
+from lstmcast.io import DataError, missing_column, read_table, sort_series
+from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.windows import segments, target_rows, window_starts
 
 
@@ -25,70 +29,96 @@ class LagCopyWarning(UserWarning):
     """The model's forecasts are essentially the last input value, shifted."""
 
 
-def score(fc: Any, table: Any, min_target_row: np.ndarray | None,
-          last_only: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+class TrainingRowsWarning(UserWarning):
+    """The windows scored were in the model's training data."""
+
+
+@dataclass
+class TrainingStats:
+    """What the baselines and MASE need from the training rows.
+
+    Attributes:
+        train_mean: the training targets' mean, per target.
+        naive_scale: MASE's denominator per target: the mean absolute
+            (seasonal) naive error on the training rows.
+        season: the season length (None: no seasonal baseline).
+    """
+
+    train_mean: list[float]
+    naive_scale: list[float]
+    season: int | None = None
+
+
+def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, table: Table,
+          min_target_row: np.ndarray | None = None,
+          last_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scores of the model and the baselines, and the forecasts behind them.
 
-    ``fc`` is a fitted Forecaster and ``table`` its prepared table; only
-    windows whose first target row is at or after ``min_target_row`` (per row)
-    are scored, or the last window of each series when ``last_only``.
+    Only windows whose first target row is at or after ``min_target_row``
+    (per row) are scored, or the last window of each series when ``last_only``.
+    The naive, window-mean and seasonal-naive baselines are scored whenever
+    the table holds the target's past (horizon >= 1), whether or not the
+    model reads it.
     """
-    notes: list[str] = []
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    notes: list[str] = list(table.notes)
     if last_only:
-        if fc.horizon != 0 or fc.steps != 1:
+        if horizon != 0 or steps != 1:
             raise InvalidArgumentError(
                 "`last_only=True` scores the last row of each series, which needs "
                 "horizon=0 and steps=1 (e.g. remaining useful life).")
-        view, starts, padded = forecasting.last_windows(fc, table)
+        view, starts, padded = forecasting.last_windows(pipeline, table)
         if padded:
             notes.append(f"{len(padded)} series shorter than the window were padded.")
         last_rows = np.asarray([b - 1 for a, b in table.segments])
         truth_rows = last_rows[:, None]  # (series, 1)
         truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
-        forecast = forecasting.forecast_windows(fc, view, starts)
+        forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts)
         series_start = base_starts = None
     else:
-        starts = window_starts(len(table.frame), fc.window, horizon=fc.horizon,
-                               steps=fc.steps, groups=table.ids)
+        starts = window_starts(len(table.frame), window, horizon=horizon, steps=steps,
+                               groups=table.ids)
         if min_target_row is not None:
-            first_target = starts + fc.window - 1 + fc.horizon
+            first_target = starts + window - 1 + horizon
             starts = starts[first_target >= min_target_row[starts]]
         if len(starts) == 0:
-            raise DataError(f"No window of {fc.window} rows plus its targets fits in the "
-                            "data to evaluate.")
-        truth_rows = target_rows(starts, fc.window, fc.horizon, fc.steps)
+            raise DataError(f"No window of {window} rows plus its targets fits in the rows to "
+                            "score.")
+        truth_rows = target_rows(starts, window, horizon, steps)
         truth = table.y_raw[truth_rows]  # (W, S, T)
-        forecast = forecasting.forecast_windows(fc, table, starts)
+        forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts)
         seg_start = np.zeros(len(table.frame), dtype=np.int64)
         for a, b in table.segments:
             seg_start[a:b] = a
         series_start, base_starts = seg_start[starts], starts
     rows, pred_frames = [], []
-    for k, name in enumerate(fc.spec_.target):
+    scored = truth.shape[0]
+    for k, name in enumerate(pipeline.targets):
         t = truth[:, :, k]
         preds = {"lstmcast": forecast[:, :, k],
-                 "train_mean": np.full_like(t, fc.train_mean_[k])}
-        if fc.autoregressive_ and not last_only:
+                 "train_mean": np.full_like(t, stats.train_mean[k])}
+        if horizon >= 1 and not last_only:  # the table holds the target's past
             y = table.y_raw[:, k]
-            args = (y, base_starts, fc.window, fc.horizon, fc.steps)
+            args = (y, base_starts, window, horizon, steps)
             preds["naive"] = baselines.naive(*args)
             preds["window_mean"] = baselines.window_mean(*args)
-            if fc.season:
-                sn = baselines.seasonal_naive(*args, fc.season, series_start)
+            if stats.season:
+                sn = baselines.seasonal_naive(*args, stats.season, series_start)
                 if np.isnan(sn).any():
-                    scored = int((~np.isnan(sn)).all(axis=1).sum())
-                    notes.append(f"seasonal_naive scored on {scored} of {len(sn)} windows "
-                                 "(the others lack a season of history).")
+                    kept = int((~np.isnan(sn)).all(axis=1).sum())
+                    notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
+                                 "with a season of history before them (for seasonal_naive).")
                 preds["seasonal_naive"] = sn
         ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
+        scored = int(ok.sum())
         warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
         for model, p in preds.items():
             row = {"target": name, "model": model,
-                   **scores.all_scores(t[ok], p[ok], fc.naive_scale_[k])}
+                   **scores.all_scores(t[ok], p[ok], stats.naive_scale[k])}
             if last_only:  # remaining useful life: the PHM08 challenge's score too
                 row["phm08"] = scores.phm08(t[ok], p[ok])
             rows.append(row)
-        pred_frames.append(prediction_frame(fc, table, truth_rows, name, t, preds))
+        pred_frames.append(prediction_frame(pipeline, table, truth_rows, name, t, preds))
         zeros = scores.zero_targets(t)
         if zeros:
             notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
@@ -97,25 +127,28 @@ def score(fc: Any, table: Any, min_target_row: np.ndarray | None,
     for _, part in result.groupby("target"):
         base = part[part["model"] != "lstmcast"]["rmse"].min()
         result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
-    result.attrs["notes"] = notes
-    result.attrs["n_windows"] = int(truth.shape[0])
+    result.attrs["notes"] = list(dict.fromkeys(notes))
+    result.attrs["n_windows"] = scored
     return result, pd.concat(pred_frames, ignore_index=True)
 
-def prediction_frame(fc: Any, table: Any, truth_rows: np.ndarray, name: str,
+
+def prediction_frame(pipeline: TablePipeline, table: Table, truth_rows: np.ndarray, name: str,
                      truth: np.ndarray, preds: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per target row: ids, time, step, actual, and each model's forecast."""
     out: dict[str, Any] = {}
     flat_rows = truth_rows.ravel()
-    if fc.spec_.group:
-        out[fc.spec_.group] = table.frame[fc.spec_.group].to_numpy()[flat_rows]
-    if fc.spec_.time:
-        out[fc.spec_.time] = table.frame[fc.spec_.time].to_numpy()[flat_rows]
+    roles = pipeline.roles
+    if roles.group:
+        out[roles.group] = table.frame[roles.group].to_numpy()[flat_rows]
+    if roles.time:
+        out[roles.time] = table.frame[roles.time].to_numpy()[flat_rows]
     out["step"] = np.tile(np.arange(1, truth_rows.shape[1] + 1), truth_rows.shape[0])
     out["target"] = name
     out["actual"] = truth.ravel()
     for model, p in preds.items():
         out[model] = p.ravel()
     return pd.DataFrame(out)
+
 
 def warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) -> None:
     """Warn when forecasts follow the last input value more closely than the truth."""
@@ -134,25 +167,61 @@ def warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) ->
             LagCopyWarning, stacklevel=5)
 
 
-def backtest(fc: Any, data: Any, target: Any, features: Any, group: str | None,
-             time: str | None, folds: int, test_size: int | None,
+def holdout_rows(table: Table, holdout: int) -> np.ndarray:
+    """Per row, the first row of the last ``holdout`` rows of its series.
+
+    Raises:
+        DataError: a series with no more rows than ``holdout`` (no history to
+            forecast them from), named.
+    """
+    first = np.zeros(len(table.frame), dtype=np.int64)
+    for a, b in table.segments:
+        if b - a <= holdout:
+            sid = table.ids[a]
+            raise DataError(f"`holdout={holdout}` is not less than the {b - a} rows of series "
+                            f"{sid!r}: no rows would be left to forecast them from.")
+        first[a:b] = b - holdout
+    return first
+
+
+def describe_scored(counts: dict[str, int]) -> str:
+    """Which rows a default ``evaluate`` scored, from ``SeenRows.first_new_rows``'s counts."""
+    parts = []
+    if counts["extended"]:
+        parts.append(f"the rows after the training data ({counts['extended']} series)")
+    if counts["new"]:
+        parts.append(f"every window of {counts['new']} series not in the training data")
+    if parts and counts["seen"]:
+        parts.append(f"nothing of {counts['seen']} series that hold training rows only")
+    return "; ".join(parts)
+
+
+def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str | None,
+             time: str | None, future: Any, static: Any, folds: int, test_size: int | None,
              progress: bool) -> pd.DataFrame:
     """Rolling-origin evaluation; see ``Forecaster.backtest``."""
-    fc._check_params()
+    forecaster.check_params()
     folds = check_int("folds", folds)
     frame = read_table(data)
     keys = [c for c in (group, time) if c is not None]
     for name in keys:
         if name not in frame.columns:
             raise missing_column(name, frame.columns, "Group" if name == group else "Time")
-    frame = sort_series(frame, group, time)
+    if time is not None:  # sort by the parsed time, not its text
+        from lstmcast.timeline import parse_time
+
+        order = frame.assign(_t=parse_time(frame[time], time, forecaster.time_format)[0])
+        frame = sort_series(order, group, "_t").drop(columns="_t")
+    else:
+        frame = sort_series(frame, group, None)
     ids = group_ids(frame, group)
     segs = segments(ids, len(frame))
     shortest = min(b - a for a, b in segs)
-    size = check_int("test_size", test_size or max(fc.steps, shortest // 10))
-    if shortest - folds * size < fc._span():
+    span = forecaster.window + forecaster.horizon + forecaster.steps - 1
+    size = check_int("test_size", test_size or max(forecaster.steps, shortest // 10))
+    if shortest - folds * size < span:
         raise DataError(f"The shortest series ({shortest} rows) is too short for {folds} "
-                        f"folds of {size} rows after a first window of {fc._span()}.")
+                        f"folds of {size} rows after a first window of {span}.")
     results = []
     for fold in range(folds):
         cut_back = (folds - fold) * size
@@ -161,8 +230,9 @@ def backtest(fc: Any, data: Any, target: Any, features: Any, group: str | None,
         if progress:
             print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
                   f"testing on the next {size} rows of each series", flush=True)
-        model = type(fc)(**{**fc.get_params(), "checkpoint": None}).fit(
-            frame.iloc[train_idx], target, features, group, time)
+        model = type(forecaster)(**{**forecaster.get_params(), "checkpoint": None}).fit(
+            frame.iloc[train_idx], target, features, group, time, future=future,
+            static=static)
         res = model.evaluate(frame.iloc[test_idx], holdout=size)
         res.insert(0, "fold", fold + 1)
         res.insert(1, "train_rows", len(train_idx))

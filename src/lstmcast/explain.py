@@ -93,8 +93,9 @@ class Explanation:
             f"{self.time_labels[i]} ({steps[i]:.4f})" for i in order))
         for layer in self.layers:
             if layer.lookback is not None:
+                steps = len(layer.gates["hidden"])
                 lines.append(f"{layer.name}: the cell state keeps more than 10% of what it "
-                             f"wrote for about {layer.lookback} steps (of {len(self.window)})")
+                             f"wrote for about {layer.lookback} steps (of {steps})")
         lines.append(f"gate values reproduce the engine's output within {self.reference_gap:.1e}")
         return "\n".join(lines)
 
@@ -202,11 +203,16 @@ def explain_window(model: Any, window: np.ndarray, feature_names: list[str] | No
         completeness_gap=float(abs(attributions.sum() - diff)), output_index=output_index)
 
 
-def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
+def explain_series(pipeline: Any, ensemble: Any, data: Any, series: Any = None, at: Any = None,
                    window: int | None = None, baseline: str | np.ndarray = "mean",
                    output_index: int = 0) -> Explanation:
-    """Pick one window of a fitted Forecaster's series and explain it (``Forecaster.explain``)."""
-    table = fc._table(data, need_target=fc.autoregressive_)
+    """Pick one window of a series and explain it (``Forecaster.explain``).
+
+    ``pipeline`` is a fitted ``lstmcast.pipeline.TablePipeline`` and
+    ``ensemble`` its ``lstmcast.ensemble.Ensemble``; the first network is shown.
+    """
+    table = pipeline.table(data, need_target=pipeline.roles.autoregressive)
+    roles, length = pipeline.roles, pipeline.window
     ids = [table.ids[a] for a, _ in table.segments]
     if series is None:
         k = 0
@@ -218,12 +224,18 @@ def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
                                        f"(series: {shown}).")
         k = matches[0]
     a, b = table.segments[k]
-    times = (table.frame[fc.spec_.time].iloc[a:b] if fc.spec_.time
+    times = (table.frame[roles.time].iloc[a:b] if roles.time
              else pd.Series(np.arange(b - a)))
     is_date = pd.api.types.is_datetime64_any_dtype(times)
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
-    end = b - 1
+    extra = pipeline.input_length - length  # rows to forecast, read for known-ahead inputs
+    last_end = b - 1 - extra  # the last window whose forecast rows are in the data
+    if last_end < a:
+        raise InvalidArgumentError(
+            f"Series {str(ids[k])!r} has {b - a} rows: too few for a window and the "
+            f"{extra} rows to forecast after it.")
+    end = last_end
     if at is not None:
         hits = [i for i, t in enumerate(text)
                 if t == str(at) or (is_date and t.startswith(str(at)))]
@@ -232,30 +244,34 @@ def explain_series(fc: Any, data: Any, series: Any = None, at: Any = None,
                 f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
                 f"{text[0]} to {text[-1]}).")
         end = a + hits[0]
+        if end > last_end:
+            raise InvalidArgumentError(
+                f"Time {str(at)!r} is too late in series {str(ids[k])!r}: the {extra} rows to "
+                "forecast after it are not in the data.")
     elif window is not None:
-        count = max(b - a - fc.window + 1, 1)
+        count = max(last_end - a - length + 2, 1)
         if not -count <= window < count:
             raise invalid("window", f"a window number in [-{count}, {count - 1}]", window)
-        end = a + (window % count) + fc.window - 1
-    rows = np.arange(end - fc.window + 1, end + 1)
+        end = a + (window % count) + length - 1
+    rows = np.arange(end - length + 1, end + 1 + extra)
     rows = np.maximum(rows, a)  # a short history is padded with its first row
     x = table.x[rows]
     labels = [text[i] for i in rows - a]
-    expl = explain_window(fc.model_, x, fc.inputs_, labels, baseline, output_index)
-    k_target = output_index % len(fc.spec_.target)
-    keys = fc._scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
+    expl = explain_window(ensemble.first, x, pipeline.inputs, labels, baseline, output_index)
+    n_targets = len(pipeline.targets)
+    k_target = output_index % n_targets
+    keys = pipeline.scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
     for attr, value in (("prediction", expl.output), ("baseline_prediction",
                                                       expl.baseline_output)):
-        row = np.zeros((1, len(fc.spec_.target)))
+        row = np.zeros((1, n_targets))
         row[0, k_target] = value
-        value = float(fc.y_scaler_.inverse_transform(row, keys)[0, k_target])
-        if fc.difference:  # the network forecasts the change from here
+        value = float(pipeline.unscale_targets(row, keys)[0, k_target])
+        if pipeline.difference:  # the network forecasts the change from here
             value += float(table.y_raw[end, k_target])
         setattr(expl, attr, value)
     sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
-    expl.context = {(fc.spec_.group or "series"): sid,
-                    (fc.spec_.time or "row"): labels[-1],
-                    "target": fc.spec_.target[k_target]}
-    if len(getattr(fc, "members_", [])) > 1:
-        expl.context["network"] = f"1 of the ensemble's {len(fc.members_)}"
+    expl.context = {(roles.group or "series"): sid, (roles.time or "row"): labels[length - 1],
+                    "target": pipeline.targets[k_target]}
+    if len(ensemble) > 1:
+        expl.context["network"] = f"1 of the ensemble's {len(ensemble)}"
     return expl

@@ -1,27 +1,29 @@
 """The table's face: ``Forecaster`` fits, evaluates and forecasts a long-format DataFrame.
 
-One row per time step; a target column (or several), feature columns, an
-optional series-id column (many series, one global model) and an optional time
-column. The Forecaster makes the windows (zero-copy, never across series),
-splits in time order, fits scalers on the training part only, trains the
-tutorial's network on lstmcast's engine, and reports every score beside naive
-baselines. It follows scikit-learn's contract: ``__init__`` stores its
-arguments, ``fit`` learns and returns self, learned attributes end in "_".
+One row per time step; a target column (or several), input columns (past
+features, inputs known in advance, per-series constants), an optional
+series-id column (many series, one global model) and an optional time
+column. The Forecaster is its settings, a fitted ``TablePipeline`` (the
+table's roles, time, scalers and windows) and an ``Ensemble`` of networks on
+lstmcast's engine. It follows scikit-learn's contract: ``__init__`` stores
+its arguments, ``fit`` learns and returns self, learned attributes end in "_".
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect as _inspect
 import json
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmcast import bundle, evaluation, forecasting, scores
+from lstmcast import bundle, evaluation, forecasting, params, roles, scores
 from lstmcast.callbacks import (
     BackupAndRestore,
     Callback,
@@ -29,32 +31,34 @@ from lstmcast.callbacks import (
     ReduceLROnPlateau,
     TimeLimit,
 )
-from lstmcast.changes import first_rows, row_changes, window_changes
-from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
-from lstmcast.errors import InvalidArgumentError, NotFittedError
-from lstmcast.evaluation import LagCopyWarning  # noqa: F401  (part of this module's API)
+from lstmcast.checks import check_int, invalid
+from lstmcast.ensemble import Ensemble
+from lstmcast.errors import ArtifactError, InvalidArgumentError, NotFittedError
+from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
-from lstmcast.forecasting import Table
-from lstmcast.io import (
-    MISSING_POLICIES,
-    DataError,
-    TableSpec,
-    default_features,
-    fingerprint,
-    group_ids,
-    missing_column,
-    read_table,
-    time_step,
+from lstmcast.io import DataError, fingerprint, read_table
+from lstmcast.layers import (
+    GRU,
+    LSTM,
+    Cropping1D,
+    Dense,
+    Dropout,
+    FutureInputs,
+    Layer,
+    layer_from_config,
 )
-from lstmcast.layers import GRU, LSTM, Dense, Dropout, Layer, layer_from_config
 from lstmcast.models import Sequential, _load_state, _versions
 from lstmcast.optimizers import get_optimizer
+from lstmcast.pipeline import Table, TablePipeline, group_ids
+from lstmcast.roles import Roles
 from lstmcast.runtime import check_precision
-from lstmcast.scaling import KeyedScaler
 from lstmcast.seeding import set_seed
-from lstmcast.windows import WindowView, segments, target_rows, window_starts, window_view
+from lstmcast.seen import SeenRows
+from lstmcast.splits import split_rows, split_windows
+from lstmcast.windows import segments, target_rows
 
 FORECASTER_KIND = "forecaster"
+CONFIG_VERSION = 2  # 1: before the table pipeline (lstmcast 0.1.0 up to commit 803b88b)
 
 
 def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
@@ -67,6 +71,17 @@ def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
         if dropout:
             layers.append(Dropout(dropout))
     return layers
+
+
+@dataclass
+class _Prepared:
+    """What ``fit`` and ``inspect`` build before training (nothing is stored on the model)."""
+
+    pipeline: TablePipeline
+    table: Table
+    train_rows: np.ndarray
+    train_starts: np.ndarray
+    val_starts: np.ndarray
 
 
 class Forecaster:
@@ -111,8 +126,10 @@ class Forecaster:
             operating condition) whose values each get their own scaler.
             Scalers are fitted on training rows only.
         season: season length for the seasonal naive baseline and MASE (None: none).
-        autoregressive: feed the target's own past as an input; None means
-            yes when there are no other features.
+        autoregressive: feed the target's own past as an input. None (default):
+            yes when forecasting ahead (horizon >= 1), where the table holds it;
+            no with horizon 0 (such as remaining useful life, never observed at
+            forecast time), where it would show the model the answer.
         difference: model changes instead of levels (False). The target's past
             enters as its row-to-row change and the network forecasts the
             change from the window's last value, which is added back. Use it for
@@ -121,8 +138,21 @@ class Forecaster:
             an input (autoregressive) and at least window + 1 rows of history.
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
-        missing: NaN or inf in the used columns: "error" (default), "drop" the
-            rows, "ffill" within each series, or "interpolate" within each series.
+        missing: NaN or inf in the used columns, and missing time steps (gaps
+            in a regular time column): "error" (default, naming the first),
+            "drop" the rows (gaps are left as they are, with a warning), "ffill"
+            within each series, or "interpolate" within each series (gaps are
+            reindexed onto the time grid and filled the same way).
+        time_format: how a text time column reads: None or "auto" (ISO 8601
+            with or without time and zone; else day-first or month-first when
+            the values tell them apart), "iso8601", "dayfirst", "monthfirst",
+            or a strftime format such as "%d/%m/%Y %H:%M".
+        calendar: derive inputs known in advance from a datetime time column:
+            hour of day, day of week, day of year or month of year as sine and
+            cosine pairs, those the frequency makes meaningful (hourly data:
+            hour, weekday, day of year; daily: weekday, day of year; weekly:
+            day of year; monthly: month). The network sees them over the window
+            and over the forecast rows, like ``future`` columns.
         checkpoint: a file where the whole training state is saved after every
             epoch (atomically); if it exists when ``fit`` starts, training resumes
             from it, and ends as if it had never stopped. Deleted at the end.
@@ -136,6 +166,13 @@ class Forecaster:
         precision: "float32" (default) or "bfloat16" (mixed precision: faster on
             hardware with bfloat16, slightly less accurate; docs/benchmarks.md).
         verbose: 0 silent, 1 progress bars, 2 a line per epoch.
+
+    Attributes (after ``fit``):
+        pipeline_: the fitted ``TablePipeline`` (roles, time, scalers, windows).
+        ensemble_: the trained networks (``model_`` is the first).
+        history_, histories_: per-epoch losses of the first / every network.
+        stats_: the training rows' mean and MASE scale (``TrainingStats``).
+        seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
     """
 
     def __init__(
@@ -165,6 +202,8 @@ class Forecaster:
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
+        time_format: str | None = None,
+        calendar: bool = False,
         checkpoint: str | None = None,
         callbacks: Sequence[Callback] | None = None,
         ensemble: int = 1,
@@ -198,6 +237,8 @@ class Forecaster:
         self.max_seconds = max_seconds
         self.clipnorm = clipnorm
         self.missing = missing
+        self.time_format = time_format
+        self.calendar = calendar
         self.checkpoint = checkpoint
         self.callbacks = callbacks
         self.ensemble = ensemble
@@ -206,149 +247,155 @@ class Forecaster:
         self.precision = precision
         self.verbose = verbose
 
-    PARAMS = ("units", "dropout", "cell", "window", "horizon", "steps", "loss", "optimizer",
-              "learning_rate", "epochs", "batch_size", "early_stopping", "patience",
-              "lr_patience",
-              "validation", "validation_by", "scaler", "scale_by", "season", "autoregressive",
-              "difference", "max_seconds", "clipnorm", "missing", "checkpoint", "ensemble", "seed",
-              "device", "precision", "verbose")
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [n for n in _inspect.signature(cls.__init__).parameters if n != "self"]
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn's get_params)."""
-        params = {name: getattr(self, name) for name in self.PARAMS}
-        params["layers"] = self.layers
-        params["callbacks"] = self.callbacks
-        return params
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **values: Any) -> Forecaster:
+        """Change constructor arguments (scikit-learn's set_params); refit afterwards."""
+        for name, value in values.items():
+            if name not in self._param_names():
+                raise params.unknown("Forecaster argument", name, self._param_names())
+            setattr(self, name, value)
+        return self
 
     # -- checks ------------------------------------------------------------------
-    def _check_params(self) -> None:
-        check_int("window", self.window)
-        check_int("horizon", self.horizon, minimum=0)
-        check_int("steps", self.steps)
-        check_int("epochs", self.epochs, minimum=0)
-        if self.batch_size is not None:
-            check_int("batch_size", self.batch_size)
-        check_int("patience", self.patience, minimum=0)
-        if self.lr_patience is not None:
-            check_int("lr_patience", self.lr_patience, minimum=0)
-        check_int("seed", self.seed, minimum=0)
+    def check_params(self) -> None:
+        """Check every setting (``lstmcast.params`` says what each accepts)."""
+        values = {k: v for k, v in self.get_params().items() if k in params.BY_NAME}
+        if self.layers is not None:
+            values.pop("units")
+        params.check_model(values)
         check_precision(self.precision)
-        check_float("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
-        check_float("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
-        check_float("validation", self.validation, low=0.0, high=1.0, high_inclusive=False)
-        check_choice("validation_by", self.validation_by, ["time", "series"])
-        check_choice("cell", self.cell, ["lstm", "gru"])
-        if self.scaler is not None:
-            check_choice("scaler", self.scaler, ["minmax", "standard"])
-        if self.season is not None:
-            check_int("season", self.season)
-        if self.max_seconds is not None:
-            check_float("max_seconds", self.max_seconds, low=0.0, low_inclusive=False)
-        if self.clipnorm is not None:
-            check_float("clipnorm", self.clipnorm, low=0.0, low_inclusive=False)
-        check_choice("missing", self.missing, MISSING_POLICIES)
-        check_bool("difference", self.difference)
-        check_int("ensemble", self.ensemble)
-        if self.layers is None:
-            if isinstance(self.units, (int, np.integer)) or not len(self.units):
-                raise invalid("units", "a list of positive integers such as (100, 50)",
-                              self.units)
-            for u in self.units:
-                check_int("units", u)
-        if not isinstance(self.optimizer, str):
-            raise invalid("optimizer", "a name: 'adam', 'adamw', 'sgd' or 'rmsprop'",
-                          self.optimizer)
+        if self.verbose not in (0, 1, 2):
+            raise invalid("verbose", "0, 1 or 2", self.verbose)
+        if self.layers is not None:
+            if isinstance(self.layers, Layer) or not all(isinstance(x, Layer)
+                                                         for x in self.layers):
+                raise invalid("layers", "a list of lstmcast layers", self.layers)
 
     def _require_fitted(self) -> None:
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "ensemble_"):
             raise NotFittedError("This Forecaster is not fitted yet: call `fit` first, "
                                  "or load a saved one with `Forecaster.load`.")
 
-    # -- tables to arrays ----------------------------------------------------------
-    def _scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool) -> Any:
-        if self.scaler is None or self.scale_by == "global":
-            return None
-        if self.scale_by == "series":
-            return ids
-        return None if for_target else frame[self.scale_by].to_numpy()
+    # -- what fit learned, by name ---------------------------------------------------
+    @property
+    def model_(self) -> Sequential:
+        """The first network (the only one unless ``ensemble`` > 1)."""
+        self._require_fitted()
+        return self.ensemble_.first
 
-    def _table(self, data: Any, need_target: bool) -> Table:
-        frame = self.spec_.prepare(read_table(data), need_target=need_target,
-                                   missing=self.missing)
-        ids = group_ids(frame, self.spec_.group)
-        return self._arrays(frame, ids, segments(ids, len(frame)), need_target)
+    @property
+    def members_(self) -> list[Sequential]:
+        self._require_fitted()
+        return self.ensemble_.members
 
-    def _arrays(self, frame: pd.DataFrame, ids: np.ndarray, segs: list[tuple[int, int]],
-                need_target: bool) -> Table:
-        """Scaled arrays of a table already checked and sorted by ``spec_.prepare``."""
-        x_raw = self._input_values(frame, segs)
-        x = self.x_scaler_.transform(x_raw, self._scale_keys(frame, ids, False))
-        y = y_raw = None
-        if need_target or self.spec_.target[0] in frame.columns:
-            y_raw = frame[self.spec_.target].to_numpy(dtype=np.float64)
-            y = self.y_scaler_.transform(y_raw, self._scale_keys(frame, ids, True))
-            y = y.astype(np.float32)
-        return Table(frame, x.astype(np.float32), y, y_raw, ids, segs)
+    @property
+    def inputs_(self) -> list[str]:
+        """The network's input columns, in order."""
+        self._require_fitted()
+        return self.pipeline_.inputs
 
-    def _input_values(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
-        """The inputs in original units; with ``difference``, the target's as changes."""
-        x_raw = frame[self.inputs_].to_numpy(dtype=np.float64)
-        if self.difference:
-            x_raw = x_raw.copy()  # pandas may hand out a read-only view
-            cols = [self.inputs_.index(t) for t in self.spec_.target]
-            x_raw[:, cols] = row_changes(x_raw[:, cols], segs)
-        return x_raw
+    @property
+    def autoregressive_(self) -> bool:
+        self._require_fitted()
+        return self.pipeline_.roles.autoregressive
+
+    @property
+    def x_scaler_(self) -> Any:
+        return self.pipeline_.x_scaler_
+
+    @property
+    def y_scaler_(self) -> Any:
+        return self.pipeline_.y_scaler_
+
+    @property
+    def train_mean_(self) -> list[float]:
+        return self.stats_.train_mean
+
+    @property
+    def naive_scale_(self) -> list[float]:
+        return self.stats_.naive_scale
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,
-            group: str | None = None, time: str | None = None) -> Forecaster:
+            group: str | None = None, time: str | None = None,
+            future: Sequence[str] | None = None,
+            static: Sequence[str] | None = None) -> Forecaster:
         """Learn from a long-format table (DataFrame, or a CSV/Parquet path).
 
         Args:
             data: one row per time step.
             target: the column (or columns) to forecast.
-            features: input columns; default all other numeric columns. The
-                time column may be one of them (an engine's age in cycles, say).
+            features: past-observed input columns (seen over the window); default
+                all other numeric columns that have no other role. The time
+                column may be one of them when it is numeric (an engine's age).
             group: series-id column (many series, one model), or None.
-            time: time column; rows are sorted by it within each series, and
-                duplicate times are an error. None: row order is time order.
+            time: time column: numbers, datetimes, or text dates (parsed; see
+                ``time_format``). Rows are sorted by it within each series;
+                duplicate times are an error; its frequency is inferred, and
+                missing time steps follow ``missing``. None: row order is time order.
+            future: columns known in advance (prices, promotions, planned load,
+                holidays): the network sees them over the window and over the
+                forecast rows (``predict`` then needs their values: its ``future``
+                argument). Not with horizon 0.
+            static: per-series constants (a store's size, an engine's make): one
+                value per series, an error naming the series if it varies.
 
         Returns:
             self.
-        """
-        frame, table, train_rows, train_starts, val_starts = self._prepare(
-            data, target, features, group, time)
-        x_train, y_train = self._windows(table, train_starts)
-        validation = self._windows(table, val_starts) if len(val_starts) else None
 
-        self.batch_size_ = self.batch_size or min(200, max(8, len(train_starts) // 10))
-        tag = self._run_tag(frame)
-        self.members_, self.histories_ = [], []
+        The network: the hidden layers read the window (L rows); with inputs
+        known in advance, each training window also holds the rows to forecast,
+        ``Cropping1D`` keeps the recurrent layers on the window, and
+        ``FutureInputs`` appends the known inputs of the forecast rows to the
+        last recurrent output, from which the output Dense layer forecasts
+        every step at once.
+        """
+        prep = self._prepare(data, target, features, group, time, future, static)
+        pipeline, table = prep.pipeline, prep.table
+        x_train, y_train = pipeline.windows(table, prep.train_starts)
+        validation = (pipeline.windows(table, prep.val_starts) if len(prep.val_starts)
+                      else None)
+        batch_size = self.batch_size or min(200, max(8, len(prep.train_starts) // 10))
+        tag = self._run_tag(table.frame, pipeline)
+        members, histories = [], []
         for member in range(self.ensemble):
             set_seed(self.seed + member)
-            model = Sequential(self._layers(), device=self.device, precision=self.precision)
+            model = Sequential(self._layers(pipeline), device=self.device,
+                               precision=self.precision)
             model.compile(loss=self.loss, optimizer=self._optimizer())
             model.clipnorm_ = self.clipnorm
-            history = model.fit(x_train, y_train, batch_size=self.batch_size_,
+            history = model.fit(x_train, y_train, batch_size=batch_size,
                                 epochs=self.epochs, validation_data=validation,
                                 callbacks=self._callbacks(validation is not None, tag, member),
                                 verbose=self.verbose)
-            self.members_.append(model)
-            self.histories_.append({k: [float(v) for v in vals]
-                                    for k, vals in history.history.items()})
-        self.model_ = self.members_[0]
-        self.history_ = self.histories_[0]
-        self.n_windows_ = {"train": len(train_starts), "validation": len(val_starts)}
-        targets = self.spec_.target
-        y_train_rows = frame[targets].to_numpy(dtype=np.float64)[train_rows]
-        self.train_mean_ = y_train_rows.mean(axis=0).tolist()
+            members.append(model)
+            histories.append({k: [float(v) for v in vals]
+                              for k, vals in history.history.items()})
+        frame = table.frame
+        self.pipeline_ = pipeline
+        self.ensemble_ = Ensemble(members)
+        self.batch_size_ = batch_size
+        self.histories_ = histories
+        self.history_ = histories[0]
+        self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
+        y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
         season = self.season or 1
-        self.naive_scale_ = [
-            scores.naive_scale([frame[t].to_numpy(dtype=np.float64)[a:b][train_rows[a:b]]
-                                for a, b in table.segments], season) for t in targets]
-        self.dtypes_ = {c: str(frame[c].dtype) for c in self.spec_.columns()}
+        self.stats_ = TrainingStats(
+            train_mean=y_train_rows.mean(axis=0).tolist(),
+            naive_scale=[scores.naive_scale(
+                [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
+                 for a, b in table.segments], season) for t in pipeline.targets],
+            season=self.season)
+        self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
+        self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = fingerprint(frame)
-        self.time_step_ = time_step(frame, self.spec_.time, self.spec_.group)
         return self
 
     def _callbacks(self, has_validation: bool, tag: str, member: int) -> list[Callback]:
@@ -366,187 +413,131 @@ class Forecaster:
             callbacks.append(BackupAndRestore(path, tag=f"{tag}:{member}"))
         return callbacks
 
-    def _predict_array(self, x: Any) -> np.ndarray:
-        """The members' mean output for windows ``x`` (scaled units)."""
-        outputs = [member.predict(x) for member in self.members_]
-        return outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0)
-
-    def _run_tag(self, frame: pd.DataFrame) -> str:
+    def _run_tag(self, frame: pd.DataFrame, pipeline: TablePipeline) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
         settings = {k: v for k, v in self.get_params().items() if k not in (
             "epochs", "verbose", "device", "max_seconds", "checkpoint", "callbacks", "layers")}
         settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
-        settings["inputs"], settings["target"] = self.inputs_, self.spec_.target
+        settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256((text + fingerprint(frame)["sha256"]).encode()).hexdigest()
 
-    def _prepare(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None,
-                 group: str | None, time: str | None):
-        """Check the table, choose columns, split, fit the scalers, and find the windows."""
-        self._check_params()
+    def _prepare(self, data: Any, target: Any, features: Any, group: str | None,
+                 time: str | None, future: Any, static: Any) -> _Prepared:
+        """Check the table, decide the roles, split, fit the scalers, find the windows."""
+        self.check_params()
         frame = read_table(data)
-        targets = [target] if isinstance(target, str) else list(target)
-        if not targets:
-            raise invalid("target", "a column name", target)
-        for name in [*targets, group, time]:
-            if name is not None and name not in frame.columns:
-                role = ("Target" if name in targets else "Group" if name == group else "Time")
-                raise missing_column(name, frame.columns, role)
-        key_column = None
-        if self.scale_by not in ("global", "series"):
-            key_column = self.scale_by
-            if key_column not in frame.columns:
-                raise missing_column(key_column, frame.columns, "Scaling key (`scale_by`)")
-        if features is None:
-            features = default_features(frame, {*targets, group, time, key_column})
-        features = list(features)
-        autoregressive = self.autoregressive
-        if autoregressive is None:
-            autoregressive = not features
-        if autoregressive and self.horizon == 0:
+        table_roles = roles.resolve(frame, target, features, group, time, future, static,
+                                    scale_by=self.scale_by, horizon=self.horizon,
+                                    autoregressive=self.autoregressive,
+                                    difference=self.difference)
+        if table_roles.future and table_roles.key:
             raise InvalidArgumentError(
-                "`horizon=0` labels a window with its own last row, so feeding the target's "
-                "past as an input (`autoregressive`) would show the model the answer. Use "
-                "horizon >= 1, or give `features` and autoregressive=False.")
-        if self.difference and not autoregressive:
-            raise InvalidArgumentError(
-                "`difference=True` forecasts the change from the target's last value, so the "
-                "target's past must be an input: set autoregressive=True.")
-        inputs = list(dict.fromkeys([*features, *(targets if autoregressive else [])]))
-        if not inputs:
-            raise InvalidArgumentError("No input columns: give `features`, or set "
-                                       "autoregressive=True to forecast from the target's past.")
-        self.spec_ = TableSpec(target=targets, features=inputs, group=group, time=time,
-                               extra=[key_column] if key_column else [])
-        self.inputs_ = inputs
-        self.autoregressive_ = bool(autoregressive)
+                "Inputs known in advance (`future`) with scaling by a key column "
+                f"(`scale_by={self.scale_by!r}`) are not supported: the key's value over the "
+                "forecast rows is unknown. Use scale_by='global' or 'series'.")
+        pipeline = TablePipeline(table_roles, self.window, self.horizon, self.steps,
+                                 self.scaler, self.scale_by, self.difference, self.missing,
+                                 self.time_format, self.calendar)
         set_seed(self.seed)
-
-        frame = self.spec_.prepare(frame, missing=self.missing)
+        frame = pipeline.prepare(frame, need_target=True, fitting=True)
+        if self.calendar:
+            self._add_calendar(pipeline, frame)
         ids = group_ids(frame, group)
         segs = segments(ids, len(frame))
-        short = [ids[a] for a, b in segs if b - a < self._span()]
+        short = [ids[a] for a, b in segs if b - a < pipeline.span]
         if len(short) == len(segs):
             raise DataError(
-                f"Every series is shorter than window + horizon + steps - 1 = {self._span()} "
+                f"Every series is shorter than window + horizon + steps - 1 = {pipeline.span} "
                 f"rows; the longest has {max(b - a for a, b in segs)}.")
         if short:
             warnings.warn(f"{len(short)} series are too short for one window and are left out "
-                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=2)
-        train_rows, val_series = self._split_rows(segs, ids)
-        kind = self.scaler or "minmax"
-        x_rows = y_rows = train_rows
-        y_fit = frame[targets].to_numpy(dtype=np.float64)
-        if self.difference:  # scale the changes; a series' first row has none
-            y_fit = row_changes(y_fit, segs)
-            y_rows = x_rows = train_rows & ~first_rows(segs, len(frame))
-        self.x_scaler_ = KeyedScaler(kind).fit(
-            self._input_values(frame, segs)[x_rows],
-            _take(self._scale_keys(frame, ids, False), x_rows))
-        self.y_scaler_ = KeyedScaler(kind).fit(
-            y_fit[y_rows], _take(self._scale_keys(frame, ids, True), y_rows))
-        if self.scaler is None:  # identity scalers keep the code path single
-            for s in (self.x_scaler_, self.y_scaler_):
-                s.global_.offset_ = np.zeros_like(s.global_.offset_)
-                s.global_.scale_ = np.ones_like(s.global_.scale_)
-                s.by_key_ = {}
-        table = self._arrays(frame, ids, segs, need_target=True)
-
-        train_starts, val_starts = self._window_split(table, train_rows, val_series)
+                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=3)
+        watched = self.early_stopping or self.lr_patience is not None
+        train_rows, held_out = split_rows(segs, ids, self.validation if watched else 0.0,
+                                          self.validation_by, self.seed)
+        pipeline.fit(frame, train_rows)
+        table = pipeline.arrays(frame)
+        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
+                                                 self.window, self.horizon, self.steps)
         if len(train_starts) == 0:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
-        return frame, table, train_rows, train_starts, val_starts
+        return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
+
+    @staticmethod
+    def _add_calendar(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
+        """Decide the calendar inputs from the learned frequency and add their columns."""
+        from lstmcast import timeline
+
+        time = pipeline.roles.time
+        if time is None or pipeline.time_["kind"] != "datetime":
+            raise InvalidArgumentError(
+                "`calendar=True` derives inputs from dates: give a time column of dates "
+                f"({'none given' if time is None else repr(time) + ' holds numbers'}).")
+        parts = timeline.calendar_parts(pipeline.step)
+        if not parts:
+            raise InvalidArgumentError(
+                f"`calendar=True` found no calendar cycle for time column {time!r} "
+                f"({timeline.describe(pipeline.step)}): calendar inputs need a regular "
+                "frequency below a year.")
+        clash = [c for c in timeline.calendar_names(parts) if c in frame.columns]
+        if clash:
+            raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
+                                       "calendar=True would add; rename it.")
+        pipeline.roles.calendar = parts
+        cal = timeline.calendar_columns(frame[time], parts)
+        for name in cal.columns:
+            frame[name] = cal[name].to_numpy()
 
     def inspect(self, data: Any, target: str | Sequence[str],
                 features: Sequence[str] | None = None, group: str | None = None,
-                time: str | None = None) -> dict[str, Any]:
-        """What ``fit`` would train on, without training: shapes, the first window, memory.
+                time: str | None = None, future: Sequence[str] | None = None,
+                static: Sequence[str] | None = None) -> dict[str, Any]:
+        """What ``fit`` would train on, without training (a fitted model is left as it is).
 
         Returns:
-            A dict with the inputs and target columns, the windows per split as
-            (samples, time_steps, features), the rows behind the first training
-            window and its target, and the bytes the windows take (zero-copy)
-            against a list of copied windows.
+            A dict with each input's role, the windows per split as (samples,
+            time_steps, features), the rows behind the first training window and
+            its target, the time column's frequency and what was filled, and the
+            bytes the windows take (zero-copy) against a list of copied windows.
         """
-        frame, table, _, train_starts, val_starts = self._prepare(
-            data, target, features, group, time)
-        n_in = len(self.inputs_)
-        first = int(train_starts[0])
+        prep = self._prepare(data, target, features, group, time, future, static)
+        pipeline, table = prep.pipeline, prep.table
+        frame, r = table.frame, pipeline.roles
+        n_in, length = len(pipeline.inputs), pipeline.input_length
+        first = int(prep.train_starts[0])
         rows = np.arange(first, first + self.window)
-        targets = target_rows(train_starts[:1], self.window, self.horizon, self.steps)[0]
+        targets = target_rows(prep.train_starts[:1], self.window, self.horizon, self.steps)[0]
         sid = table.ids[first]
 
-        def when(r: np.ndarray) -> list[Any]:
-            return (frame[time].iloc[r].astype(str).tolist() if time else r.tolist())
+        def when(k: np.ndarray) -> list[Any]:
+            return frame[time].iloc[k].astype(str).tolist() if time else k.tolist()
 
+        role_of = {**{c: "past feature" for c in r.features},
+                   **({t: "target's past" for t in r.target} if r.autoregressive else {}),
+                   **{c: "known in advance" for c in r.future},
+                   **{c: "calendar (known in advance)" for c in r.calendar_columns},
+                   **{c: "static" for c in r.static}}
         return {
-            "inputs": list(self.inputs_), "target": list(self.spec_.target),
+            "inputs": list(pipeline.inputs), "target": list(pipeline.targets),
+            "roles": {c: role_of[c] for c in pipeline.inputs},
             "series": len(table.segments), "rows": len(frame),
-            "shapes": {"train": (len(train_starts), self.window, n_in),
-                       "validation": (len(val_starts), self.window, n_in)},
+            "time": dict(pipeline.time_), "notes": list(table.notes),
+            "shapes": {"train": (len(prep.train_starts), length, n_in),
+                       "validation": (len(prep.val_starts), length, n_in)},
             "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,
                              "times": [when(rows)[0], when(rows)[-1]],
                              "target_times": when(targets),
-                             "target_values": frame[self.spec_.target].iloc[targets]
+                             "target_values": frame[pipeline.targets].iloc[targets]
                              .to_numpy().ravel().tolist()},
             "memory_bytes": {"windows_zero_copy": int(table.x.nbytes),
-                             "windows_as_copies": int((len(train_starts) + len(val_starts))
-                                                      * self.window * n_in * 4)},
+                             "windows_as_copies": int((len(prep.train_starts)
+                                                       + len(prep.val_starts))
+                                                      * length * n_in * 4)},
         }
 
-    def _span(self) -> int:
-        return self.window + self.horizon + self.steps - 1
-
-    def _split_rows(self, segs: list[tuple[int, int]], ids: np.ndarray):
-        """Training rows (bool mask) and the held-out series, by ``validation_by``."""
-        n = segs[-1][1] if segs else 0
-        train_rows = np.ones(n, dtype=bool)
-        val_series: set[Any] = set()
-        watched = self.early_stopping or self.lr_patience is not None
-        if not (watched and self.validation > 0):
-            return train_rows, val_series
-        if self.validation_by == "series":
-            if len(segs) < 2:
-                raise InvalidArgumentError(
-                    "`validation_by='series'` needs at least two series; use 'time'.")
-            rng = np.random.default_rng(self.seed)
-            count = max(1, int(round(len(segs) * self.validation)))
-            chosen = rng.choice(len(segs), size=count, replace=False)
-            for k in chosen:
-                a, b = segs[k]
-                train_rows[a:b] = False
-                val_series.add(ids[a])
-            return train_rows, val_series
-        for a, b in segs:
-            cut = a + int(np.floor((b - a) * (1 - self.validation)))
-            train_rows[cut:b] = False
-        return train_rows, val_series
-
-    def _window_split(self, table: Table, train_rows: np.ndarray, val_series: set):
-        starts = window_starts(len(table.frame), self.window, horizon=self.horizon,
-                               steps=self.steps, groups=table.ids)
-        rows = target_rows(starts, self.window, self.horizon, self.steps)
-        if val_series:
-            in_val = np.isin(table.ids[starts], list(val_series))
-            return starts[~in_val], starts[in_val]
-        all_train = train_rows[rows].all(axis=1)
-        all_val = (~train_rows[rows]).all(axis=1)
-        return starts[all_train], starts[all_val]
-
-    def _windows(self, table: Table, starts: np.ndarray):
-        base = window_view(table.x, self.window)
-        rows = target_rows(starts, self.window, self.horizon, self.steps)
-        if self.difference:  # changes from each window's last value, scaled
-            change = window_changes(table.y_raw, starts + self.window - 1, rows)
-            keys = _take(self._scale_keys(table.frame, table.ids, True), rows.ravel())
-            y = self.y_scaler_.transform(change.reshape(-1, change.shape[-1]), keys)
-            y = y.astype(np.float32)
-        else:
-            y = table.y[rows]  # (W, S, T)
-        return WindowView(base, starts), y.reshape(len(starts), -1)
-
-    def _layers(self) -> list[Layer]:
+    def _layers(self, pipeline: TablePipeline) -> list[Layer]:
         if self.layers is None:
             hidden = default_layers(self.units, self.dropout, self.cell)
         else:
@@ -554,11 +545,21 @@ class Forecaster:
                       for layer in self.layers]
         if not hidden:
             raise invalid("layers", "at least one layer", self.layers)
+        n_in, length = len(pipeline.inputs), pipeline.input_length
+        n_out = self.steps * len(pipeline.targets)
+        extra = length - self.window
+        if extra:  # windows carry the rows to forecast, for the inputs known in advance
+            config = hidden[0].get_config()
+            config.pop("batch_input_shape", None)
+            config.pop("input_shape", None)
+            hidden[0] = layer_from_config(type(hidden[0]).__name__, config)
+            return [Cropping1D((0, extra), input_shape=(length, n_in)), *hidden,
+                    FutureInputs(self.steps, pipeline.future_columns()), Dense(n_out)]
         config = hidden[0].get_config()
         config.pop("batch_input_shape", None)
-        config["input_shape"] = [self.window, len(self.inputs_)]
+        config["input_shape"] = [length, n_in]
         hidden[0] = layer_from_config(type(hidden[0]).__name__, config)
-        return [*hidden, Dense(self.steps * len(self.spec_.target))]
+        return [*hidden, Dense(n_out)]
 
     def _optimizer(self):
         spec = get_optimizer(self.optimizer)
@@ -566,7 +567,8 @@ class Forecaster:
         return spec
 
     # -- forecasting ---------------------------------------------------------------
-    def predict(self, data: Any, n_ahead: int | None = None) -> pd.DataFrame:
+    def predict(self, data: Any, n_ahead: int | None = None, future: Any = None
+                ) -> pd.DataFrame:
         """Forecast from the end of each series.
 
         Args:
@@ -577,33 +579,49 @@ class Forecaster:
                 feeding forecasts back as inputs, which is only possible when the
                 inputs are the target's own past (future feature values would
                 be needed otherwise).
+            future: with inputs known in advance (``fit(..., future=...)``), a
+                table (or CSV/Parquet path) of their values for the rows to
+                forecast: the series id and time columns and the future
+                columns, for the ``horizon - 1 + steps`` rows after each series'
+                end (matched by series and time; without a time column, taken
+                in order). Calendar inputs need nothing.
 
         Returns:
             One row per series and step: the series id, ``step`` (1 = the
-            first forecast row), the time (when the time column is regular) and
-            one column per target with the forecast.
+            first forecast row), the time (continued at the inferred
+            frequency, when the time column is regular) and one column per
+            target with the forecast.
         """
         self._require_fitted()
+        pipeline = self.pipeline_
         n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
-        table = self._table(data, need_target=self.autoregressive_)
         recursive = n_ahead > self.steps
         if recursive:
-            others = [c for c in self.inputs_ if c not in self.spec_.target]
+            others = [c for c in pipeline.inputs if c not in pipeline.targets]
             if others or self.horizon != 1:
                 raise InvalidArgumentError(
                     f"`n_ahead={n_ahead}` is more than the {self.steps} steps this model "
                     "forecasts at once, and a recursive forecast would need future values of "
-                    f"the features {others}." if others else
+                    f"the inputs {others}; train with steps={n_ahead} instead." if others else
                     f"`n_ahead={n_ahead}` > steps needs horizon=1 to recurse.")
-        view, starts, padded = forecasting.last_windows(self, table)
+        table = pipeline.table(data, need_target=pipeline.roles.autoregressive)
+        future_x = None
+        if pipeline.roles.future_inputs:
+            last_rows = table.frame.iloc[[b - 1 for _, b in table.segments]]
+            future_x = pipeline.future_inputs(last_rows.reset_index(drop=True), future)
+        elif future is not None:
+            raise InvalidArgumentError("`future` was given, but this model reads no inputs "
+                                       "known in advance.")
+        view, starts, padded = forecasting.last_windows(pipeline, table, future_x)
         if padded:
             warnings.warn(f"{len(padded)} series are shorter than the window ({self.window}) "
                           f"and were padded with their first row: "
                           f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
-        forecast = forecasting.forecast_windows(self, view, starts)  # (series, steps, targets)
+        forecast = forecasting.forecast_windows(pipeline, self.ensemble_, view, starts)
         if recursive:
-            forecast = forecasting.recurse(self, view, starts, forecast, n_ahead)
-        return forecasting.forecast_frame(self, view.frame, forecast)
+            forecast = forecasting.recurse(pipeline, self.ensemble_, view, starts, forecast,
+                                           n_ahead)
+        return forecasting.forecast_frame(pipeline, view.frame, forecast)
 
     # -- explanation ---------------------------------------------------------------
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
@@ -613,7 +631,8 @@ class Forecaster:
         Args:
             data: a table holding the series' history.
             series: the series id (default: the first series).
-            at: the time of the window's last row (default: the series' last row).
+            at: the time of the window's last row (default: the latest window
+                whose forecast rows are in the data).
             window: instead of ``at``, the K-th full window of the series (0 = the
                 first; -1 = the last).
             baseline: integrated gradients' reference window: "mean" (each
@@ -626,7 +645,8 @@ class Forecaster:
             target's units. ``lstmcast.plots.explanation_figures`` draws it.
         """
         self._require_fitted()
-        return explain_series(self, data, series, at, window, baseline, output_index)
+        return explain_series(self.pipeline_, self.ensemble_, data, series, at, window,
+                              baseline, output_index)
 
     # -- evaluation ----------------------------------------------------------------
     def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,
@@ -639,37 +659,64 @@ class Forecaster:
                 protocol: one prediction per test engine). Series shorter than
                 the window are then padded at the front, never dropped.
             holdout: score only targets in the last ``holdout`` rows of each
-                series (the earlier rows serve as history).
-            return_predictions: also return the forecasts, one row per target row.
+                series (the earlier rows serve as history); it must be less
+                than every series' length.
+
+        By default (neither), only targets after the model's training data are
+        scored: for each series whose first rows are exactly the rows it was
+        trained on, the rows after them; every window of a series it was not
+        trained on. When the table holds nothing but training rows, every
+        window is scored and a ``TrainingRowsWarning`` says so.
+        ``result.attrs["scored"]`` says which rows were scored.
 
         Returns:
             One row per (target, model): MAE, RMSE, MAPE, sMAPE, MASE and
             ``skill`` = 1 - RMSE / RMSE of the best baseline (> 0 beats it);
             with ``last_only``, also the PHM08 score (lower is better; late
-            predictions cost more). ``result.attrs["notes"]`` lists what the
-            numbers leave out. With
+            predictions cost more). The baselines are the training mean, and,
+            when the table holds the target's past (horizon >= 1), the last
+            value (naive), the window's mean and the seasonal naive
+            (``season``). ``result.attrs["notes"]`` lists what the numbers leave
+            out; ``result.attrs["n_windows"]`` the windows scored. With
             ``return_predictions``, a tuple (scores, predictions).
         """
         self._require_fitted()
-        table = self._table(data, need_target=True)
-        first = None
         if holdout is not None:
             holdout = check_int("holdout", holdout)
-            first = np.zeros(len(table.frame), dtype=np.int64)
-            for a, b in table.segments:
-                first[a:b] = b - holdout
-        result, predictions = evaluation.score(self, table, first, last_only)
+        table = self.pipeline_.table(data, need_target=True)
+        first = None
+        if last_only:
+            scored = "the last window of each series"
+        elif holdout is not None:
+            first = evaluation.holdout_rows(table, holdout)
+            scored = f"the last {holdout} rows of each series"
+        else:
+            first, counts = self.seen_.first_new_rows(table.frame, table.ids, table.segments)
+            scored = evaluation.describe_scored(counts)
+            if not scored:
+                first = None
+                scored = "every window (all of them were in the training data)"
+                warnings.warn("Every row of this table was in the model's training data, so "
+                              "the scores are on windows it was fitted to; give a table that "
+                              "runs past the training data, or `holdout`.",
+                              TrainingRowsWarning, stacklevel=2)
+        result, predictions = evaluation.score(self.pipeline_, self.ensemble_, self.stats_,
+                                               table, first, last_only)
+        result.attrs["scored"] = scored
         return (result, predictions) if return_predictions else result
 
     def backtest(self, data: Any, target: str | Sequence[str],
                  features: Sequence[str] | None = None, group: str | None = None,
                  time: str | None = None, folds: int = 3,
-                 test_size: int | None = None, progress: bool = False) -> pd.DataFrame:
+                 test_size: int | None = None, progress: bool = False,
+                 future: Sequence[str] | None = None,
+                 static: Sequence[str] | None = None) -> pd.DataFrame:
         """Rolling-origin evaluation: refit (scalers included) on each fold's past, score
         on the next block.
 
         Args:
-            data: the whole table; target, features, group, time as in ``fit``.
+            data: the whole table; target, features, group, time, future and
+                static as in ``fit`` (future values come from the table itself).
             folds: number of origins.
             test_size: rows per series in each fold's test block (default: ``steps``
                 or a tenth of the shortest series, whichever is larger).
@@ -677,33 +724,28 @@ class Forecaster:
         Returns:
             ``evaluate``'s rows for every fold, with columns ``fold`` and ``train_rows``.
         """
-        return evaluation.backtest(self, data, target, features, group, time, folds, test_size,
-                                   progress)
+        return evaluation.backtest(self, data, target, features, group, time, future, static,
+                                   folds, test_size, progress)
 
     # -- saving --------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
-        params = {k: v for k, v in self.get_params().items() if k not in ("layers", "callbacks")}
-        params["units"] = list(params["units"])
+        values = {k: v for k, v in self.get_params().items() if k not in ("layers", "callbacks")}
+        values["units"] = list(values["units"])
         return {
-            "params": params,
+            "config_version": CONFIG_VERSION,
+            "params": values,
             "model": self.model_.get_config(),
-            "input_shape": [self.window, len(self.inputs_)],
-            "spec": {"target": self.spec_.target, "features": self.spec_.features,
-                     "group": self.spec_.group, "time": self.spec_.time,
-                     "extra": self.spec_.extra},
-            "inputs": self.inputs_,
-            "autoregressive": self.autoregressive_,
-            "x_scaler": self.x_scaler_.get_config(),
-            "y_scaler": self.y_scaler_.get_config(),
-            "train_mean": self.train_mean_,
-            "naive_scale": self.naive_scale_,
+            "input_shape": list(self.model_.built_input_shape_),
+            "pipeline": self.pipeline_.get_config(),
+            "seen": self.seen_.get_config(),
+            "stats": {"train_mean": self.stats_.train_mean,
+                      "naive_scale": self.stats_.naive_scale, "season": self.stats_.season},
             "history": self.history_,
             "histories": self.histories_,
             "n_windows": self.n_windows_,
             "batch_size": self.batch_size_,
             "dtypes": self.dtypes_,
             "fingerprint": self.fingerprint_,
-            "time_step": self.time_step_,
             "versions": _versions(),
         }
 
@@ -715,42 +757,86 @@ class Forecaster:
         """
         self._require_fitted()
         tensors = {}
-        for i, member in enumerate(self.members_):
+        for i, member in enumerate(self.ensemble_.members):
             prefix = "" if i == 0 else f"member{i}."
             tensors.update({prefix + k: v for k, v in member.network_.state_dict().items()})
         bundle.save(path, tensors, self._config(), FORECASTER_KIND)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:
-        """Load a Forecaster saved by ``save``; it predicts exactly what the saved one did."""
+        """Load a Forecaster saved by ``save``; it predicts exactly what the saved one did.
+
+        Files saved before the table pipeline (config version 1) load too.
+        """
         tensors, config = bundle.load(path, FORECASTER_KIND)
-        params = dict(config["params"])
-        params["device"] = device
-        forecaster = cls(**params)
-        forecaster.members_ = []
-        for i in range(params.get("ensemble", 1)):
+        version = config.get("config_version", 1)
+        if version > CONFIG_VERSION:
+            wrote = config.get("versions", {}).get("lstmcast", "a newer lstmcast")
+            raise ArtifactError(f"{str(path)!r} was saved by lstmcast {wrote} (Forecaster "
+                                f"config version {version}); this lstmcast reads up to "
+                                f"{CONFIG_VERSION}: upgrade it to load this model.")
+        if version == 1:
+            config = _upgrade_v1(config)
+        known = set(cls._param_names())
+        values = {k: v for k, v in config["params"].items() if k in known}
+        values["device"] = device
+        forecaster = cls(**values)
+        members = []
+        for i in range(values.get("ensemble", 1)):
             prefix = "" if i == 0 else f"member{i}."
             own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
                    and (prefix or not k.startswith("member"))}
             model = Sequential.from_config(config["model"], device=device)
             model.build(config["input_shape"])
             _load_state(model.network_, own, path)
-            forecaster.members_.append(model)
-        forecaster.model_ = forecaster.members_[0]
+            members.append(model)
+        forecaster.ensemble_ = Ensemble(members)
+        forecaster.pipeline_ = TablePipeline.from_config(config["pipeline"])
+        forecaster.seen_ = SeenRows.from_config(config["seen"])
+        forecaster.stats_ = TrainingStats(**config["stats"])
         forecaster.histories_ = config.get("histories", [config["history"]])
-        spec = config["spec"]
-        forecaster.spec_ = TableSpec(**spec)
-        forecaster.inputs_ = config["inputs"]
-        forecaster.autoregressive_ = config["autoregressive"]
-        forecaster.x_scaler_ = KeyedScaler.from_config(config["x_scaler"])
-        forecaster.y_scaler_ = KeyedScaler.from_config(config["y_scaler"])
-        for name in ("train_mean", "naive_scale", "history", "n_windows", "dtypes",
-                     "fingerprint", "time_step", "batch_size"):
-            setattr(forecaster, name + "_", config[name])
+        forecaster.history_ = config["history"]
+        forecaster.n_windows_ = config["n_windows"]
+        forecaster.batch_size_ = config["batch_size"]
+        forecaster.dtypes_ = config["dtypes"]
+        forecaster.fingerprint_ = config["fingerprint"]
         forecaster.saved_versions_ = config["versions"]
         return forecaster
 
 
-def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-    return None if keys is None else keys[rows]
-
+def _upgrade_v1(config: dict[str, Any]) -> dict[str, Any]:
+    """A Forecaster config of version 1 (loose scalers and roles) in version 2's layout."""
+    spec, old = config["spec"], config["params"]
+    target = list(spec["target"])
+    table_roles = Roles(target=target, features=list(spec["features"]), group=spec["group"],
+                        time=spec["time"], key=(spec.get("extra") or [None])[0],
+                        autoregressive=bool(config["autoregressive"]))
+    if not config["autoregressive"]:
+        table_roles.features = [c for c in spec["features"] if c not in target]
+    if table_roles.inputs != config["inputs"]:
+        raise ArtifactError("This model was saved by an older lstmcast (Forecaster config "
+                            "version 1) with an input order that cannot be rebuilt; retrain "
+                            "it with this version.")
+    step = config.get("time_step")
+    time_dtype = config.get("dtypes", {}).get(spec["time"], "") if spec["time"] else ""
+    kind = None if spec["time"] is None else (
+        "datetime" if "datetime" in time_dtype else "number")
+    what = old["scale_by"] if old["scale_by"] not in ("global", "series") else "series"
+    scalers = {}
+    for name in ("x_scaler", "y_scaler"):
+        scalers[name] = {**config[name], "what": what}
+        if old["scaler"] is None:
+            scalers[name]["by_key"] = []
+    return {**config,
+            "pipeline": {"roles": table_roles.get_config(), "window": old["window"],
+                         "horizon": old["horizon"], "steps": old["steps"],
+                         "scaler": old["scaler"], "scale_by": old["scale_by"],
+                         "difference": old.get("difference", False),
+                         "missing": old.get("missing", "error"), "time_format": None,
+                         "calendar": False,
+                         "time": {"kind": kind, "step": step, "format": None, "tz": None,
+                                  "irregular": []},
+                         **scalers},
+            "seen": {"columns": table_roles.columns(), "series": {}},
+            "stats": {"train_mean": config["train_mean"],
+                      "naive_scale": config["naive_scale"], "season": old.get("season")}}

@@ -1,9 +1,10 @@
 """Reading and validating tables: clear errors, nothing silently dropped.
 
-``read_table`` takes a CSV or Parquet path, or a DataFrame, and
-``TableSpec.prepare`` checks the columns a model needs: they exist (with the
-nearest names suggested when not), they are numeric (the first offending rows
-named when not), they hold no NaN or inf, and each series' rows are in time
+``read_table`` takes a CSV or Parquet path, or a DataFrame. The checks that
+``lstmcast.pipeline.TablePipeline.prepare`` runs on the columns a model needs
+live here: they exist (with the nearest names suggested when not), they are
+numeric (the first offending rows named when not), they hold no NaN or inf
+(or are filled by a ``missing`` policy), and each series' rows are in time
 order without duplicate times.
 """
 
@@ -17,7 +18,6 @@ import os
 import warnings
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
             zlib.error, csv.Error) as exc:
         raise DataError(f"{str(path)!r} could not be read as a table: {exc}") from None
+    frame = _tidy_columns(frame)
     if frame.shape[1] == 0:
         raise DataError(f"{str(path)!r} holds no columns.")
     if len(frame) == 0:
@@ -72,6 +73,17 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
             f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
             "is the delimiter one of , ; tab or |?")
     return frame
+
+
+def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Names without the spaces around them (a header "t, y" means "y"); the empty columns
+    that trailing delimiters make ("Unnamed: 3", all blank) left out."""
+    names = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    if len(set(names)) == len(names):
+        frame.columns = names
+    blank = [c for c in frame.columns if isinstance(c, str) and c.startswith("Unnamed: ")
+             and frame[c].isna().all()]
+    return frame.drop(columns=blank) if blank else frame
 
 
 DELIMITERS = ",;\t|"
@@ -95,62 +107,6 @@ def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
     hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
     shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
     return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}")
-
-
-@dataclass
-class TableSpec:
-    """Which columns play which part.
-
-    Attributes:
-        target: the column(s) to forecast.
-        features: input columns (the target's own past is added by the caller
-            when it is an input).
-        group: series-id column, or None for one series.
-        time: time column, or None (then row order is time order).
-    """
-
-    target: list[str]
-    features: list[str]
-    group: str | None = None
-    time: str | None = None
-    extra: list[str] = field(default_factory=list)
-
-    def columns(self) -> list[str]:
-        out = [c for c in (self.group, self.time) if c is not None]
-        for c in [*self.target, *self.features, *self.extra]:
-            if c not in out:
-                out.append(c)
-        return out
-
-    def prepare(self, frame: pd.DataFrame, *, need_target: bool = True,
-                missing: str = "error") -> pd.DataFrame:
-        """Check ``frame`` and return the needed columns, sorted by series then time.
-
-        ``missing`` says what to do with NaN or inf in the numeric columns:
-        "error" (the default), "drop" the rows, "ffill" (carry the last value
-        forward within each series; leading gaps are dropped) or "interpolate"
-        (linear within each series, ends filled with the nearest value).
-        ``result.attrs["missing"]`` counts what was done.
-        """
-        roles = [("group", [self.group] if self.group else []),
-                 ("time", [self.time] if self.time else []),
-                 ("feature", self.features), ("target", self.target if need_target else []),
-                 ("key", self.extra)]
-        for role, names in roles:
-            for name in names:
-                if name not in frame.columns:
-                    raise missing_column(name, frame.columns, role.capitalize())
-        numeric = [*self.features, *(self.target if need_target else [])]
-        numeric = list(dict.fromkeys(numeric))
-        frame = frame.copy(deep=False)
-        for name in numeric:
-            frame[name] = check_numeric(frame, name)
-            if missing == "error":
-                check_finite(frame, name)
-        columns = [c for c in self.columns() if need_target or c not in self.target
-                   or c in self.features]
-        out = sort_series(frame[columns].copy(), self.group, self.time)
-        return fill_missing(out, numeric, self.group, missing)
 
 
 MISSING_POLICIES = ("error", "drop", "ffill", "interpolate")
@@ -232,11 +188,14 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
-    """Series id per row (zeros when there is one series)."""
-    if group is None:
-        return np.zeros(len(frame), dtype=np.int64)
-    return frame[group].to_numpy()
+def check_ids(frame: pd.DataFrame, group: str | None) -> None:
+    """Raise if the series-id column has missing values (counted, the first row named)."""
+    if group is None or group not in frame.columns:
+        return
+    bad = frame[group].isna().to_numpy()
+    if bad.any():
+        raise DataError(f"Series-id column {group!r} has {int(bad.sum())} missing values "
+                        f"(first at row {frame.index[bad][0]}); every row needs its series id.")
 
 
 def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
@@ -262,35 +221,3 @@ def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
             "sha256": digest.hexdigest()}
-
-
-def time_step(frame: pd.DataFrame, time: str | None, group: str | None) -> Any:
-    """The regular step of the time column, as JSON (None when irregular or absent)."""
-    if time is None:
-        return None
-    col = frame[time]
-    diffs = col.groupby(frame[group]).diff() if group else col.diff()
-    diffs = diffs.dropna()
-    if len(diffs) == 0:
-        return None
-    if pd.api.types.is_datetime64_any_dtype(col):
-        first = frame[frame[group] == frame[group].iloc[0]][time] if group else col
-        if len(first) < 3:
-            return None
-        with warnings.catch_warnings():  # pandas 3 announces a change of return type
-            warnings.simplefilter("ignore")
-            freq = pd.infer_freq(first.iloc[:50])
-        if freq is None:
-            return None
-        return {"kind": "datetime", "freq": getattr(freq, "freqstr", freq)}
-    if pd.api.types.is_numeric_dtype(col) and diffs.nunique() == 1:
-        return {"kind": "number", "step": float(diffs.iloc[0])}
-    return None
-
-
-def advance_time(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
-    if step["kind"] == "number":
-        values = last + offset * step["step"]
-        return values.astype(last.dtype) if float(step["step"]).is_integer() else values
-    freq = pd.tseries.frequencies.to_offset(step["freq"])
-    return pd.DatetimeIndex([pd.Timestamp(t) + int(k) * freq for t, k in zip(last, offset)])

@@ -106,16 +106,55 @@ class DropoutBlock(nn.Module):
         return f"rate={self.rate}"
 
 
+class CropBlock(nn.Module):
+    """Drops ``start`` steps from the front and ``end`` from the back of the time axis."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, T, F)
+        return x[:, self.start : x.shape[1] - self.end]  # (N, T - start - end, F)
+
+
+class FutureInputsBlock(nn.Module):
+    """Appends the model input's future-known values over the forecast rows to ``x``.
+
+    The model input is (N, T_in, F); its last ``steps`` rows are the rows to
+    forecast, and only ``columns`` (the inputs known in advance) are read there.
+    """
+
+    reads_model_input = True
+
+    def __init__(self, steps: int, columns: Sequence[int]) -> None:
+        super().__init__()
+        self.steps = steps
+        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.long),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
+        future = model_input[:, -self.steps :].index_select(2, self.columns)  # (N, S, K)
+        return torch.cat([x, future.flatten(1).to(x.dtype)], dim=1)  # (N, H + S * K)
+
+
 class Network(nn.Module):
-    """The layers' blocks applied in order: input (N, T, F) to the top layer's output."""
+    """The layers' blocks applied in order: input (N, T, F) to the top layer's output.
+
+    A block with ``reads_model_input`` also receives the model's input (for
+    inputs known in advance over the forecast rows).
+    """
 
     def __init__(self, blocks: Sequence[nn.Module]) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        model_input = x
         for block in self.blocks:
-            x = block(x)
+            if getattr(block, "reads_model_input", False):
+                x = block(x, model_input)
+            else:
+                x = block(x)
         return x
 
 

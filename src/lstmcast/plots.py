@@ -130,7 +130,7 @@ def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
         ax.set_yticks([])
         fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     last = np.atleast_1d(axes)[-1]
-    _time_ticks(last, time_labels)
+    _time_ticks(last, time_labels[: values.shape[1]])  # the window (not the rows forecast)
     last.set_xlabel(time_name)
     fig.suptitle(f"{layer.kind} layer '{layer.name}': gates over the window "
                  f"(units sorted by mean {key} gate)", fontsize=10)
@@ -143,19 +143,20 @@ def gate_means(layers: list, time_labels: list, time_name: str, path: str | os.P
     for ax, layer in zip(axes[:, 0], layers):
         names = (["forget", "input", "output"] if layer.kind == "LSTM"
                  else ["update", "reset"])
+        labels = time_labels[: len(layer.gates[names[0]])]  # the window the layer read
         for name in names:
-            ax.plot(np.arange(len(time_labels)), layer.gates[name].mean(axis=1), label=name)
+            ax.plot(np.arange(len(labels)), layer.gates[name].mean(axis=1), label=name)
         ax.set_ylim(0, 1)
         ax.set_ylabel("mean gate value")
         title = f"{layer.kind} layer '{layer.name}'"
         if layer.lookback is not None:
-            start = len(time_labels) - layer.lookback
-            ax.axvspan(start - 0.5, len(time_labels) - 0.5, color="gray", alpha=0.12,
+            start = len(labels) - layer.lookback
+            ax.axvspan(start - 0.5, len(labels) - 0.5, color="gray", alpha=0.12,
                        label=f"look-back ({layer.lookback} steps)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower left")
-        _time_ticks(ax, time_labels)
+        _time_ticks(ax, labels)
     axes[-1, 0].set_xlabel(time_name)
     return _save(fig, path)
 

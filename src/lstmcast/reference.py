@@ -148,7 +148,7 @@ def forward_stack(
         ``(output, traces)``: the stack's output and, per layer, the gate trace
         of a recurrent layer (None for the others).
     """
-    out = np.asarray(x, dtype=np.float64)
+    out = model_input = np.asarray(x, dtype=np.float64)
     traces: list[dict[str, np.ndarray] | None] = []
     for kind, config, weights in layers:
         trace = None
@@ -161,6 +161,12 @@ def forward_stack(
             out = ACTIVATIONS[config["activation"]](out @ kernel + bias)
         elif kind == "Activation":
             out = ACTIVATIONS[config["activation"]](out)
+        elif kind == "Cropping1D":
+            start, end = config["cropping"]
+            out = out[:, start : out.shape[1] - end]
+        elif kind == "FutureInputs":  # the model input's last rows, known-ahead columns
+            future = model_input[:, -config["steps"]:][:, :, config["columns"]]
+            out = np.concatenate([out, future.reshape(len(out), -1)], axis=1)
         elif kind != "Dropout":
             raise ValueError(f"The reference has no equations for layer type {kind!r}.")
         traces.append(trace)

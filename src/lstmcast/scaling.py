@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmcast.checks import check_choice, check_int
 from lstmcast.errors import InvalidArgumentError, NotFittedError
@@ -69,34 +70,52 @@ class Scaler:
             raise NotFittedError("This Scaler is not fitted yet: call `fit` on training rows.")
 
 
-def _json_key(key: Any) -> Any:
-    return key.item() if hasattr(key, "item") else key
+def key_str(key: Any) -> str:
+    """A key's string form, the same whichever way it was stored: 7, 7.0, np.int64(7), "7"."""
+    if hasattr(key, "item"):
+        key = key.item()
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def key_strs(keys: np.ndarray) -> np.ndarray:
+    """``key_str`` of every key, computed once per distinct key."""
+    codes, uniques = pd.factorize(np.asarray(keys, dtype=object))
+    return np.array([key_str(k) for k in uniques], dtype=object)[codes]
+
+
+class UnknownKeyError(InvalidArgumentError):
+    """Rows whose series (or scaling key) had no rows in the training data."""
 
 
 class KeyedScaler:
-    """A Scaler per key (series id or operating condition), with a global fallback.
+    """A Scaler per key (series id or operating condition), plus one over all rows.
 
     Args:
         kind: "minmax" or "standard".
+        what: what the keys are ("series", or a key column's name), for messages.
 
     ``fit(values, keys)`` learns one Scaler per distinct key from the rows
-    given (the training rows only) and one over all of them. ``transform`` uses
-    the key's own scaler, or the global one for a key never seen in training
-    (``unseen_`` then lists it). With ``keys=None`` it is a single global scaler.
+    given (the training rows only) and one over all of them. Keys are matched
+    by their string form (``key_str``), so ids read as 7 from one file and "7"
+    from another are the same. ``transform`` of a key never seen in training is
+    an error listing such keys: its scale is unknown, and guessing it would put
+    forecasts in the wrong units. With ``keys=None`` it is a single global scaler.
     """
 
-    def __init__(self, kind: str = "minmax") -> None:
+    def __init__(self, kind: str = "minmax", what: str = "series") -> None:
         self.kind = check_choice("kind", kind, ["minmax", "standard"])
+        self.what = what
 
     def fit(self, values: np.ndarray, keys: np.ndarray | None = None) -> KeyedScaler:
         values = np.asarray(values, dtype=np.float64)
         self.global_ = Scaler(self.kind).fit(values)
-        self.by_key_: dict[Any, Scaler] = {}
+        self.by_key_: dict[str, Scaler] = {}
         if keys is not None:
-            keys = np.asarray(keys)
+            keys = key_strs(keys)
             for key in np.unique(keys):
-                self.by_key_[_json_key(key)] = Scaler(self.kind).fit(values[keys == key])
-        self.unseen_: list[Any] = []
+                self.by_key_[key] = Scaler(self.kind).fit(values[keys == key])
         return self
 
     def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool) -> np.ndarray:
@@ -106,16 +125,21 @@ class KeyedScaler:
         method = "inverse_transform" if inverse else "transform"
         if keys is None or not self.by_key_:
             return getattr(self.global_, method)(values)
-        keys = np.asarray(keys)
+        keys = key_strs(keys)
+        unknown = [k for k in np.unique(keys) if k not in self.by_key_]
+        if unknown:
+            shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            column = "" if self.what == "series" else f" of {self.what!r}"
+            raise UnknownKeyError(
+                f"{len(unknown)} {'series' if self.what == 'series' else 'values' + column} "
+                f"had no rows in the training data ({shown}); this model scales each "
+                f"{'series' if self.what == 'series' else 'value'} with its own scaler, so it "
+                "cannot put them in the right units. Forecast only what it was trained on, "
+                "or retrain with scale_by='global'.")
         out = np.empty_like(values)
         for key in np.unique(keys):
             rows = keys == key
-            scaler = self.by_key_.get(_json_key(key))
-            if scaler is None:
-                scaler = self.global_
-                if _json_key(key) not in self.unseen_:
-                    self.unseen_.append(_json_key(key))
-            out[rows] = getattr(scaler, method)(values[rows])
+            out[rows] = getattr(self.by_key_[key], method)(values[rows])
         return out
 
     def transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
@@ -125,15 +149,24 @@ class KeyedScaler:
         return self._apply(values, keys, inverse=True)
 
     def get_config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "global": self.global_.get_config(),
+        return {"kind": self.kind, "what": self.what, "global": self.global_.get_config(),
                 "by_key": [[k, s.get_config()] for k, s in self.by_key_.items()]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> KeyedScaler:
-        scaler = cls(config["kind"])
+        scaler = cls(config["kind"], config.get("what", "series"))
         scaler.global_ = Scaler.from_config(config["global"])
-        scaler.by_key_ = {k: Scaler.from_config(c) for k, c in config["by_key"]}
-        scaler.unseen_ = []
+        scaler.by_key_ = {key_str(k): Scaler.from_config(c) for k, c in config["by_key"]}
+        return scaler
+
+    @classmethod
+    def identity(cls, width: int) -> KeyedScaler:
+        """A scaler that changes nothing (``scaler=None``)."""
+        scaler = cls("minmax")
+        scaler.global_ = Scaler("minmax")
+        scaler.global_.offset_ = np.zeros(width)
+        scaler.global_.scale_ = np.ones(width)
+        scaler.by_key_ = {}
         return scaler
 
 

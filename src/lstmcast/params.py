@@ -1,0 +1,264 @@
+"""Every setting of the Forecaster and every data role, described once.
+
+``MODEL`` lists the Forecaster's settings: name, default, what a valid value
+is, and the help text. From it come the checks that ``fit`` runs, the
+command line's options (``--window``, ``--difference/--no-difference``...),
+and the keys a ``config.toml`` may hold in its ``[model]`` section. ``DATA``
+does the same for the table's roles (``--target``, ``--group``...) and the
+``[data]`` section. A key that is not listed is an error with the nearest
+names suggested, wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting.
+
+    Attributes:
+        name: the Python name (the CLI option is ``--name-with-dashes``).
+        default: the Forecaster's default.
+        kind: "int", "float", "choice", "bool", "ints" (a list of positive
+            integers), "names" (a list of column names), "str".
+        help: one line for ``--help``.
+        low, high, low_open, high_open: the range of a number.
+        choices: the values of a "choice".
+        optional: None is allowed (it means "off" or "automatic").
+        cli: offered on the command line and in config files.
+    """
+
+    name: str
+    default: Any
+    kind: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    cli: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value: Any) -> Any:
+        """``value`` if valid for this setting (normalized), else an error naming it."""
+        if value is None and self.optional:
+            return None
+        if self.kind == "int":
+            return check_int(self.name, value, minimum=int(self.low if self.low is not None
+                                                            else 1))
+        if self.kind == "float":
+            return check_float(self.name, value, low=self.low if self.low is not None
+                               else float("-inf"),
+                               high=self.high if self.high is not None else float("inf"),
+                               low_inclusive=not self.low_open,
+                               high_inclusive=not self.high_open)
+        if self.kind == "choice":
+            return check_choice(self.name, value, self.choices)
+        if self.kind == "bool":
+            return check_bool(self.name, value)
+        if self.kind == "ints":
+            if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+                raise invalid(self.name, "a list of positive integers such as (100, 50)", value)
+            values = list(value)
+            if not values:
+                raise invalid(self.name, "a list of positive integers such as (100, 50)", value)
+            return tuple(check_int(self.name, v) for v in values)
+        if self.kind == "names":
+            if isinstance(value, str):
+                return [value]
+            if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
+                raise invalid(self.name, "a column name or a list of column names", value)
+            return list(value)
+        if self.kind == "str":
+            if not isinstance(value, str) or not value:
+                raise invalid(self.name, "a non-empty string", value)
+            return value
+        raise AssertionError(self.kind)  # pragma: no cover
+
+    def parse(self, value: Any) -> Any:
+        """A value from the command line or a config file (text, or TOML's own types)."""
+        raw = value
+        if isinstance(value, str):
+            text = value.strip()
+            if self.kind == "names" and not text:
+                return []  # `--features ""`: no columns of this kind
+            if self.optional and text.lower() in ("none", "off", ""):
+                return None
+            try:
+                if self.kind == "int":
+                    value = int(text)
+                elif self.kind == "float":
+                    value = float(text)
+                elif self.kind == "bool":
+                    if text.lower() not in ("true", "false"):
+                        raise ValueError(text)
+                    value = text.lower() == "true"
+                elif self.kind == "ints":
+                    value = [int(v) for v in text.split(",") if v.strip()]
+                elif self.kind == "names":
+                    value = [v.strip() for v in text.split(",") if v.strip()]
+                else:
+                    value = text
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"{self.flag} expects {self.expected()}, got {raw!r}.") from None
+        try:
+            return self.check(value)
+        except (InvalidArgumentError, InvalidTypeError):
+            raise InvalidArgumentError(
+                f"{self.flag} expects {self.expected()}, got {raw!r}.") from None
+
+    def expected(self) -> str:
+        """What a valid value is, in words."""
+        if self.kind == "int":
+            low = int(self.low if self.low is not None else 1)
+            return "a positive integer" if low == 1 else f"an integer >= {low}"
+        if self.kind == "float":
+            left = "(" if self.low_open else "["
+            right = ")" if self.high_open else "]"
+            return f"a number in {left}{self.low}, {self.high}{right}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "ints":
+            return "positive integers separated by commas, such as 100,50"
+        if self.kind == "names":
+            return "column names separated by commas"
+        return "a non-empty string"
+
+
+def _p(name: str, default: Any, kind: str, help: str, **kw: Any) -> Param:
+    return Param(name, default, kind, help, **kw)
+
+
+MODEL: tuple[Param, ...] = (
+    _p("units", (100, 50), "ints", "units per recurrent layer"),
+    _p("dropout", 0.2, "float", "dropout after each recurrent layer", low=0.0, high=1.0,
+       high_open=True),
+    _p("cell", "lstm", "choice", "recurrent cell", choices=("lstm", "gru")),
+    _p("window", 30, "int", "rows per input window"),
+    _p("horizon", 1, "int", "rows from a window's last row to its first target (0: the "
+       "window's own last row)", low=0),
+    _p("steps", 1, "int", "target rows forecast at once"),
+    _p("loss", "mse", "choice", "training loss", choices=("mse", "mae", "huber")),
+    _p("optimizer", "adam", "choice", "optimizer",
+       choices=("adam", "adamw", "sgd", "rmsprop")),
+    _p("learning_rate", 0.001, "float", "learning rate", low=0.0, low_open=True),
+    _p("epochs", 100, "int", "most passes over the training windows"),
+    _p("batch_size", None, "int", "windows per step (default 200, lowered on small data to "
+       "give 10 steps per epoch)", optional=True),
+    _p("early_stopping", True, "bool", "stop when the validation loss stops improving"),
+    _p("patience", 10, "int", "early-stopping patience in epochs", low=0),
+    _p("lr_patience", None, "int", "halve the learning rate after N epochs without a better "
+       "validation loss (off)", low=0, optional=True),
+    _p("validation", 0.2, "float", "fraction held out for early stopping", low=0.0, high=1.0,
+       high_open=True),
+    _p("validation_by", "time", "choice", "hold out the last part of every series, or whole "
+       "series", choices=("time", "series")),
+    _p("scaler", "minmax", "choice", "input and target scaling (none: off)",
+       choices=("minmax", "standard"), optional=True),
+    _p("scale_by", "global", "str", "one scaler for all rows (global), one per series, or one "
+       "per value of a key column"),
+    _p("season", None, "int", "season length for the seasonal naive baseline and MASE",
+       optional=True),
+    _p("autoregressive", None, "bool", "the target's own past as an input (default: yes when "
+       "forecasting ahead, never with horizon 0)", optional=True),
+    _p("difference", False, "bool", "model changes instead of levels, for series that trend "
+       "beyond their training range"),
+    _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
+       optional=True),
+    _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
+       low_open=True, optional=True),
+    _p("missing", "error", "choice", "what to do with NaN/inf values and missing time steps",
+       choices=("error", "drop", "ffill", "interpolate")),
+    _p("time_format", None, "str", "how text times read: auto (ISO 8601, then day- or "
+       "month-first when the values tell), iso8601, dayfirst, monthfirst, or a strftime format "
+       "such as %%d/%%m/%%Y", optional=True),
+    _p("calendar", False, "bool", "calendar inputs from a datetime time column: hour, weekday, "
+       "day of year or month, as sine/cosine pairs (those the frequency makes meaningful)"),
+    _p("checkpoint", None, "str", "file for the training state after every epoch",
+       optional=True, cli=False),
+    _p("ensemble", 1, "int", "train N networks (seeds seed..seed+N-1) and forecast their mean"),
+    _p("seed", 0, "int", "random seed", low=0),
+    _p("device", None, "str", "cpu or cuda (default: cuda when available)", optional=True),
+    _p("precision", "float32", "choice", "float32, or bfloat16 mixed precision (faster on CPUs "
+       "with AVX512-BF16/AMX and recent GPUs, slightly less accurate)",
+       choices=("float32", "bfloat16")),
+    _p("verbose", 0, "int", "0 silent, 1 progress bars, 2 a line per epoch", low=0, cli=False),
+)
+"""The Forecaster's settings, in the order of its constructor (``layers`` and
+``callbacks`` take Python objects and are not listed)."""
+
+DATA: tuple[Param, ...] = (
+    _p("target", None, "names", "column(s) to forecast, comma-separated"),
+    _p("features", None, "names", "past-observed input columns, comma-separated (default: all "
+       "other numeric columns)", optional=True),
+    _p("group", None, "str", "series-id column (many series, one model)", optional=True),
+    _p("time", None, "str", "time column (rows are sorted by it in each series)",
+       optional=True),
+    _p("future", None, "names", "input columns known in advance (prices, promotions, planned "
+       "load), comma-separated: read over the window and over the forecast rows",
+       optional=True),
+    _p("static", None, "names", "per-series constants (a store's size), comma-separated",
+       optional=True),
+    _p("holdout", None, "int", "rows at the end of each series kept for the test (default: the "
+       "dataset's, else 20%% of the shortest series)", optional=True),
+)
+"""The table's roles, given to ``fit`` (``holdout`` is the command line's test split)."""
+
+BY_NAME: dict[str, Param] = {p.name: p for p in (*MODEL, *DATA)}
+SECTIONS = {"model": {p.name: p for p in MODEL if p.cli}, "data": {p.name: p for p in DATA}}
+
+
+def unknown(kind: str, name: str, known: Iterable[str]) -> InvalidArgumentError:
+    """The error for an unknown key or option, with the nearest known names."""
+    near = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    return InvalidArgumentError(f"Unknown {kind} {name!r}.{hint}")
+
+
+def check_model(values: dict[str, Any]) -> dict[str, Any]:
+    """Every Forecaster setting in ``values`` checked and normalized."""
+    return {name: BY_NAME[name].check(value) if name in BY_NAME else value
+            for name, value in values.items()}
+
+
+def read_config(config: dict[str, Any], source: str) -> tuple[dict, dict]:
+    """The ``[data]`` and ``[model]`` sections of a config file, every key checked.
+
+    Raises:
+        InvalidArgumentError: an unknown section or key (with "did you mean"), or a
+            value of the wrong type, naming the file.
+    """
+    sections: dict[str, dict[str, Any]] = {"data": {}, "model": {}}
+    for section, values in config.items():
+        if section not in SECTIONS:
+            raise unknown(f"section [{section}] in {source}", section, SECTIONS)
+        if not isinstance(values, dict):
+            raise InvalidArgumentError(f"[{section}] in {source} must be a table of settings.")
+        known = SECTIONS[section]
+        for key, value in values.items():
+            if section == "data" and key == "source":
+                continue  # where the run's data came from: a record, not a setting
+            if key not in known:
+                raise unknown(f"[{section}] setting in {source}", key, known)
+            try:
+                sections[section][key] = known[key].parse(value)
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(f"{source}, [{section}] {key}: {exc}") from None
+    return sections["data"], sections["model"]
+

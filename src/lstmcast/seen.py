@@ -1,0 +1,79 @@
+"""Which rows a model was trained on, so that evaluation can score only the rows after them.
+
+At ``fit`` the Forecaster records, for each series, how many rows it was
+given and a digest of them (their time, target and input values). A table
+given to ``evaluate`` later is matched against that record series by series:
+
+- a series whose first rows are exactly the training rows "extends" the
+  training data: only targets after them are new;
+- a series not in the record, or whose rows differ, was not trained on: all
+  of its windows are new.
+
+``SeenRows.first_new_rows`` returns, per row of a table, the first row whose
+target counts as new, and a sentence saying which rows those are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.scaling import key_str
+
+
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+
+
+def _digest(hashes: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(hashes).tobytes()).hexdigest()[:16]
+
+
+class SeenRows:
+    """The training rows of each series: count and digest (see the module docstring)."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.series_: dict[str, list[Any]] = {}
+
+    def fit(self, frame: pd.DataFrame, ids: np.ndarray,
+            segments: list[tuple[int, int]]) -> SeenRows:
+        hashes = _row_hashes(frame, self.columns)
+        self.series_ = {key_str(ids[a]): [int(b - a), _digest(hashes[a:b])]
+                        for a, b in segments}
+        return self
+
+    def first_new_rows(self, frame: pd.DataFrame, ids: np.ndarray,
+                       segments: list[tuple[int, int]]) -> tuple[np.ndarray, dict[str, int]]:
+        """Per row, the first row of its series whose target is new; and counts of series
+        that extend the training data ("extended"), that were trained on and have no new
+        row ("seen"), and that were never trained on ("new")."""
+        columns = [c for c in self.columns if c in frame.columns]
+        hashes = _row_hashes(frame, columns) if columns == self.columns else None
+        first = np.zeros(len(frame), dtype=np.int64)
+        counts = {"extended": 0, "seen": 0, "new": 0}
+        for a, b in segments:
+            record = self.series_.get(key_str(ids[a]))
+            first[a:b] = a
+            if record is None or hashes is None:
+                counts["new"] += 1
+                continue
+            rows, digest = record
+            if b - a >= rows and _digest(hashes[a : a + rows]) == digest:
+                first[a:b] = a + rows
+                counts["extended" if b - a > rows else "seen"] += 1
+            else:
+                counts["new"] += 1
+        return first, counts
+
+    def get_config(self) -> dict[str, Any]:
+        return {"columns": self.columns, "series": self.series_}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SeenRows:
+        seen = cls(config["columns"])
+        seen.series_ = dict(config["series"])
+        return seen
