@@ -3,7 +3,15 @@
 Two faces on one engine: ``lstmcast.models.Sequential`` with ``lstmcast.layers``
 (the tutorial's code, with only its imports changed), and, for tables,
 the forecasting workflow on top of it.
+
+``Forecaster``, ``set_seed`` and ``make_windows`` are imported on first use,
+so that ``lstmcast --help`` and the command line's argument checks answer
+without loading torch.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -14,9 +22,9 @@ from lstmcast.errors import (  # noqa: E402
     LstmcastError,
     NotFittedError,
 )
-from lstmcast.forecaster import Forecaster  # noqa: E402
-from lstmcast.seeding import set_seed  # noqa: E402
-from lstmcast.windows import make_windows  # noqa: E402
+
+_LAZY = {"Forecaster": "lstmcast.forecaster", "set_seed": "lstmcast.seeding",
+         "make_windows": "lstmcast.windows"}
 
 __all__ = [
     "ArtifactError",
@@ -29,3 +37,17 @@ __all__ = [
     "make_windows",
     "set_seed",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lstmcast' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

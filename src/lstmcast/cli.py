@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import time
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lstmcast import __version__
+from lstmcast import __version__, params
 from lstmcast.errors import LstmcastError
 
 EXAMPLES = """examples:
@@ -28,77 +29,35 @@ EXAMPLES = """examples:
   lstmcast predict runs/air airline --n-ahead 24 --out forecast.csv
   lstmcast backtest sunspots --folds 3 --epochs 30
   lstmcast explain runs/air airline --at 1958-06
-data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots
+data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots,
+  etth2 (the shipped ETTh2.csv)
 """
 
 
-def _boolean(value: Any) -> bool:
-    """True/False from a flag or a config file (``true``/``false``), nothing else."""
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "false"):
-        return str(value).lower() == "true"
-    raise ValueError(value)
-
-
-# CLI option -> (Forecaster argument, parser)
-MODEL_OPTIONS: dict[str, tuple[str, Any]] = {
-    "window": ("window", int), "horizon": ("horizon", int), "steps": ("steps", int),
-    "units": ("units", lambda v: [int(u) for u in (v if isinstance(v, list) else
-                                                   str(v).split(","))]),
-    "dropout": ("dropout", float), "cell": ("cell", str), "epochs": ("epochs", int),
-    "batch_size": ("batch_size", int), "learning_rate": ("learning_rate", float),
-    "loss": ("loss", str), "optimizer": ("optimizer", str), "patience": ("patience", int),
-    "lr_patience": ("lr_patience", int),
-    "validation": ("validation", float), "validation_by": ("validation_by", str),
-    "scaler": ("scaler", str), "scale_by": ("scale_by", str), "season": ("season", int),
-    "seed": ("seed", int), "max_seconds": ("max_seconds", float),
-    "clipnorm": ("clipnorm", float), "missing": ("missing", str),
-    "ensemble": ("ensemble", int), "precision": ("precision", str),
-    "difference": ("difference", _boolean),
-}
-DATA_OPTIONS = ("target", "features", "group", "time", "holdout")
-
-
-def _list(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(
-        value)
-
-
 def _settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
-    """Resolve data and model settings: dataset defaults < --config file < flags."""
+    """Data roles and Forecaster settings: dataset defaults < --config file < flags.
+
+    Every value is parsed and checked here (``lstmcast.params``), before any
+    data is fitted: an unknown key or a bad value is one line naming it.
+    """
     from lstmcast.runs import read_toml
 
-    data: dict[str, Any] = {k: v for k, v in source.defaults.items() if k in DATA_OPTIONS}
-    model: dict[str, Any] = {k: v for k, v in source.defaults.items() if k in MODEL_OPTIONS}
+    data = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
+            if k in params.SECTIONS["data"]}
+    model = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
+             if k in params.SECTIONS["model"]}
     if getattr(args, "config", None):
-        config = read_toml(args.config)
-        data.update(config.get("data", {}))
-        model.update(config.get("model", {}))
-    for key in DATA_OPTIONS:
-        value = getattr(args, key, None)
-        if value is not None:
-            data[key] = value
-    for key in MODEL_OPTIONS:
-        value = getattr(args, key, None)
-        if value is not None:
-            model[key] = value
-    for key in ("target", "features"):
-        data[key] = _list(data.get(key))
+        config_data, config_model = params.read_config(read_toml(args.config), args.config)
+        data.update(config_data)
+        model.update(config_model)
+    for section, values in (("data", data), ("model", model)):
+        for name, param in params.SECTIONS[section].items():
+            value = getattr(args, name, None)
+            if value is not None:
+                values[name] = param.parse(value)
     if not data.get("target"):
         raise _usage("--target is required for this data (the column to forecast).")
-    params = {}
-    for key, value in model.items():
-        if key not in MODEL_OPTIONS:  # a typo in a config file must not pass silently
-            raise _usage(f"Unknown model setting {key!r} in the config file.")
-        name, convert = MODEL_OPTIONS[key]
-        try:
-            params[name] = convert(value)
-        except (TypeError, ValueError):
-            raise _usage(f"Invalid value for {key}: {value!r}.") from None
-    return data, params
+    return data, model
 
 
 class _UsageError(LstmcastError, ValueError):
@@ -109,16 +68,19 @@ def _usage(message: str) -> _UsageError:
     return _UsageError(message)
 
 
-def _forecaster(params: dict, args: argparse.Namespace, verbose: int = 1):
+def _forecaster(settings: dict, args: argparse.Namespace, verbose: int = 1):
     from lstmcast.forecaster import Forecaster
 
-    return Forecaster(**params, verbose=0 if args.quiet else verbose)
+    forecaster = Forecaster(**settings, verbose=0 if args.quiet else verbose)
+    forecaster.check_params()
+    return forecaster
 
 
 def _columns(data: dict) -> dict:
     target = data["target"]
-    return {"target": target[0] if len(target) == 1 else target, "features": data["features"],
-            "group": data.get("group"), "time": data.get("time")}
+    return {"target": target[0] if len(target) == 1 else target, "features": data.get("features"),
+            "group": data.get("group"), "time": data.get("time"), "future": data.get("future"),
+            "static": data.get("static")}
 
 
 def _show_scores(scores: Any, out: Any = None) -> str:
@@ -129,22 +91,40 @@ def _show_scores(scores: Any, out: Any = None) -> str:
     return text
 
 
-def _test_plan(source: Any, data: dict) -> tuple[Any, Any, dict]:
+def _test_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
     """(frame to fit on, frame to score, evaluate() arguments) for a source."""
+    from lstmcast import roles
+    from lstmcast.io import check_ids
     from lstmcast.runs import drop_tail, holdout_rows
 
+    with warnings.catch_warnings():  # roles checked before training; fit warns once more
+        warnings.simplefilter("ignore")
+        roles.resolve(source.frame, **_columns(data), scale_by=model.get("scale_by", "global"),
+                      horizon=model.get("horizon", 1),
+                      autoregressive=model.get("autoregressive"),
+                      difference=model.get("difference", False))
     if source.test is not None:
         return source.frame, source.test, {"last_only": source.last_only}
-    holdout = data.get("holdout") or source.holdout or holdout_rows(
-        source.frame, data.get("group"), 0.2)
-    fit_frame = drop_tail(source.frame, data.get("group"), data.get("time"), int(holdout))
+    group = data.get("group")
+    check_ids(source.frame, group)
+    shortest = (int(source.frame.groupby(group, dropna=False).size().min()) if group
+                else len(source.frame))
+    if shortest < 2:
+        raise _usage(f"{source.name!r} has a series of {shortest} row: training needs several "
+                     "rows per series, and some after them to test on.")
+    holdout = data.get("holdout") or source.holdout or holdout_rows(source.frame, group, 0.2)
+    if holdout >= shortest:
+        raise _usage(f"--holdout {holdout} is not less than the {shortest} rows of the "
+                     f"shortest series: nothing would be left to train on.")
+    fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
+                          model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
 
 
-def _config_sections(source: Any, data: dict, params: dict) -> dict:
+def _config_sections(source: Any, data: dict, model: dict) -> dict:
     data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
-    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
-                     if k in MODEL_OPTIONS}
+    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.items()
+                     if k in params.SECTIONS["model"] and v is not None}
     return {"data": data_section, "model": model_section}
 
 
@@ -197,24 +177,27 @@ def _default_out(name: str) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmcast.runs import CHECKPOINT, RunFolder, read_toml, resolve, to_toml
 
-    if args.resume:
+    folder = None
+    if args.resume:  # the partial folder first: it may belong to a run still training
         folder = RunFolder(args.resume, resume=True)
         args.config = str(folder.path / "config.toml")
         args.data = args.data or read_toml(args.config).get("data", {}).get("source")
+        if args.data is None:
+            raise _usage(f"{args.config} does not say which data the run trained on; give "
+                         "the DATA again.")
     elif args.data is None:
         raise _usage("give the DATA to train on, or --resume RUN to continue a run.")
     source = resolve(args.data)
-    data, params = _settings(args, source)
+    data, model = _settings(args, source)
     if getattr(args, "budget", None):
-        params.setdefault("max_seconds", args.budget)
-    if not args.resume:
-        folder = RunFolder(args.out or _default_out(args.data))
+        model.setdefault("max_seconds", args.budget)
+    forecaster = _forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
+    fit_frame, test_frame, how = _test_plan(source, data, model)
+    folder = folder or RunFolder(args.out or _default_out(args.data))
     with folder:
         if not args.resume:
-            folder.file("config.toml").write_text(to_toml(_config_sections(source, data, params)))
-        params["checkpoint"] = str(folder.file(CHECKPOINT))
-        fit_frame, test_frame, how = _test_plan(source, data)
-        forecaster = _forecaster(params, args, verbose=1 if sys.stdout.isatty() else 2)
+            folder.file("config.toml").write_text(to_toml(_config_sections(source, data, model)))
+        forecaster.checkpoint = str(folder.file(CHECKPOINT))
         started = time.perf_counter()
         forecaster.fit(fit_frame, **_columns(data))
         seconds = time.perf_counter() - started
@@ -225,9 +208,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data,
                    explanation, source.name)
     if not args.quiet:
-        where = ("the last window of each test series" if how.get("last_only")
-                 else f"the last {how.get('holdout')} rows of each series")
-        print(f"\nTest scores on {where} ({scores.attrs['n_windows']} windows):")
+        print(f"\nTest scores on {scores.attrs['scored']} ({scores.attrs['n_windows']} "
+              "windows):")
         print(_show_scores(scores))
         print("\n" + explanation.summary())
         print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
@@ -253,16 +235,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+    holdout = None if args.holdout is None else params.BY_NAME["holdout"].parse(args.holdout)
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     if source.test is not None:
         scores = forecaster.evaluate(source.test, last_only=source.last_only)
     else:
-        holdout = args.holdout or source.holdout
+        holdout = holdout or (None if args.last_only else source.holdout)
         scores = forecaster.evaluate(source.frame, last_only=args.last_only, holdout=holdout)
-    text = _show_scores(scores)
+    text = (f"Scored {scores.attrs['n_windows']} windows: {scores.attrs['scored']}.\n"
+            + _show_scores(scores))
     if args.out:
-        guard.write_file(args.out, (scores.to_json(orient="records", indent=2) + "\n").encode())
+        records = json.loads(scores.to_json(orient="records"))
+        report = {"scored": scores.attrs["scored"], "n_windows": scores.attrs["n_windows"],
+                  "notes": scores.attrs.get("notes", []), "scores": records}
+        guard.write_file(args.out, (json.dumps(report, indent=2) + "\n").encode())
     if not args.quiet:
         print(text)
     return 0
@@ -278,7 +265,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     frame = source.test if source.test is not None else source.frame
-    forecast = forecaster.predict(frame, n_ahead=args.n_ahead)
+    n_ahead = None if args.n_ahead is None else params.Param(
+        "n_ahead", None, "int", "").parse(args.n_ahead)
+    forecast = forecaster.predict(frame, n_ahead=n_ahead, future=args.future)
     if args.out:
         guard.write_file(args.out, forecast.to_csv(index=False).encode())
         if not args.quiet:
@@ -310,7 +299,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         Path(args.run) / f"explain-{where}")
     built = free_name(out.parent / f".{out.name}.partial")
     try:
-        paths = plots.explanation_figures(explanation, built, forecaster.spec_.time or "row")
+        paths = plots.explanation_figures(explanation, built,
+                                          forecaster.pipeline_.roles.time or "row")
         publish_folder(built, out)
     finally:
         shutil.rmtree(built, ignore_errors=True)
@@ -328,10 +318,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.out:
         guard.check_file(args.out)
     source = resolve(args.data)
-    data, params = _settings(args, source)
-    forecaster = _forecaster(params, args, verbose=0)
-    result = forecaster.backtest(source.frame, **_columns(data), folds=args.folds,
-                                 test_size=args.test_size, progress=not args.quiet)
+    data, model = _settings(args, source)
+    forecaster = _forecaster(model, args, verbose=0)
+    folds = params.Param("folds", 3, "int", "").parse(args.folds)
+    test_size = (None if args.test_size is None
+                 else params.Param("test_size", None, "int", "").parse(args.test_size))
+    result = forecaster.backtest(source.frame, **_columns(data), folds=folds,
+                                 test_size=test_size, progress=not args.quiet)
     if args.out:
         guard.write_file(args.out, result.to_csv(index=False).encode())
     if not args.quiet:
@@ -345,28 +338,45 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve
+    from lstmcast.timeline import describe
 
     source = resolve(args.data)
-    data, params = _settings(args, source)
-    fit_frame, test_frame, how = _test_plan(source, data)
-    forecaster = _forecaster(params, args, verbose=0)
+    data, model = _settings(args, source)
+    forecaster = _forecaster(model, args, verbose=0)
+    fit_frame, test_frame, how = _test_plan(source, data, model)
     facts = forecaster.inspect(fit_frame, **_columns(data))
-    window, n_in = forecaster.window, len(facts["inputs"])
+    n_in = len(facts["inputs"])
+    length = facts["shapes"]["train"][1]
     lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
-             f"target: {', '.join(facts['target'])}; inputs ({n_in}): "
-             f"{', '.join(facts['inputs'])}",
-             "network input (samples, time_steps, features):"]
+             f"target: {', '.join(facts['target'])}",
+             f"inputs ({n_in}): " + ", ".join(f"{c} ({role})"
+                                             for c, role in facts["roles"].items())]
+    time_col, info = data.get("time"), facts["time"]
+    if time_col:
+        kind = {"datetime": "dates", "number": "numbers"}.get(info["kind"], info["kind"])
+        zone = f", zone {info['tz']}" if info.get("tz") else ""
+        read = f", read as {info['format']}" if info.get("format") else ""
+        lines.append(f"time: {time_col!r} holds {kind}{read}{zone}; frequency "
+                     f"{describe(info['step'])}")
+        if info["step"] is None:
+            lines.append("  the series are irregular (no common step): no time steps are "
+                         "checked for gaps, and forecasts get no time")
+        elif info.get("irregular"):
+            lines.append(f"  irregular series (off that step): {', '.join(info['irregular'])}")
+    for note in facts["notes"]:
+        lines.append(f"note: {note}")
+    lines.append("network input (samples, time_steps, features):")
     for split, shape in facts["shapes"].items():
         lines.append(f"  {split:<11s}{shape}")
     if how.get("last_only"):
         n_test = test_frame[data["group"]].nunique() if data.get("group") else 1
-        lines.append(f"  {'test':<11s}{(n_test, window, n_in)}  (last window of each series)")
-    else:
+        lines.append(f"  {'test':<11s}{(n_test, length, n_in)}  (last window of each series)")
+    elif how.get("holdout"):
         lines.append(f"  {'test':<11s}targets in the last {how['holdout']} rows of each series")
     first = facts["first_window"]
     which = f"series {first['series']!r}" if data.get("group") else "the series"
     lines.append(f"first training window: {which}, "
-                 f"{data.get('time') or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
+                 f"{time_col or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
                  f"target at {first['target_times']} = {first['target_values']}")
     mem = facts["memory_bytes"]
     lines.append(f"memory for windows: {_size(mem['windows_zero_copy'])} (a zero-copy view of "
@@ -395,50 +405,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data columns")
-    g.add_argument("--target", help="column(s) to forecast, comma-separated")
-    g.add_argument("--features", help="input columns, comma-separated (default: all other "
-                   "numeric columns)")
-    g.add_argument("--group", help="series-id column (many series, one model)")
-    g.add_argument("--time", help="time column (rows are sorted by it in each series)")
-    g.add_argument("--holdout", type=int, help="rows at the end of each series kept for the "
-                   "test (default: the dataset's, else 20%% of the shortest series)")
-    m = p.add_argument_group("model and training (defaults: the tutorial's)")
-    m.add_argument("--window", type=int, help="rows per input window (30)")
-    m.add_argument("--horizon", type=int, help="rows from a window's end to its target (1)")
-    m.add_argument("--steps", type=int, help="target rows forecast at once (1)")
-    m.add_argument("--units", help="units per recurrent layer, e.g. 100,50")
-    m.add_argument("--dropout", type=float, help="dropout after each layer (0.2)")
-    m.add_argument("--cell", choices=["lstm", "gru"], help="recurrent cell (lstm)")
-    m.add_argument("--epochs", type=int, help="most epochs (100)")
-    m.add_argument("--batch-size", dest="batch_size", type=int,
-                   help="batch size (200, lowered on small data to give 10 steps per epoch)")
-    m.add_argument("--learning-rate", dest="learning_rate", type=float, help="(0.001)")
-    m.add_argument("--loss", help="mse, mae or huber (mse)")
-    m.add_argument("--optimizer", help="adam, adamw, sgd or rmsprop (adam)")
-    m.add_argument("--patience", type=int, help="early-stopping patience in epochs (10)")
-    m.add_argument("--lr-patience", dest="lr_patience", type=int,
-                   help="halve the learning rate after N epochs without a better validation "
-                   "loss (off)")
-    m.add_argument("--validation", type=float, help="fraction held out for early stopping")
-    m.add_argument("--validation-by", dest="validation_by", choices=["time", "series"])
-    m.add_argument("--scaler", choices=["minmax", "standard"])
-    m.add_argument("--scale-by", dest="scale_by", help="global, series, or a key column")
-    m.add_argument("--season", type=int, help="season length for seasonal naive and MASE")
-    m.add_argument("--seed", type=int, help="random seed (0)")
-    m.add_argument("--max-seconds", dest="max_seconds", type=float, help="training time budget")
-    m.add_argument("--clipnorm", type=float, help="clip gradients to this global L2 norm")
-    m.add_argument("--ensemble", type=int, help="train N networks (seeds seed..seed+N-1) and "
-                   "forecast their mean (1)")
-    m.add_argument("--precision", choices=["float32", "bfloat16"],
-                   help="float32 (default) or bfloat16 mixed precision: faster on CPUs with "
-                   "AVX512-BF16/AMX and recent GPUs, slightly less accurate")
-    m.add_argument("--difference", action="store_true", default=None,
-                   help="model changes instead of levels, for series that trend beyond "
-                   "their training range")
-    m.add_argument("--missing", choices=["error", "drop", "ffill", "interpolate"],
-                   help="what to do with NaN/inf values (error)")
-    m.add_argument("--config", help="a run's config.toml to start from (flags override it)")
+    """The data roles and the Forecaster's settings, from ``lstmcast.params``."""
+    for title, section in (("data columns", params.DATA),
+                           ("model and training (defaults: the tutorial's)", params.MODEL)):
+        group = p.add_argument_group(title)
+        for param in section:
+            if not param.cli:
+                continue
+            default = "" if param.default in (None, "") or title == "data columns" else (
+                f" ({','.join(map(str, param.default))})" if isinstance(param.default, tuple)
+                else f" ({str(param.default).lower()})" if isinstance(param.default, bool)
+                else f" ({param.default})")
+            if param.kind == "bool":
+                group.add_argument(param.flag, dest=param.name, default=None,
+                                   action=argparse.BooleanOptionalAction,
+                                   help=param.help + default)
+            else:
+                metavar = ("|".join(param.choices) if param.choices else
+                           param.name.upper().replace("_", "-"))
+                group.add_argument(param.flag, dest=param.name, metavar=metavar,
+                                   help=param.help + default)
+    p.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 
 def _add_force(p: argparse.ArgumentParser) -> None:
@@ -448,7 +435,7 @@ def _add_force(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="lstmcast", description="LSTM time-series "
+    parser = _Parser(prog="lstmcast", description="LSTM time-series "
                                      "forecasting, the tutorial's model made real.",
                                      epilog=EXAMPLES, formatter_class=raw)
     parser.add_argument("--version", action="version", version=f"lstmcast {__version__}")
@@ -476,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  lstmcast evaluate runs/fd001 cmapss:FD001")
     p.add_argument("run", help="run folder")
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
-    p.add_argument("--holdout", type=int, help="score only the last N rows of each series")
+    p.add_argument("--holdout", help="score only the last N rows of each series (default: the "
+                   "rows after the model's training data)")
     p.add_argument("--last-only", action="store_true",
                    help="score only the last window of each series")
     p.add_argument("--out", help="write the scores as JSON here (a new file)")
@@ -489,7 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "--out forecast.csv")
     p.add_argument("run", help="run folder")
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
-    p.add_argument("--n-ahead", dest="n_ahead", type=int, help="rows to forecast (steps)")
+    p.add_argument("--n-ahead", dest="n_ahead", help="rows to forecast (steps)")
+    p.add_argument("--future", help="CSV/Parquet of the inputs known in advance for the rows "
+                   "to forecast (series id, time and the future columns)")
     p.add_argument("--out", help="write the forecast as CSV here (a new file)")
     _add_force(p)
     p.set_defaults(handler=cmd_predict)
@@ -507,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", help="series id (default: the first)")
     p.add_argument("--at", help="time of the window's last row (default: the last)")
     p.add_argument("--window", type=int, help="or: the K-th window of the series (-1 = last)")
+    p.set_defaults(config=None)
     p.add_argument("--baseline", default="mean", choices=["mean", "zeros"],
                    help="reference window for attributions (default: the window's mean)")
     p.add_argument("--out", help="folder for the pictures (default: a new "
@@ -519,8 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  lstmcast backtest airline --folds 3 --epochs 50")
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
     _add_model_options(p)
-    p.add_argument("--folds", type=int, default=3, help="number of origins (3)")
-    p.add_argument("--test-size", dest="test_size", type=int, help="rows per fold and series")
+    p.add_argument("--folds", default="3", help="number of origins (3)")
+    p.add_argument("--test-size", dest="test_size", help="rows per fold and series")
     p.add_argument("--out", help="write the per-fold scores as CSV here (a new file)")
     _add_force(p)
     p.set_defaults(handler=cmd_backtest)
@@ -541,8 +532,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_PYTHON_SETTING = re.compile(r"`?\b([a-z_]+)=('([^']*)'|\"([^\"]*)\"|True|False|None|[0-9.]+)`?")
+
+
+def as_flags(message: str) -> str:
+    """A library message's Python settings (``missing='drop'``) as command-line flags."""
+    def flag(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        param = params.BY_NAME.get(name)
+        if param is None or not param.cli:
+            return match.group(0)
+        if value in ("True", "False"):
+            return param.flag if value == "True" else "--no-" + param.flag[2:]
+        text = match.group(3) if match.group(3) is not None else match.group(4)
+        return f"{param.flag} {text if text is not None else value}"
+
+    return _PYTHON_SETTING.sub(flag, message)
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
-    return f"warning: {message}\n"
+    return f"warning: {as_flags(str(message))}\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -558,7 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LstmcastError, OSError) as exc:
         if args.debug:
             raise
-        print(f"lstmcast {args.command}: error: {exc}", file=sys.stderr)
+        text = " ".join(str(exc).split())  # one line, whatever the message held
+        print(f"lstmcast {args.command}: error: {as_flags(text)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lstmcast: interrupted", file=sys.stderr)

@@ -29,9 +29,16 @@ from typing import Any
 
 import pandas as pd
 
-from lstmcast.datasets import CMAPSS_SUBSETS, load_airline, load_cmapss, load_sunspots
+from lstmcast.datasets import (
+    CMAPSS_SUBSETS,
+    load_airline,
+    load_cmapss,
+    load_etth2,
+    load_sunspots,
+)
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.io import DataError, read_table
+from lstmcast.timeline import parse_time
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,7 +46,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 BUILTIN_NAMES = ["cmapss:FD001", "cmapss:FD002", "cmapss:FD003", "cmapss:FD004", "airline",
-                 "sunspots"]
+                 "sunspots", "etth2"]
 
 
 @dataclass
@@ -82,6 +89,8 @@ def resolve(name: str) -> Source:
         return Source(key, load_airline(), holdout=24, defaults={
             "target": "passengers", "time": "month", "season": 12, "window": 24,
             "difference": True})  # the passengers trend past the training range
+    if key.lower() == "etth2":  # the shipped CSV, read as a user's own file would be
+        return Source(key, load_etth2(), defaults={"target": ["OT"], "time": "date"})
     if key.lower() == "sunspots":
         return Source(key, load_sunspots(), holdout=30, defaults={
             "target": "sunspots", "time": "year", "window": 30})
@@ -94,16 +103,24 @@ def resolve(name: str) -> Source:
 
 def holdout_rows(frame: pd.DataFrame, group: str | None, fraction: float) -> int:
     """Rows per series to hold out: ``fraction`` of the shortest series, at least 1."""
-    lengths = frame.groupby(group).size() if group else pd.Series([len(frame)])
+    lengths = frame.groupby(group, dropna=False).size() if group else pd.Series([len(frame)])
     return max(1, int(math.floor(lengths.min() * fraction)))
 
 
-def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: int) -> pd.DataFrame:
-    """The table without the last ``rows`` rows of each series (in time order)."""
+def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: int,
+              time_format: str | None = None) -> pd.DataFrame:
+    """The table without the last ``rows`` rows of each series (in time order: a text time
+    column is parsed to sort it)."""
     keys = [c for c in (group, time) if c]
-    ordered = frame.sort_values(keys, kind="stable") if keys else frame
+    if time is not None and time in frame.columns:
+        parsed = parse_time(frame[time], time, time_format)[0]
+        order = frame.assign(_lstmcast_time=parsed)
+        keys = [c for c in (group, "_lstmcast_time") if c]
+        ordered = order.sort_values(keys, kind="stable").drop(columns="_lstmcast_time")
+    else:
+        ordered = frame.sort_values(keys, kind="stable") if keys else frame
     if group:
-        position = ordered.groupby(group).cumcount(ascending=False)
+        position = ordered.groupby(group, dropna=False).cumcount(ascending=False)
     else:
         position = pd.Series(range(len(ordered) - 1, -1, -1), index=ordered.index)
     return ordered[position >= rows]
