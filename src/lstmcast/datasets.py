@@ -3,6 +3,8 @@
 - NASA C-MAPSS turbofan degradation, FD001-FD004 (the tutorial's example rows, SPEC D2)
 - airline passengers, monthly 1949-1960 (Box & Jenkins series G)
 - yearly sunspot numbers, 1700-2008
+- ETTh2: hourly loads and oil temperature of an electricity transformer, 2016-2018
+  (the long-horizon benchmark table; a CSV with text dates, as most tables are)
 
 Each folder under ``lstmcast/data`` has a SOURCE.md with origin, licence and checksums.
 """
@@ -153,3 +155,15 @@ def load_sunspots() -> pd.DataFrame:
     frame = pd.read_csv(data_path("sunspots", "sunspots_yearly.csv"))
     return pd.DataFrame({"year": frame["YEAR"].astype(np.int64),
                          "sunspots": frame["SUNACTIVITY"].astype(np.float64)})
+
+
+def load_etth2() -> pd.DataFrame:
+    """ETTh2, hourly electricity transformer loads and oil temperature, as its CSV reads.
+
+    Returns:
+        A frame with ``date`` (text, "2016-07-01 00:00:00": as in the file; lstmcast
+        parses it when it is the time column), the six loads ``HUFL``, ``HULL``,
+        ``MUFL``, ``MULL``, ``LUFL``, ``LULL`` and the oil temperature ``OT``; 17,420
+        rows. Licence CC BY-ND 4.0 (see ``lstmcast/data/ett/SOURCE.md``).
+    """
+    return pd.read_csv(data_path("ett", "ETTh2.csv"))
