@@ -77,9 +77,11 @@ def test_every_command_has_help_with_an_example(command):
     (["train", "missing.csv", "--target", "y"], "no such file"),
     (["train", "cmapss:FD009"], "Unknown C-MAPSS subset"),
     (["train", "{table}", "--target", "sale"], "Did you mean 'sales'"),
-    (["train", "{table}", "--target", "sales", "--window", "0"], "`window`"),
+    (["train", "{table}", "--target", "sales", "--window", "0"],
+     "--window expects a positive integer, got '0'"),
     (["train", "{table}"], "--target is required"),
-    (["train", "{table}", "--target", "sales", "--group", "store", "--difference"],
+    (["train", "{table}", "--target", "sales", "--group", "store", "--difference",
+      "--no-autoregressive"],
      "target's past must be an input"),
     (["evaluate", "no-such-run", "{table}"], "does not exist"),
 ])

@@ -61,7 +61,7 @@ def test_attributions_are_complete(fitted):
     for baseline in ("mean", "zeros"):
         expl = f.explain(df, series="m2", window=3, baseline=baseline)
         diff = expl.output - expl.baseline_output
-        assert expl.attributions.shape == (8, 2)
+        assert expl.attributions.shape == (8, 3)  # a, b and the target's own past
         assert abs(expl.attributions.sum() - diff) <= 1e-4 * max(1.0, abs(diff))
         assert expl.completeness_gap <= 1e-4 * max(1.0, abs(diff))
 

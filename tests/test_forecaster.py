@@ -34,7 +34,8 @@ def test_fit_predict_many_series_with_regular_time():
     first = out[out["sid"] == "s0"]
     assert first["t"].tolist() == [200, 205]  # last time 195, step 5, horizon 1
     assert np.isfinite(out["y"]).all()
-    assert f.inputs_ == ["x"] and not f.autoregressive_  # default: the other numeric columns
+    # default: the other numeric columns, and the target's own past when forecasting ahead
+    assert f.inputs_ == ["x", "y"] and f.autoregressive_
 
 
 def test_scalers_never_see_validation_rows():
@@ -129,7 +130,7 @@ def test_recursive_forecast_only_when_inputs_are_the_target():
     out = uni.predict(df, n_ahead=7)
     assert out["step"].tolist() == list(range(1, 8))
     multi = Forecaster(**FAST).fit(df, target="y", features=["x"], time="t")
-    with pytest.raises(ValueError, match=r"future values of the features \['x'\]"):
+    with pytest.raises(ValueError, match=r"future values of the inputs \['x'\]"):
         multi.predict(df, n_ahead=3)
 
 
@@ -214,9 +215,9 @@ def test_per_condition_scaling_uses_a_key_column():
     df = panel(n_series=2)
     df["cond"] = (df["t"] // 5) % 2
     df.loc[df["cond"] == 1, "x"] += 100.0  # two operating regimes, far apart
-    f = Forecaster(**FAST, scale_by="cond").fit(df, target="y", features=["x"], group="sid",
-                                                time="t")
-    assert sorted(f.x_scaler_.by_key_) == [0, 1]
+    f = Forecaster(**FAST, scale_by="cond", autoregressive=False).fit(
+        df, target="y", features=["x"], group="sid", time="t")
+    assert sorted(f.x_scaler_.by_key_) == ["0", "1"]  # keys by their string form
     scaled = f.x_scaler_.transform(df[["x"]].to_numpy(), df["cond"].to_numpy())
     assert scaled.min() > -0.5 and scaled.max() < 1.5  # each regime on its own scale
     assert "cond" not in f.inputs_
@@ -335,7 +336,8 @@ def test_difference_round_trip_and_bad_settings(tmp_path):
     assert g.difference
     pd.testing.assert_frame_equal(g.predict(df), f.predict(df))
     with pytest.raises(ValueError, match="target's past must be an input"):
-        Forecaster(**FAST, difference=True).fit(df, target="y", group="sid", features=["x"])
+        Forecaster(**FAST, difference=True, autoregressive=False).fit(
+            df, target="y", group="sid", features=["x"])
     with pytest.raises(ValueError, match="difference"):
         Forecaster(**FAST, difference="yes").fit(df, target="y", group="sid")
 

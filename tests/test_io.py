@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast.io import DataError, TableSpec, read_table
+from lstmcast.io import DataError, read_table
+from lstmcast.pipeline import TablePipeline
+from lstmcast.roles import Roles
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -53,21 +55,25 @@ def test_single_numeric_column_and_parquet(tmp_path):
 
 def test_missing_columns_by_role_with_suggestions():
     frame = pd.DataFrame({"store": ["a"], "date": [1], "sales": [1.0], "temp": [2.0]})
-    for spec, message in [
-        (TableSpec(target=["sale"], features=["temp"]), "Target column 'sale'.*'sales'"),
-        (TableSpec(target=["sales"], features=["tmp"]), "Feature column 'tmp'.*'temp'"),
-        (TableSpec(target=["sales"], features=[], group="stor"), "Group column 'stor'"),
-        (TableSpec(target=["sales"], features=[], time="dat"), "Time column 'dat'.*'date'"),
+    for roles, message in [
+        (Roles(target=["sale"], features=["temp"]), "Target column 'sale'.*'sales'"),
+        (Roles(target=["sales"], features=["tmp"]), "Feature column 'tmp'.*'temp'"),
+        (Roles(target=["sales"], group="stor"), "Group column 'stor'"),
+        (Roles(target=["sales"], time="dat"), "Time column 'dat'.*'date'"),
     ]:
         with pytest.raises(DataError, match=message):
-            spec.prepare(frame)
+            pipeline(roles).prepare(frame)
+
+
+def pipeline(roles):
+    return TablePipeline(roles, window=2, horizon=1, steps=1)
 
 
 def test_numbers_stored_as_text_and_flags_are_converted():
     frame = pd.DataFrame({"t": [1, 2, 3], "y": ["1", "2", "3.5"], "flag": [True, False, True]})
-    out = TableSpec(target=["y"], features=["flag"], time="t").prepare(frame)
+    out = pipeline(Roles(target=["y"], features=["flag"], time="t")).prepare(frame, fitting=True)
     assert out["y"].tolist() == [1.0, 2.0, 3.5] and out["flag"].tolist() == [1.0, 0.0, 1.0]
     frame.loc[1, "y"] = "two"
     with pytest.raises(DataError, match=r"Column 'y' must be numeric; non-numeric values at "
                                         r"row 1 \('two'\)"):
-        TableSpec(target=["y"], features=[], time="t").prepare(frame)
+        pipeline(Roles(target=["y"], time="t")).prepare(frame, fitting=True)

@@ -108,7 +108,8 @@ def test_train_never_writes_over_a_file_or_the_data(data, tmp_path):
     mine.write_text("notes\n")
     before = snapshot(data, mine)
     for out in (mine, data):
-        result = run_cli("train", data, "--target", "sales", *FAST, "--out", out)
+        result = run_cli("train", data, "--target", "sales", "--group", "store", *FAST,
+                         "--out", out)
         one_line_error(result, str(out), "existing file")
     assert snapshot(data, mine) == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
@@ -123,11 +124,12 @@ def test_a_second_train_on_a_run_in_progress_says_so(data, tmp_path):
         fcntl.flock(lock, fcntl.LOCK_EX)
         lock.write("process 4242")
         lock.flush()
-        result = run_cli("train", data, "--target", "sales", *FAST, "--out", out)
+        result = run_cli("train", data, "--target", "sales", "--group", "store", *FAST,
+                         "--out", out)
         one_line_error(result, "being trained right now", "process 4242")
         result = run_cli("train", "--resume", out)
         one_line_error(result, "being trained right now")
     assert (partial / "config.toml").read_text() == "[data]\n"
     # once that process is gone, the folder is an interrupted run to resume or delete
-    result = run_cli("train", data, "--target", "sales", *FAST, "--out", out)
+    result = run_cli("train", data, "--target", "sales", "--group", "store", *FAST, "--out", out)
     one_line_error(result, "interrupted run", "--resume")

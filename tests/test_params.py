@@ -1,0 +1,69 @@
+"""One list of settings: the Forecaster's signature, the checks, the CLI and config files."""
+
+import inspect
+
+import pytest
+
+from lstmcast import params
+from lstmcast.cli import build_parser
+from lstmcast.forecaster import Forecaster
+
+
+def test_every_forecaster_argument_is_described_once():
+    names = [n for n in inspect.signature(Forecaster.__init__).parameters if n != "self"]
+    described = [p.name for p in params.MODEL]
+    assert [n for n in names if n not in ("layers", "callbacks")] == described
+    defaults = {n: p.default for n, p in inspect.signature(Forecaster.__init__).parameters.items()}
+    for p in params.MODEL:
+        assert p.default == defaults[p.name], p.name
+
+
+def test_every_cli_setting_is_an_option_of_train_and_backtest():
+    parser = build_parser()
+    for command in ("train", "backtest", "inspect"):
+        sub = parser._subparsers._group_actions[0].choices[command]
+        flags = {s for action in sub._actions for s in action.option_strings}
+        for p in (*params.MODEL, *params.DATA):
+            assert (p.flag in flags) == p.cli, (command, p.name)
+
+
+@pytest.mark.parametrize(("name", "text", "value"), [
+    ("window", "48", 48), ("units", "64,32", (64, 32)), ("dropout", "0.1", 0.1),
+    ("difference", "true", True), ("scaler", "none", None), ("batch_size", "none", None),
+    ("features", "a, b", ["a", "b"]), ("features", "", []), ("time_format", "%d/%m/%Y",
+                                                             "%d/%m/%Y"),
+])
+def test_text_values_parse(name, text, value):
+    assert params.BY_NAME[name].parse(text) == value
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("window", "0", "--window expects a positive integer, got '0'"),
+    ("dropout", "1", "--dropout expects a number in \\[0.0, 1.0\\), got '1'"),
+    ("cell", "rnn", "--cell expects one of lstm, gru, got 'rnn'"),
+    ("difference", "yes", "--difference expects true or false, got 'yes'"),
+    ("units", "100,x", "--units expects positive integers"),
+])
+def test_bad_values_name_the_option(name, text, message):
+    with pytest.raises(ValueError, match=message):
+        params.BY_NAME[name].parse(text)
+
+
+def test_config_sections_and_keys_are_checked_with_suggestions():
+    data, model = params.read_config({"data": {"target": "y", "source": "x.csv"},
+                                      "model": {"window": 5, "units": [8, 4]}}, "c.toml")
+    assert data == {"target": ["y"]} and model == {"window": 5, "units": (8, 4)}
+    with pytest.raises(ValueError, match="Unknown \\[data\\] setting in c.toml 'tim'. Did you "
+                                         "mean 'time'"):
+        params.read_config({"data": {"tim": "t"}}, "c.toml")
+    with pytest.raises(ValueError, match="Unknown section \\[modle\\].*Did you mean 'model'"):
+        params.read_config({"modle": {}}, "c.toml")
+
+
+def test_command_line_hints_use_flags():
+    from lstmcast.cli import as_flags
+
+    assert as_flags("choose missing='drop', or set autoregressive=True") == (
+        "choose --missing drop, or set --autoregressive")
+    assert as_flags("`horizon=0` labels") == "--horizon 0 labels"
+    assert as_flags("keep x=1 and layers=None") == "keep x=1 and layers=None"

@@ -1,0 +1,101 @@
+"""The fitted table pipeline: one object between a table and the network, saved as JSON."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from lstmcast import ArtifactError, Forecaster
+from lstmcast.pipeline import TablePipeline
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_model_saved_before_the_pipeline_loads_and_predicts_as_it_did():
+    old = Forecaster.load(DATA / "forecaster_v1.lstmcast")
+    table = pd.read_csv(DATA / "forecaster_v1_data.csv")
+    then = pd.read_csv(DATA / "forecaster_v1_predict.csv")
+    now = old.predict(table)
+    assert now[["store", "step", "day"]].equals(then[["store", "step", "day"]])
+    np.testing.assert_allclose(now["sales"], then["sales"], rtol=1e-6)
+    assert old.pipeline_.scale_by == "series" and old.inputs_ == ["temp", "sales"]
+
+
+def test_a_model_from_a_newer_lstmcast_names_the_version(tmp_path):
+    from safetensors import safe_open
+
+    path = DATA / "forecaster_v1.lstmcast"
+    with safe_open(path, "pt") as handle:
+        metadata = handle.metadata()
+    config = json.loads(metadata["config"])
+    config["config_version"] = 9
+    config["versions"]["lstmcast"] = "9.0.0"
+    tensors = load_file(path)
+    from lstmcast.bundle import _checksum
+
+    newer = tmp_path / "newer.lstmcast"
+    save_file(tensors, newer, metadata={**metadata, "config": json.dumps(config),
+                                        "checksum": _checksum(tensors)})
+    with pytest.raises(ArtifactError, match="saved by lstmcast 9.0.0 \\(Forecaster config "
+                                            "version 9\\)"):
+        Forecaster.load(newer)
+
+
+def test_the_pipeline_round_trips_through_json():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": np.repeat(["a", "b"], 50), "t": np.tile(np.arange(50), 2),
+                          "x": rng.normal(size=100), "y": rng.normal(size=100)})
+    f = Forecaster(units=(4,), window=5, epochs=1, scale_by="series", difference=True).fit(
+        frame, "y", group="id", time="t")
+    again = TablePipeline.from_config(json.loads(json.dumps(f.pipeline_.get_config())))
+    a, b = f.pipeline_.table(frame), again.table(frame)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    starts = np.array([0, 10, 60])
+    out = np.ones((3, 1))
+    np.testing.assert_array_equal(f.pipeline_.to_units(out, a, starts),
+                                  again.to_units(out, b, starts))
+
+
+def test_ids_read_as_numbers_or_text_are_the_same_series():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": np.repeat([1, 2], 40), "t": np.tile(np.arange(40), 2),
+                          "y": 100 * np.repeat([1, 10], 40) + rng.normal(size=80)})
+    f = Forecaster(units=(4,), window=5, epochs=1, scale_by="series").fit(frame, "y",
+                                                                         group="id", time="t")
+    as_text = frame.astype({"id": str})
+    as_float = frame.astype({"id": float})
+    expected = f.predict(frame)["y"].to_numpy()
+    np.testing.assert_allclose(f.predict(as_text)["y"], expected)
+    np.testing.assert_allclose(f.predict(as_float)["y"], expected)
+    with pytest.raises(ValueError, match="1 series had no rows in the training data \\('3'\\)"):
+        f.predict(frame.replace({"id": {2: 3}}))
+
+
+def test_networks_see_only_the_past_of_columns_not_known_in_advance():
+    """With inputs known in advance the network's window runs over the rows to forecast;
+    what it reads there must be those inputs only, never the future of the others."""
+    rng = np.random.default_rng(0)
+    n = 80
+    frame = pd.DataFrame({"t": np.arange(n), "promo": rng.integers(0, 2, n).astype(float),
+                          "x": rng.normal(size=n), "y": rng.normal(size=n)})
+    f = Forecaster(units=(4,), window=6, steps=2, epochs=1).fit(frame, "y", features=["x"],
+                                                                time="t", future=["promo"])
+    table = f.pipeline_.table(frame)
+    x = table.x[None, :10].copy()  # window of 6 rows, horizon 1, 2 rows to forecast: 9 rows
+    x = x[:, : f.pipeline_.input_length]
+    net = f.model_.network_.eval()
+    with torch.no_grad():
+        base = net(torch.from_numpy(x)).numpy()
+        changed = x.copy()
+        cols = [f.inputs_.index("x"), f.inputs_.index("y")]
+        changed[:, 6:, cols] += 5.0  # the future of past-only columns
+        same = net(torch.from_numpy(changed)).numpy()
+        changed[:, 7:, f.inputs_.index("promo")] += 1.0  # the future promotions
+        moved = net(torch.from_numpy(changed)).numpy()
+    np.testing.assert_array_equal(base, same)
+    assert not np.allclose(base, moved)
