@@ -28,23 +28,22 @@ only and the validation rows serve only as input to the first test windows.
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
 import warnings
 from importlib import metadata
 
-import numpy as np
-import pandas as pd
+# one thread everywhere, set before numpy and torch load their thread pools
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
+import numpy as np  # noqa: E402  (after the thread settings above)
+import pandas as pd  # noqa: E402
 
 # --------------------------------------------------------------------------- data
 
@@ -88,7 +87,9 @@ def split_borders(n: int, split: str, rows_per_day: float) -> tuple[int, int, in
         val_end = n - n_test
         test_end = n
     if not 0 < train_end < val_end < test_end <= n:
-        raise SystemExit(f"--split {split!r} gives borders {train_end}/{val_end}/{test_end} for {n} rows")
+        raise SystemExit(
+            f"--split {split!r} gives borders {train_end}/{val_end}/{test_end} for {n} rows"
+        )
     return train_end, val_end, test_end
 
 
@@ -114,8 +115,14 @@ def to_jsonable(value):
 
 
 def quiet_lightning() -> None:
-    for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric",
-                 "neuralforecast", "darts"):
+    for name in (
+        "lightning",
+        "lightning.pytorch",
+        "pytorch_lightning",
+        "lightning_fabric",
+        "neuralforecast",
+        "darts",
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
@@ -133,16 +140,24 @@ def run_neuralforecast(z, cols, borders, args) -> dict:
     n_series = z.shape[1]
 
     def long_frame(rows: int) -> pd.DataFrame:
-        return pd.DataFrame({
-            "unique_id": np.repeat(np.array(cols, dtype=object), rows),
-            "ds": np.tile(np.arange(rows, dtype=np.int64), n_series),
-            "y": z[:rows].T.reshape(-1).astype(np.float64),
-        })
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.array(cols, dtype=object), rows),
+                "ds": np.tile(np.arange(rows, dtype=np.int64), n_series),
+                "y": z[:rows].T.reshape(-1).astype(np.float64),
+            }
+        )
 
     kwargs = dict(h=H, input_size=L, random_seed=args.seed)
     # trainer settings that change no hyperparameter: no bar, no logs, no checkpoints
-    trainer = dict(enable_progress_bar=False, enable_model_summary=False, logger=False,
-                   enable_checkpointing=False, accelerator="cpu", devices=1)
+    trainer = dict(
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+        enable_checkpointing=False,
+        accelerator="cpu",
+        devices=1,
+    )
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
     model = LSTM(**kwargs, **trainer)
@@ -162,15 +177,23 @@ def run_neuralforecast(z, cols, borders, args) -> dict:
     starts = expected_windows(val_end, test_end, L, H)
     n_windows = len(starts)
     t0 = time.perf_counter()
-    cv = nf.cross_validation(df=long_frame(test_end), n_windows=n_windows, step_size=1,
-                             val_size=0, use_fitted=True, refit=False)
+    cv = nf.cross_validation(
+        df=long_frame(test_end),
+        n_windows=n_windows,
+        step_size=1,
+        val_size=0,
+        use_fitted=True,
+        refit=False,
+    )
     predict_seconds = time.perf_counter() - t0
 
     cv = cv.sort_values(["unique_id", "cutoff", "ds"])
     cutoffs = np.sort(cv["cutoff"].unique().astype(np.int64))
     if not np.array_equal(cutoffs + 1, starts):
-        raise SystemExit(f"neuralforecast windows: first targets {cutoffs[:3] + 1}..{cutoffs[-1] + 1} "
-                         f"({len(cutoffs)}), expected {starts[0]}..{starts[-1]} ({n_windows})")
+        raise SystemExit(
+            f"neuralforecast windows: first targets {cutoffs[:3] + 1}..{cutoffs[-1] + 1} "
+            f"({len(cutoffs)}), expected {starts[0]}..{starts[-1]} ({n_windows})"
+        )
     pred = np.empty((n_windows, H, n_series))
     for j, name in enumerate(cols):
         part = cv[cv["unique_id"] == name]
@@ -201,12 +224,16 @@ def run_neuralforecast(z, cols, borders, args) -> dict:
         "exactly test_start-1 .. test_end-H-1.",
     ]
     return dict(
-        pred=pred, n_windows=n_windows, starts=starts,
-        train_seconds=train_seconds, predict_seconds=predict_seconds,
+        pred=pred,
+        n_windows=n_windows,
+        starts=starts,
+        train_seconds=train_seconds,
+        predict_seconds=predict_seconds,
         train_steps=steps_done,
         train_samples=steps_done * windows_per_step if windows_per_step else None,
         sample_unit="one window of one series (univariate) per sample",
-        hyperparameters=to_jsonable(hp), notes=notes,
+        hyperparameters=to_jsonable(hp),
+        notes=notes,
     )
 
 
@@ -224,15 +251,27 @@ def run_darts(z, cols, borders, args) -> dict:
 
     def series(rows: int) -> TimeSeries:
         return TimeSeries.from_times_and_values(
-            pd.RangeIndex(0, rows), z[:rows].astype(np.float32), columns=list(cols))
+            pd.RangeIndex(0, rows), z[:rows].astype(np.float32), columns=list(cols)
+        )
 
-    trainer = dict(enable_progress_bar=False, enable_model_summary=False, logger=False,
-                   accelerator="cpu", devices=1)
+    trainer = dict(
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+        accelerator="cpu",
+        devices=1,
+    )
     if args.max_steps is not None:
         trainer["max_steps"] = args.max_steps
     workdir = tempfile.mkdtemp(prefix="darts-peer-")
-    model = BlockRNNModel(input_chunk_length=L, output_chunk_length=H, model="LSTM",
-                          random_state=args.seed, pl_trainer_kwargs=trainer, work_dir=workdir)
+    model = BlockRNNModel(
+        input_chunk_length=L,
+        output_chunk_length=H,
+        model="LSTM",
+        random_state=args.seed,
+        pl_trainer_kwargs=trainer,
+        work_dir=workdir,
+    )
 
     train_series = series(train_end)
     t0 = time.perf_counter()
@@ -248,10 +287,18 @@ def run_darts(z, cols, borders, args) -> dict:
     starts = expected_windows(val_end, test_end, L, H)
     n_windows = len(starts)
     t0 = time.perf_counter()
-    fc = model.historical_forecasts(series(test_end), start=int(starts[0]), start_format="position",
-                                    forecast_horizon=H, stride=1, retrain=False,
-                                    last_points_only=False, overlap_end=False, verbose=False,
-                                    show_warnings=False)
+    fc = model.historical_forecasts(
+        series(test_end),
+        start=int(starts[0]),
+        start_format="position",
+        forecast_horizon=H,
+        stride=1,
+        retrain=False,
+        last_points_only=False,
+        overlap_end=False,
+        verbose=False,
+        show_warnings=False,
+    )
     predict_seconds = time.perf_counter() - t0
 
     import shutil
@@ -263,8 +310,10 @@ def run_darts(z, cols, borders, args) -> dict:
     for i, f in enumerate(fc):
         idx = np.asarray(f.time_index)
         if idx[0] != starts[i] or len(idx) != H or idx[-1] != starts[i] + H - 1:
-            raise SystemExit(f"darts window {i}: targets {idx[0]}..{idx[-1]}, expected "
-                             f"{starts[i]}..{starts[i] + H - 1}")
+            raise SystemExit(
+                f"darts window {i}: targets {idx[0]}..{idx[-1]}, expected "
+                f"{starts[i]}..{starts[i] + H - 1}"
+            )
         pred[i] = f.values(copy=False)
 
     params = dict(model.model_params)
@@ -273,8 +322,16 @@ def run_darts(z, cols, borders, args) -> dict:
     params["batch_size"] = model.batch_size
     params["trainer_params"] = dict(model.trainer_params)
     pl = model.model
-    for attr in ("optimizer_cls", "optimizer_kwargs", "lr_scheduler_cls", "lr_scheduler_kwargs",
-                 "use_reversible_instance_norm", "likelihood", "input_size", "target_size"):
+    for attr in (
+        "optimizer_cls",
+        "optimizer_kwargs",
+        "lr_scheduler_cls",
+        "lr_scheduler_kwargs",
+        "use_reversible_instance_norm",
+        "likelihood",
+        "input_size",
+        "target_size",
+    ):
         if hasattr(pl, attr):
             value = getattr(pl, attr)
             params[attr] = value.__name__ if isinstance(value, type) else value
@@ -292,8 +349,8 @@ def run_darts(z, cols, borders, args) -> dict:
         f"{n_train_windows} train windows per epoch, batch_size={params.get('batch_size', 32)}, "
         "shuffled; fit(series) without val_series, so no validation and no early stopping "
         "(its defaults); trainer steps done: "
-        f"{steps_done}, epochs: {epochs_done}" + (
-            f"; capped by --max-steps {args.max_steps}" if args.max_steps is not None else ""),
+        f"{steps_done}, epochs: {epochs_done}"
+        + (f"; capped by --max-steps {args.max_steps}" if args.max_steps is not None else ""),
         "architecture (darts 0.48): the LSTM runs over the input window and its last H outputs "
         "(or, when H > L, a linear map from the L outputs to H positions: the 'upsampler') go "
         "through the fc layer, one output step per position.",
@@ -307,16 +364,21 @@ def run_darts(z, cols, borders, args) -> dict:
         per_epoch = -(-n_train_windows // bs)
         samples = (steps_done // per_epoch) * n_train_windows + (steps_done % per_epoch) * bs
     return dict(
-        pred=pred, n_windows=n_windows, starts=starts,
-        train_seconds=train_seconds, predict_seconds=predict_seconds,
-        train_steps=steps_done, train_epochs=epochs_done, train_samples=samples,
+        pred=pred,
+        n_windows=n_windows,
+        starts=starts,
+        train_seconds=train_seconds,
+        predict_seconds=predict_seconds,
+        train_steps=steps_done,
+        train_epochs=epochs_done,
+        train_samples=samples,
         sample_unit="one window of all components (joint) per sample",
-        hyperparameters=to_jsonable(params), notes=notes,
+        hyperparameters=to_jsonable(params),
+        notes=notes,
     )
 
 
-PEERS = {"neuralforecast": ("neuralforecast", run_neuralforecast),
-         "darts": ("darts", run_darts)}
+PEERS = {"neuralforecast": ("neuralforecast", run_neuralforecast), "darts": ("darts", run_darts)}
 
 
 # --------------------------------------------------------------------------- main
@@ -330,10 +392,17 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", choices=["M", "S"], default="M")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lookback", type=int, default=96)
-    ap.add_argument("--split", default="12/4/4",
-                    help="A/B/C months of 30 days (ETT) or a,b,c fractions (e.g. 0.7,0.1,0.2)")
-    ap.add_argument("--max-steps", type=int, default=None,
-                    help="cap on optimizer steps (default: the peer's own default training length)")
+    ap.add_argument(
+        "--split",
+        default="12/4/4",
+        help="A/B/C months of 30 days (ETT) or a,b,c fractions (e.g. 0.7,0.1,0.2)",
+    )
+    ap.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="cap on optimizer steps (default: the peer's own default training length)",
+    )
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
 
@@ -369,15 +438,20 @@ def main(argv=None) -> int:
         "torch_version": metadata.version("torch"),
         "data": os.path.basename(args.data),
         "split": args.split,
-        "borders": {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, test_end]},
+        "borders": {
+            "train": [0, train_end],
+            "val": [train_end, val_end],
+            "test": [val_end, test_end],
+        },
         "lookback": args.lookback,
         "horizon": args.horizon,
         "mode": args.mode,
         "columns": cols,
         "seed": args.seed,
-        "mse": float(np.mean(err ** 2)),
+        "mse": float(np.mean(err**2)),
         "mae": float(np.mean(np.abs(err))),
         "mse_per_column": {c: float(np.mean(err[:, :, j] ** 2)) for j, c in enumerate(cols)},
+        "mse_per_step": [round(float(x), 5) for x in np.mean(err**2, axis=(0, 2))],
         "n_windows": int(res.pop("n_windows")),
         "expected_windows": expected,
         "train_seconds": round(res.pop("train_seconds"), 3),
@@ -387,15 +461,19 @@ def main(argv=None) -> int:
         "torch_threads": __import__("torch").get_num_threads(),
     }
     samples = res.get("train_samples")
-    out["train_samples_per_s"] = (round(samples / out["train_seconds"], 1)
-                                  if samples and out["train_seconds"] > 0 else None)
+    out["train_samples_per_s"] = (
+        round(samples / out["train_seconds"], 1) if samples and out["train_seconds"] > 0 else None
+    )
     out.update(res)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(out, fh, indent=2)
-    print(f"{args.peer} {out['version']} {args.mode} h={args.horizon}: mse {out['mse']:.4f} "
-          f"mae {out['mae']:.4f} windows {out['n_windows']} train {out['train_seconds']:.1f}s "
-          f"predict {out['predict_seconds']:.1f}s", file=sys.stderr)
+    print(
+        f"{args.peer} {out['version']} {args.mode} h={args.horizon}: mse {out['mse']:.4f} "
+        f"mae {out['mae']:.4f} windows {out['n_windows']} train {out['train_seconds']:.1f}s "
+        f"predict {out['predict_seconds']:.1f}s",
+        file=sys.stderr,
+    )
     return 0
 
 
