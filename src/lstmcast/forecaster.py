@@ -23,54 +23,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import bundle, evaluation, forecasting, params, roles, scores
+from lstmcast import artifacts, evaluation, forecasting, params, roles, scores
+from lstmcast.architecture import network_layers
 from lstmcast.callbacks import (
     BackupAndRestore,
     Callback,
     EarlyStopping,
+    LearningRateScheduler,
     ReduceLROnPlateau,
     TimeLimit,
+    decay_after,
 )
 from lstmcast.checks import check_int, invalid
 from lstmcast.ensemble import Ensemble
-from lstmcast.errors import ArtifactError, InvalidArgumentError, NotFittedError
+from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
 from lstmcast.io import DataError, fingerprint, read_table
 from lstmcast.layers import (
-    GRU,
-    LSTM,
-    Cropping1D,
-    Dense,
-    Dropout,
-    FutureInputs,
     Layer,
-    layer_from_config,
 )
-from lstmcast.models import Sequential, _load_state, _versions
+from lstmcast.models import Sequential
 from lstmcast.optimizers import get_optimizer
 from lstmcast.pipeline import Table, TablePipeline, group_ids
-from lstmcast.roles import Roles
 from lstmcast.runtime import check_precision
 from lstmcast.seeding import set_seed
 from lstmcast.seen import SeenRows
 from lstmcast.splits import split_rows, split_windows
 from lstmcast.windows import segments, target_rows
 
-FORECASTER_KIND = "forecaster"
-CONFIG_VERSION = 2  # 1: before the table pipeline (lstmcast 0.1.0 up to commit 803b88b)
-
-
-def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
-                   cell: str = "lstm") -> list[Layer]:
-    """The tutorial's hidden stack: LSTM 100 -> Dropout 0.2 -> LSTM 50 -> Dropout 0.2."""
-    rnn = LSTM if cell == "lstm" else GRU
-    layers: list[Layer] = []
-    for i, u in enumerate(units):
-        layers.append(rnn(int(u), return_sequences=i < len(units) - 1))
-        if dropout:
-            layers.append(Dropout(dropout))
-    return layers
+FORECASTER_KIND = artifacts.FORECASTER_KIND
 
 
 @dataclass
@@ -118,6 +100,9 @@ class Forecaster:
             0.5 and a floor of 1e-5); None (default) keeps it fixed. With a
             higher starting rate it is lstmcast's best C-MAPSS configuration
             in docs/accuracy.md.
+        lr_decay: if set, the learning rate stays at ``learning_rate`` for 3
+            epochs, then is multiplied by this every epoch (the schedule of
+            SegRNN's reference code, with 0.8); None (default): off.
         validation: fraction held out for early stopping and ``lr_patience`` (0.2).
         validation_by: "time" (the last part of every series) or "series"
             (whole series held out).
@@ -136,6 +121,26 @@ class Forecaster:
             series that trend beyond their training range (airline passengers:
             MASE 2.0 -> 0.8, docs/accuracy.md); it needs the target's past as
             an input (autoregressive) and at least window + 1 rows of history.
+        normalize: instance normalization (RevIN-style): "last" makes each
+            window's targets relative to the window's last value, "mean" to its
+            mean and standard deviation, and the forecast is mapped back; the
+            network then learns shapes, not levels, and a level outside the
+            training range is no surprise. "auto" (default): "last" for
+            multi-step forecasts (steps > 1) from the target's own past,
+            without ``difference``; None: off. docs/longhorizon.md measures it.
+        channels: with several targets, "joint" (default: one network maps all
+            targets to all targets) or "independent": each target column goes
+            through one shared network as its own series, with a one-hot code
+            of which it is (a learned per-channel embedding), and the other
+            inputs shared. Fewer weights per channel, and every channel's
+            windows train the same network.
+        segment: None (default: the tutorial's stack, point by point), or w:
+            cut the window into segments of w rows, embed each, run one
+            recurrent layer of ``units[0]`` units over the L / w segments, and
+            decode every forecast step at once from its final state
+            (``SegmentLSTM``, SegRNN's design). Much faster at long windows, and
+            the most accurate configuration on long horizons in
+            docs/longhorizon.md. The window must be a multiple of w.
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
         missing: NaN or inf in the used columns, and missing time steps (gaps
@@ -192,6 +197,7 @@ class Forecaster:
         early_stopping: bool = True,
         patience: int = 10,
         lr_patience: int | None = None,
+        lr_decay: float | None = None,
         validation: float = 0.2,
         validation_by: str = "time",
         scaler: str | None = "minmax",
@@ -199,6 +205,9 @@ class Forecaster:
         season: int | None = None,
         autoregressive: bool | None = None,
         difference: bool = False,
+        normalize: str | None = "auto",
+        channels: str = "joint",
+        segment: int | None = None,
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
@@ -227,6 +236,7 @@ class Forecaster:
         self.early_stopping = early_stopping
         self.patience = patience
         self.lr_patience = lr_patience
+        self.lr_decay = lr_decay
         self.validation = validation
         self.validation_by = validation_by
         self.scaler = scaler
@@ -234,6 +244,9 @@ class Forecaster:
         self.season = season
         self.autoregressive = autoregressive
         self.difference = difference
+        self.normalize = normalize
+        self.channels = channels
+        self.segment = segment
         self.max_seconds = max_seconds
         self.clipnorm = clipnorm
         self.missing = missing
@@ -246,6 +259,22 @@ class Forecaster:
         self.device = device
         self.precision = precision
         self.verbose = verbose
+
+    @classmethod
+    def preset(cls, name: str, **settings: Any) -> Forecaster:
+        """A Forecaster with a named bundle of settings; ``settings`` override them.
+
+        "long-horizon": segment recurrence (segments of 24 rows, one LSTM of 128
+        units), instance normalization by the last value, channel independence,
+        the absolute error, standard scaling, batches of 256 windows, up to 30
+        epochs with patience 5: lstmcast's most accurate configuration on the
+        long-horizon benchmark (docs/longhorizon.md).
+
+        Example:
+            >>> Forecaster.preset("long-horizon", window=96, steps=96).segment
+            24
+        """
+        return cls(**{**params.preset(name), **settings})
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -277,6 +306,16 @@ class Forecaster:
             if isinstance(self.layers, Layer) or not all(isinstance(x, Layer)
                                                          for x in self.layers):
                 raise invalid("layers", "a list of lstmcast layers", self.layers)
+        if self.segment is not None and self.window % self.segment:
+            raise InvalidArgumentError(
+                f"`segment={self.segment}` must divide the window ({self.window} rows).")
+        if self.segment is not None and self.layers is not None:
+            raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
+                                       "the network (one SegmentLSTM layer).")
+        if self.normalize not in (None, "auto") and self.difference:
+            raise InvalidArgumentError(
+                f"`normalize={self.normalize!r}` and `difference=True` both forecast from the "
+                "last value; choose one.")
 
     def _require_fitted(self) -> None:
         if not hasattr(self, "ensemble_"):
@@ -405,6 +444,8 @@ class Forecaster:
         if has_validation and self.lr_patience is not None:
             callbacks.append(ReduceLROnPlateau(factor=0.5, patience=self.lr_patience,
                                                min_lr=1e-5))
+        if self.lr_decay is not None:
+            callbacks.append(LearningRateScheduler(decay_after(3, self.lr_decay)))
         if self.max_seconds is not None:
             callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
         callbacks += list(self.callbacks or [])
@@ -442,7 +483,7 @@ class Forecaster:
         set_seed(self.seed)
         frame = pipeline.prepare(frame, need_target=True, fitting=True)
         if self.calendar:
-            self._add_calendar(pipeline, frame)
+            pipeline.add_calendar(frame)
         ids = group_ids(frame, group)
         segs = segments(ids, len(frame))
         short = [ids[a] for a, b in segs if b - a < pipeline.span]
@@ -464,31 +505,6 @@ class Forecaster:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
         return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
-
-    @staticmethod
-    def _add_calendar(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
-        """Decide the calendar inputs from the learned frequency and add their columns."""
-        from lstmcast import timeline
-
-        time = pipeline.roles.time
-        if time is None or pipeline.time_["kind"] != "datetime":
-            raise InvalidArgumentError(
-                "`calendar=True` derives inputs from dates: give a time column of dates "
-                f"({'none given' if time is None else repr(time) + ' holds numbers'}).")
-        parts = timeline.calendar_parts(pipeline.step)
-        if not parts:
-            raise InvalidArgumentError(
-                f"`calendar=True` found no calendar cycle for time column {time!r} "
-                f"({timeline.describe(pipeline.step)}): calendar inputs need a regular "
-                "frequency below a year.")
-        clash = [c for c in timeline.calendar_names(parts) if c in frame.columns]
-        if clash:
-            raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
-                                       "calendar=True would add; rename it.")
-        pipeline.roles.calendar = parts
-        cal = timeline.calendar_columns(frame[time], parts)
-        for name in cal.columns:
-            frame[name] = cal[name].to_numpy()
 
     def inspect(self, data: Any, target: str | Sequence[str],
                 features: Sequence[str] | None = None, group: str | None = None,
@@ -538,28 +554,7 @@ class Forecaster:
         }
 
     def _layers(self, pipeline: TablePipeline) -> list[Layer]:
-        if self.layers is None:
-            hidden = default_layers(self.units, self.dropout, self.cell)
-        else:
-            hidden = [layer_from_config(type(layer).__name__, layer.get_config())
-                      for layer in self.layers]
-        if not hidden:
-            raise invalid("layers", "at least one layer", self.layers)
-        n_in, length = len(pipeline.inputs), pipeline.input_length
-        n_out = self.steps * len(pipeline.targets)
-        extra = length - self.window
-        if extra:  # windows carry the rows to forecast, for the inputs known in advance
-            config = hidden[0].get_config()
-            config.pop("batch_input_shape", None)
-            config.pop("input_shape", None)
-            hidden[0] = layer_from_config(type(hidden[0]).__name__, config)
-            return [Cropping1D((0, extra), input_shape=(length, n_in)), *hidden,
-                    FutureInputs(self.steps, pipeline.future_columns()), Dense(n_out)]
-        config = hidden[0].get_config()
-        config.pop("batch_input_shape", None)
-        config["input_shape"] = [length, n_in]
-        hidden[0] = layer_from_config(type(hidden[0]).__name__, config)
-        return [*hidden, Dense(n_out)]
+        return network_layers(self, pipeline)
 
     def _optimizer(self):
         spec = get_optimizer(self.optimizer)
@@ -728,27 +723,6 @@ class Forecaster:
                                    folds, test_size, progress)
 
     # -- saving --------------------------------------------------------------------
-    def _config(self) -> dict[str, Any]:
-        values = {k: v for k, v in self.get_params().items() if k not in ("layers", "callbacks")}
-        values["units"] = list(values["units"])
-        return {
-            "config_version": CONFIG_VERSION,
-            "params": values,
-            "model": self.model_.get_config(),
-            "input_shape": list(self.model_.built_input_shape_),
-            "pipeline": self.pipeline_.get_config(),
-            "seen": self.seen_.get_config(),
-            "stats": {"train_mean": self.stats_.train_mean,
-                      "naive_scale": self.stats_.naive_scale, "season": self.stats_.season},
-            "history": self.history_,
-            "histories": self.histories_,
-            "n_windows": self.n_windows_,
-            "batch_size": self.batch_size_,
-            "dtypes": self.dtypes_,
-            "fingerprint": self.fingerprint_,
-            "versions": _versions(),
-        }
-
     def save(self, path: str | os.PathLike) -> None:
         """Save everything needed to forecast to one file (safetensors + JSON, no pickle).
 
@@ -756,11 +730,7 @@ class Forecaster:
         leaves any previous artifact at ``path`` intact.
         """
         self._require_fitted()
-        tensors = {}
-        for i, member in enumerate(self.ensemble_.members):
-            prefix = "" if i == 0 else f"member{i}."
-            tensors.update({prefix + k: v for k, v in member.network_.state_dict().items()})
-        bundle.save(path, tensors, self._config(), FORECASTER_KIND)
+        artifacts.save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:
@@ -768,75 +738,4 @@ class Forecaster:
 
         Files saved before the table pipeline (config version 1) load too.
         """
-        tensors, config = bundle.load(path, FORECASTER_KIND)
-        version = config.get("config_version", 1)
-        if version > CONFIG_VERSION:
-            wrote = config.get("versions", {}).get("lstmcast", "a newer lstmcast")
-            raise ArtifactError(f"{str(path)!r} was saved by lstmcast {wrote} (Forecaster "
-                                f"config version {version}); this lstmcast reads up to "
-                                f"{CONFIG_VERSION}: upgrade it to load this model.")
-        if version == 1:
-            config = _upgrade_v1(config)
-        known = set(cls._param_names())
-        values = {k: v for k, v in config["params"].items() if k in known}
-        values["device"] = device
-        forecaster = cls(**values)
-        members = []
-        for i in range(values.get("ensemble", 1)):
-            prefix = "" if i == 0 else f"member{i}."
-            own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
-                   and (prefix or not k.startswith("member"))}
-            model = Sequential.from_config(config["model"], device=device)
-            model.build(config["input_shape"])
-            _load_state(model.network_, own, path)
-            members.append(model)
-        forecaster.ensemble_ = Ensemble(members)
-        forecaster.pipeline_ = TablePipeline.from_config(config["pipeline"])
-        forecaster.seen_ = SeenRows.from_config(config["seen"])
-        forecaster.stats_ = TrainingStats(**config["stats"])
-        forecaster.histories_ = config.get("histories", [config["history"]])
-        forecaster.history_ = config["history"]
-        forecaster.n_windows_ = config["n_windows"]
-        forecaster.batch_size_ = config["batch_size"]
-        forecaster.dtypes_ = config["dtypes"]
-        forecaster.fingerprint_ = config["fingerprint"]
-        forecaster.saved_versions_ = config["versions"]
-        return forecaster
-
-
-def _upgrade_v1(config: dict[str, Any]) -> dict[str, Any]:
-    """A Forecaster config of version 1 (loose scalers and roles) in version 2's layout."""
-    spec, old = config["spec"], config["params"]
-    target = list(spec["target"])
-    table_roles = Roles(target=target, features=list(spec["features"]), group=spec["group"],
-                        time=spec["time"], key=(spec.get("extra") or [None])[0],
-                        autoregressive=bool(config["autoregressive"]))
-    if not config["autoregressive"]:
-        table_roles.features = [c for c in spec["features"] if c not in target]
-    if table_roles.inputs != config["inputs"]:
-        raise ArtifactError("This model was saved by an older lstmcast (Forecaster config "
-                            "version 1) with an input order that cannot be rebuilt; retrain "
-                            "it with this version.")
-    step = config.get("time_step")
-    time_dtype = config.get("dtypes", {}).get(spec["time"], "") if spec["time"] else ""
-    kind = None if spec["time"] is None else (
-        "datetime" if "datetime" in time_dtype else "number")
-    what = old["scale_by"] if old["scale_by"] not in ("global", "series") else "series"
-    scalers = {}
-    for name in ("x_scaler", "y_scaler"):
-        scalers[name] = {**config[name], "what": what}
-        if old["scaler"] is None:
-            scalers[name]["by_key"] = []
-    return {**config,
-            "pipeline": {"roles": table_roles.get_config(), "window": old["window"],
-                         "horizon": old["horizon"], "steps": old["steps"],
-                         "scaler": old["scaler"], "scale_by": old["scale_by"],
-                         "difference": old.get("difference", False),
-                         "missing": old.get("missing", "error"), "time_format": None,
-                         "calendar": False,
-                         "time": {"kind": kind, "step": step, "format": None, "tz": None,
-                                  "irregular": []},
-                         **scalers},
-            "seen": {"columns": table_roles.columns(), "series": {}},
-            "stats": {"train_mean": config["train_mean"],
-                      "naive_scale": config["naive_scale"], "season": old.get("season")}}
+        return artifacts.load(cls, path, device)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from lstmcast import timeline
 from lstmcast.changes import first_rows, row_changes, window_changes
+from lstmcast.errors import InvalidArgumentError
 from lstmcast.io import (
     DataError,
     check_finite,
@@ -250,6 +251,29 @@ class TablePipeline:
         frame, added = timeline.fill_gaps(frame, roles.time, roles.group, self.step, constant)
         notes.append(f"{added} missing time steps added and filled ({self.missing})")
         return frame
+
+    def add_calendar(self, frame: pd.DataFrame) -> None:
+        """Decide the calendar inputs from the learned frequency; add their columns to
+        ``frame`` (a table just prepared for fitting)."""
+        time = self.roles.time
+        if time is None or self.time_["kind"] != "datetime":
+            raise InvalidArgumentError(
+                "`calendar=True` derives inputs from dates: give a time column of dates "
+                f"({'none given' if time is None else repr(time) + ' holds numbers'}).")
+        parts = timeline.calendar_parts(self.step)
+        if not parts:
+            raise InvalidArgumentError(
+                f"`calendar=True` found no calendar cycle for time column {time!r} "
+                f"({timeline.describe(self.step)}): calendar inputs need a regular "
+                "frequency below a year.")
+        clash = [c for c in timeline.calendar_names(parts) if c in frame.columns]
+        if clash:
+            raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
+                                       "calendar=True would add; rename it.")
+        self.roles.calendar = parts
+        cal = timeline.calendar_columns(frame[time], parts)
+        for name in cal.columns:
+            frame[name] = cal[name].to_numpy()
 
     def _check_static(self, frame: pd.DataFrame) -> None:
         roles = self.roles
