@@ -20,7 +20,7 @@ import torch
 
 from lstmcast import bundle
 from lstmcast.checks import check_choice, check_float, check_int, invalid
-from lstmcast.errors import ArtifactError
+from lstmcast.errors import ArtifactError, InvalidTypeError
 
 
 class Callback:
@@ -293,6 +293,46 @@ class TimeLimit(Callback):
             self.model.stop_training = True
             if self.verbose:
                 print(f"Epoch {epoch + 1}: time limit of {self.seconds:.0f} s reached; stopping.")
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of every epoch from ``schedule(epoch, lr)``.
+
+    Keras's callback: ``schedule`` takes the epoch (from 0) and the current
+    rate and returns the rate for this epoch. The rate of each epoch goes into
+    the history as "learning_rate".
+
+    Example:
+        >>> decay = LearningRateScheduler(lambda epoch, lr: lr if epoch < 3 else lr * 0.8)
+    """
+
+    def __init__(self, schedule: Any, verbose: int = 0) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise InvalidTypeError("`schedule` must be a function (epoch, lr) -> lr.")
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        groups = self.model.optimizer_.param_groups
+        rate = float(self.schedule(epoch, float(groups[0]["lr"])))
+        for group in groups:
+            group["lr"] = rate
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: learning rate {rate:.3g}.")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer_.param_groups[0]["lr"])
+
+
+def decay_after(epochs: int, factor: float) -> Any:
+    """A schedule: the starting rate for ``epochs`` epochs, then ``factor`` times less every
+    epoch (the schedule SegRNN's reference code calls "type3": 3 epochs, then 0.8)."""
+    def schedule(epoch: int, rate: float) -> float:
+        return rate if epoch < epochs else rate * factor
+
+    return schedule
 
 
 BACKUP_KIND = "checkpoint"

@@ -46,6 +46,8 @@ def _settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
             if k in params.SECTIONS["data"]}
     model = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
              if k in params.SECTIONS["model"]}
+    if getattr(args, "preset", None):
+        model.update(params.preset(args.preset))
     if getattr(args, "config", None):
         config_data, config_model = params.read_config(read_toml(args.config), args.config)
         data.update(config_data)
@@ -425,6 +427,10 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                            param.name.upper().replace("_", "-"))
                 group.add_argument(param.flag, dest=param.name, metavar=metavar,
                                    help=param.help + default)
+    p.add_argument("--preset", choices=sorted(params.PRESETS),
+                   help="a named bundle of settings (flags and --config override it): "
+                   "long-horizon = segment recurrence, instance normalization, channel "
+                   "independence, absolute error (docs/longhorizon.md)")
     p.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 

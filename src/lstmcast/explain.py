@@ -44,6 +44,8 @@ class LayerGates:
     kind: str  # "LSTM" or "GRU"
     gates: dict[str, np.ndarray]
     lookback: int | None = None  # LSTM only: steps back until forget products < 0.1
+    labels: list[Any] | None = None  # one per step, when a step is not one row (segments)
+    rows_per_step: int = 1
 
 
 @dataclass
@@ -94,8 +96,10 @@ class Explanation:
         for layer in self.layers:
             if layer.lookback is not None:
                 steps = len(layer.gates["hidden"])
+                unit = ("steps" if layer.rows_per_step == 1
+                        else f"segments of {layer.rows_per_step} rows")
                 lines.append(f"{layer.name}: the cell state keeps more than 10% of what it "
-                             f"wrote for about {layer.lookback} steps (of {steps})")
+                             f"wrote for about {layer.lookback} {unit} (of {steps})")
         lines.append(f"gate values reproduce the engine's output within {self.reference_gap:.1e}")
         return "\n".join(lines)
 
@@ -185,15 +189,19 @@ def explain_window(model: Any, window: np.ndarray, feature_names: list[str] | No
     attributions = integrated_gradients(model.network_, window, base, output_index)
     diff = engine[0, output_index] - engine[1, output_index]
     layers = []
+    steps = len(window)
+    labels_all = list(time_labels if time_labels is not None else range(steps))
     for layer, trace in zip(model.layers, traces):
         if trace is None:
             continue
         gates = {k: v[0] for k, v in trace.items() if k != "hidden"}
         gates["hidden"] = trace["hidden"][0]
-        kind = type(layer).__name__
+        kind, labels, rows = type(layer).__name__, None, 1
+        if kind == "SegmentLSTM":  # a step is a segment: label it by its last row
+            kind, rows = layer.cell.upper(), layer.segment
+            labels = labels_all[rows - 1 :: rows][: len(gates["hidden"])]
         lookback = forget_lookback(gates["forget"]) if kind == "LSTM" else None
-        layers.append(LayerGates(layer.name, kind, gates, lookback))
-    steps = len(window)
+        layers.append(LayerGates(layer.name, kind, gates, lookback, labels, rows))
     return Explanation(
         window=window,
         feature_names=list(feature_names or [f"x{i}" for i in range(window.shape[1])]),

@@ -26,14 +26,7 @@ from torch import nn
 
 from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, NotFittedError
-from lstmcast.network import (
-    ACTIVATIONS,
-    CropBlock,
-    DenseBlock,
-    DropoutBlock,
-    FutureInputsBlock,
-    RecurrentBlock,
-)
+from lstmcast.network import ACTIVATIONS, DenseBlock, DropoutBlock, RecurrentBlock
 
 Shape = tuple[int, ...]  # a shape without the batch axis, e.g. (T, F)
 
@@ -391,86 +384,21 @@ class Activation(Layer):
         return ACTIVATIONS[self.activation]()
 
 
-class Cropping1D(Layer):
-    """Drops steps from the start and the end of the time axis (Keras's ``Cropping1D``).
-
-    Args:
-        cropping: ``(start, end)``: steps dropped at each end, or one int for both.
-
-    A Forecaster with inputs known in advance feeds windows that run past the
-    forecast rows; ``Cropping1D((0, rows))`` keeps the recurrent layers on the
-    past window.
-    """
-
-    def __init__(self, cropping: int | Sequence[int] = (1, 1), **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        pair = (cropping, cropping) if isinstance(cropping, (int, np.integer)) else cropping
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise invalid("cropping", "an int or a pair (start, end)", cropping)
-        self.cropping = tuple(check_int("cropping", c, minimum=0) for c in pair)
-
-    def _own_config(self) -> dict[str, Any]:
-        return {"cropping": list(self.cropping)}
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        steps = input_shape[0] - sum(self.cropping)
-        if steps < 1:
-            raise InvalidArgumentError(
-                f"Cropping1D `{self.name}` crops {sum(self.cropping)} steps from "
-                f"{input_shape[0]}: nothing is left.")
-        return (steps, *input_shape[1:])
-
-    def _make_block(self, input_shape: Shape) -> nn.Module:
-        self.compute_output_shape(input_shape)
-        return CropBlock(*self.cropping)
-
-
-class FutureInputs(Layer):
-    """Appends the inputs known in advance over the forecast rows to a layer's output.
-
-    The model's input holds the window and, after it, the rows to forecast; this
-    layer reads the last ``steps`` rows of the model's input, columns
-    ``columns`` only (prices, promotions, calendar: known ahead), and appends
-    them, flattened, to its own input (N, H), giving (N, H + steps * len(columns)).
-    A Dense layer after it then forecasts each step from the window's summary
-    and that step's known inputs.
-
-    Args:
-        steps: forecast rows at the end of the model's input.
-        columns: positions of the known-in-advance inputs among its features.
-    """
-
-    def __init__(self, steps: int, columns: Sequence[int], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.steps = check_int("steps", steps)
-        if isinstance(columns, (str, bytes)) or not len(columns):
-            raise invalid("columns", "a non-empty list of feature positions", columns)
-        self.columns = [check_int("columns", c, minimum=0) for c in columns]
-
-    def _own_config(self) -> dict[str, Any]:
-        return {"steps": self.steps, "columns": list(self.columns)}
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) != 1:
-            raise InvalidArgumentError(
-                f"FutureInputs `{self.name}` expects a flat input (batch, units), such as a "
-                f"recurrent layer's last output; got a sample shape {tuple(input_shape)}.")
-        return (input_shape[0] + self.steps * len(self.columns),)
-
-    def _check_model_input(self, shape: Shape) -> None:
-        if len(shape) != 2 or shape[0] < self.steps or max(self.columns) >= shape[1]:
-            raise InvalidArgumentError(
-                f"FutureInputs `{self.name}` reads the last {self.steps} rows and features "
-                f"{self.columns} of the model's input, which has shape {tuple(shape)}.")
-
-    def _make_block(self, input_shape: Shape) -> nn.Module:
-        self.compute_output_shape(input_shape)
-        return FutureInputsBlock(self.steps, self.columns)
-
+# the layers beyond the tutorial's, for forecasting tables (they build on Layer above)
+from lstmcast.forecast_layers import (  # noqa: E402
+    ChannelMerge,
+    ChannelSplit,
+    Cropping1D,
+    FutureInputs,
+    InstanceDenorm,
+    InstanceNorm,
+    SegmentLSTM,
+)
 
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in (LSTM, GRU, Dense, Dropout, Activation, Cropping1D,
-                                  FutureInputs)
+                                  FutureInputs, InstanceNorm, InstanceDenorm, ChannelSplit,
+                                  ChannelMerge, SegmentLSTM)
 }
 
 

@@ -7,6 +7,7 @@ H units.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 
@@ -134,7 +135,10 @@ class FutureInputsBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         future = model_input[:, -self.steps :].index_select(2, self.columns)  # (N, S, K)
-        return torch.cat([x, future.flatten(1).to(x.dtype)], dim=1)  # (N, H + S * K)
+        future = future.flatten(1).to(x.dtype)
+        if len(x) != len(future):  # after ChannelSplit: each sample's channels in a row
+            future = future.repeat_interleave(len(x) // len(future), dim=0)
+        return torch.cat([x, future], dim=1)  # (N, H + S * K)
 
 
 class Network(nn.Module):
@@ -161,3 +165,141 @@ class Network(nn.Module):
 def default_device() -> torch.device:
     """CUDA when a GPU is available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# -- blocks for long-horizon forecasting ---------------------------------------------------
+def _window_stats(x: torch.Tensor, columns: torch.Tensor, window: int, kind: str
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sample's level and spread of ``columns`` over its first ``window`` rows.
+
+    ``kind`` "last": the last row's value and 1; "mean": the mean and the standard
+    deviation (plus 1e-5, so a flat window divides by a small number, not 0).
+    Shapes: x (N, T, F) -> (N, 1, K) each.
+    """
+    values = x[:, :window].index_select(2, columns)  # (N, L, K)
+    if kind == "last":
+        return values[:, -1:], torch.ones_like(values[:, -1:])
+    mean = values.mean(dim=1, keepdim=True)
+    std = torch.sqrt(values.var(dim=1, keepdim=True, unbiased=False) + 1e-10) + 1e-5
+    return mean, std
+
+
+class InstanceNormBlock(nn.Module):
+    """Normalizes ``columns`` of each window by that window's own statistics (RevIN-style)."""
+
+    def __init__(self, columns: Sequence[int], window: int, kind: str) -> None:
+        super().__init__()
+        self.window, self.kind = window, kind
+        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.long),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, T, F)
+        level, spread = _window_stats(x, self.columns, self.window, self.kind)
+        out = x.clone()
+        out[:, :, self.columns] = (x.index_select(2, self.columns) - level) / spread
+        return out  # (N, T, F)
+
+
+class InstanceDenormBlock(nn.Module):
+    """Maps forecasts (N, S * K) back with the statistics of the model input's window."""
+
+    reads_model_input = True
+
+    def __init__(self, columns: Sequence[int], window: int, kind: str) -> None:
+        super().__init__()
+        self.window, self.kind = window, kind
+        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.long),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
+        level, spread = _window_stats(model_input, self.columns, self.window, self.kind)
+        k = len(self.columns)
+        steps = x.reshape(len(x), -1, k)  # (N, S, K)
+        return (steps * spread.to(x.dtype) + level.to(x.dtype)).reshape(len(x), -1)
+
+
+class ChannelSplitBlock(nn.Module):
+    """Each of ``columns`` as its own series: (N, T, F) -> (N * K, T, 1 + F_other + K).
+
+    A channel's row holds its own value, the other (shared) inputs, and a one-hot
+    code of the channel, so one network serves every channel and still knows which.
+    """
+
+    def __init__(self, columns: Sequence[int], others: Sequence[int]) -> None:
+        super().__init__()
+        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.long),
+                             persistent=False)
+        self.register_buffer("others", torch.as_tensor(list(others), dtype=torch.long),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, T, F)
+        n, steps, _ = x.shape
+        k = len(self.columns)
+        own = x.index_select(2, self.columns).permute(0, 2, 1).reshape(n * k, steps, 1)
+        shared = x.index_select(2, self.others)  # (N, T, F_other)
+        shared = shared.repeat_interleave(k, dim=0)  # (N * K, T, F_other)
+        code = torch.eye(k, dtype=x.dtype, device=x.device).repeat(n, 1)  # (N * K, K)
+        code = code[:, None, :].expand(n * k, steps, k)
+        return torch.cat([own, shared, code], dim=2)  # (N * K, T, 1 + F_other + K)
+
+
+class ChannelMergeBlock(nn.Module):
+    """The channels' outputs back side by side: (N * K, S) -> (N, S * K), step-major."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.channels
+        per = x.reshape(len(x) // k, k, -1)  # (N, K, S)
+        return per.permute(0, 2, 1).reshape(len(per), -1)  # (N, S * K)
+
+
+class SegmentRecurrentBlock(nn.Module):
+    """Segment recurrence with parallel decoding (the design of SegRNN, Lin et al. 2023).
+
+    Encoder: the window (N, L, F) is cut into L / w segments; each segment's
+    w x F values are embedded by a linear layer and a ReLU into d values, and one
+    LSTM (or GRU) runs over the segments: L / w steps instead of L. Decoder: for
+    each of the S / w output segments, a learned position embedding is fed as one
+    step to the same cell, starting from the encoder's final state; all output
+    segments are computed at once, as one batch. A linear layer maps each to w
+    steps of ``outputs`` values: (N, S * outputs).
+    """
+
+    def __init__(self, cell: str, features: int, units: int, segment: int, steps: int,
+                 outputs: int, dropout: float) -> None:
+        super().__init__()
+        self.segment, self.steps, self.outputs = segment, steps, outputs
+        self.out_segments = -(-steps // segment)  # ceil
+        self.embed = nn.Linear(segment * features, units)
+        self.rnn = (nn.LSTM if cell == "LSTM" else nn.GRU)(units, units, batch_first=True)
+        if cell == "LSTM":  # one bias, as in Keras and the LSTM layer
+            del self.rnn.bias_hh_l0
+            self.rnn.register_buffer("bias_hh_l0", torch.zeros(4 * units), persistent=False)
+            self.rnn._init_flat_weights()
+        self.position = nn.Parameter(torch.empty(self.out_segments, units))
+        self.dropout = DropoutBlock(dropout)
+        self.head = nn.Linear(units, segment * outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, L, F)
+        n, length, features = x.shape
+        segs = x.reshape(n, length // self.segment, self.segment * features)  # (N, L/w, wF)
+        embedded = torch.relu(self.embed(segs))  # (N, L/w, d)
+        cpu_fallback = (x.device.type == "cpu" and _cpu_autocast() and not cpu_has_bf16())
+        with torch.autocast("cpu", enabled=False) if cpu_fallback else contextlib.nullcontext():
+            if cpu_fallback:
+                embedded = embedded.float()
+            _, state = self.rnn(embedded)  # h, c: (1, N, d)
+            m = self.out_segments
+            pos = self.position.to(embedded.dtype)[None].expand(n, m, -1).reshape(n * m, 1, -1)
+            if isinstance(state, tuple):
+                state = tuple(s.repeat_interleave(m, dim=1) for s in state)  # (1, N*m, d)
+            else:
+                state = state.repeat_interleave(m, dim=1)
+            decoded, _ = self.rnn(pos, state)  # (N*m, 1, d)
+        out = self.head(self.dropout(decoded[:, 0]))  # (N*m, w*outputs)
+        out = out.reshape(n, m * self.segment, self.outputs)[:, : self.steps]
+        return out.reshape(n, self.steps * self.outputs)  # (N, S * outputs)
+

@@ -165,6 +165,8 @@ MODEL: tuple[Param, ...] = (
     _p("patience", 10, "int", "early-stopping patience in epochs", low=0),
     _p("lr_patience", None, "int", "halve the learning rate after N epochs without a better "
        "validation loss (off)", low=0, optional=True),
+    _p("lr_decay", None, "float", "keep the learning rate 3 epochs, then multiply it by this "
+       "every epoch (off)", low=0.0, high=1.0, low_open=True, optional=True),
     _p("validation", 0.2, "float", "fraction held out for early stopping", low=0.0, high=1.0,
        high_open=True),
     _p("validation_by", "time", "choice", "hold out the last part of every series, or whole "
@@ -179,6 +181,16 @@ MODEL: tuple[Param, ...] = (
        "forecasting ahead, never with horizon 0)", optional=True),
     _p("difference", False, "bool", "model changes instead of levels, for series that trend "
        "beyond their training range"),
+    _p("normalize", "auto", "choice", "instance normalization: each window's targets relative "
+       "to its last value (last) or its mean and spread (mean), the forecast mapped back; auto: "
+       "last for multi-step forecasts from the target's past, else off",
+       choices=("auto", "last", "mean"), optional=True),
+    _p("channels", "joint", "choice", "several targets: one network maps all of them (joint), "
+       "or each goes through one shared network as its own series (independent)",
+       choices=("joint", "independent")),
+    _p("segment", None, "int", "segment recurrence: cut the window into segments of this many "
+       "rows, one recurrent layer of units[0] over them, every step decoded at once (off: the "
+       "tutorial's stack)", optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
@@ -220,8 +232,25 @@ DATA: tuple[Param, ...] = (
 )
 """The table's roles, given to ``fit`` (``holdout`` is the command line's test split)."""
 
+PRESETS: dict[str, dict[str, Any]] = {
+    # measured on ETTh2 at look-back 96 (docs/longhorizon.md): segments of 24 rows, one
+    # LSTM of 128 units over them, every step decoded at once, each window relative to its
+    # last value, each column its own series, trained on the absolute error
+    "long-horizon": {"segment": 24, "units": (128,), "dropout": 0.5, "normalize": "last",
+                     "channels": "independent", "loss": "mae", "learning_rate": 0.001,
+                     "batch_size": 256, "epochs": 30, "patience": 5, "scaler": "standard"},
+}
+"""Named bundles of settings (``Forecaster.preset``, ``--preset``); given settings win."""
+
 BY_NAME: dict[str, Param] = {p.name: p for p in (*MODEL, *DATA)}
 SECTIONS = {"model": {p.name: p for p in MODEL if p.cli}, "data": {p.name: p for p in DATA}}
+
+
+def preset(name: str) -> dict[str, Any]:
+    """The settings of a preset, or an error listing the presets."""
+    if name not in PRESETS:
+        raise InvalidArgumentError(f"Unknown preset {name!r}; presets: {', '.join(PRESETS)}.")
+    return dict(PRESETS[name])
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> InvalidArgumentError:

@@ -130,7 +130,8 @@ def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
         ax.set_yticks([])
         fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     last = np.atleast_1d(axes)[-1]
-    _time_ticks(last, time_labels[: values.shape[1]])  # the window (not the rows forecast)
+    labels = layer.labels or time_labels[: values.shape[1]]  # the window, not the rows forecast
+    _time_ticks(last, labels)
     last.set_xlabel(time_name)
     fig.suptitle(f"{layer.kind} layer '{layer.name}': gates over the window "
                  f"(units sorted by mean {key} gate)", fontsize=10)
@@ -143,7 +144,7 @@ def gate_means(layers: list, time_labels: list, time_name: str, path: str | os.P
     for ax, layer in zip(axes[:, 0], layers):
         names = (["forget", "input", "output"] if layer.kind == "LSTM"
                  else ["update", "reset"])
-        labels = time_labels[: len(layer.gates[names[0]])]  # the window the layer read
+        labels = layer.labels or time_labels[: len(layer.gates[names[0]])]  # the window read
         for name in names:
             ax.plot(np.arange(len(labels)), layer.gates[name].mean(axis=1), label=name)
         ax.set_ylim(0, 1)

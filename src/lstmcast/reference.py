@@ -166,8 +166,70 @@ def forward_stack(
             out = out[:, start : out.shape[1] - end]
         elif kind == "FutureInputs":  # the model input's last rows, known-ahead columns
             future = model_input[:, -config["steps"]:][:, :, config["columns"]]
-            out = np.concatenate([out, future.reshape(len(out), -1)], axis=1)
+            future = future.reshape(len(future), -1)
+            future = np.repeat(future, len(out) // len(future), axis=0)  # channels split
+            out = np.concatenate([out, future], axis=1)
+        elif kind == "InstanceNorm":
+            cols = config["columns"]
+            level, spread = window_stats(out, cols, config["window"], config["kind"])
+            out = out.copy()
+            out[:, :, cols] = (out[:, :, cols] - level) / spread
+        elif kind == "InstanceDenorm":
+            cols = config["columns"]
+            level, spread = window_stats(model_input, cols, config["window"], config["kind"])
+            out = (out.reshape(len(out), -1, len(cols)) * spread + level).reshape(len(out), -1)
+        elif kind == "ChannelSplit":
+            cols = config["columns"]
+            others = [c for c in range(out.shape[2]) if c not in cols]
+            n, steps, k = out.shape[0], out.shape[1], len(cols)
+            own = out[:, :, cols].transpose(0, 2, 1).reshape(n * k, steps, 1)
+            shared = np.repeat(out[:, :, others], k, axis=0)
+            code = np.broadcast_to(np.tile(np.eye(k), (n, 1))[:, None, :], (n * k, steps, k))
+            out = np.concatenate([own, shared, code], axis=2)
+        elif kind == "ChannelMerge":
+            k = config["channels"]
+            per = out.reshape(len(out) // k, k, -1)
+            out = per.transpose(0, 2, 1).reshape(len(per), -1)
+        elif kind == "SegmentLSTM":
+            out, trace = segment_forward(out, config, [np.asarray(w, dtype=np.float64)
+                                                       for w in weights])
         elif kind != "Dropout":
             raise ValueError(f"The reference has no equations for layer type {kind!r}.")
         traces.append(trace)
     return out, traces
+
+
+def window_stats(x: np.ndarray, columns: list[int], window: int, kind: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A window's level and spread per column (N, 1, K): the last value and 1, or the mean
+    and the standard deviation (with the engine's small constants)."""
+    values = x[:, :window][:, :, columns]
+    if kind == "last":
+        return values[:, -1:], np.ones_like(values[:, -1:])
+    mean = values.mean(axis=1, keepdims=True)
+    return mean, np.sqrt(values.var(axis=1, keepdims=True) + 1e-10) + 1e-5
+
+
+def segment_forward(x: np.ndarray, config: dict[str, Any], weights: list[np.ndarray]
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``SegmentLSTM`` in NumPy: segments embedded, the cell over them, every output segment
+    decoded as one step from the final state. Returns (output (N, S * outputs), the
+    encoder's gate trace over the segments)."""
+    embed_k, embed_b, kernel, recurrent, bias, position, head_k, head_b = weights
+    n, length, features = x.shape
+    w = config["segment"]
+    segs = x.reshape(n, length // w, w * features)
+    embedded = np.maximum(segs @ embed_k + embed_b, 0.0)  # (N, L/w, d)
+    m = len(position)
+    pos = np.broadcast_to(position[None], (n, m, position.shape[1])).reshape(n * m, 1, -1)
+    if config["cell"] == "lstm":
+        trace = lstm_forward(embedded, kernel, recurrent, bias)
+        h = np.repeat(trace["hidden"][:, -1], m, axis=0)
+        c = np.repeat(trace["cell"][:, -1], m, axis=0)
+        decoded = lstm_forward(pos, kernel, recurrent, bias, h, c)["hidden"][:, 0]
+    else:
+        trace = gru_forward(embedded, kernel, recurrent, bias)
+        h = np.repeat(trace["hidden"][:, -1], m, axis=0)
+        decoded = gru_forward(pos, kernel, recurrent, bias, h)["hidden"][:, 0]
+    out = (decoded @ head_k + head_b).reshape(n, m * w, config["outputs"])[:, : config["steps"]]
+    return out.reshape(n, -1), trace
