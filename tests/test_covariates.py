@@ -85,9 +85,10 @@ def test_future_inputs_survive_save_and_load(promo_models, tmp_path):
     future = df[df["day"].isin([220, 221])]
     pd.testing.assert_frame_equal(again.predict(history, future=future),
                                   known.predict(history, future=future))
+    # two steps from the target's past: instance normalization by default ("auto")
     assert [type(x).__name__ for x in again.model_.layers] == [
-        "Cropping1D", "LSTM", "FutureInputs", "Dense"]
-    assert again.model_.layers[2].output_shape == (16 + 2,)  # units + steps x 1 future column
+        "InstanceNorm", "Cropping1D", "LSTM", "FutureInputs", "Dense", "InstanceDenorm"]
+    assert again.model_.layers[3].output_shape == (16 + 2,)  # units + steps x 1 future column
 
 
 def test_static_columns_are_one_value_per_series():

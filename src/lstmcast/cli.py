@@ -193,8 +193,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     data, model = _settings(args, source)
     if getattr(args, "budget", None):
         model.setdefault("max_seconds", args.budget)
+    fit_frame, test_frame, how = _test_plan(source, data, model)  # no torch needed yet
     forecaster = _forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
-    fit_frame, test_frame, how = _test_plan(source, data, model)
     folder = folder or RunFolder(args.out or _default_out(args.data))
     with folder:
         if not args.resume:
@@ -231,13 +231,14 @@ def _guard(args: argparse.Namespace):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lstmcast.forecaster import Forecaster
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
     holdout = None if args.holdout is None else params.BY_NAME["holdout"].parse(args.holdout)
+    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
+
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     if source.test is not None:
@@ -258,12 +259,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lstmcast.forecaster import Forecaster
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
+
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     frame = source.test if source.test is not None else source.frame
@@ -281,7 +283,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from lstmcast import plots
-    from lstmcast.forecaster import Forecaster
     from lstmcast.outputs import free_name, publish_folder
     from lstmcast.runs import resolve, run_file
 
@@ -290,6 +291,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     guard = _guard(args)
     if args.out:
         guard.check_folder(args.out)
+    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
+
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
     source = resolve(args.data)
     frame = source.test if source.test is not None else source.frame
@@ -344,8 +347,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     source = resolve(args.data)
     data, model = _settings(args, source)
-    forecaster = _forecaster(model, args, verbose=0)
     fit_frame, test_frame, how = _test_plan(source, data, model)
+    forecaster = _forecaster(model, args, verbose=0)
     facts = forecaster.inspect(fit_frame, **_columns(data))
     n_in = len(facts["inputs"])
     length = facts["shapes"]["train"][1]

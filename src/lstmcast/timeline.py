@@ -177,6 +177,12 @@ NAMES = {"min": "minutes", "h": "hourly", "D": "daily", "B": "business days", "W
          "YS": "yearly", "YE": "yearly"}
 
 
+def _base(freq: Any) -> str:
+    """A frequency's name without its anchor and multiple: "W-SUN" -> "W", "15min" -> "min"."""
+    name = getattr(freq, "rule_code", None) or freq.name
+    return name.split("-")[0]
+
+
 def describe(step: dict[str, Any] | None) -> str:
     """A step in words: "hourly", "every 15 minutes", "every 0.5", "irregular"."""
     if step is None:
@@ -185,7 +191,7 @@ def describe(step: dict[str, Any] | None) -> str:
         value = step["step"]
         return f"every {int(value) if float(value).is_integer() else value}"
     freq = pd.tseries.frequencies.to_offset(step["freq"])
-    base = freq.name.split("-")[0]
+    base = _base(freq)
     word = NAMES.get(base, step["freq"])
     return word if freq.n == 1 else f"every {freq.n} {word}"
 
@@ -224,7 +230,7 @@ def infer_step(times: pd.Series) -> dict[str, Any] | None:
                 if _on_grid(index, freq):
                     return {"kind": "datetime", "freq": freq.freqstr}
         return None
-    if smallest == pd.Timedelta(days=1) and (index.dayofweek < 5).all() and (
+    if smallest == pd.Timedelta(days=1) and (index.day_of_week < 5).all() and (
             diffs == pd.Timedelta(days=3)).any() and index.normalize().equals(index):
         freq = pd.tseries.frequencies.to_offset("B")
         if _on_grid(index, freq):
@@ -234,7 +240,7 @@ def infer_step(times: pd.Series) -> dict[str, Any] | None:
         return None
     if smallest % pd.Timedelta(days=7) == pd.Timedelta(0):
         weeks = smallest // pd.Timedelta(days=7)
-        day = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][index[0].dayofweek]
+        day = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][index[0].day_of_week]
         freq = pd.tseries.frequencies.to_offset(f"{weeks}W-{day}" if weeks > 1 else f"W-{day}")
         if index.normalize().equals(index):
             return {"kind": "datetime", "freq": freq.freqstr}
@@ -355,7 +361,7 @@ def calendar_parts(step: dict[str, Any] | None) -> list[str]:
     if step is None or step["kind"] != "datetime":
         return []
     freq = pd.tseries.frequencies.to_offset(step["freq"])
-    base = freq.name.split("-")[0]
+    base = _base(freq)
     if base in ("YS", "YE", "AS", "A", "Y"):
         return []
     if base in ("MS", "ME", "M", "QS", "QE", "Q"):
@@ -374,8 +380,8 @@ def calendar_names(parts: list[str]) -> list[str]:
 def calendar_columns(times: Any, parts: list[str]) -> pd.DataFrame:
     """Sine and cosine of each calendar cycle at ``times`` (one row per time)."""
     index = pd.DatetimeIndex(times)
-    values = {"hour": index.hour + index.minute / 60.0, "weekday": index.dayofweek,
-              "yearday": index.dayofyear - 1, "month": index.month - 1}
+    values = {"hour": index.hour + index.minute / 60.0, "weekday": index.day_of_week,
+              "yearday": index.day_of_year - 1, "month": index.month - 1}
     out = {}
     for part in parts:
         angle = 2 * np.pi * np.asarray(values[part], dtype=np.float64) / CALENDAR_PERIODS[part]
