@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-accuracy clean browser
+.PHONY: demo test lint bench bench-accuracy bench-longhorizon clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 bench-accuracy: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/cmapss.py
+
+# ETTh2 at look-back 96, horizons 96-720, M and S, 3 seeds: writes docs/longhorizon.md (hours)
+bench-longhorizon: $(STAMP)
+	$(PY) benchmarks/longhorizon.py --speed
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

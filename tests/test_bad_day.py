@@ -119,7 +119,7 @@ def test_header_spaces_and_trailing_commas_read_as_meant(tmp_path):
     result = run_cli("inspect", trailing, "--target", "y", "--time", "t", "--window", "5",
                      "--missing", "drop")
     assert result.returncode == 0, result.stderr
-    assert "inputs (2): x (past feature), y (target's past)" in result.stdout
+    assert "inputs (2):\n  past feature: x\n  target's past: y\n" in result.stdout
     assert "1 missing values: drop, 1 rows dropped" in result.stdout
 
 

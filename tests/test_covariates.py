@@ -152,9 +152,9 @@ def test_the_command_line_takes_future_static_and_calendar(tmp_path):
                      "--time", "date", "--future", "promo", "--static", "size", "--calendar",
                      "--window", "7", "--steps", "2", "--features", "")
     assert result.returncode == 0, result.stderr
-    assert ("inputs (7): sales (target's past), promo (known in advance), weekday_sin "
-            "(calendar (known in advance))") in result.stdout
-    assert "size (static)" in result.stdout
+    assert ("inputs (7):\n  target's past: sales\n  known in advance: promo\n"
+            "  calendar (known in advance): weekday_sin, weekday_cos, yearday_sin, yearday_cos\n"
+            "  static: size\n") in result.stdout
     assert "time: 'date' holds dates, read as %d/%m/%Y; frequency daily" in result.stdout
     result = run_cli("train", tmp_path / "sales.csv", "--target", "sales", "--group", "store",
                      "--time", "date", "--future", "promo", "--static", "size", "--calendar",

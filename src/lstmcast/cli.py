@@ -109,7 +109,7 @@ def _test_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
         return source.frame, source.test, {"last_only": source.last_only}
     group = data.get("group")
     check_ids(source.frame, group)
-    shortest = (int(source.frame.groupby(group, dropna=False).size().min()) if group
+    shortest = (int(source.frame.groupby(group, dropna=False, observed=True).size().min()) if group
                 else len(source.frame))
     if shortest < 2:
         raise _usage(f"{source.name!r} has a series of {shortest} row: training needs several "
@@ -353,9 +353,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     n_in = len(facts["inputs"])
     length = facts["shapes"]["train"][1]
     lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
-             f"target: {', '.join(facts['target'])}",
-             f"inputs ({n_in}): " + ", ".join(f"{c} ({role})"
-                                             for c, role in facts["roles"].items())]
+             f"target: {', '.join(facts['target'])}", f"inputs ({n_in}):"]
+    by_role: dict[str, list[str]] = {}
+    for column, role in facts["roles"].items():
+        by_role.setdefault(role, []).append(column)
+    lines += [f"  {role}: {', '.join(columns)}" for role, columns in by_role.items()]
     time_col, info = data.get("time"), facts["time"]
     if time_col:
         kind = {"datetime": "dates", "number": "numbers"}.get(info["kind"], info["kind"])
@@ -380,9 +382,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         lines.append(f"  {'test':<11s}targets in the last {how['holdout']} rows of each series")
     first = facts["first_window"]
     which = f"series {first['series']!r}" if data.get("group") else "the series"
+    when, values = first["target_times"], [f"{v:.4g}" for v in first["target_values"]]
+    if len(when) > 3:
+        when = f"{when[0]} .. {when[-1]} ({len(when)} rows)"
+        values = values[:3] + ["..."]
     lines.append(f"first training window: {which}, "
                  f"{time_col or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
-                 f"target at {first['target_times']} = {first['target_values']}")
+                 f"target at {when} = [{', '.join(values)}]")
     mem = facts["memory_bytes"]
     lines.append(f"memory for windows: {_size(mem['windows_zero_copy'])} (a zero-copy view of "
                  f"the rows); as copied windows they would take {_size(mem['windows_as_copies'])}")

@@ -153,7 +153,7 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
         return frame
     rows_before = len(frame)
     frame[columns] = frame[columns].astype(np.float64).replace([np.inf, -np.inf], np.nan)
-    parts = frame.groupby(group, sort=False)[columns] if group else frame[columns]
+    parts = frame.groupby(group, sort=False, observed=True)[columns] if group else frame[columns]
     if policy == "ffill":
         frame[columns] = parts.ffill()
     elif policy == "interpolate":

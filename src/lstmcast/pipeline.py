@@ -210,7 +210,7 @@ class TablePipeline:
     def _learn_step(self, frame: pd.DataFrame) -> None:
         """The most common step among the series; series off it are irregular."""
         roles = self.roles
-        parts = (frame.groupby(roles.group, sort=False)[roles.time] if roles.group
+        parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
                  else [(None, frame[roles.time])])
         steps = {}
         for sid, times in parts:
@@ -280,8 +280,11 @@ class TablePipeline:
         if not roles.static:
             return
         for name in roles.static:
-            counts = (frame.groupby(roles.group, sort=False)[name].nunique(dropna=False)
-                      if roles.group else pd.Series([frame[name].nunique(dropna=False)]))
+            if roles.group:
+                per = frame.groupby(roles.group, sort=False, observed=True)[name]
+                counts = per.nunique(dropna=False)
+            else:
+                counts = pd.Series([frame[name].nunique(dropna=False)])
             varying = counts[counts > 1]
             if len(varying):
                 where = (f"series {varying.index[0]!r}" if roles.group else "the table")
@@ -447,7 +450,7 @@ class TablePipeline:
             check_finite(table, name)
         if roles.time is None:  # rows in order, per series
             if roles.group:
-                table["_k"] = table.groupby(roles.group, sort=False).cumcount()
+                table["_k"] = table.groupby(roles.group, sort=False, observed=True).cumcount()
                 rows["_k"] = np.tile(np.arange(count), len(rows) // count)
                 keys = [roles.group, "_k"]
             else:

@@ -103,7 +103,8 @@ def resolve(name: str) -> Source:
 
 def holdout_rows(frame: pd.DataFrame, group: str | None, fraction: float) -> int:
     """Rows per series to hold out: ``fraction`` of the shortest series, at least 1."""
-    lengths = frame.groupby(group, dropna=False).size() if group else pd.Series([len(frame)])
+    lengths = (frame.groupby(group, dropna=False, observed=True).size() if group
+               else pd.Series([len(frame)]))
     return max(1, int(math.floor(lengths.min() * fraction)))
 
 
@@ -120,7 +121,7 @@ def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: in
     else:
         ordered = frame.sort_values(keys, kind="stable") if keys else frame
     if group:
-        position = ordered.groupby(group, dropna=False).cumcount(ascending=False)
+        position = ordered.groupby(group, dropna=False, observed=True).cumcount(ascending=False)
     else:
         position = pd.Series(range(len(ordered) - 1, -1, -1), index=ordered.index)
     return ordered[position >= rows]

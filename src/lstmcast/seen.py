@@ -1,7 +1,8 @@
 """Which rows a model was trained on, so that evaluation can score only the rows after them.
 
 At ``fit`` the Forecaster records, for each series, how many rows it was
-given and a digest of them (their time, target and input values). A table
+given and a digest of them (their time, target and input values; floats at
+float32 precision, so that a CSV saved again still matches). A table
 given to ``evaluate`` later is matched against that record series by series:
 
 - a series whose first rows are exactly the training rows "extends" the
@@ -25,7 +26,14 @@ from lstmcast.scaling import key_str
 
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    """A hash per row. Floats are hashed at float32 precision: a CSV written and read
+    again (or read by another pandas) may differ in the last bit of a float64, and the
+    rows are still the same rows."""
+    part = frame[columns].copy()
+    for name in columns:
+        if pd.api.types.is_float_dtype(part[name]):
+            part[name] = part[name].to_numpy(dtype=np.float64).astype(np.float32)
+    return pd.util.hash_pandas_object(part, index=False).to_numpy()
 
 
 def _digest(hashes: np.ndarray) -> str:

@@ -308,7 +308,8 @@ def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
               step: dict[str, Any]) -> list[Gap]:
     """The series of a sorted frame that miss time steps of ``step``."""
     gaps = []
-    parts = frame.groupby(group, sort=False)[time] if group else [(None, frame[time])]
+    parts = (frame.groupby(group, sort=False, observed=True)[time] if group
+             else [(None, frame[time])])
     for sid, times in parts:
         if len(times) < 2:
             continue
@@ -333,7 +334,7 @@ def fill_gaps(frame: pd.DataFrame, time: str, group: str | None,
     (the series id and per-series constants), which are carried. Returns (frame, rows added)."""
     parts = []
     added = 0
-    groups = frame.groupby(group, sort=False) if group else [(None, frame)]
+    groups = frame.groupby(group, sort=False, observed=True) if group else [(None, frame)]
     for _, part in groups:
         full = grid(part[time].iloc[0], part[time].iloc[-1], step)
         if len(full) == len(part):
