@@ -278,7 +278,8 @@ def explain_series(pipeline: Any, ensemble: Any, data: Any, series: Any = None, 
             value += float(table.y_raw[end, k_target])
         setattr(expl, attr, value)
     sid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
-    expl.context = {(roles.group or "series"): sid, (roles.time or "row"): labels[length - 1],
+    expl.context = {**({roles.group: sid} if roles.group else {}),
+                    (roles.time or "row"): labels[length - 1],
                     "target": pipeline.targets[k_target]}
     if len(ensemble) > 1:
         expl.context["network"] = f"1 of the ensemble's {len(ensemble)}"
