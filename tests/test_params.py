@@ -67,3 +67,35 @@ def test_command_line_hints_use_flags():
         "choose --missing drop, or set --autoregressive")
     assert as_flags("`horizon=0` labels") == "--horizon 0 labels"
     assert as_flags("keep x=1 and layers=None") == "keep x=1 and layers=None"
+
+
+@pytest.mark.parametrize(("name", "good", "other_spellings"), [
+    (p.name, p.choices[-1], (p.choices[-1].upper(), p.choices[-1].capitalize(),
+                             f" {p.choices[-1]}"))
+    for p in params.MODEL if p.kind == "choice"])
+def test_every_choice_is_used_as_spelled_or_refused(name, good, other_spellings, tmp_path):
+    # Python: the exact spelling is kept as given; any other is refused with the one to use
+    model = Forecaster(**{name: good})
+    model.check_params()
+    assert getattr(model, name) == good
+    for spelling in other_spellings:
+        with pytest.raises(ValueError, match=f"`{name}`.*got {spelling!r}"):
+            Forecaster(**{name: spelling}).check_params()
+    # config files and the command line go through the same check
+    assert params.read_config({"model": {name: good}}, "c.toml")[1] == {name: good}
+    flag = params.BY_NAME[name].flag
+    for spelling in other_spellings[:2]:
+        with pytest.raises(ValueError, match=f"{flag} expects one of"):
+            params.read_config({"model": {name: spelling}}, "c.toml")
+        with pytest.raises(ValueError, match=f"{flag} expects one of"):
+            params.BY_NAME[name].parse(spelling)
+
+
+def test_a_wrong_case_on_the_command_line_is_one_line(tmp_path):
+    from helpers import one_line_error, run_cli
+
+    (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{i},{i % 7}\n" for i in range(40)))
+    one_line_error(run_cli("train", tmp_path / "d.csv", "--target", "y", "--cell", "LSTM",
+                           "--out", tmp_path / "run"), "--cell expects one of lstm, gru, "
+                   "got 'LSTM'")
+    assert not (tmp_path / "run").exists()

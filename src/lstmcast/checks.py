@@ -62,12 +62,21 @@ def check_float(
 
 
 def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``choices`` (strings), else raise."""
+    """Return ``value`` if it is one of ``choices`` (strings, exact spelling), else raise.
+
+    Another case ("LSTM" for "lstm") is refused with the spelling to use, as Keras
+    refuses it: a value accepted here is the value used.
+    """
     options = list(choices)
-    if not isinstance(value, str) or value.lower() not in options:
-        listed = ", ".join(repr(c) for c in options)
-        raise invalid(name, f"one of {listed}", value)
-    return value.lower()
+    if isinstance(value, str) and value in options:
+        return value
+    listed = ", ".join(repr(c) for c in options)
+    error = invalid(name, f"one of {listed}", value)
+    if isinstance(value, str):
+        same = [c for c in options if c.lower() == value.lower()]
+        if same:
+            error = InvalidArgumentError(f"{error} Write it {same[0]!r} (the exact spelling).")
+    raise error
 
 
 def check_bool(name: str, value: object) -> bool:
