@@ -166,3 +166,25 @@ def test_reduce_lr_on_plateau_follows_keras_schedule():
     keras_rates, our_rates = zip(*rates)
     assert len(set(keras_rates)) >= 3  # the sequence does reduce, and reaches min_lr
     np.testing.assert_allclose(our_rates, keras_rates, rtol=1e-6)
+
+
+@pytest.mark.parametrize("first", [{"input_shape": (30, 40)}, {"batch_input_shape": (200, 30, 40)}])
+def test_layers_are_built_as_they_are_added_and_take_keras_weights(first, rng):
+    # the tutorial's code, then Keras's weights set layer by layer before any fit or predict
+    theirs = tutorial_model(keras)
+    theirs.set_weights([rng.normal(scale=0.2, size=w.shape).astype("float32")
+                        for w in theirs.get_weights()])
+    ours = Sequential(device="cpu")
+    ours.add(LSTM(units=100, return_sequences=True, **first))
+    assert [w.shape for w in ours.layers[0].get_weights()] == [(40, 400), (100, 400), (400,)]
+    for layer in (Dropout(0.2), LSTM(units=50), Dropout(0.2), Dense(units=1),
+                  Activation("linear")):
+        ours.add(layer)
+    for mine, keras_layer in zip(ours.layers, theirs.layers):
+        assert ([w.shape for w in mine.get_weights()]
+                == [w.shape for w in keras_layer.get_weights()]), mine.name
+        mine.set_weights(keras_layer.get_weights())
+    ours.compile(loss="mse", optimizer="adam")  # compiling keeps the weights set
+    x = rng.normal(size=(200, 30, 40)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x), np.asarray(theirs.predict(x, verbose=0)),
+                               atol=2e-5, rtol=1e-4)

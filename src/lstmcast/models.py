@@ -84,14 +84,22 @@ class Sequential:
 
     # -- building -------------------------------------------------------------
     def add(self, layer: Layer) -> None:
-        """Append a layer to the stack."""
+        """Append a layer to the stack.
+
+        As in Keras, the model is built as layers are added once its input shape
+        is known (the first layer's ``input_shape`` or ``batch_input_shape``, or
+        an earlier ``build``, ``fit`` or ``predict``): each added layer gets its
+        weights at once, so ``get_weights`` and ``set_weights`` work before any
+        training.
+        """
         if not isinstance(layer, Layer):
             raise InvalidTypeError(
                 f"`Sequential.add` takes an lstmcast layer (LSTM, GRU, Dense, Dropout, "
                 f"Activation), got {type(layer).__name__}.")
-        if self.network_ is not None:
-            raise InvalidArgumentError(
-                "This model is already built; add every layer before fit, predict or build.")
+        if self.built:
+            self._build_layer(layer, self.layers[-1].output_shape)
+        elif not self.layers and layer.input_shape is not None:
+            self._build_layer(layer, layer.input_shape)
         if layer.name is None:
             base = type(layer).__name__.lower()  # lstm, dropout, dense... as Keras
             taken = {existing.name for existing in self.layers}
@@ -101,6 +109,19 @@ class Sequential:
                 layer.name = f"{base}_{k}"
                 k += 1
         self.layers.append(layer)
+        if layer.built:
+            self._assemble()
+
+    def _build_layer(self, layer: Layer, shape: Sequence[int | None]) -> None:
+        model_input = self.built_input_shape_ if self.built else tuple(shape)
+        layer.build(tuple(shape), model_input)
+
+    def _assemble(self) -> None:
+        """The torch network of the layers built so far (their weights are kept)."""
+        self.network_ = Network([layer.block for layer in self.layers]).to(self.device)
+        self.built_input_shape_ = tuple(self.layers[0].built_input_shape)
+        if self.compiled_:
+            self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
 
     @property
     def input_shape(self) -> tuple[int | None, ...] | None:
@@ -117,6 +138,8 @@ class Sequential:
         if not self.layers:
             raise InvalidArgumentError("The model has no layers: add some before building it.")
         shape = tuple(input_shape) if input_shape is not None else self.input_shape
+        if self.built and (shape is None or tuple(shape) == self.built_input_shape_):
+            return  # built already, as layers were added: keep the weights
         if shape is None:
             raise NotFittedError(
                 "The model does not know its input shape yet: give the first layer "
