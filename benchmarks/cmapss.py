@@ -69,7 +69,7 @@ YOUNG = 100
 SCHEDULE = {"learning_rate": 3e-3, "lr_patience": 3, "patience": 12}
 
 CONFIGS = {
-    "a": {"about": "the tutorial's model (SPEC M1, M2): LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
+    "a": {"about": "the tutorial's model: LSTM 100 -> Dropout 0.2 -> LSTM 50 -> "
                    "Dropout 0.2 -> Dense 1, MSE, Adam 1e-3, batch 200, min-max scaling, "
                    "early stopping patience 10; inputs `CMAPSS.features`",
           "params": {}, "extra_inputs": {}},

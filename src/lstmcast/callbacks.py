@@ -44,7 +44,7 @@ class Callback:
 
 
 class History(Callback):
-    """Records every epoch's logs; ``fit`` returns it (SPEC F1).
+    """Records every epoch's logs; ``fit`` returns it.
 
     Attributes:
         history: dict of per-epoch lists, e.g. ``{"loss": [...], "mae": [...]}``.

@@ -1,6 +1,6 @@
 """Datasets shipped inside the package: nothing is downloaded, ever.
 
-- NASA C-MAPSS turbofan degradation, FD001-FD004 (the tutorial's example rows, SPEC D2)
+- NASA C-MAPSS turbofan degradation, FD001-FD004 (the tutorial's example rows)
 - airline passengers, monthly 1949-1960 (Box & Jenkins series G)
 - yearly sunspot numbers, 1700-2008
 - ETTh2: hourly loads and oil temperature of an electricity transformer, 2016-2018

@@ -2,7 +2,7 @@
 
 A layer is a small description (its config) until a model is built; building
 turns it into a torch block (see ``network``). After that, ``get_weights`` and
-``set_weights`` speak Keras's array layout (SPEC K1, K2), so weights move
+``set_weights`` speak Keras's array layout, so weights move
 between Keras and lstmcast unchanged:
 
 =========  ===========================================================
@@ -11,7 +11,7 @@ GRU        kernel (F, 3H), recurrent_kernel (H, 3H), bias (2, 3H); gates z, r, h
 Dense      kernel (F, units), bias (units,)
 =========  ===========================================================
 
-Initial values follow Keras (K3): kernels glorot_uniform, recurrent kernels
+Initial values follow Keras: kernels glorot_uniform, recurrent kernels
 orthogonal, biases zero, and an LSTM's forget-gate bias one (unit_forget_bias).
 """
 
@@ -50,9 +50,9 @@ class Layer:
 
     Args:
         input_shape: shape of one sample, without the batch axis, e.g.
-            ``(time_steps, features)``; the batch size stays free (M4).
+            ``(time_steps, features)``; the batch size stays free.
         batch_input_shape: ``(batch_size, time_steps, features)``: the same,
-            with a fixed batch size (M4). Give at most one of the two.
+            with a fixed batch size. Give at most one of the two.
         name: a name for ``summary()``; made unique by the model when None.
     """
 
@@ -247,14 +247,14 @@ class _Recurrent(Layer):
 
 
 class LSTM(_Recurrent):
-    """Long short-term memory layer (SPEC T1-T3, M1, M3-M5).
+    """Long short-term memory layer.
 
     Args:
-        units: cell units H = the layer's output size (M5).
+        units: cell units H = the layer's output size.
         activation: must be "tanh" (the fused kernel's).
         recurrent_activation: must be "sigmoid" (the fused kernel's).
         return_sequences: True gives (N, T, H), one output per step
-            (many-to-many); False gives (N, H), the last step only (M3).
+            (many-to-many); False gives (N, H), the last step only.
         input_shape / batch_input_shape / name: see ``Layer``.
 
     Example:
@@ -263,11 +263,11 @@ class LSTM(_Recurrent):
     """
 
     gates = 4
-    _order = (0, 1, 2, 3)  # torch i, f, g, o == Keras i, f, c, o (K1)
+    _order = (0, 1, 2, 3)  # torch i, f, g, o == Keras i, f, c, o
 
     def _make_block(self, input_shape: Shape) -> nn.Module:
         block = super()._make_block(input_shape)
-        with torch.no_grad():  # unit_forget_bias=True (K3)
+        with torch.no_grad():  # unit_forget_bias=True
             block.rnn.bias_ih_l0[self.units : 2 * self.units].fill_(1.0)
         return block
 
@@ -285,7 +285,7 @@ class LSTM(_Recurrent):
 
 
 class GRU(_Recurrent):
-    """Gated recurrent unit layer, the LSTM's sibling (T4); Keras's ``reset_after=True``.
+    """Gated recurrent unit layer, the LSTM's sibling; Keras's ``reset_after=True``.
 
     Takes the same arguments as ``LSTM``. Its bias is (2, 3H): the input bias
     and the recurrent bias, as in Keras.
@@ -311,7 +311,7 @@ class GRU(_Recurrent):
 
 
 class Dense(Layer):
-    """Fully connected layer (M6). On (N, T, F) input it acts on every time step.
+    """Fully connected layer. On (N, T, F) input it acts on every time step.
 
     Args:
         units: output size, a positive integer.
@@ -348,7 +348,7 @@ class Dense(Layer):
 
 
 class Dropout(Layer):
-    """Randomly zeroes a fraction ``rate`` of its inputs while training (M6).
+    """Randomly zeroes a fraction ``rate`` of its inputs while training.
 
     Args:
         rate: fraction to drop, in [0, 1).
@@ -366,7 +366,7 @@ class Dropout(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function (M6).
+    """Applies an activation function.
 
     Args:
         activation: "linear", "relu", "tanh", "sigmoid", "softmax" (over the

@@ -1,6 +1,6 @@
 """The tutorial's face: a Keras-style Sequential model on lstmcast's engine.
 
-The tutorial's code runs with only its imports changed (SPEC M1, M2, F1, F2)::
+The tutorial's code runs with only its imports changed::
 
     from lstmcast.models import Sequential
     from lstmcast.layers import Dense, Activation, Dropout, LSTM
@@ -16,7 +16,7 @@ The tutorial's code runs with only its imports changed (SPEC M1, M2, F1, F2)::
     fit_result = model.fit(trainX, trainY, epochs=100, batch_size=200)
     predicted = model.predict(testX)
 
-Shapes: N samples, T time steps, F features (D3).
+Shapes: N samples, T time steps, F features.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ PREDICT_BATCH = 1024  # inference batch when none is given: results do not depen
 
 
 class Sequential:
-    """A linear stack of layers (M1) with compile, fit, predict, evaluate, summary, save.
+    """A linear stack of layers with compile, fit, predict, evaluate, summary, save.
 
     Args:
         layers: layers to add, in order (or add them later with ``add``).
@@ -165,7 +165,7 @@ class Sequential:
 
     def compile(self, loss: str | Callable = "mse", optimizer: str | Optimizer = "adam",
                 metrics: Sequence[str] | None = None) -> None:
-        """Choose the loss, the optimizer and the metrics to report (M2).
+        """Choose the loss, the optimizer and the metrics to report.
 
         Args:
             loss: "mse", "mae", "huber" or a callable ``(y_true, y_pred)`` on tensors.
@@ -199,7 +199,7 @@ class Sequential:
         if len(shape) != 3:
             hint = (" For one feature, add an axis: x[..., None]." if len(shape) == 2 else "")
             raise InvalidArgumentError(
-                f"`{name}` must be 3-D (batch, time_steps, features) (SPEC D3), "
+                f"`{name}` must be 3-D (batch, time_steps, features), "
                 f"got an array of shape {shape}.{hint}")
         if shape[0] == 0:
             raise InvalidArgumentError(f"`{name}` holds no samples (shape {shape}).")
@@ -252,7 +252,7 @@ class Sequential:
         initial_epoch: int = 0,
         steps_per_epoch: int | None = None,
     ) -> History:
-        """Train the model (F1).
+        """Train the model.
 
         Args:
             x: inputs (N, T, F): a NumPy array, or a zero-copy view from
@@ -323,7 +323,7 @@ class Sequential:
         return history
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        """Return the model's outputs for ``x`` (N, T, F) as a NumPy array (F2).
+        """Return the model's outputs for ``x`` (N, T, F) as a NumPy array.
 
         ``predicted[i]`` is the forecast after window ``x[i]``: shape (N, 1) for
         the tutorial's model, (N, T, H) when the top layer returns sequences.
@@ -355,7 +355,7 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn: Callable[[str], Any] = print) -> None:
-        """Print each layer with its output shape and parameter count (M5)."""
+        """Print each layer with its output shape and parameter count."""
         self._require_built()
         batch = self.fixed_batch_size
         rows = []

@@ -29,9 +29,9 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 class RecurrentBlock(nn.Module):
-    """One LSTM or GRU layer on the fused kernel, many-to-many or many-to-one (M3).
+    """One LSTM or GRU layer on the fused kernel, many-to-many or many-to-one.
 
-    An LSTM here has one bias vector, as in Keras (K2): PyTorch's second bias,
+    An LSTM here has one bias vector, as in Keras: PyTorch's second bias,
     ``bias_hh_l0``, is replaced by a constant zero buffer, so the parameter
     count and the trained values are Keras's.
     """
@@ -71,7 +71,7 @@ def _cpu_autocast() -> bool:
 
 
 class DenseBlock(nn.Module):
-    """A fully connected layer (M6); on (N, T, F) it acts on every time step."""
+    """A fully connected layer; on (N, T, F) it acts on every time step."""
 
     def __init__(self, input_size: int, units: int, activation: str) -> None:
         super().__init__()
@@ -83,7 +83,7 @@ class DenseBlock(nn.Module):
 
 
 class DropoutBlock(nn.Module):
-    """Dropout (M6): while training, zero each value with probability ``rate`` and
+    """Dropout: while training, zero each value with probability ``rate`` and
     scale the rest by 1 / (1 - rate); in inference, the identity.
 
     The mask compares float32 uniforms with ``rate``, the same Bernoulli

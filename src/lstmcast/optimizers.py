@@ -1,4 +1,4 @@
-"""Optimizers with Keras's names and defaults (SPEC K3), built on torch.optim.
+"""Optimizers with Keras's names and defaults, built on torch.optim.
 
 Pass a name to ``compile`` ("adam", "adamw", "sgd", "rmsprop") for these
 defaults, or an instance to set your own learning rate::

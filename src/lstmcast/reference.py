@@ -1,4 +1,4 @@
-"""The tutorial's equations in NumPy, gate by gate (SPEC T1-T4).
+"""The tutorial's equations in NumPy, gate by gate.
 
 This is not the engine (the engine runs PyTorch's fused kernels). It is the
 oracle the engine is tested against, and the source of the gate traces that
@@ -11,7 +11,7 @@ oracle the engine is tested against, and the source of the gate traces that
     cell state       c_t = z_f * c_{t-1} + z_i * z
     hidden state     h_t = z_o * tanh(c_t)
 
-Weights use Keras's layout (SPEC K1, K2): an LSTM has ``kernel`` (F, 4H),
+Weights use Keras's layout: an LSTM has ``kernel`` (F, 4H),
 ``recurrent_kernel`` (H, 4H) and one ``bias`` (4H,), gates in the order
 i, f, c, o. A GRU (T4, Keras's ``reset_after=True``) has ``kernel`` (F, 3H),
 ``recurrent_kernel`` (H, 3H) and ``bias`` (2, 3H) (input and recurrent rows),

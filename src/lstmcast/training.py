@@ -179,7 +179,7 @@ def train(
     verbose: int,
     initial_epoch: int = 0,
 ) -> None:
-    """Train ``model.network_`` with ``model.optimizer_``: the loop of SPEC F1.
+    """Train ``model.network_`` with ``model.optimizer_``: the tutorial's fit loop.
 
     ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_,
     precision and a ``stop_training`` flag that callbacks may set.

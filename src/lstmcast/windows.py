@@ -1,4 +1,4 @@
-"""Sliding windows over a table, zero-copy, never across a series boundary (SPEC D1-D3).
+"""Sliding windows over a table, zero-copy, never across a series boundary.
 
 A window is ``window`` consecutive rows; its target lies ``horizon`` rows after
 the window's last row and spans ``steps`` rows::
@@ -7,7 +7,7 @@ the window's last row and spans ``steps`` rows::
     X[k]:    [--------------]
     y[k]:                                     [---------------------------]
 
-horizon=1 is the tutorial's labelling (D1, D2): the row after the window.
+horizon=1 is the tutorial's labelling: the row after the window.
 horizon=0 labels a window with its own last row (remaining useful life).
 
 The tutorial's loop ``for index in range(len(data) - sequence_length)`` with
