@@ -205,6 +205,27 @@ def run_peer(peer: str, data: str, mode: str, horizon: int, seed: int, split: st
     return json.loads(result.read_text())
 
 
+def peer_rows(folder: Path) -> list[dict]:
+    """The rows of peer runs made earlier by longhorizon_peer.py, one json file each."""
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        row = json.loads(path.read_text())
+        if row.get("peer") not in PEERS or "mse" not in row:
+            continue
+        if row.get("n_windows") != row.get("expected_windows"):
+            raise SystemExit(f"{path}: {row.get('n_windows')} windows scored, "
+                             f"{row.get('expected_windows')} expected")
+        rows.append({"mode": row["mode"], "horizon": row["horizon"],
+                     "n_windows": row["n_windows"], "model": row["peer"],
+                     "seed": row["seed"], "mse": row["mse"], "mae": row["mae"],
+                     "train_seconds": row.get("train_seconds"),
+                     "samples_per_s": row.get("train_samples_per_s"),
+                     "separate_run": path.name, "peer": row})
+    if not rows:
+        raise SystemExit(f"no peer results in {folder}")
+    return rows
+
+
 # -- speed -------------------------------------------------------------------------------
 def speed(lookbacks=(96, 336, 720), horizon: int = 96, channels: int = 7,
           batches: int = 3) -> list[dict]:
@@ -309,6 +330,12 @@ def document(results: dict, args: argparse.Namespace) -> str:
             seg, point = by[(length, "segment")], by[(length, "point-wise stack")]
             lines.append(f"| {length} | {seg['samples_per_s']} | {point['samples_per_s']} | "
                          f"{seg['samples_per_s'] / point['samples_per_s']:.1f}x |")
+    separate = sorted({(r["model"], r["peer"].get("version"), r["seed"]) for r in runs
+                       if r.get("separate_run")})
+    if separate:
+        lines += ["", "Peers' rows: measured by benchmarks/peers/longhorizon_peer.py in a "
+                  "separate run (--peer-results), on the same protocol and windows: " +
+                  "; ".join(f"{PEERS[m]} {v}, seed {s}" for m, v, s in separate) + "."]
     lines += ["", results.get("notes", "")]
     return "\n".join(lines) + "\n"
 
@@ -325,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="seeds of the tutorial's stack and of the preset's variants "
                         "(without-normalize, without-channels, without-segment, without-mae)")
     parser.add_argument("--peers", action="store_true")
+    parser.add_argument("--peer-results", metavar="DIR",
+                        help="add the peers' rows from the json files that "
+                        "benchmarks/peers/longhorizon_peer.py wrote in DIR (an earlier, "
+                        "separate run) instead of running them here")
     parser.add_argument("--split", default="12/4/4")
     parser.add_argument("--budget", type=float, default=1200.0,
                         help="seconds of training per lstmcast run at most")
@@ -349,6 +380,10 @@ def main(argv: list[str] | None = None) -> int:
         results["runs"] = [r for r in old["runs"]
                            if (r["model"], r["mode"], r["horizon"]) not in redo]
         results["speed"] = [] if args.speed else old.get("speed", [])
+
+    if args.peer_results:
+        results["runs"] = [r for r in results["runs"] if r["model"] not in PEERS]
+        results["runs"] += peer_rows(Path(args.peer_results))
 
     def save():
         json_path.write_text(json.dumps(results, indent=1) + "\n")
