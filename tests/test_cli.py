@@ -207,3 +207,13 @@ def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     # the young engines' table: FD001 has 30 test engines seen for fewer than 100 cycles
     assert "| FD001 | (b) | 30 |" in doc and "age alone, no sensor" in doc
     assert all(len(r["forecasts"]) == 100 for r in merged["cmapss"])
+
+
+def test_one_version_number_that_of_the_installed_package():
+    from importlib.metadata import version
+
+    import lstmcast
+
+    assert lstmcast.__version__ == version("lstmcast")
+    result = run_cli("--version")
+    assert result.stdout.strip() == f"lstmcast {version('lstmcast')}"

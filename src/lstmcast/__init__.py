@@ -11,9 +11,13 @@ without loading torch.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # one version number: pyproject.toml's, as installed
+    __version__ = version("lstmcast")
+except PackageNotFoundError:  # the source tree on sys.path without an install
+    __version__ = "0+unknown"
 
 from lstmcast.errors import (  # noqa: E402
     ArtifactError,
