@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from helpers import FAST, run_cli
 
+from lstmcast.cli import build_parser
+
 
 def test_train_writes_a_complete_run_folder(trained):
     out, result = trained
@@ -37,7 +39,15 @@ def test_evaluate_predict_on_a_run(trained, table, tmp_path):
     out, _ = trained
     result = run_cli("evaluate", out, table, "--holdout", "6")
     assert result.returncode == 0, result.stderr
-    assert "lstmcast" in result.stdout and "naive" not in result.stdout.split("lstmcast")[0]
+    lines = result.stdout.splitlines()
+    assert any("last 6 rows of each series" in line for line in lines), result.stdout
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["model", "mae",
+                                                                             "rmse"])
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
+            for line in lines[header + 1:] if line.strip()}
+    assert list(rows)[0] == "lstmcast"  # the model first, then the baselines beside it
+    assert {"naive", "train_mean", "window_mean"} <= set(rows)
+    assert all(np.isfinite(v[:2]).all() for v in rows.values())  # mae, rmse
     forecast = tmp_path / "forecast.csv"
     result = run_cli("predict", out, table, "--out", forecast)
     assert result.returncode == 0, result.stderr
@@ -66,8 +76,8 @@ def test_builtin_dataset_inspect():
     assert "test       (100, 30, 17)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "backtest", "inspect",
-                                     "demo"])
+@pytest.mark.parametrize("command", list(
+    build_parser()._subparsers._group_actions[0].choices))
 def test_every_command_has_help_with_an_example(command):
     result = run_cli(command, "--help")
     assert result.returncode == 0 and "example" in result.stdout

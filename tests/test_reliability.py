@@ -230,18 +230,44 @@ def test_predict_with_other_columns_order_and_extras_uses_names():
         f.predict(df.drop(columns=["x"]))
 
 
-def test_loaded_artifacts_never_run_code_and_paths_stay_in_the_run(tmp_path):
+class _Payload:
+    """Unpickling this would create ``path``: the proof that a loader ran code."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("loader", ["model", "forecaster", "cli"])
+def test_loaded_artifacts_never_run_code_and_paths_stay_in_the_run(loader, tmp_path):
+    from lstmcast.models import load_model
     from lstmcast.runs import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     with pytest.raises(LstmcastError, match="not a file name inside the run folder"):
         folder.file("../../etc/passwd")
-    from pathlib import Path
-
-    import lstmcast as package
-
-    sources = "".join(p.read_text() for p in Path(package.__file__).parent.glob("*.py"))
-    assert "torch.load(" not in sources and "import pickle" not in sources
+    # a pickle (what torch.save writes) whose loading would run code: refused, never run
+    marker = tmp_path / "code-ran"
+    artifact = tmp_path / "run" / "forecaster.lstmcast"
+    artifact.parent.mkdir(exist_ok=True)
+    torch.save({"model": _Payload(marker)}, artifact)
+    before = artifact.read_bytes()
+    if loader == "model":
+        with pytest.raises(LstmcastError, match="not a readable lstmcast artifact"):
+            load_model(artifact)
+    elif loader == "forecaster":
+        with pytest.raises(LstmcastError, match="not a readable lstmcast artifact"):
+            Forecaster.load(artifact)
+    else:
+        (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{i},{i}\n" for i in range(30)))
+        result = subprocess.run([sys.executable, "-m", "lstmcast", "predict", artifact.parent,
+                                 tmp_path / "d.csv"], capture_output=True, text=True)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "not a readable lstmcast artifact" in result.stderr
+    assert not marker.exists()
+    assert artifact.read_bytes() == before
 
 
 # -- property and fuzz tests ------------------------------------------------------------
