@@ -105,7 +105,7 @@ def load_cmapss(subset: str = "FD001", rul_cap: int | None = 125) -> CMAPSS:
         [1, 1, 125]
     """
     subset = check_choice("subset", subset.upper() if isinstance(subset, str) else subset,
-                          [s.lower() for s in CMAPSS_SUBSETS]).upper()
+                          CMAPSS_SUBSETS)  # "fd001" or "FD001": the files' own names
     if rul_cap is not None:
         rul_cap = check_int("rul_cap", rul_cap)
     train = _read_cmapss(_cmapss_file(f"train_{subset}"))
