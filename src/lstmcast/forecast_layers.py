@@ -124,7 +124,22 @@ class FutureInputs(Layer):
         return FutureInputsBlock(self.steps, self.columns)
 
 
-class InstanceNorm(Layer):
+class _WindowStatistics(Layer):
+    """The settings InstanceNorm and InstanceDenorm share: which columns, over how
+    many rows, by which statistics."""
+
+    def __init__(self, columns: Sequence[int], window: int, kind: str = "last",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.columns = _positions("columns", columns)
+        self.window = check_int("window", window)
+        self.kind = check_choice("kind", kind, ["last", "mean"])
+
+    def _own_config(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "window": self.window, "kind": self.kind}
+
+
+class InstanceNorm(_WindowStatistics):
     """Normalizes chosen columns of each window by the window's own statistics.
 
     Args:
@@ -139,16 +154,6 @@ class InstanceNorm(Layer):
     the network. ``InstanceDenorm`` undoes it on the output.
     """
 
-    def __init__(self, columns: Sequence[int], window: int, kind: str = "last",
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.columns = _positions("columns", columns)
-        self.window = check_int("window", window)
-        self.kind = check_choice("kind", kind, ["last", "mean"])
-
-    def _own_config(self) -> dict[str, Any]:
-        return {"columns": list(self.columns), "window": self.window, "kind": self.kind}
-
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2 or input_shape[0] < self.window or max(
                 self.columns) >= input_shape[1]:
@@ -162,23 +167,13 @@ class InstanceNorm(Layer):
         return InstanceNormBlock(self.columns, self.window, self.kind)
 
 
-class InstanceDenorm(Layer):
+class InstanceDenorm(_WindowStatistics):
     """Maps forecasts back with the statistics ``InstanceNorm`` took from the model's input.
 
     Args:
         columns, window, kind: as the ``InstanceNorm`` at the bottom of the model;
             the output (N, S * K) holds S steps of the K ``columns``, step-major.
     """
-
-    def __init__(self, columns: Sequence[int], window: int, kind: str = "last",
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.columns = _positions("columns", columns)
-        self.window = check_int("window", window)
-        self.kind = check_choice("kind", kind, ["last", "mean"])
-
-    def _own_config(self) -> dict[str, Any]:
-        return {"columns": list(self.columns), "window": self.window, "kind": self.kind}
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1 or input_shape[0] % len(self.columns):
