@@ -144,15 +144,11 @@ class Sequential:
             raise NotFittedError(
                 "The model does not know its input shape yet: give the first layer "
                 "`input_shape=(time_steps, features)`, or call `fit` or `predict`.")
-        blocks = []
         model_input = tuple(shape)
         for layer in self.layers:
-            blocks.append(layer.build(shape, model_input))
+            layer.build(shape, model_input)
             shape = layer.compute_output_shape(shape)
-        self.network_ = Network(blocks).to(self.device)
-        self.built_input_shape_ = tuple(self.layers[0].built_input_shape)
-        if self.compiled_:
-            self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
+        self._assemble()
 
     @property
     def built(self) -> bool:
