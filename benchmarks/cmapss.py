@@ -152,10 +152,15 @@ def age_only(train: pd.DataFrame, seen: np.ndarray, cap: int) -> np.ndarray:
 UNIVARIATE = {
     "airline": {"target": "passengers", "time": "month", "holdout": 24,
                 "params": {"window": 24, "season": 12, "difference": True},
-                # the same without difference: what the option is worth here
-                "also": {"lstmcast, levels (difference=False)": {"difference": False}}},
+                # the same without difference (each window then relative to its last
+                # value, the default), and on raw levels: what each option is worth here
+                "also": {"lstmcast, difference=False (normalize by the last value)":
+                         {"difference": False},
+                         "lstmcast, levels (difference=False, normalize=None)":
+                         {"difference": False, "normalize": None}}},
     "sunspots": {"target": "sunspots", "time": "year", "holdout": 30,
-                 "params": {"window": 30}},
+                 "params": {"window": 30},
+                 "also": {"lstmcast, levels (normalize=None)": {"normalize": None}}},
 }
 
 
@@ -304,8 +309,10 @@ def write_doc(results: list[dict], uni: list[dict], args: argparse.Namespace,
                   "MASE is scaled by the in-sample (seasonal, for airline) naive error of the "
                   "training part. lstmcast runs with the CLI's built-in settings for the series "
                   "(airline: window 24, season 12, `difference=True`, because the passengers "
-                  "trend past their training range; sunspots: window 30), at most "
-                  f"{args.univariate_epochs} epochs; its row is the mean ± std over seeds.",
+                  "trend past their training range; sunspots: window 30; without `difference`, "
+                  "each window is relative to its last value by default, `normalize='last'`), "
+                  f"at most {args.univariate_epochs} epochs; its row is the mean ± std over "
+                  "seeds. The `normalize=None` rows show the levels without it.",
                   "", "| series | model | MASE | sMAPE % | RMSE |", "|---|---|---|---|---|"]
         for name in UNIVARIATE:
             part = [r for r in uni if r["dataset"] == name]

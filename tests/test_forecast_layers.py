@@ -128,12 +128,19 @@ def test_the_preset_trains_saves_and_explains(tmp_path):
     assert "segments of 12 rows" in expl.summary()
 
 
-def test_auto_normalization_is_on_for_multi_step_forecasts_only():
-    df = channels(k=1)
-    multi = Forecaster(units=(4,), window=24, steps=6, epochs=1).fit(df, "c0", features=[])
-    single = Forecaster(units=(4,), window=24, epochs=1).fit(df, "c0", features=[])
-    assert type(multi.model_.layers[0]).__name__ == "InstanceNorm"
-    assert type(single.model_.layers[0]).__name__ == "LSTM"
+def test_auto_normalization_is_on_whenever_the_targets_past_is_an_input():
+    df = channels(k=2)
+
+    def first_layer(**settings):
+        f = Forecaster(units=(4,), window=24, epochs=1, **settings)
+        return type(f.fit(df, "c0", features=["c1"]).model_.layers[0]).__name__
+
+    assert first_layer(steps=6) == "InstanceNorm"
+    assert first_layer() == "InstanceNorm"  # one step ahead too
+    assert first_layer(difference=True) == "LSTM"  # changes are relative already
+    assert first_layer(autoregressive=False) == "LSTM"  # no past of the target to use
+    assert first_layer(horizon=0) == "LSTM"
+    assert first_layer(normalize=None) == "LSTM"
     with pytest.raises(ValueError, match="both forecast from the last value"):
         Forecaster(normalize="last", difference=True).fit(df, "c0", features=[])
     with pytest.raises(ValueError, match="segment=5. must divide the window"):

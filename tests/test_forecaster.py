@@ -287,14 +287,16 @@ def test_difference_forecasts_a_trend_beyond_the_training_range():
     holdout = 30
     settings = {"units": (16,), "dropout": 0.0, "epochs": 60, "window": 12, "seed": 0}
     maes = {}
-    for difference in (False, True):
-        f = Forecaster(**settings, difference=difference).fit(df.iloc[:-holdout], target="y",
-                                                             time="t")
+    for name, options in {"levels": {"normalize": None}, "difference": {"difference": True},
+                          "default": {}}.items():
+        f = Forecaster(**settings, **options).fit(df.iloc[:-holdout], target="y", time="t")
         result = f.evaluate(df, holdout=holdout).set_index("model")
-        maes[difference] = result.loc["lstmcast", "mae"]
+        maes[name] = result.loc["lstmcast", "mae"]
         naive = result.loc["naive", "mae"]
-    # levels above the training maximum saturate a min-max scaled network; changes do not
-    assert maes[True] < 0.5 * naive < maes[False]
+    # levels above the training maximum saturate a min-max scaled network; changes do not,
+    # nor do windows made relative to their last value (the default)
+    assert maes["difference"] < 0.5 * naive < maes["levels"]
+    assert maes["default"] < 0.5 * naive
 
 
 def test_difference_adds_the_last_level_to_the_networks_change():

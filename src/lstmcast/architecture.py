@@ -49,7 +49,7 @@ def resolve_normalize(settings: Any, pipeline: TablePipeline) -> str | None:
     """The instance normalization used: ``settings.normalize``, with "auto" resolved."""
     ar = pipeline.roles.autoregressive
     if settings.normalize == "auto":
-        return "last" if ar and settings.steps > 1 and not settings.difference else None
+        return "last" if ar and not settings.difference else None
     if settings.normalize is not None and not ar:
         raise InvalidArgumentError(
             f"`normalize={settings.normalize!r}` normalizes the targets' past in each window, "

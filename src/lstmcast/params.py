@@ -183,7 +183,7 @@ MODEL: tuple[Param, ...] = (
        "beyond their training range"),
     _p("normalize", "auto", "choice", "instance normalization: each window's targets relative "
        "to its last value (last) or its mean and spread (mean), the forecast mapped back; auto: "
-       "last for multi-step forecasts from the target's past, else off",
+       "last whenever the target's past is an input (without difference), else off",
        choices=("auto", "last", "mean"), optional=True),
     _p("channels", "joint", "choice", "several targets: one network maps all of them (joint), "
        "or each goes through one shared network as its own series (independent)",
