@@ -29,6 +29,7 @@ EXAMPLES = """examples:
   lstmcast predict runs/air airline --n-ahead 24 --out forecast.csv
   lstmcast backtest sunspots --folds 3 --epochs 30
   lstmcast explain runs/air airline --at 1958-06
+  lstmcast import-keras model.keras --out model.lstmcast
 data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots,
   etth2 (the shipped ETTh2.csv)
 """
@@ -264,6 +265,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+    if Path(args.run).is_file():
+        return _predict_arrays(args, guard)
     from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
 
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
@@ -278,6 +281,59 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"Wrote {len(forecast)} forecast rows to {args.out}")
     elif not args.quiet:
         print(forecast.to_string(index=False))
+    return 0
+
+
+def _predict_arrays(args: argparse.Namespace, guard: Any) -> int:
+    """A saved Sequential (``import-keras``, ``model.save``) on windows in a .npy file."""
+    import io
+
+    import numpy as np
+
+    if args.n_ahead is not None or args.future is not None:
+        raise LstmcastError("--n-ahead and --future are for a run folder's Forecaster; a saved "
+                            "model forecasts the windows it is given.")
+    if not args.data.endswith(".npy"):
+        raise LstmcastError(
+            f"{args.run} is a saved model (not a run folder): give it windows as a .npy array "
+            f"of shape (windows, time_steps, features), not {args.data!r}.")
+    from lstmcast.models import load_model
+
+    model = load_model(args.run, compile=False)
+    try:
+        x = np.load(args.data, allow_pickle=False)
+    except ValueError as exc:
+        raise LstmcastError(f"{args.data} is not a plain NumPy array: {exc}") from None
+    pred = model.predict(x.astype(np.float32, copy=False))
+    flat = pred.reshape(len(pred), -1)
+    if args.out and args.out.endswith(".npy"):
+        buffer = io.BytesIO()
+        np.save(buffer, pred)
+        guard.write_file(args.out, buffer.getvalue())
+    elif args.out:
+        header = ",".join(f"output_{k}" for k in range(flat.shape[1]))
+        text = "\n".join([header, *(",".join(repr(float(v)) for v in row) for row in flat)])
+        guard.write_file(args.out, (text + "\n").encode())
+    elif not args.quiet:
+        print(np.array2string(pred, threshold=40))
+    if args.out and not args.quiet:
+        print(f"Wrote {len(pred)} forecasts of shape {tuple(pred.shape[1:])} to {args.out}")
+    return 0
+
+
+def cmd_import_keras(args: argparse.Namespace) -> int:
+    from lstmcast.outputs import OutputGuard
+
+    guard = OutputGuard(force=args.force, protected=[args.model])
+    out = guard.check_file(args.out)
+    from lstmcast.models import load_keras  # torch and h5py: after the cheap checks
+
+    model = load_keras(args.model, device="cpu")
+    model.save(out)
+    if not args.quiet:
+        model.summary()
+        print(f"Wrote {out}; forecast with: lstmcast predict {out} windows.npy "
+              "(an array of shape (windows, time_steps, features))")
     return 0
 
 
@@ -490,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="forecast past the end of each series",
                        epilog="example:\n  lstmcast predict runs/air airline --n-ahead 12 "
                        "--out forecast.csv")
-    p.add_argument("run", help="run folder")
+    p.add_argument("run", help="run folder (or a saved model file, then DATA is a .npy "
+                   "array of windows)")
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
     p.add_argument("--n-ahead", dest="n_ahead", help="rows to forecast (steps)")
     p.add_argument("--future", help="CSV/Parquet of the inputs known in advance for the rows "
@@ -537,6 +594,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
     _add_model_options(p)
     p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("import-keras", parents=[common], formatter_class=raw,
+                       help="bring over a Keras Sequential model (.keras or .h5)",
+                       description="Read a Keras 3 Sequential (.keras) or legacy .h5 model "
+                       "without Keras, build the same lstmcast model with its weights and save "
+                       "it. It has no table pipeline (scalers, roles): it forecasts windows "
+                       "given as a .npy array with `lstmcast predict MODEL windows.npy`.",
+                       epilog="example:\n  lstmcast import-keras model.keras --out "
+                       "model.lstmcast\n  lstmcast predict model.lstmcast windows.npy --out "
+                       "forecast.npy")
+    p.add_argument("model", help="the Keras file")
+    p.add_argument("--out", required=True, help="the lstmcast model file to write (a new file)")
+    _add_force(p)
+    p.set_defaults(handler=cmd_import_keras)
 
     p = sub.add_parser("demo", parents=[common], formatter_class=raw,
                        help="the full workflow on C-MAPSS FD001 (a few minutes)",

@@ -1,4 +1,4 @@
-"""Layer specs with Keras's names and arguments: LSTM, GRU, Dense, Dropout, Activation.
+"""Layer specs with Keras's names and arguments: Input, LSTM, GRU, Dense, Dropout, Activation.
 
 A layer is a small description (its config) until a model is built; building
 turns it into a torch block (see ``network``). After that, ``get_weights`` and
@@ -384,6 +384,53 @@ class Activation(Layer):
         return ACTIVATIONS[self.activation]()
 
 
+class Input(Layer):
+    """The model's input, declared first: ``Sequential([Input((30, 40)), LSTM(100), ...])``.
+
+    As Keras's ``keras.Input`` (and ``InputLayer``) in a Sequential: it fixes the
+    shape of one sample so the model is built, and gets its weights, as layers
+    are added. It is not one of ``model.layers`` and has no weights.
+
+    Args:
+        shape: ``(time_steps, features)`` of one sample, without the batch axis.
+        batch_size: a fixed batch size, or None (free).
+        batch_shape: ``(batch_size, time_steps, features)`` instead of the two above.
+        name: a name, kept in the model's config.
+    """
+
+    def __init__(self, shape: Sequence[int] | None = None, batch_size: int | None = None,
+                 name: str | None = None, batch_shape: Sequence[int | None] | None = None,
+                 ) -> None:
+        if batch_shape is not None:
+            if shape is not None or batch_size is not None:
+                raise InvalidArgumentError(
+                    "Give `Input` either `shape` (and `batch_size`) or `batch_shape`, not both.")
+            batch_shape = _check_shape("batch_shape", batch_shape)
+            if len(batch_shape) < 2:
+                raise invalid("batch_shape", "(batch_size, time_steps, features)", batch_shape)
+            batch_size, shape = batch_shape[0], batch_shape[1:]
+        if shape is None:
+            raise InvalidArgumentError(
+                "`Input` needs the shape of one sample: Input(shape=(time_steps, features)).")
+        shape = _check_shape("shape", shape)
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size)
+            super().__init__(batch_input_shape=(batch_size, *shape), name=name)
+        else:
+            super().__init__(input_shape=shape, name=name)
+
+    def get_config(self) -> dict[str, Any]:
+        batch = self.batch_input_shape[0] if self.batch_input_shape else None
+        return {"name": self.name, "batch_shape": [batch, *self.input_shape]}
+
+    def __repr__(self) -> str:
+        batch = self.batch_input_shape[0] if self.batch_input_shape else None
+        return f"Input(shape={self.input_shape}" + (f", batch_size={batch})" if batch else ")")
+
+
+InputLayer = Input  # Keras's other name for it
+
+
 # the layers beyond the tutorial's, for forecasting tables (they build on Layer above)
 from lstmcast.forecast_layers import (  # noqa: E402
     ChannelMerge,
@@ -396,7 +443,7 @@ from lstmcast.forecast_layers import (  # noqa: E402
 )
 
 LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.__name__: cls for cls in (LSTM, GRU, Dense, Dropout, Activation, Cropping1D,
+    cls.__name__: cls for cls in (Input, LSTM, GRU, Dense, Dropout, Activation, Cropping1D,
                                   FutureInputs, InstanceNorm, InstanceDenorm, ChannelSplit,
                                   ChannelMerge, SegmentLSTM)
 }

@@ -33,7 +33,7 @@ from lstmcast import bundle
 from lstmcast.callbacks import Callback, History
 from lstmcast.checks import check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
-from lstmcast.layers import Layer, layer_from_config
+from lstmcast.layers import Input, Layer, layer_from_config
 from lstmcast.metrics import get_loss, get_metric
 from lstmcast.network import Network, default_device
 from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
@@ -79,6 +79,7 @@ class Sequential:
         self.compiled_ = False
         self.stop_training = False
         self.history: History | None = None
+        self.input_layer: Input | None = None  # an `Input` added first, if any
         for layer in layers or []:
             self.add(layer)
 
@@ -94,12 +95,22 @@ class Sequential:
         """
         if not isinstance(layer, Layer):
             raise InvalidTypeError(
-                f"`Sequential.add` takes an lstmcast layer (LSTM, GRU, Dense, Dropout, "
+                f"`Sequential.add` takes an lstmcast layer (Input, LSTM, GRU, Dense, Dropout, "
                 f"Activation), got {type(layer).__name__}.")
+        if isinstance(layer, Input):
+            if self.layers or self.input_layer is not None:
+                raise InvalidArgumentError(
+                    "`Input` must be the first thing added to a Sequential, and only once.")
+            self.input_layer = layer
+            return
         if self.built:
             self._build_layer(layer, self.layers[-1].output_shape)
-        elif not self.layers and layer.input_shape is not None:
-            self._build_layer(layer, layer.input_shape)
+        elif not self.layers and (layer.input_shape or self.input_shape) is not None:
+            if self.input_layer is not None and layer.input_shape is not None:
+                raise InvalidArgumentError(
+                    f"The model starts with an `Input` of shape {self.input_shape}: leave "
+                    f"`input_shape` out of its first layer (it has {layer.input_shape}).")
+            self._build_layer(layer, layer.input_shape or self.input_shape)
         if layer.name is None:
             base = type(layer).__name__.lower()  # lstm, dropout, dense... as Keras
             taken = {existing.name for existing in self.layers}
@@ -126,11 +137,12 @@ class Sequential:
     @property
     def input_shape(self) -> tuple[int | None, ...] | None:
         """Shape of one input sample (T, F), if known."""
-        return self.layers[0].input_shape if self.layers else None
+        first = self.input_layer or (self.layers[0] if self.layers else None)
+        return first.input_shape if first else None
 
     @property
     def fixed_batch_size(self) -> int | None:
-        first = self.layers[0] if self.layers else None
+        first = self.input_layer or (self.layers[0] if self.layers else None)
         return first.batch_input_shape[0] if first and first.batch_input_shape else None
 
     def build(self, input_shape: Sequence[int] | None = None) -> None:
@@ -396,9 +408,10 @@ class Sequential:
     # -- saving -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (no weights)."""
+        first = [self.input_layer] if self.input_layer is not None else []
         return {"name": self.name, "precision": self.precision,
                 "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self.layers]}
+                           for layer in (*first, *self.layers)]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], device: str | None = None) -> Sequential:
@@ -537,3 +550,7 @@ def _check_finite(name: str, x: Any) -> None:
         raise InvalidArgumentError(
             f"`{name}` holds {count} NaN or infinite values (first at {where}); "
             "clean or impute them before training.")
+
+
+# Keras files brought over (it builds on Sequential above)
+from lstmcast.keras_import import load_keras  # noqa: E402, F401
