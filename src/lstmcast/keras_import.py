@@ -245,7 +245,11 @@ def _optimizer(spec: Any, path: Path) -> Optimizer | str:
 
 # -- the weights ---------------------------------------------------------------------------
 def _h5(source: Any) -> Any:
-    import h5py
+    try:
+        import h5py
+    except ImportError:
+        raise InvalidArgumentError(
+            "Reading Keras files needs h5py: pip install h5py (or lstmcast[keras]).") from None
 
     return h5py.File(source, "r")
 
