@@ -29,6 +29,7 @@ EXAMPLES = """examples:
   lstmcast predict runs/air airline --n-ahead 24 --out forecast.csv
   lstmcast backtest sunspots --folds 3 --epochs 30
   lstmcast explain runs/air airline --at 1958-06
+  lstmcast export runs/air --out air.onnx          ONNX + a JSON sidecar, for serving
   lstmcast import-keras model.keras --out model.lstmcast
 data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots,
   etth2 (the shipped ETTh2.csv)
@@ -337,6 +338,40 @@ def cmd_import_keras(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from lstmcast.onnx_export import sidecar_path
+    from lstmcast.runs import run_file
+
+    guard = _guard(args)
+    model_file = Path(args.run).is_file()
+    guard.check_file(args.out)
+    if not model_file:
+        guard.check_file(sidecar_path(args.out))
+        run_file(args.run, "forecaster.lstmcast")
+    from lstmcast import onnx_export  # torch: after the cheap checks
+
+    if model_file:
+        from lstmcast.models import load_model
+
+        model = load_model(args.run, compile=False, device="cpu")
+        data = onnx_export.export_networks([model.network_], model.built_input_shape_)
+        written = onnx_export.write(data, Path(args.out), None, guard)
+    else:
+        from lstmcast.forecaster import Forecaster
+
+        forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"), device="cpu")
+        data = onnx_export.export_networks([m.network_ for m in forecaster.members_],
+                                           forecaster.model_.built_input_shape_)
+        written = onnx_export.write(data, Path(args.out), onnx_export.sidecar(forecaster),
+                                    guard)
+    if not args.quiet:
+        print(f"Wrote {' and '.join(str(p) for p in written)}")
+        if not model_file:
+            print("The network reads scaled windows; the .json beside it says how a table "
+                  "becomes them and how outputs become forecasts (its 'recipe').")
+    return 0
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from lstmcast import plots
     from lstmcast.outputs import free_name, publish_folder
@@ -594,6 +629,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
     _add_model_options(p)
     p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("export", parents=[common], formatter_class=raw,
+                       help="write a trained model as ONNX, for serving without Python",
+                       description="Write a run's networks as one ONNX graph (input `windows` "
+                       "(batch, window, inputs), output `forecast` (batch, steps * targets), "
+                       "dynamic batch) and, beside it, a JSON sidecar holding the input "
+                       "columns, the window and the scalers: what turns a table into the "
+                       "network's input and its output back into forecasts.",
+                       epilog="examples:\n  lstmcast export runs/air --out air.onnx   "
+                       "(writes air.onnx and air.json)\n  lstmcast export model.lstmcast "
+                       "--out model.onnx")
+    p.add_argument("run", help="run folder (or a saved model file)")
+    p.add_argument("--out", required=True, help="the .onnx file to write (a new file; the "
+                   "sidecar takes the same name with .json)")
+    _add_force(p)
+    p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("import-keras", parents=[common], formatter_class=raw,
                        help="bring over a Keras Sequential model (.keras or .h5)",

@@ -18,6 +18,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -733,6 +734,29 @@ class Forecaster:
         """
         self._require_fitted()
         artifacts.save(self, path)
+
+    def export_onnx(self, path: str | os.PathLike) -> Path:
+        """Write the networks as one ONNX graph (their mean) and a JSON sidecar beside it.
+
+        ``model.onnx`` maps scaled windows (batch, window, inputs) to outputs
+        (batch, steps * targets); ``model.json`` holds what turns a table into
+        those windows and the outputs back into forecasts: the input columns,
+        the window, the scalers' offsets and scales, and a recipe in words
+        (``lstmcast.onnx_export.serve_window`` is the recipe in NumPy).
+
+        Returns:
+            The sidecar's path.
+        """
+        from lstmcast.bundle import atomic_write
+        from lstmcast.onnx_export import export_networks, sidecar, sidecar_path
+
+        self._require_fitted()
+        first = self.model_
+        data = export_networks([m.network_ for m in self.members_], first.built_input_shape_)
+        side = sidecar_path(path)
+        atomic_write(path, data)
+        atomic_write(side, (json.dumps(sidecar(self), indent=1) + "\n").encode())
+        return side
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:

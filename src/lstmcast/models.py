@@ -447,6 +447,15 @@ class Sequential:
                   "versions": _versions()}
         bundle.save(path, tensors, config, MODEL_KIND)
 
+    def export_onnx(self, path: str | os.PathLike) -> None:
+        """Write the network as ONNX: input ``windows`` (batch, time_steps, features),
+        output ``forecast``, the batch axis dynamic; inference mode (no dropout), float32.
+        onnxruntime's outputs match ``predict`` to float32 rounding."""
+        from lstmcast.onnx_export import export_networks
+
+        self._require_built()
+        bundle.atomic_write(path, export_networks([self.network_], self.built_input_shape_))
+
     def save_weights(self, path: str | os.PathLike) -> None:
         """Save the weights only (safetensors)."""
         self._require_built()

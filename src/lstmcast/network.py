@@ -136,8 +136,8 @@ class FutureInputsBlock(nn.Module):
     def forward(self, x: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         future = model_input[:, -self.steps :].index_select(2, self.columns)  # (N, S, K)
         future = future.flatten(1).to(x.dtype)
-        if len(x) != len(future):  # after ChannelSplit: each sample's channels in a row
-            future = future.repeat_interleave(len(x) // len(future), dim=0)
+        if x.shape[0] != future.shape[0]:  # after ChannelSplit: a sample's channels in rows
+            future = future.repeat_interleave(x.shape[0] // future.shape[0], dim=0)
         return torch.cat([x, future], dim=1)  # (N, H + S * K)
 
 
@@ -214,8 +214,8 @@ class InstanceDenormBlock(nn.Module):
     def forward(self, x: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         level, spread = _window_stats(model_input, self.columns, self.window, self.kind)
         k = len(self.columns)
-        steps = x.reshape(len(x), -1, k)  # (N, S, K)
-        return (steps * spread.to(x.dtype) + level.to(x.dtype)).reshape(len(x), -1)
+        steps = x.reshape(x.shape[0], -1, k)  # (N, S, K)
+        return (steps * spread.to(x.dtype) + level.to(x.dtype)).reshape(x.shape[0], -1)
 
 
 class ChannelSplitBlock(nn.Module):
@@ -236,10 +236,12 @@ class ChannelSplitBlock(nn.Module):
         n, steps, _ = x.shape
         k = len(self.columns)
         own = x.index_select(2, self.columns).permute(0, 2, 1).reshape(n * k, steps, 1)
+        code = torch.eye(k, dtype=x.dtype, device=x.device)[None, :, None, :]  # (1, K, 1, K)
+        code = code.expand(n, k, steps, k).reshape(n * k, steps, k)  # (N * K, T, K)
+        if not len(self.others):  # (an empty gather does not export to ONNX as one)
+            return torch.cat([own, code], dim=2)  # (N * K, T, 1 + K)
         shared = x.index_select(2, self.others)  # (N, T, F_other)
         shared = shared.repeat_interleave(k, dim=0)  # (N * K, T, F_other)
-        code = torch.eye(k, dtype=x.dtype, device=x.device).repeat(n, 1)  # (N * K, K)
-        code = code[:, None, :].expand(n * k, steps, k)
         return torch.cat([own, shared, code], dim=2)  # (N * K, T, 1 + F_other + K)
 
 
@@ -252,8 +254,8 @@ class ChannelMergeBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.channels
-        per = x.reshape(len(x) // k, k, -1)  # (N, K, S)
-        return per.permute(0, 2, 1).reshape(len(per), -1)  # (N, S * K)
+        per = x.reshape(-1, k, x.shape[1])  # (N, K, S)
+        return per.permute(0, 2, 1).reshape(per.shape[0], -1)  # (N, S * K)
 
 
 class SegmentRecurrentBlock(nn.Module):
