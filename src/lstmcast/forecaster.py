@@ -283,17 +283,43 @@ class Forecaster:
     def _param_names(cls) -> list[str]:
         return [n for n in _inspect.signature(cls.__init__).parameters if n != "self"]
 
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        """The constructor's arguments (scikit-learn's get_params)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments (scikit-learn's get_params).
+
+        ``deep`` changes nothing: no argument is itself an estimator (layers,
+        optimizers and callbacks are lstmcast objects, copied as values).
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **values: Any) -> Forecaster:
-        """Change constructor arguments (scikit-learn's set_params); refit afterwards."""
+        """Change constructor arguments (scikit-learn's set_params) and return self; refit
+        afterwards. An unknown name is an error listing the valid ones."""
+        names = self._param_names()
+        for name in values:
+            if name not in names:
+                error = params.unknown("Forecaster argument", name, names)
+                raise InvalidArgumentError(f"{error} Valid: {', '.join(names)}.")
         for name, value in values.items():
-            if name not in self._param_names():
-                raise params.unknown("Forecaster argument", name, self._param_names())
             setattr(self, name, value)
         return self
+
+    def __repr__(self) -> str:
+        """``Forecaster(window=96, steps=96)``: the arguments that differ from the defaults."""
+        defaults = {n: p.default for n, p in _inspect.signature(type(self).__init__)
+                    .parameters.items() if n != "self"}
+        changed = [f"{n}={v!r}" for n, v in self.get_params().items()
+                   if not _same_value(v, defaults[n])]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags (read by its tools only): a regressor fitted on a table,
+        whose target is named in ``fit`` rather than given as ``y``."""
+        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
+
+        return Tags(estimator_type="regressor", target_tags=TargetTags(required=False),
+                    regressor_tags=RegressorTags(),
+                    input_tags=InputTags(two_d_array=True, categorical=True, string=True,
+                                         allow_nan=True))
 
     # -- checks ------------------------------------------------------------------
     def check_params(self) -> None:
@@ -703,6 +729,18 @@ class Forecaster:
         result.attrs["scored"] = scored
         return (result, predictions) if return_predictions else result
 
+    def score(self, data: Any, y: Any = None) -> float:
+        """Minus the RMSE of the forecasts on the windows ``evaluate`` scores in ``data``
+        (averaged over targets): higher is better, as scikit-learn's searches expect.
+
+        ``y`` is ignored: the target is the column named in ``fit``. The table must
+        hold at least one window plus ``steps`` rows of each series.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingRowsWarning)
+            result = self.evaluate(data)
+        return -float(result[result["model"] == "lstmcast"]["rmse"].mean())
+
     def backtest(self, data: Any, target: str | Sequence[str],
                  features: Sequence[str] | None = None, group: str | None = None,
                  time: str | None = None, folds: int = 3,
@@ -765,3 +803,12 @@ class Forecaster:
         Files saved before the table pipeline (config version 1) load too.
         """
         return artifacts.load(cls, path, device)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal, for a repr: (100, 50) and [100, 50] alike; objects by identity."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    if isinstance(a, (str, int, float, bool, type(None))):
+        return type(a) is type(b) and a == b
+    return a is b
