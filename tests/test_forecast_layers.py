@@ -18,21 +18,25 @@ from lstmcast.layers import (
 from lstmcast.models import Sequential
 
 
-def long_horizon_net(cell="lstm", kind="last", length=48, steps=12, channels=3, extra=1):
+def long_horizon_net(cell="lstm", kind="last", length=48, steps=12, channels=3, extra=1,
+                     linear=False):
     """The preset's network on `channels` targets and `extra` shared inputs."""
     cols = list(range(extra, extra + channels))
     return Sequential([InstanceNorm(cols, length, kind, input_shape=(length, extra + channels)),
                        ChannelSplit(cols),
-                       SegmentLSTM(16, 12, steps, cell=cell, dropout=0.3),
+                       SegmentLSTM(16, 12, steps, cell=cell, dropout=0.3, linear=linear),
                        ChannelMerge(channels),
                        InstanceDenorm(cols, length, kind)], device="cpu")
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-@pytest.mark.parametrize("kind", ["last", "mean"])
-def test_the_network_matches_the_numpy_reference_in_float64(cell, kind, rng):
-    model = long_horizon_net(cell, kind)
+@pytest.mark.parametrize("cell, kind, linear", [("lstm", "last", False), ("gru", "last", False),
+                                                ("lstm", "mean", False), ("gru", "mean", False),
+                                                ("lstm", "last", True), ("gru", "mean", True)])
+def test_the_network_matches_the_numpy_reference_in_float64(cell, kind, linear, rng):
+    model = long_horizon_net(cell, kind, linear=linear)
     model.build()
+    if linear:  # it starts at zero: give it values that show
+        model.set_weights([rng.normal(scale=0.3, size=w.shape) for w in model.get_weights()])
     x = rng.normal(size=(5, 48, 4))
     stack = [(type(layer).__name__, layer.get_config(), layer.get_weights())
              for layer in model.layers]
@@ -64,6 +68,18 @@ def test_segment_lstm_counts_and_layout_by_hand():
     assert again.get_config() == layer.get_config()
     with pytest.raises(ValueError, match="must be a multiple of the segment"):
         Sequential([SegmentLSTM(8, 7, 4)], device="cpu").build((48, 1))
+
+
+def test_the_linear_map_adds_two_arrays_starting_at_zero():
+    plain, linear = SegmentLSTM(8, 12, 6), SegmentLSTM(8, 12, 6, outputs=2, linear=True)
+    for layer in (plain, linear):
+        Sequential([layer], device="cpu").build((24, 3))
+    assert len(linear.get_weights()) == len(plain.get_weights()) + 2
+    kernel, bias = linear.get_weights()[-2:]
+    assert kernel.shape == (24 * 3, 6 * 2) and bias.shape == (12,)
+    assert not kernel.any() and not bias.any()
+    with pytest.raises(ValueError, match="set `segment` too"):
+        Forecaster(linear=True).check_params()
 
 
 def test_last_value_normalization_makes_forecasts_move_with_the_level(rng):

@@ -81,7 +81,8 @@ def network_layers(settings: Any, pipeline: TablePipeline) -> list[Layer]:
         layers.append(Cropping1D((0, extra)))
     if settings.segment is not None:
         layers.append(SegmentLSTM(int(settings.units[0]), settings.segment, settings.steps,
-                                  per_step, settings.cell, settings.dropout))
+                                  per_step, settings.cell, settings.dropout,
+                                  linear=settings.linear))
         if extra:
             layers += [FutureInputs(settings.steps, pipeline.future_columns()), Dense(n_out)]
     else:

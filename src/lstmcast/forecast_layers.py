@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmcast.checks import check_choice, check_float, check_int, invalid
+from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.layers import Layer, Shape, _copy_into
 from lstmcast.network import (
@@ -276,16 +276,22 @@ class SegmentLSTM(Layer):
         outputs: values per step (1 for one channel).
         cell: "lstm" or "gru".
         dropout: before the output layer, while training.
+        linear: add a linear map of the whole window (L F values) to the
+            forecast, starting at zero: the recurrence learns what the linear
+            map leaves. Helps at long horizons (docs/longhorizon.md).
 
     Weights (``get_weights``): embedding kernel (w F, d) and bias (d,); the
     cell's kernel (d, 4d), recurrent kernel (d, 4d) and bias (4d,) in Keras's
     LSTM layout (a GRU: (d, 3d), (d, 3d), (2, 3d)); positions (S / w, d);
-    output kernel (d, w outputs) and bias (w outputs,).
+    output kernel (d, w outputs) and bias (w outputs,); with ``linear``, its
+    kernel (L F, S outputs) and bias (S outputs,).
     """
 
     def __init__(self, units: int, segment: int, steps: int, outputs: int = 1,
-                 cell: str = "lstm", dropout: float = 0.0, **kwargs: Any) -> None:
+                 cell: str = "lstm", dropout: float = 0.0, linear: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.linear = check_bool("linear", linear)
         self.units = check_int("units", units)
         self.segment = check_int("segment", segment)
         self.steps = check_int("steps", steps)
@@ -295,7 +301,8 @@ class SegmentLSTM(Layer):
 
     def _own_config(self) -> dict[str, Any]:
         return {"units": self.units, "segment": self.segment, "steps": self.steps,
-                "outputs": self.outputs, "cell": self.cell, "dropout": self.dropout}
+                "outputs": self.outputs, "cell": self.cell, "dropout": self.dropout,
+                "linear": self.linear}
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
@@ -311,7 +318,8 @@ class SegmentLSTM(Layer):
     def _make_block(self, input_shape: Shape) -> nn.Module:
         self.compute_output_shape(input_shape)
         block = SegmentRecurrentBlock(self.cell.upper(), input_shape[1], self.units,
-                                      self.segment, self.steps, self.outputs, self.dropout)
+                                      self.segment, self.steps, self.outputs, self.dropout,
+                                      input_shape[0] if self.linear else None)
         rnn = block.rnn
         nn.init.xavier_uniform_(block.embed.weight)
         nn.init.zeros_(block.embed.bias)
@@ -326,6 +334,9 @@ class SegmentLSTM(Layer):
         nn.init.normal_(block.position)
         nn.init.xavier_uniform_(block.head.weight)
         nn.init.zeros_(block.head.bias)
+        if block.linear is not None:  # starts at zero: the forecast is the recurrence's
+            nn.init.zeros_(block.linear.weight)
+            nn.init.zeros_(block.linear.bias)
         return block
 
     @property
@@ -345,7 +356,9 @@ class SegmentLSTM(Layer):
                 *self._recurrent.get_weights(),
                 b.position.detach().cpu().numpy().copy(),
                 b.head.weight.detach().cpu().numpy().T.copy(),
-                b.head.bias.detach().cpu().numpy().copy()]
+                b.head.bias.detach().cpu().numpy().copy(),
+                *([b.linear.weight.detach().cpu().numpy().T.copy(),
+                   b.linear.bias.detach().cpu().numpy().copy()] if b.linear is not None else [])]
 
     def _assign(self, arrays: list[np.ndarray]) -> None:
         b = self.block
@@ -355,3 +368,6 @@ class SegmentLSTM(Layer):
         _copy_into(b.position, arrays[5])
         _copy_into(b.head.weight, arrays[6].T)
         _copy_into(b.head.bias, arrays[7])
+        if b.linear is not None:
+            _copy_into(b.linear.weight, arrays[8].T)
+            _copy_into(b.linear.bias, arrays[9])

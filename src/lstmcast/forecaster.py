@@ -144,6 +144,11 @@ class Forecaster:
             (``SegmentLSTM``, SegRNN's design). Much faster at long windows, and
             the most accurate configuration on long horizons in
             docs/longhorizon.md. The window must be a multiple of w.
+        linear: with ``segment``: add a linear map of the whole window to the
+            forecast (starting at zero, trained with the rest), so the
+            recurrence learns what a linear map leaves. At long horizons, where
+            a linear map of the window is hard to beat, it helps
+            (docs/longhorizon.md). False by default.
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
         missing: NaN or inf in the used columns, and missing time steps (gaps
@@ -211,6 +216,7 @@ class Forecaster:
         normalize: str | None = "auto",
         channels: str = "joint",
         segment: int | None = None,
+        linear: bool = False,
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
@@ -250,6 +256,7 @@ class Forecaster:
         self.normalize = normalize
         self.channels = channels
         self.segment = segment
+        self.linear = linear
         self.max_seconds = max_seconds
         self.clipnorm = clipnorm
         self.missing = missing
@@ -338,6 +345,10 @@ class Forecaster:
         if self.segment is not None and self.window % self.segment:
             raise InvalidArgumentError(
                 f"`segment={self.segment}` must divide the window ({self.window} rows).")
+        if self.linear and self.segment is None:
+            raise InvalidArgumentError(
+                "`linear=True` adds a linear map of the window beside the segment recurrence: "
+                "set `segment` too (e.g. segment=24).")
         if self.segment is not None and self.layers is not None:
             raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
                                        "the network (one SegmentLSTM layer).")

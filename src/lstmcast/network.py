@@ -267,11 +267,12 @@ class SegmentRecurrentBlock(nn.Module):
     each of the S / w output segments, a learned position embedding is fed as one
     step to the same cell, starting from the encoder's final state; all output
     segments are computed at once, as one batch. A linear layer maps each to w
-    steps of ``outputs`` values: (N, S * outputs).
+    steps of ``outputs`` values: (N, S * outputs). With ``linear_length`` (L), a linear
+    map of the flattened window is added to that.
     """
 
     def __init__(self, cell: str, features: int, units: int, segment: int, steps: int,
-                 outputs: int, dropout: float) -> None:
+                 outputs: int, dropout: float, linear_length: int | None = None) -> None:
         super().__init__()
         self.segment, self.steps, self.outputs = segment, steps, outputs
         self.out_segments = -(-steps // segment)  # ceil
@@ -284,6 +285,8 @@ class SegmentRecurrentBlock(nn.Module):
         self.position = nn.Parameter(torch.empty(self.out_segments, units))
         self.dropout = DropoutBlock(dropout)
         self.head = nn.Linear(units, segment * outputs)
+        self.linear = (None if linear_length is None else  # the window, flat, to the forecast
+                       nn.Linear(linear_length * features, steps * outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, L, F)
         n, length, features = x.shape
@@ -303,5 +306,8 @@ class SegmentRecurrentBlock(nn.Module):
             decoded, _ = self.rnn(pos, state)  # (N*m, 1, d)
         out = self.head(self.dropout(decoded[:, 0]))  # (N*m, w*outputs)
         out = out.reshape(n, m * self.segment, self.outputs)[:, : self.steps]
-        return out.reshape(n, self.steps * self.outputs)  # (N, S * outputs)
+        out = out.reshape(n, self.steps * self.outputs)  # (N, S * outputs)
+        if self.linear is not None:
+            out = out + self.linear(x.reshape(n, length * features).to(out.dtype))
+        return out
 

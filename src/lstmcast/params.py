@@ -191,6 +191,8 @@ MODEL: tuple[Param, ...] = (
     _p("segment", None, "int", "segment recurrence: cut the window into segments of this many "
        "rows, one recurrent layer of units[0] over them, every step decoded at once (off: the "
        "tutorial's stack)", optional=True),
+    _p("linear", False, "bool", "with segment: add a linear map of the window to the "
+       "forecast, the recurrence learning what it leaves (helps at long horizons)"),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,

@@ -213,9 +213,10 @@ def window_stats(x: np.ndarray, columns: list[int], window: int, kind: str
 def segment_forward(x: np.ndarray, config: dict[str, Any], weights: list[np.ndarray]
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """``SegmentLSTM`` in NumPy: segments embedded, the cell over them, every output segment
-    decoded as one step from the final state. Returns (output (N, S * outputs), the
+    decoded as one step from the final state (plus the window's linear map, with
+    ``linear``). Returns (output (N, S * outputs), the
     encoder's gate trace over the segments)."""
-    embed_k, embed_b, kernel, recurrent, bias, position, head_k, head_b = weights
+    embed_k, embed_b, kernel, recurrent, bias, position, head_k, head_b = weights[:8]
     n, length, features = x.shape
     w = config["segment"]
     segs = x.reshape(n, length // w, w * features)
@@ -232,4 +233,8 @@ def segment_forward(x: np.ndarray, config: dict[str, Any], weights: list[np.ndar
         h = np.repeat(trace["hidden"][:, -1], m, axis=0)
         decoded = gru_forward(pos, kernel, recurrent, bias, h)["hidden"][:, 0]
     out = (decoded @ head_k + head_b).reshape(n, m * w, config["outputs"])[:, : config["steps"]]
-    return out.reshape(n, -1), trace
+    out = out.reshape(n, -1)
+    if config.get("linear"):  # the flattened window's linear map, added
+        linear_k, linear_b = weights[8:10]
+        out = out + x.reshape(n, -1) @ linear_k + linear_b
+    return out, trace
