@@ -133,3 +133,18 @@ def test_a_second_train_on_a_run_in_progress_says_so(data, tmp_path):
     # once that process is gone, the folder is an interrupted run to resume or delete
     result = run_cli("train", data, "--target", "sales", "--group", "store", *FAST, "--out", out)
     one_line_error(result, "interrupted run", "--resume")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    # atomic writes go through a private temporary file (mode 0600); the result must not
+    # stay private: an exported model or a forecast is read by other users and services
+    import os
+
+    from lstmcast.bundle import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "forecast.csv", b"a,b\n")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
