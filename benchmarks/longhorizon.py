@@ -22,9 +22,9 @@ Every model sees the same windows:
   settings (window and steps set; validation on the protocol's rows);
 - recommended: ``Forecaster.preset("long-horizon")`` (segment recurrence,
   instance normalization, channel independence, absolute error);
-- without-normalize, without-channels, without-segment, without-mae,
-  without-linear (named in --models): the preset with one technique taken out,
-  to see what each is worth;
+- without-normalize, without-channels, without-segment, without-mae (named in
+  --models): the preset with one technique taken out, to see what each is worth;
+  with-linear: the preset with ``linear=True`` (a linear map of the window added);
   ensemble-3: the preset with ``ensemble=3`` (the mean of three networks);
 - with --peers: NeuralForecast's LSTM and Darts' BlockRNNModel(LSTM), each in
   its own environment (benchmarks/peers/setup.sh), run by
@@ -73,7 +73,7 @@ VARIANTS = {  # the preset with one technique taken out: what each is worth
     "without-channels": {"channels": "joint"},
     "without-segment": {"segment": None, "units": (100, 50), "dropout": 0.2},
     "without-mae": {"loss": "mse"},
-    "without-linear": {"linear": False},
+    "with-linear": {"linear": True},  # one added: the window's linear map beside the LSTM
     "ensemble-3": {"ensemble": 3},  # and one added: three networks (seeds s..s+2), averaged
 }
 
@@ -276,8 +276,6 @@ def document(results: dict, args: argparse.Namespace) -> str:
         f"(count in brackets). Machine: {results['machine']}.",
         ""]
     models = ["naive", "seasonal", "linear", "tutorial", "recommended", *PEERS, *VARIANTS]
-    # rows of the preset before it had the linear map (kept from an earlier run)
-    models += [f"v1-{v}" for v in VARIANTS if v != "without-linear"]
     names = {"naive": "last value repeated", "seasonal": "seasonal naive (24)",
              "linear": "linear map of the window (least squares)",
              "tutorial": "lstmcast, the tutorial's stack, defaults",
@@ -286,10 +284,8 @@ def document(results: dict, args: argparse.Namespace) -> str:
              "without-channels": "preset with channels joint (not independent)",
              "without-segment": "preset with the tutorial's stack for SegmentLSTM",
              "without-mae": "preset trained on the squared error",
-             "without-linear": "preset without the linear map of the window",
+             "with-linear": "preset with the linear map of the window (--linear)",
              "ensemble-3": "preset, mean of 3 networks (--ensemble 3)"}
-    names.update({f"v1-{v}": f"earlier preset (no linear map), {names[v][len('preset '):]}"
-                  for v in VARIANTS if v != "without-linear"})
     for mode in ("M", "S"):
         horizons = sorted({r["horizon"] for r in runs if r["mode"] == mode})
         if not horizons:
@@ -361,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tutorial-seeds", type=int, default=1,
                         help="seeds of the tutorial's stack and of the preset's variants "
                         "(without-normalize, without-channels, without-segment, without-mae, "
-                        "without-linear)")
+                        "with-linear)")
     parser.add_argument("--peers", action="store_true")
     parser.add_argument("--peer-results", metavar="DIR",
                         help="add the peers' rows from the json files that "
