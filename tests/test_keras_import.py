@@ -138,6 +138,12 @@ def test_not_a_keras_file_is_a_clear_error(tmp_path):
         load_keras(tmp_path / "m.txt")
     with pytest.raises(InvalidArgumentError, match="No Keras file"):
         load_keras(tmp_path / "missing.keras")
+    for name in ("broken.keras", "broken.h5"):  # right name, wrong contents
+        (tmp_path / name).write_bytes(b"PK\x03\x04 not really")
+        with pytest.raises(InvalidArgumentError, match="not a readable Keras file"):
+            load_keras(tmp_path / name)
+    one_line_error(run_cli("import-keras", tmp_path / "broken.keras", "--out",
+                           tmp_path / "m.lstmcast"), "not a readable Keras file")
 
 
 def test_import_keras_then_predict_on_arrays_through_the_cli(tmp_path, rng, windows):

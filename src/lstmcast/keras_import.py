@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmcast.errors import InvalidArgumentError
+from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout, Input, Layer
 from lstmcast.models import Sequential
 from lstmcast.optimizers import OPTIMIZERS, Optimizer
@@ -76,6 +76,17 @@ def load_keras(path: str | os.PathLike, model: Sequential | None = None, compile
     path = Path(path)
     if not path.exists():
         raise InvalidArgumentError(f"No Keras file at {str(path)!r}.")
+    try:
+        return _load(path, model, compile, device)
+    except LstmcastError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise InvalidArgumentError(
+            f"{path.name} is not a readable Keras file ({type(exc).__name__}: {exc}).") from None
+
+
+def _load(path: Path, model: Sequential | None, compile: bool, device: str | None
+          ) -> Sequential:
     name = path.name.lower()
     if name.endswith(".weights.h5"):
         if model is None:
