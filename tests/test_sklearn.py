@@ -64,15 +64,16 @@ def test_repr_shows_what_differs_from_the_defaults():
 
 @pytest.mark.filterwarnings("ignore")
 def test_a_time_series_split_search_over_window_and_units():
+    # a search over window and units: 3 candidates x 2 folds, then the refit
     data = load_airline()
     search = GridSearchCV(Forecaster(epochs=2, units=(4,), seed=0),
-                          {"window": [6, 12], "units": [(4,), (8,)]},
+                          [{"window": [6, 12]}, {"window": [6], "units": [(8,)]}],
                           cv=TimeSeriesSplit(n_splits=2, test_size=30), error_score="raise")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search.fit(data, target="passengers", time="month")
     scores = search.cv_results_["mean_test_score"]
-    assert len(scores) == 4 and np.all(np.isfinite(scores)) and np.all(scores < 0)
+    assert len(scores) == 3 and np.all(np.isfinite(scores)) and np.all(scores < 0)
     best = search.best_estimator_
     assert best.window == search.best_params_["window"] and hasattr(best, "ensemble_")
     # score is minus the RMSE that evaluate reports on the same table
