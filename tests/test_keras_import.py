@@ -162,4 +162,7 @@ def test_import_keras_then_predict_on_arrays_through_the_cli(tmp_path, rng, wind
     one_line_error(again, "already exists")
     table = run_cli("predict", "model.lstmcast", "sales.csv", cwd=tmp_path)
     one_line_error(table, ".npy array")
+    onto = run_cli("predict", "model.lstmcast", "windows.npy", "--out", "model.lstmcast",
+                   "--force", cwd=tmp_path)
+    one_line_error(onto, "it is the model this command reads")
     assert (tmp_path / "model.lstmcast").read_bytes() == before

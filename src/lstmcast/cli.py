@@ -225,7 +225,9 @@ def _guard(args: argparse.Namespace):
     """The output guard of a command: protects the data it reads and the run folder."""
     from lstmcast.outputs import OutputGuard
 
-    protected = [getattr(args, "run", None)]
+    run = getattr(args, "run", None)
+    protected: list[Any] = [(run, "the model this command reads") if run is not None
+                            and Path(run).is_file() else run]
     data = getattr(args, "data", None)
     if data is not None and Path(data).exists():
         protected.append(data)

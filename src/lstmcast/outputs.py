@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from lstmcast.bundle import atomic_write
 from lstmcast.errors import InvalidArgumentError
@@ -30,19 +31,27 @@ class OutputGuard:
     Args:
         force: overwrite existing outputs (never the protected paths).
         protected: paths that are read by the command (the data, a run
-            folder): none of them, and nothing inside a protected folder's top
-            level, may be written.
+            folder, or ``(path, "what it is")`` for another file): none of them,
+            and nothing inside a protected folder's top level, may be written.
     """
 
-    def __init__(self, force: bool = False, protected: Iterable[str | os.PathLike] = ()) -> None:
+    def __init__(self, force: bool = False, protected: Iterable[Any] = ()) -> None:
         self.force = force
-        self.protected = [Path(p).resolve() for p in protected if p is not None]
+        self.protected: list[Path] = []
+        self.described: dict[Path, str] = {}  # what a protected file is, when not the data
+        for item in protected:
+            if isinstance(item, tuple):  # (path, what it is)
+                item, what = item
+                self.described[Path(item).resolve()] = what
+            if item is not None:
+                self.protected.append(Path(item).resolve())
 
     def _protected_reason(self, path: Path) -> str | None:
         resolved = path.resolve()
         for item in self.protected:
             if resolved == item:
-                what = "the run folder" if item.is_dir() else "the data file this command reads"
+                what = ("the run folder" if item.is_dir() else
+                        self.described.get(item, "the data file this command reads"))
                 return f"it is {what}"
             if item.is_dir() and resolved.parent == item and resolved.exists():
                 return f"it is part of the run folder {str(item)!r}"
