@@ -21,6 +21,8 @@ from lstmcast.forecaster import Forecaster
 from lstmcast.io import DataError, read_table
 from lstmcast.layers import LSTM, Dense, Dropout
 from lstmcast.models import Sequential
+from lstmcast.splits import split_rows, split_windows
+from lstmcast.windows import segments
 
 FAST = {"units": (8,), "dropout": 0.1, "epochs": 4, "batch_size": 32, "window": 5,
         "patience": 50}
@@ -271,40 +273,57 @@ def test_loaded_artifacts_never_run_code_and_paths_stay_in_the_run(loader, tmp_p
 
 
 # -- property and fuzz tests ------------------------------------------------------------
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None)
 @given(lengths=st.lists(st.integers(12, 30), min_size=1, max_size=4),
-       validation=st.floats(0.1, 0.5), by_series=st.booleans())
-def test_splits_keep_time_order_and_scalers_see_training_rows_only(lengths, validation,
-                                                                   by_series):
+       validation=st.floats(0.1, 0.5), by_series=st.booleans(), steps=st.integers(1, 3))
+def test_splits_keep_time_order_and_no_window_straddles_the_cut(lengths, validation,
+                                                               by_series, steps):
     if by_series and len(lengths) < 2:
         by_series = False
-    parts = [pd.DataFrame({"g": k, "t": np.arange(n), "x": np.arange(n) + 100.0 * k})
-             for k, n in enumerate(lengths)]
-    df = pd.concat(parts, ignore_index=True)
-    df["y"] = df["x"] * 2
-    f = Forecaster(units=(2,), dropout=0.0, window=3, validation=validation,
-                   validation_by="series" if by_series else "time")
-    try:  # what fit prepares before training
-        prep = f._prepare(df, "y", ["x"], "g", "t", None, None)
-    except DataError:
-        return  # no training window left: a clear error is the right answer
-    table, train_rows = prep.table, prep.train_rows
-    train_starts, val_starts = prep.train_starts, prep.val_starts
-    x = table.frame["x"].to_numpy()
-    x_scaler = prep.pipeline.x_scaler_.global_
-    np.testing.assert_allclose(x_scaler.offset_[0], x[train_rows].min())
-    for a, b in table.segments:
+    ids = np.concatenate([np.full(n, k) for k, n in enumerate(lengths)])
+    segs = segments(ids, len(ids))
+    train_rows, held_out = split_rows(segs, ids, validation, "series" if by_series else "time",
+                                      seed=0)
+    for a, b in segs:
         rows = train_rows[a:b]
-        if not by_series:  # training rows come first in every series, then validation
-            assert not np.any(rows[1:] & ~rows[:-1])
-    train_targets, val_targets = train_starts + 3, val_starts + 3  # window 3, horizon 1
-    assert train_rows[train_targets].all()  # no overlap: targets are on their own side
-    assert not train_rows[val_targets].any()
+        if by_series:  # a series is wholly in or wholly out
+            assert rows.all() or not rows.any()
+            assert (not rows.any()) == (ids[a] in held_out)
+        else:  # the last part of every series, as documented: floor(n (1 - fraction)) first
+            assert rows.sum() == int(np.floor((b - a) * (1 - validation)))
+            assert not np.any(rows[1:] & ~rows[:-1])  # training rows first, then validation
+    train_starts, val_starts = split_windows(len(ids), ids, train_rows, held_out, 3, 1, steps)
+    window_targets = lambda starts: starts[:, None] + 3 + np.arange(steps)  # noqa: E731
+    assert train_rows[window_targets(train_starts)].all()  # targets on their own side
+    assert not train_rows[window_targets(val_starts)].any()
+    assert not set(train_starts) & set(val_starts)
     if not by_series:  # time order: in each series, validation targets come after training's
-        ids = table.ids
         for sid in np.unique(ids[val_starts]):
-            assert val_targets[ids[val_starts] == sid].min() > train_targets[
-                ids[train_starts] == sid].max()
+            mine = ids[train_starts] == sid
+            if mine.any():
+                assert val_starts[ids[val_starts] == sid].min() > train_starts[mine].max()
+
+
+@pytest.mark.parametrize("validation_by", ["time", "series"])
+def test_fit_scales_with_the_training_rows_only(validation_by):
+    # the validation rows hold the extremes: a scaler that saw them would have another range
+    parts = [pd.DataFrame({"g": k, "t": np.arange(40), "x": np.arange(40) * (k + 1.0)})
+             for k in range(4)]
+    df = pd.concat(parts, ignore_index=True)
+    df["y"] = np.sin(df["x"])
+    ids = df["g"].to_numpy()
+    seed = next(s for s in range(50)  # a seed whose held-out series holds the largest x
+                if validation_by == "time"
+                or 3 in split_rows(segments(ids, len(ids)), ids, 0.25, "series", s)[1])
+    fc = Forecaster(units=(2,), window=3, epochs=1, validation=0.25,
+                    validation_by=validation_by, seed=seed)
+    fc.fit(df, target="y", features=["x"], group="g", time="t")
+    train_rows, _ = split_rows(segments(ids, len(ids)), ids, 0.25, validation_by, seed)
+    scaler = fc.pipeline_.x_scaler_.global_
+    x = df["x"].to_numpy()
+    np.testing.assert_allclose(scaler.offset_[0], x[train_rows].min())
+    np.testing.assert_allclose(scaler.scale_[0], np.ptp(x[train_rows]))
+    assert np.ptp(x[train_rows]) < np.ptp(x)  # the check can fail: the held-out rows differ
 
 
 # True values are 0 or at least 1e-300 in size: below that, 100 * |a - b| / |a| overflows
