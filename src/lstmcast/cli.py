@@ -350,22 +350,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not model_file:
         guard.check_file(sidecar_path(args.out))
         run_file(args.run, "forecaster.lstmcast")
-    from lstmcast import onnx_export  # torch: after the cheap checks
-
+    # torch: after the cheap checks; the paths were checked above, the writes are atomic
     if model_file:
         from lstmcast.models import load_model
 
-        model = load_model(args.run, compile=False, device="cpu")
-        data = onnx_export.export_networks([model.network_], model.built_input_shape_)
-        written = onnx_export.write(data, Path(args.out), None, guard)
+        load_model(args.run, compile=False, device="cpu").export_onnx(args.out)
+        written = [args.out]
     else:
         from lstmcast.forecaster import Forecaster
 
         forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"), device="cpu")
-        data = onnx_export.export_networks([m.network_ for m in forecaster.members_],
-                                           forecaster.model_.built_input_shape_)
-        written = onnx_export.write(data, Path(args.out), onnx_export.sidecar(forecaster),
-                                    guard)
+        written = [args.out, forecaster.export_onnx(args.out)]
     if not args.quiet:
         print(f"Wrote {' and '.join(str(p) for p in written)}")
         if not model_file:

@@ -800,8 +800,8 @@ class Forecaster:
         from lstmcast.onnx_export import export_networks, sidecar, sidecar_path
 
         self._require_fitted()
-        first = self.model_
-        data = export_networks([m.network_ for m in self.members_], first.built_input_shape_)
+        data = export_networks([m.network_ for m in self.members_],
+                               self.model_.built_input_shape_)
         side = sidecar_path(path)
         atomic_write(path, data)
         atomic_write(side, (json.dumps(sidecar(self), indent=1) + "\n").encode())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
-import json
 import os
 import warnings
 from pathlib import Path
@@ -103,15 +102,6 @@ def sidecar(forecaster: Any) -> dict[str, Any]:
     }
 
 
-def write(onnx_bytes: bytes, path: Path, side: dict[str, Any] | None, guard: Any) -> list[Path]:
-    """Write the ONNX file (and the sidecar beside it) through an output guard."""
-    written = [guard.write_file(path, onnx_bytes)]
-    if side is not None:
-        written.append(guard.write_file(sidecar_path(path),
-                                        (json.dumps(side, indent=1) + "\n").encode()))
-    return written
-
-
 def sidecar_path(path: str | os.PathLike) -> Path:
     """``model.onnx`` -> ``model.json``."""
     return Path(path).with_suffix(".json")
@@ -150,9 +140,8 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None) 
     raw = raw[-window:]
     by = side["scale_by"]
     if by not in ("global", "series"):  # a condition column: each row its own entry
-        keys = history[by].to_numpy()[-window:]
-        offset = np.stack([_entry(side["x_scaler"], k)[0] for k in keys])
-        scale = np.stack([_entry(side["x_scaler"], k)[1] for k in keys])
+        rows = [_entry(side["x_scaler"], k) for k in history[by].to_numpy()[-window:]]
+        offset, scale = (np.stack(part) for part in zip(*rows))
     else:
         offset, scale = _entry(side["x_scaler"], key if by == "series" else None)
     x = ((raw - offset) / scale).astype(np.float32)[None]
