@@ -213,11 +213,12 @@ def _compile_settings(settings: dict[str, Any], path: Path) -> dict[str, Any]:
             "metrics": [aliases.get(m, m) for m in names]}
 
 
-_OPTIMIZER_NEUTRAL = {"name": None, "weight_decay": None, "clipvalue": None,
-                      "global_clipnorm": None, "use_ema": False, "ema_momentum": None,
-                      "ema_overwrite_frequency": None, "loss_scale_factor": None,
-                      "gradient_accumulation_steps": None, "amsgrad": False,
-                      "centered": False, "decay": None, "is_legacy_optimizer": None}
+# Keras optimizer settings lstmcast lacks: these must be off (None, False or 0) ...
+_OPTIMIZER_OFF = {"weight_decay", "clipvalue", "global_clipnorm", "use_ema",
+                  "loss_scale_factor", "gradient_accumulation_steps", "amsgrad", "centered"}
+# ... and these change nothing while the others are off
+_OPTIMIZER_IGNORED = {"name", "ema_momentum", "ema_overwrite_frequency", "decay",
+                      "is_legacy_optimizer"}
 
 
 def _optimizer(spec: Any, path: Path) -> Optimizer | str:
@@ -241,9 +242,10 @@ def _optimizer(spec: Any, path: Path) -> Optimizer | str:
                 value = float(f"{value:.7g}")
             if value is not None:
                 args[option] = value
-        elif option in _OPTIMIZER_NEUTRAL:
-            if option not in ("name", "ema_momentum", "ema_overwrite_frequency", "decay",
-                              "is_legacy_optimizer") and value not in (None, False, 0, 0.0):
+        elif option in _OPTIMIZER_IGNORED:
+            continue
+        elif option in _OPTIMIZER_OFF:
+            if value not in (None, False, 0, 0.0):
                 raise InvalidArgumentError(
                     f"{path.name}: the optimizer has {option}={value!r}, which lstmcast "
                     "does not have; load with compile=False and compile it.")
