@@ -75,12 +75,13 @@ def test_command_line_hints_use_flags():
     for p in params.MODEL if p.kind == "choice"])
 def test_every_choice_is_used_as_spelled_or_refused(name, good, other_spellings, tmp_path):
     # Python: the exact spelling is kept as given; any other is refused with the one to use
-    model = Forecaster(**{name: good})
+    needs = {"pinball": {"quantiles": (0.1, 0.9)}}.get(good, {})  # what the choice needs
+    model = Forecaster(**{name: good}, **needs)
     model.check_params()
     assert getattr(model, name) == good
     for spelling in other_spellings:
         with pytest.raises(ValueError, match=f"`{name}`.*got {spelling!r}"):
-            Forecaster(**{name: spelling}).check_params()
+            Forecaster(**{name: spelling}, **needs).check_params()
     # config files and the command line go through the same check
     assert params.read_config({"model": {name: good}}, "c.toml")[1] == {name: good}
     flag = params.BY_NAME[name].flag

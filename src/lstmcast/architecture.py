@@ -57,10 +57,15 @@ def resolve_normalize(settings: Any, pipeline: TablePipeline) -> str | None:
     return settings.normalize
 
 
-def network_layers(settings: Any, pipeline: TablePipeline) -> list[Layer]:
+def network_layers(settings: Any, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:
     """The layers for a Forecaster's ``settings`` (its constructor arguments) and pipeline:
     [normalization] [channel split] [cropping] body [future inputs] head [channel merge]
-    [denormalization]."""
+    [denormalization].
+
+    ``slots``: outputs per step and target (one per quantile level for a quantile
+    model). The output is (N, S * slots * K), K innermost, so the channel merge
+    and the denormalization treat every slot like a step.
+    """
     n_in, length = len(pipeline.inputs), pipeline.input_length
     targets = pipeline.target_columns() if pipeline.roles.autoregressive else []
     norm = resolve_normalize(settings, pipeline)
@@ -69,7 +74,7 @@ def network_layers(settings: Any, pipeline: TablePipeline) -> list[Layer]:
         raise InvalidArgumentError("`channels='independent'` makes each target's past its "
                                    "own series, so it must be an input: turn "
                                    "autoregressive on.")
-    per_step = 1 if independent else len(pipeline.targets)
+    per_step = (1 if independent else len(pipeline.targets)) * slots
     n_out = settings.steps * per_step
     extra = length - settings.window  # rows to forecast, carried for inputs known in advance
     layers: list[Layer] = []

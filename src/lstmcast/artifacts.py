@@ -18,6 +18,7 @@ from lstmcast import bundle
 from lstmcast.ensemble import Ensemble
 from lstmcast.errors import ArtifactError
 from lstmcast.evaluation import TrainingStats
+from lstmcast.intervals import Intervals
 from lstmcast.models import Sequential, _load_state, _versions
 from lstmcast.pipeline import TablePipeline
 from lstmcast.roles import Roles
@@ -31,6 +32,8 @@ def config(fc: Any) -> dict[str, Any]:
     """The JSON config of a fitted Forecaster ``fc``."""
     values = {k: v for k, v in fc.get_params().items() if k not in ("layers", "callbacks")}
     values["units"] = list(values["units"])
+    if values["quantiles"] is not None:
+        values["quantiles"] = list(values["quantiles"])
     return {
         "config_version": CONFIG_VERSION,
         "params": values,
@@ -39,7 +42,9 @@ def config(fc: Any) -> dict[str, Any]:
         "pipeline": fc.pipeline_.get_config(),
         "seen": fc.seen_.get_config(),
         "stats": {"train_mean": fc.stats_.train_mean, "naive_scale": fc.stats_.naive_scale,
-                  "season": fc.stats_.season},
+                  "season": fc.stats_.season,
+                  "residual_quantiles": fc.stats_.residual_quantiles},
+        "intervals": None if fc.intervals_ is None else fc.intervals_.get_config(),
         "history": fc.history_,
         "histories": fc.histories_,
         "n_windows": fc.n_windows_,
@@ -91,6 +96,8 @@ def load(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
     forecaster.pipeline_ = TablePipeline.from_config(saved["pipeline"])
     forecaster.seen_ = SeenRows.from_config(saved["seen"])
     forecaster.stats_ = TrainingStats(**saved["stats"])
+    intervals = saved.get("intervals")
+    forecaster.intervals_ = None if intervals is None else Intervals.from_config(intervals)
     forecaster.histories_ = saved.get("histories", [saved["history"]])
     forecaster.history_ = saved["history"]
     forecaster.n_windows_ = saved["n_windows"]

@@ -48,17 +48,17 @@ def _settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
             if k in params.SECTIONS["data"]}
     model = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
              if k in params.SECTIONS["model"]}
-    if getattr(args, "preset", None):
-        model.update(params.preset(args.preset))
+    given: dict[str, Any] = {}  # the --config file's and the flags' settings
     if getattr(args, "config", None):
         config_data, config_model = params.read_config(read_toml(args.config), args.config)
         data.update(config_data)
-        model.update(config_model)
-    for section, values in (("data", data), ("model", model)):
+        given.update(config_model)
+    for section, values in (("data", data), ("model", given)):
         for name, param in params.SECTIONS[section].items():
             value = getattr(args, name, None)
             if value is not None:
                 values[name] = param.parse(value)
+    model.update(params.with_preset(getattr(args, "preset", None), given))
     if not data.get("target"):
         raise _usage("--target is required for this data (the column to forecast).")
     return data, model
@@ -88,8 +88,17 @@ def _columns(data: dict) -> dict:
 
 
 def _show_scores(scores: Any, out: Any = None) -> str:
+    from lstmcast.intervals import split_score_columns
+
     table = scores.drop(columns=["target"]) if scores["target"].nunique() == 1 else scores
-    text = table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    point, interval = split_score_columns(table.columns)
+    text = table[point].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    if interval:
+        labels = [c for c in ("target", "model") if c in table.columns]
+        text += ("\n\nIntervals (pinball loss per quantile, CRPS, coverage and width of "
+                 "each central interval):\n"
+                 + table[labels + interval].to_string(index=False,
+                                                      float_format=lambda v: f"{v:.3f}"))
     for note in scores.attrs.get("notes", []):
         text += f"\nnote: {note}"
     return text

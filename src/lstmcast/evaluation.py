@@ -20,6 +20,7 @@ from lstmcast import baselines, forecasting, scores
 from lstmcast.checks import check_int
 from lstmcast.ensemble import Ensemble
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.intervals import Intervals, central_pairs, interval_scores, quantile_columns
 from lstmcast.io import DataError, missing_column, read_table, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.windows import segments, target_rows, window_starts
@@ -42,23 +43,54 @@ class TrainingStats:
         naive_scale: MASE's denominator per target: the mean absolute
             (seasonal) naive error on the training rows.
         season: the season length (None: no seasonal baseline).
+        residual_quantiles: with quantiles, per baseline the quantiles (S, Q, T)
+            of its errors on the training windows (its interval: forecast + these).
     """
 
     train_mean: list[float]
     naive_scale: list[float]
     season: int | None = None
+    residual_quantiles: dict[str, list] | None = None
+
+
+def series_starts(table: Table) -> np.ndarray:
+    """Per row, the first row of its series."""
+    first = np.zeros(len(table.frame), dtype=np.int64)
+    for a, b in table.segments:
+        first[a:b] = a
+    return first
+
+
+def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarray,
+                       pipeline: TablePipeline, train_mean: float, season: int | None
+                       ) -> dict[str, np.ndarray]:
+    """Each baseline's forecasts (W, S) of target values ``y`` (R,) for windows at ``starts``:
+    the training mean, and with the target's past in the table (horizon >= 1) the last
+    value, the window's mean and the seasonal naive (``season``; NaN without a season
+    of history)."""
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    preds = {"train_mean": np.full((len(starts), steps), train_mean)}
+    if horizon >= 1:
+        args = (y, starts, window, horizon, steps)
+        preds["naive"] = baselines.naive(*args)
+        preds["window_mean"] = baselines.window_mean(*args)
+        if season:
+            preds["seasonal_naive"] = baselines.seasonal_naive(*args, season, series_start)
+    return preds
 
 
 def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, table: Table,
-          min_target_row: np.ndarray | None = None,
-          last_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+          min_target_row: np.ndarray | None = None, last_only: bool = False,
+          intervals: Intervals | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scores of the model and the baselines, and the forecasts behind them.
 
     Only windows whose first target row is at or after ``min_target_row``
     (per row) are scored, or the last window of each series when ``last_only``.
     The naive, window-mean and seasonal-naive baselines are scored whenever
     the table holds the target's past (horizon >= 1), whether or not the
-    model reads it.
+    model reads it. With quantiles (``intervals``), every model also gets the
+    interval scores of ``lstmcast.intervals.interval_scores``: the model's own
+    quantiles, each baseline's forecast plus the quantiles of its training errors.
     """
     window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
     notes: list[str] = list(table.notes)
@@ -73,7 +105,7 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
         last_rows = np.asarray([b - 1 for a, b in table.segments])
         truth_rows = last_rows[:, None]  # (series, 1)
         truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
-        forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts)
+        forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts, intervals)
         series_start = base_starts = None
     else:
         starts = window_starts(len(table.frame), window, horizon=horizon, steps=steps,
@@ -86,29 +118,29 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
                             "score.")
         truth_rows = target_rows(starts, window, horizon, steps)
         truth = table.y_raw[truth_rows]  # (W, S, T)
-        forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts)
-        seg_start = np.zeros(len(table.frame), dtype=np.int64)
-        for a, b in table.segments:
-            seg_start[a:b] = a
-        series_start, base_starts = seg_start[starts], starts
+        forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
+        series_start, base_starts = series_starts(table)[starts], starts
     rows, pred_frames = [], []
     scored = truth.shape[0]
     for k, name in enumerate(pipeline.targets):
         t = truth[:, :, k]
-        preds = {"lstmcast": forecast[:, :, k],
-                 "train_mean": np.full_like(t, stats.train_mean[k])}
-        if horizon >= 1 and not last_only:  # the table holds the target's past
-            y = table.y_raw[:, k]
-            args = (y, base_starts, window, horizon, steps)
-            preds["naive"] = baselines.naive(*args)
-            preds["window_mean"] = baselines.window_mean(*args)
-            if stats.season:
-                sn = baselines.seasonal_naive(*args, stats.season, series_start)
-                if np.isnan(sn).any():
-                    kept = int((~np.isnan(sn)).all(axis=1).sum())
-                    notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
-                                 "with a season of history before them (for seasonal_naive).")
-                preds["seasonal_naive"] = sn
+        preds = {"lstmcast": forecast.point[:, :, k]}
+        if last_only:
+            preds["train_mean"] = np.full_like(t, stats.train_mean[k])
+        else:
+            preds.update(baseline_forecasts(table.y_raw[:, k], base_starts, series_start,
+                                            pipeline, stats.train_mean[k], stats.season))
+            sn = preds.get("seasonal_naive")
+            if sn is not None and np.isnan(sn).any():
+                kept = int((~np.isnan(sn)).all(axis=1).sum())
+                notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
+                             "with a season of history before them (for seasonal_naive).")
+        bands = {}  # (W, S, Q) per model
+        if forecast.quantiles is not None:
+            bands["lstmcast"] = forecast.quantiles[:, :, :, k]
+            for model, offsets in (stats.residual_quantiles or {}).items():
+                if model in preds:
+                    bands[model] = preds[model][:, :, None] + np.asarray(offsets)[None, :, :, k]
         ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
         scored = int(ok.sum())
         warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
@@ -117,8 +149,14 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
                    **scores.all_scores(t[ok], p[ok], stats.naive_scale[k])}
             if last_only:  # remaining useful life: the PHM08 challenge's score too
                 row["phm08"] = scores.phm08(t[ok], p[ok])
+            if model in bands:
+                band = bands[model][ok]
+                row.update(interval_scores(t[ok], band, forecast.levels))
+                if last_only:  # how often even the interval's lower bound is late
+                    row.update(late_lower(t[ok], band, forecast.levels))
             rows.append(row)
-        pred_frames.append(prediction_frame(pipeline, table, truth_rows, name, t, preds))
+        pred_frames.append(prediction_frame(pipeline, table, truth_rows, name, t, preds,
+                                            bands.get("lstmcast"), forecast.levels))
         zeros = scores.zero_targets(t)
         if zeros:
             notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
@@ -132,9 +170,25 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
     return result, pd.concat(pred_frames, ignore_index=True)
 
 
+def late_lower(truth: np.ndarray, band: np.ndarray, levels: tuple[float, ...]
+               ) -> dict[str, float]:
+    """For remaining useful life: per central interval, the fraction of engines whose
+    lower bound is still late (above the true RUL), and the PHM08 score of the lower
+    bound taken as the forecast."""
+    out = {}
+    for low, _, pct in central_pairs(levels):
+        lower = band[:, :, levels.index(low)]
+        out[f"late_lower_{pct}"] = float(np.mean(lower > truth))
+        out[f"phm08_lower_{pct}"] = scores.phm08(truth, lower)
+    return out
+
+
 def prediction_frame(pipeline: TablePipeline, table: Table, truth_rows: np.ndarray, name: str,
-                     truth: np.ndarray, preds: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per target row: ids, time, step, actual, and each model's forecast."""
+                     truth: np.ndarray, preds: dict[str, np.ndarray],
+                     band: np.ndarray | None = None, levels: tuple[float, ...] = ()
+                     ) -> pd.DataFrame:
+    """One row per target row: ids, time, step, actual, each model's forecast, and the
+    model's quantiles (``lstmcast_q0.1``...) when it has them."""
     out: dict[str, Any] = {}
     flat_rows = truth_rows.ravel()
     roles = pipeline.roles
@@ -147,6 +201,9 @@ def prediction_frame(pipeline: TablePipeline, table: Table, truth_rows: np.ndarr
     out["actual"] = truth.ravel()
     for model, p in preds.items():
         out[model] = p.ravel()
+    if band is not None:
+        for q, column in enumerate(quantile_columns("lstmcast", levels)):
+            out[column] = band[:, :, q].ravel()
     return pd.DataFrame(out)
 
 

@@ -40,10 +40,12 @@ from lstmcast.ensemble import Ensemble
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
+from lstmcast.intervals import Intervals, check_levels, min_windows, residual_quantiles
 from lstmcast.io import DataError, fingerprint, read_table
 from lstmcast.layers import (
     Layer,
 )
+from lstmcast.metrics import pinball_loss
 from lstmcast.models import Sequential
 from lstmcast.optimizers import get_optimizer
 from lstmcast.pipeline import Table, TablePipeline, group_ids
@@ -82,11 +84,32 @@ class Forecaster:
             row; 0 = the window's own last row, e.g. remaining useful life).
         steps: consecutive target rows forecast at once (direct multi-step).
         loss, optimizer, learning_rate: training settings ("mse", "adam", 0.001).
+            ``loss=None`` (default): "mse", or "pinball" with ``quantiles``.
             ``loss="mae"`` forecasts the median instead of the mean: for a
             capped target (remaining useful life clipped at 125) that is the cap
             itself for windows that look healthy (docs/accuracy.md, row b-mae).
             ``"huber"`` has Keras's delta of 1.0 on the scaled target, where
             errors are mostly below 1 with min-max scaling: there it acts as half the MSE.
+            ``"pinball"`` trains one output per quantile level (``quantiles``).
+        quantiles: quantile levels to forecast besides the point forecast, e.g.
+            (0.1, 0.5, 0.9) (sorted; each in (0, 1), none twice). With the pinball
+            loss (the default with quantiles) the network has one output per
+            level, per step and per target, and 0.5 is trained too: the point
+            forecast is that median. Quantiles never cross: each forecast's
+            values are sorted (rearrangement, which never raises the pinball
+            loss). With an ensemble, the members' quantiles are averaged level
+            by level. With a point loss ("mse", "mae", "huber"), ``calibrate``
+            makes the quantiles from the errors on the validation windows.
+            ``predict`` adds a column per level (``OT_q0.1``) and ``evaluate``
+            scores them (pinball loss, CRPS, coverage and width) beside the
+            baselines' intervals, made from their own errors on the training rows.
+        calibrate: split conformal calibration on the validation windows, per
+            step and target and per level (``lstmcast.intervals`` says how): if
+            the validation windows' errors are like the future's, each central
+            interval (tau, 1 - tau) covers at least 1 - 2 tau of the truths. A
+            time series makes no such promise: the windows overlap, and a drift
+            after the validation period breaks it. Needs quantiles and enough
+            validation windows (9 for 0.1 and 0.9, 19 for 0.05 and 0.95).
         epochs: most passes over the training windows (100).
         batch_size: windows per step. None (default): the tutorial's 200, lowered
             on small data so that an epoch has at least 10 steps (never below 8);
@@ -197,7 +220,9 @@ class Forecaster:
         window: int = 30,
         horizon: int = 1,
         steps: int = 1,
-        loss: str = "mse",
+        loss: str | None = None,
+        quantiles: Sequence[float] | None = None,
+        calibrate: bool = False,
         optimizer: str = "adam",
         learning_rate: float = 0.001,
         epochs: int = 100,
@@ -238,6 +263,8 @@ class Forecaster:
         self.horizon = horizon
         self.steps = steps
         self.loss = loss
+        self.quantiles = quantiles
+        self.calibrate = calibrate
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -284,7 +311,7 @@ class Forecaster:
             >>> Forecaster.preset("long-horizon", window=96, steps=96).segment
             24
         """
-        return cls(**{**params.preset(name), **settings})
+        return cls(**params.with_preset(name, settings))
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -352,10 +379,44 @@ class Forecaster:
         if self.segment is not None and self.layers is not None:
             raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
                                        "the network (one SegmentLSTM layer).")
+        self._check_quantiles()
         if self.normalize not in (None, "auto") and self.difference:
             raise InvalidArgumentError(
                 f"`normalize={self.normalize!r}` and `difference=True` both forecast from the "
                 "last value; choose one.")
+
+    def _check_quantiles(self) -> None:
+        loss = self.loss_name
+        if loss == "pinball" and not self.quantiles:
+            raise InvalidArgumentError(
+                "`loss='pinball'` trains one output per quantile level: give `quantiles` too, "
+                "e.g. quantiles=(0.1, 0.5, 0.9).")
+        if self.quantiles and loss != "pinball" and not self.calibrate:
+            raise InvalidArgumentError(
+                f"`loss={loss!r}` trains a point forecast and cannot train quantiles: use "
+                "the pinball loss (loss='pinball', or leave loss unset), or keep the point "
+                "loss and make the quantiles from its validation errors with calibrate=True.")
+        if self.calibrate and not self.quantiles:
+            raise InvalidArgumentError(
+                "`calibrate=True` makes intervals at quantile levels: give `quantiles` too, "
+                "e.g. quantiles=(0.1, 0.9) for an 80% interval.")
+        if self.calibrate and not self.validation:
+            raise InvalidArgumentError(
+                "`calibrate=True` calibrates on the validation windows: `validation` must "
+                "hold some out (e.g. 0.2).")
+
+    @property
+    def loss_name(self) -> str:
+        """The training loss: ``loss``, or by default "pinball" with quantiles, else "mse"."""
+        if self.loss is not None:
+            return self.loss
+        return "pinball" if self.quantiles else "mse"
+
+    def _new_intervals(self, pipeline: TablePipeline) -> Intervals | None:
+        if not self.quantiles:
+            return None
+        return Intervals(check_levels(self.quantiles), self.loss_name == "pinball",
+                         self.steps, len(pipeline.targets))
 
     def _require_fitted(self) -> None:
         if not hasattr(self, "ensemble_"):
@@ -443,12 +504,20 @@ class Forecaster:
                       else None)
         batch_size = self.batch_size or min(200, max(8, len(prep.train_starts) // 10))
         tag = self._run_tag(table.frame, pipeline)
+        intervals = self._new_intervals(pipeline)
+        if self.calibrate and len(prep.val_starts) < min_windows(intervals.levels):
+            raise InvalidArgumentError(  # before training, not after
+                f"Calibrating the quantiles {', '.join(map(str, intervals.levels))} needs at "
+                f"least {min_windows(intervals.levels)} validation windows, and this table "
+                f"gives {len(prep.val_starts)}: raise `validation`, or give more rows.")
+        loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
+                if intervals is not None and intervals.trained else self.loss_name)
         members, histories = [], []
         for member in range(self.ensemble):
             set_seed(self.seed + member)
-            model = Sequential(self._layers(pipeline), device=self.device,
+            model = Sequential(self._layers(pipeline, intervals), device=self.device,
                                precision=self.precision)
-            model.compile(loss=self.loss, optimizer=self._optimizer())
+            model.compile(loss=loss, optimizer=self._optimizer())
             model.clipnorm_ = self.clipnorm
             history = model.fit(x_train, y_train, batch_size=batch_size,
                                 epochs=self.epochs, validation_data=validation,
@@ -460,22 +529,46 @@ class Forecaster:
         frame = table.frame
         self.pipeline_ = pipeline
         self.ensemble_ = Ensemble(members)
+        if self.calibrate:
+            intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
+        self.intervals_ = intervals
         self.batch_size_ = batch_size
         self.histories_ = histories
         self.history_ = histories[0]
         self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
         y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
         season = self.season or 1
+        train_mean = y_train_rows.mean(axis=0).tolist()
         self.stats_ = TrainingStats(
-            train_mean=y_train_rows.mean(axis=0).tolist(),
+            train_mean=train_mean,
             naive_scale=[scores.naive_scale(
                 [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
                  for a, b in table.segments], season) for t in pipeline.targets],
-            season=self.season)
+            season=self.season,
+            residual_quantiles=self._baseline_intervals(pipeline, table, prep.train_starts,
+                                                        train_mean))
         self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = fingerprint(frame)
         return self
+
+    def _baseline_intervals(self, pipeline: TablePipeline, table: Table, starts: np.ndarray,
+                            train_mean: list[float]) -> dict[str, list] | None:
+        """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
+        its interval is its forecast plus these."""
+        if not self.quantiles:
+            return None
+        levels = check_levels(self.quantiles)
+        seg_start = evaluation.series_starts(table)
+        truth = table.y_raw[target_rows(starts, self.window, self.horizon, self.steps)]
+        out: dict[str, list] = {}
+        for k in range(len(pipeline.targets)):
+            preds = evaluation.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
+                                                  pipeline, train_mean[k], self.season)
+            for name, pred in preds.items():
+                rq = residual_quantiles(truth[:, :, k], pred, levels)  # (S, Q)
+                out.setdefault(name, []).append(rq)
+        return {name: np.stack(parts, axis=-1).tolist() for name, parts in out.items()}
 
     def _callbacks(self, has_validation: bool, tag: str, member: int) -> list[Callback]:
         callbacks: list[Callback] = []
@@ -534,7 +627,7 @@ class Forecaster:
         if short:
             warnings.warn(f"{len(short)} series are too short for one window and are left out "
                           f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=3)
-        watched = self.early_stopping or self.lr_patience is not None
+        watched = self.early_stopping or self.lr_patience is not None or self.calibrate
         train_rows, held_out = split_rows(segs, ids, self.validation if watched else 0.0,
                                           self.validation_by, self.seed)
         pipeline.fit(frame, train_rows)
@@ -593,8 +686,9 @@ class Forecaster:
                                                       * length * n_in * 4)},
         }
 
-    def _layers(self, pipeline: TablePipeline) -> list[Layer]:
-        return network_layers(self, pipeline)
+    def _layers(self, pipeline: TablePipeline, intervals: Intervals | None = None
+                ) -> list[Layer]:
+        return network_layers(self, pipeline, 1 if intervals is None else intervals.slots)
 
     def _optimizer(self):
         spec = get_optimizer(self.optimizer)
@@ -625,12 +719,18 @@ class Forecaster:
             One row per series and step: the series id, ``step`` (1 = the
             first forecast row), the time (continued at the inferred
             frequency, when the time column is regular) and one column per
-            target with the forecast.
+            target with the forecast; with ``quantiles``, a column per target
+            and level (``OT_q0.1``, ``OT_q0.5``, ``OT_q0.9``).
         """
         self._require_fitted()
         pipeline = self.pipeline_
         n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
         recursive = n_ahead > self.steps
+        if recursive and self.intervals_ is not None:
+            raise InvalidArgumentError(
+                f"`n_ahead={n_ahead}` is more than the {self.steps} steps this model forecasts "
+                "at once, and a recursive forecast would lose its quantiles (they cannot be "
+                f"fed back as inputs); train with steps={n_ahead} instead.")
         if recursive:
             others = [c for c in pipeline.inputs if c not in pipeline.targets]
             if others or self.horizon != 1:
@@ -652,15 +752,17 @@ class Forecaster:
             warnings.warn(f"{len(padded)} series are shorter than the window ({self.window}) "
                           f"and were padded with their first row: "
                           f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
-        forecast = forecasting.forecast_windows(pipeline, self.ensemble_, view, starts)
+        forecast = forecasting.forecast_windows(pipeline, self.ensemble_, view, starts,
+                                                self.intervals_)
         if recursive:
-            forecast = forecasting.recurse(pipeline, self.ensemble_, view, starts, forecast,
-                                           n_ahead)
+            forecast.point = forecasting.recurse(pipeline, self.ensemble_, view, starts,
+                                                 forecast.point, n_ahead)
         return forecasting.forecast_frame(pipeline, view.frame, forecast)
 
     # -- explanation ---------------------------------------------------------------
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
-                baseline: str | np.ndarray = "mean", output_index: int = 0) -> Explanation:
+                baseline: str | np.ndarray = "mean", output_index: int | None = None
+                ) -> Explanation:
         """Explain one forecast: the gates of every recurrent layer and what drove the output.
 
         Args:
@@ -673,13 +775,18 @@ class Forecaster:
             baseline: integrated gradients' reference window: "mean" (each
                 feature's mean over this window, every step), "zeros" (the
                 scaled zero), or an array (time_steps, features).
-            output_index: which output (0 = the first step of the first target).
+            output_index: which network output: by default the first step of the
+                first target (its median, for a quantile model). Outputs run by step,
+                then quantile level (a quantile model's), then target.
 
         Returns:
             An ``lstmcast.explain.Explanation``; ``prediction`` is in the
             target's units. ``lstmcast.plots.explanation_figures`` draws it.
         """
         self._require_fitted()
+        if output_index is None:
+            levels = self.intervals_.network_levels if self.intervals_ is not None else ()
+            output_index = levels.index(0.5) * len(self.pipeline_.targets) if levels else 0
         return explain_series(self.pipeline_, self.ensemble_, data, series, at, window,
                               baseline, output_index)
 
@@ -736,7 +843,7 @@ class Forecaster:
                               "runs past the training data, or `holdout`.",
                               TrainingRowsWarning, stacklevel=2)
         result, predictions = evaluation.score(self.pipeline_, self.ensemble_, self.stats_,
-                                               table, first, last_only)
+                                               table, first, last_only, self.intervals_)
         result.attrs["scored"] = scored
         return (result, predictions) if return_predictions else result
 

@@ -1,7 +1,8 @@
 """Forecasting with a fitted pipeline and its networks: windows to forecasts in units.
 
 ``forecast_windows`` turns windows of a ``Table`` into forecasts in the
-target's units (the networks' mean, through ``TablePipeline.to_units``);
+target's units (the networks' mean, through ``TablePipeline.to_units``),
+with their quantiles when the model forecasts them (``lstmcast.intervals``);
 ``last_windows`` takes the last window of each series, padding short series
 at the front and appending the rows to forecast when the model reads inputs
 known in advance; ``recurse`` feeds forecasts back as inputs for ``n_ahead``
@@ -11,6 +12,7 @@ table with the time column continued.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,15 +20,38 @@ import pandas as pd
 
 from lstmcast import timeline
 from lstmcast.ensemble import Ensemble
+from lstmcast.intervals import Intervals, quantile_columns
 from lstmcast.pipeline import Table, TablePipeline
 from lstmcast.windows import WindowView, window_view
 
 
+@dataclass
+class Forecast:
+    """Forecasts in the target's units.
+
+    Attributes:
+        point: (W, S, T) the point forecast.
+        quantiles: (W, S, Q, T) the quantiles at ``levels``, sorted, or None.
+        levels: the quantile levels (() without quantiles).
+    """
+
+    point: np.ndarray
+    quantiles: np.ndarray | None = None
+    levels: tuple[float, ...] = ()
+
+
 def forecast_windows(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
-                     starts: np.ndarray) -> np.ndarray:
-    """Forecasts (W, steps, targets) in the target's units for the windows at ``starts``."""
+                     starts: np.ndarray, intervals: Intervals | None = None) -> Forecast:
+    """Forecasts of the windows at ``starts``: the networks' mean output in the target's
+    units, split into point and quantiles by ``intervals`` (None: point outputs only)."""
     view = WindowView(window_view(table.x, pipeline.input_length), starts)
-    return pipeline.to_units(ensemble.predict(view), table, starts)
+    outputs = ensemble.predict(view)
+    if intervals is None:
+        return Forecast(pipeline.to_units(outputs, table, starts))
+    point, quantiles = intervals.split(outputs)
+    return Forecast(pipeline.to_units(point, table, starts),
+                    None if quantiles is None else pipeline.to_units(quantiles, table, starts),
+                    intervals.levels)
 
 
 def last_windows(pipeline: TablePipeline, table: Table, future: np.ndarray | None = None
@@ -101,10 +126,12 @@ def recurse(pipeline: TablePipeline, ensemble: Ensemble, view: Table, starts: np
     return np.concatenate(out, axis=1)[:, :n_ahead]
 
 
-def forecast_frame(pipeline: TablePipeline, last_rows: pd.DataFrame,
-                   forecast: np.ndarray) -> pd.DataFrame:
-    """One row per series and step: series id, ``step``, time (when regular), the targets."""
-    n_series, n_steps, _ = forecast.shape
+def forecast_frame(pipeline: TablePipeline, last_rows: pd.DataFrame, forecast: Forecast
+                   ) -> pd.DataFrame:
+    """One row per series and step: series id, ``step``, time (when regular), the targets,
+    and each target's quantiles (``OT_q0.1``...) when the model forecasts them."""
+    point = forecast.point
+    n_series, n_steps, _ = point.shape
     roles = pipeline.roles
     out: dict[str, Any] = {}
     if roles.group:
@@ -115,7 +142,10 @@ def forecast_frame(pipeline: TablePipeline, last_rows: pd.DataFrame,
         last_time = np.repeat(last_rows[roles.time].to_numpy(), n_steps)
         out[roles.time] = timeline.advance(last_time, pipeline.horizon + step - 1, pipeline.step)
     for k, name in enumerate(roles.target):
-        out[name] = forecast[:, :, k].ravel()
+        out[name] = point[:, :, k].ravel()
+        if forecast.quantiles is not None:
+            for q, column in enumerate(quantile_columns(name, forecast.levels)):
+                out[column] = forecast.quantiles[:, :, q, k].ravel()
     return pd.DataFrame(out)
 
 

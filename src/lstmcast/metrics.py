@@ -11,7 +11,7 @@ Keras; MAPE is only meaningful for targets far from zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -78,6 +78,23 @@ LOSSES: dict[str, LossFn] = {
     "huber": _huber,
 }
 _LOSS_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
+
+
+def pinball_loss(levels: Sequence[float], targets: int) -> LossFn:
+    """The pinball (quantile) loss of outputs (N, S * Q * K), Q levels per step and target
+    (K innermost), against targets (N, S * K), averaged over every value:
+    tau * (y - q) where the truth is above the quantile, (1 - tau) * (q - y) below."""
+    tau = torch.as_tensor(list(levels), dtype=torch.float32).view(1, 1, -1, 1)
+
+    def pinball(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        n = y_true.shape[0]
+        pred = y_pred.reshape(n, -1, tau.shape[2], targets)  # (N, S, Q, K)
+        error = y_true.reshape(n, -1, 1, targets).to(pred.dtype) - pred
+        t = tau.to(device=pred.device, dtype=pred.dtype)
+        return torch.maximum(t * error, (t - 1.0) * error).mean()
+
+    pinball.slots = tau.shape[2]  # outputs per target value (``Sequential`` checks y by it)
+    return pinball
 
 
 def get_loss(loss: object) -> tuple[str, LossFn]:

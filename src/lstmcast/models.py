@@ -233,11 +233,16 @@ class Sequential:
             raise InvalidArgumentError(
                 f"`{name}` must have one target per sample ({n}), got shape {y_arr.shape}.")
         _check_finite(name, y_arr)
-        target = match_target(to_tensor(y_arr, self.device), self.output_shape)
-        if tuple(target.shape[1:]) != tuple(self.output_shape):
+        expected = tuple(self.output_shape)
+        slots = getattr(self.loss_, "slots", 1) if self.compiled_ else 1
+        if slots > 1:  # a loss with several outputs per target value (quantiles)
+            expected = (*expected[:-1], expected[-1] // slots)
+        target = match_target(to_tensor(y_arr, self.device), expected)
+        if tuple(target.shape[1:]) != expected:
             raise InvalidArgumentError(
                 f"`{name}` has shape {y_arr.shape}, but the model outputs "
-                f"{(None,) + tuple(self.output_shape)} per batch.")
+                f"{(None,) + tuple(self.output_shape)} per batch"
+                + (f", {slots} per target value." if slots > 1 else "."))
         return target
 
     def _batch_size(self, batch_size: int | None, default: int) -> int:

@@ -83,14 +83,24 @@ def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...]) -> 
 def sidecar(forecaster: Any) -> dict[str, Any]:
     """What turns a table into the ONNX model's input, and its output into forecasts."""
     pipeline = forecaster.pipeline_
+    intervals = forecaster.intervals_
+    slots = 1 if intervals is None else intervals.slots
     config = pipeline.get_config()
     roles = config["roles"]
     return {
         "format": SIDECAR_FORMAT, "version": SIDECAR_VERSION,
         "input": {"name": "windows", "shape": [None, pipeline.input_length,
                                                len(pipeline.inputs)], "dtype": "float32"},
-        "output": {"name": "forecast", "shape": [None, pipeline.steps * len(pipeline.targets)],
-                   "layout": "step-major"},
+        "output": {"name": "forecast",
+                   "shape": [None, pipeline.steps * slots * len(pipeline.targets)],
+                   "layout": "step-major" if slots == 1 else "step, quantile level, target"},
+        "quantiles": None if intervals is None else {
+            **intervals.get_config(), "network_levels": list(intervals.network_levels),
+            "recipe": "the output holds, per step and target, one value per network level "
+                      "(network_levels; the point forecast is the 0.5 one) or one point value; "
+                      "a level's value is that (sorted) value, or the point value, plus "
+                      "shifts[step][level][target] when calibrated, sorted again, then "
+                      "unscaled like the forecast"},
         "inputs": list(pipeline.inputs), "targets": list(pipeline.targets),
         "window": pipeline.window, "input_length": pipeline.input_length,
         "horizon": pipeline.horizon, "steps": pipeline.steps,
@@ -109,7 +119,7 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None) -> np.ndarray:
     """The sidecar's recipe in NumPy, for reference (serving code in another language does
-    the same): one series' recent rows to its forecast (steps, targets).
+    the same): one series' recent rows to its point forecast (steps, targets).
 
     Args:
         side: the sidecar (``json.load`` of model.json).
@@ -145,7 +155,9 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None) 
     else:
         offset, scale = _entry(side["x_scaler"], key if by == "series" else None)
     x = ((raw - offset) / scale).astype(np.float32)[None]
-    out = np.asarray(run(x), dtype=np.float64)[0].reshape(side["steps"], len(targets))
+    out = np.asarray(run(x), dtype=np.float64)[0].reshape(side["steps"], -1, len(targets))
+    levels = (side.get("quantiles") or {}).get("network_levels") or []
+    out = out[:, levels.index(0.5) if levels else 0]  # the point forecast (steps, targets)
     offset, scale = _entry(side["y_scaler"], key if by == "series" else None)
     forecast = out * scale + offset
     if side["difference"]:

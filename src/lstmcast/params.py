@@ -28,7 +28,8 @@ class Param:
         name: the Python name (the CLI option is ``--name-with-dashes``).
         default: the Forecaster's default.
         kind: "int", "float", "choice", "bool", "ints" (a list of positive
-            integers), "names" (a list of column names), "str".
+            integers), "levels" (quantile levels in (0, 1)), "names" (a list of
+            column names), "str".
         help: one line for ``--help``.
         low, high, low_open, high_open: the range of a number.
         choices: the values of a "choice".
@@ -76,6 +77,10 @@ class Param:
             if not values:
                 raise invalid(self.name, "a list of positive integers such as (100, 50)", value)
             return tuple(check_int(self.name, v) for v in values)
+        if self.kind == "levels":
+            from lstmcast.intervals import check_levels
+
+            return check_levels(value, self.name)
         if self.kind == "names":
             if isinstance(value, str):
                 return [value]
@@ -108,6 +113,8 @@ class Param:
                     value = text.lower() == "true"
                 elif self.kind == "ints":
                     value = [int(v) for v in text.split(",") if v.strip()]
+                elif self.kind == "levels":
+                    value = [float(v) for v in text.split(",") if v.strip()]
                 elif self.kind == "names":
                     value = [v.strip() for v in text.split(",") if v.strip()]
                 else:
@@ -117,7 +124,12 @@ class Param:
                     f"{self.flag} expects {self.expected()}, got {raw!r}.") from None
         try:
             return self.check(value)
-        except (InvalidArgumentError, InvalidTypeError):
+        except InvalidArgumentError as exc:
+            if self.kind == "levels" and str(exc).startswith("Quantile level"):
+                raise InvalidArgumentError(f"{self.flag}: {exc}") from None
+            raise InvalidArgumentError(
+                f"{self.flag} expects {self.expected()}, got {raw!r}.") from None
+        except InvalidTypeError:
             raise InvalidArgumentError(
                 f"{self.flag} expects {self.expected()}, got {raw!r}.") from None
 
@@ -136,6 +148,8 @@ class Param:
             return "true or false"
         if self.kind == "ints":
             return "positive integers separated by commas, such as 100,50"
+        if self.kind == "levels":
+            return "quantile levels in (0, 1) separated by commas, such as 0.1,0.5,0.9"
         if self.kind == "names":
             return "column names separated by commas"
         return "a non-empty string"
@@ -154,7 +168,14 @@ MODEL: tuple[Param, ...] = (
     _p("horizon", 1, "int", "rows from a window's last row to its first target (0: the "
        "window's own last row)", low=0),
     _p("steps", 1, "int", "target rows forecast at once"),
-    _p("loss", "mse", "choice", "training loss", choices=("mse", "mae", "huber")),
+    _p("loss", None, "choice", "training loss (default: mse; pinball with quantiles); "
+       "pinball trains one output per quantile", choices=("mse", "mae", "huber", "pinball"),
+       optional=True),
+    _p("quantiles", None, "levels", "forecast these quantiles too, e.g. 0.1,0.5,0.9: one "
+       "output per level on the pinball loss (with a point loss, they come from calibration)",
+       optional=True),
+    _p("calibrate", False, "bool", "conformal calibration of the quantiles on the validation "
+       "windows, per step (with a point loss: intervals from its calibrated errors)"),
     _p("optimizer", "adam", "choice", "optimizer",
        choices=("adam", "adamw", "sgd", "rmsprop")),
     _p("learning_rate", 0.001, "float", "learning rate", low=0.0, low_open=True),
@@ -253,6 +274,17 @@ def preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise InvalidArgumentError(f"Unknown preset {name!r}; presets: {', '.join(PRESETS)}.")
     return dict(PRESETS[name])
+
+
+def with_preset(name: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` over the preset ``name`` (None: no preset). A preset's loss is for its
+    point forecasts: with ``quantiles`` and no loss of their own, the pinball loss replaces it."""
+    if name is None:
+        return dict(settings)
+    base = preset(name)
+    if settings.get("quantiles") and settings.get("loss") is None:
+        base.pop("loss", None)
+    return {**base, **settings}
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> InvalidArgumentError:

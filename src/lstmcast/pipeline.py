@@ -363,16 +363,24 @@ class TablePipeline:
         return WindowView(base, starts), y.reshape(len(starts), -1)
 
     def to_units(self, outputs: np.ndarray, table: Table, starts: np.ndarray) -> np.ndarray:
-        """Network outputs (W, S * T) for windows at ``starts`` as forecasts (W, S, T)."""
+        """Network outputs for windows at ``starts`` in the target's units.
+
+        ``outputs`` (W, S * T) gives forecasts (W, S, T); (W, S, M, T), M values per
+        step and target (such as quantiles), gives (W, S, M, T). Each value is
+        unscaled with its window's scaler (and its last value added back, with
+        ``difference``); both keep the order of values.
+        """
         n_targets = len(self.targets)
-        out = np.asarray(outputs).reshape(len(starts), self.steps, n_targets)
+        values = np.asarray(outputs)
+        shape = values.shape if values.ndim == 4 else (len(starts), self.steps, n_targets)
+        out = values.reshape(len(starts), self.steps, -1, n_targets)  # (W, S, M, T)
         keys = self.scale_keys(table.frame, table.ids, True)
-        row_keys = None if keys is None else np.repeat(keys[starts], self.steps)
+        row_keys = None if keys is None else np.repeat(keys[starts], self.steps * out.shape[2])
         flat = out.reshape(-1, n_targets)
         forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
         if self.difference:
-            forecast = forecast + table.y_raw[starts + self.window - 1][:, None, :]
-        return forecast
+            forecast = forecast + table.y_raw[starts + self.window - 1][:, None, None, :]
+        return forecast.reshape(shape)
 
     def scale_inputs(self, raw: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
         """Rows of inputs (in their own units) scaled as the network sees them."""

@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lstmcast.intervals import band_columns  # noqa: E402
+
 BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
 
@@ -48,7 +50,9 @@ def loss_curve(history: dict[str, list[float]], path: str | os.PathLike) -> Path
 
 def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | None,
               time: str | None, max_series: int = 4) -> Path:
-    """Actual against one-step forecasts (step 1) for a few series, baselines drawn thin."""
+    """Actual against one-step forecasts (step 1) for a few series, baselines drawn thin,
+    and the model's widest central interval as a band (a fan chart) when it has quantiles."""
+    band = band_columns(predictions.columns)
     data = predictions[predictions["step"] == 1]
     data = data[data["target"] == data["target"].iloc[0]]
     series = list(pd.unique(data[group]))[:max_series] if group else [None]
@@ -57,6 +61,10 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
     for ax, sid in zip(axes[:, 0], series):
         part = data if sid is None else data[data[group] == sid]
         x = part[time] if time else np.arange(len(part))
+        if band is not None:
+            low, high, pct = band
+            ax.fill_between(x, part[low], part[high], color="tab:red", alpha=0.18, lw=0,
+                            label=f"lstmcast {pct}% interval")
         ax.plot(x, part["actual"], color="black", lw=1.6, label="actual")
         ax.plot(x, part["lstmcast"], color="tab:red", lw=1.4, label="lstmcast")
         for model in models:
@@ -72,11 +80,17 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
 
 
 def rul_per_engine(predictions: pd.DataFrame, path: str | os.PathLike, group: str) -> Path:
-    """Predicted against true remaining useful life, one point per test engine."""
+    """Predicted against true remaining useful life, one point per test engine, with each
+    engine's widest central interval when the model has quantiles."""
     data = predictions.sort_values("actual").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 4))
     x = np.arange(len(data))
     ax.plot(x, data["actual"], "o-", color="black", ms=3, lw=1, label="true RUL")
+    band = band_columns(data.columns)
+    if band is not None:
+        low, high, pct = band
+        ax.vlines(x, data[low], data[high], color="tab:red", alpha=0.35, lw=2,
+                  label=f"lstmcast {pct}% interval")
     ax.plot(x, data["lstmcast"], "o", color="tab:red", ms=4, label="lstmcast")
     if "train_mean" in data:
         ax.plot(x, data["train_mean"], "--", color="gray", lw=1, label="train_mean")

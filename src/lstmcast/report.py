@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstmcast.intervals import split_score_columns
+
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
@@ -34,8 +36,9 @@ def _image(path: Path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def _scores_table(scores: pd.DataFrame) -> str:
-    columns = [c for c in scores.columns if c != "target" or scores["target"].nunique() > 1]
+def _scores_table(scores: pd.DataFrame, columns: list[str] | None = None) -> str:
+    columns = [c for c in (columns or scores.columns)
+               if c != "target" or scores["target"].nunique() > 1]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     rows = []
     for _, row in scores.iterrows():
@@ -52,12 +55,20 @@ def write_report(path: str | os.PathLike, title: str, scores: pd.DataFrame,
                  explanation_figures: Sequence[tuple[Path, str]], config_text: str) -> Path:
     """Write the report; ``figures`` are (png path, caption) pairs."""
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in scores.attrs.get("notes", []))
+    point, interval = split_score_columns(scores.columns)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<h2>Scores on held-out data, beside the baselines</h2>", _scores_table(scores),
+        "<h2>Scores on held-out data, beside the baselines</h2>", _scores_table(scores, point),
         "<p>skill = 1 - RMSE / RMSE of the best baseline (above 0 beats it).</p>",
+        *(["<h2>Intervals: coverage and width</h2>",
+           _scores_table(scores, ["target", "model", *interval]),
+           "<p>coverage_N: the fraction of true values inside the central N% interval "
+           "(N / 100 is right); width_N: its mean width; pinball_q: the quantile loss of "
+           "level q; crps: twice their mean (lower is better). The baselines' intervals "
+           "are their forecasts plus the quantiles of their errors on the training rows."
+           "</p>"] if interval else []),
         f"<ul>{notes}</ul>" if notes else "",
         "<h2>Pictures</h2>", *(_image(p, c) for p, c in figures),
     ]
