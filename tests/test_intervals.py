@@ -257,3 +257,36 @@ def test_recursive_forecasts_past_steps_are_refused_with_quantiles():
                                                                                   target="y")
     with pytest.raises(InvalidArgumentError, match="train with steps=3"):
         model.predict(frame, n_ahead=3)
+
+
+# -- the command line ------------------------------------------------------------------------------
+def test_the_command_line_trains_predicts_and_evaluates_intervals(tmp_path):
+    from helpers import FAST, one_line_error, run_cli
+
+    frame, _ = _noisy_series(400)
+    frame.insert(0, "date", pd.date_range("2016-07-01", periods=400, freq="h")
+                 .strftime("%Y-%m-%d %H:%M:%S"))  # text dates, as in a user's CSV
+    path = tmp_path / "hourly.csv"
+    frame.to_csv(path, index=False)
+    run = tmp_path / "run"
+    result = run_cli("train", path, "--target", "y", "--time", "date", *FAST,
+                     "--quantiles", "0.9,0.1,0.5", "--calibrate", "--out", run)
+    assert result.returncode == 0, result.stderr
+    assert "coverage_80" in result.stdout and "Intervals" in result.stdout
+    assert "Intervals: coverage and width" in (run / "report.html").read_text()
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert {"lstmcast_q0.1", "lstmcast_q0.5", "lstmcast_q0.9"} <= set(predictions.columns)
+    assert "quantiles = [0.1, 0.5, 0.9]" in (run / "config.toml").read_text()
+    result = run_cli("predict", run, path, "--out", tmp_path / "forecast.csv")
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(forecast.columns) == ["step", "date", "y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    assert forecast["date"].iloc[0] == "2016-07-17 16:00:00"
+    result = run_cli("evaluate", run, path, "--holdout", "50")
+    assert result.returncode == 0 and "coverage_80" in result.stdout, result.stderr
+    one_line_error(run_cli("train", path, "--target", "y", "--quantiles", "0.5,1",
+                           "--out", tmp_path / "bad"), "--quantiles: Quantile level 1.0")
+    one_line_error(run_cli("train", path, "--target", "y", "--quantiles", "0.1,0.9",
+                           "--loss", "mse", "--out", tmp_path / "bad"),
+                   "cannot train quantiles", "--calibrate")
+    assert not (tmp_path / "bad").exists()

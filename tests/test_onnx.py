@@ -60,6 +60,30 @@ def test_a_multistep_ensemble_with_its_sidecar_reproduces_predict(ett, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
+def test_a_quantile_model_exports_its_levels_and_the_sidecar_says_how_to_read_them(
+        ett, tmp_path):
+    fc = Forecaster.preset("long-horizon", window=48, steps=24, units=(16,), epochs=1,
+                           quantiles=(0.1, 0.9), calibrate=True)
+    fc.fit(ett, target=["OT", "HUFL"], features=[], time="date")
+    side = json.loads(fc.export_onnx(tmp_path / "q.onnx").read_text())
+    sess = session(tmp_path / "q.onnx")
+    q = side["quantiles"]
+    assert q["network_levels"] == [0.1, 0.5, 0.9] and side["output"]["shape"] == [None, 144]
+    history = ett.iloc[-100:]
+    want = fc.predict(history)
+    got = serve_window(side, history, lambda w: run_onnx(sess, w))  # the point forecast
+    np.testing.assert_allclose(got, want[["OT", "HUFL"]].to_numpy(), rtol=1e-5)
+    # the sidecar's quantile recipe by hand: sort the levels, add the shifts, sort, unscale
+    x = fc.pipeline_.table(history).x[-48:][None]
+    out = run_onnx(sess, x).reshape(24, 3, 2).astype(np.float64)
+    levels = np.sort(out, axis=1)[:, [0, 2]] + np.asarray(q["shifts"])
+    levels = np.sort(levels, axis=1)
+    scaler = side["y_scaler"]["global"]
+    levels = levels * np.asarray(scaler["scale"]) + np.asarray(scaler["offset"])
+    np.testing.assert_allclose(levels[:, 0], want[["OT_q0.1", "HUFL_q0.1"]], rtol=1e-5)
+    np.testing.assert_allclose(levels[:, 1], want[["OT_q0.9", "HUFL_q0.9"]], rtol=1e-5)
+
+
 def test_the_sidecar_serves_each_series_with_its_own_scaler(table, tmp_path):
     frame = pd.read_csv(table)
     fc = Forecaster(window=6, steps=3, units=(8,), epochs=2, difference=True,

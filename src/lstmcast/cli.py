@@ -168,7 +168,12 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
     else:
         figures.append((plots.forecasts(predictions, folder.file("forecast.png"), group,
                                         time_col),
-                        "One-step forecasts against the actual values, with the baselines"))
+                        "One-step forecasts against the actual values, with the baselines"
+                        + (" and the model's interval" if forecaster.intervals_ else "")))
+        if forecaster.intervals_ is not None and forecaster.steps > 1:
+            figures.append((plots.fan_chart(predictions, folder.file("fan.png"), group,
+                                            time_col),
+                            "The last forecast, every step, with its intervals (fan chart)"))
     explained = plots.explanation_figures(explanation, folder.file("explain"),
                                           time_col or "row")
     captions = {"attribution.png": "Integrated gradients: which time steps and features drove "

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lstmcast.intervals import band_columns  # noqa: E402
+from lstmcast.intervals import band_columns, central_pairs, label  # noqa: E402
 
 BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
@@ -76,6 +76,39 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
         ax.set_ylabel(str(data["target"].iloc[0]))
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return _save(fig, path)
+
+
+def fan_chart(predictions: pd.DataFrame, path: str | os.PathLike, group: str | None,
+              time: str | None, history: int = 72) -> Path:
+    """The last forecast of the first series, every step, with its central intervals shaded
+    from the widest (lightest) in, after the ``history`` rows before it (a fan chart)."""
+    data = predictions[predictions["target"] == predictions["target"].iloc[0]]
+    if group:
+        data = data[data[group] == data[group].iloc[0]]
+    steps = int(data["step"].max())
+    last = data.iloc[-steps:]
+    before = data[data["step"] == 1].iloc[:-1]
+    before = before[before.index < last.index[0]].iloc[-history:]
+    x_of = (lambda part: part[time]) if time else (lambda part: part.index.to_numpy())
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    ax.plot(x_of(before), before["actual"], color="black", lw=1.4, label="actual")
+    ax.plot(x_of(last), last["actual"], color="black", lw=1.0, ls="--",
+            label="actual (forecast rows)")
+    levels = sorted(float(c[len("lstmcast_q"):]) for c in data.columns
+                    if c.startswith("lstmcast_q"))
+    for i, (low, high, pct) in enumerate(central_pairs(levels)):
+        ax.fill_between(x_of(last), last[f"lstmcast_q{label(low)}"],
+                        last[f"lstmcast_q{label(high)}"], color="tab:red",
+                        alpha=0.15 + 0.12 * i, lw=0, label=f"{pct}% interval")
+    ax.plot(x_of(last), last["lstmcast"], color="tab:red", lw=1.6, label="lstmcast")
+    name = str(data["target"].iloc[0])
+    ax.set_title(f"{name}: the last {steps}-step forecast" +
+                 (f", {group} {data[group].iloc[0]}" if group else ""))
+    ax.set_xlabel(time or "row")
+    ax.set_ylabel(name)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return _save(fig, path)
 
 
