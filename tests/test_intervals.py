@@ -290,3 +290,18 @@ def test_the_command_line_trains_predicts_and_evaluates_intervals(tmp_path):
                            "--loss", "mse", "--out", tmp_path / "bad"),
                    "cannot train quantiles", "--calibrate")
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_intervals_benchmark_runs_on_tiny_sizes(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "intervals.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--data", "etth2",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = (tmp_path / "intervals.md").read_text()
+    for row in ("| quantile model, uncalibrated |", "| quantile model, calibrated |",
+                "| naive (training errors) |", "| point model (MSE), calibrated errors |"):
+        assert row in doc, row
