@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-accuracy bench-longhorizon clean browser
+.PHONY: demo test test-benchmarks lint bench bench-accuracy bench-longhorizon clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not benchmark"
+
+# The benchmark scripts themselves, each run on tiny sizes (about 4 minutes; CI runs it too)
+test-benchmarks: $(STAMP)
+	$(PY) -m pytest -q -m benchmark
 
 # The report test drives Debian's chromium (playwright uses it; it downloads no browser).
 browser:

@@ -139,6 +139,7 @@ def test_python_dash_m_and_version():
     assert result.returncode == 0 and result.stdout.startswith("lstmcast ")
 
 
+@pytest.mark.benchmark
 def test_speed_benchmark_runs_on_tiny_sizes(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
     out = subprocess.run([sys.executable, str(script), "--quick", "--out",
@@ -189,6 +190,7 @@ def test_age_only_forecast_is_the_mean_capped_rul_of_engines_that_old():
     assert forecast.tolist() == [(2 + 6) / 2, 3.0, 0.0]
 
 
+@pytest.mark.benchmark
 def test_accuracy_benchmark_runs_on_tiny_sizes(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "cmapss.py"
     out = subprocess.run([sys.executable, str(script), "--quick", "--configs", "a,b",

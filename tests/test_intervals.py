@@ -292,6 +292,7 @@ def test_the_command_line_trains_predicts_and_evaluates_intervals(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.benchmark
 def test_the_intervals_benchmark_runs_on_tiny_sizes(tmp_path):
     import subprocess
     import sys
