@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmcast import bundle
+from lstmcast import bundle, distributed
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.errors import ArtifactError, InvalidTypeError
 
@@ -346,7 +346,8 @@ class BackupAndRestore(Callback):
     ends with the same weights and history as a run that never stopped (CPU,
     fixed seed). The backup holds the weights, the optimizer state, the random
     generators' states, the epoch, the history and the state of the other
-    callbacks (e.g. EarlyStopping's best weights). Each write is atomic.
+    callbacks (e.g. EarlyStopping's best weights). Each write is atomic. In
+    data-parallel training rank 0 writes it and every rank reads it.
 
     Args:
         path: the backup file.
@@ -392,6 +393,8 @@ class BackupAndRestore(Callback):
         return config["epoch"]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if not distributed.is_main():  # in data-parallel training, rank 0 writes
+            return
         tensors = {f"network.{k}": v for k, v in self.model.network_.state_dict().items()}
         optimizer_tensors, optimizer_state = bundle.optimizer_tensors(self.model.optimizer_)
         tensors.update(optimizer_tensors)
@@ -413,5 +416,5 @@ class BackupAndRestore(Callback):
         bundle.save(self.path, tensors, config, BACKUP_KIND)
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and distributed.is_main():
             self.path.unlink(missing_ok=True)

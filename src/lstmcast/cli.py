@@ -68,6 +68,10 @@ class _UsageError(LstmcastError, ValueError):
     pass
 
 
+class _RankError(LstmcastError):
+    """A rank other than 0 stops because rank 0 did (rank 0 says why)."""
+
+
 def _usage(message: str) -> _UsageError:
     return _UsageError(message)
 
@@ -193,12 +197,47 @@ def _default_out(name: str) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmcast.runs import CHECKPOINT, RunFolder, read_toml, resolve, to_toml
+    from lstmcast import distributed
 
-    folder = None
+    if not distributed.launched():
+        return _train(args)
+    try:  # under torchrun: one process per rank, data-parallel
+        args.device = distributed.init(getattr(args, "device", None))
+        return _train(args)
+    finally:
+        distributed.close()
+
+
+def _on_rank0(make: Any, share: bool = False) -> Any:
+    """``make()`` on rank 0; the other ranks fail with its error if it fails, and get its
+    result (None unless ``share``: a result that can travel between processes)."""
+    from lstmcast import distributed
+
+    result, error = None, None
+    if distributed.is_main():
+        try:
+            result = make()
+        except LstmcastError as exc:
+            distributed.broadcast_object((None, str(exc)))
+            raise
+    shared, error = distributed.broadcast_object((result if share else None, None))
+    if error is not None:
+        raise _RankError(f"rank {distributed.rank()}: rank 0 stopped: {error}")
+    return result if distributed.is_main() else shared
+
+
+def _train(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from lstmcast import distributed
+    from lstmcast.runs import CHECKPOINT, RunFolder, partial_path, read_toml, resolve, to_toml
+    from lstmcast.runtime import describe_device
+
+    main_rank = distributed.is_main()
+    folder, target = None, args.resume
     if args.resume:  # the partial folder first: it may belong to a run still training
-        folder = RunFolder(args.resume, resume=True)
-        args.config = str(folder.path / "config.toml")
+        folder = _on_rank0(lambda: RunFolder(args.resume, resume=True))
+        args.config = str(partial_path(args.resume) / "config.toml")
         args.data = args.data or read_toml(args.config).get("data", {}).get("source")
         if args.data is None:
             raise _usage(f"{args.config} does not say which data the run trained on; give "
@@ -211,14 +250,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.setdefault("max_seconds", args.budget)
     fit_frame, test_frame, how = _test_plan(source, data, model)  # no torch needed yet
     forecaster = _forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
-    folder = folder or RunFolder(args.out or _default_out(args.data))
-    with folder:
-        if not args.resume:
+    if not args.resume:
+        target = args.out or _on_rank0(lambda: str(_default_out(args.data)), share=True)
+        folder = _on_rank0(lambda: RunFolder(target))
+        if not main_rank:
+            folder = None
+    partial = partial_path(target)
+    with folder if main_rank else contextlib.nullcontext():
+        if main_rank and not args.resume:
             folder.file("config.toml").write_text(to_toml(_config_sections(source, data, model)))
-        forecaster.checkpoint = str(folder.file(CHECKPOINT))
+        forecaster.checkpoint = str(partial / CHECKPOINT)
+        if main_rank and not args.quiet:
+            print(f"Training on {describe_device(forecaster.device)}", flush=True)
         started = time.perf_counter()
         forecaster.fit(fit_frame, **_columns(data))
         seconds = time.perf_counter() - started
+        if not main_rank:  # rank 0 scores the model and writes the run folder
+            return 0
         if not args.quiet:
             forecaster.model_.summary()
         scores, predictions = forecaster.evaluate(test_frame, return_predictions=True, **how)

@@ -164,6 +164,12 @@ CHECKPOINT = "checkpoint.lstmcast"
 LOCK = ".lock"  # held by the process that writes a partial run folder
 
 
+def partial_path(target: str | Path) -> Path:
+    """Where the run folder ``target`` is built (and its checkpoint kept) until it is done."""
+    target = Path(target)
+    return target.parent / f".{target.name}.partial"
+
+
 class RunFolder:
     """A run folder built in ``.NAME.partial`` beside it and renamed into place at the end.
 
@@ -174,7 +180,7 @@ class RunFolder:
 
     def __init__(self, target: str | Path, resume: bool = False) -> None:
         self.target = Path(target)
-        self.path = self.target.parent / f".{self.target.name}.partial"
+        self.path = partial_path(self.target)
         if self.target.exists() and not self.target.is_dir():
             raise InvalidArgumentError(
                 f"--out {str(self.target)!r} is an existing file, not a run folder; choose "

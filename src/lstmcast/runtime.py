@@ -26,6 +26,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
@@ -95,3 +96,21 @@ def autocast(device: torch.device, precision: str) -> Iterator[None]:
         return
     with torch.autocast(device.type, dtype=torch.bfloat16):
         yield
+
+
+def describe_device(device: Any = None) -> str:
+    """Where training runs, in words: "cpu (2 threads)", "cuda:0 (NVIDIA H200)", and with
+    several processes (torchrun) how many and over which backend."""
+    from lstmcast import distributed
+    from lstmcast.network import default_device
+
+    where = torch.device(device) if device is not None else default_device()
+    text = (f"{where} ({torch.cuda.get_device_name(where)})" if where.type == "cuda"
+            else f"cpu ({torch.get_num_threads()} thread"
+                 + ("s)" if torch.get_num_threads() > 1 else ")"))
+    if distributed.active():
+        import torch.distributed as dist
+
+        text += (f", {distributed.world_size()} processes with DistributedDataParallel "
+                 f"({dist.get_backend()})")
+    return text

@@ -10,6 +10,7 @@ Shapes: N samples, T time steps, F features.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import time
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmcast import distributed
 from lstmcast.callbacks import BackupAndRestore, Callback
 from lstmcast.errors import TrainingError
 from lstmcast.metrics import LossFn, Metric
@@ -89,11 +91,17 @@ class Samples:
 
 
 class EpochMeter:
-    """Sums of the loss and metric terms over an epoch, kept on the device."""
+    """Sums of the loss and metric terms over an epoch, kept on the device.
 
-    def __init__(self, metrics: Sequence[Metric], device: torch.device, prefix: str = "") -> None:
+    With ``across_ranks`` (data-parallel training), ``logs`` sums them over the
+    ranks first, so every rank reports the whole epoch.
+    """
+
+    def __init__(self, metrics: Sequence[Metric], device: torch.device, prefix: str = "",
+                 across_ranks: bool = False) -> None:
         self.metrics = metrics
         self.prefix = prefix
+        self.across_ranks = across_ranks
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         self.sums = torch.zeros(len(metrics), dtype=torch.float64, device=device)
         self.samples = 0
@@ -108,11 +116,20 @@ class EpochMeter:
         self.samples += n
         self.values += y_true.numel()
 
-    def logs(self) -> dict[str, float]:
-        out = {self.prefix + "loss": self.loss_sum.item() / max(self.samples, 1)}
-        sums = self.sums.tolist()
+    def logs(self, local: bool = False) -> dict[str, float]:
+        """The epoch's loss and metrics so far; ``local``: this rank's only (no collective)."""
+        loss_sum, sums, samples, values = (self.loss_sum.item(), self.sums.tolist(),
+                                           self.samples, self.values)
+        if self.across_ranks and not local:
+            totals = distributed.all_sum(torch.cat([
+                self.loss_sum.reshape(1), self.sums,
+                torch.tensor([self.samples, self.values], dtype=torch.float64,
+                             device=self.sums.device)]))
+            loss_sum, sums = totals[0].item(), totals[1:-2].tolist()
+            samples, values = int(totals[-2].item()), int(totals[-1].item())
+        out = {self.prefix + "loss": loss_sum / max(samples, 1)}
         for metric, total in zip(self.metrics, sums):
-            out[self.prefix + metric.name] = metric.finish(total / max(self.values, 1))
+            out[self.prefix + metric.name] = metric.finish(total / max(values, 1))
         return out
 
 
@@ -132,10 +149,19 @@ def run_batches(
     batch_size: int,
     prefix: str = "",
     precision: str = "float32",
+    across_ranks: bool = False,
 ) -> dict[str, float]:
-    """Loss and metrics of ``network`` over all samples, in inference mode."""
+    """Loss and metrics of ``network`` over all samples, in inference mode.
+
+    ``across_ranks``: each rank scores its own part of the samples and the
+    results are summed over the ranks (every rank gets the whole result).
+    """
     network.eval()
-    meter = EpochMeter(metrics, targets.device, prefix)
+    if across_ranks:
+        part = distributed.shard(torch.arange(len(samples), device=targets.device),
+                                 distributed.rank(), distributed.world_size())
+        samples, targets = samples.subset(part), targets[part]
+    meter = EpochMeter(metrics, targets.device, prefix, across_ranks)
     with torch.no_grad():
         for start in range(0, len(samples), batch_size):
             idx = torch.arange(start, min(start + batch_size, len(samples)),
@@ -183,16 +209,25 @@ def train(
 
     ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_,
     precision and a ``stop_training`` flag that callbacks may set.
+
+    Under an initialised process group of several ranks (torchrun), this is
+    data-parallel training with DistributedDataParallel (``lstmcast.distributed``
+    says how the windows are shared and the results agreed).
     """
-    network, optimizer = model.network_, model.optimizer_
-    loss_fn, metrics, clipnorm = model.loss_fn_, model.metrics_, model.clipnorm_
-    precision = model.precision
-    device = targets.device
+    network, device = model.network_, targets.device
     if device.type == "cpu":
         tune_allocator()
     n = len(samples)
     steps = steps or math.ceil(n / batch_size)
     model.stop_training = False
+    parallel = distributed.active()
+    forward: nn.Module = network
+    if parallel:
+        distributed.check_windows(n)
+        forward = nn.parallel.DistributedDataParallel(
+            network, device_ids=[device.index] if device.type == "cuda" else None,
+            **_no_buffer_sync())
+        verbose = verbose if distributed.is_main() else 0
     # a backup is written after every other callback has seen the epoch's end
     callbacks = sorted(callbacks, key=lambda cb: isinstance(cb, BackupAndRestore))
     for cb in callbacks:
@@ -202,58 +237,95 @@ def train(
         if isinstance(cb, BackupAndRestore):
             initial_epoch = cb.restore(callbacks, initial_epoch)
 
+    if parallel and not distributed.is_main():  # dropout masks of its own on each rank
+        torch.manual_seed(int(torch.randint(2**31 - 1, ())) + distributed.rank())
     epoch = initial_epoch
     while epoch < epochs and not model.stop_training:
-        for cb in callbacks:
-            cb.on_epoch_begin(epoch)
-        if verbose == 1:
-            print(f"Epoch {epoch + 1}/{epochs}", flush=True)
-        bar = ProgressBar(steps, stream=sys.stdout) if verbose == 1 else None
-        started = time.perf_counter()
-        order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
-        meter = EpochMeter(metrics, device)
-        last_good = {k: v.detach().clone() for k, v in network.state_dict().items()}
-
-        network.train()
-        for step in range(steps):
-            idx = order[step * batch_size : (step + 1) * batch_size]
-            x_batch = samples.take(idx)  # (B, T, F)
-            y_batch = targets[idx]
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(device, precision):
-                y_pred = network(x_batch)
-            y_pred = y_pred.float()  # the loss and metrics in float32 whatever the precision
-            loss = loss_fn(y_batch, y_pred)
-            if not torch.isfinite(loss):
-                network.load_state_dict(last_good)
-                raise TrainingError(
-                    f"The training loss became {loss.item()} in epoch {epoch + 1}, batch "
-                    f"{step + 1}; training stopped and the weights from the end of epoch "
-                    f"{epoch} were kept. Lower the learning rate, scale the inputs and "
-                    "targets, or set clipnorm.")
-            loss.backward()
-            if clipnorm is not None:
-                nn.utils.clip_grad_norm_(network.parameters(), clipnorm)
-            optimizer.step()
-            meter.add(loss, y_batch, y_pred)
-            if bar is not None and bar.due():
-                bar.update(step + 1, meter.logs())
-            for cb in callbacks:
-                cb.on_train_batch_end(step)
-
-        logs = meter.logs()
-        if validation is not None:
-            logs.update(run_batches(network, *validation, loss_fn, metrics,
-                                    max(batch_size, 1024), prefix="val_",
-                                    precision=precision))
-        if bar is not None:
-            bar.finish(logs)
-        elif verbose == 2:
-            took = time.perf_counter() - started
-            print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
-        for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
+        try:
+            _epoch(model, forward, samples, targets, epoch, epochs, batch_size, steps, shuffle,
+                   validation, callbacks, verbose, parallel)
+        except RuntimeError as exc:
+            if parallel and not isinstance(exc, TrainingError):
+                raise distributed.failed(exc) from exc
+            raise
         epoch += 1
 
     for cb in callbacks:
         cb.on_train_end()
+
+
+def _no_buffer_sync() -> dict[str, bool]:
+    """DistributedDataParallel's option not to send the buffers (constant here) every step."""
+    names = inspect.signature(nn.parallel.DistributedDataParallel).parameters
+    return ({"forward_sync_buffers": False} if "forward_sync_buffers" in names
+            else {"broadcast_buffers": False})
+
+
+def _epoch(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tensor, epoch: int,
+           epochs: int, batch_size: int, steps: int, shuffle: bool,
+           validation: tuple[Samples, torch.Tensor] | None, callbacks: Sequence[Callback],
+           verbose: int, parallel: bool) -> None:
+    """One epoch of ``train``: the batches, then the validation and the callbacks."""
+    network, optimizer = model.network_, model.optimizer_
+    loss_fn, metrics, clipnorm = model.loss_fn_, model.metrics_, model.clipnorm_
+    precision, device, n = model.precision, targets.device, len(samples)
+    for cb in callbacks:
+        cb.on_epoch_begin(epoch)
+    if verbose == 1:
+        print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+    bar = ProgressBar(steps, stream=sys.stdout) if verbose == 1 else None
+    started = time.perf_counter()
+    order = torch.randperm(n) if shuffle else torch.arange(n)
+    if parallel:  # rank 0's order on every rank
+        order = distributed.broadcast_object(order)
+    order = order.to(device)
+    meter = EpochMeter(metrics, device, across_ranks=parallel)
+    last_good = {k: v.detach().clone() for k, v in network.state_dict().items()}
+
+    network.train()
+    for step in range(steps):
+        idx = order[step * batch_size : (step + 1) * batch_size]
+        weight = 1.0
+        if parallel:  # this rank's part, weighted by its share of the global batch
+            part = distributed.shard(idx, distributed.rank(), distributed.world_size())
+            weight = len(part) * distributed.world_size() / len(idx)
+            idx = part if len(part) else idx[:1]  # an empty part still joins, weight 0
+        x_batch = samples.take(idx)  # (B, T, F)
+        y_batch = targets[idx]
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(device, precision):
+            y_pred = forward(x_batch)
+        y_pred = y_pred.float()  # the loss and metrics in float32 whatever the precision
+        loss = loss_fn(y_batch, y_pred)
+        if not torch.isfinite(loss):
+            network.load_state_dict(last_good)
+            raise TrainingError(
+                f"The training loss became {loss.item()} in epoch {epoch + 1}, batch "
+                f"{step + 1}; training stopped and the weights from the end of epoch "
+                f"{epoch} were kept. Lower the learning rate, scale the inputs and "
+                "targets, or set clipnorm.")
+        (loss * weight if parallel else loss).backward()
+        if clipnorm is not None:
+            nn.utils.clip_grad_norm_(network.parameters(), clipnorm)
+        optimizer.step()
+        if weight:
+            meter.add(loss, y_batch, y_pred)
+        if bar is not None and bar.due():
+            bar.update(step + 1, meter.logs())
+        for cb in callbacks:
+            cb.on_train_batch_end(step)
+
+    logs = meter.logs()
+    if validation is not None:
+        logs.update(run_batches(network, *validation, loss_fn, metrics,
+                                max(batch_size, 1024), prefix="val_",
+                                precision=precision, across_ranks=parallel))
+    if bar is not None:
+        bar.finish(logs)
+    elif verbose == 2:
+        took = time.perf_counter() - started
+        print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
+    for cb in callbacks:
+        cb.on_epoch_end(epoch, logs)
+    if parallel:  # one decision for every rank: rank 0's
+        model.stop_training = bool(distributed.broadcast_object(model.stop_training))

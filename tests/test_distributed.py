@@ -1,0 +1,175 @@
+"""Data-parallel training with torchrun: two CPU processes (gloo) on this machine.
+
+Why two processes are not bit-identical to one: the gradients of the two halves of a
+global batch are summed by an all-reduce, in another order than one process sums
+them (float addition is not associative), and each rank draws its own dropout masks.
+Without dropout the difference is float32 rounding: the tests allow 1e-5 (measured:
+1.7e-7 on the validation loss, 2.7e-7 on the weights, after 3 epochs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmcast.distributed import shard
+
+HERE = Path(__file__).resolve().parent
+JOB = HERE / "distributed_job.py"
+
+
+def torchrun(*args, timeout=180, **kwargs):
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc-per-node", "2", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def test_shards_of_a_batch_are_disjoint_and_cover_it():
+    for n in (1, 2, 7, 64, 65):
+        batch = torch.randperm(1000)[:n]
+        for parts in (1, 2, 3, 8):
+            pieces = [shard(batch, k, parts).tolist() for k in range(parts)]
+            flat = [i for piece in pieces for i in piece]
+            assert sorted(flat) == sorted(batch.tolist())  # every window once
+            sizes = [len(piece) for piece in pieces]
+            assert max(sizes) - min(sizes) <= 1
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp") / "fit.json"
+    result = torchrun(JOB, out, "fit")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_each_epoch_the_ranks_take_disjoint_windows_that_cover_all(two_processes):
+    # per rank, each call of `shard`: an epoch's 15 training batches (900 windows in
+    # batches of 64), then its part of the 100 validation windows
+    taken = two_processes["taken"]
+    assert len(taken[0]) == len(taken[1]) == 3 * 16
+    epochs = []
+    for epoch in range(3):
+        rank_sets = [set(i for step in rank[epoch * 16:epoch * 16 + 15] for i in step)
+                     for rank in taken]
+        assert not rank_sets[0] & rank_sets[1]
+        assert rank_sets[0] | rank_sets[1] == set(range(900))
+        validation = [set(rank[epoch * 16 + 15]) for rank in taken]
+        assert not validation[0] & validation[1]
+        assert validation[0] | validation[1] == set(range(100))
+        epochs.append(set(taken[0][epoch * 16]) | set(taken[1][epoch * 16]))
+    assert epochs[0] != epochs[1]  # the first batch differs: reshuffled every epoch
+
+
+def test_two_processes_train_as_one_with_the_same_global_batch(two_processes):
+    sys.path.insert(0, str(HERE))
+    import distributed_job as job
+
+    torch.set_num_threads(1)
+    x, y, xv, yv = job.data()
+    single = job.model()
+    history = single.fit(x, y, epochs=3, batch_size=64, validation_data=(xv, yv), verbose=0)
+    np.testing.assert_allclose(two_processes["history"]["val_loss"],
+                               history.history["val_loss"], rtol=1e-5)
+    np.testing.assert_allclose(two_processes["history"]["loss"], history.history["loss"],
+                               rtol=1e-5)
+    for got, want in zip(two_processes["weights"], single.get_weights()):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_rank_that_dies_stops_the_job_with_a_clear_message(tmp_path):
+    started = time.perf_counter()
+    result = torchrun(JOB, tmp_path / "die.json", "die", timeout=120)
+    assert result.returncode != 0
+    assert time.perf_counter() - started < 60  # not the 600 s timeout
+    # torchrun names the rank that failed first and ends the others; rank 0, if it saw the
+    # closed connection before that, says so itself
+    cause = result.stderr.split("Root Cause")[1]
+    assert "rank      : 1" in cause and "exitcode  : 3" in cause, result.stderr[-2000:]
+    if (tmp_path / "die.json").exists():
+        said = json.loads((tmp_path / "die.json").read_text())["rank0"]
+        assert said.startswith("TrainingError: Rank 0 of 2: a collective operation failed")
+        assert "--resume" in said
+
+
+def test_more_processes_than_windows_is_refused(tmp_path):
+    result = torchrun(JOB, tmp_path / "few.json", "few")
+    said = json.loads((tmp_path / "few.json").read_text())["rank0"]
+    assert "2 processes but only 1 training windows" in said, (said, result.stderr[-2000:])
+
+
+def test_torchrun_trains_through_the_cli_and_resumes_after_a_kill(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(1500)
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=1500, freq="h")
+                          .strftime("%Y-%m-%d %H:%M:%S"),
+                          "load": np.sin(t / 12) + rng.normal(0, 0.1, 1500)})
+    frame.to_csv(tmp_path / "load.csv", index=False)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc-per-node", "2", "-m", "lstmcast", "train", "load.csv", "--target",
+               "load", "--time", "date", "--window", "12", "--units", "16", "--epochs", "40",
+               "--patience", "40", "--out", "run"]
+    job = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    checkpoint = tmp_path / ".run.partial" / "checkpoint.lstmcast"
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline and job.poll() is None:
+        time.sleep(0.2)
+    assert checkpoint.exists(), job.communicate()[0][-2000:]
+    time.sleep(1.0)
+    # the machine dies: the launcher and every rank, at once
+    for pid in [job.pid, *_children(job.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    job.wait()
+    time.sleep(0.5)
+    assert not (tmp_path / "run").exists()
+    resumed = torchrun("-m", "lstmcast", "train", "--resume", "run", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "2 processes with DistributedDataParallel (gloo)" in resumed.stdout
+    first = int(resumed.stdout.split("Epoch ")[1].split("/")[0])
+    assert first > 1  # it went on from the checkpoint, not from the start
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert len(history) == 40 and (tmp_path / "run" / "report.html").exists()
+    assert not (tmp_path / ".run.partial").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (the ranks torchrun started)."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
+    parents = {}
+    for line in out.splitlines():
+        child, parent = map(int, line.split())
+        parents.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.benchmark
+def test_the_scaling_benchmark_runs_on_tiny_sizes(tmp_path):
+    script = HERE.parent / "benchmarks" / "distributed.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--out",
+                          str(tmp_path / "distributed.md")], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = (tmp_path / "distributed.md").read_text()
+    assert "| 1 | " in doc and "| 2 | 1 | cpu |" in doc
+    runs = json.loads((tmp_path / "distributed.json").read_text())
+    assert all(r["windows_per_s"] > 0 for rounds in runs.values() for r in rounds)
+    assert runs["2"][0]["processes"] == 2
