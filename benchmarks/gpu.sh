@@ -41,3 +41,13 @@ for BATCH in 200 4096; do
     done
   done
 done
+# Data-parallel: one process per GPU of this node (NCCL), against one process on one GPU,
+# the same global batch; writes docs/distributed-gpu.md.
+GPUS=$("$PY" -c "import torch; print(torch.cuda.device_count())")
+if [ "$GPUS" -gt 1 ]; then
+  PROCS=1; n=2; while [ "$n" -le "$GPUS" ]; do PROCS="$PROCS,$n"; n=$((n * 2)); done
+  timeout 1800 "$PY" distributed.py --device cuda --procs "$PROCS" --samples "$SAMPLES" \
+    --batch 4096 --out ../docs/distributed-gpu.md || echo '{"distributed": "failed"}'
+else
+  echo '{"distributed": "skipped: one GPU on this node"}'
+fi

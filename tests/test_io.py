@@ -27,7 +27,7 @@ def test_bad_files(tmp_path, content, message):
 def test_missing_file_folder_and_bad_parquet(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_table(tmp_path / "nope.csv")
-    with pytest.raises(DataError, match="is a folder"):
+    with pytest.raises(DataError, match="No Parquet file .* in the folder"):
         read_table(tmp_path)
     bad = tmp_path / "x.parquet"
     bad.write_bytes(b"PAR1 this is not parquet")
@@ -77,3 +77,52 @@ def test_numbers_stored_as_text_and_flags_are_converted():
     with pytest.raises(DataError, match=r"Column 'y' must be numeric; non-numeric values at "
                                         r"row 1 \('two'\)"):
         pipeline(Roles(target=["y"], time="t")).prepare(frame, fitting=True)
+
+
+def _partitioned(folder, stores=3, rows=100):
+    """One Parquet file per store, partitioned by the store id (store_id=K/part-0.parquet)."""
+    rng = np.random.default_rng(0)
+    for sid in range(stores):
+        part = folder / f"store_id={sid}"
+        part.mkdir(parents=True)
+        pd.DataFrame({"date": pd.date_range("2020-01-01", periods=rows, freq="D"),
+                      "sales": rng.normal(size=rows)}).to_parquet(part / "part-0.parquet")
+    return folder
+
+
+def test_a_folder_or_glob_of_parquet_files_reads_as_one_table(tmp_path):
+    from lstmcast import parquet
+
+    folder = _partitioned(tmp_path / "sales")
+    frame = read_table(folder)
+    assert len(frame) == 300 and sorted(frame["store_id"].unique()) == [0, 1, 2]
+    assert frame["store_id"].dtype.kind == "i"  # the partition key as a plain column
+    assert len(read_table(str(folder / "*" / "*.parquet"))) == 300
+    info = parquet.describe(folder)  # metadata only
+    assert (info["files"], info["rows"]) == (3, 300)
+    assert info["columns"] == {"date": "timestamp[us]", "sales": "double", "store_id": "int32"}
+    # a file whose columns or types differ is named
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=5), "sales": np.zeros(5, "float32")}
+                 ).to_parquet(folder / "store_id=2" / "part-1.parquet")
+    with pytest.raises(DataError, match="store_id=2/part-1.parquet' differs from .*store_id=0/"
+                                        "part-0.parquet': sales is float there but double"):
+        read_table(folder)
+    (folder / "store_id=2" / "part-1.parquet").unlink()
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=5)}).to_parquet(
+        folder / "store_id=1" / "part-1.parquet")
+    with pytest.raises(DataError, match="it lacks sales"):
+        read_table(folder)
+    with pytest.raises(DataError, match="No Parquet file"):
+        read_table(str(tmp_path / "nothing-*.parquet"))
+
+
+def test_inspect_reads_a_parquet_folder_s_metadata_and_its_first_file(tmp_path):
+    from helpers import run_cli
+
+    folder = _partitioned(tmp_path / "sales")
+    result = run_cli("inspect", folder, "--target", "sales", "--time", "date", "--group",
+                     "store_id", "--window", "10")
+    assert result.returncode == 0, result.stderr
+    assert "Parquet files: 3 files, 300 rows" in result.stdout
+    assert "the rows were not read" in result.stdout
+    assert "below: the first file only" in result.stdout and "in 1 series" in result.stdout

@@ -495,14 +495,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve
     from lstmcast.timeline import describe
 
-    source = resolve(args.data)
+    source = resolve(args.data, peek=True)
     data, model = _settings(args, source)
     fit_frame, test_frame, how = _test_plan(source, data, model)
     forecaster = _forecaster(model, args, verbose=0)
     facts = forecaster.inspect(fit_frame, **_columns(data))
     n_in = len(facts["inputs"])
     length = facts["shapes"]["train"][1]
-    lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
+    lines = []
+    if source.parquet:  # a set of Parquet files: the metadata, then the first file
+        info = source.parquet
+        lines += [f"Parquet files: {info['files']} files, {info['rows']:,} rows, "
+                  f"{_size(info['bytes'])} (from their metadata; the rows were not read)",
+                  "columns: " + ", ".join(f"{c} ({t})" for c, t in info["columns"].items()),
+                  f"below: the first file only, {info['first_file']}"]
+    lines += [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
              f"target: {', '.join(facts['target'])}", f"inputs ({n_in}):"]
     by_role: dict[str, list[str]] = {}
     for column, role in facts["roles"].items():

@@ -32,7 +32,8 @@ class DataError(InvalidArgumentError):
 
 
 def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    """Read a CSV (any delimiter pandas can sniff) or Parquet file into a DataFrame.
+    """Read a CSV (any delimiter pandas can sniff) or Parquet file into a DataFrame; a
+    folder or a glob of Parquet files as one table (``lstmcast.parquet``).
 
     Raises:
         DataError: the file is missing, empty, header-only or not a table.
@@ -43,10 +44,12 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
         raise InvalidTypeError("Expected a DataFrame or a path to a CSV or Parquet file, "
                                f"got {type(source).__name__}.")
     path = Path(source)
+    from lstmcast import parquet  # a folder or a glob of Parquet files
+
+    if parquet.is_parquet_set(path) and not path.is_file():
+        return _tidy_columns(parquet.read(path))
     if not path.exists():
         raise DataError(f"{str(path)!r}: no such file.")
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a folder, not a CSV or Parquet file.")
     if path.stat().st_size == 0:
         raise DataError(f"{str(path)!r} is empty.")
     suffixes = [s.lower() for s in path.suffixes]

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from lstmcast import parquet
 from lstmcast.datasets import (
     CMAPSS_SUBSETS,
     load_airline,
@@ -38,6 +39,7 @@ from lstmcast.datasets import (
 )
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.io import DataError, read_table
+from lstmcast.parquet import is_parquet_set
 from lstmcast.timeline import parse_time
 
 if sys.version_info >= (3, 11):
@@ -60,6 +62,8 @@ class Source:
         defaults: column roles and model settings that suit this data.
         last_only: score the last window of each test series only (C-MAPSS).
         holdout: rows at the end of each series kept for testing (no separate test table).
+        parquet: for a peek at a set of Parquet files, what their metadata says
+            (``lstmcast.parquet.describe``); ``frame`` then holds the first file only.
     """
 
     name: str
@@ -68,10 +72,13 @@ class Source:
     defaults: dict[str, Any] = field(default_factory=dict)
     last_only: bool = False
     holdout: int | None = None
+    parquet: dict[str, Any] | None = None
 
 
-def resolve(name: str) -> Source:
-    """A built-in dataset name (cmapss:FD001, airline, sunspots) or a CSV/Parquet path."""
+def resolve(name: str, peek: bool = False) -> Source:
+    """A built-in dataset name (cmapss:FD001, airline, sunspots), a CSV/Parquet path, or a
+    folder or glob of Parquet files. ``peek``: of a Parquet set, read the first file only
+    (``Source.parquet`` describes the whole set from its metadata)."""
     key = name.strip()
     if key.lower().startswith("cmapss"):
         subset = key.split(":", 1)[1].upper() if ":" in key else "FD001"
@@ -95,6 +102,11 @@ def resolve(name: str) -> Source:
         return Source(key, load_sunspots(), holdout=30, defaults={
             "target": "sunspots", "time": "year", "window": 30})
     path = Path(key)
+    if is_parquet_set(key) and not path.is_file():  # a folder or a glob of Parquet files
+        if peek:
+            return Source(key, parquet.read(key, first_file_only=True),
+                          parquet=parquet.describe(key))
+        return Source(key, read_table(key))
     if not path.exists() and ":" not in key and "." not in path.name:
         raise DataError(f"{key!r} is neither a file nor a built-in dataset "
                         f"({', '.join(BUILTIN_NAMES)}).")

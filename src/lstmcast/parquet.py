@@ -1,0 +1,122 @@
+"""Tables spread over many Parquet files: a folder (one file per series, or partitioned by
+a key: ``id=7/part-0.parquet``) or a glob, read through pyarrow's dataset API.
+
+``describe`` reads only the files' metadata (row counts, columns, types): it is how
+``lstmcast inspect`` looks at a folder without reading it. ``read`` checks that
+every file has the columns and types of the first (naming the one that differs)
+and reads the rows into one DataFrame, the partition keys as columns.
+
+The rows are read into memory: training streams nothing yet, so the table must
+fit in memory (each process of a torchrun job reads it whole).
+"""
+
+from __future__ import annotations
+
+import glob as globbing
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmcast.io import DataError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_parquet_set(source: str | os.PathLike) -> bool:
+    """A folder, or a glob pattern (``*``, ``?``, ``[``): a set of Parquet files."""
+    text = str(source)
+    return Path(text).is_dir() or any(c in text for c in "*?[")
+
+
+def _files(source: str | os.PathLike) -> list[str]:
+    text = str(source)
+    if Path(text).is_dir():
+        found = sorted(str(p) for p in Path(text).rglob("*")
+                       if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES
+                       and not any(part.startswith((".", "_")) for part in
+                                   p.relative_to(text).parts))
+        where = f"the folder {text!r}"
+    else:
+        found = sorted(f for f in globbing.glob(text, recursive=True) if Path(f).is_file())
+        where = f"the pattern {text!r}"
+    if not found:
+        raise DataError(f"No Parquet file (.parquet, .pq) in {where}.")
+    return found
+
+
+def _dataset(source: str | os.PathLike) -> Any:
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:  # pragma: no cover (pandas' Parquet support needs it too)
+        raise DataError("Reading a folder of Parquet files needs pyarrow: pip install "
+                        "pyarrow.") from None
+    files = _files(source)
+    base = str(source) if Path(str(source)).is_dir() else None
+    try:
+        return ds.dataset(files, format="parquet", partitioning="hive",
+                          partition_base_dir=base)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{str(source)!r} could not be read as Parquet files: {exc}") from None
+
+
+def _check_schemas(dataset: Any, source: str | os.PathLike) -> None:
+    """Every file with the first file's columns and types, or an error naming the file."""
+    first = None
+    for fragment in dataset.get_fragments():
+        try:
+            schema = fragment.physical_schema
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{fragment.path!r} is not a readable Parquet file: {exc}") from None
+        fields = {f.name: str(f.type) for f in schema}
+        if first is None:
+            first, first_path = fields, fragment.path
+            continue
+        if fields != first:
+            missing = [c for c in first if c not in fields]
+            extra = [c for c in fields if c not in first]
+            typed = [f"{c} is {fields[c]} there but {first[c]} in the first"
+                     for c in first if c in fields and fields[c] != first[c]]
+            what = "; ".join(part for part in (
+                f"it lacks {', '.join(missing)}" if missing else "",
+                f"it adds {', '.join(extra)}" if extra else "", *typed) if part)
+            raise DataError(f"The Parquet files of {str(source)!r} disagree: {fragment.path!r} "
+                            f"differs from {first_path!r}: {what}.")
+
+
+def describe(source: str | os.PathLike) -> dict[str, Any]:
+    """Files, rows, columns and types of a Parquet set, from the metadata alone."""
+    dataset = _dataset(source)
+    _check_schemas(dataset, source)
+    fragments = list(dataset.get_fragments())
+    rows = sum(f.metadata.num_rows for f in fragments)
+    size = sum(Path(f.path).stat().st_size for f in fragments)
+    return {"files": len(fragments), "rows": int(rows), "bytes": int(size),
+            "columns": {f.name: str(f.type) for f in dataset.schema},
+            "first_file": fragments[0].path}
+
+
+def read(source: str | os.PathLike, first_file_only: bool = False) -> pd.DataFrame:
+    """The rows of a Parquet set as one DataFrame (partition keys as columns).
+
+    ``first_file_only``: the first file's rows (with its partition keys), for a look.
+    """
+    dataset = _dataset(source)
+    _check_schemas(dataset, source)
+    if first_file_only:
+        import pyarrow.dataset as ds
+
+        first = next(iter(dataset.get_fragments()))
+        dataset = ds.dataset([first.path], format="parquet", partitioning="hive",
+                             partition_base_dir=str(source) if Path(str(source)).is_dir()
+                             else None)
+    try:
+        table = dataset.to_table()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{str(source)!r} could not be read: {exc}") from None
+    frame = table.to_pandas()
+    for name in frame.columns:  # partition keys arrive as categories: plain values
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype(frame[name].cat.categories.dtype)
+    return frame
