@@ -117,8 +117,8 @@ def test_torchrun_trains_through_the_cli_and_resumes_after_a_kill(tmp_path):
     frame.to_csv(tmp_path / "load.csv", index=False)
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                "--nproc-per-node", "2", "-m", "lstmcast", "train", "load.csv", "--target",
-               "load", "--time", "date", "--window", "12", "--units", "16", "--epochs", "40",
-               "--patience", "40", "--out", "run"]
+               "load", "--time", "date", "--window", "12", "--units", "16", "--epochs", "15",
+               "--patience", "15", "--out", "run"]
     job = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, start_new_session=True)
     checkpoint = tmp_path / ".run.partial" / "checkpoint.lstmcast"
@@ -142,7 +142,7 @@ def test_torchrun_trains_through_the_cli_and_resumes_after_a_kill(tmp_path):
     first = int(resumed.stdout.split("Epoch ")[1].split("/")[0])
     assert first > 1  # it went on from the checkpoint, not from the start
     history = pd.read_csv(tmp_path / "run" / "history.csv")
-    assert len(history) == 40 and (tmp_path / "run" / "report.html").exists()
+    assert len(history) == 15 and (tmp_path / "run" / "report.html").exists()
     assert not (tmp_path / ".run.partial").exists()
 
 

@@ -306,3 +306,21 @@ def test_the_intervals_benchmark_runs_on_tiny_sizes(tmp_path):
     for row in ("| quantile model, uncalibrated |", "| quantile model, calibrated |",
                 "| naive (training errors) |", "| point model (MSE), calibrated errors |"):
         assert row in doc, row
+
+
+def test_sequential_trains_quantiles_with_the_pinball_loss():
+    from lstmcast.layers import LSTM, Dense
+    from lstmcast.models import Sequential
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(2000, 5, 1)).astype("float32")
+    y = (x[:, -1] + rng.normal(size=(2000, 1))).astype("float32")  # noise N(0, 1)
+    torch.manual_seed(0)
+    model = Sequential([LSTM(8, input_shape=(5, 1)), Dense(3)], device="cpu")
+    model.compile(loss=pinball_loss((0.1, 0.5, 0.9), 1), optimizer="adam")
+    model.fit(x, y, epochs=30, batch_size=100, verbose=0)  # y: one value per sample
+    out = model.predict(x[:500])
+    width = out[:, 2] - out[:, 0]  # the true 80% width: 2 * 1.2816
+    assert np.mean(width) == pytest.approx(2 * stats.norm.ppf(0.9), rel=0.15)
+    assert np.mean((y[:500, 0] > out[:, 0]) & (y[:500, 0] < out[:, 2])) == pytest.approx(
+        0.8, abs=0.06)
