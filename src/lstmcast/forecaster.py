@@ -108,7 +108,8 @@ class Forecaster:
             the validation windows' errors are like the future's, each central
             interval (tau, 1 - tau) covers at least 1 - 2 tau of the truths. A
             time series makes no such promise: the windows overlap, and a drift
-            after the validation period breaks it. Needs quantiles and enough
+            after the validation period breaks it; and early stopping picks the
+            epoch on the same windows, a slight optimism. Needs quantiles and enough
             validation windows (9 for 0.1 and 0.9, 19 for 0.05 and 0.95).
         epochs: most passes over the training windows (100).
         batch_size: windows per step. None (default): the tutorial's 200, lowered
