@@ -100,7 +100,8 @@ def test_a_folder_or_glob_of_parquet_files_reads_as_one_table(tmp_path):
     assert len(read_table(str(folder / "*" / "*.parquet"))) == 300
     info = parquet.describe(folder)  # metadata only
     assert (info["files"], info["rows"]) == (3, 300)
-    assert info["columns"] == {"date": "timestamp[us]", "sales": "double", "store_id": "int32"}
+    assert info["columns"]["date"].startswith("timestamp")  # [us] from pandas 3, [ns] from 2
+    assert (info["columns"]["sales"], info["columns"]["store_id"]) == ("double", "int32")
     # a file whose columns or types differ is named
     pd.DataFrame({"date": pd.date_range("2020-01-01", periods=5), "sales": np.zeros(5, "float32")}
                  ).to_parquet(folder / "store_id=2" / "part-1.parquet")
