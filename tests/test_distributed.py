@@ -28,10 +28,17 @@ HERE = Path(__file__).resolve().parent
 JOB = HERE / "distributed_job.py"
 
 
-def torchrun(*args, timeout=180, **kwargs):
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc-per-node", "2", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, **kwargs)
+def torchrun(*args, timeout=300, **kwargs):
+    """``torchrun --standalone --nproc-per-node 2 ARGS``; a job past ``timeout`` fails the
+    test with what it printed (a hang must not pass unnoticed, nor hide its output)."""
+    try:
+        return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                               "--nproc-per-node", "2", *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired as exc:
+        said = "".join(part.decode() if isinstance(part, bytes) else part
+                       for part in (exc.stdout or "", exc.stderr or ""))
+        raise AssertionError(f"torchrun {args} ran past {timeout} s:\n{said[-3000:]}") from None
 
 
 def test_shards_of_a_batch_are_disjoint_and_cover_it():
