@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,42 @@ def test_library_resume_ends_exactly_like_an_uninterrupted_run(tmp_path):
     for name, value in weights(reference).items():
         assert torch.equal(value, weights(resumed)[name]), name
     assert not ckpt.exists()  # deleted once training ended normally
+
+
+class CountEpochs(Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def test_an_ensemble_resumes_where_it_stopped_not_from_its_first_network(tmp_path):
+    df = series_frame()
+    settings = {**FAST, "ensemble": 2, "early_stopping": False}
+    reference = Forecaster(**settings).fit(df, target="y", group="g", time="t")
+    ckpt = tmp_path / "ckpt.lstmcast"
+    crash = CrashAt(1, 0)  # its second epoch: the first network's, then the second's
+    crash.seen = 0
+
+    class SecondNetwork(Callback):  # crash only once the first network is done
+        def on_train_begin(self, logs=None):
+            crash.seen += 1
+            crash.epoch = 1 if crash.seen == 2 else -1
+
+    with pytest.raises(KeyboardInterrupt):
+        Forecaster(**settings, checkpoint=str(ckpt), callbacks=[SecondNetwork(), crash]).fit(
+            df, target="y", group="g", time="t")
+    assert ckpt.exists() and Path(f"{ckpt}.member1").exists()
+    count = CountEpochs()
+    resumed = Forecaster(**settings, checkpoint=str(ckpt), callbacks=[count]).fit(
+        df, target="y", group="g", time="t")
+    assert count.epochs == FAST["epochs"] - 1  # the first network was not trained again
+    for a, b in zip(reference.members_, resumed.members_):
+        for name, value in a.network_.state_dict().items():
+            assert torch.equal(value, b.network_.state_dict()[name]), name
+    assert not ckpt.exists() and not Path(f"{ckpt}.member1").exists()
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path):

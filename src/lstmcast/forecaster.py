@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import artifacts, evaluation, forecasting, params, roles, scores
+from lstmcast import artifacts, distributed, evaluation, forecasting, params, roles, scores
 from lstmcast.architecture import network_layers
 from lstmcast.callbacks import (
     BackupAndRestore,
@@ -192,7 +192,9 @@ class Forecaster:
             and over the forecast rows, like ``future`` columns.
         checkpoint: a file where the whole training state is saved after every
             epoch (atomically); if it exists when ``fit`` starts, training resumes
-            from it, and ends as if it had never stopped. Deleted at the end.
+            from it, and ends as if it had never stopped. With ``ensemble``, one file
+            per network (``PATH.member1``...); all are deleted when every network is
+            trained.
         callbacks: extra callbacks for the training loop (lstmcast.callbacks).
         ensemble: train this many networks, with seeds ``seed``, ``seed + 1``, ...
             on the same windows and scalers, and forecast their mean. Single runs
@@ -527,6 +529,7 @@ class Forecaster:
             members.append(model)
             histories.append({k: [float(v) for v in vals]
                               for k, vals in history.history.items()})
+        self._drop_checkpoints()
         frame = table.frame
         self.pipeline_ = pipeline
         self.ensemble_ = Ensemble(members)
@@ -583,10 +586,21 @@ class Forecaster:
         if self.max_seconds is not None:
             callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
         callbacks += list(self.callbacks or [])
-        if self.checkpoint is not None:
-            path = self.checkpoint if member == 0 else f"{self.checkpoint}.member{member}"
-            callbacks.append(BackupAndRestore(path, tag=f"{tag}:{member}"))
+        if self.checkpoint is not None:  # kept until every member is done (_drop_checkpoints)
+            callbacks.append(BackupAndRestore(self._checkpoint_path(member),
+                                              tag=f"{tag}:{member}", delete_checkpoint=False))
         return callbacks
+
+    def _checkpoint_path(self, member: int) -> str:
+        return self.checkpoint if member == 0 else f"{self.checkpoint}.member{member}"
+
+    def _drop_checkpoints(self) -> None:
+        """Delete every member's checkpoint once the whole ensemble is trained (a run killed
+        while training member 2 resumes member 1 from its finished checkpoint)."""
+        if self.checkpoint is None or not distributed.is_main():
+            return
+        for member in range(self.ensemble):
+            Path(self._checkpoint_path(member)).unlink(missing_ok=True)
 
     def _run_tag(self, frame: pd.DataFrame, pipeline: TablePipeline) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
