@@ -252,9 +252,7 @@ def _train(args: argparse.Namespace) -> int:
     forecaster = _forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
     if not args.resume:
         target = args.out or _on_rank0(lambda: str(_default_out(args.data)), share=True)
-        folder = _on_rank0(lambda: RunFolder(target))
-        if not main_rank:
-            folder = None
+        folder = _on_rank0(lambda: RunFolder(target))  # None on the other ranks
     partial = partial_path(target)
     with folder if main_rank else contextlib.nullcontext():
         if main_rank and not args.resume:

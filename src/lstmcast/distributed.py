@@ -103,6 +103,13 @@ def broadcast_object(value: Any) -> Any:
     return box[0]
 
 
+def broadcast(tensor: torch.Tensor) -> torch.Tensor:
+    """Rank 0's ``tensor`` on every rank (in place; returned)."""
+    if active():
+        dist.broadcast(tensor, src=0)
+    return tensor
+
+
 def shard(batch: torch.Tensor, part: int, parts: int) -> torch.Tensor:
     """Rank ``part``'s share of a global batch of window indices: a contiguous block,
     the blocks of all ranks disjoint and together the whole batch (sizes differ by at

@@ -40,7 +40,7 @@ from lstmcast.ensemble import Ensemble
 from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
-from lstmcast.intervals import Intervals, check_levels, min_windows, residual_quantiles
+from lstmcast.intervals import Intervals, check_levels, residual_quantiles
 from lstmcast.io import DataError, fingerprint, read_table
 from lstmcast.layers import (
     Layer,
@@ -508,11 +508,8 @@ class Forecaster:
         batch_size = self.batch_size or min(200, max(8, len(prep.train_starts) // 10))
         tag = self._run_tag(table.frame, pipeline)
         intervals = self._new_intervals(pipeline)
-        if self.calibrate and len(prep.val_starts) < min_windows(intervals.levels):
-            raise InvalidArgumentError(  # before training, not after
-                f"Calibrating the quantiles {', '.join(map(str, intervals.levels))} needs at "
-                f"least {min_windows(intervals.levels)} validation windows, and this table "
-                f"gives {len(prep.val_starts)}: raise `validation`, or give more rows.")
+        if self.calibrate:  # before training, not after
+            intervals.check_windows(len(prep.val_starts))
         loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
                 if intervals is not None and intervals.trained else self.loss_name)
         members, histories = [], []
@@ -549,20 +546,18 @@ class Forecaster:
                 [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
                  for a, b in table.segments], season) for t in pipeline.targets],
             season=self.season,
-            residual_quantiles=self._baseline_intervals(pipeline, table, prep.train_starts,
-                                                        train_mean))
+            residual_quantiles=None if intervals is None else self._baseline_intervals(
+                pipeline, table, prep.train_starts, train_mean, intervals.levels))
         self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = fingerprint(frame)
         return self
 
     def _baseline_intervals(self, pipeline: TablePipeline, table: Table, starts: np.ndarray,
-                            train_mean: list[float]) -> dict[str, list] | None:
+                            train_mean: list[float], levels: tuple[float, ...]
+                            ) -> dict[str, list]:
         """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
         its interval is its forecast plus these."""
-        if not self.quantiles:
-            return None
-        levels = check_levels(self.quantiles)
         seg_start = evaluation.series_starts(table)
         truth = table.y_raw[target_rows(starts, self.window, self.horizon, self.steps)]
         out: dict[str, list] = {}

@@ -133,10 +133,6 @@ class Intervals:
         """Network outputs per step and target."""
         return max(1, len(self.network_levels))
 
-    @property
-    def calibrated(self) -> bool:
-        return self.shifts_ is not None
-
     def split(self, outputs: np.ndarray, calibrated: bool = True
               ) -> tuple[np.ndarray, np.ndarray | None]:
         """Network outputs (W, S * slots * K) -> point (W, S * K) and quantiles (W, S, Q, K),
@@ -157,6 +153,15 @@ class Intervals:
             quantiles = np.sort(quantiles + self.shifts_[None], axis=2)
         return point.reshape(w, -1), quantiles
 
+    def check_windows(self, n: int) -> None:
+        """An error when ``n`` validation windows are too few to calibrate these levels."""
+        need = min_windows(self.levels)
+        if n < need:
+            raise InvalidArgumentError(
+                f"Calibrating the quantiles {', '.join(map(label, self.levels))} needs at "
+                f"least {need} validation windows, and this table gives {n}: raise "
+                "`validation`, or give more rows.")
+
     def calibrate(self, outputs: np.ndarray, truth: np.ndarray) -> Intervals:
         """Fit the conformal shifts on validation outputs and their truths (W, S * K).
 
@@ -166,12 +171,7 @@ class Intervals:
         if not self.levels:
             raise InvalidArgumentError("Calibration makes intervals at quantile levels: give "
                                        "`quantiles` too, e.g. quantiles=(0.1, 0.9).")
-        need = min_windows(self.levels)
-        if len(outputs) < need:
-            raise InvalidArgumentError(
-                f"Calibrating the quantiles {', '.join(map(label, self.levels))} needs at "
-                f"least {need} validation windows, and this table gives {len(outputs)}: "
-                "raise `validation`, or give more rows.")
+        self.check_windows(len(outputs))
         _, quantiles = self.split(outputs, calibrated=False)
         y = np.asarray(truth, dtype=np.float64).reshape(len(outputs), self.steps, 1,
                                                         self.targets)
@@ -252,10 +252,8 @@ def split_score_columns(columns: Iterable[str]) -> tuple[list[str], list[str]]:
     return [c for c in cols if c not in interval], interval
 
 
-def band_columns(columns: Iterable[str], prefix: str = "lstmcast"
-                 ) -> tuple[str, str, int] | None:
-    """The widest central interval among a prediction table's quantile columns
-    (``lstmcast_q0.1``...): (lower column, upper column, percent), or None."""
+def column_levels(columns: Iterable[str], prefix: str = "lstmcast") -> list[float]:
+    """The levels of a table's quantile columns ``PREFIX_q0.1``..., sorted."""
     start = f"{prefix}_q"
     levels = []
     for c in columns:
@@ -264,11 +262,18 @@ def band_columns(columns: Iterable[str], prefix: str = "lstmcast"
                 levels.append(float(c[len(start):]))
             except ValueError:
                 continue
-    pairs = central_pairs(sorted(levels))
+    return sorted(levels)
+
+
+def band_columns(columns: Iterable[str], prefix: str = "lstmcast"
+                 ) -> tuple[str, str, int] | None:
+    """The widest central interval among a prediction table's quantile columns
+    (``lstmcast_q0.1``...): (lower column, upper column, percent), or None."""
+    pairs = central_pairs(column_levels(columns, prefix))
     if not pairs:
         return None
     low, high, pct = pairs[0]
-    return f"{start}{label(low)}", f"{start}{label(high)}", pct
+    return f"{prefix}_q{label(low)}", f"{prefix}_q{label(high)}", pct
 
 
 def residual_quantiles(truth: np.ndarray, forecast: np.ndarray, levels: Sequence[float]

@@ -46,7 +46,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     path = Path(source)
     from lstmcast import parquet  # a folder or a glob of Parquet files
 
-    if parquet.is_parquet_set(path) and not path.is_file():
+    if parquet.is_parquet_set(path):
         return _tidy_columns(parquet.read(path))
     if not path.exists():
         raise DataError(f"{str(path)!r}: no such file.")

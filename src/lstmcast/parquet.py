@@ -25,9 +25,10 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def is_parquet_set(source: str | os.PathLike) -> bool:
-    """A folder, or a glob pattern (``*``, ``?``, ``[``): a set of Parquet files."""
-    text = str(source)
-    return Path(text).is_dir() or any(c in text for c in "*?[")
+    """A folder, or a glob pattern (``*``, ``?``, ``[``) that is not itself a file's name:
+    a set of Parquet files."""
+    path = Path(str(source))
+    return path.is_dir() or (not path.is_file() and any(c in str(source) for c in "*?["))
 
 
 def _files(source: str | os.PathLike) -> list[str]:

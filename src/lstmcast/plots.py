@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lstmcast.intervals import band_columns, central_pairs, label  # noqa: E402
+from lstmcast.intervals import band_columns, central_pairs, column_levels, label  # noqa: E402
 
 BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
@@ -95,9 +95,7 @@ def fan_chart(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
     ax.plot(x_of(before), before["actual"], color="black", lw=1.4, label="actual")
     ax.plot(x_of(last), last["actual"], color="black", lw=1.0, ls="--",
             label="actual (forecast rows)")
-    levels = sorted(float(c[len("lstmcast_q"):]) for c in data.columns
-                    if c.startswith("lstmcast_q"))
-    for i, (low, high, pct) in enumerate(central_pairs(levels)):
+    for i, (low, high, pct) in enumerate(central_pairs(column_levels(data.columns))):
         ax.fill_between(x_of(last), last[f"lstmcast_q{label(low)}"],
                         last[f"lstmcast_q{label(high)}"], color="tab:red",
                         alpha=0.15 + 0.12 * i, lw=0, label=f"{pct}% interval")

@@ -102,7 +102,7 @@ def resolve(name: str, peek: bool = False) -> Source:
         return Source(key, load_sunspots(), holdout=30, defaults={
             "target": "sunspots", "time": "year", "window": 30})
     path = Path(key)
-    if is_parquet_set(key) and not path.is_file():  # a folder or a glob of Parquet files
+    if is_parquet_set(key):  # a folder or a glob of Parquet files
         if peek:
             return Source(key, parquet.read(key, first_file_only=True),
                           parquet=parquet.describe(key))

@@ -275,10 +275,9 @@ def _epoch(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tens
         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
     bar = ProgressBar(steps, stream=sys.stdout) if verbose == 1 else None
     started = time.perf_counter()
-    order = torch.randperm(n) if shuffle else torch.arange(n)
-    if parallel:  # rank 0's order on every rank
-        order = distributed.broadcast_object(order)
-    order = order.to(device)
+    order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
+    if parallel and shuffle:  # rank 0's order on every rank
+        distributed.broadcast(order)
     meter = EpochMeter(metrics, device, across_ranks=parallel)
     last_good = {k: v.detach().clone() for k, v in network.state_dict().items()}
 
