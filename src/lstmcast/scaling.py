@@ -40,6 +40,34 @@ class Scaler:
         self.scale_ = np.where(span > 0, span, 1.0)
         return self
 
+    def partial_fit(self, values: np.ndarray) -> Scaler:
+        """``fit`` on rows that come in parts: after the last part, offset and scale are
+        those of one ``fit`` on all of them (up to rounding). Keeps the count, min, max,
+        mean and sum of squared deviations, merged by Chan et al.'s pairwise update."""
+        values = np.asarray(values, dtype=np.float64)
+        values = values[:, None] if values.ndim == 1 else values
+        if len(values) == 0:
+            return self
+        n, mean = len(values), values.mean(axis=0)
+        part = (n, values.min(axis=0), values.max(axis=0), mean,
+                ((values - mean) ** 2).sum(axis=0))
+        if getattr(self, "moments_", None) is None:
+            self.moments_ = part
+        else:
+            n_a, lo_a, hi_a, mean_a, m2_a = self.moments_
+            total, delta = n_a + n, mean - mean_a
+            self.moments_ = (total, np.minimum(lo_a, part[1]), np.maximum(hi_a, part[2]),
+                             mean_a + delta * n / total,
+                             m2_a + part[4] + delta ** 2 * n_a * n / total)
+        count, lo, hi, mean, m2 = self.moments_
+        if self.kind == "minmax":
+            offset, span = lo, hi - lo
+        else:
+            offset, span = mean, np.sqrt(m2 / count)
+        self.offset_ = offset
+        self.scale_ = np.where(span > 0, span, 1.0)
+        return self
+
     def transform(self, values: np.ndarray) -> np.ndarray:
         self._require_fitted()
         values = np.asarray(values, dtype=np.float64)
@@ -114,19 +142,32 @@ class KeyedScaler:
         self.by_key_: dict[str, Scaler] = {}
         if keys is not None:
             keys = key_strs(keys)
-            for key in np.unique(keys):
-                self.by_key_[key] = Scaler(self.kind).fit(values[keys == key])
+            for key, rows in _key_rows(keys):
+                self.by_key_[key] = Scaler(self.kind).fit(values[rows])
+        return self
+
+    def partial_fit(self, values: np.ndarray, keys: np.ndarray | None = None) -> KeyedScaler:
+        """``fit`` on rows that come in parts (``Scaler.partial_fit``, per key too)."""
+        values = np.asarray(values, dtype=np.float64)
+        if not hasattr(self, "global_"):
+            self.global_ = Scaler(self.kind)
+            self.by_key_ = {}
+        self.global_.partial_fit(values)
+        if keys is not None:
+            for key, rows in _key_rows(key_strs(keys)):
+                self.by_key_.setdefault(key, Scaler(self.kind)).partial_fit(values[rows])
         return self
 
     def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool) -> np.ndarray:
         if not hasattr(self, "global_"):
             raise NotFittedError("This scaler is not fitted yet: call `fit` on training rows.")
         values = np.asarray(values, dtype=np.float64)
-        method = "inverse_transform" if inverse else "transform"
         if keys is None or not self.by_key_:
+            method = "inverse_transform" if inverse else "transform"
             return getattr(self.global_, method)(values)
         keys = key_strs(keys)
-        unknown = [k for k in np.unique(keys) if k not in self.by_key_]
+        codes, uniques = pd.factorize(keys)
+        unknown = sorted(k for k in uniques if k not in self.by_key_)
         if unknown:
             shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
             column = "" if self.what == "series" else f" of {self.what!r}"
@@ -136,11 +177,15 @@ class KeyedScaler:
                 f"{'series' if self.what == 'series' else 'value'} with its own scaler, so it "
                 "cannot put them in the right units. Forecast only what it was trained on, "
                 "or retrain with scale_by='global'.")
-        out = np.empty_like(values)
-        for key in np.unique(keys):
-            rows = keys == key
-            out[rows] = getattr(self.by_key_[key], method)(values[rows])
-        return out
+        if not len(uniques):
+            return values.copy()
+        # each row with its key's offset and scale
+        offset = np.stack([self.by_key_[k].offset_ for k in uniques])[codes]
+        scale = np.stack([self.by_key_[k].scale_ for k in uniques])[codes]
+        squeeze = values.ndim == 1
+        values = values[:, None] if squeeze else values
+        out = values * scale + offset if inverse else (values - offset) / scale
+        return out[:, 0] if squeeze else out
 
     def transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
         return self._apply(values, keys, inverse=False)
@@ -168,6 +213,14 @@ class KeyedScaler:
         scaler.global_.scale_ = np.ones(width)
         scaler.by_key_ = {}
         return scaler
+
+
+def _key_rows(keys: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Each distinct key with its rows, found in one sort (not one pass per key)."""
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(key, order[bounds[i]:bounds[i + 1]]) for i, key in enumerate(uniques)]
 
 
 def kmeans(values: np.ndarray, k: int, seed: int = 0, iterations: int = 100
