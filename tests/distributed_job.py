@@ -6,6 +6,10 @@ MODE "fit": a Sequential (no dropout) for 3 epochs; rank 0 writes its history,
 the windows each rank took each epoch and the final weights' checksum.
 MODE "die": rank 1 exits in the middle of epoch 2; rank 0 reports what it raised.
 MODE "few": more ranks than training windows; rank 0 reports what it raised.
+MODE "shards" FOLDER: a Forecaster on a Parquet folder read in shards of 2 files;
+every rank writes OUT.rankN.json: the shards it trained on and scored per epoch,
+its history and its weights' sum.
+MODE "fewshards" FOLDER: the same folder as one shard, refused on 2 ranks.
 """
 
 import json
@@ -49,9 +53,43 @@ class Epochs(Callback):
         self.model.history_epochs.append(epoch)
 
 
+def shards(out, folder):
+    """The shards each rank reads while training, per epoch (see MODE "shards")."""
+    from lstmcast import Forecaster, streaming
+
+    read = []
+    trained, scored = streaming.ShardWindows.arrays, streaming.ShardWindows.validation_arrays
+
+    def arrays(self, part):
+        read.append(["train", self._train_parts[part]])
+        return trained(self, part)
+
+    def validation_arrays(self, part):
+        read.append(["validation", self._val_parts[part]])
+        return scored(self, part)
+
+    class Marker(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            read.append(["epoch", epoch])
+
+    streaming.ShardWindows.arrays = arrays
+    streaming.ShardWindows.validation_arrays = validation_arrays
+    f = Forecaster(window=12, steps=2, units=(8,), epochs=3, batch_size=32, dropout=0.0,
+                   shard_rows=250, callbacks=[Marker()], seed=3)
+    f.fit(folder, target="y", group="id", time="t")
+    weights = float(sum(w.sum() for w in f.model_.get_weights()))
+    json.dump({"read": read, "history": f.history_, "weights": weights,
+               "streamed": f.streamed_, "windows": f.n_windows_},
+              open(f"{out}.rank{distributed.rank()}.json", "w"))
+
+
 def main():
     out, mode = sys.argv[1], sys.argv[2]
     distributed.init()
+    if mode == "shards":
+        shards(out, sys.argv[3])
+        distributed.close()
+        return
     x, y, xv, yv = data()
     m = model()
     taken = []
@@ -76,6 +114,11 @@ def main():
         try:
             if mode == "few":
                 m.fit(x[:1], y[:1], epochs=1, verbose=0)
+            elif mode == "fewshards":
+                from lstmcast import Forecaster
+
+                Forecaster(window=12, epochs=1).fit(sys.argv[3], target="y", group="id",
+                                                    time="t")
             else:
                 m.fit(x, y, epochs=5, batch_size=64, callbacks=[Epochs(), Die()], verbose=0)
             result = "finished"

@@ -115,6 +115,58 @@ def test_more_processes_than_windows_is_refused(tmp_path):
     assert "2 processes but only 1 training windows" in said, (said, result.stderr[-2000:])
 
 
+def parquet_set(folder: Path, series: int = 9) -> Path:
+    """``series`` series of 100 to 180 rows, one file each (id=K/part-0.parquet)."""
+    rng = np.random.default_rng(1)
+    for k in range(series):
+        n = 100 + 10 * k
+        t = np.arange(n)
+        frame = pd.DataFrame({"t": t, "y": np.sin(t / 5 + k) + rng.normal(0, 0.1, n),
+                              "x": rng.normal(size=n)})
+        (folder / f"id={k}").mkdir(parents=True)
+        frame.to_parquet(folder / f"id={k}" / "part-0.parquet")
+    return folder
+
+
+def test_ranks_read_disjoint_shards_of_a_parquet_set_every_epoch(tmp_path):
+    # 9 files of 100-180 rows in shards of at most 250 rows: 7 shards (the first two
+    # hold two files each), 4 on one rank and 3 on the other, which joins the last
+    # round's steps with nothing to add
+    folder = parquet_set(tmp_path / "set")
+    result = torchrun(JOB, tmp_path / "out", "shards", folder)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"out.rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["streamed"]["shards"] == 7 and ranks[0]["streamed"]["most_rows"] <= 250
+    orders = []
+    for epoch in range(3):
+        per_rank = []
+        for rank in ranks:
+            read = rank["read"]
+            start = read.index(["epoch", epoch])
+            stop = read.index(["epoch", epoch + 1]) if epoch < 2 else len(read)
+            per_rank.append(read[start + 1:stop])
+        trained = [[k for kind, k in r if kind == "train"] for r in per_rank]
+        scored = [[k for kind, k in r if kind == "validation"] for r in per_rank]
+        assert not set(trained[0]) & set(trained[1])
+        assert sorted(trained[0] + trained[1]) == list(range(7))
+        assert not set(scored[0]) & set(scored[1])
+        assert sorted(scored[0] + scored[1]) == list(range(7))
+        orders.append(trained)
+    assert orders[0] != orders[1] or orders[1] != orders[2]  # reshuffled per epoch
+    # one model: the same all-reduced losses, and the same weights, on both ranks
+    assert ranks[0]["history"] == ranks[1]["history"]
+    assert ranks[0]["weights"] == pytest.approx(ranks[1]["weights"], rel=1e-6)
+    losses = ranks[0]["history"]["val_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_more_processes_than_shards_is_refused(tmp_path):
+    folder = parquet_set(tmp_path / "set", series=2)
+    result = torchrun(JOB, tmp_path / "few.json", "fewshards", folder)
+    said = json.loads((tmp_path / "few.json").read_text())["rank0"]
+    assert "2 processes but the table has only 1 shards" in said, (said, result.stderr[-2000:])
+
+
 def test_torchrun_trains_through_the_cli_and_resumes_after_a_kill(tmp_path):
     rng = np.random.default_rng(0)
     t = np.arange(1500)

@@ -108,8 +108,10 @@ def _show_scores(scores: Any, out: Any = None) -> str:
     return text
 
 
-def _test_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
-    """(frame to fit on, frame to score, evaluate() arguments) for a source."""
+def _test_plan(source: Any, data: dict, model: dict, shards: bool = True
+               ) -> tuple[Any, Any, dict]:
+    """(frame to fit on, frame to score, evaluate() arguments) for a source. A set of
+    Parquet files gives its shards to fit on (``shards``; else its first file's rows)."""
     from lstmcast import roles
     from lstmcast.io import check_ids
     from lstmcast.runs import drop_tail, holdout_rows
@@ -122,6 +124,8 @@ def _test_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
                       difference=model.get("difference", False))
     if source.test is not None:
         return source.frame, source.test, {"last_only": source.last_only}
+    if source.parquet is not None and shards:
+        return _shard_plan(source, data, model)
     group = data.get("group")
     check_ids(source.frame, group)
     shortest = (int(source.frame.groupby(group, dropna=False, observed=True).size().min()) if group
@@ -136,6 +140,28 @@ def _test_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
+
+
+def _shard_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
+    """``_test_plan`` of a set of Parquet files, read shard by shard: the model trains on
+    every series without its last rows, and is scored on the first shard's series."""
+    from lstmcast.runs import drop_tail
+    from lstmcast.streaming import SHARD_ROWS, ShardedTable
+
+    group, time_col = data.get("group"), data.get("time")
+    shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS)
+    shortest = shards.shortest(group)
+    holdout = data.get("holdout") or max(1, shortest // 5)
+    if holdout >= shortest:
+        raise _usage(f"--holdout {holdout} is not less than the {shortest} rows of the "
+                     f"shortest series: nothing would be left to train on.")
+    shards.select = lambda frame: drop_tail(frame, group, time_col, int(holdout),
+                                            model.get("time_format"))
+    test = shards.read_all(0)
+    return shards, test, {"holdout": int(holdout),
+                          "note": f"scored on the first of {len(shards)} shards "
+                                  f"({len(shards.shards[0].files)} of "
+                                  f"{source.parquet['files']} files)"}
 
 
 def _config_sections(source: Any, data: dict, model: dict) -> dict:
@@ -244,7 +270,7 @@ def _train(args: argparse.Namespace) -> int:
                          "the DATA again.")
     elif args.data is None:
         raise _usage("give the DATA to train on, or --resume RUN to continue a run.")
-    source = resolve(args.data)
+    source = resolve(args.data, peek=True)  # a set of Parquet files: the first file
     data, model = _settings(args, source)
     if getattr(args, "budget", None):
         model.setdefault("max_seconds", args.budget)
@@ -267,7 +293,10 @@ def _train(args: argparse.Namespace) -> int:
             return 0
         if not args.quiet:
             forecaster.model_.summary()
+        note = how.pop("note", None)
         scores, predictions = forecaster.evaluate(test_frame, return_predictions=True, **how)
+        if note:
+            scores.attrs["notes"] = [*scores.attrs.get("notes", []), note]
         explanation = forecaster.explain(test_frame)
         _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data,
                    explanation, source.name)
@@ -495,7 +524,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     source = resolve(args.data, peek=True)
     data, model = _settings(args, source)
-    fit_frame, test_frame, how = _test_plan(source, data, model)
+    fit_frame, test_frame, how = _test_plan(source, data, model, shards=False)
     forecaster = _forecaster(model, args, verbose=0)
     facts = forecaster.inspect(fit_frame, **_columns(data))
     n_in = len(facts["inputs"])

@@ -133,6 +133,16 @@ def check_windows(n: int) -> None:
                             "windows: launch at most that many (torchrun --nproc-per-node).")
 
 
+def check_parts(n: int) -> None:
+    """Every rank needs a part of its own (a table read in shards): refuse more ranks
+    than parts."""
+    if active() and n < world_size():
+        raise TrainingError(f"The job has {world_size()} processes but the table has only {n} "
+                            "shards with training windows, and each process reads shards of "
+                            "its own: launch at most that many (torchrun --nproc-per-node), "
+                            "or lower shard_rows (--shard-rows) to cut more shards.")
+
+
 def failed(exc: BaseException) -> TrainingError:
     """The error a rank raises when a collective operation fails (a peer stopped)."""
     return TrainingError(

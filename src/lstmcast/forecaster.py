@@ -24,7 +24,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import artifacts, distributed, evaluation, forecasting, params, roles, scores
+from lstmcast import (
+    artifacts,
+    distributed,
+    evaluation,
+    forecasting,
+    params,
+    parquet,
+    roles,
+    scores,
+    streaming,
+)
 from lstmcast.architecture import network_layers
 from lstmcast.callbacks import (
     BackupAndRestore,
@@ -53,6 +63,7 @@ from lstmcast.runtime import check_precision
 from lstmcast.seeding import set_seed
 from lstmcast.seen import SeenRows
 from lstmcast.splits import split_rows, split_windows
+from lstmcast.training import Parts
 from lstmcast.windows import segments, target_rows
 
 FORECASTER_KIND = artifacts.FORECASTER_KIND
@@ -190,6 +201,13 @@ class Forecaster:
             hour, weekday, day of year; daily: weekday, day of year; weekly:
             day of year; monthly: month). The network sees them over the window
             and over the forecast rows, like ``future`` columns.
+        shard_rows: a folder (or glob) of Parquet files given to ``fit`` is read in
+            shards of whole files of at most this many rows (1,000,000), one shard in
+            memory at a time, so the table need not fit in memory
+            (``lstmcast.streaming`` says how the scalers and the statistics are
+            gathered in one pass). Each series must lie in one shard: one file per
+            series, or files partitioned by the series key. A table of one shard is
+            read once and trains as in memory.
         checkpoint: a file where the whole training state is saved after every
             epoch (atomically); if it exists when ``fit`` starts, training resumes
             from it, and ends as if it had never stopped. With ``ensemble``, one file
@@ -250,6 +268,7 @@ class Forecaster:
         missing: str = "error",
         time_format: str | None = None,
         calendar: bool = False,
+        shard_rows: int = 1_000_000,
         checkpoint: str | None = None,
         callbacks: Sequence[Callback] | None = None,
         ensemble: int = 1,
@@ -292,6 +311,7 @@ class Forecaster:
         self.missing = missing
         self.time_format = time_format
         self.calendar = calendar
+        self.shard_rows = shard_rows
         self.checkpoint = checkpoint
         self.callbacks = callbacks
         self.ensemble = ensemble
@@ -473,7 +493,8 @@ class Forecaster:
         """Learn from a long-format table (DataFrame, or a CSV/Parquet path).
 
         Args:
-            data: one row per time step.
+            data: one row per time step. A folder or glob of Parquet files is read
+                shard by shard (``shard_rows``; a ``streaming.ShardedTable`` too).
             target: the column (or columns) to forecast.
             features: past-observed input columns (seen over the window); default
                 all other numeric columns that have no other role. The time
@@ -500,42 +521,23 @@ class Forecaster:
         last recurrent output, from which the output Dense layer forecasts
         every step at once.
         """
+        if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
+            data = streaming.ShardedTable(data, self.shard_rows)
+        if isinstance(data, streaming.ShardedTable):
+            return self._fit_shards(data, target, features, group, time, future, static)
         prep = self._prepare(data, target, features, group, time, future, static)
         pipeline, table = prep.pipeline, prep.table
         x_train, y_train = pipeline.windows(table, prep.train_starts)
         validation = (pipeline.windows(table, prep.val_starts) if len(prep.val_starts)
                       else None)
-        batch_size = self.batch_size or min(200, max(8, len(prep.train_starts) // 10))
-        tag = self._run_tag(table.frame, pipeline)
         intervals = self._new_intervals(pipeline)
         if self.calibrate:  # before training, not after
             intervals.check_windows(len(prep.val_starts))
-        loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
-                if intervals is not None and intervals.trained else self.loss_name)
-        members, histories = [], []
-        for member in range(self.ensemble):
-            set_seed(self.seed + member)
-            model = Sequential(self._layers(pipeline, intervals), device=self.device,
-                               precision=self.precision)
-            model.compile(loss=loss, optimizer=self._optimizer())
-            model.clipnorm_ = self.clipnorm
-            history = model.fit(x_train, y_train, batch_size=batch_size,
-                                epochs=self.epochs, validation_data=validation,
-                                callbacks=self._callbacks(validation is not None, tag, member),
-                                verbose=self.verbose)
-            members.append(model)
-            histories.append({k: [float(v) for v in vals]
-                              for k, vals in history.history.items()})
-        self._drop_checkpoints()
+        self._train(pipeline, intervals, x_train, y_train, validation,
+                    len(prep.train_starts), self._run_tag(fingerprint(table.frame), pipeline))
         frame = table.frame
-        self.pipeline_ = pipeline
-        self.ensemble_ = Ensemble(members)
         if self.calibrate:
             intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
-        self.intervals_ = intervals
-        self.batch_size_ = batch_size
-        self.histories_ = histories
-        self.history_ = histories[0]
         self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
         y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
         season = self.season or 1
@@ -551,6 +553,80 @@ class Forecaster:
         self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = fingerprint(frame)
+        self.streamed_ = None
+        return self
+
+    def _train(self, pipeline: TablePipeline, intervals: Intervals | None, x_train: Any,
+               y_train: Any, validation: Any, n_train: int, tag: str) -> None:
+        """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
+        ``y_train`` None) and keep them with the pipeline."""
+        batch_size = self.batch_size or min(200, max(8, n_train // 10))
+        loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
+                if intervals is not None and intervals.trained else self.loss_name)
+        watched = validation is not None or getattr(x_train, "validation_count", 0) > 0
+        members, histories = [], []
+        for member in range(self.ensemble):
+            set_seed(self.seed + member)
+            model = Sequential(self._layers(pipeline, intervals), device=self.device,
+                               precision=self.precision)
+            model.compile(loss=loss, optimizer=self._optimizer())
+            model.clipnorm_ = self.clipnorm
+            if isinstance(x_train, Parts):
+                x_train.seed = self.seed + member
+            history = model.fit(x_train, y_train, batch_size=batch_size,
+                                epochs=self.epochs, validation_data=validation,
+                                callbacks=self._callbacks(watched, tag, member),
+                                verbose=self.verbose)
+            members.append(model)
+            histories.append({k: [float(v) for v in vals]
+                              for k, vals in history.history.items()})
+        self._drop_checkpoints()
+        self.pipeline_ = pipeline
+        self.ensemble_ = Ensemble(members)
+        self.intervals_ = intervals
+        self.batch_size_ = batch_size
+        self.histories_ = histories
+        self.history_ = histories[0]
+
+    def _fit_shards(self, shards: streaming.ShardedTable, target: Any, features: Any,
+                    group: str | None, time: str | None, future: Any, static: Any
+                    ) -> Forecaster:
+        """``fit`` on a table read shard by shard (``lstmcast.streaming``)."""
+        self.check_params()
+        pipeline = self._pipeline(shards.first(), target, features, group, time, future,
+                                  static)
+        set_seed(self.seed)
+        parts = streaming.ShardWindows(shards, pipeline, self._held_out(),
+                                       self.validation_by, self.seed)
+        stats = parts.fit(self.calendar, self.season or 1, pipeline.roles.columns())
+        self._warn_short(stats.short, stats.series, stats.longest, pipeline.span)
+        if not parts.count:
+            raise DataError("No training window is left after holding out the validation "
+                            "part: lower `validation` or `window`.")
+        sample = parts.load(parts.sample_shard)  # the baselines' errors, the calibration
+        intervals = self._new_intervals(pipeline)
+        if self.calibrate:
+            intervals.check_windows(len(sample.val_starts))
+        frame = sample.table.frame
+        found = stats.fingerprint(list(frame.columns))
+        self._train(pipeline, intervals, parts, None, None, parts.windows["train"],
+                    self._run_tag(found, pipeline))
+        sample = parts.load(parts.sample_shard)
+        if self.calibrate:
+            x_val, y_val = pipeline.windows(sample.table, sample.val_starts)
+            intervals.calibrate(self.ensemble_.predict(x_val), y_val)
+        self.n_windows_ = parts.windows
+        self.stats_ = TrainingStats(
+            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=self.season,
+            residual_quantiles=None if intervals is None else self._baseline_intervals(
+                pipeline, sample.table, sample.train_starts, stats.train_mean,
+                intervals.levels))
+        self.seen_ = stats.seen
+        self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
+        self.fingerprint_ = found
+        self.streamed_ = {"shards": len(shards), "files": sum(len(s.files) for s in
+                                                              shards.shards),
+                          "rows": stats.rows, "most_rows": shards.most_rows}
         return self
 
     def _baseline_intervals(self, pipeline: TablePipeline, table: Table, starts: np.ndarray,
@@ -597,20 +673,58 @@ class Forecaster:
         for member in range(self.ensemble):
             Path(self._checkpoint_path(member)).unlink(missing_ok=True)
 
-    def _run_tag(self, frame: pd.DataFrame, pipeline: TablePipeline) -> str:
+    def _run_tag(self, found: dict[str, Any], pipeline: TablePipeline) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
         settings = {k: v for k, v in self.get_params().items() if k not in (
             "epochs", "verbose", "device", "max_seconds", "checkpoint", "callbacks", "layers")}
         settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
         settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
         text = json.dumps(settings, sort_keys=True, default=str)
-        return hashlib.sha256((text + fingerprint(frame)["sha256"]).encode()).hexdigest()
+        return hashlib.sha256((text + found["sha256"]).encode()).hexdigest()
 
     def _prepare(self, data: Any, target: Any, features: Any, group: str | None,
                  time: str | None, future: Any, static: Any) -> _Prepared:
         """Check the table, decide the roles, split, fit the scalers, find the windows."""
         self.check_params()
         frame = read_table(data)
+        pipeline = self._pipeline(frame, target, features, group, time, future, static)
+        set_seed(self.seed)
+        frame = pipeline.prepare(frame, need_target=True, fitting=True)
+        if self.calendar:
+            pipeline.add_calendar(frame)
+        ids = group_ids(frame, group)
+        segs = segments(ids, len(frame))
+        self._warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
+                         max(b - a for a, b in segs), pipeline.span)
+        train_rows, held_out = split_rows(segs, ids, self._held_out(), self.validation_by,
+                                          self.seed)
+        pipeline.fit(frame, train_rows)
+        table = pipeline.arrays(frame)
+        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
+                                                 self.window, self.horizon, self.steps)
+        if len(train_starts) == 0:
+            raise DataError("No training window is left after holding out the validation "
+                            "part: lower `validation` or `window`.")
+        return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
+
+    def _held_out(self) -> float:
+        """The validation fraction, when something watches it (else 0: train on all)."""
+        watched = self.early_stopping or self.lr_patience is not None or self.calibrate
+        return self.validation if watched else 0.0
+
+    @staticmethod
+    def _warn_short(short: list[Any], series: int, longest: int = 0, span: int = 0) -> None:
+        if len(short) == series:
+            raise DataError(
+                f"Every series is shorter than window + horizon + steps - 1 = {span} "
+                f"rows; the longest has {longest}.")
+        if short:
+            warnings.warn(f"{len(short)} series are too short for one window and are left out "
+                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=4)
+
+    def _pipeline(self, frame: pd.DataFrame, target: Any, features: Any, group: str | None,
+                  time: str | None, future: Any, static: Any) -> TablePipeline:
+        """The columns' roles decided from ``frame`` and an unfitted pipeline for them."""
         table_roles = roles.resolve(frame, target, features, group, time, future, static,
                                     scale_by=self.scale_by, horizon=self.horizon,
                                     autoregressive=self.autoregressive,
@@ -620,34 +734,9 @@ class Forecaster:
                 "Inputs known in advance (`future`) with scaling by a key column "
                 f"(`scale_by={self.scale_by!r}`) are not supported: the key's value over the "
                 "forecast rows is unknown. Use scale_by='global' or 'series'.")
-        pipeline = TablePipeline(table_roles, self.window, self.horizon, self.steps,
-                                 self.scaler, self.scale_by, self.difference, self.missing,
-                                 self.time_format, self.calendar)
-        set_seed(self.seed)
-        frame = pipeline.prepare(frame, need_target=True, fitting=True)
-        if self.calendar:
-            pipeline.add_calendar(frame)
-        ids = group_ids(frame, group)
-        segs = segments(ids, len(frame))
-        short = [ids[a] for a, b in segs if b - a < pipeline.span]
-        if len(short) == len(segs):
-            raise DataError(
-                f"Every series is shorter than window + horizon + steps - 1 = {pipeline.span} "
-                f"rows; the longest has {max(b - a for a, b in segs)}.")
-        if short:
-            warnings.warn(f"{len(short)} series are too short for one window and are left out "
-                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=3)
-        watched = self.early_stopping or self.lr_patience is not None or self.calibrate
-        train_rows, held_out = split_rows(segs, ids, self.validation if watched else 0.0,
-                                          self.validation_by, self.seed)
-        pipeline.fit(frame, train_rows)
-        table = pipeline.arrays(frame)
-        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
-                                                 self.window, self.horizon, self.steps)
-        if len(train_starts) == 0:
-            raise DataError("No training window is left after holding out the validation "
-                            "part: lower `validation` or `window`.")
-        return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
+        return TablePipeline(table_roles, self.window, self.horizon, self.steps,
+                             self.scaler, self.scale_by, self.difference, self.missing,
+                             self.time_format, self.calendar)
 
     def inspect(self, data: Any, target: str | Sequence[str],
                 features: Sequence[str] | None = None, group: str | None = None,

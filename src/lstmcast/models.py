@@ -39,6 +39,7 @@ from lstmcast.network import Network, default_device
 from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
 from lstmcast.runtime import check_precision, warn_if_emulated
 from lstmcast.training import (
+    Parts,
     Samples,
     _window_rows,
     match_target,
@@ -269,7 +270,8 @@ class Sequential:
 
         Args:
             x: inputs (N, T, F): a NumPy array, or a zero-copy view from
-                ``lstmcast.windows.make_windows``.
+                ``lstmcast.windows.make_windows``; or ``lstmcast.training.Parts``
+                (windows in parts, one in memory at a time; ``y`` None).
             y: targets, (N,) or the model's output shape per sample.
             batch_size: samples per gradient step (Keras's default, 32, when None).
             epochs: passes over the training data.
@@ -299,11 +301,21 @@ class Sequential:
             raise invalid("verbose", "0, 1, 2 or 'auto'", verbose)
         validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0,
                                        high_inclusive=False)
-        samples = self._samples(x)
-        targets = self._targets(y, len(samples))
         batch_size = self._batch_size(batch_size, 32)
         if steps_per_epoch is not None:
             steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
+        if isinstance(x, Parts):  # windows in parts, one in memory at a time
+            x.bind(lambda xs, ys: (self._samples(xs), self._targets(ys, len(xs))))
+            history = History()
+            history.params = {"epochs": epochs, "steps": x.steps(batch_size),
+                              "verbose": verbose}
+            train(self, x, None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+                  validation=None, callbacks=[*(callbacks or []), history], verbose=verbose,
+                  initial_epoch=initial_epoch)
+            self.history = history
+            return history
+        samples = self._samples(x)
+        targets = self._targets(y, len(samples))
 
         validation = None
         if validation_data is not None:

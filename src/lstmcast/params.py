@@ -225,6 +225,8 @@ MODEL: tuple[Param, ...] = (
        "such as %%d/%%m/%%Y", optional=True),
     _p("calendar", False, "bool", "calendar inputs from a datetime time column: hour, weekday, "
        "day of year or month, as sine/cosine pairs (those the frequency makes meaningful)"),
+    _p("shard_rows", 1_000_000, "int", "a folder (or glob) of Parquet files is read in shards "
+       "of whole files of at most this many rows, one shard in memory at a time"),
     _p("checkpoint", None, "str", "file for the training state after every epoch",
        optional=True, cli=False),
     _p("ensemble", 1, "int", "train N networks (seeds seed..seed+N-1) and forecast their mean"),

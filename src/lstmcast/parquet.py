@@ -6,8 +6,9 @@ a key: ``id=7/part-0.parquet``) or a glob, read through pyarrow's dataset API.
 every file has the columns and types of the first (naming the one that differs)
 and reads the rows into one DataFrame, the partition keys as columns.
 
-The rows are read into memory: training streams nothing yet, so the table must
-fit in memory (each process of a torchrun job reads it whole).
+``read`` reads the rows into memory, all of them or a few files (``files``):
+``Forecaster.fit`` reads a set shard by shard (``lstmcast.streaming``), so the
+table need not fit in memory.
 """
 
 from __future__ import annotations
@@ -98,22 +99,39 @@ def describe(source: str | os.PathLike) -> dict[str, Any]:
             "first_file": fragments[0].path}
 
 
-def read(source: str | os.PathLike, first_file_only: bool = False) -> pd.DataFrame:
+def file_rows(source: str | os.PathLike) -> list[tuple[str, int]]:
+    """Each file of a Parquet set with its rows (from the metadata), files checked alike."""
+    dataset = _dataset(source)
+    _check_schemas(dataset, source)
+    return [(f.path, int(f.metadata.num_rows)) for f in dataset.get_fragments()]
+
+
+def read(source: str | os.PathLike, first_file_only: bool = False,
+         files: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of a Parquet set as one DataFrame (partition keys as columns).
 
     ``first_file_only``: the first file's rows (with its partition keys), for a look.
+    ``files``: only these files of the set (a shard); ``columns``: only these columns.
+    A file named that no longer exists is an error naming it.
     """
-    dataset = _dataset(source)
-    _check_schemas(dataset, source)
-    if first_file_only:
+    if files is None:
+        dataset = _dataset(source)
+        _check_schemas(dataset, source)
+        if first_file_only:
+            files = [next(iter(dataset.get_fragments())).path]
+    if files is not None:
         import pyarrow.dataset as ds
 
-        first = next(iter(dataset.get_fragments()))
-        dataset = ds.dataset([first.path], format="parquet", partitioning="hive",
+        gone = [f for f in files if not Path(f).is_file()]
+        if gone:
+            raise DataError(f"{gone[0]!r} of the Parquet set {str(source)!r} is gone (it "
+                            "was there when the set was listed): the files changed while "
+                            "they were read.")
+        dataset = ds.dataset(files, format="parquet", partitioning="hive",
                              partition_base_dir=str(source) if Path(str(source)).is_dir()
                              else None)
     try:
-        table = dataset.to_table()
+        table = dataset.to_table(columns=columns)
     except (OSError, ValueError) as exc:
         raise DataError(f"{str(source)!r} could not be read: {exc}") from None
     frame = table.to_pandas()

@@ -209,12 +209,18 @@ class TablePipeline:
 
     def _learn_step(self, frame: pd.DataFrame) -> None:
         """The most common step among the series; series off it are irregular."""
+        self.choose_step(self.series_steps(frame))
+
+    def series_steps(self, frame: pd.DataFrame) -> dict[Any, Any]:
+        """Each series' own step (None where it has none), of a frame sorted by series and
+        time (time parsed)."""
         roles = self.roles
         parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
                  else [(None, frame[roles.time])])
-        steps = {}
-        for sid, times in parts:
-            steps[sid] = timeline.infer_step(times.reset_index(drop=True))
+        return {sid: timeline.infer_step(times.reset_index(drop=True)) for sid, times in parts}
+
+    def choose_step(self, steps: dict[Any, Any]) -> None:
+        """The time step: the most common of the series' ``steps``; others are irregular."""
         found = [s for s in steps.values() if s is not None]
         if not found:
             self.time_["step"] = None
@@ -311,6 +317,36 @@ class TablePipeline:
 
     def fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
         """Fit the scalers on the training rows of a prepared frame (never other rows)."""
+        if self.scaler is None:
+            return self.finish_fit()
+        what = "series" if self.scale_by in ("global", "series") else self.scale_by
+        x, x_keys, y, y_keys = self._fit_rows(frame, train_rows)
+        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(x, x_keys)
+        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(y, y_keys)
+        return self
+
+    def partial_fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
+        """``fit`` on one part of the rows (a shard) after another; ``finish_fit`` ends it.
+        The scalers are those of one fit on all the parts' training rows."""
+        if self.scaler is None:
+            return self
+        what = "series" if self.scale_by in ("global", "series") else self.scale_by
+        if not hasattr(self, "x_scaler_"):
+            self.x_scaler_ = KeyedScaler(self.scaler, what)
+            self.y_scaler_ = KeyedScaler(self.scaler, what)
+        x, x_keys, y, y_keys = self._fit_rows(frame, train_rows)
+        self.x_scaler_.partial_fit(x, x_keys)
+        self.y_scaler_.partial_fit(y, y_keys)
+        return self
+
+    def finish_fit(self) -> TablePipeline:
+        if self.scaler is None:
+            self.x_scaler_ = KeyedScaler.identity(len(self.inputs))
+            self.y_scaler_ = KeyedScaler.identity(len(self.targets))
+        return self
+
+    def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray) -> tuple[Any, ...]:
+        """The inputs and the targets (each with its scaler keys) to fit the scalers on."""
         ids = group_ids(frame, self.roles.group)
         segs = segments(ids, len(frame))
         x_rows = y_rows = train_rows
@@ -318,17 +354,9 @@ class TablePipeline:
         if self.difference:  # scale the changes; a series' first row has none
             y_fit = row_changes(y_fit, segs)
             y_rows = x_rows = train_rows & ~first_rows(segs, len(frame))
-        if self.scaler is None:
-            self.x_scaler_ = KeyedScaler.identity(len(self.inputs))
-            self.y_scaler_ = KeyedScaler.identity(len(self.targets))
-            return self
-        what = "series" if self.scale_by in ("global", "series") else self.scale_by
-        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(
-            self.raw_inputs(frame, segs)[x_rows],
-            _take(self.scale_keys(frame, ids, False), x_rows))
-        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(
-            y_fit[y_rows], _take(self.scale_keys(frame, ids, True), y_rows))
-        return self
+        return (self.raw_inputs(frame, segs)[x_rows],
+                _take(self.scale_keys(frame, ids, False), x_rows),
+                y_fit[y_rows], _take(self.scale_keys(frame, ids, True), y_rows))
 
     # -- arrays --------------------------------------------------------------------------
     def arrays(self, frame: pd.DataFrame, need_target: bool = True) -> Table:

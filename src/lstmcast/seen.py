@@ -54,6 +54,14 @@ class SeenRows:
                         for a, b in segments}
         return self
 
+    def update(self, frame: pd.DataFrame, ids: np.ndarray,
+               segments: list[tuple[int, int]]) -> SeenRows:
+        """Add the series of another part of the training table (a shard)."""
+        series = self.series_
+        self.fit(frame, ids, segments)
+        self.series_ = {**series, **self.series_}
+        return self
+
     def first_new_rows(self, frame: pd.DataFrame, ids: np.ndarray,
                        segments: list[tuple[int, int]]) -> tuple[np.ndarray, dict[str, int]]:
         """Per row, the first row of its series whose target is new; and counts of series

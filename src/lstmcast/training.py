@@ -90,6 +90,49 @@ class Samples:
         return out
 
 
+class Parts:
+    """Training windows that come in parts, one part in memory at a time (a table read
+    in shards, ``lstmcast.streaming``).
+
+    A subclass sets ``count`` (training parts), ``validation_count`` and ``seed``, and
+    gives ``part_sizes()`` (training windows per part, each at least one),
+    ``arrays(k)`` (training part k's ``(x, y)`` as ``Sequential.fit`` takes them) and
+    ``validation_arrays(j)``. ``bind`` gives the conversion to the model's tensors.
+
+    Every epoch the training parts are shuffled (from ``seed`` and the epoch, the
+    same on every rank); under torchrun rank r trains on parts r, r + N, ... of that
+    order and scores validation parts r, r + N, ..., so the ranks read disjoint parts.
+    """
+
+    count = 0
+    validation_count = 0
+    seed = 0
+
+    def part_sizes(self) -> list[int]:
+        raise NotImplementedError
+
+    def arrays(self, k: int) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def validation_arrays(self, j: int) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def validation_order(self, parts: list[int]) -> list[int]:
+        """The order to score validation ``parts`` in (e.g. the one in memory first)."""
+        return parts
+
+    def bind(self, convert: Any) -> None:
+        """``convert(x, y)`` -> (Samples, targets tensor) on the model's device."""
+        self.convert = convert
+
+    def order(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(self.count)
+
+    def steps(self, batch_size: int) -> int:
+        """Batches per epoch in one process."""
+        return sum(math.ceil(n / batch_size) for n in self.part_sizes())
+
+
 class EpochMeter:
     """Sums of the loss and metric terms over an epoch, kept on the device.
 
@@ -156,12 +199,20 @@ def run_batches(
     ``across_ranks``: each rank scores its own part of the samples and the
     results are summed over the ranks (every rank gets the whole result).
     """
-    network.eval()
     if across_ranks:
         part = distributed.shard(torch.arange(len(samples), device=targets.device),
                                  distributed.rank(), distributed.world_size())
         samples, targets = samples.subset(part), targets[part]
     meter = EpochMeter(metrics, targets.device, prefix, across_ranks)
+    score_batches(network, samples, targets, loss_fn, batch_size, meter, precision)
+    return meter.logs()
+
+
+def score_batches(network: nn.Module, samples: Samples, targets: torch.Tensor,
+                  loss_fn: LossFn, batch_size: int, meter: EpochMeter,
+                  precision: str = "float32") -> None:
+    """Add the loss and metrics of ``network`` over all samples to ``meter`` (inference)."""
+    network.eval()
     with torch.no_grad():
         for start in range(0, len(samples), batch_size):
             idx = torch.arange(start, min(start + batch_size, len(samples)),
@@ -171,7 +222,6 @@ def run_batches(
                 y_pred = network(samples.take(idx))
             y_pred = y_pred.float()
             meter.add(loss_fn(y_true, y_pred), y_true, y_pred)
-    return meter.logs()
 
 
 def predict_batches(network: nn.Module, samples: Samples, batch_size: int,
@@ -193,8 +243,8 @@ def predict_batches(network: nn.Module, samples: Samples, batch_size: int,
 
 def train(
     model: Any,
-    samples: Samples,
-    targets: torch.Tensor,
+    samples: Samples | Parts,
+    targets: torch.Tensor | None,
     *,
     epochs: int,
     batch_size: int,
@@ -208,22 +258,29 @@ def train(
     """Train ``model.network_`` with ``model.optimizer_``: the tutorial's fit loop.
 
     ``model`` supplies network_, optimizer_, loss_fn_, metrics_, clipnorm_,
-    precision and a ``stop_training`` flag that callbacks may set.
+    precision, device and a ``stop_training`` flag that callbacks may set.
+    ``samples`` may be ``Parts`` (``targets`` None): each epoch then trains on
+    one part after another, and validates on the parts' validation windows.
 
     Under an initialised process group of several ranks (torchrun), this is
     data-parallel training with DistributedDataParallel (``lstmcast.distributed``
     says how the windows are shared and the results agreed).
     """
-    network, device = model.network_, targets.device
+    network = model.network_
+    device = targets.device if targets is not None else torch.device(model.device)
     if device.type == "cpu":
         tune_allocator()
-    n = len(samples)
-    steps = steps or math.ceil(n / batch_size)
+    parts = isinstance(samples, Parts)
+    if steps is None:
+        steps = samples.steps(batch_size) if parts else math.ceil(len(samples) / batch_size)
     model.stop_training = False
     parallel = distributed.active()
     forward: nn.Module = network
     if parallel:
-        distributed.check_windows(n)
+        if parts:
+            distributed.check_parts(samples.count)
+        else:
+            distributed.check_windows(len(samples))
         forward = nn.parallel.DistributedDataParallel(
             network, device_ids=[device.index] if device.type == "cuda" else None,
             **_no_buffer_sync())
@@ -242,8 +299,8 @@ def train(
     epoch = initial_epoch
     while epoch < epochs and not model.stop_training:
         try:
-            _epoch(model, forward, samples, targets, epoch, epochs, batch_size, steps, shuffle,
-                   validation, callbacks, verbose, parallel)
+            _epoch(model, forward, samples, targets, device, epoch, epochs, batch_size, steps,
+                   shuffle, validation, callbacks, verbose, parallel)
         except RuntimeError as exc:
             if parallel and not isinstance(exc, TrainingError):
                 raise distributed.failed(exc) from exc
@@ -261,34 +318,128 @@ def _no_buffer_sync() -> dict[str, bool]:
             else {"broadcast_buffers": False})
 
 
-def _epoch(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tensor, epoch: int,
-           epochs: int, batch_size: int, steps: int, shuffle: bool,
+Plan = list[tuple[torch.Tensor, float]]  # per batch: this rank's sample positions, weight
+
+
+def _shared_plan(order: torch.Tensor, batch_size: int, steps: int, parallel: bool) -> Plan:
+    """Batches of one array held by every rank: each global batch of ``order`` is cut into
+    one contiguous part per rank, weighted by its share of the global batch (so that
+    DDP's average of the gradients is one process's step; an empty part joins with weight 0)."""
+    plan = []
+    for step in range(steps):
+        idx = order[step * batch_size : (step + 1) * batch_size]
+        weight = 1.0
+        if parallel:
+            part = distributed.shard(idx, distributed.rank(), distributed.world_size())
+            weight = len(part) * distributed.world_size() / len(idx)
+            idx = part if len(part) else idx[:1]
+        plan.append((idx, weight))
+    return plan
+
+
+def _own_plan(n: int, batch_size: int, shuffle: bool, device: torch.device,
+              parallel: bool) -> Plan:
+    """Batches of a part held by this rank only: each rank takes ``batch_size / ranks``
+    of its own windows per step, weighted by its share of the step's windows over all
+    ranks; a rank whose part is used up joins with weight 0 until the longest is done."""
+    world = distributed.world_size() if parallel else 1
+    local = math.ceil(batch_size / world)
+    counts = [n]
+    if parallel:  # every rank's count, to agree on the steps and the weights
+        mine = torch.zeros(world, dtype=torch.float64, device=device)
+        mine[distributed.rank()] = n
+        counts = [int(c) for c in distributed.all_sum(mine).tolist()]
+    order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
+    plan = []
+    for step in range(max(math.ceil(c / local) for c in counts)):
+        idx = order[step * local : (step + 1) * local]
+        total = sum(min(max(c - step * local, 0), local) for c in counts)
+        weight = len(idx) * world / total
+        plan.append((idx if len(idx) else torch.zeros(1, dtype=torch.long, device=device),
+                     weight))
+    return plan
+
+
+def _epoch(model: Any, forward: nn.Module, samples: Samples | Parts,
+           targets: torch.Tensor | None, device: torch.device, epoch: int, epochs: int,
+           batch_size: int, steps: int, shuffle: bool,
            validation: tuple[Samples, torch.Tensor] | None, callbacks: Sequence[Callback],
            verbose: int, parallel: bool) -> None:
     """One epoch of ``train``: the batches, then the validation and the callbacks."""
-    network, optimizer = model.network_, model.optimizer_
-    loss_fn, metrics, clipnorm = model.loss_fn_, model.metrics_, model.clipnorm_
-    precision, device, n = model.precision, targets.device, len(samples)
+    network = model.network_
     for cb in callbacks:
         cb.on_epoch_begin(epoch)
     if verbose == 1:
         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
     bar = ProgressBar(steps, stream=sys.stdout) if verbose == 1 else None
     started = time.perf_counter()
-    order = torch.randperm(n).to(device) if shuffle else torch.arange(n, device=device)
-    if parallel and shuffle:  # rank 0's order on every rank
-        distributed.broadcast(order)
-    meter = EpochMeter(metrics, device, across_ranks=parallel)
+    meter = EpochMeter(model.metrics_, device, across_ranks=parallel)
     last_good = {k: v.detach().clone() for k, v in network.state_dict().items()}
-
     network.train()
-    for step in range(steps):
-        idx = order[step * batch_size : (step + 1) * batch_size]
-        weight = 1.0
-        if parallel:  # this rank's part, weighted by its share of the global batch
-            part = distributed.shard(idx, distributed.rank(), distributed.world_size())
-            weight = len(part) * distributed.world_size() / len(idx)
-            idx = part if len(part) else idx[:1]  # an empty part still joins, weight 0
+    val_batch = max(batch_size, 1024)
+    if isinstance(samples, Parts):
+        mine = _mine(samples.order(epoch), parallel)
+        done, held = 0, None
+        for k in mine:  # one part in memory at a time; a rank out of parts joins empty
+            if k is not None:
+                held = samples.convert(*samples.arrays(int(k)))
+            n = len(held[0]) if k is not None else 0
+            plan = _own_plan(n, batch_size, shuffle, device, parallel)
+            done = _run_plan(model, forward, *held, plan, epoch, done, meter, bar, callbacks,
+                             last_good, parallel)
+        logs = meter.logs()
+        if samples.validation_count:
+            val_meter = EpochMeter(model.metrics_, device, "val_", across_ranks=parallel)
+            for j in samples.validation_order(_mine(np.arange(samples.validation_count),
+                                                    parallel, fill=False)):
+                score_batches(network, *samples.convert(*samples.validation_arrays(j)),
+                              model.loss_fn_, val_batch, val_meter, model.precision)
+            logs.update(val_meter.logs())
+    else:
+        order = (torch.randperm(len(samples)).to(device) if shuffle
+                 else torch.arange(len(samples), device=device))
+        if parallel and shuffle:  # rank 0's order on every rank
+            distributed.broadcast(order)
+        _run_plan(model, forward, samples, targets, _shared_plan(order, batch_size, steps,
+                                                                parallel),
+                  epoch, 0, meter, bar, callbacks, last_good, parallel)
+        logs = meter.logs()
+        if validation is not None:
+            logs.update(run_batches(network, *validation, model.loss_fn_, model.metrics_,
+                                    val_batch, prefix="val_", precision=model.precision,
+                                    across_ranks=parallel))
+    if bar is not None:
+        bar.finish(logs)
+    elif verbose == 2:
+        took = time.perf_counter() - started
+        print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
+    for cb in callbacks:
+        cb.on_epoch_end(epoch, logs)
+    if parallel:  # one decision for every rank: rank 0's
+        model.stop_training = bool(distributed.broadcast_object(model.stop_training))
+
+
+def _mine(order: np.ndarray, parallel: bool, fill: bool = True) -> list[int | None]:
+    """This rank's parts of ``order``: parts r, r + N, ... (N ranks); ``fill``: None where
+    the last round has no part for this rank (it still joins that round's steps)."""
+    if not parallel:
+        return [int(k) for k in order]
+    rank, world = distributed.rank(), distributed.world_size()
+    rounds = math.ceil(len(order) / world)
+    out = [int(order[j * world + rank]) if j * world + rank < len(order) else None
+           for j in range(rounds)]
+    return out if fill else [k for k in out if k is not None]
+
+
+def _run_plan(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tensor,
+              plan: Plan, epoch: int, done: int, meter: EpochMeter, bar: ProgressBar | None,
+              callbacks: Sequence[Callback], last_good: dict[str, torch.Tensor],
+              parallel: bool) -> int:
+    """The gradient steps of ``plan``; returns the steps done in the epoch so far."""
+    network, optimizer = model.network_, model.optimizer_
+    loss_fn, clipnorm, precision = model.loss_fn_, model.clipnorm_, model.precision
+    device = targets.device
+    for idx, weight in plan:
         x_batch = samples.take(idx)  # (B, T, F)
         y_batch = targets[idx]
         optimizer.zero_grad(set_to_none=True)
@@ -300,7 +451,7 @@ def _epoch(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tens
             network.load_state_dict(last_good)
             raise TrainingError(
                 f"The training loss became {loss.item()} in epoch {epoch + 1}, batch "
-                f"{step + 1}; training stopped and the weights from the end of epoch "
+                f"{done + 1}; training stopped and the weights from the end of epoch "
                 f"{epoch} were kept. Lower the learning rate, scale the inputs and "
                 "targets, or set clipnorm.")
         (loss * weight if parallel else loss).backward()
@@ -309,22 +460,9 @@ def _epoch(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tens
         optimizer.step()
         if weight:
             meter.add(loss, y_batch, y_pred)
+        done += 1
         if bar is not None and bar.due():
-            bar.update(step + 1, meter.logs())
+            bar.update(min(done, bar.total), meter.logs(local=True))
         for cb in callbacks:
-            cb.on_train_batch_end(step)
-
-    logs = meter.logs()
-    if validation is not None:
-        logs.update(run_batches(network, *validation, loss_fn, metrics,
-                                max(batch_size, 1024), prefix="val_",
-                                precision=precision, across_ranks=parallel))
-    if bar is not None:
-        bar.finish(logs)
-    elif verbose == 2:
-        took = time.perf_counter() - started
-        print(f"Epoch {epoch + 1}/{epochs} - {took:.1f}s{format_logs(logs)}", flush=True)
-    for cb in callbacks:
-        cb.on_epoch_end(epoch, logs)
-    if parallel:  # one decision for every rank: rank 0's
-        model.stop_training = bool(distributed.broadcast_object(model.stop_training))
+            cb.on_train_batch_end(done - 1)
+    return done

@@ -1,0 +1,321 @@
+"""Training on a table read in shards: a set of Parquet files bigger than memory.
+
+A folder (or glob) of Parquet files is cut into shards of whole files, each of at
+most ``shard_rows`` rows (a file with more rows is a shard by itself). Each series
+must lie within one shard, so the files hold whole series: one file per series, or
+partitioned by the series key (``id=7/part-0.parquet``). ``Forecaster.fit`` reads
+the shards in passes and never holds more than one:
+
+1. the group and time columns of every shard: the time column's frequency, learned
+   from every series as in memory, and a check that no series spans two shards;
+2. every shard, prepared as in memory (missing values and time steps, calendar):
+   the scalers, fitted on each shard's training rows and merged (min and max; or
+   count, mean and sum of squared deviations, Chan's update: the same numbers as one
+   fit on all rows, up to rounding), globally, per series (a series is in one shard)
+   or per key value (an operating condition's rows, merged over the shards); the
+   training rows' mean and the naive forecast's error (MASE's scale); which rows
+   were trained on; the windows of each shard;
+3. every epoch, each shard in turn, in an order shuffled per epoch from the seed:
+   its windows, shuffled, in batches (``training.Parts``). Under torchrun each rank
+   reads its own shards.
+
+The validation part is cut per shard as in memory: the last part of every series,
+or (``validation_by="series"``) a share of each shard's series. Two things use a
+sample, the first shard's windows, rather than every shard: the baselines' error
+quantiles (their intervals) and the conformal calibration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast import parquet
+from lstmcast.io import DataError, sort_series
+from lstmcast.pipeline import Table, TablePipeline, group_ids
+from lstmcast.scaling import key_strs
+from lstmcast.seen import SeenRows
+from lstmcast.splits import split_rows, split_windows
+from lstmcast.training import Parts
+from lstmcast.windows import segments
+
+SHARD_ROWS = 1_000_000
+
+
+@dataclass
+class Shard:
+    """Whole files read together, and their rows (from the files' metadata)."""
+
+    files: list[str]
+    rows: int
+
+
+def plan(source: Any, shard_rows: int) -> list[Shard]:
+    """The files of a Parquet set in shards of at most ``shard_rows`` rows, in order."""
+    shards: list[Shard] = []
+    for path, rows in parquet.file_rows(source):
+        if shards and shards[-1].rows + rows <= shard_rows:
+            shards[-1].files.append(path)
+            shards[-1].rows += rows
+        else:
+            shards.append(Shard([path], rows))
+    return shards
+
+
+class ShardedTable:
+    """A Parquet set read one shard at a time.
+
+    Args:
+        source: a folder or a glob of Parquet files.
+        shard_rows: most rows per shard (a bigger file is a shard by itself).
+        select: applied to every shard's rows as read (the command line drops the
+            rows it tests on this way).
+
+    ``most_rows`` is the most rows held at once so far (what bounds the memory).
+    """
+
+    def __init__(self, source: Any, shard_rows: int = SHARD_ROWS,
+                 select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
+        self.source = source
+        self.shards = plan(source, shard_rows)
+        self.select = select
+        self.most_rows = 0
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def read(self, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+        frame = parquet.read(self.source, files=self.shards[k].files, columns=columns)
+        if self.select is not None:
+            frame = self.select(frame)
+        self.most_rows = max(self.most_rows, len(frame))
+        return frame
+
+    def read_all(self, k: int) -> pd.DataFrame:
+        """Shard k's rows as stored (without ``select``)."""
+        frame = parquet.read(self.source, files=self.shards[k].files)
+        self.most_rows = max(self.most_rows, len(frame))
+        return frame
+
+    def shortest(self, group: str | None) -> int:
+        """Rows of the shortest series (reading the group column only)."""
+        if group is None:
+            return sum(s.rows for s in self.shards)
+        return int(min(parquet.read(self.source, files=s.files, columns=[group])
+                       .groupby(group, dropna=False, observed=True).size().min()
+                       for s in self.shards))
+
+    def first(self) -> pd.DataFrame:
+        """The first file's rows: enough to decide the columns' roles."""
+        return parquet.read(self.source, files=self.shards[0].files[:1])
+
+    def where(self, k: int) -> str:
+        files = self.shards[k].files
+        return repr(files[0]) + (f" (and {len(files) - 1} more files)" if len(files) > 1 else "")
+
+
+@dataclass
+class Loaded:
+    """One shard prepared: its arrays, and where its training and validation windows start."""
+
+    table: Table
+    train_rows: np.ndarray
+    train_starts: np.ndarray
+    val_starts: np.ndarray
+
+
+@dataclass
+class StreamStats:
+    """What ``fit`` learns from the training rows besides the scalers, summed over shards."""
+
+    targets: int
+    season: int
+    seen: SeenRows
+    sums: np.ndarray = field(init=False)
+    count: int = 0
+    naive_sums: np.ndarray = field(init=False)
+    naive_count: np.ndarray = field(init=False)
+    rows: int = 0
+    series: int = 0
+    longest: int = 0
+    digests: list[str] = field(default_factory=list)
+    short: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sums = np.zeros(self.targets)
+        self.naive_sums = np.zeros(self.targets)
+        self.naive_count = np.zeros(self.targets, dtype=np.int64)
+
+    def add(self, loaded: Loaded, pipeline: TablePipeline) -> None:
+        table, train = loaded.table, loaded.train_rows
+        y = table.frame[pipeline.targets].to_numpy(dtype=np.float64)
+        self.sums += y[train].sum(axis=0)
+        self.count += int(train.sum())
+        for a, b in table.segments:
+            rows = y[a:b][train[a:b]]
+            if len(rows) > self.season:
+                self.naive_sums += np.abs(rows[self.season:] - rows[:-self.season]).sum(axis=0)
+                self.naive_count += len(rows) - self.season
+            if b - a < pipeline.span:
+                self.short.append(table.ids[a])
+            self.longest = max(self.longest, b - a)
+        self.series += len(table.segments)
+        self.seen.update(table.frame, table.ids, table.segments)
+        self.rows += len(table.frame)
+        hashes = pd.util.hash_pandas_object(table.frame, index=False).to_numpy()
+        self.digests.append(hashlib.sha256(hashes.tobytes()).hexdigest())
+
+    @property
+    def train_mean(self) -> list[float]:
+        return (self.sums / max(self.count, 1)).tolist()
+
+    @property
+    def naive_scale(self) -> list[float]:
+        return [float(s / n) if n else float("nan")
+                for s, n in zip(self.naive_sums, self.naive_count)]
+
+    def fingerprint(self, columns: list[str]) -> dict[str, Any]:
+        """The rows' fingerprint: a digest of the shards' digests (not the in-memory one)."""
+        digest = hashlib.sha256("".join(self.digests).encode()).hexdigest()
+        return {"rows": self.rows, "columns": columns, "sha256": digest,
+                "shards": len(self.digests)}
+
+
+class ShardWindows(Parts):
+    """The windows of a ``ShardedTable`` under one pipeline, a shard at a time.
+
+    ``fit`` learns the pipeline (time, scalers) and the statistics in passes 1 and 2
+    of the module docstring; afterwards the object is the training data of
+    ``Sequential.fit`` (``training.Parts``): ``arrays(k)`` prepares shard k again.
+    The last shard prepared is kept, so a table of one shard is read once.
+    """
+
+    def __init__(self, table: ShardedTable, pipeline: TablePipeline, validation: float,
+                 validation_by: str, seed: int) -> None:
+        super().__init__()
+        self.table = table
+        self.pipeline = pipeline
+        self.validation = validation
+        self.validation_by = validation_by
+        self.seed = seed
+        self._cached: tuple[int, Loaded] | None = None
+
+    # -- pass 1 --------------------------------------------------------------------------
+    def learn_time(self) -> None:
+        """The time column's kind and frequency from every series; each series in one shard."""
+        roles, pipeline = self.pipeline.roles, self.pipeline
+        if roles.group is None:
+            if len(self.table) > 1:
+                raise DataError(
+                    f"{self.table.source!r} holds one series (no group column) over "
+                    f"{sum(s.rows for s in self.table.shards)} rows in "
+                    f"{len(self.table)} shards: streaming reads whole series shard by shard. "
+                    "Give the series-id column (group=, --group), or raise shard_rows "
+                    "(--shard-rows) to read the table whole.")
+        columns = [c for c in (roles.group, roles.time) if c]
+        home: dict[str, int] = {}
+        steps: dict[Any, Any] = {}
+        for k in range(len(self.table)):
+            frame = self.table.read(k, columns) if columns else None
+            if roles.group:
+                for sid in pd.unique(key_strs(frame[roles.group].to_numpy())):
+                    if home.setdefault(sid, k) != k:
+                        raise DataError(
+                            f"Series {sid!r} has rows in two shards: {self.table.where(home[sid])}"
+                            f" and {self.table.where(k)}. Streaming reads whole series shard by "
+                            "shard: keep each series in one file (one file per series, or "
+                            f"partitioned by {roles.group!r}), or raise shard_rows.")
+            if roles.time:
+                frame[roles.time] = pipeline._parse_time(frame[roles.time], fitting=k == 0)
+                steps.update(pipeline.series_steps(sort_series(frame, roles.group, roles.time)))
+        if roles.time:
+            pipeline.choose_step(steps)
+
+    # -- pass 2 --------------------------------------------------------------------------
+    def fit(self, calendar: bool, season: int, seen_columns: list[str]) -> StreamStats:
+        """Fit the pipeline's scalers and sum the statistics over every shard."""
+        pipeline = self.pipeline
+        self.learn_time()
+        stats = StreamStats(len(pipeline.targets), season, SeenRows(seen_columns))
+        self.sizes, self.val_sizes = [], []
+        for k in range(len(self.table)):
+            frame = pipeline.prepare(self.table.read(k), need_target=True)
+            if k == 0 and calendar:
+                pipeline.add_calendar(frame)
+            ids = group_ids(frame, pipeline.roles.group)
+            train_rows, held_out = self._split(frame, ids, k)
+            pipeline.partial_fit(frame, train_rows)
+            loaded = self._windows(frame, ids, train_rows, held_out, scaled=False)
+            stats.add(loaded, pipeline)
+            self.sizes.append(len(loaded.train_starts))
+            self.val_sizes.append(len(loaded.val_starts))
+        pipeline.finish_fit()
+        self._train_parts = [k for k, n in enumerate(self.sizes) if n]
+        self._val_parts = [k for k, n in enumerate(self.val_sizes) if n]
+        self.count, self.validation_count = len(self._train_parts), len(self._val_parts)
+        self._cached = None
+        return stats
+
+    @property
+    def sample_shard(self) -> int:
+        """The first shard with training windows: the sample for what needs one."""
+        return self._train_parts[0]
+
+    def _split(self, frame: pd.DataFrame, ids: np.ndarray, k: int
+               ) -> tuple[np.ndarray, set[Any]]:
+        segs = segments(ids, len(frame))
+        by = self.validation_by
+        if by == "series" and len(segs) < 2:  # a shard of one series: by time instead
+            by = "time"
+        return split_rows(segs, ids, self.validation, by, self.seed + k)
+
+    def _windows(self, frame: pd.DataFrame, ids: np.ndarray, train_rows: np.ndarray,
+                 held_out: set[Any], scaled: bool = True) -> Loaded:
+        pipeline = self.pipeline
+        if scaled:
+            table = pipeline.arrays(frame)
+        else:  # the rows only (the scalers are not fitted yet)
+            table = Table(frame=frame, ids=ids, segments=segments(ids, len(frame)),
+                          x=np.zeros((0, 0), np.float32), y=None, y_raw=None)
+        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
+                                                 pipeline.window, pipeline.horizon,
+                                                 pipeline.steps)
+        return Loaded(table, train_rows, train_starts, val_starts)
+
+    # -- pass 3 --------------------------------------------------------------------------
+    def load(self, k: int) -> Loaded:
+        """Shard k prepared and scaled, with its windows (the last one asked is kept)."""
+        if self._cached is not None and self._cached[0] == k:
+            return self._cached[1]
+        self._cached = None  # let the previous shard go before reading the next
+        frame = self.pipeline.prepare(self.table.read(k), need_target=True)
+        ids = group_ids(frame, self.pipeline.roles.group)
+        train_rows, held_out = self._split(frame, ids, k)
+        loaded = self._windows(frame, ids, train_rows, held_out)
+        self._cached = (k, loaded)
+        return loaded
+
+    def arrays(self, part: int) -> tuple[Any, Any]:
+        loaded = self.load(self._train_parts[part])
+        return self.pipeline.windows(loaded.table, loaded.train_starts)
+
+    def part_sizes(self) -> list[int]:
+        return [self.sizes[k] for k in self._train_parts]
+
+    def validation_arrays(self, part: int) -> tuple[Any, Any]:
+        loaded = self.load(self._val_parts[part])
+        return self.pipeline.windows(loaded.table, loaded.val_starts)
+
+    def validation_order(self, parts: list[int]) -> list[int]:
+        """The shard in memory first (a table of one shard is never read again)."""
+        cached = self._cached[0] if self._cached is not None else None
+        return sorted(parts, key=lambda j: self._val_parts[j] != cached)
+
+    @property
+    def windows(self) -> dict[str, int]:
+        return {"train": int(sum(self.sizes)), "validation": int(sum(self.val_sizes))}
