@@ -190,6 +190,36 @@ def test_cli_resume_after_sigkill_mid_epoch(tmp_path):
     assert not (tmp_path / ".run.partial").exists()
 
 
+def test_cli_run_stopped_while_scoring_resumes_without_training_again(tmp_path, monkeypatch):
+    from lstmcast import cli, training
+
+    csv = tmp_path / "s.csv"
+    series_frame().to_csv(csv, index=False)
+    args = ["train", str(csv), "--target", "y", "--group", "g", "--time", "t", "--window", "5",
+            "--units", "8", "--epochs", "3", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "ref")]) == 0
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Forecaster, "evaluate", stopped)  # training done, then stopped
+    assert cli.main([*args, "--out", str(tmp_path / "run")]) == 130
+    partial = tmp_path / ".run.partial"
+    assert (partial / "checkpoint.lstmcast").is_file() and not (tmp_path / "run").exists()
+    monkeypatch.undo()
+    epochs = []
+    real_epoch = training._epoch
+    monkeypatch.setattr(training, "_epoch", lambda *a, **k: epochs.append(1) or real_epoch(*a,
+                                                                                          **k))
+    assert cli.main(["train", "--resume", str(tmp_path / "run"), "--quiet"]) == 0
+    assert epochs == []  # the finished training was restored, not run again
+    assert (tmp_path / "ref" / "history.csv").read_text() == (
+        tmp_path / "run" / "history.csv").read_text()
+    assert not partial.exists() and not list((tmp_path / "run").glob("checkpoint*"))
+    saved = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
+    assert saved.checkpoint is None and saved.keep_checkpoint is False
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_weights():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 5, 2)).astype("float32")

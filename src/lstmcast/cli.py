@@ -283,7 +283,8 @@ def _train(args: argparse.Namespace) -> int:
     with folder if main_rank else contextlib.nullcontext():
         if main_rank and not args.resume:
             folder.file("config.toml").write_text(to_toml(_config_sections(source, data, model)))
-        forecaster.checkpoint = str(partial / CHECKPOINT)
+        # kept until the run folder is complete: a run stopped while scoring resumes there
+        forecaster.set_params(checkpoint=str(partial / CHECKPOINT), keep_checkpoint=True)
         if main_rank and not args.quiet:
             print(f"Training on {describe_device(forecaster.device)}", flush=True)
         started = time.perf_counter()
@@ -298,8 +299,11 @@ def _train(args: argparse.Namespace) -> int:
         if note:
             scores.attrs["notes"] = [*scores.attrs.get("notes", []), note]
         explanation = forecaster.explain(test_frame)
+        forecaster.set_params(checkpoint=None, keep_checkpoint=False)  # not in the saved model
         _write_run(folder, forecaster, scores, predictions, seconds, source.last_only, data,
                    explanation, source.name)
+        for path in partial.glob(CHECKPOINT + "*"):  # the run is complete
+            path.unlink()
     if not args.quiet:
         print(f"\nTest scores on {scores.attrs['scored']} ({scores.attrs['n_windows']} "
               "windows):")

@@ -212,7 +212,10 @@ class Forecaster:
             epoch (atomically); if it exists when ``fit`` starts, training resumes
             from it, and ends as if it had never stopped. With ``ensemble``, one file
             per network (``PATH.member1``...); all are deleted when every network is
-            trained.
+            trained, unless ``keep_checkpoint``.
+        keep_checkpoint: keep the checkpoint files after ``fit`` (False). The command
+            line keeps its run's until the run folder is complete, so that a run
+            stopped while it scores the model resumes without training again.
         callbacks: extra callbacks for the training loop (lstmcast.callbacks).
         ensemble: train this many networks, with seeds ``seed``, ``seed + 1``, ...
             on the same windows and scalers, and forecast their mean. Single runs
@@ -270,6 +273,7 @@ class Forecaster:
         calendar: bool = False,
         shard_rows: int = 1_000_000,
         checkpoint: str | None = None,
+        keep_checkpoint: bool = False,
         callbacks: Sequence[Callback] | None = None,
         ensemble: int = 1,
         seed: int = 0,
@@ -313,6 +317,7 @@ class Forecaster:
         self.calendar = calendar
         self.shard_rows = shard_rows
         self.checkpoint = checkpoint
+        self.keep_checkpoint = keep_checkpoint
         self.callbacks = callbacks
         self.ensemble = ensemble
         self.seed = seed
@@ -668,7 +673,7 @@ class Forecaster:
     def _drop_checkpoints(self) -> None:
         """Delete every member's checkpoint once the whole ensemble is trained (a run killed
         while training member 2 resumes member 1 from its finished checkpoint)."""
-        if self.checkpoint is None or not distributed.is_main():
+        if self.checkpoint is None or self.keep_checkpoint or not distributed.is_main():
             return
         for member in range(self.ensemble):
             Path(self._checkpoint_path(member)).unlink(missing_ok=True)
@@ -676,7 +681,8 @@ class Forecaster:
     def _run_tag(self, found: dict[str, Any], pipeline: TablePipeline) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
         settings = {k: v for k, v in self.get_params().items() if k not in (
-            "epochs", "verbose", "device", "max_seconds", "checkpoint", "callbacks", "layers")}
+            "epochs", "verbose", "device", "max_seconds", "checkpoint", "keep_checkpoint",
+            "callbacks", "layers")}
         settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
         settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
         text = json.dumps(settings, sort_keys=True, default=str)
