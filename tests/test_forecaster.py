@@ -99,6 +99,10 @@ def test_evaluate_scores_match_direct_formulas_and_baselines_are_what_they_say()
     assert row["mae"] == pytest.approx(np.mean(np.abs(pred["lstmcast"] - pred["actual"])))
     best = result[result["model"] != "lstmcast"]["rmse"].min()
     assert row["skill"] == pytest.approx(1 - row["rmse"] / best)
+    worse = [n for n in result.attrs["notes"] if "worse than the" in n]  # said when it is
+    assert bool(worse) == (row["skill"] < 0)
+    if worse:
+        assert f"RMSE {row['rmse']:.4g} against {best:.4g}" in worse[0]
     for sid, part in pred.groupby("sid"):
         series = df[df["sid"] == sid].set_index("t")["y"]
         np.testing.assert_allclose(part["naive"], series.loc[part["t"] - 5].to_numpy())

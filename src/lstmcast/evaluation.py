@@ -162,9 +162,18 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
             notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
     result = pd.DataFrame(rows)
     result["skill"] = np.nan
-    for _, part in result.groupby("target"):
-        base = part[part["model"] != "lstmcast"]["rmse"].min()
+    for name, part in result.groupby("target", sort=False):
+        baselines = part[part["model"] != "lstmcast"]
+        base = baselines["rmse"].min()
         result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
+        ours = part.loc[part["model"] == "lstmcast", "rmse"].iloc[0]
+        if ours > base:  # say it: a user may read only the model's row
+            best = baselines.loc[baselines["rmse"].idxmin(), "model"]
+            notes.append(f"the model forecasts {name!r} worse than the {best} baseline "
+                         f"(RMSE {ours:.4g} against {base:.4g}, skill "
+                         f"{1 - ours / base:+.3f}): train longer (epochs), on more data, or "
+                         "try another configuration (the long-horizon preset for forecasts "
+                         "of many steps).")
     result.attrs["notes"] = list(dict.fromkeys(notes))
     result.attrs["n_windows"] = scored
     return result, pd.concat(pred_frames, ignore_index=True)
