@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-benchmarks lint bench bench-accuracy bench-longhorizon clean browser
+.PHONY: demo test test-benchmarks lint bench bench-accuracy bench-longhorizon bench-streaming clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-accuracy: $(STAMP)
 # ETTh2 at look-back 96, horizons 96-720, M and S, 3 seeds: writes docs/longhorizon.md (hours)
 bench-longhorizon: $(STAMP)
 	$(PY) benchmarks/longhorizon.py --speed
+
+# Parquet sets of 1 and 4 GiB read in shards: peak memory, and throughput against memory
+bench-streaming: $(STAMP)
+	$(PY) benchmarks/streaming.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -51,3 +51,9 @@ if [ "$GPUS" -gt 1 ]; then
 else
   echo '{"distributed": "skipped: one GPU on this node"}'
 fi
+# Many series from a Parquet folder read in shards, on the GPU: about 20,000 series of
+# 200 rows (1 GiB of rows), peak memory and throughput against the table in memory;
+# writes docs/streaming-gpu/streaming.md.
+timeout 1800 "$PY" streaming.py --device cuda --sizes-gb 1 --series-rows 200 \
+  --series-per-file 500 --speed-rows 2000000 --out ../docs/streaming-gpu \
+  || echo '{"streaming": "failed"}'

@@ -1,5 +1,6 @@
 """The command line, run as a user would: subprocesses, run folders, exit codes."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -43,8 +44,9 @@ def test_evaluate_predict_on_a_run(trained, table, tmp_path):
     assert any("last 6 rows of each series" in line for line in lines), result.stdout
     header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["model", "mae",
                                                                              "rmse"])
-    rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
-            for line in lines[header + 1:] if line.strip()}
+    table_lines = itertools.takewhile(lambda line: line.strip() and not line.startswith(
+        "note:"), lines[header + 1:])  # the table ends at a blank line or the notes
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in table_lines}
     assert list(rows)[0] == "lstmcast"  # the model first, then the baselines beside it
     assert {"naive", "train_mean", "window_mean"} <= set(rows)
     assert all(np.isfinite(v[:2]).all() for v in rows.values())  # mae, rmse

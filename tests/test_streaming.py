@@ -186,3 +186,22 @@ def test_the_cli_trains_on_a_parquet_folder_in_shards(tmp_path):
     bad = run_cli("train", folder, "--target", "load", "--time", "date", "--window", "24",
                   "--shard-rows", "300", "--out", tmp_path / "run2", cwd=tmp_path)
     one_line_error(bad, "one series (no group column)", "--group")
+
+
+@pytest.mark.benchmark
+def test_the_streaming_benchmark_runs_on_tiny_sizes(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "streaming.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--work", str(tmp_path / "w"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads((tmp_path / "streaming.json").read_text())
+    small, big = report["memory"]
+    assert big["set"]["rows"] > 3 * small["set"]["rows"]
+    assert big["streamed"]["most_rows"] <= report["shard_rows"]
+    assert report["throughput"]["shards"]["streamed"]["shards"] > 1
+    assert "| memory |" in (tmp_path / "streaming.md").read_text()

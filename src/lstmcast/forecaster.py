@@ -608,7 +608,7 @@ class Forecaster:
         if not parts.count:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
-        sample = parts.load(parts.sample_shard)  # the baselines' errors, the calibration
+        sample = parts.load(parts.sample_shard, rows=True)  # the baselines' errors, the calibration
         intervals = self._new_intervals(pipeline)
         if self.calibrate:
             intervals.check_windows(len(sample.val_starts))
@@ -616,7 +616,7 @@ class Forecaster:
         found = stats.fingerprint(list(frame.columns))
         self._train(pipeline, intervals, parts, None, None, parts.windows["train"],
                     self._run_tag(found, pipeline))
-        sample = parts.load(parts.sample_shard)
+        sample = parts.load(parts.sample_shard, rows=True)
         if self.calibrate:
             x_val, y_val = pipeline.windows(sample.table, sample.val_starts)
             intervals.calibrate(self.ensemble_.predict(x_val), y_val)

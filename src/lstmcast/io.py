@@ -149,10 +149,10 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
                  policy: str) -> pd.DataFrame:
     """Apply a ``missing`` policy (see ``TableSpec.prepare``) to sorted rows."""
-    values = frame[columns].to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    frame.attrs["missing"] = {"policy": policy, "values": int(bad.sum()), "rows_dropped": 0}
-    if policy == "error" or not bad.any():
+    bad = sum(int((~np.isfinite(frame[c].to_numpy(dtype=np.float64))).sum())
+              for c in columns)  # column by column: no copy of the whole table
+    frame.attrs["missing"] = {"policy": policy, "values": bad, "rows_dropped": 0}
+    if policy == "error" or not bad:
         return frame
     rows_before = len(frame)
     frame[columns] = frame[columns].astype(np.float64).replace([np.inf, -np.inf], np.nan)
@@ -166,7 +166,7 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
         else:
             frame[columns] = parts.interpolate(limit_direction="both")
     frame = frame.dropna(subset=columns).reset_index(drop=True)
-    frame.attrs["missing"] = {"policy": policy, "values": int(bad.sum()),
+    frame.attrs["missing"] = {"policy": policy, "values": bad,
                               "rows_dropped": rows_before - len(frame)}
     return frame
 

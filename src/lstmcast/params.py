@@ -229,6 +229,8 @@ MODEL: tuple[Param, ...] = (
        "of whole files of at most this many rows, one shard in memory at a time"),
     _p("checkpoint", None, "str", "file for the training state after every epoch",
        optional=True, cli=False),
+    _p("keep_checkpoint", False, "bool", "keep the checkpoint files after training",
+       cli=False),
     _p("ensemble", 1, "int", "train N networks (seeds seed..seed+N-1) and forecast their mean"),
     _p("seed", 0, "int", "random seed", low=0),
     _p("device", None, "str", "cpu or cuda (default: cuda when available)", optional=True),

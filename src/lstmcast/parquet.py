@@ -134,7 +134,11 @@ def read(source: str | os.PathLike, first_file_only: bool = False,
         table = dataset.to_table(columns=columns)
     except (OSError, ValueError) as exc:
         raise DataError(f"{str(source)!r} could not be read: {exc}") from None
-    frame = table.to_pandas()
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)  # frees as it converts
+    del table
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()  # back to the system, not kept for reuse
     for name in frame.columns:  # partition keys arrive as categories: plain values
         if isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype(frame[name].cat.categories.dtype)

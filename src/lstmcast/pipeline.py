@@ -15,6 +15,7 @@ Shapes: R rows, F inputs, T targets, W windows, S steps.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from lstmcast.io import (
     sort_series,
 )
 from lstmcast.roles import Roles
-from lstmcast.scaling import KeyedScaler, key_strs
+from lstmcast.scaling import BLOCK_ROWS, KeyedScaler, key_strs
 from lstmcast.windows import WindowView, segments, target_rows, window_view
 
 
@@ -128,13 +129,15 @@ class TablePipeline:
         return self.time_["step"]
 
     # -- reading and checking ----------------------------------------------------------
-    def prepare(self, data: Any, need_target: bool = True, fitting: bool = False
-                ) -> pd.DataFrame:
+    def prepare(self, data: Any, need_target: bool = True, fitting: bool = False,
+                owned: bool = False) -> pd.DataFrame:
         """Check a table and return its rows sorted by series then time, ready for arrays.
 
         Parses the time column (``fitting``: and learns its frequency), applies
         the missing-value and missing-time-step policy, checks static columns,
         and adds the calendar columns. ``result.attrs["notes"]`` says what was done.
+        ``owned``: ``data`` is a DataFrame nobody else uses (a shard just read), changed
+        in place rather than copied.
         """
         frame = read_table(data)
         roles = self.roles
@@ -147,7 +150,8 @@ class TablePipeline:
                         else "Static" if name in roles.static else "Scaling key (`scale_by`)"
                         if name == roles.key else "Feature")
                 raise missing_column(name, frame.columns, role)
-        frame = frame[needed].copy()
+        if not (owned and list(frame.columns) == needed):
+            frame = frame[needed].copy()
         notes: list[str] = []
         check_ids(frame, roles.group)
         if roles.time is not None:
@@ -308,21 +312,32 @@ class TablePipeline:
 
     def raw_inputs(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
         """(R, F) inputs in their own units; with ``difference`` the targets as changes."""
-        x_raw = frame[self.inputs].to_numpy(dtype=np.float64)
+        return np.concatenate([block for _, block in self.input_blocks(frame, segs)]
+                              or [np.zeros((0, len(self.inputs)))])
+
+    def input_blocks(self, frame: pd.DataFrame, segs: list[tuple[int, int]]
+                     ) -> Iterator[tuple[slice, np.ndarray]]:
+        """``raw_inputs`` a block of rows at a time (rows, (rows, F) float64): a table's
+        inputs are never all copied at once."""
+        changes = None
         if self.difference:
-            x_raw = x_raw.copy()  # pandas may hand out a read-only view
+            changes = row_changes(frame[self.targets].to_numpy(dtype=np.float64), segs)
             cols = self.target_columns()
-            x_raw[:, cols] = row_changes(x_raw[:, cols], segs)
-        return x_raw
+        for a in range(0, len(frame), BLOCK_ROWS):
+            rows = slice(a, a + BLOCK_ROWS)
+            block = np.array(frame.iloc[rows][self.inputs].to_numpy(dtype=np.float64))
+            if changes is not None:
+                block[:, cols] = changes[rows]
+            yield rows, block
 
     def fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
         """Fit the scalers on the training rows of a prepared frame (never other rows)."""
         if self.scaler is None:
             return self.finish_fit()
         what = "series" if self.scale_by in ("global", "series") else self.scale_by
-        x, x_keys, y, y_keys = self._fit_rows(frame, train_rows)
-        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(x, x_keys)
-        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(y, y_keys)
+        x, x_keys, y, y_keys, rows = self._fit_rows(frame, train_rows)
+        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(x[rows], _take(x_keys, rows))
+        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(y[rows], _take(y_keys, rows))
         return self
 
     def partial_fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
@@ -334,9 +349,13 @@ class TablePipeline:
         if not hasattr(self, "x_scaler_"):
             self.x_scaler_ = KeyedScaler(self.scaler, what)
             self.y_scaler_ = KeyedScaler(self.scaler, what)
-        x, x_keys, y, y_keys = self._fit_rows(frame, train_rows)
-        self.x_scaler_.partial_fit(x, x_keys)
-        self.y_scaler_.partial_fit(y, y_keys)
+        ids = group_ids(frame, self.roles.group)
+        segs = segments(ids, len(frame))
+        _, x_keys, y, y_keys, fit_rows = self._fit_rows(frame, train_rows, inputs=False)
+        for block, x in self.input_blocks(frame, segs):  # no copy of the whole table
+            rows = fit_rows[block]
+            self.x_scaler_.partial_fit(x[rows], _take(_take(x_keys, block), rows))
+            self.y_scaler_.partial_fit(y[block][rows], _take(_take(y_keys, block), rows))
         return self
 
     def finish_fit(self) -> TablePipeline:
@@ -345,32 +364,37 @@ class TablePipeline:
             self.y_scaler_ = KeyedScaler.identity(len(self.targets))
         return self
 
-    def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray) -> tuple[Any, ...]:
-        """The inputs and the targets (each with its scaler keys) to fit the scalers on."""
+    def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray, inputs: bool = True
+                  ) -> tuple[Any, ...]:
+        """Every row's inputs (None unless ``inputs``) and targets, each with its scaler
+        keys, and the rows to fit the scalers on: the training rows (with ``difference``,
+        not a series' first)."""
         ids = group_ids(frame, self.roles.group)
         segs = segments(ids, len(frame))
-        x_rows = y_rows = train_rows
+        rows = train_rows
         y_fit = frame[self.targets].to_numpy(dtype=np.float64)
         if self.difference:  # scale the changes; a series' first row has none
             y_fit = row_changes(y_fit, segs)
-            y_rows = x_rows = train_rows & ~first_rows(segs, len(frame))
-        return (self.raw_inputs(frame, segs)[x_rows],
-                _take(self.scale_keys(frame, ids, False), x_rows),
-                y_fit[y_rows], _take(self.scale_keys(frame, ids, True), y_rows))
+            rows = train_rows & ~first_rows(segs, len(frame))
+        return (self.raw_inputs(frame, segs) if inputs else None,
+                self.scale_keys(frame, ids, False),
+                y_fit, self.scale_keys(frame, ids, True), rows)
 
     # -- arrays --------------------------------------------------------------------------
     def arrays(self, frame: pd.DataFrame, need_target: bool = True) -> Table:
         """Scaled arrays of a frame from ``prepare``."""
         ids = group_ids(frame, self.roles.group)
         segs = segments(ids, len(frame))
-        x = self.x_scaler_.transform(self.raw_inputs(frame, segs),
-                                     self.scale_keys(frame, ids, False))
+        keys = self.scale_keys(frame, ids, False)
+        x = np.empty((len(frame), len(self.inputs)), dtype=np.float32)
+        for rows, block in self.input_blocks(frame, segs):
+            x[rows] = self.x_scaler_.transform(block, _take(keys, rows), dtype=np.float32)
         y = y_raw = None
         if need_target or self.targets[0] in frame.columns:
             y_raw = frame[self.targets].to_numpy(dtype=np.float64)
-            y = self.y_scaler_.transform(y_raw, self.scale_keys(frame, ids, True))
-            y = y.astype(np.float32)
-        return Table(frame=frame, ids=ids, segments=segs, x=x.astype(np.float32), y=y,
+            y = self.y_scaler_.transform(y_raw, self.scale_keys(frame, ids, True),
+                                         dtype=np.float32)
+        return Table(frame=frame, ids=ids, segments=segs, x=x, y=y,
                      y_raw=y_raw, notes=list(frame.attrs.get("notes", [])))
 
     def table(self, data: Any, need_target: bool = True) -> Table:

@@ -113,6 +113,9 @@ def key_strs(keys: np.ndarray) -> np.ndarray:
     return np.array([key_str(k) for k in uniques], dtype=object)[codes]
 
 
+BLOCK_ROWS = 65536  # rows scaled at a time: temporaries stay a few MB whatever the table
+
+
 class UnknownKeyError(InvalidArgumentError):
     """Rows whose series (or scaling key) had no rows in the training data."""
 
@@ -158,39 +161,48 @@ class KeyedScaler:
                 self.by_key_.setdefault(key, Scaler(self.kind)).partial_fit(values[rows])
         return self
 
-    def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool) -> np.ndarray:
+    def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool,
+               dtype: Any = np.float64) -> np.ndarray:
+        """Each row scaled (or unscaled) with its key's scaler, computed in float64 a
+        block of rows at a time (no whole-table temporaries) and stored as ``dtype``."""
         if not hasattr(self, "global_"):
             raise NotFittedError("This scaler is not fitted yet: call `fit` on training rows.")
         values = np.asarray(values, dtype=np.float64)
-        if keys is None or not self.by_key_:
-            method = "inverse_transform" if inverse else "transform"
-            return getattr(self.global_, method)(values)
-        keys = key_strs(keys)
-        codes, uniques = pd.factorize(keys)
-        unknown = sorted(k for k in uniques if k not in self.by_key_)
-        if unknown:
-            shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            column = "" if self.what == "series" else f" of {self.what!r}"
-            raise UnknownKeyError(
-                f"{len(unknown)} {'series' if self.what == 'series' else 'values' + column} "
-                f"had no rows in the training data ({shown}); this model scales each "
-                f"{'series' if self.what == 'series' else 'value'} with its own scaler, so it "
-                "cannot put them in the right units. Forecast only what it was trained on, "
-                "or retrain with scale_by='global'.")
-        if not len(uniques):
-            return values.copy()
-        # each row with its key's offset and scale
-        offset = np.stack([self.by_key_[k].offset_ for k in uniques])[codes]
-        scale = np.stack([self.by_key_[k].scale_ for k in uniques])[codes]
+        codes = None
+        offsets, scales = self.global_.offset_[None], self.global_.scale_[None]
+        if keys is not None and self.by_key_:
+            codes, uniques = pd.factorize(key_strs(keys))
+            unknown = sorted(k for k in uniques if k not in self.by_key_)
+            if unknown:
+                shown = ", ".join(repr(k) for k in unknown[:5]) + (
+                    " ..." if len(unknown) > 5 else "")
+                column = "" if self.what == "series" else f" of {self.what!r}"
+                raise UnknownKeyError(
+                    f"{len(unknown)} {'series' if self.what == 'series' else 'values' + column} "
+                    f"had no rows in the training data ({shown}); this model scales each "
+                    f"{'series' if self.what == 'series' else 'value'} with its own scaler, "
+                    "so it cannot put them in the right units. Forecast only what it was "
+                    "trained on, or retrain with scale_by='global'.")
+            if len(uniques):
+                offsets = np.stack([self.by_key_[k].offset_ for k in uniques])
+                scales = np.stack([self.by_key_[k].scale_ for k in uniques])
         squeeze = values.ndim == 1
         values = values[:, None] if squeeze else values
-        out = values * scale + offset if inverse else (values - offset) / scale
+        out = np.empty(values.shape, dtype=dtype)
+        for a in range(0, len(values), BLOCK_ROWS):
+            rows = slice(a, a + BLOCK_ROWS)
+            offset, scale = ((offsets[0], scales[0]) if codes is None
+                             else (offsets[codes[rows]], scales[codes[rows]]))
+            out[rows] = (values[rows] * scale + offset if inverse
+                         else (values[rows] - offset) / scale)
         return out[:, 0] if squeeze else out
 
-    def transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
-        return self._apply(values, keys, inverse=False)
+    def transform(self, values: np.ndarray, keys: np.ndarray | None = None,
+                  dtype: Any = np.float64) -> np.ndarray:
+        return self._apply(values, keys, inverse=False, dtype=dtype)
 
-    def inverse_transform(self, values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+    def inverse_transform(self, values: np.ndarray, keys: np.ndarray | None = None
+                          ) -> np.ndarray:
         return self._apply(values, keys, inverse=True)
 
     def get_config(self) -> dict[str, Any]:

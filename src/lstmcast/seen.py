@@ -29,10 +29,9 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A hash per row. Floats are hashed at float32 precision: a CSV written and read
     again (or read by another pandas) may differ in the last bit of a float64, and the
     rows are still the same rows."""
-    part = frame[columns].copy()
-    for name in columns:
-        if pd.api.types.is_float_dtype(part[name]):
-            part[name] = part[name].to_numpy(dtype=np.float64).astype(np.float32)
+    part = pd.DataFrame({name: frame[name].to_numpy(dtype=np.float64).astype(np.float32)
+                         if pd.api.types.is_float_dtype(frame[name]) else frame[name]
+                         for name in columns}, index=frame.index)  # no copy of the others
     return pd.util.hash_pandas_object(part, index=False).to_numpy()
 
 
@@ -49,18 +48,18 @@ class SeenRows:
 
     def fit(self, frame: pd.DataFrame, ids: np.ndarray,
             segments: list[tuple[int, int]]) -> SeenRows:
-        hashes = _row_hashes(frame, self.columns)
-        self.series_ = {key_str(ids[a]): [int(b - a), _digest(hashes[a:b])]
-                        for a, b in segments}
+        self.series_ = {}
+        self.update(frame, ids, segments)
         return self
 
     def update(self, frame: pd.DataFrame, ids: np.ndarray,
-               segments: list[tuple[int, int]]) -> SeenRows:
-        """Add the series of another part of the training table (a shard)."""
-        series = self.series_
-        self.fit(frame, ids, segments)
-        self.series_ = {**series, **self.series_}
-        return self
+               segments: list[tuple[int, int]]) -> str:
+        """Add the series of a part of the training table (a shard); returns a digest of
+        the part's rows."""
+        hashes = _row_hashes(frame, self.columns)
+        self.series_.update({key_str(ids[a]): [int(b - a), _digest(hashes[a:b])]
+                             for a, b in segments})
+        return _digest(hashes)
 
     def first_new_rows(self, frame: pd.DataFrame, ids: np.ndarray,
                        segments: list[tuple[int, int]]) -> tuple[np.ndarray, dict[str, int]]:

@@ -165,10 +165,8 @@ class StreamStats:
                 self.short.append(table.ids[a])
             self.longest = max(self.longest, b - a)
         self.series += len(table.segments)
-        self.seen.update(table.frame, table.ids, table.segments)
+        self.digests.append(self.seen.update(table.frame, table.ids, table.segments))
         self.rows += len(table.frame)
-        hashes = pd.util.hash_pandas_object(table.frame, index=False).to_numpy()
-        self.digests.append(hashlib.sha256(hashes.tobytes()).hexdigest())
 
     @property
     def train_mean(self) -> list[float]:
@@ -244,7 +242,7 @@ class ShardWindows(Parts):
         stats = StreamStats(len(pipeline.targets), season, SeenRows(seen_columns))
         self.sizes, self.val_sizes = [], []
         for k in range(len(self.table)):
-            frame = pipeline.prepare(self.table.read(k), need_target=True)
+            frame = self._prepare(k)
             if k == 0 and calendar:
                 pipeline.add_calendar(frame)
             ids = group_ids(frame, pipeline.roles.group)
@@ -288,15 +286,24 @@ class ShardWindows(Parts):
         return Loaded(table, train_rows, train_starts, val_starts)
 
     # -- pass 3 --------------------------------------------------------------------------
-    def load(self, k: int) -> Loaded:
-        """Shard k prepared and scaled, with its windows (the last one asked is kept)."""
-        if self._cached is not None and self._cached[0] == k:
+    def _prepare(self, k: int) -> pd.DataFrame:
+        """Shard k's rows, only the columns the model reads, prepared as in memory."""
+        frame = self.table.read(k, self.pipeline.roles.columns())
+        return self.pipeline.prepare(frame, need_target=True, owned=True)
+
+    def load(self, k: int, rows: bool = False) -> Loaded:
+        """Shard k prepared and scaled, with its windows (the last one asked is kept).
+        Its rows are let go once in arrays, unless ``rows``."""
+        if self._cached is not None and self._cached[0] == k and (
+                not rows or len(self._cached[1].table.frame)):
             return self._cached[1]
         self._cached = None  # let the previous shard go before reading the next
-        frame = self.pipeline.prepare(self.table.read(k), need_target=True)
+        frame = self._prepare(k)
         ids = group_ids(frame, self.pipeline.roles.group)
         train_rows, held_out = self._split(frame, ids, k)
         loaded = self._windows(frame, ids, train_rows, held_out)
+        if not rows:  # the windows need only the arrays
+            loaded.table.frame = frame.iloc[:0]
         self._cached = (k, loaded)
         return loaded
 

@@ -382,6 +382,7 @@ def _epoch(model: Any, forward: nn.Module, samples: Samples | Parts,
         done, held = 0, None
         for k in mine:  # one part in memory at a time; a rank out of parts joins empty
             if k is not None:
+                held = None  # the previous part goes before the next is read
                 held = samples.convert(*samples.arrays(int(k)))
             n = len(held[0]) if k is not None else 0
             plan = _own_plan(n, batch_size, shuffle, device, parallel)
