@@ -40,6 +40,6 @@ def trained(table, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("runs") / "sales-run"
     result = run_cli("train", table, "--target", "sales", "--group", "store", "--time", "day",
-                     *FAST, "--out", out)
+                     *FAST, "--out", out, process=True)  # the real entry point, once
     assert result.returncode == 0, result.stderr
     return out, result
