@@ -141,6 +141,7 @@ def test_a_streamed_model_saves_loads_and_forecasts(tmp_path):
     f.save(tmp_path / "m.lstmcast")
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     pd.testing.assert_frame_equal(loaded.predict(frame), f.predict(frame))
+    assert loaded.streamed_ == f.streamed_ and loaded.fingerprint_ == f.fingerprint_
 
 
 def test_a_series_over_two_shards_is_refused_naming_it_and_the_files(tmp_path):

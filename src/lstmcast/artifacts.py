@@ -51,6 +51,7 @@ def config(fc: Any) -> dict[str, Any]:
         "batch_size": fc.batch_size_,
         "dtypes": fc.dtypes_,
         "fingerprint": fc.fingerprint_,
+        "streamed": getattr(fc, "streamed_", None),
         "versions": _versions(),
     }
 
@@ -104,6 +105,7 @@ def load(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
     forecaster.batch_size_ = saved["batch_size"]
     forecaster.dtypes_ = saved["dtypes"]
     forecaster.fingerprint_ = saved["fingerprint"]
+    forecaster.streamed_ = saved.get("streamed")
     forecaster.saved_versions_ = saved["versions"]
     return forecaster
 

@@ -233,6 +233,9 @@ class Forecaster:
         history_, histories_: per-epoch losses of the first / every network.
         stats_: the training rows' mean and MASE scale (``TrainingStats``).
         seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
+        streamed_: for a set of Parquet files read in shards, the shards, files and
+            rows, and the most rows held in memory at once; None for a table fitted
+            in memory.
     """
 
     def __init__(
