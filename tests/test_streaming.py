@@ -148,9 +148,15 @@ def test_a_series_over_two_shards_is_refused_naming_it_and_the_files(tmp_path):
     frame = series_table(3)
     frame["day"] = frame["date"].str[:10]
     folder = write_set(frame, tmp_path / "byday", by="day")  # every store in each file
-    with pytest.raises(DataError, match=r"Series '0' has rows in two shards: .*day=2024-01-01"
-                                        r".* and .*day=2024-01-0.*partitioned by 'store'"):
+    # each day's file (3 stores x 24 rows) is a shard: both files are named
+    with pytest.raises(DataError, match=r"Series '0' has rows in two shards: '[^']*day="
+                                        r"2024-01-01/part-0.parquet' and '[^']*day=2024-01-02/"
+                                        r"part-0.parquet'.*partitioned by 'store'"):
         Forecaster(**SETTINGS, shard_rows=100).fit(folder, target="load", group="store",
+                                                   time="date")
+    with pytest.raises(DataError, match=r"'[^']*day=2024-01-01/part-0.parquet' and '[^']*day="
+                                        r"2024-01-03/part-0.parquet'"):  # 2 days a shard
+        Forecaster(**SETTINGS, shard_rows=150).fit(folder, target="load", group="store",
                                                    time="date")
     one = write_set(frame[frame["store"] == 0].drop(columns="day"), tmp_path / "one",
                     by="store")

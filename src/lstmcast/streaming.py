@@ -114,9 +114,14 @@ class ShardedTable:
         """The first file's rows: enough to decide the columns' roles."""
         return parquet.read(self.source, files=self.shards[0].files[:1])
 
-    def where(self, k: int) -> str:
-        files = self.shards[k].files
-        return repr(files[0]) + (f" (and {len(files) - 1} more files)" if len(files) > 1 else "")
+    def where(self, k: int, group: str, series: str) -> str:
+        """The file of shard k that holds ``series`` (read again, one file at a time: only
+        for an error message)."""
+        for path in self.shards[k].files:
+            ids = parquet.read(self.source, files=[path], columns=[group])[group].to_numpy()
+            if series in set(key_strs(ids)):
+                return repr(path)
+        return repr(self.shards[k].files[0])
 
 
 @dataclass
@@ -224,8 +229,10 @@ class ShardWindows(Parts):
                 for sid in pd.unique(key_strs(frame[roles.group].to_numpy())):
                     if home.setdefault(sid, k) != k:
                         raise DataError(
-                            f"Series {sid!r} has rows in two shards: {self.table.where(home[sid])}"
-                            f" and {self.table.where(k)}. Streaming reads whole series shard by "
+                            f"Series {sid!r} has rows in two shards: "
+                            f"{self.table.where(home[sid], roles.group, sid)} and "
+                            f"{self.table.where(k, roles.group, sid)}. Streaming reads whole "
+                            "series shard by "
                             "shard: keep each series in one file (one file per series, or "
                             f"partitioned by {roles.group!r}), or raise shard_rows.")
             if roles.time:
