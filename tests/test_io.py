@@ -127,3 +127,7 @@ def test_inspect_reads_a_parquet_folder_s_metadata_and_its_first_file(tmp_path):
     assert "Parquet files: 3 files, 300 rows" in result.stdout
     assert "the rows were not read" in result.stdout
     assert "below: the first file only" in result.stdout and "in 1 series" in result.stdout
+    result = run_cli("inspect", folder, "--target", "sales", "--time", "date", "--group",
+                     "store_id", "--window", "10", "--shard-rows", "250")
+    assert ("training reads them in 2 shards of at most 250 rows (--shard-rows; the largest "
+            "has 200)") in result.stdout

@@ -535,10 +535,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     length = facts["shapes"]["train"][1]
     lines = []
     if source.parquet:  # a set of Parquet files: the metadata, then the first file
-        info = source.parquet
+        from lstmcast.streaming import plan
+
+        info, most = source.parquet, forecaster.shard_rows
+        shards = plan(source.name, most)
         lines += [f"Parquet files: {info['files']} files, {info['rows']:,} rows, "
                   f"{_size(info['bytes'])} (from their metadata; the rows were not read)",
                   "columns: " + ", ".join(f"{c} ({t})" for c, t in info["columns"].items()),
+                  f"training reads them in {len(shards)} shards of at most {most:,} rows "
+                  f"(--shard-rows; the largest has {max(s.rows for s in shards):,}), one in "
+                  "memory at a time",
                   f"below: the first file only, {info['first_file']}"]
     lines += [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
              f"target: {', '.join(facts['target'])}", f"inputs ({n_in}):"]
