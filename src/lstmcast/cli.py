@@ -157,7 +157,7 @@ def _shard_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
                      f"shortest series: nothing would be left to train on.")
     shards.select = lambda frame: drop_tail(frame, group, time_col, int(holdout),
                                             model.get("time_format"))
-    test = shards.read_all(0)
+    test = shards.read(0, select=False)
     return shards, test, {"holdout": int(holdout),
                           "note": f"scored on the first of {len(shards)} shards "
                                   f"({len(shards.shards[0].files)} of "

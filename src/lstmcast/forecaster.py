@@ -541,8 +541,9 @@ class Forecaster:
         intervals = self._new_intervals(pipeline)
         if self.calibrate:  # before training, not after
             intervals.check_windows(len(prep.val_starts))
+        found = fingerprint(table.frame)
         self._train(pipeline, intervals, x_train, y_train, validation,
-                    len(prep.train_starts), self._run_tag(fingerprint(table.frame), pipeline))
+                    len(prep.train_starts), self._run_tag(found["sha256"], pipeline))
         frame = table.frame
         if self.calibrate:
             intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
@@ -560,7 +561,7 @@ class Forecaster:
                 pipeline, table, prep.train_starts, train_mean, intervals.levels))
         self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
-        self.fingerprint_ = fingerprint(frame)
+        self.fingerprint_ = found
         self.streamed_ = None
         return self
 
@@ -611,15 +612,13 @@ class Forecaster:
         if not parts.count:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
-        sample = parts.load(parts.sample_shard, rows=True)  # the baselines' errors, the calibration
         intervals = self._new_intervals(pipeline)
-        if self.calibrate:
-            intervals.check_windows(len(sample.val_starts))
-        frame = sample.table.frame
-        found = stats.fingerprint(list(frame.columns))
+        if self.calibrate:  # on the sample shard's validation windows
+            intervals.check_windows(parts.val_sizes[parts.sample_shard])
         self._train(pipeline, intervals, parts, None, None, parts.windows["train"],
-                    self._run_tag(found, pipeline))
-        sample = parts.load(parts.sample_shard, rows=True)
+                    self._run_tag(stats.digest, pipeline))
+        sample = parts.load(parts.sample_shard, rows=True)  # the baselines' errors, calibration
+        frame = sample.table.frame
         if self.calibrate:
             x_val, y_val = pipeline.windows(sample.table, sample.val_starts)
             intervals.calibrate(self.ensemble_.predict(x_val), y_val)
@@ -631,7 +630,7 @@ class Forecaster:
                 intervals.levels))
         self.seen_ = stats.seen
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
-        self.fingerprint_ = found
+        self.fingerprint_ = stats.fingerprint(list(frame.columns))
         self.streamed_ = {"shards": len(shards), "files": sum(len(s.files) for s in
                                                               shards.shards),
                           "rows": stats.rows, "most_rows": shards.most_rows}
@@ -681,7 +680,7 @@ class Forecaster:
         for member in range(self.ensemble):
             Path(self._checkpoint_path(member)).unlink(missing_ok=True)
 
-    def _run_tag(self, found: dict[str, Any], pipeline: TablePipeline) -> str:
+    def _run_tag(self, digest: str, pipeline: TablePipeline) -> str:
         """Names the data and the settings that change what is trained (for checkpoints)."""
         settings = {k: v for k, v in self.get_params().items() if k not in (
             "epochs", "verbose", "device", "max_seconds", "checkpoint", "keep_checkpoint",
@@ -689,7 +688,7 @@ class Forecaster:
         settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
         settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
         text = json.dumps(settings, sort_keys=True, default=str)
-        return hashlib.sha256((text + found["sha256"]).encode()).hexdigest()
+        return hashlib.sha256((text + digest).encode()).hexdigest()
 
     def _prepare(self, data: Any, target: Any, features: Any, group: str | None,
                  time: str | None, future: Any, static: Any) -> _Prepared:

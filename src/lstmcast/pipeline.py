@@ -312,8 +312,10 @@ class TablePipeline:
 
     def raw_inputs(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
         """(R, F) inputs in their own units; with ``difference`` the targets as changes."""
-        return np.concatenate([block for _, block in self.input_blocks(frame, segs)]
-                              or [np.zeros((0, len(self.inputs)))])
+        out = np.empty((len(frame), len(self.inputs)))
+        for rows, block in self.input_blocks(frame, segs):
+            out[rows] = block
+        return out
 
     def input_blocks(self, frame: pd.DataFrame, segs: list[tuple[int, int]]
                      ) -> Iterator[tuple[slice, np.ndarray]]:

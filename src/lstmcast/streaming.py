@@ -89,16 +89,12 @@ class ShardedTable:
     def __len__(self) -> int:
         return len(self.shards)
 
-    def read(self, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+    def read(self, k: int, columns: list[str] | None = None, select: bool = True
+             ) -> pd.DataFrame:
+        """Shard k's rows (``columns`` only), through ``select`` unless ``select`` is False."""
         frame = parquet.read(self.source, files=self.shards[k].files, columns=columns)
-        if self.select is not None:
+        if select and self.select is not None:
             frame = self.select(frame)
-        self.most_rows = max(self.most_rows, len(frame))
-        return frame
-
-    def read_all(self, k: int) -> pd.DataFrame:
-        """Shard k's rows as stored (without ``select``)."""
-        frame = parquet.read(self.source, files=self.shards[k].files)
         self.most_rows = max(self.most_rows, len(frame))
         return frame
 
@@ -156,22 +152,24 @@ class StreamStats:
         self.naive_sums = np.zeros(self.targets)
         self.naive_count = np.zeros(self.targets, dtype=np.int64)
 
-    def add(self, loaded: Loaded, pipeline: TablePipeline) -> None:
-        table, train = loaded.table, loaded.train_rows
-        y = table.frame[pipeline.targets].to_numpy(dtype=np.float64)
+    def add(self, frame: pd.DataFrame, ids: np.ndarray, train: np.ndarray,
+            pipeline: TablePipeline) -> None:
+        """Add a prepared shard's rows (``train``: its training rows)."""
+        segs = segments(ids, len(frame))
+        y = frame[pipeline.targets].to_numpy(dtype=np.float64)
         self.sums += y[train].sum(axis=0)
         self.count += int(train.sum())
-        for a, b in table.segments:
+        for a, b in segs:
             rows = y[a:b][train[a:b]]
             if len(rows) > self.season:
                 self.naive_sums += np.abs(rows[self.season:] - rows[:-self.season]).sum(axis=0)
                 self.naive_count += len(rows) - self.season
             if b - a < pipeline.span:
-                self.short.append(table.ids[a])
+                self.short.append(ids[a])
             self.longest = max(self.longest, b - a)
-        self.series += len(table.segments)
-        self.digests.append(self.seen.update(table.frame, table.ids, table.segments))
-        self.rows += len(table.frame)
+        self.series += len(segs)
+        self.digests.append(self.seen.update(frame, ids, segs))
+        self.rows += len(frame)
 
     @property
     def train_mean(self) -> list[float]:
@@ -182,10 +180,14 @@ class StreamStats:
         return [float(s / n) if n else float("nan")
                 for s, n in zip(self.naive_sums, self.naive_count)]
 
+    @property
+    def digest(self) -> str:
+        """A digest of the shards' digests (not the in-memory fingerprint's)."""
+        return hashlib.sha256("".join(self.digests).encode()).hexdigest()
+
     def fingerprint(self, columns: list[str]) -> dict[str, Any]:
-        """The rows' fingerprint: a digest of the shards' digests (not the in-memory one)."""
-        digest = hashlib.sha256("".join(self.digests).encode()).hexdigest()
-        return {"rows": self.rows, "columns": columns, "sha256": digest,
+        """The rows' fingerprint, as ``io.fingerprint`` gives for a table in memory."""
+        return {"rows": self.rows, "columns": columns, "sha256": self.digest,
                 "shards": len(self.digests)}
 
 
@@ -255,10 +257,10 @@ class ShardWindows(Parts):
             ids = group_ids(frame, pipeline.roles.group)
             train_rows, held_out = self._split(frame, ids, k)
             pipeline.partial_fit(frame, train_rows)
-            loaded = self._windows(frame, ids, train_rows, held_out, scaled=False)
-            stats.add(loaded, pipeline)
-            self.sizes.append(len(loaded.train_starts))
-            self.val_sizes.append(len(loaded.val_starts))
+            stats.add(frame, ids, train_rows, pipeline)
+            train_starts, val_starts = self._starts(frame, ids, train_rows, held_out)
+            self.sizes.append(len(train_starts))
+            self.val_sizes.append(len(val_starts))
         pipeline.finish_fit()
         self._train_parts = [k for k, n in enumerate(self.sizes) if n]
         self._val_parts = [k for k, n in enumerate(self.val_sizes) if n]
@@ -279,18 +281,12 @@ class ShardWindows(Parts):
             by = "time"
         return split_rows(segs, ids, self.validation, by, self.seed + k)
 
-    def _windows(self, frame: pd.DataFrame, ids: np.ndarray, train_rows: np.ndarray,
-                 held_out: set[Any], scaled: bool = True) -> Loaded:
+    def _starts(self, frame: pd.DataFrame, ids: np.ndarray, train_rows: np.ndarray,
+                held_out: set[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Where a shard's training and validation windows start."""
         pipeline = self.pipeline
-        if scaled:
-            table = pipeline.arrays(frame)
-        else:  # the rows only (the scalers are not fitted yet)
-            table = Table(frame=frame, ids=ids, segments=segments(ids, len(frame)),
-                          x=np.zeros((0, 0), np.float32), y=None, y_raw=None)
-        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
-                                                 pipeline.window, pipeline.horizon,
-                                                 pipeline.steps)
-        return Loaded(table, train_rows, train_starts, val_starts)
+        return split_windows(len(frame), ids, train_rows, held_out, pipeline.window,
+                             pipeline.horizon, pipeline.steps)
 
     # -- pass 3 --------------------------------------------------------------------------
     def _prepare(self, k: int) -> pd.DataFrame:
@@ -308,7 +304,8 @@ class ShardWindows(Parts):
         frame = self._prepare(k)
         ids = group_ids(frame, self.pipeline.roles.group)
         train_rows, held_out = self._split(frame, ids, k)
-        loaded = self._windows(frame, ids, train_rows, held_out)
+        loaded = Loaded(self.pipeline.arrays(frame), train_rows,
+                        *self._starts(frame, ids, train_rows, held_out))
         if not rows:  # the windows need only the arrays
             loaded.table.frame = frame.iloc[:0]
         self._cached = (k, loaded)
