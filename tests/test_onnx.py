@@ -43,9 +43,11 @@ def ett():
 
 def test_a_multistep_ensemble_with_its_sidecar_reproduces_predict(ett, tmp_path):
     # segment recurrence, instance normalization, channels as series, two networks averaged
+    # and blended with the least-squares map of the window
     fc = Forecaster.preset("long-horizon", window=48, steps=24, units=(16,), epochs=1,
                            ensemble=2, seed=3, linear=True)
     fc.fit(ett, target=["OT", "HUFL"], features=[], time="date")
+    assert fc.blend_weight_ == 0.5
     side_path = fc.export_onnx(tmp_path / "ett.onnx")
     assert side_path == tmp_path / "ett.json"
     sess = session(tmp_path / "ett.onnx")

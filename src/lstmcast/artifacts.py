@@ -6,7 +6,10 @@ and the library versions. No pickle: loading reads numbers and JSON.
 
 Config versions: 1 (lstmcast 0.1.0 up to commit 803b88b) kept the scalers
 and the column roles as loose entries; it is upgraded on load, so those
-models still predict exactly what they did. 2 holds the table pipeline.
+models still predict exactly what they did. 2 holds the table pipeline. 3
+adds the linear map a model's networks are blended with (``blend``); a model
+without one is written as 2, so older lstmcast reads it, and one with a blend
+as 3, so older lstmcast refuses it rather than forecast without the map.
 """
 
 from __future__ import annotations
@@ -14,18 +17,22 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import torch
+
 from lstmcast import bundle
 from lstmcast.ensemble import Ensemble
 from lstmcast.errors import ArtifactError
 from lstmcast.evaluation import TrainingStats
 from lstmcast.intervals import Intervals
+from lstmcast.linear_map import WindowLinearMap
 from lstmcast.models import Sequential, _load_state, _versions
 from lstmcast.pipeline import TablePipeline
 from lstmcast.roles import Roles
 from lstmcast.seen import SeenRows
 
 FORECASTER_KIND = "forecaster"
-CONFIG_VERSION = 2
+CONFIG_VERSION = 3
+LINEAR_WEIGHTS = "linear_map.weights"
 
 
 def config(fc: Any) -> dict[str, Any]:
@@ -34,9 +41,12 @@ def config(fc: Any) -> dict[str, Any]:
     values["units"] = list(values["units"])
     if values["quantiles"] is not None:
         values["quantiles"] = list(values["quantiles"])
+    linear = fc.ensemble_.linear
     return {
-        "config_version": CONFIG_VERSION,
+        "config_version": 2 if linear is None else 3,
         "params": values,
+        "blend": None if linear is None else {"weight": fc.ensemble_.weight,
+                                              **linear.get_config()},
         "model": fc.model_.get_config(),
         "input_shape": list(fc.model_.built_input_shape_),
         "pipeline": fc.pipeline_.get_config(),
@@ -62,6 +72,8 @@ def save(fc: Any, path: str | os.PathLike) -> None:
     for i, member in enumerate(fc.ensemble_.members):
         prefix = "" if i == 0 else f"member{i}."
         tensors.update({prefix + k: v for k, v in member.network_.state_dict().items()})
+    if fc.ensemble_.linear is not None:
+        tensors[LINEAR_WEIGHTS] = torch.from_numpy(fc.ensemble_.linear.weights)
     bundle.save(path, tensors, config(fc), FORECASTER_KIND)
 
 
@@ -88,12 +100,17 @@ def load(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
     for i in range(values.get("ensemble", 1)):
         prefix = "" if i == 0 else f"member{i}."
         own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
-               and (prefix or not k.startswith("member"))}
+               and (prefix or not k.startswith(("member", "linear_map.")))}
         model = Sequential.from_config(saved["model"], device=device)
         model.build(saved["input_shape"])
         _load_state(model.network_, own, path)
         members.append(model)
     forecaster.ensemble_ = Ensemble(members)
+    blend = saved.get("blend")
+    if blend is not None:
+        linear = WindowLinearMap(blend["window"], blend["steps"], blend["columns"],
+                                 tensors[LINEAR_WEIGHTS].numpy())
+        forecaster.ensemble_ = Ensemble(members, linear, blend["weight"])
     forecaster.pipeline_ = TablePipeline.from_config(saved["pipeline"])
     forecaster.seen_ = SeenRows.from_config(saved["seen"])
     forecaster.stats_ = TrainingStats(**saved["stats"])

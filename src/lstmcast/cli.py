@@ -183,7 +183,8 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
                "notes": scores.attrs.get("notes", []),
                "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
                "train_seconds": round(seconds, 2),
-               "epochs_run": len(forecaster.history_["loss"])}
+               "epochs_run": len(forecaster.history_["loss"]),
+               "blend_weight": forecaster.blend_weight_}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))
@@ -309,6 +310,10 @@ def _train(args: argparse.Namespace) -> int:
               "windows):")
         print(_show_scores(scores))
         print("\n" + explanation.summary())
+        if forecaster.blend_weight_ is not None:
+            weight = forecaster.blend_weight_
+            print(f"\nThe forecast blends the networks ({weight:.2f}) with the linear map of "
+                  f"the window ({1 - weight:.2f}).")
         print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
               f"Run folder: {folder.target} (open report.html in a browser)")
     return 0
@@ -633,7 +638,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=sorted(params.PRESETS),
                    help="a named bundle of settings (flags and --config override it): "
                    "long-horizon = segment recurrence, instance normalization, channel "
-                   "independence, absolute error (docs/longhorizon.md)")
+                   "independence, absolute error, blend with the linear map "
+                   "(docs/longhorizon.md)")
     p.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 

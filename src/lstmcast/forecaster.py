@@ -55,6 +55,7 @@ from lstmcast.io import DataError, fingerprint, read_table
 from lstmcast.layers import (
     Layer,
 )
+from lstmcast.linear_map import WindowLinearMap
 from lstmcast.metrics import pinball_loss
 from lstmcast.models import Sequential
 from lstmcast.optimizers import get_optimizer
@@ -184,6 +185,16 @@ class Forecaster:
             recurrence learns what a linear map leaves. At long horizons, where
             a linear map of the window is hard to beat, it helps
             (docs/longhorizon.md). False by default.
+        blend: None (default), or "linear": after training, fit a least-squares
+            linear map of each target's window (relative to its last value, one
+            map for all targets, in closed form on the training windows) and
+            forecast the mean of the networks' and the map's forecasts. The
+            two make different errors, so at long horizons, where the map is
+            hard to beat, the mean beats both (docs/longhorizon.md); where the
+            map is poor (a target that is not a smooth function of its own
+            past, such as remaining useful life) leave it off. Needs the
+            targets' own history among the inputs and point forecasts (not
+            ``difference``, not quantiles trained by the network).
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
         missing: NaN or inf in the used columns, and missing time steps (gaps
@@ -229,7 +240,10 @@ class Forecaster:
 
     Attributes (after ``fit``):
         pipeline_: the fitted ``TablePipeline`` (roles, time, scalers, windows).
-        ensemble_: the trained networks (``model_`` is the first).
+        ensemble_: the trained networks (``model_`` is the first), and with
+            ``blend`` the linear map they are blended with.
+        blend_weight_: with ``blend``, the networks' share of the forecast (0.5;
+            the linear map has the rest); None without.
         history_, histories_: per-epoch losses of the first / every network.
         stats_: the training rows' mean and MASE scale (``TrainingStats``).
         seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
@@ -269,6 +283,7 @@ class Forecaster:
         channels: str = "joint",
         segment: int | None = None,
         linear: bool = False,
+        blend: str | None = None,
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
@@ -313,6 +328,7 @@ class Forecaster:
         self.channels = channels
         self.segment = segment
         self.linear = linear
+        self.blend = blend
         self.max_seconds = max_seconds
         self.clipnorm = clipnorm
         self.missing = missing
@@ -335,8 +351,9 @@ class Forecaster:
         "long-horizon": segment recurrence (segments of 24 rows, one LSTM of 128
         units), instance normalization by the last value, channel independence,
         the absolute error, standard scaling, batches of 256 windows, up to 30
-        epochs with patience 5: lstmcast's most accurate configuration on the
-        long-horizon benchmark (docs/longhorizon.md).
+        epochs with patience 5, and the forecast blended with a least-squares
+        linear map of the window (``blend="linear"``): lstmcast's most accurate
+        configuration on the long-horizon benchmark (docs/longhorizon.md).
 
         Example:
             >>> Forecaster.preset("long-horizon", window=96, steps=96).segment
@@ -411,6 +428,15 @@ class Forecaster:
             raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
                                        "the network (one SegmentLSTM layer).")
         self._check_quantiles()
+        if self.blend is not None and self.difference:
+            raise InvalidArgumentError(
+                "`blend='linear'` maps the targets' levels (relative to the window's last "
+                "value) and `difference=True` forecasts changes: choose one.")
+        if self.blend is not None and self.quantiles and self.loss_name == "pinball":
+            raise InvalidArgumentError(
+                "`blend='linear'` blends point forecasts, and the pinball loss trains one "
+                "output per quantile: set a point loss (e.g. loss='mae') with "
+                "calibrate=True for intervals around the blend, or drop `blend`.")
         if self.normalize not in (None, "auto") and self.difference:
             raise InvalidArgumentError(
                 f"`normalize={self.normalize!r}` and `difference=True` both forecast from the "
@@ -569,6 +595,8 @@ class Forecaster:
                y_train: Any, validation: Any, n_train: int, tag: str) -> None:
         """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
         ``y_train`` None) and keep them with the pipeline."""
+        if self.blend is not None:  # before training, not after
+            self._check_blend(pipeline)
         batch_size = self.batch_size or min(200, max(8, n_train // 10))
         loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
                 if intervals is not None and intervals.trained else self.loss_name)
@@ -592,10 +620,37 @@ class Forecaster:
         self._drop_checkpoints()
         self.pipeline_ = pipeline
         self.ensemble_ = Ensemble(members)
+        if self.blend is not None:
+            self.ensemble_ = self._blended(self.ensemble_, pipeline, x_train, y_train)
         self.intervals_ = intervals
         self.batch_size_ = batch_size
         self.histories_ = histories
         self.history_ = histories[0]
+
+    def _check_blend(self, pipeline: TablePipeline) -> None:
+        missing = [t for t in pipeline.targets if t not in pipeline.inputs]
+        if missing:
+            raise InvalidArgumentError(
+                f"`blend='linear'` maps each target's own past, but {missing} "
+                f"{'is' if len(missing) == 1 else 'are'} not among the inputs "
+                f"({pipeline.inputs}): let the network read the target's past "
+                "(autoregressive=True, horizon of at least 1), or drop `blend`.")
+
+    def _blended(self, ensemble: Ensemble, pipeline: TablePipeline, x_train: Any,
+                 y_train: Any) -> Ensemble:
+        """``ensemble`` blended with a linear map of the windows fitted on the training
+        windows (``lstmcast.linear_map``)."""
+        linear = WindowLinearMap(self.window, self.steps, pipeline.target_columns())
+        if isinstance(x_train, Parts):
+            linear.fit(x_train.arrays(k) for k in range(x_train.count))
+        else:
+            linear.fit([(x_train, y_train)])
+        return Ensemble(ensemble.members, linear, 0.5)
+
+    @property
+    def blend_weight_(self) -> float | None:
+        self._require_fitted()
+        return None if self.ensemble_.linear is None else self.ensemble_.weight
 
     def _fit_shards(self, shards: streaming.ShardedTable, target: Any, features: Any,
                     group: str | None, time: str | None, future: Any, static: Any
@@ -999,7 +1054,8 @@ class Forecaster:
         artifacts.save(self, path)
 
     def export_onnx(self, path: str | os.PathLike) -> Path:
-        """Write the networks as one ONNX graph (their mean) and a JSON sidecar beside it.
+        """Write the networks as one ONNX graph (their mean, blended with the linear map with
+        ``blend``) and a JSON sidecar beside it.
 
         ``model.onnx`` maps scaled windows (batch, window, inputs) to outputs
         (batch, steps * targets); ``model.json`` holds what turns a table into
@@ -1015,7 +1071,8 @@ class Forecaster:
 
         self._require_fitted()
         data = export_networks([m.network_ for m in self.members_],
-                               self.model_.built_input_shape_)
+                               self.model_.built_input_shape_, self.ensemble_.linear,
+                               self.ensemble_.weight)
         side = sidecar_path(path)
         atomic_write(path, data)
         atomic_write(side, (json.dumps(sidecar(self), indent=1) + "\n").encode())

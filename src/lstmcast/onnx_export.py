@@ -4,7 +4,7 @@ ONNX runs where Python and torch do not (onnxruntime in a service, a database
 job, an edge box). The network is exported with a dynamic batch axis: input
 ``windows`` (batch, time_steps, features) float32, output ``forecast``
 (batch, outputs). A Forecaster's ensemble is exported as one graph that
-averages its members.
+averages its members (and blends them with its linear map, with ``blend``).
 
 A network sees scaled windows, not a table. For a Forecaster the sidecar
 (``model.json`` beside ``model.onnx``) holds the rest, as data: the input
@@ -58,8 +58,31 @@ class _Mean(nn.Module):
         return torch.stack(outputs).mean(dim=0)
 
 
-def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...]) -> bytes:
-    """The ONNX bytes of ``networks`` (averaged when several) for samples of ``input_shape``.
+class _Blend(nn.Module):
+    """``weight * networks(x) + (1 - weight) * linear map(x)``: ``lstmcast.linear_map``'s
+    ``WindowLinearMap.predict`` in torch, for the graph."""
+
+    def __init__(self, networks: nn.Module, linear: Any, weight: float) -> None:
+        super().__init__()
+        self.networks = networks
+        self.window = linear.window
+        self.columns = list(linear.columns)
+        self.weight = float(weight)
+        self.register_buffer("maps", torch.tensor(linear.weights[:-1], dtype=torch.float32))
+        self.register_buffer("bias", torch.tensor(linear.weights[-1], dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        history = x[:, :self.window, self.columns].transpose(1, 2)  # (W, targets, window)
+        last = history[:, :, -1:]
+        mapped = (history - last) @ self.maps + self.bias + last  # (W, targets, steps)
+        linear = mapped.transpose(1, 2).reshape(x.shape[0], -1)  # step-major
+        return self.weight * self.networks(x) + (1.0 - self.weight) * linear
+
+
+def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...],
+                    linear: Any = None, weight: float = 1.0) -> bytes:
+    """The ONNX bytes of ``networks`` (averaged when several; blended with ``linear``, a
+    fitted ``WindowLinearMap``, when given) for samples of ``input_shape``.
 
     Exported from a CPU copy in inference mode (dropout off), float32, with
     TorchScript tracing (``dynamo=False``): ONNX's own LSTM and GRU operators,
@@ -70,6 +93,8 @@ def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...]) -> 
             "Exporting to ONNX needs the onnx package: pip install onnx (or lstmcast[onnx]).")
     copies = [copy.deepcopy(network).cpu().float().eval() for network in networks]
     module = copies[0] if len(copies) == 1 else _Mean(copies).eval()
+    if linear is not None:
+        module = _Blend(module, linear, weight).eval()
     example = torch.zeros((2, *input_shape), dtype=torch.float32)
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():

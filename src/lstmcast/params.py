@@ -214,6 +214,9 @@ MODEL: tuple[Param, ...] = (
        "tutorial's stack)", optional=True),
     _p("linear", False, "bool", "with segment: add a linear map of the window to the "
        "forecast, the recurrence learning what it leaves (helps at long horizons)"),
+    _p("blend", None, "choice", "linear: forecast the mean of the networks' forecast and a "
+       "least-squares linear map of each target's window (helps at long horizons)",
+       choices=("linear",), optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
@@ -262,10 +265,12 @@ DATA: tuple[Param, ...] = (
 PRESETS: dict[str, dict[str, Any]] = {
     # measured on ETTh2 at look-back 96 (docs/longhorizon.md): segments of 24 rows, one
     # LSTM of 128 units over them, every step decoded at once, each window relative to its
-    # last value, each column its own series, trained on the absolute error
+    # last value, each column its own series, trained on the absolute error, the forecast
+    # blended with a least-squares linear map of the window
     "long-horizon": {"segment": 24, "units": (128,), "dropout": 0.5, "normalize": "last",
                      "channels": "independent", "loss": "mae", "learning_rate": 0.001,
-                     "batch_size": 256, "epochs": 30, "patience": 5, "scaler": "standard"},
+                     "batch_size": 256, "epochs": 30, "patience": 5, "scaler": "standard",
+                     "blend": "linear"},
 }
 """Named bundles of settings (``Forecaster.preset``, ``--preset``); given settings win."""
 
@@ -281,13 +286,15 @@ def preset(name: str) -> dict[str, Any]:
 
 
 def with_preset(name: str | None, settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` over the preset ``name`` (None: no preset). A preset's loss is for its
-    point forecasts: with ``quantiles`` and no loss of their own, the pinball loss replaces it."""
+    """``settings`` over the preset ``name`` (None: no preset). A preset's loss and blend are
+    for its point forecasts: with ``quantiles`` and no loss of their own, the pinball loss
+    replaces them."""
     if name is None:
         return dict(settings)
     base = preset(name)
     if settings.get("quantiles") and settings.get("loss") is None:
         base.pop("loss", None)
+        base.pop("blend", None)
     return {**base, **settings}
 
 

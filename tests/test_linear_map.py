@@ -1,0 +1,166 @@
+"""The least-squares linear map of the window and its blend with the networks (``blend``).
+
+References: NumPy's ``lstsq`` on the ridge problem written as one augmented least-squares
+system (not the normal equations the map sums), built from the table's scaled rows with
+``sliding_window_view`` (not the training windows' view). Tolerances: 1e-8 relative on
+the weights (float64 solves of the same problem), 1e-5 on forecasts (float32).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import one_line_error, run_cli
+from test_streaming import series_table, write_set
+
+from lstmcast import Forecaster
+from lstmcast.artifacts import CONFIG_VERSION
+from lstmcast.bundle import load as load_bundle
+from lstmcast.linear_map import CHUNK, RIDGE, WindowLinearMap
+
+
+def reference_weights(series: list[np.ndarray], window: int, steps: int) -> np.ndarray:
+    """Ridge least squares of (future - last) on (window - last, 1), one map for every
+    series, solved as an augmented lstsq problem."""
+    rows, targets = [], []
+    for values in series:
+        both = np.lib.stride_tricks.sliding_window_view(values, window + steps)
+        last = both[:, window - 1:window]
+        rows.append(np.hstack([both[:, :window] - last, np.ones((len(both), 1))]))
+        targets.append(both[:, window:] - last)
+    a, b = np.vstack(rows), np.vstack(targets)
+    penalty = np.sqrt(RIDGE * len(a)) * np.eye(window, window + 1)  # not on the bias
+    a = np.vstack([a, penalty])
+    b = np.vstack([b, np.zeros((window, steps))])
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def test_the_map_solves_the_ridge_problem_over_chunks_and_targets(rng):
+    window, steps, n = 12, 5, CHUNK + 700  # more windows than one chunk
+    data = np.cumsum(rng.normal(size=(n + window + steps - 1, 3)), axis=0) * [1, 2, 0.5]
+    data[:, 1] += 40.0  # a level far from zero: the map is relative to the last value
+    x = np.lib.stride_tricks.sliding_window_view(data, (window, 3))[:, 0][:n]
+    y = np.stack([data[i + window:i + window + steps] for i in range(n)])  # (W, S, inputs)
+    targets = [2, 1]  # two of the three columns, in another order
+    y = y[:, :, targets].reshape(n, -1)  # step-major, as the networks' outputs
+    whole = WindowLinearMap(window, steps, targets).fit([(x, y)])
+    parts = WindowLinearMap(window, steps, targets).fit([(x[:900], y[:900]), (x[900:], y[900:])])
+    want = reference_weights([data[:n + window + steps - 1, t] for t in targets], window, steps)
+    np.testing.assert_allclose(whole.weights, want, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(parts.weights, want, rtol=1e-8, atol=1e-10)
+    out = whole.predict(x).reshape(n, steps, 2)
+    for k, t in enumerate(targets):  # target t's forecast from its own window only
+        last = x[:, -1, t:t + 1]
+        manual = np.hstack([x[:, :, t] - last, np.ones((n, 1))]) @ want + last
+        np.testing.assert_allclose(out[:, :, k], manual, rtol=1e-5, atol=1e-4)
+
+
+def test_the_map_is_exact_on_a_linear_process(rng):
+    # y continues the window's last value with the mean step of the window: a linear map
+    window, steps, n = 8, 3, 400
+    x = np.cumsum(rng.normal(size=(n, window, 1)), axis=1)
+    slope = (x[:, -1, 0] - x[:, 0, 0]) / (window - 1)
+    y = x[:, -1, :] + slope[:, None] * np.arange(1, steps + 1)
+    fitted = WindowLinearMap(window, steps, [0]).fit([(x, y)])
+    assert np.abs(fitted.predict(x) - y).max() < 0.02  # only the ridge's shrinkage
+
+
+def channels(n=900, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.DataFrame({
+        "date": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
+        "a": np.sin(2 * np.pi * t / 24) + 0.3 * rng.normal(size=n) + np.linspace(0, 3, n),
+        "b": 10 + np.cos(2 * np.pi * t / 12) + 0.3 * rng.normal(size=n)})
+
+
+SMALL = dict(window=24, steps=12, segment=6, units=(8,), epochs=2, seed=1)
+
+
+def test_a_blended_forecaster_averages_the_networks_and_the_map_of_its_training_windows(
+        tmp_path):
+    df = channels()
+    fc = Forecaster.preset("long-horizon", **SMALL)
+    assert fc.blend == "linear"
+    fc.fit(df, target=["a", "b"], features=[], time="date")
+    table = fc.pipeline_.table(fc.pipeline_.prepare(df))
+    scaled = np.asarray(table.x, dtype=np.float64)
+    n_train = fc.n_windows_["train"]
+    span = 24 + 12
+    # the training windows are the first n_train of the series (time-ordered split)
+    want = reference_weights([scaled[:n_train + span - 1, k] for k in (0, 1)], 24, 12)
+    np.testing.assert_allclose(fc.ensemble_.linear.weights, want, rtol=1e-6, atol=1e-8)
+    # the forecast of the last windows: the mean of the networks' and the map's
+    x = np.lib.stride_tricks.sliding_window_view(table.x, (24, 2))[:, 0][-200:]
+    nets = np.mean([m.predict(x) for m in fc.members_], axis=0)
+    last = x[:, -1, :].astype(np.float64)  # (W, targets)
+    lin = np.stack([np.hstack([x[:, :, k] - last[:, k:k + 1], np.ones((len(x), 1))]) @ want
+                    + last[:, k:k + 1] for k in (0, 1)], axis=-1).reshape(len(x), -1)
+    assert fc.blend_weight_ == 0.5
+    np.testing.assert_allclose(fc.ensemble_.predict(x), 0.5 * nets + 0.5 * lin, rtol=1e-5,
+                               atol=1e-5)
+    assert np.abs(nets - lin).max() > 0.01  # two different forecasts, really averaged
+    # saved and loaded: the same forecasts; the file says it needs a reader of blends
+    fc.save(tmp_path / "m.lstmcast")
+    _, saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")
+    assert saved["config_version"] == CONFIG_VERSION == 3
+    loaded = Forecaster.load(tmp_path / "m.lstmcast")
+    assert loaded.blend_weight_ == fc.blend_weight_
+    pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
+    plain = Forecaster.preset("long-horizon", **SMALL, blend=None).fit(
+        df, target=["a", "b"], features=[], time="date")
+    assert plain.blend_weight_ is None
+    plain.save(tmp_path / "plain.lstmcast")
+    assert load_bundle(tmp_path / "plain.lstmcast", "forecaster")[1]["config_version"] == 2
+
+
+def test_the_map_of_shards_is_the_map_in_memory(tmp_path):
+    frame = series_table(8)
+    folder = write_set(frame, tmp_path / "set")
+    kw = dict(target="load", group="store", time="date")
+    settings = dict(window=24, steps=4, units=(8,), epochs=1, batch_size=32, seed=2,
+                    blend="linear", scale_by="series")
+    memory = Forecaster(**settings).fit(frame, **kw)
+    shards = Forecaster(**settings, shard_rows=400).fit(folder, **kw)
+    assert shards.streamed_["shards"] > 1
+    np.testing.assert_allclose(shards.ensemble_.linear.weights, memory.ensemble_.linear.weights,
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_blend_refuses_what_it_cannot_blend():
+    df = channels()
+    with pytest.raises(ValueError, match="blend='linear'.*difference=True"):
+        Forecaster(blend="linear", difference=True).fit(df, "a", features=[])
+    with pytest.raises(ValueError, match="pinball loss trains one output per quantile"):
+        Forecaster(blend="linear", quantiles=(0.1, 0.9)).fit(df, "a", features=[])
+    with pytest.raises(ValueError, match=r"\['a'\] is not among the inputs"):
+        Forecaster(blend="linear", autoregressive=False, window=12, epochs=1).fit(
+            df, "a", features=["b"])
+    # a preset's blend, like its loss, gives way to quantiles trained by the network
+    assert Forecaster.preset("long-horizon", quantiles=(0.1, 0.9)).blend is None
+    assert Forecaster.preset("long-horizon", quantiles=(0.1, 0.9), loss="mae",
+                             calibrate=True).blend == "linear"
+
+
+def test_the_cli_blends_and_says_so(tmp_path):
+    df = channels()
+    path = tmp_path / "two.csv"
+    df.to_csv(path, index=False)
+    done = run_cli("train", str(path), "--target", "a,b", "--time", "date", "--features", "",
+                   "--window", "24", "--steps", "12", "--segment", "6", "--units", "8",
+                   "--epochs", "1", "--blend", "linear", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    weight = metrics["blend_weight"]
+    assert weight == 0.5
+    assert (f"The forecast blends the networks ({weight:.2f}) with the linear map of the "
+            f"window ({1 - weight:.2f})") in done.stdout
+    assert f"forecast {weight:.2f} x the networks + " in done.stdout  # the explanation says so
+    assert 'blend = "linear"' in (tmp_path / "run" / "config.toml").read_text()
+    loaded = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
+    assert loaded.blend_weight_ == weight
+    bad = run_cli("train", str(path), "--target", "a", "--blend", "mean")
+    one_line_error(bad, "--blend expects one of linear, got 'mean'")
