@@ -21,11 +21,13 @@ Every model sees the same windows:
 - tutorial: lstmcast's Forecaster with the tutorial's stack and default
   settings (window and steps set; validation on the protocol's rows);
 - recommended: ``Forecaster.preset("long-horizon")`` (segment recurrence,
-  instance normalization, channel independence, absolute error);
+  instance normalization, channel independence, absolute error, the forecast
+  the mean of the network's and a least-squares linear map's); each of its runs
+  also scores the same network without the linear map (networks-alone);
 - without-normalize, without-channels, without-segment, without-mae (named in
-  --models): the preset with one technique taken out, to see what each is worth;
-  with-linear: the preset with ``linear=True`` (a linear map of the window added);
-  ensemble-3: the preset with ``ensemble=3`` (the mean of three networks);
+  --models): the preset's network (no blend) with one technique taken out, to see
+  what each is worth; with-linear: that network with ``linear=True`` (a linear map
+  of the window trained inside it); ensemble-3: the preset with ``ensemble=3``;
 - with --peers: NeuralForecast's LSTM and Darts' BlockRNNModel(LSTM), each in
   its own environment (benchmarks/peers/setup.sh), run by
   benchmarks/peers/longhorizon_peer.py on the same windows and scaling.
@@ -68,12 +70,13 @@ PUBLISHED = {  # ETTh2, multivariate, L = 96 (MSE, MAE): SegRNN's README; others
                 720: (0.831, 0.657)},
 }
 PEERS = {"neuralforecast": "NeuralForecast LSTM", "darts": "Darts BlockRNNModel(LSTM)"}
-VARIANTS = {  # the preset with one technique taken out: what each is worth
-    "without-normalize": {"normalize": None},
-    "without-channels": {"channels": "joint"},
-    "without-segment": {"segment": None, "units": (100, 50), "dropout": 0.2},
-    "without-mae": {"loss": "mse"},
-    "with-linear": {"linear": True},  # one added: the window's linear map beside the LSTM
+VARIANTS = {  # the preset's networks (no blend) with one technique taken out: what each is worth
+    "without-normalize": {"normalize": None, "blend": None},
+    "without-channels": {"channels": "joint", "blend": None},
+    "without-segment": {"segment": None, "units": (100, 50), "dropout": 0.2, "blend": None},
+    "without-mae": {"loss": "mse", "blend": None},
+    # one added: the window's linear map beside the LSTM, trained with it
+    "with-linear": {"linear": True, "blend": None},
     "ensemble-3": {"ensemble": 3},  # and one added: three networks (seeds s..s+2), averaged
 }
 
@@ -171,24 +174,35 @@ def run_lstmcast(model: str, frame: pd.DataFrame, time_col: str, columns: list[s
     fc.fit(frame[:val], target=columns, features=[], time=time_col)
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
-    _, pred = fc.evaluate(frame[:test], holdout=test - val, return_predictions=True)
+    scored = z_scores(fc, frame[:test], test - val, columns, std, horizon)
     predict_s = time.perf_counter() - started
+    epochs = len(fc.history_["loss"])
+    windows_trained = fc.n_windows_["train"] * sum(len(h["loss"]) for h in fc.histories_)
+    row = {**scored, "train_seconds": round(fit_s, 1), "predict_seconds": round(predict_s, 1),
+           "epochs": epochs, "samples_per_s": round(windows_trained / fit_s, 1),
+           "stopped_by_budget": bool(fit_s >= budget * 0.98),
+           "params": {k: (list(v) if isinstance(v, tuple) else v)
+                      for k, v in fc.get_params().items()
+                      if k not in ("layers", "callbacks", "checkpoint", "verbose", "device")}}
+    if fc.blend is not None:  # the same networks without the linear map: what the blend adds
+        linear, fc.ensemble_.linear = fc.ensemble_.linear, None
+        row["networks_alone"] = z_scores(fc, frame[:test], test - val, columns, std, horizon)
+        fc.ensemble_.linear = linear
+    return row
+
+
+def z_scores(fc: Forecaster, frame: pd.DataFrame, holdout: int, columns: list[str],
+             std: np.ndarray, horizon: int) -> dict:
+    """MSE and MAE of ``fc`` on the last ``holdout`` rows, on the z-scored values."""
+    _, pred = fc.evaluate(frame, holdout=holdout, return_predictions=True)
     z_err, z_abs = [], []
     for k, name in enumerate(columns):
         part = pred[pred["target"] == name]
         err = (part["lstmcast"].to_numpy() - part["actual"].to_numpy()) / std[k]
         z_err.append(np.mean(err ** 2))
         z_abs.append(np.mean(np.abs(err)))
-    epochs = len(fc.history_["loss"])
-    windows_trained = fc.n_windows_["train"] * sum(len(h["loss"]) for h in fc.histories_)
     return {"mse": float(np.mean(z_err)), "mae": float(np.mean(z_abs)),
-            "n_windows": int(len(pred) // len(columns) // horizon),
-            "train_seconds": round(fit_s, 1), "predict_seconds": round(predict_s, 1),
-            "epochs": epochs, "samples_per_s": round(windows_trained / fit_s, 1),
-            "stopped_by_budget": bool(fit_s >= budget * 0.98),
-            "params": {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in fc.get_params().items()
-                       if k not in ("layers", "callbacks", "checkpoint", "verbose", "device")}}
+            "n_windows": int(len(pred) // len(columns) // horizon)}
 
 
 def run_peer(peer: str, data: str, mode: str, horizon: int, seed: int, split: str,
@@ -275,16 +289,18 @@ def document(results: dict, args: argparse.Namespace) -> str:
         "and out; S: OT only. Mean ± standard deviation over seeds where there are several "
         f"(count in brackets). Machine: {results['machine']}.",
         ""]
-    models = ["naive", "seasonal", "linear", "tutorial", "recommended", *PEERS, *VARIANTS]
+    models = ["naive", "seasonal", "linear", "tutorial", "recommended", "networks-alone",
+              *PEERS, *VARIANTS]
     names = {"naive": "last value repeated", "seasonal": "seasonal naive (24)",
              "linear": "linear map of the window (least squares)",
              "tutorial": "lstmcast, the tutorial's stack, defaults",
              "recommended": "lstmcast, preset long-horizon", **PEERS,
-             "without-normalize": "preset without instance normalization",
-             "without-channels": "preset with channels joint (not independent)",
-             "without-segment": "preset with the tutorial's stack for SegmentLSTM",
-             "without-mae": "preset trained on the squared error",
-             "with-linear": "preset with the linear map of the window (--linear)",
+             "networks-alone": "the preset's networks alone (same runs, without --blend)",
+             "without-normalize": "networks alone, without instance normalization",
+             "without-channels": "networks alone, channels joint (not independent)",
+             "without-segment": "networks alone, the tutorial's stack for SegmentLSTM",
+             "without-mae": "networks alone, trained on the squared error",
+             "with-linear": "networks alone, with a linear map trained in them (--linear)",
              "ensemble-3": "preset, mean of 3 networks (--ensemble 3)"}
     for mode in ("M", "S"):
         horizons = sorted({r["horizon"] for r in runs if r["mode"] == mode})
@@ -336,6 +352,13 @@ def document(results: dict, args: argparse.Namespace) -> str:
             seg, point = by[(length, "segment")], by[(length, "point-wise stack")]
             lines.append(f"| {length} | {seg['samples_per_s']} | {point['samples_per_s']} | "
                          f"{seg['samples_per_s'] / point['samples_per_s']:.1f}x |")
+    if any(r["model"] == "networks-alone" for r in runs):
+        lines += ["", "The preset's forecast is the mean of its network's and a least-squares "
+                  "linear map of the window (`blend=\"linear\"`), the map fitted in closed "
+                  "form on the training windows as the 'linear map' row's is; 'networks "
+                  "alone' scores the same trained networks without the map, in the same run. "
+                  "The rows 'networks alone, ...' are the preset's network without the blend, "
+                  "with one technique changed."]
     separate = sorted({(r["model"], r["peer"].get("version"), r["seed"]) for r in runs
                        if r.get("separate_run")})
     if separate:
@@ -381,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {"data": Path(args.data).name, "split": args.split, "runs": [], "speed": [],
                "machine": f"{os.cpu_count()} CPU cores, torch threads "
                           f"{__import__('torch').get_num_threads()}"}
-    redo = {(m, mo, h) for m in models for mo in modes for h in horizons}
+    redo = {(m, mo, h) for m in models + ["networks-alone"] * ("recommended" in models)
+            for mo in modes for h in horizons}
     if args.keep and json_path.exists():
         old = json.loads(json_path.read_text())
         results["runs"] = [r for r in old["runs"]
@@ -435,7 +459,11 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         row = run_lstmcast(model, frame, time_col, columns, bounds, mean, std,
                                            horizon, seed, args.budget)
+                    alone = row.pop("networks_alone", None)
                     results["runs"].append({**base, "model": model, "seed": seed, **row})
+                    if alone is not None and model == "recommended":
+                        results["runs"].append({**base, "model": "networks-alone",
+                                                "seed": seed, **alone})
                     print(f"  MSE {row['mse']:.4f} MAE {row['mae']:.4f}", flush=True)
                     save()
     if args.speed:

@@ -164,3 +164,34 @@ def test_the_cli_blends_and_says_so(tmp_path):
     assert loaded.blend_weight_ == weight
     bad = run_cli("train", str(path), "--target", "a", "--blend", "mean")
     one_line_error(bad, "--blend expects one of linear, got 'mean'")
+
+
+@pytest.mark.benchmark
+def test_the_long_horizon_benchmark_scores_the_blend_and_its_networks_alone(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rng = np.random.default_rng(0)
+    n = 700
+    t = np.arange(n)
+    table = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=n, freq="h")
+                          .strftime("%Y-%m-%d %H:%M:%S"),
+                          "load": np.sin(2 * np.pi * t / 24) + 0.2 * rng.normal(size=n),
+                          "OT": np.cos(2 * np.pi * t / 24) + 0.2 * rng.normal(size=n)})
+    table.to_csv(tmp_path / "tiny.csv", index=False)
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "longhorizon.py"
+    out = subprocess.run([sys.executable, str(script), "--data", str(tmp_path / "tiny.csv"),
+                          "--split", "0.7,0.1,0.2", "--horizons", "24", "--modes", "M,S",
+                          "--seeds", "1", "--models", "naive,linear,recommended",
+                          "--budget", "20", "--out", str(tmp_path / "lh.md")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = json.loads((tmp_path / "lh.json").read_text())["runs"]
+    for mode in ("M", "S"):
+        rows = {r["model"]: r for r in runs if r["mode"] == mode}
+        assert set(rows) == {"naive", "linear", "recommended", "networks-alone"}
+        assert len({r["n_windows"] for r in rows.values()}) == 1  # the same windows
+        assert rows["recommended"]["mse"] != rows["networks-alone"]["mse"]
+    doc = (tmp_path / "lh.md").read_text()
+    assert "the preset's networks alone (same runs, without --blend)" in doc
