@@ -84,7 +84,7 @@ def test_a_blended_forecaster_averages_the_networks_and_the_map_of_its_training_
         tmp_path):
     df = channels()
     fc = Forecaster.preset("long-horizon", **SMALL)
-    assert fc.blend == "linear"
+    assert fc.blend == "auto"
     fc.fit(df, target=["a", "b"], features=[], time="date")
     table = fc.pipeline_.table(fc.pipeline_.prepare(df))
     scaled = np.asarray(table.x, dtype=np.float64)
@@ -139,10 +139,16 @@ def test_blend_refuses_what_it_cannot_blend():
     with pytest.raises(ValueError, match=r"\['a'\] is not among the inputs"):
         Forecaster(blend="linear", autoregressive=False, window=12, epochs=1).fit(
             df, "a", features=["b"])
-    # a preset's blend, like its loss, gives way to quantiles trained by the network
-    assert Forecaster.preset("long-horizon", quantiles=(0.1, 0.9)).blend is None
-    assert Forecaster.preset("long-horizon", quantiles=(0.1, 0.9), loss="mae",
-                             calibrate=True).blend == "linear"
+    # "auto" (the preset's) blends only where it can: not with quantiles trained by the
+    # network, not without the target's past among the inputs
+    small = dict(window=24, steps=6, segment=6, units=(4,), epochs=1)
+    quantiles = Forecaster.preset("long-horizon", **small, quantiles=(0.1, 0.9))
+    assert quantiles.fit(df, "a", features=[]).blend_weight_ is None
+    no_past = Forecaster(blend="auto", autoregressive=False, window=12, epochs=1)
+    assert no_past.fit(df, "a", features=["b"]).blend_weight_ is None
+    calibrated = Forecaster.preset("long-horizon", **small, quantiles=(0.1, 0.9), loss="mae",
+                                   calibrate=True).fit(df, "a", features=[])
+    assert calibrated.blend_weight_ == 0.5  # point forecasts: blended, intervals around it
 
 
 def test_the_cli_blends_and_says_so(tmp_path):
@@ -163,7 +169,7 @@ def test_the_cli_blends_and_says_so(tmp_path):
     loaded = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
     assert loaded.blend_weight_ == weight
     bad = run_cli("train", str(path), "--target", "a", "--blend", "mean")
-    one_line_error(bad, "--blend expects one of linear, got 'mean'")
+    one_line_error(bad, "--blend expects one of linear, auto, got 'mean'")
 
 
 @pytest.mark.benchmark

@@ -185,7 +185,7 @@ class Forecaster:
             recurrence learns what a linear map leaves. At long horizons, where
             a linear map of the window is hard to beat, it helps
             (docs/longhorizon.md). False by default.
-        blend: None (default), or "linear": after training, fit a least-squares
+        blend: None (default), "linear" or "auto": after training, fit a least-squares
             linear map of each target's window (relative to its last value, one
             map for all targets, in closed form on the training windows) and
             forecast the mean of the networks' and the map's forecasts. The
@@ -194,7 +194,9 @@ class Forecaster:
             map is poor (a target that is not a smooth function of its own
             past, such as remaining useful life) leave it off. Needs the
             targets' own history among the inputs and point forecasts (not
-            ``difference``, not quantiles trained by the network).
+            ``difference``, not quantiles trained by the network); "auto"
+            blends whenever it can (the long-horizon preset's choice). On a
+            table read in shards, the map takes one more pass over the shards.
         max_seconds: wall-clock budget for training (None: no limit).
         clipnorm: if set, gradients are rescaled to this global L2 norm at most.
         missing: NaN or inf in the used columns, and missing time steps (gaps
@@ -352,7 +354,7 @@ class Forecaster:
         units), instance normalization by the last value, channel independence,
         the absolute error, standard scaling, batches of 256 windows, up to 30
         epochs with patience 5, and the forecast blended with a least-squares
-        linear map of the window (``blend="linear"``): lstmcast's most accurate
+        linear map of the window (``blend="auto"``): lstmcast's most accurate
         configuration on the long-horizon benchmark (docs/longhorizon.md).
 
         Example:
@@ -428,11 +430,11 @@ class Forecaster:
             raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
                                        "the network (one SegmentLSTM layer).")
         self._check_quantiles()
-        if self.blend is not None and self.difference:
+        if self.blend == "linear" and self.difference:
             raise InvalidArgumentError(
                 "`blend='linear'` maps the targets' levels (relative to the window's last "
                 "value) and `difference=True` forecasts changes: choose one.")
-        if self.blend is not None and self.quantiles and self.loss_name == "pinball":
+        if self.blend == "linear" and self.quantiles and self.loss_name == "pinball":
             raise InvalidArgumentError(
                 "`blend='linear'` blends point forecasts, and the pinball loss trains one "
                 "output per quantile: set a point loss (e.g. loss='mae') with "
@@ -595,8 +597,7 @@ class Forecaster:
                y_train: Any, validation: Any, n_train: int, tag: str) -> None:
         """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
         ``y_train`` None) and keep them with the pipeline."""
-        if self.blend is not None:  # before training, not after
-            self._check_blend(pipeline)
+        blend = self._blends(pipeline)  # checked before training, not after
         batch_size = self.batch_size or min(200, max(8, n_train // 10))
         loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
                 if intervals is not None and intervals.trained else self.loss_name)
@@ -620,21 +621,29 @@ class Forecaster:
         self._drop_checkpoints()
         self.pipeline_ = pipeline
         self.ensemble_ = Ensemble(members)
-        if self.blend is not None:
+        if blend:
             self.ensemble_ = self._blended(self.ensemble_, pipeline, x_train, y_train)
         self.intervals_ = intervals
         self.batch_size_ = batch_size
         self.histories_ = histories
         self.history_ = histories[0]
 
-    def _check_blend(self, pipeline: TablePipeline) -> None:
+    def _blends(self, pipeline: TablePipeline) -> bool:
+        """Whether the forecast is blended with the linear map: "linear" always (an error
+        when it cannot be), "auto" whenever it can be."""
+        if self.blend is None:
+            return False
         missing = [t for t in pipeline.targets if t not in pipeline.inputs]
+        if self.blend == "auto":
+            return not (missing or self.difference or (self.quantiles and
+                                                      self.loss_name == "pinball"))
         if missing:
             raise InvalidArgumentError(
                 f"`blend='linear'` maps each target's own past, but {missing} "
                 f"{'is' if len(missing) == 1 else 'are'} not among the inputs "
                 f"({pipeline.inputs}): let the network read the target's past "
                 "(autoregressive=True, horizon of at least 1), or drop `blend`.")
+        return True
 
     def _blended(self, ensemble: Ensemble, pipeline: TablePipeline, x_train: Any,
                  y_train: Any) -> Ensemble:

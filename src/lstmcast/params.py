@@ -215,8 +215,9 @@ MODEL: tuple[Param, ...] = (
     _p("linear", False, "bool", "with segment: add a linear map of the window to the "
        "forecast, the recurrence learning what it leaves (helps at long horizons)"),
     _p("blend", None, "choice", "linear: forecast the mean of the networks' forecast and a "
-       "least-squares linear map of each target's window (helps at long horizons)",
-       choices=("linear",), optional=True),
+       "least-squares linear map of each target's window (helps at long horizons); auto: "
+       "linear whenever the target's past is an input and the forecast a point forecast",
+       choices=("linear", "auto"), optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
@@ -270,7 +271,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "long-horizon": {"segment": 24, "units": (128,), "dropout": 0.5, "normalize": "last",
                      "channels": "independent", "loss": "mae", "learning_rate": 0.001,
                      "batch_size": 256, "epochs": 30, "patience": 5, "scaler": "standard",
-                     "blend": "linear"},
+                     "blend": "auto"},
 }
 """Named bundles of settings (``Forecaster.preset``, ``--preset``); given settings win."""
 
@@ -286,15 +287,14 @@ def preset(name: str) -> dict[str, Any]:
 
 
 def with_preset(name: str | None, settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` over the preset ``name`` (None: no preset). A preset's loss and blend are
-    for its point forecasts: with ``quantiles`` and no loss of their own, the pinball loss
-    replaces them."""
+    """``settings`` over the preset ``name`` (None: no preset). A preset's loss is for its
+    point forecasts: with ``quantiles`` and no loss of their own, the pinball loss replaces it
+    (and a preset's blend, "auto", steps aside for the quantiles)."""
     if name is None:
         return dict(settings)
     base = preset(name)
     if settings.get("quantiles") and settings.get("loss") is None:
         base.pop("loss", None)
-        base.pop("blend", None)
     return {**base, **settings}
 
 
