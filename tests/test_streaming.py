@@ -140,8 +140,30 @@ def test_a_streamed_model_saves_loads_and_forecasts(tmp_path):
     assert f.streamed_["shards"] == 2 and f.stats_.residual_quantiles is not None
     f.save(tmp_path / "m.lstmcast")
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
-    pd.testing.assert_frame_equal(loaded.predict(frame), f.predict(frame))
+    in_memory = f.predict(frame)
+    pd.testing.assert_frame_equal(loaded.predict(frame), in_memory)
     assert loaded.streamed_ == f.streamed_ and loaded.fingerprint_ == f.fingerprint_
+    # predict on the folder: shard by shard, never more than shard_rows rows at once
+    reads = []
+    original = streaming.ShardedTable.read
+
+    def read(self, k, columns=None, select=True):
+        frame = original(self, k, columns, select)
+        reads.append(len(frame))
+        return frame
+
+    streaming.ShardedTable.read = read
+    try:
+        shards = loaded.predict(folder)
+    finally:
+        streaming.ShardedTable.read = original
+    assert len(reads) == 2 and max(reads) <= 300 and sum(reads) == len(frame)
+
+    def ordered(out):
+        out = out.assign(store=out["store"].astype(str)).sort_values(["store", "step"])
+        return out.reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(ordered(shards), ordered(in_memory), check_dtype=False)
 
 
 def test_a_series_over_two_shards_is_refused_naming_it_and_the_files(tmp_path):
@@ -158,6 +180,11 @@ def test_a_series_over_two_shards_is_refused_naming_it_and_the_files(tmp_path):
                                         r"2024-01-03/part-0.parquet'"):  # 2 days a shard
         Forecaster(**SETTINGS, shard_rows=150).fit(folder, target="load", group="store",
                                                    time="date")
+    memory = Forecaster(**{**SETTINGS, "epochs": 1}, shard_rows=100).fit(
+        frame.drop(columns="day"), target="load", group="store", time="date")
+    with pytest.raises(DataError, match=r"Series '0' has rows in two shards: '[^']*day="
+                                        r"2024-01-01/part-0.parquet' and '[^']*day=2024-01-02"):
+        memory.predict(folder)  # predicting reads whole series shard by shard too
     one = write_set(frame[frame["store"] == 0].drop(columns="day"), tmp_path / "one",
                     by="store")
     (one / "store=0" / "part-0.parquet").rename(one / "store=0" / "part-1.parquet")
@@ -190,6 +217,11 @@ def test_the_cli_trains_on_a_parquet_folder_in_shards(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "note: scored on the first of 4 shards (2 of 6 files)" in result.stdout
     assert (tmp_path / "run" / "forecaster.lstmcast").is_file()
+    done = run_cli("predict", tmp_path / "run", folder, "--out", tmp_path / "f.csv",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    assert sorted(forecast["store"].unique()) == list(range(6)) and len(forecast) == 6
     bad = run_cli("train", folder, "--target", "load", "--time", "date", "--window", "24",
                   "--shard-rows", "300", "--out", tmp_path / "run2", cwd=tmp_path)
     one_line_error(bad, "one series (no group column)", "--group")

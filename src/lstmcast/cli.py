@@ -361,6 +361,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmcast.parquet import is_parquet_set
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
@@ -371,8 +372,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
 
     forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
-    source = resolve(args.data)
-    frame = source.test if source.test is not None else source.frame
+    if is_parquet_set(args.data):  # read shard by shard (the model's shard_rows), not whole
+        frame = args.data
+    else:
+        source = resolve(args.data)
+        frame = source.test if source.test is not None else source.frame
     n_ahead = None if args.n_ahead is None else params.Param(
         "n_ahead", None, "int", "").parse(args.n_ahead)
     forecast = forecaster.predict(frame, n_ahead=n_ahead, future=args.future)

@@ -892,8 +892,15 @@ class Forecaster:
             frequency, when the time column is regular) and one column per
             target with the forecast; with ``quantiles``, a column per target
             and level (``OT_q0.1``, ``OT_q0.5``, ``OT_q0.9``).
+
+        A folder or glob of Parquet files is read shard by shard (``shard_rows``
+        rows at most, whole files, only the columns the model reads), one in
+        memory at a time, each series whole in one shard as for ``fit``.
         """
         self._require_fitted()
+        if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
+            return self._predict_shards(streaming.ShardedTable(data, self.shard_rows),
+                                        n_ahead, future)
         pipeline = self.pipeline_
         n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
         recursive = n_ahead > self.steps
@@ -931,6 +938,22 @@ class Forecaster:
         return forecasting.forecast_frame(pipeline, view.frame, forecast)
 
     # -- explanation ---------------------------------------------------------------
+    def _predict_shards(self, shards: streaming.ShardedTable, n_ahead: int | None,
+                        future: Any) -> pd.DataFrame:
+        """``predict`` on a table read shard by shard: each shard's series forecast in turn."""
+        group = self.pipeline_.roles.group
+        shards.check_one_series(group)
+        columns = self.pipeline_.roles.columns()
+        home: dict[str, int] = {}
+        parts = []
+        for k in range(len(shards)):
+            frame = shards.read(k, columns)
+            if group:
+                shards.check_home(home, k, group, frame[group])
+            parts.append(self.predict(frame, n_ahead, future))
+            del frame
+        return pd.concat(parts, ignore_index=True)
+
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
                 baseline: str | np.ndarray = "mean", output_index: int | None = None
                 ) -> Explanation:

@@ -110,6 +110,27 @@ class ShardedTable:
         """The first file's rows: enough to decide the columns' roles."""
         return parquet.read(self.source, files=self.shards[0].files[:1])
 
+    def check_one_series(self, group: str | None) -> None:
+        """A table without a group column is one series: it must fit in one shard."""
+        if group is None and len(self) > 1:
+            raise DataError(
+                f"{self.source!r} holds one series (no group column) over "
+                f"{sum(s.rows for s in self.shards)} rows in {len(self)} shards: streaming "
+                "reads whole series shard by shard. Give the series-id column (group=, "
+                "--group), or raise shard_rows (--shard-rows) to read the table whole.")
+
+    def check_home(self, home: dict[str, int], k: int, group: str, ids: Any) -> None:
+        """Record that shard k holds the series ``ids``; a series already in another shard
+        (``home``: series -> shard) is an error naming the file of each."""
+        for sid in pd.unique(key_strs(np.asarray(ids))):
+            if home.setdefault(sid, k) != k:
+                raise DataError(
+                    f"Series {sid!r} has rows in two shards: "
+                    f"{self.where(home[sid], group, sid)} and {self.where(k, group, sid)}. "
+                    "Streaming reads whole series shard by shard: keep each series in one "
+                    f"file (one file per series, or partitioned by {group!r}), or raise "
+                    "shard_rows.")
+
     def where(self, k: int, group: str, series: str) -> str:
         """The file of shard k that holds ``series`` (read again, one file at a time: only
         for an error message)."""
@@ -214,29 +235,14 @@ class ShardWindows(Parts):
     def learn_time(self) -> None:
         """The time column's kind and frequency from every series; each series in one shard."""
         roles, pipeline = self.pipeline.roles, self.pipeline
-        if roles.group is None:
-            if len(self.table) > 1:
-                raise DataError(
-                    f"{self.table.source!r} holds one series (no group column) over "
-                    f"{sum(s.rows for s in self.table.shards)} rows in "
-                    f"{len(self.table)} shards: streaming reads whole series shard by shard. "
-                    "Give the series-id column (group=, --group), or raise shard_rows "
-                    "(--shard-rows) to read the table whole.")
+        self.table.check_one_series(roles.group)
         columns = [c for c in (roles.group, roles.time) if c]
         home: dict[str, int] = {}
         steps: dict[Any, Any] = {}
         for k in range(len(self.table)):
             frame = self.table.read(k, columns) if columns else None
             if roles.group:
-                for sid in pd.unique(key_strs(frame[roles.group].to_numpy())):
-                    if home.setdefault(sid, k) != k:
-                        raise DataError(
-                            f"Series {sid!r} has rows in two shards: "
-                            f"{self.table.where(home[sid], roles.group, sid)} and "
-                            f"{self.table.where(k, roles.group, sid)}. Streaming reads whole "
-                            "series shard by "
-                            "shard: keep each series in one file (one file per series, or "
-                            f"partitioned by {roles.group!r}), or raise shard_rows.")
+                self.table.check_home(home, k, roles.group, frame[roles.group])
             if roles.time:
                 frame[roles.time] = pipeline._parse_time(frame[roles.time], fitting=k == 0)
                 steps.update(pipeline.series_steps(sort_series(frame, roles.group, roles.time)))
