@@ -244,3 +244,20 @@ def test_the_streaming_benchmark_runs_on_tiny_sizes(tmp_path):
     assert big["streamed"]["most_rows"] <= report["shard_rows"]
     assert report["throughput"]["shards"]["streamed"]["shards"] > 1
     assert "| memory |" in (tmp_path / "streaming.md").read_text()
+
+
+def test_predict_on_a_folder_with_inputs_known_in_advance(tmp_path):
+    frame = series_table(4)
+    folder = write_set(frame, tmp_path / "set")
+    f = Forecaster(**{**SETTINGS, "epochs": 1}, shard_rows=300).fit(
+        frame, target="load", group="store", time="date", future=["temp"])
+    ends = frame.groupby("store")["date"].max()
+    future = pd.concat([pd.DataFrame({
+        "store": store, "temp": np.arange(4.0),
+        "date": (pd.date_range(end, periods=5, freq="h")[1:]).strftime("%Y-%m-%d %H:%M:%S")})
+        for store, end in ends.items()], ignore_index=True)
+    future.to_csv(tmp_path / "future.csv", index=False)
+    want = f.predict(frame, future=future)
+    got = f.predict(folder, future=tmp_path / "future.csv")
+    got = got.assign(store=got["store"].astype(int)).sort_values(["store", "step"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)

@@ -944,6 +944,8 @@ class Forecaster:
         group = self.pipeline_.roles.group
         shards.check_one_series(group)
         columns = self.pipeline_.roles.columns()
+        if future is not None:  # read once, matched to each shard's series
+            future = read_table(future)
         home: dict[str, int] = {}
         parts = []
         for k in range(len(shards)):
