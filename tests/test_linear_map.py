@@ -117,6 +117,31 @@ def test_a_blended_forecaster_averages_the_networks_and_the_map_of_its_training_
     assert load_bundle(tmp_path / "plain.lstmcast", "forecaster")[1]["config_version"] == 2
 
 
+def test_evaluate_scores_each_half_of_the_blend_beside_the_baselines():
+    df = channels()
+    fc = Forecaster.preset("long-horizon", **SMALL).fit(df, target=["a", "b"], features=[],
+                                                        time="date")
+    scores, pred = fc.evaluate(df, holdout=120, return_predictions=True)
+    assert {"networks", "linear_map"} <= set(scores["model"])
+    assert any("two halves of the model's blended forecast" in n
+               for n in scores.attrs["notes"])
+    # the forecast is the mean of its halves, in the target's units too (affine scaling)
+    np.testing.assert_allclose(pred["lstmcast"], (pred["networks"] + pred["linear_map"]) / 2,
+                               rtol=1e-5, atol=1e-5)
+    for target, part in scores.groupby("target"):
+        rmse = part.set_index("model")["rmse"]
+        truth = pred.loc[pred["target"] == target, "actual"]
+        for half in ("networks", "linear_map"):
+            got = pred.loc[pred["target"] == target, half]
+            assert rmse[half] == pytest.approx(np.sqrt(np.mean((got - truth) ** 2)), rel=1e-6)
+        best = rmse.drop(["lstmcast", "networks", "linear_map"]).min()  # halves are no baseline
+        skill = part.set_index("model")["skill"]["lstmcast"]
+        assert skill == pytest.approx(1 - rmse["lstmcast"] / best)
+    plain = Forecaster.preset("long-horizon", **SMALL, blend=None).fit(
+        df, target=["a", "b"], features=[], time="date")
+    assert not {"networks", "linear_map"} & set(plain.evaluate(df, holdout=120)["model"])
+
+
 def test_the_map_of_shards_is_the_map_in_memory(tmp_path):
     frame = series_table(8)
     folder = write_set(frame, tmp_path / "set")

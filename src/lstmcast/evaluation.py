@@ -25,6 +25,9 @@ from lstmcast.io import DataError, missing_column, read_table, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.windows import segments, target_rows, window_starts
 
+HALVES = ("networks", "linear_map")
+"""The rows of a blended model's two forecasts, each alone (``Forecaster(blend=...)``)."""
+
 
 class LagCopyWarning(UserWarning):
     """The model's forecasts are essentially the last input value, shifted."""
@@ -120,11 +123,21 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
         truth = table.y_raw[truth_rows]  # (W, S, T)
         forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
         series_start, base_starts = series_starts(table)[starts], starts
+    halves = {}  # a blended model's two forecasts, each alone: what the blend is worth
+    if ensemble.linear is not None:
+        source = view if last_only else table
+        halves = {"networks": forecasting.forecast_windows(
+                      pipeline, Ensemble(ensemble.members), source, starts).point,
+                  "linear_map": forecasting.forecast_windows(
+                      pipeline, ensemble.linear, source, starts).point}
+        notes.append("networks and linear_map are the two halves of the model's blended "
+                     "forecast, each alone (not baselines).")
     rows, pred_frames = [], []
     scored = truth.shape[0]
     for k, name in enumerate(pipeline.targets):
         t = truth[:, :, k]
-        preds = {"lstmcast": forecast.point[:, :, k]}
+        preds = {"lstmcast": forecast.point[:, :, k],
+                 **{model: half[:, :, k] for model, half in halves.items()}}
         if last_only:
             preds["train_mean"] = np.full_like(t, stats.train_mean[k])
         else:
@@ -163,7 +176,7 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
     result = pd.DataFrame(rows)
     result["skill"] = np.nan
     for name, part in result.groupby("target", sort=False):
-        baselines = part[part["model"] != "lstmcast"]
+        baselines = part[~part["model"].isin(["lstmcast", *HALVES])]
         base = baselines["rmse"].min()
         result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
         ours = part.loc[part["model"] == "lstmcast", "rmse"].iloc[0]
