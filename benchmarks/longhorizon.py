@@ -174,8 +174,9 @@ def run_lstmcast(model: str, frame: pd.DataFrame, time_col: str, columns: list[s
     fc.fit(frame[:val], target=columns, features=[], time=time_col)
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
-    scored = z_scores(fc, frame[:test], test - val, columns, std, horizon)
+    _, pred = fc.evaluate(frame[:test], holdout=test - val, return_predictions=True)
     predict_s = time.perf_counter() - started
+    scored = z_scores(pred, "lstmcast", columns, std, horizon)
     epochs = len(fc.history_["loss"])
     windows_trained = fc.n_windows_["train"] * sum(len(h["loss"]) for h in fc.histories_)
     row = {**scored, "train_seconds": round(fit_s, 1), "predict_seconds": round(predict_s, 1),
@@ -184,21 +185,19 @@ def run_lstmcast(model: str, frame: pd.DataFrame, time_col: str, columns: list[s
            "params": {k: (list(v) if isinstance(v, tuple) else v)
                       for k, v in fc.get_params().items()
                       if k not in ("layers", "callbacks", "checkpoint", "verbose", "device")}}
-    if fc.blend is not None:  # the same networks without the linear map: what the blend adds
-        linear, fc.ensemble_.linear = fc.ensemble_.linear, None
-        row["networks_alone"] = z_scores(fc, frame[:test], test - val, columns, std, horizon)
-        fc.ensemble_.linear = linear
+    if "networks" in pred:  # the same networks without the linear map: what the blend adds
+        row["networks_alone"] = z_scores(pred, "networks", columns, std, horizon)
     return row
 
 
-def z_scores(fc: Forecaster, frame: pd.DataFrame, holdout: int, columns: list[str],
-             std: np.ndarray, horizon: int) -> dict:
-    """MSE and MAE of ``fc`` on the last ``holdout`` rows, on the z-scored values."""
-    _, pred = fc.evaluate(frame, holdout=holdout, return_predictions=True)
+def z_scores(pred: pd.DataFrame, model: str, columns: list[str], std: np.ndarray,
+             horizon: int) -> dict:
+    """MSE and MAE of ``model``'s column of ``evaluate``'s predictions, on the z-scored
+    values."""
     z_err, z_abs = [], []
     for k, name in enumerate(columns):
         part = pred[pred["target"] == name]
-        err = (part["lstmcast"].to_numpy() - part["actual"].to_numpy()) / std[k]
+        err = (part[model].to_numpy() - part["actual"].to_numpy()) / std[k]
         z_err.append(np.mean(err ** 2))
         z_abs.append(np.mean(np.abs(err)))
     return {"mse": float(np.mean(z_err)), "mae": float(np.mean(z_abs)),

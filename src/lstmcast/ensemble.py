@@ -44,13 +44,9 @@ class Ensemble:
     def predict(self, x: Any) -> np.ndarray:
         """The forecast for windows ``x`` (in the units the networks see): the members'
         mean output, blended with the linear map's when there is one."""
-        outputs = self.networks_predict(x)
-        if self.linear is None:
-            return outputs
-        blended = self.weight * outputs + (1.0 - self.weight) * self.linear.predict(x)
-        return blended.astype(np.float32)
-
-    def networks_predict(self, x: Any) -> np.ndarray:
-        """The members' mean output, without the linear map."""
         outputs = [member.predict(x) for member in self.members]
-        return outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0)
+        mean = outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0)
+        if self.linear is None:
+            return mean
+        blended = self.weight * mean + (1.0 - self.weight) * self.linear.predict(x)
+        return blended.astype(np.float32)

@@ -430,19 +430,24 @@ class Forecaster:
             raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
                                        "the network (one SegmentLSTM layer).")
         self._check_quantiles()
-        if self.blend == "linear" and self.difference:
-            raise InvalidArgumentError(
-                "`blend='linear'` maps the targets' levels (relative to the window's last "
-                "value) and `difference=True` forecasts changes: choose one.")
-        if self.blend == "linear" and self.quantiles and self.loss_name == "pinball":
-            raise InvalidArgumentError(
-                "`blend='linear'` blends point forecasts, and the pinball loss trains one "
-                "output per quantile: set a point loss (e.g. loss='mae') with "
-                "calibrate=True for intervals around the blend, or drop `blend`.")
+        conflict = self._blend_conflict()
+        if self.blend == "linear" and conflict:
+            raise InvalidArgumentError(conflict)
         if self.normalize not in (None, "auto") and self.difference:
             raise InvalidArgumentError(
                 f"`normalize={self.normalize!r}` and `difference=True` both forecast from the "
                 "last value; choose one.")
+
+    def _blend_conflict(self) -> str | None:
+        """Why the settings leave nothing to blend with the linear map (None: nothing)."""
+        if self.difference:
+            return ("`blend='linear'` maps the targets' levels (relative to the window's last "
+                    "value) and `difference=True` forecasts changes: choose one.")
+        if self.quantiles and self.loss_name == "pinball":
+            return ("`blend='linear'` blends point forecasts, and the pinball loss trains one "
+                    "output per quantile: set a point loss (e.g. loss='mae') with "
+                    "calibrate=True for intervals around the blend, or drop `blend`.")
+        return None
 
     def _check_quantiles(self) -> None:
         loss = self.loss_name
@@ -635,8 +640,7 @@ class Forecaster:
             return False
         missing = [t for t in pipeline.targets if t not in pipeline.inputs]
         if self.blend == "auto":
-            return not (missing or self.difference or (self.quantiles and
-                                                      self.loss_name == "pinball"))
+            return not (missing or self._blend_conflict())
         if missing:
             raise InvalidArgumentError(
                 f"`blend='linear'` maps each target's own past, but {missing} "
