@@ -43,16 +43,18 @@ def test_out_onto_the_input_data_is_refused_even_with_force(command, run, data):
     before = snapshot(data, run)
     for force in ([], ["--force"]):
         result = run_cli(command, run, data, "--out", data, *force)
-        one_line_error(result, str(data), "data file this command reads")
+        one_line_error(result, str(data), "the data this command reads")
         assert snapshot(data, run) == before
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_out_onto_the_saved_model_is_refused_even_with_force(command, run, data):
     before = snapshot(data, run)
-    for name in ("forecaster.lstmcast", "config.toml", "metrics.json"):
+    for name, says in (("forecaster.lstmcast", "the model this command reads"),
+                       ("config.toml", "part of the run folder"),
+                       ("metrics.json", "part of the run folder")):
         result = run_cli(command, run, data, "--out", run / name, "--force")
-        one_line_error(result, name, "part of the run folder")
+        one_line_error(result, name, says)
     assert snapshot(data, run) == before
     assert run_cli("predict", run, data).returncode == 0  # the model still loads
 
@@ -79,7 +81,7 @@ def test_backtest_refuses_an_existing_out_before_training(data, tmp_path):
     assert mine.read_text() == "keep me\n"
     result = run_cli("backtest", data, "--target", "sales", "--group", "store", "--time", "day",
                      *FAST, "--folds", "2", "--test-size", "5", "--out", data, "--force")
-    one_line_error(result, "data file this command reads")
+    one_line_error(result, "the data this command reads")
 
 
 def test_explain_never_rewrites_a_folder_and_picks_new_default_names(run, data, tmp_path):
@@ -107,10 +109,10 @@ def test_train_never_writes_over_a_file_or_the_data(data, tmp_path):
     mine = tmp_path / "notes.txt"
     mine.write_text("notes\n")
     before = snapshot(data, mine)
-    for out in (mine, data):
+    for out, says in ((mine, "existing file"), (data, "the data this command reads")):
         result = run_cli("train", data, "--target", "sales", "--group", "store", *FAST,
                          "--out", out)
-        one_line_error(result, str(out), "existing file")
+        one_line_error(result, str(out), says)
     assert snapshot(data, mine) == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
@@ -148,3 +150,85 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.fixture
+def inputs(run, data, tmp_path, trained):
+    """Every kind of file a command reads, and a second run folder it does not read."""
+    import pandas as pd
+
+    future = tmp_path / "plan.csv"
+    future.write_text("store,day,promo\na,60,1\n")
+    config = tmp_path / "settings.toml"
+    shutil.copy(run / "config.toml", config)
+    keras = tmp_path / "model.keras"
+    keras.write_bytes(b"not really keras, the guard runs first")
+    other = tmp_path / "other-run"
+    shutil.copytree(trained[0], other)
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    pd.read_csv(data).to_parquet(shards / "part-0.parquet")
+    return {"run": run, "data": data, "future": future, "config": config, "keras": keras,
+            "other": other, "shards": shards}
+
+
+def _commands(p):
+    """Each command that writes, with every input it reads; ``out`` is filled in later."""
+    cols = ["--target", "sales", "--group", "store", "--time", "day", *FAST]
+    return {
+        "predict": (["predict", p["run"], p["data"], "--future", p["future"]],
+                    ["data", "future", "run/forecaster.lstmcast"]),
+        "predict-folder": (["predict", p["run"], p["shards"]], ["shards/part-0.parquet",
+                                                              "shards/new.csv"]),
+        "predict-glob": (["predict", p["run"], f"{p['shards']}/*.parquet"],
+                         ["shards/part-0.parquet", "shards/new.parquet"]),
+        "evaluate": (["evaluate", p["run"], p["data"]], ["data", "run/forecaster.lstmcast"]),
+        "explain": (["explain", p["run"], p["data"]], ["data", "run", "."]),
+        "backtest": (["backtest", p["data"], *cols, "--config", p["config"]],
+                     ["data", "config"]),
+        "export": (["export", p["run"]], ["run/forecaster.lstmcast",  # and a sidecar over
+                                          "run/metrics.onnx", "other/metrics.onnx"]),
+        "import-keras": (["import-keras", p["keras"]], ["keras"]),
+        "train": (["train", p["data"], *cols, "--config", p["config"]],
+                  ["data", "config", "."]),
+    }
+
+
+@pytest.mark.parametrize("command", ["predict", "predict-folder", "predict-glob", "evaluate",
+                                     "explain", "backtest", "export", "import-keras", "train"])
+def test_no_command_writes_what_it_reads_or_a_run_folder_force_or_not(command, inputs):
+    argv, targets = _commands(inputs)[command]
+    # every file of every run folder, read by this command or not
+    targets = [*targets, *(f"other/{f.name}" for f in sorted(inputs["other"].iterdir())),
+               "other"]
+    before = snapshot(*(v for v in inputs.values()))
+    for name in targets:
+        head, _, rest = name.partition("/")
+        path = inputs["data"].parent if head == "." else inputs[head]
+        out = path / rest if rest else path
+        for force in ([], ["--force"]) if command != "train" else ([],):
+            result = run_cli(*argv, "--out", out, *force)
+            assert result.returncode == 1, (name, result.stdout, result.stderr)
+            assert result.stderr.strip().count("\n") == 0, result.stderr
+            assert "Traceback" not in result.stderr
+            assert snapshot(*(v for v in inputs.values())) == before, (name, force)
+
+
+def test_out_formats_follow_the_extension(run, data, tmp_path):
+    import json
+
+    import pandas as pd
+
+    csv, parquet, records = (tmp_path / f"f.{ext}" for ext in ("csv", "parquet", "json"))
+    for path in (csv, parquet, records):
+        result = run_cli("predict", run, data, "--out", path, "--quiet")
+        assert result.returncode == 0, result.stderr
+    table = pd.read_csv(csv)
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), table, check_dtype=False)
+    assert json.loads(records.read_text()) == json.loads(table.to_json(orient="records"))
+    result = run_cli("predict", run, data, "--out", tmp_path / "f.xlsx")
+    one_line_error(result, "'.xlsx'", ".csv, .parquet or .json")
+    assert not (tmp_path / "f.xlsx").exists()
+    result = run_cli("evaluate", run, data, "--out", tmp_path / "s.csv")
+    assert result.returncode == 0, result.stderr
+    assert {"model", "rmse"} <= set(pd.read_csv(tmp_path / "s.csv").columns)

@@ -19,6 +19,20 @@ from typing import Any
 
 from lstmcast import __version__, params
 from lstmcast.errors import LstmcastError
+from lstmcast.outputs import Access
+
+# What each command reads and writes (argument names): one guard enforces it (outputs.py)
+ACCESS = {
+    "train": Access(reads=("data", "config", "resume"), folder=True),
+    "demo": Access(folder=True),
+    "evaluate": Access(reads=("run", "data")),
+    "predict": Access(reads=("run", "data", "future")),
+    "explain": Access(reads=("run", "data"), folder=True),
+    "backtest": Access(reads=("data", "config")),
+    "inspect": Access(reads=("data", "config"), writes=()),
+    "export": Access(reads=("run",)),
+    "import-keras": Access(reads=("model",)),
+}
 
 EXAMPLES = """examples:
   lstmcast demo                                   the full workflow on C-MAPSS FD001
@@ -271,6 +285,8 @@ def _train(args: argparse.Namespace) -> int:
                          "the DATA again.")
     elif args.data is None:
         raise _usage("give the DATA to train on, or --resume RUN to continue a run.")
+    if args.out and not args.resume:  # before reading anything
+        _guard(args).check_folder(args.out, forceable=False)
     source = resolve(args.data, peek=True)  # a set of Parquet files: the first file
     data, model = _settings(args, source)
     if getattr(args, "budget", None):
@@ -320,29 +336,24 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _guard(args: argparse.Namespace):
-    """The output guard of a command: protects the data it reads and the run folder."""
+    """The output guard of a command, from what the command declares it reads and writes."""
     from lstmcast.outputs import OutputGuard
 
-    run = getattr(args, "run", None)
-    protected: list[Any] = [(run, "the model this command reads") if run is not None
-                            and Path(run).is_file() else run]
-    data = getattr(args, "data", None)
-    if data is not None and Path(data).exists():
-        protected.append(data)
-    return OutputGuard(force=getattr(args, "force", False), protected=protected)
+    return OutputGuard.for_command(args, args.access)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmcast.outputs import check_format, table_bytes
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+        check_format(args.out, (".json", ".csv"))
     holdout = None if args.holdout is None else params.BY_NAME["holdout"].parse(args.holdout)
-    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
-
-    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    run_file(args.run, "forecaster.lstmcast")
     source = resolve(args.data)
+    forecaster = _loaded(args)  # torch: after the cheap checks
     if source.test is not None:
         scores = forecaster.evaluate(source.test, last_only=source.last_only)
     else:
@@ -350,7 +361,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         scores = forecaster.evaluate(source.frame, last_only=args.last_only, holdout=holdout)
     text = (f"Scored {scores.attrs['n_windows']} windows: {scores.attrs['scored']}.\n"
             + _show_scores(scores))
-    if args.out:
+    if args.out and args.out.lower().endswith(".csv"):
+        guard.write_file(args.out, table_bytes(scores, args.out))
+    elif args.out:
         records = json.loads(scores.to_json(orient="records"))
         report = {"scored": scores.attrs["scored"], "n_windows": scores.attrs["n_windows"],
                   "notes": scores.attrs.get("notes", []), "scores": records}
@@ -361,27 +374,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmcast.outputs import TABLE_FORMATS, check_format, table_bytes
     from lstmcast.parquet import is_parquet_set
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+        check_format(args.out, (".npy", ".csv") if Path(args.run).is_file() else TABLE_FORMATS)
     if Path(args.run).is_file():
         return _predict_arrays(args, guard)
-    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
-
-    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    run_file(args.run, "forecaster.lstmcast")
+    n_ahead = None if args.n_ahead is None else params.Param(
+        "n_ahead", None, "int", "").parse(args.n_ahead)
+    forecaster = _loaded(args)  # torch: after the cheap checks
     if is_parquet_set(args.data):  # read shard by shard (the model's shard_rows), not whole
         frame = args.data
     else:
         source = resolve(args.data)
         frame = source.test if source.test is not None else source.frame
-    n_ahead = None if args.n_ahead is None else params.Param(
-        "n_ahead", None, "int", "").parse(args.n_ahead)
     forecast = forecaster.predict(frame, n_ahead=n_ahead, future=args.future)
     if args.out:
-        guard.write_file(args.out, forecast.to_csv(index=False).encode())
+        guard.write_file(args.out, table_bytes(forecast, args.out))
         if not args.quiet:
             print(f"Wrote {len(forecast)} forecast rows to {args.out}")
     elif not args.quiet:
@@ -427,9 +441,7 @@ def _predict_arrays(args: argparse.Namespace, guard: Any) -> int:
 
 
 def cmd_import_keras(args: argparse.Namespace) -> int:
-    from lstmcast.outputs import OutputGuard
-
-    guard = OutputGuard(force=args.force, protected=[args.model])
+    guard = _guard(args)
     out = guard.check_file(args.out)
     from lstmcast.models import load_keras  # torch and h5py: after the cheap checks
 
@@ -481,10 +493,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     guard = _guard(args)
     if args.out:
         guard.check_folder(args.out)
-    from lstmcast.forecaster import Forecaster  # torch: after the cheap checks
-
-    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"))
+    run_file(args.run, "forecaster.lstmcast")
     source = resolve(args.data)
+    forecaster = _loaded(args)  # torch: after the cheap checks
     frame = source.test if source.test is not None else source.frame
     explanation = forecaster.explain(frame, series=args.series, at=args.at, window=args.window,
                                      baseline=args.baseline)
@@ -507,11 +518,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
+    from lstmcast.outputs import check_format, table_bytes
     from lstmcast.runs import resolve
 
     guard = _guard(args)
     if args.out:
         guard.check_file(args.out)
+        check_format(args.out)
     source = resolve(args.data)
     data, model = _settings(args, source)
     forecaster = _forecaster(model, args, verbose=0)
@@ -521,7 +534,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     result = forecaster.backtest(source.frame, **_columns(data), folds=folds,
                                  test_size=test_size, progress=not args.quiet)
     if args.out:
-        guard.write_file(args.out, result.to_csv(index=False).encode())
+        guard.write_file(args.out, table_bytes(result, args.out))
     if not args.quiet:
         print(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         model = result[result["model"] == "lstmcast"]
@@ -647,6 +660,30 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="a run's config.toml to start from (flags override it)")
 
 
+TABLE_OPTIONS = ("missing", "time_format")  # how any command reads a table
+
+
+def _add_table_options(p: argparse.ArgumentParser) -> None:
+    """How the table is read, for the commands that read one with a trained model (the same
+    options, from the same registry, as train's)."""
+    group = p.add_argument_group("reading the table (default: as the model was trained)")
+    for name in TABLE_OPTIONS:
+        param = params.BY_NAME[name]
+        metavar = "|".join(param.choices) if param.choices else name.upper().replace("_", "-")
+        group.add_argument(param.flag, dest=name, metavar=metavar, help=param.help)
+
+
+def _loaded(args: argparse.Namespace, device: str | None = None) -> Any:
+    """The run's Forecaster, reading tables with the command's --missing / --time-format."""
+    from lstmcast.forecaster import Forecaster
+    from lstmcast.runs import run_file
+
+    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"), device=device)
+    reading = {name: params.BY_NAME[name].parse(getattr(args, name)) for name in TABLE_OPTIONS
+               if getattr(args, name, None) is not None}
+    return forecaster.set_params(**reading)
+
+
 def _add_force(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace an existing --out (never the data read, nor a run's files)")
@@ -686,7 +723,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "rows after the model's training data)")
     p.add_argument("--last-only", action="store_true",
                    help="score only the last window of each series")
-    p.add_argument("--out", help="write the scores as JSON here (a new file)")
+    p.add_argument("--out", help="write the scores here (a new file): .json (with what was "
+                   "scored and the notes) or .csv")
+    _add_table_options(p)
     _add_force(p)
     p.set_defaults(handler=cmd_evaluate)
 
@@ -700,7 +739,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-ahead", dest="n_ahead", help="rows to forecast (steps)")
     p.add_argument("--future", help="CSV/Parquet of the inputs known in advance for the rows "
                    "to forecast (series id, time and the future columns)")
-    p.add_argument("--out", help="write the forecast as CSV here (a new file)")
+    p.add_argument("--out", help="write the forecast here (a new file): .csv, .parquet or "
+                   ".json (records), as its extension says")
+    _add_table_options(p)
     _add_force(p)
     p.set_defaults(handler=cmd_predict)
 
@@ -722,6 +763,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference window for attributions (default: the window's mean)")
     p.add_argument("--out", help="folder for the pictures (default: a new "
                    "RUN/explain-SERIES-TIME)")
+    _add_table_options(p)
     _add_force(p)
     p.set_defaults(handler=cmd_explain)
 
@@ -732,7 +774,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--folds", default="3", help="number of origins (3)")
     p.add_argument("--test-size", dest="test_size", help="rows per fold and series")
-    p.add_argument("--out", help="write the per-fold scores as CSV here (a new file)")
+    p.add_argument("--out", help="write the per-fold scores here (a new file): .csv, .parquet "
+                   "or .json")
     _add_force(p)
     p.set_defaults(handler=cmd_backtest)
 
@@ -789,6 +832,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+_SETTING_NAME = re.compile(r"`([a-z_]+)`")  # a setting named alone: `shard_rows`
 _PYTHON_SETTING = re.compile(r"`?\b([a-z_]+)=('([^']*)'|\"([^\"]*)\"|True|False|None|[0-9.]+)`?")
 
 
@@ -804,7 +848,11 @@ def as_flags(message: str) -> str:
         text = match.group(3) if match.group(3) is not None else match.group(4)
         return f"{param.flag} {text if text is not None else value}"
 
-    return _PYTHON_SETTING.sub(flag, message)
+    def named(match: re.Match) -> str:
+        param = params.BY_NAME.get(match.group(1))
+        return param.flag if param is not None and param.cli else match.group(0)
+
+    return _SETTING_NAME.sub(named, _PYTHON_SETTING.sub(flag, message))
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
@@ -819,6 +867,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     warnings.formatwarning = _one_line_warning
+    args.access = ACCESS[args.command]
     try:
         return handler(args)
     except (LstmcastError, OSError) as exc:

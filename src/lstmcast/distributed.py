@@ -148,7 +148,7 @@ def check_parts(n: int) -> None:
         raise TrainingError(f"The job has {world_size()} processes but the table has only {n} "
                             "shards with training windows, and each process reads shards of "
                             "its own: launch at most that many (torchrun --nproc-per-node), "
-                            "or lower shard_rows (--shard-rows) to cut more shards.")
+                            "or lower `shard_rows` to cut more shards.")
 
 
 def failed(exc: BaseException) -> TrainingError:

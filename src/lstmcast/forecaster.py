@@ -482,6 +482,11 @@ class Forecaster:
         return Intervals(check_levels(self.quantiles), self.loss_name == "pinball",
                          self.steps, len(pipeline.targets))
 
+    def _reader(self) -> TablePipeline:
+        """The fitted pipeline, reading tables with the current ``missing`` and
+        ``time_format`` (changed after fit with set_params: how predict's table reads)."""
+        return self.pipeline_.reading(self.missing, self.time_format)
+
     def _require_fitted(self) -> None:
         if not hasattr(self, "ensemble_"):
             raise NotFittedError("This Forecaster is not fitted yet: call `fit` first, "
@@ -879,7 +884,8 @@ class Forecaster:
             data: the recent history of each series (at least ``window`` rows;
                 shorter series are padded at the front with their first row).
             n_ahead: how many rows past the last to forecast; default
-                ``steps`` (direct). More than ``steps`` is done recursively,
+                ``steps`` (direct); fewer gives the first ``n_ahead`` of them.
+                More than ``steps`` is done recursively,
                 feeding forecasts back as inputs, which is only possible when the
                 inputs are the target's own past (future feature values would
                 be needed otherwise).
@@ -905,7 +911,7 @@ class Forecaster:
         if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
             return self._predict_shards(streaming.ShardedTable(data, self.shard_rows),
                                         n_ahead, future)
-        pipeline = self.pipeline_
+        pipeline = self._reader()
         n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
         recursive = n_ahead > self.steps
         if recursive and self.intervals_ is not None:
@@ -939,6 +945,10 @@ class Forecaster:
         if recursive:
             forecast.point = forecasting.recurse(pipeline, self.ensemble_, view, starts,
                                                  forecast.point, n_ahead)
+        elif n_ahead < self.steps:  # the first n_ahead of the steps forecast at once
+            forecast = forecasting.Forecast(
+                forecast.point[:, :n_ahead], None if forecast.quantiles is None
+                else forecast.quantiles[:, :n_ahead], forecast.levels)
         return forecasting.forecast_frame(pipeline, view.frame, forecast)
 
     # -- explanation ---------------------------------------------------------------
@@ -987,7 +997,7 @@ class Forecaster:
         if output_index is None:
             levels = self.intervals_.network_levels if self.intervals_ is not None else ()
             output_index = levels.index(0.5) * len(self.pipeline_.targets) if levels else 0
-        return explain_series(self.pipeline_, self.ensemble_, data, series, at, window,
+        return explain_series(self._reader(), self.ensemble_, data, series, at, window,
                               baseline, output_index)
 
     # -- evaluation ----------------------------------------------------------------
@@ -1025,7 +1035,8 @@ class Forecaster:
         self._require_fitted()
         if holdout is not None:
             holdout = check_int("holdout", holdout)
-        table = self.pipeline_.table(data, need_target=True)
+        pipeline = self._reader()
+        table = pipeline.table(data, need_target=True)
         first = None
         if last_only:
             scored = "the last window of each series"
@@ -1042,7 +1053,7 @@ class Forecaster:
                               "the scores are on windows it was fitted to; give a table that "
                               "runs past the training data, or `holdout`.",
                               TrainingRowsWarning, stacklevel=2)
-        result, predictions = evaluation.score(self.pipeline_, self.ensemble_, self.stats_,
+        result, predictions = evaluation.score(pipeline, self.ensemble_, self.stats_,
                                                table, first, last_only, self.intervals_)
         result.attrs["scored"] = scored
         return (result, predictions) if return_predictions else result

@@ -143,7 +143,7 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
         raise DataError(
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
             f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
-            "choose missing='drop', 'ffill' or 'interpolate'.")
+            "choose missing='drop', missing='ffill' or missing='interpolate'.")
 
 
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,

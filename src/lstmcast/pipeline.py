@@ -14,6 +14,7 @@ Shapes: R rows, F inputs, T targets, W windows, S steps.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -94,8 +95,20 @@ class TablePipeline:
         self.missing = missing
         self.time_format = time_format
         self.calendar = calendar
+        self.read_format: str | None = None  # how later tables' times read, when told
         self.time_: dict[str, Any] = {"kind": None, "step": None, "format": None,
                                       "tz": None, "irregular": []}
+
+    def reading(self, missing: str, time_format: str | None) -> TablePipeline:
+        """This pipeline reading later tables with other policies (a fitted model's
+        ``missing`` and ``time_format`` changed after fit: predict's options).
+        ``time_format`` None keeps the format the training times were read with."""
+        if missing == self.missing and time_format in (None, self.time_format):
+            return self
+        other = copy.copy(self)
+        other.missing = missing
+        other.read_format = time_format
+        return other
 
     # -- shapes --------------------------------------------------------------------
     @property
@@ -192,7 +205,8 @@ class TablePipeline:
 
     def _parse_time(self, col: pd.Series, fitting: bool) -> pd.Series:
         name = self.roles.time
-        fmt = self.time_format if fitting or self.time_["format"] is None else self.time_["format"]
+        fmt = (self.time_format if fitting or self.time_["format"] is None
+               else self.read_format or self.time_["format"])
         parsed, used = timeline.parse_time(col, name, fmt)
         kind = "datetime" if parsed.dtype.kind == "M" else "number"
         tz = str(parsed.dt.tz) if kind == "datetime" and parsed.dt.tz is not None else None
@@ -250,7 +264,7 @@ class TablePipeline:
                 f"series; the first in {where}, between {first.after} and {first.next}")
         if self.missing == "error":
             raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
-                            "'interpolate' (--missing ffill), which adds the rows and fills "
+                            "missing='interpolate', which adds the rows and fills "
                             "their values.")
         if self.missing == "drop":
             warnings.warn(f"{what[0].upper()}{what[1:]}: left as they are (missing='drop'), so "

@@ -116,8 +116,8 @@ class ShardedTable:
             raise DataError(
                 f"{self.source!r} holds one series (no group column) over "
                 f"{sum(s.rows for s in self.shards)} rows in {len(self)} shards: streaming "
-                "reads whole series shard by shard. Give the series-id column (group=, "
-                "--group), or raise shard_rows (--shard-rows) to read the table whole.")
+                "reads whole series shard by shard. Give the series-id column (`group`), or "
+                "raise `shard_rows` to read the table whole.")
 
     def check_home(self, home: dict[str, int], k: int, group: str, ids: Any) -> None:
         """Record that shard k holds the series ``ids``; a series already in another shard
