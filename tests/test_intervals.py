@@ -100,6 +100,71 @@ def test_quantile_outputs_are_sorted_and_the_median_is_the_point():
     np.testing.assert_array_equal(q[0, 0], [[0.0, 0.0], [5.0, 2.0]])  # sorted per target
 
 
+def _tails(truth, low, high):
+    """The fractions of truths below ``low`` and above ``high`` (numpy, per column)."""
+    return np.mean(truth < low, axis=0), np.mean(truth > high, axis=0)
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_calibrated_bounds_contain_the_point_even_when_validation_errors_are_lopsided(trained):
+    # validation truths almost all above the point (a point forecast too low on the
+    # validation period): the shift of level 0.1 is positive and larger than the gap
+    # between the point and the trained 0.1 quantile, which varies from row to row
+    rng = np.random.default_rng(11)
+    levels = (0.05, 0.1, 0.5, 0.9, 0.95)
+    intervals = Intervals(levels, trained=trained, steps=2, targets=2)
+    n = 200
+    point = rng.normal(size=(n, 2, 2))
+    spread = rng.uniform(0.1, 2.0, size=(n, 2, 1, 2))  # the trained quantiles' spread
+    offsets = np.array([-1.6, -1.3, 0.0, 1.3, 1.6])[None, None, :, None]
+    outputs = point[:, :, None, :] + spread * offsets if trained else point
+    truth = point + 3.0 + rng.normal(size=(n, 2, 2))
+    intervals.calibrate(outputs.reshape(n, -1), truth.reshape(n, -1))
+    assert (intervals.shifts_[:, 1] > 0).all()  # the lower level moves up past the point
+    got_point, q = intervals.split(outputs.reshape(n, -1))
+    got_point = got_point.reshape(n, 2, 2)
+    np.testing.assert_array_equal(got_point, point)  # the point itself is never calibrated
+    for low, high, _ in central_pairs(levels):
+        lo, hi = q[:, :, levels.index(low)], q[:, :, levels.index(high)]
+        assert (lo <= got_point).all() and (got_point <= hi).all(), (low, high)
+        below, above = _tails(truth, lo, hi)  # on the validation windows, per step and target
+        assert (below <= low).all() and (above <= 1 - high + 1e-12).all(), (below, above)
+    assert (np.diff(q, axis=2) >= 0).all()  # still sorted
+    # uncalibrated, crossing trained quantiles: the point stays inside every band too
+    raw = Intervals(levels, trained=True, steps=1, targets=1)
+    out = np.array([[3.0, 2.0, 1.0, 4.0, 5.0]])  # 0.05 and 0.1 above the 0.5 output
+    p, q = raw.split(out)
+    assert q[0, 0, levels.index(0.1), 0] <= p[0, 0] <= q[0, 0, levels.index(0.9), 0]
+
+
+@pytest.mark.parametrize("settings", [dict(quantiles=(0.1, 0.5, 0.9)),
+                                      dict(loss="mse", quantiles=(0.1, 0.9))])
+def test_a_calibrated_model_forecasts_a_point_inside_every_band_and_covers_validation(settings):
+    # y follows an input the model reads, and runs 1.0 higher over the validation
+    # period only: the point forecast is low there, the calibrated levels move up
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(300)
+    y = np.roll(x, -1) + 0.3 * rng.standard_normal(300)
+    y[-60:] += 1.0
+    frame = pd.DataFrame({"y": y, "x": x})
+    model = Forecaster(window=4, units=(4,), dropout=0.0, epochs=5, calibrate=True, seed=0,
+                       autoregressive=False, **settings).fit(frame, target="y", features=["x"])
+    assert (model.intervals_.shifts_[:, 0] > 0).all()  # level 0.1 moved up past the point
+    with pytest.warns(UserWarning, match="training data"):
+        _, preds = model.evaluate(frame, return_predictions=True)
+    point = preds["lstmcast"].to_numpy()
+    lo, hi = preds["lstmcast_q0.1"].to_numpy(), preds["lstmcast_q0.9"].to_numpy()
+    assert ((lo <= point) & (point <= hi)).all()
+    forecast = model.predict(frame)
+    assert ((forecast["y_q0.1"] <= forecast["y"]) & (forecast["y"] <= forecast["y_q0.9"])).all()
+    # the validation windows are the last ones: each tail holds at most 10% of their truths
+    n = model.n_windows_["validation"]
+    truth = preds["actual"].to_numpy()[-n:]
+    below, above = _tails(truth, lo[-n:], hi[-n:])
+    assert below <= 0.1 and above <= 0.1
+    assert np.mean((truth >= lo[-n:]) & (truth <= hi[-n:])) >= 0.8
+
+
 # -- the Forecaster ------------------------------------------------------------------------------
 def _noisy_series(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """y_t = 0.5 y_(t-1) + s_t e_t, e ~ N(0, 1), s_t = 0.2 + 2 x_t, x a slow cycle that the

@@ -6,8 +6,9 @@ module holds what that needs besides the network:
 
 - ``check_levels``: the levels, checked (inside (0, 1), distinct) and sorted.
 - ``Intervals``: the layout of the network's outputs (point or one output per
-  trained level), the rearrangement that keeps quantiles from crossing, and
-  the conformal shifts fitted on validation windows (``calibrate``).
+  trained level), the rearrangement that keeps quantiles from crossing, the
+  conformal shifts fitted on validation windows (``calibrate``), and the
+  bounds kept around the point forecast (``around``).
 - NumPy scores in the target's units: ``pinball`` per level, ``crps``
   approximated from the quantiles, and ``coverage`` / ``width`` of the central
   intervals (``central_pairs``).
@@ -25,6 +26,26 @@ level starts at the point forecast (intervals from calibrated residuals); for
 a quantile model this is conformalized quantile regression, one side at a time.
 Windows of a time series overlap and are not exchangeable: the guarantee then
 holds as far as the validation period's errors are like the future's.
+
+Every central interval contains the point forecast: after calibration (and
+the sorting), a level below 0.5 is lowered to the point where it lies above it,
+and a level above 0.5 raised to it where it lies below. Without this, the point
+fell outside its own band whenever a level's shift was larger than that row's
+gap between the point and the quantile: the shifts are fitted one level at a
+time and are one constant per step and target, while the gap varies from row
+to row (and is zero for a point model). A shift that large means the
+validation errors are lopsided: when more than 1 - tau of them lie above the
+point (a point forecast too low on the validation period), the level tau moves
+above the point in every row. Moving a lower bound down, or an upper bound up,
+only widens the interval, so the promises above still hold (P(y >= lower) and
+P(y <= upper) can only grow), and on the validation windows each tail still
+holds at most tau of the truths. The point forecast itself is never
+calibrated: it is the network's output (the trained median, or the mean for
+the MSE loss), the one the point scores judge. The 0.5 column, when asked for,
+is the calibrated 0.5 level, the point plus the median validation error (for
+a quantile model, the trained median plus its own shift): it differs from
+the point by as much as the point was off-centre on validation, and a point
+at the edge of its band says the same.
 
 Shapes: W windows, S steps, Q levels, K targets.
 """
@@ -136,22 +157,39 @@ class Intervals:
     def split(self, outputs: np.ndarray, calibrated: bool = True
               ) -> tuple[np.ndarray, np.ndarray | None]:
         """Network outputs (W, S * slots * K) -> point (W, S * K) and quantiles (W, S, Q, K),
-        both in the network's units; quantiles sorted per window, step and target (None
-        when the model forecasts no levels)."""
+        both in the network's units; quantiles sorted per window, step and target, with
+        every central interval containing the point (``around``), or None when the model
+        forecasts no levels."""
         w = len(outputs)
-        out = np.asarray(outputs).reshape(w, self.steps, self.slots, self.targets)
+        point, quantiles = self._outputs(outputs)
+        if quantiles is None:
+            return point.reshape(w, -1), None
+        if calibrated and self.shifts_ is not None:
+            quantiles = np.sort(quantiles + self.shifts_[None], axis=2)
+        return point.reshape(w, -1), self.around(point, quantiles)
+
+    def _outputs(self, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The network's point (W, S, K) and its quantiles (W, S, Q, K), sorted, neither
+        calibrated nor put around the point: what the shifts are fitted to and added to."""
+        out = np.asarray(outputs).reshape(len(outputs), self.steps, self.slots, self.targets)
         if not self.network_levels:
             point = out[:, :, 0]
             if not self.levels:
-                return point.reshape(w, -1), None
-            quantiles = np.repeat(point[:, :, None], len(self.levels), axis=2)
-        else:
-            point = out[:, :, self.network_levels.index(0.5)]
-            keep = [self.network_levels.index(t) for t in self.levels]
-            quantiles = np.sort(out, axis=2)[:, :, keep]
-        if calibrated and self.shifts_ is not None:
-            quantiles = np.sort(quantiles + self.shifts_[None], axis=2)
-        return point.reshape(w, -1), quantiles
+                return point, None
+            return point, np.repeat(point[:, :, None], len(self.levels), axis=2)
+        point = out[:, :, self.network_levels.index(0.5)]
+        keep = [self.network_levels.index(t) for t in self.levels]
+        return point, np.sort(out, axis=2)[:, :, keep]
+
+    def around(self, point: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+        """Sorted quantiles (W, S, Q, K) with every central interval around ``point``
+        (W, S, K): levels below 0.5 at most the point, levels above 0.5 at least it.
+        Only widens the intervals (the module docstring says why), keeps the order."""
+        below = np.array([t < 0.5 for t in self.levels])[None, None, :, None]
+        above = np.array([t > 0.5 for t in self.levels])[None, None, :, None]
+        p = np.asarray(point, dtype=np.float64)[:, :, None, :]
+        q = np.asarray(quantiles, dtype=np.float64)
+        return np.where(below, np.minimum(q, p), np.where(above, np.maximum(q, p), q))
 
     def check_windows(self, n: int) -> None:
         """An error when ``n`` validation windows are too few to calibrate these levels."""
@@ -172,7 +210,7 @@ class Intervals:
             raise InvalidArgumentError("Calibration makes intervals at quantile levels: give "
                                        "`quantiles` too, e.g. quantiles=(0.1, 0.9).")
         self.check_windows(len(outputs))
-        _, quantiles = self.split(outputs, calibrated=False)
+        _, quantiles = self._outputs(outputs)
         y = np.asarray(truth, dtype=np.float64).reshape(len(outputs), self.steps, 1,
                                                         self.targets)
         scores = y - quantiles  # (W, S, Q, K)
