@@ -99,13 +99,41 @@ def test_bad_targets_and_values_are_named():
         model.fit(x, y[:40], verbose=0)
     bad = x.copy()
     bad[3, 2, 1] = np.nan
-    with pytest.raises(InvalidArgumentError, match="1 NaN or infinite values"):
+    with pytest.raises(InvalidArgumentError, match=r"`x` holds 1 NaN value \(first at sample 3, "
+                                                   r"time step 2, feature 1\).*before training"):
         model.fit(bad, y, verbose=0)
     with pytest.raises(InvalidArgumentError, match="`epochs`"):
         model.fit(x, y, epochs=-1, verbose=0)
     with pytest.raises(InvalidArgumentError, match="`batch_size`, expected a positive integer"):
         model.fit(x, y, batch_size=0, verbose=0)
 
+
+
+def test_nan_and_inf_in_predict_and_evaluate_are_named_with_their_count_and_position():
+    x, y = toy(n=50)
+    model = small()
+    model.fit(x, y, epochs=1, verbose=0)
+    bad = x.copy()
+    bad[[4, 9], [1, 0], 0] = np.nan
+    bad[12, 3, 0] = np.inf
+    with pytest.raises(InvalidArgumentError) as info:
+        model.predict(bad)
+    message = str(info.value)
+    assert message.startswith("`x` holds 2 NaN values (first at sample 4, time step 1, "
+                              "feature 0) and 1 infinite value (first at sample 12, time step "
+                              "3, feature 0)"), message
+    assert message.endswith("before predicting.") and "training" not in message
+    assert "\n" not in message
+    with pytest.raises(InvalidArgumentError, match=r"2 NaN values.*before evaluating\.$"):
+        model.evaluate(bad, y)
+    wrong = y.copy().astype("float64")
+    wrong[7] = np.nan
+    with pytest.raises(InvalidArgumentError,
+                       match=r"`y` holds 1 NaN value \(first at sample 7.*before evaluating"):
+        model.evaluate(x, wrong)
+    with pytest.raises(InvalidArgumentError,
+                       match=r"`y` holds 1 NaN value \(first at sample 7.*before training"):
+        model.fit(x, wrong, verbose=0)
 
 def test_layer_arguments_are_checked_in_keras_idiom():
     with pytest.raises(InvalidArgumentError,

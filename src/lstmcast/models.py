@@ -194,7 +194,7 @@ class Sequential:
             self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
 
     # -- data checks ----------------------------------------------------------
-    def _samples(self, x: Any, name: str = "x") -> Samples:
+    def _samples(self, x: Any, name: str = "x", action: str = "training") -> Samples:
         if isinstance(x, (list, tuple)):
             x = np.asarray(x)
         if not isinstance(x, (np.ndarray, WindowView, torch.Tensor)):
@@ -221,19 +221,20 @@ class Sequential:
                     raise InvalidArgumentError(
                         f"`{name}` has {got} {what} per sample, but the model expects "
                         f"input_shape {tuple(expected)}: got an array of shape {shape}.")
-        _check_finite(name, x)
+        _check_finite(name, x, action)
         if not self.built:
             self.build(shape[1:])
         return Samples(x, self.device)
 
-    def _targets(self, y: Any, n: int, name: str = "y") -> torch.Tensor:
+    def _targets(self, y: Any, n: int, name: str = "y", action: str = "training"
+                 ) -> torch.Tensor:
         y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if not np.issubdtype(y_arr.dtype, np.number):
             raise InvalidArgumentError(f"`{name}` must be numeric, got dtype {y_arr.dtype}.")
         if y_arr.ndim == 0 or y_arr.shape[0] != n:
             raise InvalidArgumentError(
                 f"`{name}` must have one target per sample ({n}), got shape {y_arr.shape}.")
-        _check_finite(name, y_arr)
+        _check_finite(name, y_arr, action, target=True)
         expected = tuple(self.output_shape)
         slots = getattr(self.loss_, "slots", 1) if self.compiled_ else 1
         if slots > 1:  # a loss with several outputs per target value (quantiles)
@@ -353,7 +354,7 @@ class Sequential:
         ``predicted[i]`` is the forecast after window ``x[i]``: shape (N, 1) for
         the tutorial's model, (N, T, H) when the top layer returns sequences.
         """
-        samples = self._samples(x)
+        samples = self._samples(x, action="predicting")
         batch_size = self._batch_size(batch_size, PREDICT_BATCH)
         return predict_batches(self.network_, samples, batch_size, self.precision).numpy()
 
@@ -363,8 +364,8 @@ class Sequential:
         else ``[loss, metric, ...]`` in compile order (or a dict)."""
         if not self.compiled_:
             raise NotFittedError("Call `compile(loss=..., optimizer=...)` before `evaluate`.")
-        samples = self._samples(x)
-        targets = self._targets(y, len(samples))
+        samples = self._samples(x, action="evaluating")
+        targets = self._targets(y, len(samples), action="evaluating")
         logs = run_batches(self.network_, samples, targets, self.loss_fn_, self.metrics_,
                            self._batch_size(batch_size, PREDICT_BATCH),
                            precision=self.precision)
@@ -548,8 +549,11 @@ def _versions() -> dict[str, str]:
 _CHECK_BLOCK = 1 << 22  # values checked at a time: the temporary masks stay a few MB
 
 
-def _check_finite(name: str, x: Any) -> None:
-    """Raise if ``x`` holds NaN or inf, naming how many and the first sample."""
+def _check_finite(name: str, x: Any, action: str = "training", target: bool = False) -> None:
+    """Raise if ``x`` holds NaN or inf: how many of each, and where the first one is.
+
+    ``action`` ("training", "predicting", "evaluating") is what they stop; ``target``:
+    ``x`` holds targets (samples, outputs), not inputs (samples, time steps, features)."""
     if isinstance(x, torch.Tensor):
         arr = x.detach().cpu().numpy()
     elif isinstance(x, WindowView):
@@ -560,22 +564,44 @@ def _check_finite(name: str, x: Any) -> None:
     values = rows if rows is not None else arr
     if not np.issubdtype(values.dtype, np.floating):
         return
-    count, first = 0, None
+    counts = {"NaN": 0, "infinite": 0}
+    firsts: dict[str, list[int]] = {}
     values = np.atleast_1d(values)
     block = max(1, _CHECK_BLOCK // max(1, values[:1].size))  # rows per block: bounded memory
     for start in range(0, len(values), block):
         part = values[start: start + block]
-        bad = ~np.isfinite(part)
-        if bad.any():
-            count += int(bad.sum())
-            if first is None:
-                first = np.argwhere(bad)[0].tolist()
-                first[0] += start
-    if count:
-        where = f"row {first[0]} of the windowed data" if rows is not None else f"index {first}"
-        raise InvalidArgumentError(
-            f"`{name}` holds {count} NaN or infinite values (first at {where}); "
-            "clean or impute them before training.")
+        if np.isfinite(part).all():
+            continue
+        for kind, bad in (("NaN", np.isnan(part)), ("infinite", np.isinf(part))):
+            if bad.any():
+                counts[kind] += int(bad.sum())
+                if kind not in firsts:
+                    first = np.argwhere(bad)[0].tolist()
+                    first[0] += start
+                    firsts[kind] = first
+    if not firsts:
+        return
+    parts = []
+    for kind, count in counts.items():
+        if count:
+            noun = f"{count} NaN value" if kind == "NaN" else f"{count} infinite value"
+            where = _position(firsts[kind], rows is not None, target)
+            parts.append(f"{noun}{'s' if count > 1 else ''} (first at {where})")
+    raise InvalidArgumentError(
+        f"`{name}` holds {' and '.join(parts)}; the network cannot compute with them: "
+        f"fill or drop them before {action}.")
+
+
+def _position(index: list[int], windowed: bool, target: bool) -> str:
+    """Where a value sits: its sample, time step and feature (or output), or its row
+    under a sliding-window view."""
+    if windowed:  # the rows under a sliding-window view (W + L - 1, F)
+        return f"row {index[0]}, feature {index[1]} of the rows the windows are cut from"
+    if target:
+        axes = ("sample", "time step", "output") if len(index) == 3 else ("sample", "output")
+    else:
+        axes = ("sample", "time step", "feature")
+    return ", ".join(f"{axis} {i}" for axis, i in zip(axes, index))
 
 
 # Keras files brought over (it builds on Sequential above)
