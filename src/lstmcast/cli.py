@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmcast import __version__, params
-from lstmcast.errors import LstmcastError
+from lstmcast.errors import LstmcastError, size_text
 from lstmcast.outputs import Access
 
 # What each command reads and writes (argument names): one guard enforces it (outputs.py)
@@ -562,7 +562,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         info, most = source.parquet, forecaster.shard_rows
         shards = plan(source.name, most)
         lines += [f"Parquet files: {info['files']} files, {info['rows']:,} rows, "
-                  f"{_size(info['bytes'])} (from their metadata; the rows were not read)",
+                  f"{size_text(info['bytes'])} (from their metadata; the rows were not read)",
                   "columns: " + ", ".join(f"{c} ({t})" for c, t in info["columns"].items()),
                   f"training reads them in {len(shards)} shards of at most {most:,} rows "
                   f"(--shard-rows; the largest has {max(s.rows for s in shards):,}), one in "
@@ -606,18 +606,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                  f"{time_col or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
                  f"target at {when} = [{', '.join(values)}]")
     mem = facts["memory_bytes"]
-    lines.append(f"memory for windows: {_size(mem['windows_zero_copy'])} (a zero-copy view of "
-                 f"the rows); as copied windows they would take {_size(mem['windows_as_copies'])}")
+    lines.append(f"memory for windows: {size_text(mem['windows_zero_copy'])} (a zero-copy view "
+                 "of the rows); as copied windows they would take "
+                 f"{size_text(mem['windows_as_copies'])}")
+    net = facts["network"]
+    lines.append(f"network: about {net['params']:,} weights; training takes about "
+                 f"{size_text(net['bytes'])} for them, their gradients, the optimizer's state and "
+                 "a batch")
+    from lstmcast.layers import physical_memory
+
+    total = physical_memory()
+    if total is not None and net["bytes"] > total:
+        lines.append(f"warning: that is more than this machine's {size_text(total)} of memory: "
+                     "training will be refused; lower --units")
     print("\n".join(lines))
     return 0
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import pandas as pd
 from lstmcast import baselines, forecasting, scores
 from lstmcast.checks import check_int
 from lstmcast.ensemble import Ensemble
-from lstmcast.errors import InvalidArgumentError
+from lstmcast.errors import InvalidArgumentError, shown
 from lstmcast.intervals import Intervals, central_pairs, interval_scores, quantile_columns
 from lstmcast.io import DataError, missing_column, read_table, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
@@ -258,7 +258,7 @@ def holdout_rows(table: Table, holdout: int) -> np.ndarray:
         if b - a <= holdout:
             sid = table.ids[a]
             raise DataError(f"`holdout={holdout}` is not less than the {b - a} rows of series "
-                            f"{sid!r}: no rows would be left to forecast them from.")
+                            f"{shown(sid)}: no rows would be left to forecast them from.")
         first[a:b] = b - holdout
     return first
 

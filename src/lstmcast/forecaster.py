@@ -52,9 +52,7 @@ from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingSta
 from lstmcast.explain import Explanation, explain_series
 from lstmcast.intervals import Intervals, check_levels, residual_quantiles
 from lstmcast.io import DataError, fingerprint, read_table
-from lstmcast.layers import (
-    Layer,
-)
+from lstmcast.layers import Layer, check_memory, memory_estimate
 from lstmcast.linear_map import WindowLinearMap
 from lstmcast.metrics import pinball_loss
 from lstmcast.models import Sequential
@@ -612,6 +610,8 @@ class Forecaster:
         loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
                 if intervals is not None and intervals.trained else self.loss_name)
         watched = validation is not None or getattr(x_train, "validation_count", 0) > 0
+        check_memory(self._layers(pipeline, intervals),  # a size that cannot fit: refused
+                     (pipeline.input_length, len(pipeline.inputs)), batch_size)
         members, histories = [], []
         for member in range(self.ensemble):
             set_seed(self.seed + member)
@@ -864,6 +864,8 @@ class Forecaster:
                              "windows_as_copies": int((len(prep.train_starts)
                                                        + len(prep.val_starts))
                                                       * length * n_in * 4)},
+            "network": memory_estimate(self._layers(pipeline, self._new_intervals(pipeline)),
+                                       (length, n_in), self.batch_size or 200),
         }
 
     def _layers(self, pipeline: TablePipeline, intervals: Intervals | None = None

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError, shown
 
 
 class DataError(InvalidArgumentError):
@@ -60,7 +60,8 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
             head = path.read_bytes()[:4096]
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-            frame = pd.read_csv(path, sep=_delimiter(path))
+            sep = _delimiter(path)
+            frame = _as_written(path, sep, pd.read_csv(path, sep=sep))
     except DataError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
@@ -129,8 +130,8 @@ def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
     converted = pd.to_numeric(col, errors="coerce")
     bad = col.index[(converted.isna() & col.notna()).to_numpy(dtype=bool)][:3].tolist()
     if bad:
-        shown = ", ".join(f"row {r} ({col[r]!r})" for r in bad)
-        raise DataError(f"Column {name!r} must be numeric; non-numeric values at {shown}.")
+        values = ", ".join(f"row {r} ({shown(col[r])})" for r in bad)
+        raise DataError(f"Column {name!r} must be numeric; non-numeric values at {values}.")
     return converted.astype(np.float64)
 
 
@@ -183,12 +184,25 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
         dup = frame.duplicated(subset=keys, keep=False)
         if dup.any():
             first = frame[dup].iloc[0]
-            where = f" in series {first[group]!r}" if group else ""
+            where = f" in series {shown(first[group])}" if group else ""
             raise DataError(
-                f"Time {first[time]!r} appears more than once{where} "
+                f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
                 "one row per time.")
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _as_written(path: Path, sep: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
+    numbers) kept as the text written, so that "01" and "1" stay two series."""
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    if not ints or frame.columns.duplicated().any():
+        return frame
+    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str)
+    for name in ints:
+        if text[name].str.match(r"\s*[+-]?0\d").any():
+            frame[name] = text[name].str.strip()
+    return frame
 
 
 def check_ids(frame: pd.DataFrame, group: str | None) -> None:

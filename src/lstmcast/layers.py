@@ -17,6 +17,7 @@ orthogonal, biases zero, and an LSTM's forget-gate bias one (unit_forget_bias).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 
 from lstmcast.checks import check_bool, check_choice, check_float, check_int, invalid
-from lstmcast.errors import InvalidArgumentError, NotFittedError
+from lstmcast.errors import InvalidArgumentError, NotFittedError, size_text
 from lstmcast.network import ACTIVATIONS, DenseBlock, DropoutBlock, RecurrentBlock
 
 Shape = tuple[int, ...]  # a shape without the batch axis, e.g. (T, F)
@@ -124,6 +125,15 @@ class Layer:
         self._require_built()
         return self.compute_output_shape(self.built_input_shape)
 
+    def estimate_params(self, input_shape: Shape) -> int:
+        """Trainable values this layer will have for inputs of ``input_shape``, from the
+        shapes alone (nothing is allocated): to refuse a size before building it."""
+        return 0
+
+    def estimate_activations(self, input_shape: Shape) -> int:
+        """Values per sample this layer keeps for the backward pass (about)."""
+        return 0
+
     def count_params(self) -> int:
         """Number of trainable values in this layer."""
         self._require_built()
@@ -220,6 +230,13 @@ class _Recurrent(Layer):
             )
         steps = input_shape[0]
         return (steps, self.units) if self.return_sequences else (self.units,)
+
+    def estimate_params(self, input_shape: Shape) -> int:
+        u = self.units
+        return self.gates * (input_shape[-1] * u + u * u + 2 * u)  # torch's two biases
+
+    def estimate_activations(self, input_shape: Shape) -> int:
+        return input_shape[0] * self.units * (self.gates + 2)  # gates, cell and hidden per step
 
     def _make_block(self, input_shape: Shape) -> nn.Module:
         self.compute_output_shape(input_shape)
@@ -329,6 +346,9 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape[:-1]) + (self.units,)
+
+    def estimate_params(self, input_shape: Shape) -> int:
+        return input_shape[-1] * self.units + self.units
 
     def _make_block(self, input_shape: Shape) -> nn.Module:
         block = DenseBlock(input_shape[-1], self.units, self.activation)
@@ -456,3 +476,38 @@ def layer_from_config(class_name: str, config: dict[str, Any]) -> Layer:
             f"Unknown layer type {class_name!r}; known: {', '.join(LAYER_TYPES)}."
         )
     return LAYER_TYPES[class_name].from_config(config)
+
+
+def memory_estimate(layers: Sequence[Layer], input_shape: Shape, batch_size: int) -> dict:
+    """About how much memory training ``layers`` on samples of ``input_shape`` takes, from
+    the shapes alone: {"params": values, "bytes": weights, gradients and Adam's two moments
+    in float32, plus one batch's activations}."""
+    shape, params, activations = tuple(input_shape), 0, 0
+    for layer in layers:
+        params += layer.estimate_params(shape)
+        activations += layer.estimate_activations(shape)
+        shape = layer.compute_output_shape(shape)
+    return {"params": params, "bytes": 4 * (4 * params + batch_size * activations)}
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover (not POSIX)
+        return None
+
+
+def check_memory(layers: Sequence[Layer], input_shape: Shape, batch_size: int,
+                 what: str = "`units`") -> dict:
+    """Refuse, before anything is allocated, a network whose training cannot fit in this
+    machine's memory; return the estimate."""
+    estimate = memory_estimate(layers, input_shape, batch_size)
+    total = physical_memory()
+    if total is not None and estimate["bytes"] > total:
+        raise InvalidArgumentError(
+            f"This network has about {estimate['params']:,} weights and training it needs "
+            f"about {size_text(estimate['bytes'])}, more than this machine's "
+            f"{size_text(total)} of memory (nothing was allocated); lower {what}.")
+    return estimate
+

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.checks import check_choice, check_int
-from lstmcast.errors import InvalidArgumentError, NotFittedError
+from lstmcast.errors import InvalidArgumentError, NotFittedError, shown
 
 
 class Scaler:
@@ -174,12 +174,12 @@ class KeyedScaler:
             codes, uniques = pd.factorize(key_strs(keys))
             unknown = sorted(k for k in uniques if k not in self.by_key_)
             if unknown:
-                shown = ", ".join(repr(k) for k in unknown[:5]) + (
+                listed = ", ".join(shown(k) for k in unknown[:5]) + (
                     " ..." if len(unknown) > 5 else "")
                 column = "" if self.what == "series" else f" of {self.what!r}"
                 raise UnknownKeyError(
                     f"{len(unknown)} {'series' if self.what == 'series' else 'values' + column} "
-                    f"had no rows in the training data ({shown}); this model scales each "
+                    f"had no rows in the training data ({listed}); this model scales each "
                     f"{'series' if self.what == 'series' else 'value'} with its own scaler, "
                     "so it cannot put them in the right units. Forecast only what it was "
                     "trained on, or retrain with scale_by='global'.")

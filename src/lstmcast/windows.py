@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from lstmcast.checks import check_int, invalid
-from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError, shown
 
 
 def as_numeric_array(data: Any, name: str = "data") -> np.ndarray:
@@ -81,7 +81,7 @@ def segments(groups: Any, n: int) -> list[tuple[int, int]]:
         key = ids[start].item() if hasattr(ids[start], "item") else ids[start]
         if key in seen:
             raise InvalidArgumentError(
-                f"Rows of series {key!r} are not contiguous in `groups`: they appear at row "
+                f"Rows of series {shown(key)} are not contiguous in `groups`: they appear at row "
                 f"{seen[key]} and again at row {int(start)}. Sort the rows by series id first."
             )
         seen[key] = int(start)
