@@ -132,6 +132,44 @@ def test_a_layer_or_option_lstmcast_lacks_is_named(layer, named, tmp_path):
     assert named in str(error.value)
 
 
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+@pytest.mark.parametrize("layer, kind, activation, supported", [
+    (lambda: K.Dense(4, activation="hard_sigmoid", name="gate"), "Dense",
+     "activation='hard_sigmoid'", "'linear', 'relu', 'tanh', 'sigmoid'"),
+    (lambda: K.Activation("leaky_relu", name="gate"), "Activation",
+     "activation='leaky_relu'", "'softplus', 'swish'"),
+    (lambda: K.LSTM(4, activation="relu", return_sequences=True, name="gate"), "LSTM",
+     "activation='relu'", "activation='tanh' only"),
+    (lambda: K.GRU(4, recurrent_activation="hard_sigmoid", return_sequences=True,
+                   name="gate"), "GRU",
+     "recurrent_activation='hard_sigmoid'", "recurrent_activation='sigmoid' only"),
+])
+def test_an_unsupported_activation_names_the_file_the_layer_and_what_is_supported(
+        layer, kind, activation, supported, suffix, tmp_path):
+    model = keras.Sequential([keras.Input((10, 3)), layer(), K.LSTM(2), K.Dense(1)])
+    path = tmp_path / f"odd{suffix}"
+    model.save(path)
+    with pytest.raises(InvalidArgumentError) as error:
+        load_keras(path)
+    message = str(error.value)
+    for part in (f"odd{suffix}", f"layer 'gate' ({kind})", activation, supported):
+        assert part in message, (part, message)
+    one_line_error(run_cli("import-keras", path, "--out", tmp_path / "m.lstmcast"),
+                   f"odd{suffix}", f"layer 'gate' ({kind})", activation, supported)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_keras_silu_is_lstmcast_swish(suffix, tmp_path, rng, windows):
+    # Keras 3 saves activation="swish" as "silu"
+    theirs = randomized(keras.Sequential([keras.Input((30, 4)), K.LSTM(4),
+                                          K.Dense(3, activation="swish"), K.Dense(1)]), rng)
+    theirs.save(tmp_path / f"m{suffix}")
+    ours = load_keras(tmp_path / f"m{suffix}", device="cpu")
+    assert ours.layers[1].activation == "swish"
+    np.testing.assert_allclose(ours.predict(windows), theirs.predict(windows, verbose=0),
+                               atol=1e-5)
+
 def test_not_a_keras_file_is_a_clear_error(tmp_path):
     (tmp_path / "m.txt").write_text("hello")
     with pytest.raises(InvalidArgumentError, match=r"\.keras, \.h5"):

@@ -28,6 +28,7 @@ import numpy as np
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout, Input, Layer
 from lstmcast.models import Sequential
+from lstmcast.network import ACTIVATIONS
 from lstmcast.optimizers import OPTIMIZERS, Optimizer
 
 KERAS_LAYERS: dict[str, type[Layer]] = {
@@ -45,6 +46,13 @@ _FIXED = {"return_state": False, "go_backwards": False, "stateful": False, "use_
           "activity_regularizer": None, "kernel_constraint": None,
           "recurrent_constraint": None, "bias_constraint": None, "trainable": True,
           "time_major": False, "lora_rank": None}
+# the activations lstmcast computes, per class and option: a recurrent layer runs on the
+# fused kernel (tanh, sigmoid gates); Keras's names for lstmcast's ("silu" is its "swish")
+_ACTIVATIONS = {"LSTM": {"activation": ("tanh",), "recurrent_activation": ("sigmoid",)},
+                "GRU": {"activation": ("tanh",), "recurrent_activation": ("sigmoid",)},
+                "Dense": {"activation": tuple(ACTIVATIONS)},
+                "Activation": {"activation": tuple(ACTIVATIONS)}}
+_KERAS_ACTIVATION_NAMES = {"silu": "swish"}
 # a Keras 2 first layer's input shape (read as the model's Input)
 _SHAPES = {"batch_input_shape", "batch_shape", "input_shape"}
 # options that change nothing once the weights are set (initializers, speed, names)
@@ -175,11 +183,32 @@ def _layer(item: dict[str, Any], path: Path) -> Layer:
                                         if option in _FIXED else "."))
     _check_dtype(config.get("dtype"), layer_name, path)
     args = {k: config[k] for k in _TAKEN[kind] if k in config}
-    if isinstance(args.get("activation"), dict):
-        raise InvalidArgumentError(
-            f"{path.name}: layer {layer_name!r} uses a custom activation, which lstmcast "
-            "does not have.")
+    for option, supported in _ACTIVATIONS.get(kind, {}).items():
+        if option in args:
+            args[option] = _activation(args[option], option, supported, kind, layer_name,
+                                       path)
     return KERAS_LAYERS[kind](**args, name=layer_name)
+
+
+def _activation(value: Any, option: str, supported: tuple[str, ...], kind: str,
+                layer_name: Any, path: Path) -> str:
+    """A layer's activation in lstmcast's name, or an error naming the file, the layer, the
+    activation and the ones lstmcast has for this layer."""
+    if value is None and "linear" in supported:
+        return "linear"
+    name = _KERAS_ACTIVATION_NAMES.get(value, value) if isinstance(value, str) else value
+    if name in supported:
+        return name
+    if isinstance(value, dict):  # a serialized function or object: a custom activation
+        got = f"the custom activation {value.get('class_name') or value.get('config')!r}"
+    else:
+        got = f"{option}={value!r}"
+    listed = ", ".join(repr(a) for a in supported)
+    has = (f"lstmcast's {kind} computes {option}={listed} only (its fused kernel's)"
+           if len(supported) == 1 else f"lstmcast has {listed}")
+    raise InvalidArgumentError(
+        f"{path.name}: layer {layer_name!r} ({kind}) uses {got}, which lstmcast does not "
+        f"have; {has}.")
 
 
 def _check_dtype(dtype: Any, layer_name: str, path: Path) -> None:
