@@ -31,7 +31,9 @@ def _save(fig: plt.Figure, path: str | os.PathLike) -> Path:
 
 
 def loss_curve(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
-    """Training and validation loss per epoch."""
+    """Training and validation loss per epoch, on a log scale when every loss is positive;
+    else (a zero loss, as a constant target gives, or a negative one) on a linear scale,
+    which shows them, where a log scale would drop them with a warning."""
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], label="training loss", color="tab:blue")
@@ -41,7 +43,10 @@ def loss_curve(history: dict[str, list[float]], path: str | os.PathLike) -> Path
         ax.axvline(best + 1, color="gray", lw=0.8, ls="--", label=f"best epoch ({best + 1})")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
-    ax.set_yscale("log")
+    drawn = np.asarray([*history["loss"], *history.get("val_loss", [])], dtype=np.float64)
+    drawn = drawn[np.isfinite(drawn)]
+    if drawn.size and (drawn > 0).all():
+        ax.set_yscale("log")
     ax.set_title("Loss per epoch")
     ax.grid(alpha=0.3)
     ax.legend()
