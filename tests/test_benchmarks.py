@@ -1,0 +1,86 @@
+"""The benchmark scripts show published results only beside the table they were published for."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.datasets import data_path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+PUBLISHED_NAMES = ("SegRNN", "iTransformer", "PatchTST", "DLinear", "(published)")
+
+
+@pytest.fixture(scope="module")
+def longhorizon():
+    sys.path.insert(0, str(BENCHMARKS))
+    import longhorizon
+
+    return longhorizon
+
+
+def _tiny_table(path: Path, n: int = 400) -> Path:
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=n, freq="h")
+                  .strftime("%Y-%m-%d %H:%M:%S"),
+                  "load": np.sin(2 * np.pi * t / 24) + 0.2 * rng.normal(size=n),
+                  "OT": np.cos(2 * np.pi * t / 24) + 0.2 * rng.normal(size=n)}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def test_the_published_long_horizon_results_belong_to_etth2_by_content_and_split(
+        longhorizon, tmp_path):
+    shipped = data_path("ett", "ETTh2.csv")
+    sha = longhorizon.file_sha256(shipped)
+    assert longhorizon.published_for(sha, "12/4/4") == "ETTh2"
+    assert longhorizon.published_for(sha, "0.7,0.1,0.2") is None  # another split
+    # a copy under another name is still ETTh2; one changed byte under its name is not
+    copy = tmp_path / "mine.csv"
+    copy.write_bytes(shipped.read_bytes())
+    assert longhorizon.published_for(longhorizon.file_sha256(copy), "12/4/4") == "ETTh2"
+    edited = tmp_path / "ETTh2.csv"
+    raw = bytearray(shipped.read_bytes())
+    raw[-2] = ord("0") if raw[-2] != ord("0") else ord("1")
+    edited.write_bytes(bytes(raw))
+    assert longhorizon.published_for(longhorizon.file_sha256(edited), "12/4/4") is None
+    # the document: published rows for ETTh2's run, none (and a note) for another table's
+    runs = [{"mode": "M", "horizon": 96, "model": "naive", "seed": 0, "mse": 1.0, "mae": 1.0}]
+    base = {"data": "ETTh2.csv", "split": "12/4/4", "borders": [8640, 11520, 14400],
+            "machine": "test", "runs": runs}
+    etth2 = longhorizon.document({**base, "data_sha256": sha, "published": "ETTh2"}, None)
+    assert all(name in etth2 for name in PUBLISHED_NAMES)
+    assert "# Long-horizon accuracy: ETTh2 " in etth2
+    other = longhorizon.document({**base, "data_sha256": "0" * 64, "published": None}, None)
+    assert not [name for name in PUBLISHED_NAMES if name in other]
+    assert "0.278" not in other and "No published results here" in other
+
+
+@pytest.mark.benchmark
+def test_the_long_horizon_benchmark_on_another_table_prints_no_published_result(tmp_path):
+    # named like the shipped table, but another table: the name is not enough
+    table = _tiny_table(tmp_path / "ETTh2.csv")
+    script = BENCHMARKS / "longhorizon.py"
+    out = subprocess.run([sys.executable, str(script), "--data", str(table), "--split",
+                          "0.7,0.1,0.2", "--horizons", "24",
+                          "--modes", "M,S", "--models", "naive,linear",
+                          "--out", str(tmp_path / "lh.md")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    doc = (tmp_path / "lh.md").read_text()
+    for text in (doc, out.stdout, (tmp_path / "lh.json").read_text()):
+        assert not [name for name in PUBLISHED_NAMES if name in text], text
+    assert "| last value repeated |" in doc  # the run itself is reported
+    assert json.loads((tmp_path / "lh.json").read_text())["published"] is None
+    # --keep refuses rows on another table rather than print them beside this one's
+    other = _tiny_table(tmp_path / "other.csv", n=500)
+    again = subprocess.run([sys.executable, str(script), "--data", str(other), "--split",
+                            "0.7,0.1,0.2", "--horizons", "24", "--modes", "M",
+                            "--models", "naive", "--keep", "--out", str(tmp_path / "lh.md")],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1 and "holds runs on 'ETTh2.csv'" in again.stderr
