@@ -27,9 +27,10 @@ a quantile model this is conformalized quantile regression, one side at a time.
 Windows of a time series overlap and are not exchangeable: the guarantee then
 holds as far as the validation period's errors are like the future's.
 
-Every central interval contains the point forecast: after calibration (and
-the sorting), a level below 0.5 is lowered to the point where it lies above it,
-and a level above 0.5 raised to it where it lies below. Without this, the point
+Every central interval contains the point forecast: after the sorting and the
+calibration (if any), a level below 0.5 is lowered to the point where it lies
+above it, and a level above 0.5 raised to it where it lies below (uncalibrated,
+this matters only where trained levels crossed the median). Without this, the point
 fell outside its own band whenever a level's shift was larger than that row's
 gap between the point and the quantile: the shifts are fitted one level at a
 time and are one constant per step and target, while the gap varies from row
