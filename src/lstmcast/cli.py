@@ -135,7 +135,8 @@ def _test_plan(source: Any, data: dict, model: dict, shards: bool = True
         roles.resolve(source.frame, **_columns(data), scale_by=model.get("scale_by", "global"),
                       horizon=model.get("horizon", 1),
                       autoregressive=model.get("autoregressive"),
-                      difference=model.get("difference", False))
+                      difference=model.get("difference", False),
+                      calendar=model.get("calendar", False))
     if source.test is not None:
         return source.frame, source.test, {"last_only": source.last_only}
     if source.parquet is not None and shards:
@@ -277,7 +278,8 @@ def _train(args: argparse.Namespace) -> int:
     main_rank = distributed.is_main()
     folder, target = None, args.resume
     if args.resume:  # the partial folder first: it may belong to a run still training
-        folder = _on_rank0(lambda: RunFolder(args.resume, resume=True))
+        folder = _on_rank0(lambda: RunFolder(args.resume, resume=True,
+                                             processes=distributed.world_size()))
         args.config = str(partial_path(args.resume) / "config.toml")
         args.data = args.data or read_toml(args.config).get("data", {}).get("source")
         if args.data is None:
@@ -295,7 +297,7 @@ def _train(args: argparse.Namespace) -> int:
     forecaster = _forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
     if not args.resume:
         target = args.out or _on_rank0(lambda: str(_default_out(args.data)), share=True)
-        folder = _on_rank0(lambda: RunFolder(target))  # None on the other ranks
+        folder = _on_rank0(lambda: RunFolder(target, processes=distributed.world_size()))
     partial = partial_path(target)
     with folder if main_rank else contextlib.nullcontext():
         if main_rank and not args.resume:
@@ -862,9 +864,27 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     return f"warning: {as_flags(str(message))}\n"
 
 
+_NEGATIVE_VALUE = re.compile(r"-\d[\d.eE]*(,-?[\d.eE+-]+)*")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--quantiles -0.1,0.5`` as ``--quantiles=-0.1,0.5``: argparse takes a value that
+    starts with a dash (and is not one plain number) for an option, and says "expected one
+    argument" instead of what is wrong with the value."""
+    out: list[str] = []
+    for token in argv:
+        if (out and out[-1].startswith("--") and "=" not in out[-1]
+                and _NEGATIVE_VALUE.fullmatch(token)):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None
+                                                         else argv)))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -873,6 +893,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.access = ACCESS[args.command]
     try:
         return handler(args)
+    except BrokenPipeError:  # `lstmcast predict ... | head`: the reader left; not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout once more at exit
+        return 0
     except (LstmcastError, OSError) as exc:
         if args.debug:
             raise

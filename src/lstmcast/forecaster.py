@@ -809,7 +809,7 @@ class Forecaster:
         table_roles = roles.resolve(frame, target, features, group, time, future, static,
                                     scale_by=self.scale_by, horizon=self.horizon,
                                     autoregressive=self.autoregressive,
-                                    difference=self.difference)
+                                    difference=self.difference, calendar=self.calendar)
         if table_roles.future and table_roles.key:
             raise InvalidArgumentError(
                 "Inputs known in advance (`future`) with scaling by a key column "

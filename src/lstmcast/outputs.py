@@ -117,7 +117,7 @@ class OutputGuard:
         """Why ``target`` may not be written, or None."""
         resolved = target.resolve()
         if is_run_folder(resolved):
-            return f"it is the run folder {str(target)!r}"
+            return "it is a run folder that already exists"
         for path, what in self.reads:
             if _same(resolved, path):
                 return f"it is {what}"

@@ -295,6 +295,19 @@ def with_preset(name: str | None, settings: dict[str, Any]) -> dict[str, Any]:
     base = preset(name)
     if settings.get("quantiles") and settings.get("loss") is None:
         base.pop("loss", None)
+    window = settings.get("window", BY_NAME["window"].default)
+    segment = base.get("segment")
+    if segment and "segment" not in settings and window % segment:
+        # the preset's segment must divide the window: the largest divisor up to it that
+        # still leaves two segments or more to recur over
+        fitted = max(d for d in range(1, min(segment, max(1, window // 2)) + 1)
+                     if window % d == 0)
+        import warnings
+
+        warnings.warn(f"The {name} preset cuts windows into segments of {segment} rows, which "
+                      f"do not divide a window of {window}: segments of {fitted} rows are used "
+                      f"instead (give `segment` to choose).", stacklevel=3)
+        base["segment"] = fitted
     return {**base, **settings}
 
 

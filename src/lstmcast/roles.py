@@ -87,7 +87,7 @@ def _names(name: str, value: Any) -> list[str]:
 def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str | None = None,
             time: str | None = None, future: Any = None, static: Any = None, *,
             scale_by: str = "global", horizon: int = 1, autoregressive: bool | None = None,
-            difference: bool = False) -> Roles:
+            difference: bool = False, calendar: bool = False) -> Roles:
     """Decide and check the roles of ``frame``'s columns.
 
     Raises:
@@ -177,7 +177,41 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
     roles = Roles(target=targets, features=feature_cols, future=future_cols,
                   static=static_cols, group=group, time=time, key=key,
                   autoregressive=bool(autoregressive))
-    if not roles.inputs:
-        raise InvalidArgumentError("No input columns: give features, or turn autoregressive on "
-                                   "to forecast from the target's past.")
+    if time is None:
+        _check_unnamed_time(frame, {*roles.columns()}, group)
+    if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
+        raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
+                                   "(`future`) or `calendar` inputs, or turn `autoregressive` "
+                                   "on to forecast from the target's past.")
     return roles
+
+
+def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
+    """Without a time column the rows are taken in file order: a text column of dates that
+    is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
+    import warnings
+
+    from lstmcast.timeline import is_text, parse_time
+
+    for name in frame.columns:
+        if name in used or not is_text(frame[name]) or frame[name].isna().any():
+            continue
+        head = frame[name].iloc[:200]
+        try:
+            parsed = parse_time(head, str(name))[0]
+        except InvalidArgumentError:
+            continue
+        if parsed.dtype.kind != "M":
+            continue
+        ordered = (parsed.groupby(frame[group].iloc[:200].to_numpy()).apply(
+            lambda t: t.is_monotonic_increasing).all() if group else
+            parsed.is_monotonic_increasing)
+        if not ordered:
+            raise InvalidArgumentError(
+                f"Column {name!r} holds dates that are not in order, but no time column was "
+                f"given: the rows would be taken in file order. Give time={name!r} to sort "
+                "each series by it (or sort the file).")
+        warnings.warn(f"Column {name!r} holds dates but no time column was given: rows are "
+                      f"taken in file order, and forecasts get no dates (give time={name!r}).",
+                      stacklevel=4)
+        return

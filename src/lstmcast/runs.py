@@ -173,6 +173,15 @@ def read_toml(path: str | Path) -> dict[str, dict[str, Any]]:
 
 # -- run folders -------------------------------------------------------------------------
 CHECKPOINT = "checkpoint.lstmcast"
+LAUNCH = "launch.json"  # how many processes trained the run (torchrun), for --resume
+
+
+def resume_command(target: str | Path, processes: int) -> str:
+    """The command that continues run ``target``, under torchrun when it had several
+    processes."""
+    if processes > 1:
+        return f"torchrun --nproc-per-node {processes} -m lstmcast train --resume {target}"
+    return f"lstmcast train --resume {target}"
 LOCK = ".lock"  # held by the process that writes a partial run folder
 
 
@@ -190,13 +199,19 @@ class RunFolder:
     existing, non-empty run folder is never touched.
     """
 
-    def __init__(self, target: str | Path, resume: bool = False) -> None:
+    def __init__(self, target: str | Path, resume: bool = False, processes: int = 1) -> None:
         self.target = Path(target)
         self.path = partial_path(self.target)
+        self.processes = processes  # under torchrun: the job's processes, resumed alike
         if self.target.exists() and not self.target.is_dir():
             raise InvalidArgumentError(
                 f"--out {str(self.target)!r} is an existing file, not a run folder; choose "
                 "another --out (nothing was overwritten).")
+        if resume and (self.target / "forecaster.lstmcast").is_file():
+            raise InvalidArgumentError(
+                f"Run {str(self.target)!r} is finished (its model is saved): there is nothing to "
+                f"resume. Use it with `lstmcast evaluate {self.target} DATA` or `lstmcast "
+                "predict`, or train again with another --out.")
         if self.target.exists() and any(self.target.iterdir()):
             raise InvalidArgumentError(
                 f"Run folder {str(self.target)!r} already exists and is not empty; choose "
@@ -209,14 +224,24 @@ class RunFolder:
                 raise InvalidArgumentError(
                     f"There is no interrupted run to resume at {str(self.target)!r} "
                     f"(no {self.path.name}/config.toml).")
+            launch = self.path / LAUNCH
+            before = json.loads(launch.read_text())["processes"] if launch.is_file() else 1
+            if before != processes:
+                self._release_lock()
+                raise InvalidArgumentError(
+                    f"Run {str(self.target)!r} was trained by {before} process"
+                    f"{'es' if before > 1 else ''} and is resumed by {processes}: the batches "
+                    "and their order would differ from the run it continues. Resume it with "
+                    f"`{resume_command(self.target, before)}`.")
         else:
             if self.path.exists():
                 self._release_lock()
                 raise InvalidArgumentError(
                     f"An interrupted run of this name exists ({str(self.path)!r}): resume it "
-                    f"with `lstmcast train --resume {self.target}`, or delete that folder.")
+                    f"with `{resume_command(self.target, processes)}`, or delete that folder.")
             self.path.mkdir(parents=True)
             self._take_lock()
+            (self.path / LAUNCH).write_text(json.dumps({"processes": processes}) + "\n")
 
     def _take_lock(self) -> None:
         """Hold a lock on the partial folder while this process writes it."""
@@ -258,7 +283,7 @@ class RunFolder:
             return
         if (self.path / CHECKPOINT).exists():
             hint = (f"the last finished epoch is kept in {str(self.path)!r}: resume with "
-                    f"`lstmcast train --resume {self.target}`")
+                    f"`{resume_command(self.target, self.processes)}`")
             if isinstance(value, Exception) and value.args:
                 value.args = (f"{value.args[0]} ({hint})", *value.args[1:])
             else:
