@@ -4,6 +4,9 @@ Expected values are written out by hand (the calendar, the next business day),
 not computed by the code under test.
 """
 
+import warnings
+from datetime import datetime, timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,11 +17,14 @@ from lstmcast.timeline import (
     advance,
     calendar_columns,
     calendar_parts,
+    clock_name,
     describe,
     fill_gaps,
     find_gaps,
+    grid,
     infer_step,
     parse_time,
+    written_clock,
 )
 
 TEXT_DTYPES = [object, "str", "string"]
@@ -77,6 +83,9 @@ def test_time_format_settles_an_ambiguous_column():
     assert parse_time(col, "d", "dayfirst")[0].iloc[0] == pd.Timestamp("2016-02-01")
     assert parse_time(col, "d", "monthfirst")[0].iloc[0] == pd.Timestamp("2016-01-02")
     assert parse_time(col, "d", "%m/%d/%Y")[0].iloc[1] == pd.Timestamp("2016-02-02")
+    iso = pd.Series(["2016-02-01", "2016-02-02"])  # never ambiguous: read whatever is said
+    assert parse_time(iso, "d", "dayfirst")[0].iloc[0] == pd.Timestamp("2016-02-01")
+    assert parse_time(iso, "d", "monthfirst")[0].iloc[0] == pd.Timestamp("2016-02-01")
 
 
 @pytest.mark.parametrize(("times", "freq", "words"), [
@@ -208,3 +217,273 @@ def test_inspect_does_not_change_a_fitted_model(tmp_path):
     f.inspect(other, target="OT", features=["load"], time="date")
     pd.testing.assert_frame_equal(f.predict(path), before)
     assert f.inputs_ == ["load", "OT"]
+
+
+# -- frequencies on real calendars: each family inferred, named, continued ------------------
+def dates(*values):
+    """A series of datetimes written out by hand ("2024-02-29", "2024-03-31 23:45")."""
+    return pd.Series(pd.to_datetime(list(values)))
+
+
+def following(series, step, n=3):
+    """The ``n`` times after a series' last, as ``advance`` continues it."""
+    last = series.to_numpy()[-1:].repeat(n)
+    return [t.strftime("%Y-%m-%d %H:%M") for t in advance(last, np.arange(1, n + 1), step)]
+
+
+@pytest.mark.parametrize(("times", "step", "words", "after"), [
+    # quarter starts: not monthly data with two missing months in three
+    (dates("1990-01-01", "1990-04-01", "1990-07-01", "1990-10-01", "1991-01-01"),
+     {"freq": "QS-JAN"}, "quarterly", ["1991-04-01", "1991-07-01", "1991-10-01"]),
+    # fiscal quarters starting in February, May, August, November
+    (dates("2023-02-01", "2023-05-01", "2023-08-01", "2023-11-01"),
+     {"freq": "QS-FEB"}, "quarterly", ["2024-02-01", "2024-05-01", "2024-08-01"]),
+    # fiscal quarter ends, over a leap February
+    (dates("2023-02-28", "2023-05-31", "2023-08-31", "2023-11-30", "2024-02-29"),
+     {"freq": "QE-NOV"}, "quarterly (on month ends)",
+     ["2024-05-31", "2024-08-31", "2024-11-30"]),
+    (dates("2022-12-31", "2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"),
+     {"freq": "QE-DEC"}, "quarterly (on month ends)",
+     ["2024-03-31", "2024-06-30", "2024-09-30"]),
+    (dates("2019-07-01", "2020-01-01", "2020-07-01", "2021-01-01"),
+     {"freq": "6MS"}, "half-yearly", ["2021-07-01", "2022-01-01", "2022-07-01"]),
+    (dates("2019-06-30", "2019-12-31", "2020-06-30"),
+     {"freq": "6ME"}, "half-yearly (on month ends)", ["2020-12-31", "2021-06-30", "2021-12-31"]),
+    (dates("2018-01-01", "2019-01-01", "2020-01-01", "2021-01-01"),
+     {"freq": "YS-JAN"}, "yearly", ["2022-01-01", "2023-01-01", "2024-01-01"]),
+    (dates("2019-12-31", "2020-12-31", "2021-12-31"),
+     {"freq": "YE-DEC"}, "yearly (on month ends)", ["2022-12-31", "2023-12-31", "2024-12-31"]),
+    # the end of February each year, 29th in leap years
+    (dates("2019-02-28", "2020-02-29", "2021-02-28"),
+     {"freq": "YE-FEB"}, "yearly (on month ends)", ["2022-02-28", "2023-02-28", "2024-02-29"]),
+    # months on the 3rd, the 15th, the 30th (February's last day), month ends
+    (dates("2023-10-03", "2023-11-03", "2023-12-03"),
+     {"freq": "MS", "day": 3}, "monthly (on day 3)", ["2024-01-03", "2024-02-03", "2024-03-03"]),
+    (dates("2023-12-15", "2024-01-15", "2024-02-15"),
+     {"freq": "MS", "day": 15}, "monthly (on day 15)", ["2024-03-15", "2024-04-15", "2024-05-15"]),
+    (dates("2023-12-30", "2024-01-30", "2024-02-29", "2024-03-30"),
+     {"freq": "MS", "day": 30}, "monthly (on day 30)", ["2024-04-30", "2024-05-30", "2024-06-30"]),
+    (dates("2023-11-30", "2023-12-31", "2024-01-31"),
+     {"freq": "ME"}, "monthly (on month ends)", ["2024-02-29", "2024-03-31", "2024-04-30"]),
+    (dates("2022-11-30", "2022-12-31", "2023-01-31"),
+     {"freq": "ME"}, "monthly (on month ends)", ["2023-02-28", "2023-03-31", "2023-04-30"]),
+    (dates("2024-10-01", "2024-11-01", "2024-12-01"),
+     {"freq": "MS"}, "monthly", ["2025-01-01", "2025-02-01", "2025-03-01"]),
+    # weekly on a Wednesday, over the new year; business days over a leap day and a weekend
+    (dates("2023-12-20", "2023-12-27"),
+     {"freq": "W-WED"}, "weekly", ["2024-01-03", "2024-01-10", "2024-01-17"]),
+    (dates("2024-02-26", "2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-04"),
+     {"freq": "B"}, "business days", ["2024-03-05", "2024-03-06", "2024-03-07"]),
+    (dates("2023-12-27", "2023-12-28", "2023-12-29", "2024-01-01"),
+     {"freq": "B"}, "business days", ["2024-01-02", "2024-01-03", "2024-01-04"]),
+    # hourly and sub-hourly over the year's last midnight
+    (dates("2023-12-31 21:00", "2023-12-31 22:00", "2023-12-31 23:00"),
+     {"freq": "h"}, "hourly", ["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00"]),
+    (dates("2023-12-31 23:00", "2023-12-31 23:15", "2023-12-31 23:30", "2023-12-31 23:45"),
+     {"freq": "15min"}, "every 15 minutes",
+     ["2024-01-01 00:00", "2024-01-01 00:15", "2024-01-01 00:30"]),
+    (dates("2024-02-29 22:30", "2024-02-29 23:00", "2024-02-29 23:30"),
+     {"freq": "30min"}, "every 30 minutes",
+     ["2024-03-01 00:00", "2024-03-01 00:30", "2024-03-01 01:00"]),
+])
+def test_each_frequency_is_inferred_named_and_continued(times, step, words, after):
+    found = infer_step(times)
+    assert found == {"kind": "datetime", **step}
+    assert describe(found) == words
+    assert following(times, found) == [a if " " in a else a + " 00:00" for a in after]
+    # the grid from the first time to the last holds exactly the times (none missing)
+    assert list(grid(times.iloc[0], times.iloc[-1], found)) == list(times)
+
+
+@pytest.mark.parametrize(("first", "day"), [
+    (datetime(2024, 1, 1 + k), name)
+    for k, name in enumerate(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])])
+def test_weekly_on_any_weekday(first, day):
+    times = pd.Series([first + timedelta(weeks=w) for w in range(5)])
+    step = infer_step(times)
+    assert step == {"kind": "datetime", "freq": f"W-{day}"} and describe(step) == "weekly"
+    last = times.iloc[-1]
+    assert list(advance(np.array([last, last]), np.array([1, 2]), step)) == [
+        last + timedelta(weeks=1), last + timedelta(weeks=2)]
+
+
+def test_missing_steps_are_gaps_only_on_a_finer_grid_the_data_fits():
+    # a monthly series with one month missing is monthly with a gap of one
+    monthly = dates("2023-11-01", "2023-12-01", "2024-02-01", "2024-03-01", "2024-04-01")
+    step = infer_step(monthly)
+    assert step == {"kind": "datetime", "freq": "MS"}
+    frame = pd.DataFrame({"t": monthly, "y": np.arange(5.0)})
+    assert [(g.after, g.next, g.missing) for g in find_gaps(frame, "t", None, step)] == [
+        (pd.Timestamp("2023-12-01"), pd.Timestamp("2024-02-01"), 1)]
+    # a quarterly series with one quarter missing is quarterly with a gap of one
+    quarterly = dates("2023-01-01", "2023-04-01", "2023-10-01", "2024-01-01", "2024-04-01")
+    step = infer_step(quarterly)
+    assert step == {"kind": "datetime", "freq": "QS-JAN"}
+    filled, added = fill_gaps(pd.DataFrame({"t": quarterly, "y": np.arange(5.0)}), "t", None,
+                              step, [])
+    assert added == 1 and filled["t"].iloc[2] == pd.Timestamp("2023-07-01")
+    # quarterly dates with one date between quarters: no grid explains them (irregular),
+    # rather than a monthly grid two thirds empty
+    assert infer_step(dates("2023-01-01", "2023-04-01", "2023-07-01", "2023-08-01",
+                            "2023-10-01", "2024-01-01")) is None
+    # the same for numbers: mostly 3 apart, once 1 apart
+    assert infer_step(pd.Series([0, 1, 3, 6, 9, 12])) is None
+
+
+def test_steps_follow_the_wall_clock_of_a_named_zone():
+    paris = "Europe/Paris"  # summer time from 2024-03-31 02:00 (+01:00 -> +02:00)
+    daily = pd.Series(pd.DatetimeIndex(["2024-03-30", "2024-03-31", "2024-04-01"]
+                                       ).tz_localize(paris))
+    step = infer_step(daily)  # 24, 23 and 24 hours apart: daily, at local midnight
+    assert step == {"kind": "datetime", "freq": "D"}
+    assert list(advance(daily.to_numpy()[-1:], np.array([1]), step)) == [
+        pd.Timestamp("2024-04-02", tz=paris)]
+    hourly = pd.Series(pd.DatetimeIndex(["2024-03-31 00:00", "2024-03-31 01:00",
+                                         "2024-03-31 03:00"]).tz_localize(paris))
+    step = infer_step(hourly)  # an hour apart each (02:00 does not exist that night)
+    assert step == {"kind": "datetime", "freq": "h"}
+    assert list(advance(hourly.to_numpy()[-1:], np.array([1]), step)) == [
+        pd.Timestamp("2024-03-31 04:00", tz=paris)]
+
+
+def test_steps_saved_by_older_versions_still_read():
+    jan31 = np.array([pd.Timestamp("2024-01-31")])
+    assert list(advance(jan31, np.array([1]), {"kind": "datetime", "freq": "M"})) == [
+        pd.Timestamp("2024-02-29")]
+    assert list(advance(jan31, np.array([1]), {"kind": "datetime", "freq": "Q-DEC"})) == [
+        pd.Timestamp("2024-04-30")]
+    assert list(advance(jan31, np.array([2]), {"kind": "datetime", "freq": "15T"})) == [
+        pd.Timestamp("2024-01-31 00:30")]
+    assert describe({"kind": "datetime", "freq": "3MS"}) == "quarterly"
+    assert describe({"kind": "datetime", "freq": "2MS"}) == "every 2 months"
+    assert describe({"kind": "datetime", "freq": "2h"}) == "every 2 hours"
+    assert describe({"kind": "datetime", "freq": "A-DEC"}) == "yearly (on month ends)"
+    assert calendar_parts({"kind": "datetime", "freq": "QS-JAN"}) == ["month"]
+    assert calendar_parts({"kind": "datetime", "freq": "YS-JAN"}) == []
+    assert calendar_parts({"kind": "datetime", "freq": "W-WED"}) == ["yearday"]
+
+
+def test_a_series_off_the_grid_is_left_whole():
+    # a monthly table, and one series on the 15th of each month: not gaps to fill, and
+    # none of its rows dropped
+    frame = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 3,
+                          "t": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01",
+                                               "2024-01-15", "2024-02-15", "2024-03-15"]),
+                          "y": np.arange(6.0)})
+    step = {"kind": "datetime", "freq": "MS"}
+    assert [(g.series, g.missing) for g in find_gaps(frame, "t", "id", step)] == [("a", 1)]
+    filled, added = fill_gaps(frame, "t", "id", step, ["id"])
+    assert added == 1 and filled["t"].tolist()[4:] == list(frame["t"].iloc[3:])
+
+
+# -- dates written as numbers -------------------------------------------------------------
+@pytest.mark.parametrize("values", [pd.Series([20240131, 20240201]),
+                                    pd.Series([20240131.0, 20240201.0]),
+                                    pd.Series(["20240131", "20240201"])])
+def test_a_time_format_reads_numbers_as_dates(values):
+    for fmt in ("%Y%m%d", "iso8601"):
+        parsed, used = parse_time(values, "date", fmt)
+        assert parsed.tolist() == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-01")]
+        assert used == fmt
+    assert parse_time(values, "date")[0].dtype.kind in "if"  # no format: numbers
+    with pytest.raises(TimeError, match="holds numbers .*'20240131'.*time_format='%d%m%Y'"):
+        parse_time(values, "date", "dayfirst")
+
+
+def test_numbers_with_a_time_format_train_and_forecast_dates(tmp_path):
+    days = [datetime(2024, 1, 1) + timedelta(days=k) for k in range(40)]
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"date": [d.strftime("%Y%m%d") for d in days],
+                  "y": np.sin(np.arange(40.0))}).to_csv(path, index=False)
+    assert pd.read_csv(path)["date"].dtype.kind == "i"  # as a CSV reads them
+    f = Forecaster(units=(4,), window=5, steps=2, epochs=1, time_format="%Y%m%d")
+    f.fit(path, target="y", time="date")
+    assert f.predict(path)["date"].tolist() == [pd.Timestamp("2024-02-10"),
+                                                pd.Timestamp("2024-02-11")]
+
+
+# -- through the Forecaster: no rows invented, forecasts on the data's own dates ------------
+def test_quarterly_data_gets_no_rows_added_and_quarterly_forecasts():
+    quarters = [datetime(1990 + k // 4, 1 + 3 * (k % 4), 1) for k in range(40)]
+    frame = pd.DataFrame({"date": [q.strftime("%Y-%m-%d") for q in quarters],
+                          "y": np.sin(np.arange(40.0))})
+    for missing in ("interpolate", "ffill"):
+        facts = Forecaster(units=(4,), window=4, missing=missing).inspect(
+            frame, target="y", time="date")
+        assert facts["rows"] == 40 and facts["notes"] == []
+        assert describe(facts["time"]["step"]) == "quarterly"
+    f = Forecaster(units=(4,), window=4, steps=3, epochs=1, missing="interpolate")
+    f.fit(frame, target="y", time="date")
+    assert f.predict(frame)["date"].tolist() == [pd.Timestamp("2000-01-01"),
+                                                 pd.Timestamp("2000-04-01"),
+                                                 pd.Timestamp("2000-07-01")]
+
+
+def test_monthly_data_on_the_3rd_is_forecast_on_the_3rd():
+    months = [datetime(2022 + k // 12, 1 + k % 12, 3) for k in range(24)]
+    frame = pd.DataFrame({"date": [m.strftime("%Y-%m-%d") for m in months],
+                          "y": np.sin(np.arange(24.0))})
+    f = Forecaster(units=(4,), window=4, steps=2, epochs=1).fit(frame, target="y", time="date")
+    assert f.pipeline_.time_["step"] == {"kind": "datetime", "freq": "MS", "day": 3}
+    assert f.predict(frame)["date"].tolist() == [pd.Timestamp("2024-01-03"),
+                                                 pd.Timestamp("2024-02-03")]
+
+
+# -- the calendar on the series' own wall clock ---------------------------------------------
+# Paris local times around the change to summer time (2024-03-31, 02:00 -> 03:00), written
+# with the offset of each: 22:00 .. 01:00 at +01:00, then 03:00 .. at +02:00
+PARIS_WALL = ([datetime(2024, 3, 30, 22) + timedelta(hours=k) for k in range(4)]
+              + [datetime(2024, 3, 31, 3) + timedelta(hours=k) for k in range(20)])
+PARIS_TEXT = [t.strftime("%Y-%m-%dT%H:%M:%S") + ("+01:00" if t.day == 30 or t.hour < 2
+                                                 else "+02:00") for t in PARIS_WALL]
+
+
+def hour_angle(hours):
+    return np.sin(2 * np.pi * np.asarray(hours, dtype=float) / 24)
+
+
+def test_calendar_hours_are_the_hours_written():
+    with pytest.warns(UserWarning, match=r"several UTC offsets \(\+01:00, \+02:00\).*the UTC "
+                      "offset of its last row"):
+        parsed, _ = parse_time(pd.Series(PARIS_TEXT), "date")
+    assert parsed.iloc[3] == pd.Timestamp("2024-03-31 00:00", tz="UTC")  # held in UTC
+    clock = written_clock(parsed)
+    cal = calendar_columns(parsed, ["hour"], clock)
+    np.testing.assert_allclose(cal["hour_sin"], hour_angle([t.hour for t in PARIS_WALL]),
+                               atol=1e-12)
+    # the times after the end keep the last row's offset (+02:00): 23:00 and 00:00 local
+    nxt = advance(parsed.to_numpy()[-1:].repeat(2), np.array([1, 2]), infer_step(parsed))
+    np.testing.assert_allclose(calendar_columns(nxt, ["hour"], clock)["hour_sin"],
+                               hour_angle([23, 0]), atol=1e-12)
+    assert clock_name(parsed).startswith("local (the UTC offset each row was written with")
+    zoned = parsed.dt.tz_convert("Europe/Paris")  # a named zone's rules give the hours
+    assert clock_name(zoned) == "local (Europe/Paris)" and written_clock(zoned) is None
+    np.testing.assert_allclose(calendar_columns(zoned, ["hour"])["hour_sin"],
+                               hour_angle([t.hour for t in PARIS_WALL]), atol=1e-12)
+
+
+@pytest.mark.parametrize("zoned", [False, True], ids=["offsets-text", "named-zone"])
+def test_calendar_inputs_read_local_hours_at_fit_and_predict(zoned):
+    frame = pd.DataFrame({"date": PARIS_TEXT, "y": np.sin(np.arange(24.0))})
+    if zoned:  # tz-aware datetimes, as Parquet keeps them
+        frame["date"] = pd.to_datetime(frame["date"], utc=True).dt.tz_convert("Europe/Paris")
+    f = Forecaster(units=(4,), window=4, steps=2, epochs=1, calendar=True, scaler=None)
+    expected = hour_angle([t.hour for t in PARIS_WALL])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the several offsets, said above
+        f.fit(frame, target="y", time="date")
+        pipeline = f.pipeline_
+        history = pipeline.prepare(frame)  # as predict reads the history
+        np.testing.assert_allclose(history["hour_sin"], expected, atol=1e-12)
+        names = [c for c in history.columns if c.startswith(("hour", "weekday", "yearday"))]
+        again = history.drop(columns=names)
+        pipeline.add_calendar(again)  # as fit adds them
+        np.testing.assert_allclose(again["hour_sin"], expected, atol=1e-12)
+        # the rows to forecast: 23:00 and 00:00 local (+02:00, the last row's offset)
+        future = pipeline.future_inputs(history.iloc[[-1]].reset_index(drop=True), None)
+    column = pipeline.inputs.index("hour_sin")
+    np.testing.assert_allclose(future[0, :, column], hour_angle([23, 0]), atol=1e-6)
+    assert f.pipeline_.time_["calendar_clock"] == (
+        "local (Europe/Paris)" if zoned else
+        "local (the UTC offset each row was written with: +01:00, +02:00; the rows after a "
+        "series' end keep its last row's)")

@@ -98,6 +98,7 @@ class TablePipeline:
         self.read_format: str | None = None  # how later tables' times read, when told
         self.time_: dict[str, Any] = {"kind": None, "step": None, "format": None,
                                       "tz": None, "irregular": []}
+        self._written: Any = None  # the clock the last prepared table was written on
 
     def reading(self, missing: str, time_format: str | None) -> TablePipeline:
         """This pipeline reading later tables with other policies (a fitted model's
@@ -168,7 +169,10 @@ class TablePipeline:
         notes: list[str] = []
         check_ids(frame, roles.group)
         if roles.time is not None:
-            frame[roles.time] = self._parse_time(frame[roles.time], fitting)
+            parsed = self._parse_time(frame[roles.time], fitting)
+            self._written = timeline.written_clock(parsed, frame[roles.group]
+                                                   if roles.group else None)
+            frame[roles.time] = parsed
             if roles.time in roles.inputs and frame[roles.time].dtype.kind == "M":
                 raise DataError(f"Time column {roles.time!r} holds dates and cannot be a "
                                 "numeric input; use calendar inputs (calendar=True, "
@@ -197,7 +201,7 @@ class TablePipeline:
                              "rows_dropped") else ""))
         self._check_static(frame)
         if roles.calendar:
-            cal = timeline.calendar_columns(frame[roles.time], roles.calendar)
+            cal = self._calendar(frame[roles.time], roles.calendar, frame)
             for name in cal.columns:
                 frame[name] = cal[name].to_numpy()
         frame.attrs["notes"] = notes
@@ -211,7 +215,8 @@ class TablePipeline:
         kind = "datetime" if parsed.dtype.kind == "M" else "number"
         tz = str(parsed.dt.tz) if kind == "datetime" and parsed.dt.tz is not None else None
         if fitting:
-            self.time_.update(kind=kind, format=used, tz=tz)
+            self.time_.update(kind=kind, format=used, tz=tz,
+                              calendar_clock=timeline.clock_name(parsed))
             return parsed
         if kind != self.time_["kind"]:
             raise DataError(f"Time column {name!r} holds {kind}s here, but the model was trained "
@@ -222,7 +227,7 @@ class TablePipeline:
                             f"{'with zone ' + self.time_['tz'] if self.time_['tz'] else 'without'}"
                             ".")
         if tz is not None and tz != self.time_["tz"]:
-            parsed = parsed.dt.tz_convert(self.time_["tz"])
+            parsed = timeline.to_zone(parsed, self.time_["tz"])
         return parsed
 
     def _learn_step(self, frame: pd.DataFrame) -> None:
@@ -295,9 +300,16 @@ class TablePipeline:
             raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
                                        "calendar=True would add; rename it.")
         self.roles.calendar = parts
-        cal = timeline.calendar_columns(frame[time], parts)
+        cal = self._calendar(frame[time], parts, frame)
         for name in cal.columns:
             frame[name] = cal[name].to_numpy()
+
+    def _calendar(self, times: Any, parts: list[str], rows: pd.DataFrame) -> pd.DataFrame:
+        """The calendar columns at ``times`` (of ``rows``), on the clock the last prepared
+        table was written on: its zone's, or each row's UTC offset as written, the rows
+        after a series' end taking its last row's."""
+        keys = rows[self.roles.group] if self.roles.group else None
+        return timeline.calendar_columns(times, parts, self._written, keys)
 
     def _check_static(self, frame: pd.DataFrame) -> None:
         roles = self.roles
@@ -491,7 +503,7 @@ class TablePipeline:
                                 "times to forecast, and their future inputs, are unknown.")
             rows[roles.time] = times
         if roles.calendar:
-            cal = timeline.calendar_columns(times, roles.calendar)
+            cal = self._calendar(times, roles.calendar, rows)
             for name in cal.columns:
                 rows[name] = cal[name].to_numpy()
         if roles.future:
@@ -583,17 +595,7 @@ def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
 
 def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:
     """A series whose own smallest step is a whole multiple of the common one (it has gaps)."""
-    if step["kind"] != common["kind"]:
-        return False
-    if step["kind"] == "number":
-        ratio = step["step"] / common["step"]
-        return abs(ratio - round(ratio)) < 1e-9
-    try:
-        a = pd.Timedelta(pd.tseries.frequencies.to_offset(step["freq"]).nanos)
-        b = pd.Timedelta(pd.tseries.frequencies.to_offset(common["freq"]).nanos)
-    except ValueError:  # calendar steps (months...) have no fixed length
-        return False
-    return a % b == pd.Timedelta(0)
+    return timeline.is_multiple(step, common)
 
 
 def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
