@@ -178,8 +178,12 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
     for name, part in result.groupby("target", sort=False):
         baselines = part[~part["model"].isin(["lstmcast", *HALVES])]
         base = baselines["rmse"].min()
-        result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
         ours = part.loc[part["model"] == "lstmcast", "rmse"].iloc[0]
+        if not base > 0:  # a baseline is exact (a constant target): skill has no scale
+            notes.append(f"a baseline forecasts {name!r} exactly (its RMSE is 0: is the target "
+                         "constant over these rows?), so skill and MASE are left empty.")
+            continue
+        result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
         if ours > base:  # say it: a user may read only the model's row
             best = baselines.loc[baselines["rmse"].idxmin(), "model"]
             notes.append(f"the model forecasts {name!r} worse than the {best} baseline "

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lstmcast import timeline
 from lstmcast.changes import first_rows, row_changes, window_changes
-from lstmcast.errors import InvalidArgumentError
+from lstmcast.errors import InvalidArgumentError, shown
 from lstmcast.io import (
     DataError,
     check_finite,
@@ -191,6 +191,8 @@ class TablePipeline:
                             "several rows per series.")
         if fitting and roles.time is not None:
             self._learn_step(frame)
+        elif roles.time is not None and self.step is not None:
+            self._check_step(frame)
         if roles.time is not None and self.step is not None:
             frame = self._time_steps(frame, notes)
         frame = fill_missing(frame, numeric, roles.group, self.missing)
@@ -256,6 +258,22 @@ class TablePipeline:
                                    if s is not None and tuple(sorted(s.items())) != common
                                    and not _multiple(s, dict(common))][:20]
 
+    def _check_step(self, frame: pd.DataFrame) -> None:
+        """Refuse a table whose time step is not the model's (an hourly table for a daily
+        model): the forecast's rows would be the wrong times. Coarser steps that are whole
+        multiples of the model's are gaps, which the ``missing`` policy handles."""
+        found = [s for s in self.series_steps(frame).values() if s is not None]
+        if not found:
+            return
+        keys = [tuple(sorted(s.items())) for s in found]
+        common = dict(max(set(keys), key=keys.count))
+        if common != self.step and not _multiple(common, self.step):
+            raise DataError(
+                f"The time column {self.roles.time!r} is {timeline.describe(common)} here, but "
+                f"the model was trained on {timeline.describe(self.step)} data: its forecasts "
+                "would be for the wrong times. Give a table at the model's frequency, or train "
+                "a model on this one.")
+
     def _time_steps(self, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         """Find the missing time steps; refuse, keep or fill them by the ``missing`` policy."""
         roles = self.roles
@@ -264,9 +282,10 @@ class TablePipeline:
             return frame
         total = sum(g.missing for g in gaps)
         first = gaps[0]
-        where = f"series {first.series!r}" if roles.group else "the series"
+        where = f"series {shown(first.series)}" if roles.group else "the series"
         what = (f"{total} missing time steps ({timeline.describe(self.step)}) in {len(gaps)} "
-                f"series; the first in {where}, between {first.after} and {first.next}")
+                f"series; the first in {where}, between {shown(first.after)} and "
+                f"{shown(first.next)}")
         if self.missing == "error":
             raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
                             "missing='interpolate', which adds the rows and fills "
@@ -323,7 +342,7 @@ class TablePipeline:
                 counts = pd.Series([frame[name].nunique(dropna=False)])
             varying = counts[counts > 1]
             if len(varying):
-                where = (f"series {varying.index[0]!r}" if roles.group else "the table")
+                where = (f"series {shown(varying.index[0])}" if roles.group else "the table")
                 raise DataError(f"Static column {name!r} must hold one value per series, but "
                                 f"{where} has {int(varying.iloc[0])} different values.")
 
@@ -555,8 +574,8 @@ class TablePipeline:
         missing = merged[roles.future].isna().any(axis=1).to_numpy()
         if missing.any():
             first = merged.loc[missing].iloc[0]
-            where = [f"{roles.group} {first[roles.group]!r}" if roles.group else None,
-                     f"{roles.time} {first[roles.time]}" if roles.time else
+            where = [f"{roles.group} {shown(first[roles.group])}" if roles.group else None,
+                     f"{roles.time} {shown(first[roles.time])}" if roles.time else
                      f"forecast row {int(first['_k']) + 1}"]
             raise DataError(
                 f"The future table lacks {int(missing.sum())} of the {len(merged)} rows to "
