@@ -583,6 +583,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         read = f", read as {info['format']}" if info.get("format") else ""
         lines.append(f"time: {time_col!r} holds {kind}{read}{zone}; frequency "
                      f"{describe(info['step'])}")
+        if info.get("calendar_clock") and any(r.startswith("calendar")
+                                              for r in facts["roles"].values()):
+            lines.append(f"  calendar inputs read the time on: {info['calendar_clock']}")
         if info["step"] is None:
             lines.append("  the series are irregular (no common step): no time steps are "
                          "checked for gaps, and forecasts get no time")

@@ -204,8 +204,11 @@ class Forecaster:
             reindexed onto the time grid and filled the same way).
         time_format: how a text time column reads: None or "auto" (ISO 8601
             with or without time and zone; else day-first or month-first when
-            the values tell them apart), "iso8601", "dayfirst", "monthfirst",
-            or a strftime format such as "%d/%m/%Y %H:%M".
+            the values tell them apart), "iso8601", "dayfirst", "monthfirst"
+            (which read ISO 8601 dates too), or a strftime format such as
+            "%d/%m/%Y %H:%M"; a strftime format or "iso8601" reads a column of
+            numbers such as 20240131 as dates. Changed after fit
+            (``set_params``), it is how ``predict`` reads its tables.
         calendar: derive inputs known in advance from a datetime time column:
             hour of day, day of week, day of year or month of year as sine and
             cosine pairs, those the frequency makes meaningful (hourly data:

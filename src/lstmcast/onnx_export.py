@@ -400,7 +400,11 @@ def _times(side: dict[str, Any], table: Any) -> Any:
 
 
 def _later_times(side: dict[str, Any], last: Any, count: int) -> Any:
+    """The ``count`` times after ``last`` at the sidecar's step (calendar months on their
+    day of the month, month ends, business days...: ``timeline.advance``)."""
     import pandas as pd
+
+    from lstmcast import timeline
 
     step = side["time_column"]["step"]
     if step is None:
@@ -408,8 +412,8 @@ def _later_times(side: dict[str, Any], last: Any, count: int) -> Any:
                          "unknown")
     if step["kind"] == "number":
         return last + np.arange(1, count + 1) * step["step"]
-    offset = pd.tseries.frequencies.to_offset(step["freq"])
-    return pd.DatetimeIndex([last + k * offset for k in range(1, count + 1)])
+    return pd.DatetimeIndex(timeline.advance(np.repeat(np.asarray([last]), count),
+                                             np.arange(1, count + 1), step))
 
 
 def _calendar(part: dict[str, Any], times: Any) -> dict[str, np.ndarray]:
