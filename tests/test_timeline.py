@@ -24,6 +24,7 @@ from lstmcast.timeline import (
     grid,
     infer_step,
     parse_time,
+    season,
     written_clock,
 )
 
@@ -487,3 +488,19 @@ def test_calendar_inputs_read_local_hours_at_fit_and_predict(zoned):
         "local (Europe/Paris)" if zoned else
         "local (the UTC offset each row was written with: +01:00, +02:00; the rows after a "
         "series' end keep its last row's)")
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ({"kind": "datetime", "freq": "h"}, 24), ({"kind": "datetime", "freq": "30min"}, 48),
+    ({"kind": "datetime", "freq": "15min"}, 96), ({"kind": "datetime", "freq": "D"}, 7),
+    ({"kind": "datetime", "freq": "B"}, 5), ({"kind": "datetime", "freq": "W-WED"}, 52),
+    ({"kind": "datetime", "freq": "MS"}, 12), ({"kind": "datetime", "freq": "MS", "day": 3}, 12),
+    ({"kind": "datetime", "freq": "ME"}, 12), ({"kind": "datetime", "freq": "QS-JAN"}, 4),
+    ({"kind": "datetime", "freq": "QE-NOV"}, 4), ({"kind": "datetime", "freq": "6MS"}, 2),
+    ({"kind": "datetime", "freq": "YS-JAN"}, None), ({"kind": "datetime", "freq": "7min"}, None),
+    ({"kind": "datetime", "freq": "2D"}, None), ({"kind": "number", "step": 1.0}, None),
+    (None, None)])
+def test_the_season_of_each_frequency(step, expected):
+    found, why = season(step)
+    assert found == expected
+    assert why  # always says what it is, or why there is none

@@ -190,3 +190,21 @@ def test_a_run_of_two_processes_is_resumed_by_two(tmp_path):
     one_line_error(result, "trained by 2 processes and is resumed by 1",
                    "torchrun --nproc-per-node 2 -m lstmcast train --resume")
     assert (partial / "config.toml").exists()
+
+
+def test_the_season_comes_from_the_frequency_and_its_baseline_is_shown(tmp_path):
+    from lstmcast import Forecaster
+
+    t = pd.date_range("2024-01-01", periods=24 * 20, freq="h")
+    frame = pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M"),
+                          "load": 10 + np.sin(2 * np.pi * np.arange(len(t)) / 24)})
+    model = Forecaster(window=30, units=(8,), epochs=1, batch_size=64)
+    model.fit(frame.iloc[:-48], target="load", time="time")
+    assert model.season_ == 24
+    scores = model.evaluate(frame)
+    seasonal = scores.set_index("model").loc["seasonal_naive", "rmse"]
+    assert seasonal < 1e-9  # a pure daily cycle: the seasonal naive is exact
+    given = Forecaster(window=30, units=(8,), epochs=1, batch_size=64, season=12)
+    assert given.fit(frame.iloc[:-48], target="load", time="time").season_ == 12
+    numbers = frame.assign(time=np.arange(len(frame)))
+    assert model.fit(numbers, target="load", time="time").season_ is None

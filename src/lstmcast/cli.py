@@ -324,6 +324,9 @@ def _train(args: argparse.Namespace) -> int:
         for path in partial.glob(CHECKPOINT + "*"):  # the run is complete
             path.unlink()
     if not args.quiet:
+        found, why = forecaster.season_choice(forecaster.pipeline_.step)
+        print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
+              else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")
         print(f"\nTest scores on {scores.attrs['scored']} ({scores.attrs['n_windows']} "
               "windows):")
         print(_show_scores(scores))
@@ -583,6 +586,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         read = f", read as {info['format']}" if info.get("format") else ""
         lines.append(f"time: {time_col!r} holds {kind}{read}{zone}; frequency "
                      f"{describe(info['step'])}")
+        found, why = facts["season"]
+        lines.append(f"season: {found} ({why}): the seasonal naive baseline is scored beside "
+                     "the model" if found else f"season: none ({why}; give --season N for a "
+                     "seasonal naive baseline)")
         if info.get("calendar_clock") and any(r.startswith("calendar")
                                               for r in facts["roles"].values()):
             lines.append(f"  calendar inputs read the time on: {info['calendar_clock']}")

@@ -34,6 +34,7 @@ from lstmcast import (
     roles,
     scores,
     streaming,
+    timeline,
 )
 from lstmcast.architecture import network_layers
 from lstmcast.callbacks import (
@@ -145,7 +146,11 @@ class Forecaster:
         scale_by: "global", "series", or the name of a key column (e.g. an
             operating condition) whose values each get their own scaler.
             Scalers are fitted on training rows only.
-        season: season length for the seasonal naive baseline and MASE (None: none).
+        season: season length for the seasonal naive baseline and MASE. None
+            (default): from the time column's frequency (``season_``): a day of
+            sub-daily rows (24 hourly, 48 half-hourly), a week of days (7; 5
+            business days), 52 weeks, 12 months, 4 quarters; none for numbers
+            or years.
         autoregressive: feed the target's own past as an input. None (default):
             yes when forecasting ahead (horizon >= 1), where the table holds it;
             no with horizon 0 (such as remaining useful life, never observed at
@@ -532,6 +537,20 @@ class Forecaster:
     def naive_scale_(self) -> list[float]:
         return self.stats_.naive_scale
 
+    def season_choice(self, step: dict[str, Any] | None) -> tuple[int | None, str]:
+        """The season for a time step, and why: ``season`` if given, else the frequency's."""
+        if self.season:
+            return self.season, "given"
+        found, what = timeline.season(step)
+        return found, (f"{what} of {timeline.describe(step)} rows, from the frequency"
+                       if found else what)
+
+    @property
+    def season_(self) -> int | None:
+        """The season of the seasonal naive baseline and MASE: ``season``, or the
+        frequency's (None: no season)."""
+        return self.stats_.season
+
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,
             group: str | None = None, time: str | None = None,
@@ -588,16 +607,16 @@ class Forecaster:
             intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
         self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
         y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
-        season = self.season or 1
+        season = self.season or timeline.season(pipeline.step)[0]
         train_mean = y_train_rows.mean(axis=0).tolist()
         self.stats_ = TrainingStats(
             train_mean=train_mean,
             naive_scale=[scores.naive_scale(
                 [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
-                 for a, b in table.segments], season) for t in pipeline.targets],
-            season=self.season,
+                 for a, b in table.segments], season or 1) for t in pipeline.targets],
+            season=season,
             residual_quantiles=None if intervals is None else self._baseline_intervals(
-                pipeline, table, prep.train_starts, train_mean, intervals.levels))
+                pipeline, table, prep.train_starts, train_mean, intervals.levels, season))
         self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = found
@@ -683,7 +702,7 @@ class Forecaster:
         set_seed(self.seed)
         parts = streaming.ShardWindows(shards, pipeline, self._held_out(),
                                        self.validation_by, self.seed)
-        stats = parts.fit(self.calendar, self.season or 1, pipeline.roles.columns())
+        stats = parts.fit(self.calendar, self.season, pipeline.roles.columns())
         self._warn_short(stats.short, stats.series, stats.longest, pipeline.span)
         if not parts.count:
             raise DataError("No training window is left after holding out the validation "
@@ -700,10 +719,10 @@ class Forecaster:
             intervals.calibrate(self.ensemble_.predict(x_val), y_val)
         self.n_windows_ = parts.windows
         self.stats_ = TrainingStats(
-            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=self.season,
+            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=parts.season,
             residual_quantiles=None if intervals is None else self._baseline_intervals(
                 pipeline, sample.table, sample.train_starts, stats.train_mean,
-                intervals.levels))
+                intervals.levels, parts.season))
         self.seen_ = stats.seen
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = stats.fingerprint(list(frame.columns))
@@ -713,8 +732,8 @@ class Forecaster:
         return self
 
     def _baseline_intervals(self, pipeline: TablePipeline, table: Table, starts: np.ndarray,
-                            train_mean: list[float], levels: tuple[float, ...]
-                            ) -> dict[str, list]:
+                            train_mean: list[float], levels: tuple[float, ...],
+                            season: int | None) -> dict[str, list]:
         """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
         its interval is its forecast plus these."""
         seg_start = evaluation.series_starts(table)
@@ -722,7 +741,7 @@ class Forecaster:
         out: dict[str, list] = {}
         for k in range(len(pipeline.targets)):
             preds = evaluation.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
-                                                  pipeline, train_mean[k], self.season)
+                                                  pipeline, train_mean[k], season)
             for name, pred in preds.items():
                 rq = residual_quantiles(truth[:, :, k], pred, levels)  # (S, Q)
                 out.setdefault(name, []).append(rq)
@@ -856,6 +875,7 @@ class Forecaster:
             "roles": {c: role_of[c] for c in pipeline.inputs},
             "series": len(table.segments), "rows": len(frame),
             "time": dict(pipeline.time_), "notes": list(table.notes),
+            "season": self.season_choice(pipeline.step),
             "shapes": {"train": (len(prep.train_starts), length, n_in),
                        "validation": (len(prep.val_starts), length, n_in)},
             "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,

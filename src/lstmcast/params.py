@@ -196,7 +196,9 @@ MODEL: tuple[Param, ...] = (
        choices=("minmax", "standard"), optional=True),
     _p("scale_by", "global", "str", "one scaler for all rows (global), one per series, or one "
        "per value of a key column"),
-    _p("season", None, "int", "season length for the seasonal naive baseline and MASE",
+    _p("season", None, "int", "season length for the seasonal naive baseline and MASE "
+       "(default: from the frequency: 24 hourly, 48 half-hourly, 7 daily, 5 business days, "
+       "52 weekly, 12 monthly, 4 quarterly; none for numbers and years)",
        optional=True),
     _p("autoregressive", None, "bool", "the target's own past as an input (default: yes when "
        "forecasting ahead, never with horizon 0)", optional=True),

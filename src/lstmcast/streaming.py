@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import parquet
+from lstmcast import parquet, timeline
 from lstmcast.io import DataError, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.scaling import key_strs
@@ -250,11 +250,13 @@ class ShardWindows(Parts):
             pipeline.choose_step(steps)
 
     # -- pass 2 --------------------------------------------------------------------------
-    def fit(self, calendar: bool, season: int, seen_columns: list[str]) -> StreamStats:
-        """Fit the pipeline's scalers and sum the statistics over every shard."""
+    def fit(self, calendar: bool, season: int | None, seen_columns: list[str]) -> StreamStats:
+        """Fit the pipeline's scalers and sum the statistics over every shard. ``season``
+        None: the frequency's (``timeline.season``), kept as ``self.season``."""
         pipeline = self.pipeline
         self.learn_time()
-        stats = StreamStats(len(pipeline.targets), season, SeenRows(seen_columns))
+        self.season = season or timeline.season(pipeline.step)[0]
+        stats = StreamStats(len(pipeline.targets), self.season or 1, SeenRows(seen_columns))
         self.sizes, self.val_sizes = [], []
         for k in range(len(self.table)):
             frame = self._prepare(k)

@@ -601,6 +601,33 @@ def fill_gaps(frame: pd.DataFrame, time: str, group: str | None,
 CALENDAR_PERIODS = {"hour": 24, "weekday": 7, "yearday": 365.25, "month": 12}
 
 
+def season(step: dict[str, Any] | None) -> tuple[int | None, str]:
+    """The main season of a step, in steps, and what it is: a day of sub-daily rows (24
+    hourly, 48 half-hourly), a week of days (7, or 5 business days), a year of weeks (52),
+    months (12), quarters (4) or half-years (2); (None, why) when the step has none (numbers,
+    years, or a step that does not divide a day)."""
+    if step is None:
+        return None, "the time column is irregular"
+    if step["kind"] != "datetime":
+        return None, "the time column holds numbers, not dates"
+    unit = _unit(step)
+    if unit.kind == "fixed":
+        if unit.n < _DAY and _DAY % unit.n == 0:
+            return _DAY // unit.n, "a day"
+        return None, f"{describe(step)} rows have no daily season"
+    if unit.kind == "bdays":
+        return (5, "a week of business days") if unit.n == 1 else (None, describe(step))
+    if unit.kind == "days":
+        if unit.n == 1:
+            return 7, "a week"
+        if unit.n == 7:
+            return 52, "a year of weeks"
+        return None, f"{describe(step)} rows have no season"
+    by_months = {1: (12, "a year of months"), 3: (4, "a year of quarters"),
+                 6: (2, "a year of half-years")}
+    return by_months.get(unit.n, (None, f"{describe(step)} rows have no season"))
+
+
 def calendar_parts(step: dict[str, Any] | None) -> list[str]:
     """The calendar cycles a step makes meaningful (none for numeric or yearly time)."""
     if step is None or step["kind"] != "datetime":
