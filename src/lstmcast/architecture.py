@@ -76,10 +76,10 @@ def network_layers(settings: Any, pipeline: TablePipeline, slots: int = 1) -> li
                                    "autoregressive on.")
     per_step = (1 if independent else len(pipeline.targets)) * slots
     n_out = settings.steps * per_step
-    extra = length - settings.window  # rows to forecast, carried for inputs known in advance
+    extra = length - pipeline.window  # rows to forecast, carried for inputs known in advance
     layers: list[Layer] = []
     if norm:
-        layers.append(InstanceNorm(targets, settings.window, norm))
+        layers.append(InstanceNorm(targets, pipeline.window, norm))
     if independent:
         layers.append(ChannelSplit(targets))
     if extra:
@@ -110,7 +110,7 @@ def network_layers(settings: Any, pipeline: TablePipeline, slots: int = 1) -> li
     if independent:
         layers.append(ChannelMerge(len(pipeline.targets)))
     if norm:
-        layers.append(InstanceDenorm(targets, settings.window, norm))
+        layers.append(InstanceDenorm(targets, pipeline.window, norm))
     config = layers[0].get_config()
     config["input_shape"] = [length, n_in]
     layers[0] = layer_from_config(type(layers[0]).__name__, config)

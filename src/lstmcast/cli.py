@@ -324,6 +324,8 @@ def _train(args: argparse.Namespace) -> int:
         for path in partial.glob(CHECKPOINT + "*"):  # the run is complete
             path.unlink()
     if not args.quiet:
+        if forecaster.window is None:
+            print(f"\nWindow: {forecaster.window_choice_}.")
         found, why = forecaster.season_choice(forecaster.pipeline_.step)
         print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
               else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")
@@ -600,6 +602,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             lines.append(f"  irregular series (off that step): {', '.join(info['irregular'])}")
     for note in facts["notes"]:
         lines.append(f"note: {note}")
+    window, why = facts["window"]
+    lines.append(f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})"))
     lines.append("network input (samples, time_steps, features):")
     for split, shape in facts["shapes"].items():
         lines.append(f"  {split:<11s}{shape}")

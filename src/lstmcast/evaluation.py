@@ -300,7 +300,8 @@ def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str 
     ids = group_ids(frame, group)
     segs = segments(ids, len(frame))
     shortest = min(b - a for a, b in segs)
-    span = forecaster.window + forecaster.horizon + forecaster.steps - 1
+    # a window chosen from the data (window None) fits each fold's rows: the smallest here
+    span = (forecaster.window or 2) + forecaster.horizon + forecaster.steps - 1
     size = check_int("test_size", test_size or max(forecaster.steps, shortest // 10))
     if shortest - folds * size < span:
         raise DataError(f"The shortest series ({shortest} rows) is too short for {folds} "

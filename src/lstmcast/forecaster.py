@@ -26,6 +26,7 @@ import pandas as pd
 
 from lstmcast import (
     artifacts,
+    defaults,
     distributed,
     evaluation,
     forecasting,
@@ -48,7 +49,7 @@ from lstmcast.callbacks import (
 )
 from lstmcast.checks import check_int, invalid
 from lstmcast.ensemble import Ensemble
-from lstmcast.errors import InvalidArgumentError, NotFittedError
+from lstmcast.errors import InvalidArgumentError, LstmcastError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
 from lstmcast.intervals import Intervals, check_levels, residual_quantiles
@@ -90,7 +91,10 @@ class Forecaster:
         units: units per recurrent layer when ``layers`` is None (100, 50).
         dropout: dropout after each recurrent layer when ``layers`` is None (0.2).
         cell: "lstm" or "gru" when ``layers`` is None.
-        window: rows per input window (30).
+        window: rows per input window. None (default): chosen from the data
+            (``window_``, ``defaults.choose_window``): the tutorial's 30, or two
+            seasons where that is longer (96 for half-hourly rows), at most half
+            the rows the shortest series trains on.
         horizon: rows from a window's last row to its first target (1 = next
             row; 0 = the window's own last row, e.g. remaining useful life).
         steps: consecutive target rows forecast at once (direct multi-step).
@@ -266,7 +270,7 @@ class Forecaster:
         units: Sequence[int] = (100, 50),
         dropout: float = 0.2,
         cell: str = "lstm",
-        window: int = 30,
+        window: int | None = None,
         horizon: int = 1,
         steps: int = 1,
         loss: str | None = None,
@@ -425,7 +429,7 @@ class Forecaster:
             if isinstance(self.layers, Layer) or not all(isinstance(x, Layer)
                                                          for x in self.layers):
                 raise invalid("layers", "a list of lstmcast layers", self.layers)
-        if self.segment is not None and self.window % self.segment:
+        if self.segment is not None and self.window is not None and self.window % self.segment:
             raise InvalidArgumentError(
                 f"`segment={self.segment}` must divide the window ({self.window} rows).")
         if self.linear and self.segment is None:
@@ -621,7 +625,38 @@ class Forecaster:
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = found
         self.streamed_ = None
+        self.validation_scores_ = self._validation_scores(pipeline, table, prep.train_rows)
         return self
+
+    def _validation_scores(self, pipeline: TablePipeline, table: Table,
+                           train_rows: np.ndarray) -> pd.DataFrame | None:
+        """The model and the baselines scored on the validation rows, at once after
+        training; a warning when the model does not beat the best baseline there (the
+        seasonal naive, often), with what to try. None without validation rows."""
+        first = np.zeros(len(table.frame), dtype=np.int64)
+        for a, b in table.segments:
+            first[a:b] = a + int(train_rows[a:b].sum())
+        if bool(train_rows.all()):
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result, _ = evaluation.score(pipeline, self.ensemble_, self.stats_, table, first)
+        except LstmcastError:  # too few validation rows for a window: nothing to say
+            return None
+        for name, part in result.groupby("target", sort=False):
+            scored = part.set_index("model")["rmse"]
+            ours = scored.get("lstmcast")
+            others = scored.drop(["lstmcast", *evaluation.HALVES], errors="ignore")
+            if ours is None or others.empty or not ours > others.min():
+                continue
+            best = others.idxmin()
+            warnings.warn(
+                f"On the validation rows the model forecasts {name!r} worse than the {best} "
+                f"baseline (RMSE {ours:.4g} against {others.min():.4g}). Try a longer window "
+                "(`window`: two seasons or more), more epochs, the long-horizon preset for "
+                "many steps ahead, or use the baseline.", stacklevel=3)
+        return result
 
     def _train(self, pipeline: TablePipeline, intervals: Intervals | None, x_train: Any,
                y_train: Any, validation: Any, n_train: int, tag: str) -> None:
@@ -680,7 +715,7 @@ class Forecaster:
                  y_train: Any) -> Ensemble:
         """``ensemble`` blended with a linear map of the windows fitted on the training
         windows (``lstmcast.linear_map``)."""
-        linear = WindowLinearMap(self.window, self.steps, pipeline.target_columns())
+        linear = WindowLinearMap(pipeline.window, self.steps, pipeline.target_columns())
         if isinstance(x_train, Parts):
             linear.fit(x_train.arrays(k) for k in range(x_train.count))
         else:
@@ -702,6 +737,8 @@ class Forecaster:
         set_seed(self.seed)
         parts = streaming.ShardWindows(shards, pipeline, self._held_out(),
                                        self.validation_by, self.seed)
+        parts.learn_time()
+        self._choose_window(pipeline, parts.shortest_rows)
         stats = parts.fit(self.calendar, self.season, pipeline.roles.columns())
         self._warn_short(stats.short, stats.series, stats.longest, pipeline.span)
         if not parts.count:
@@ -737,7 +774,7 @@ class Forecaster:
         """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
         its interval is its forecast plus these."""
         seg_start = evaluation.series_starts(table)
-        truth = table.y_raw[target_rows(starts, self.window, self.horizon, self.steps)]
+        truth = table.y_raw[target_rows(starts, pipeline.window, self.horizon, self.steps)]
         out: dict[str, list] = {}
         for k in range(len(pipeline.targets)):
             preds = evaluation.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
@@ -797,6 +834,7 @@ class Forecaster:
             pipeline.add_calendar(frame)
         ids = group_ids(frame, group)
         segs = segments(ids, len(frame))
+        self._choose_window(pipeline, min(b - a for a, b in segs))
         self._warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
                          max(b - a for a, b in segs), pipeline.span)
         train_rows, held_out = split_rows(segs, ids, self._held_out(), self.validation_by,
@@ -804,11 +842,28 @@ class Forecaster:
         pipeline.fit(frame, train_rows)
         table = pipeline.arrays(frame)
         train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
-                                                 self.window, self.horizon, self.steps)
+                                                 pipeline.window, self.horizon, self.steps)
         if len(train_starts) == 0:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
         return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
+
+    def _choose_window(self, pipeline: TablePipeline, shortest: int) -> None:
+        """Set the pipeline's window: ``window``, or one chosen from the data
+        (``defaults.choose_window``: the season, the shortest series)."""
+        if self.window is not None:
+            pipeline.window, self.window_choice_ = self.window, "given"
+            return
+        season = self.season_choice(pipeline.step)[0]
+        pipeline.window, self.window_choice_ = defaults.choose_window(
+            season, shortest, self.horizon, self.steps, self._held_out(), self.segment)
+
+    @property
+    def window_(self) -> int:
+        """The window the model was fitted with: ``window``, or the one chosen from the
+        data."""
+        self._require_fitted()
+        return self.pipeline_.window
 
     def _held_out(self) -> float:
         """The validation fraction, when something watches it (else 0: train on all)."""
@@ -837,7 +892,8 @@ class Forecaster:
                 "Inputs known in advance (`future`) with scaling by a key column "
                 f"(`scale_by={self.scale_by!r}`) are not supported: the key's value over the "
                 "forecast rows is unknown. Use scale_by='global' or 'series'.")
-        return TablePipeline(table_roles, self.window, self.horizon, self.steps,
+        return TablePipeline(table_roles, self.window or defaults.BASE_WINDOW, self.horizon,
+                             self.steps,
                              self.scaler, self.scale_by, self.difference, self.missing,
                              self.time_format, self.calendar)
 
@@ -858,8 +914,9 @@ class Forecaster:
         frame, r = table.frame, pipeline.roles
         n_in, length = len(pipeline.inputs), pipeline.input_length
         first = int(prep.train_starts[0])
-        rows = np.arange(first, first + self.window)
-        targets = target_rows(prep.train_starts[:1], self.window, self.horizon, self.steps)[0]
+        rows = np.arange(first, first + pipeline.window)
+        targets = target_rows(prep.train_starts[:1], pipeline.window, self.horizon,
+                              self.steps)[0]
         sid = table.ids[first]
 
         def when(k: np.ndarray) -> list[Any]:
@@ -876,6 +933,7 @@ class Forecaster:
             "series": len(table.segments), "rows": len(frame),
             "time": dict(pipeline.time_), "notes": list(table.notes),
             "season": self.season_choice(pipeline.step),
+            "window": (pipeline.window, self.window_choice_),
             "shapes": {"train": (len(prep.train_starts), length, n_in),
                        "validation": (len(prep.val_starts), length, n_in)},
             "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,
@@ -962,7 +1020,7 @@ class Forecaster:
                                        "known in advance.")
         view, starts, padded = forecasting.last_windows(pipeline, table, future_x)
         if padded:
-            warnings.warn(f"{len(padded)} series are shorter than the window ({self.window}) "
+            warnings.warn(f"{len(padded)} series are shorter than the window ({pipeline.window}) "
                           f"and were padded with their first row: "
                           f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
         forecast = forecasting.forecast_windows(pipeline, self.ensemble_, view, starts,

@@ -164,7 +164,9 @@ MODEL: tuple[Param, ...] = (
     _p("dropout", 0.2, "float", "dropout after each recurrent layer", low=0.0, high=1.0,
        high_open=True),
     _p("cell", "lstm", "choice", "recurrent cell", choices=("lstm", "gru")),
-    _p("window", 30, "int", "rows per input window"),
+    _p("window", None, "int", "rows per input window (default: from the data: 30, or two "
+       "seasons where that is longer, at most half the rows the shortest series trains on)",
+       optional=True),
     _p("horizon", 1, "int", "rows from a window's last row to its first target (0: the "
        "window's own last row)", low=0),
     _p("steps", 1, "int", "target rows forecast at once"),
@@ -298,9 +300,9 @@ def with_preset(name: str | None, settings: dict[str, Any]) -> dict[str, Any]:
     base = preset(name)
     if settings.get("quantiles") and settings.get("loss") is None:
         base.pop("loss", None)
-    window = settings.get("window", BY_NAME["window"].default)
+    window = settings.get("window")  # None: chosen from the data, a multiple of the segment
     segment = base.get("segment")
-    if segment and "segment" not in settings and window % segment:
+    if segment and "segment" not in settings and window and window % segment:
         # the preset's segment must divide the window: the largest divisor up to it that
         # still leaves two segments or more to recur over
         fitted = max(d for d in range(1, min(segment, max(1, window // 2)) + 1)

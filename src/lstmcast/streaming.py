@@ -233,9 +233,13 @@ class ShardWindows(Parts):
 
     # -- pass 1 --------------------------------------------------------------------------
     def learn_time(self) -> None:
-        """The time column's kind and frequency from every series; each series in one shard."""
+        """The time column's kind and frequency from every series; each series in one shard;
+        the rows of the shortest series (``shortest_rows``). Once: later calls return."""
+        if getattr(self, "shortest_rows", None) is not None:
+            return
         roles, pipeline = self.pipeline.roles, self.pipeline
         self.table.check_one_series(roles.group)
+        shortest = sum(s.rows for s in self.table.shards)  # one series, without a group
         columns = [c for c in (roles.group, roles.time) if c]
         home: dict[str, int] = {}
         steps: dict[Any, Any] = {}
@@ -243,11 +247,14 @@ class ShardWindows(Parts):
             frame = self.table.read(k, columns) if columns else None
             if roles.group:
                 self.table.check_home(home, k, roles.group, frame[roles.group])
+                shortest = min(shortest, int(frame.groupby(roles.group, dropna=False,
+                                                           observed=True).size().min()))
             if roles.time:
                 frame[roles.time] = pipeline._parse_time(frame[roles.time], fitting=k == 0)
                 steps.update(pipeline.series_steps(sort_series(frame, roles.group, roles.time)))
         if roles.time:
             pipeline.choose_step(steps)
+        self.shortest_rows = shortest
 
     # -- pass 2 --------------------------------------------------------------------------
     def fit(self, calendar: bool, season: int | None, seen_columns: list[str]) -> StreamStats:

@@ -1,0 +1,55 @@
+"""Settings chosen from the data: the window (``lstmcast.defaults``), checked by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast import Forecaster
+from lstmcast.defaults import choose_window
+
+
+@pytest.mark.parametrize(("season", "shortest", "segment", "expected"), [
+    (None, 1000, None, 30),   # no season: the tutorial's 30
+    (7, 1000, None, 30),      # daily: 30 rows already see a week
+    (24, 1000, None, 48),     # hourly: two days
+    (48, 5000, None, 96),     # half-hourly: two days
+    (12, 1000, None, 30),     # monthly: 30 months see two years and a half
+    (4, 1000, None, 30),
+    (48, 100, None, 39),      # int(100 * 0.8) = 80 training rows: (80 - 1 - 1 + 1) // 2
+    (None, 20, None, 7),      # int(20 * 0.8) = 16: (16 - 1) // 2
+    (24, 1000, 24, 48),       # a multiple of the segment
+    (None, 1000, 24, 24),     # 30 rounded down to the segment
+    (None, 20, 24, 24),       # never below one segment
+])
+def test_the_window_rule(season, shortest, segment, expected):
+    window, why = choose_window(season, shortest, horizon=1, steps=1, validation=0.2,
+                                segment=segment)
+    assert window == expected
+    assert str(window) in why
+
+
+def test_the_window_leaves_room_for_the_targets():
+    # 200 rows, 20% for validation: 160; 24 steps ahead take 24 of them: (160 - 24) // 2
+    assert choose_window(48, 200, horizon=1, steps=24, validation=0.2)[0] == 68
+
+
+def test_a_forecaster_without_a_window_sees_two_days_of_half_hourly_rows():
+    t = pd.date_range("2024-01-01", periods=48 * 30, freq="30min")
+    frame = pd.DataFrame({"t": t.strftime("%Y-%m-%d %H:%M"),
+                          "load": np.sin(2 * np.pi * np.arange(len(t)) / 48)})
+    facts = Forecaster().inspect(frame, target="load", time="t")
+    assert facts["window"][0] == 96 and facts["shapes"]["train"][1] == 96
+    assert facts["season"][0] == 48
+    assert Forecaster(window=12).inspect(frame, target="load", time="t")["window"] == (
+        12, "given")
+
+
+def test_train_says_at_once_when_the_model_loses_to_a_baseline_on_validation_rows():
+    t = pd.date_range("2024-01-01", periods=24 * 20, freq="h")
+    frame = pd.DataFrame({"t": t, "load": 10 + np.sin(2 * np.pi * np.arange(len(t)) / 24)})
+    model = Forecaster(units=(4,), epochs=1, batch_size=64)
+    with pytest.warns(UserWarning, match="validation rows the model forecasts 'load' worse "
+                      "than the seasonal_naive baseline"):
+        model.fit(frame, target="load", time="t")  # one epoch cannot match an exact cycle
+    scores = model.validation_scores_.set_index("model")["rmse"]
+    assert scores["seasonal_naive"] < 1e-9 < scores["lstmcast"]
