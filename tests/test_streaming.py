@@ -191,7 +191,7 @@ def test_a_series_over_two_shards_is_refused_naming_it_and_the_files(tmp_path):
     part = pd.read_parquet(one / "store=0" / "part-1.parquet")
     part.iloc[:60].to_parquet(one / "store=0" / "part-0.parquet")
     part.iloc[60:].to_parquet(one / "store=0" / "part-1.parquet")
-    with pytest.raises(DataError, match="holds one series .* in 2 shards.*--group"):
+    with pytest.raises(DataError, match="holds one series .* in 2 shards.*`group`"):
         Forecaster(**SETTINGS, shard_rows=100).fit(one, target="load", time="date")
 
 

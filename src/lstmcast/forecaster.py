@@ -641,7 +641,8 @@ class Forecaster:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result, _ = evaluation.score(pipeline, self.ensemble_, self.stats_, table, first)
+                result, _ = evaluation.score(pipeline, self.ensemble_, self.stats_, table, first,
+                                             intervals=self.intervals_)
         except LstmcastError:  # too few validation rows for a window: nothing to say
             return None
         for name, part in result.groupby("target", sort=False):

@@ -277,6 +277,7 @@ class RunFolder:
         self._release_lock()
         (self.path / LOCK).unlink(missing_ok=True)
         if kind is None:
+            (self.path / LAUNCH).unlink(missing_ok=True)  # only a partial run needs it
             if self.target.exists():
                 self.target.rmdir()  # empty, checked above
             self.path.rename(self.target)
