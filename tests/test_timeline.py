@@ -504,3 +504,23 @@ def test_the_season_of_each_frequency(step, expected):
     found, why = season(step)
     assert found == expected
     assert why  # always says what it is, or why there is none
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    (["1960 Q1", "1960 Q2", "1960 Q3", "1960 Q4", "1961 Q1"],
+     ["1960-01-01", "1960-04-01", "1960-07-01", "1960-10-01", "1961-01-01"]),
+    (["1998-Q4", "1999-Q1"], ["1998-10-01", "1999-01-01"]),
+    (["Q3 2001", "Q4 2001"], ["2001-07-01", "2001-10-01"]),
+    (["Jan 1973", "Feb 1973", "Dec 1973"], ["1973-01-01", "1973-02-01", "1973-12-01"]),
+    (["3 March 2024", "4 March 2024"], ["2024-03-03", "2024-03-04"]),
+])
+def test_quarters_and_month_names_read_as_written_by_spreadsheets_and_r(written, expected):
+    parsed, used = parse_time(pd.Series(written), "t")
+    assert [datetime(*map(int, e.split("-"))) for e in expected] == list(parsed)
+    again, _ = parse_time(pd.Series(written), "t", used)  # what predict does
+    assert list(again) == list(parsed)
+
+
+def test_mixed_date_formats_are_named_not_counted_as_zero():
+    with pytest.raises(TimeError, match="mixes date formats"):
+        parse_time(pd.Series(["2024-01-31", "31/01/2024"]), "t", "dayfirst")

@@ -208,3 +208,19 @@ def test_the_season_comes_from_the_frequency_and_its_baseline_is_shown(tmp_path)
     assert given.fit(frame.iloc[:-48], target="load", time="time").season_ == 12
     numbers = frame.assign(time=np.arange(len(frame)))
     assert model.fit(numbers, target="load", time="time").season_ is None
+
+
+def test_a_quarterly_table_written_1960_q1_trains_and_forecasts_quarters(tmp_path):
+    quarters = [f"{1960 + k // 4} Q{k % 4 + 1}" for k in range(100)]
+    data = tmp_path / "gas.csv"
+    pd.DataFrame({"quarter": quarters, "gas": 100 + 10 * np.tile([1, -1, 2, -2], 25)
+                  + np.arange(100)}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    result = run_cli("train", data, "--target", "gas", "--time", "quarter", *FAST,
+                     "--steps", "4", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "Season: 4 (a year of quarters" in result.stdout
+    forecast = run_cli("predict", out, data, "--out", tmp_path / "f.csv")
+    assert forecast.returncode == 0, forecast.stderr
+    assert pd.read_csv(tmp_path / "f.csv")["quarter"].tolist() == [
+        "1985-01-01", "1985-04-01", "1985-07-01", "1985-10-01"]

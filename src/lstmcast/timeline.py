@@ -49,6 +49,12 @@ class TimeError(InvalidArgumentError):
 _DATES = {"dayfirst": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"],
           "monthfirst": ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y"],
           "yearfirst": ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"]}
+# dates with month names, as spreadsheets and R write them ("Jan 1973", "3 March 2024")
+_NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d %B %Y",
+          "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y"]
+QUARTERS = "quarters"  # the format name of quarters written as 1960 Q1, 1960-Q1, Q1 1960
+_QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
+                      r"\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
 TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst")
 
@@ -130,8 +136,25 @@ def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
         "(--time-format); to use them as numbers, leave time_format unset.")
 
 
+def _quarters(text: pd.Series) -> pd.Series | None:
+    """Quarters written as 1960 Q1, 1960-Q1, 1960Q1 or Q1 1960, as the quarter's first day."""
+    found = text.str.extract(_QUARTER)
+    if found.isna().all(axis=1).any():
+        return None
+    year = found["y1"].fillna(found["y2"]).astype(int)
+    quarter = found["q1"].fillna(found["q2"]).astype(int)
+    return pd.Series(pd.to_datetime({"year": year, "month": 3 * quarter - 2, "day": 1}),
+                     index=text.index)
+
+
 def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Series, str]:
     fmt = time_format.lower()
+    if fmt in ("auto", QUARTERS):
+        parsed = _quarters(text)
+        if parsed is not None:
+            return parsed, QUARTERS
+        if fmt == QUARTERS:
+            _raise_first_bad(text, name, [])
     if fmt in ("auto", "iso8601", "dayfirst", "monthfirst"):  # ISO 8601 is never ambiguous
         parsed = _try(text, "ISO8601")
         if parsed is not None:
@@ -155,11 +178,16 @@ def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Serie
         example = text.iloc[0]
         raise TimeError(
             f"Time column {name!r} reads both day-first and month-first ({example!r}: every day "
-            "is 12 or less); say which with time_format='dayfirst' or 'monthfirst' "
-            "(--time-format).")
+            "is 12 or less); say which with time_format='dayfirst' or "
+            "time_format='monthfirst'.")
+    if not found and fmt == "auto":
+        for date in _NAMED:
+            parsed = _try(text, date)
+            if parsed is not None:
+                return _one_zone(parsed, text, name), date
     if not found:
         _raise_first_bad(text, name, ["ISO8601"] + [d + c for o in orders for d in _DATES[o]
-                                                  for c in _CLOCKS])
+                                                  for c in _CLOCKS] + _NAMED)
     order = next(o for o in orders if o in found)
     fmt_used, parsed = found[order]
     return _one_zone(parsed, text, name), fmt_used
@@ -207,11 +235,16 @@ def _raise_first_bad(text: pd.Series, name: str, formats: list[str]) -> None:
                 continue
         bad &= ~ok.to_numpy()
     rows = np.flatnonzero(bad)
-    row = int(rows[0]) if len(rows) else 0
+    if not len(rows):  # each value reads in some format, but no one format reads them all
+        raise TimeError(
+            f"Time column {name!r} mixes date formats ({text.iloc[0]!r} at row {text.index[0]}, "
+            f"{text.iloc[-1]!r} at row {text.index[-1]}): no one format reads every value. "
+            "Write them alike, or give the format with `time_format`, e.g. '%d/%m/%Y %H:%M'.")
+    row = int(rows[0])
     raise TimeError(
         f"Time column {name!r} does not read as dates: {text.iloc[row]!r} at row "
-        f"{text.index[row]} ({len(rows)} values like it). Give its format with time_format "
-        "(--time-format), e.g. '%d/%m/%Y %H:%M'.")
+        f"{text.index[row]} ({len(rows)} values like it). Give its format with `time_format`, "
+        "e.g. '%d/%m/%Y %H:%M', '%b %Y' for 'Jan 1973'.")
 
 
 def _one_zone(parsed: pd.Series, text: pd.Series, name: str) -> pd.Series:
