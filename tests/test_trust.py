@@ -224,3 +224,29 @@ def test_a_quarterly_table_written_1960_q1_trains_and_forecasts_quarters(tmp_pat
     assert forecast.returncode == 0, forecast.stderr
     assert pd.read_csv(tmp_path / "f.csv")["quarter"].tolist() == [
         "1985-01-01", "1985-04-01", "1985-07-01", "1985-10-01"]
+
+
+def test_the_worst_cases_as_a_real_process(shops, tmp_path):
+    """A handful of the cases above through `python -m lstmcast`, as a shell runs it: exit 1,
+    one line, no traceback, and every file byte-identical afterwards."""
+    folder, data, run = shops
+    future = plan(tmp_path / "plan.csv")
+    keras = tmp_path / "m.keras"
+    keras.write_bytes(b"not a model")
+    files = [data, future, keras, *sorted(p for p in run.rglob("*") if p.is_file())]
+    before = {p: p.read_bytes() for p in files}
+    cases = [
+        (["predict", run, data, "--future", future, "--out", future, "--force"],
+         "the future table this command reads"),
+        (["import-keras", keras, "--out", run / "forecaster.lstmcast", "--force"],
+         "part of the run folder"),
+        (["train", data, *COLUMNS, "--units", "100000", "--out", tmp_path / "big"],
+         "more than this machine's"),
+        (["train", data, *COLUMNS, "--quantiles", "-0.1,0.5"], "outside (0, 1)"),
+        (["train", "--resume", run], "nothing to resume"),
+        (["predict", run, data, "--future", future, "--out", tmp_path / "f.xlsx"],
+         "give a file name ending in .csv, .parquet or .json"),
+    ]
+    for argv, says in cases:
+        one_line_error(run_cli(*argv, process=True), says)
+        assert {p: p.read_bytes() for p in files} == before, argv
