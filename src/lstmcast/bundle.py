@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
-from lstmcast.errors import ArtifactError, InvalidArgumentError
+from lstmcast.errors import ArtifactError
+from lstmcast.outputs import atomic_write
 
 FORMAT = "lstmcast"
 FORMAT_VERSION = 1
@@ -93,34 +93,6 @@ def _seal(data: bytes) -> bytes:
                            "safetensors wrote; please report this.")
     at = data.index(_field(_UNSET), 8, 8 + header_len)
     return data[:at] + _field(digest) + data[at + len(_field(_UNSET)) :]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidArgumentError(f"Cannot save to {str(target)!r}: it is a directory.")
-    if not target.parent.exists():
-        raise InvalidArgumentError(
-            f"Cannot save to {str(target)!r}: folder {str(target.parent)!r} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def save(path: str | os.PathLike, tensors: dict[str, torch.Tensor], config: dict[str, Any],

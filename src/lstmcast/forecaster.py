@@ -1176,6 +1176,29 @@ class Forecaster:
         return evaluation.backtest(self, data, target, features, group, time, future, static,
                                    folds, test_size, progress)
 
+    @classmethod
+    def tune(cls, data: Any, target: str | Sequence[str],
+             features: Sequence[str] | None = None, group: str | None = None,
+             time: str | None = None, future: Sequence[str] | None = None,
+             static: Sequence[str] | None = None, *, budget: float, **options: Any) -> Any:
+        """Search settings with Optuna (TPE) on rolling-origin folds of ``data`` within
+        ``budget`` wall-clock seconds, then fit the best on all of ``data``.
+
+        ``options``: ``space`` ("all", "stacked", "segment"), ``folds`` (3), ``fold_size``,
+        ``jobs`` and ``storage`` (processes sharing a SQLite or PostgreSQL study),
+        ``study_name``, ``seed``, ``trials`` (at most), ``progress`` (a line per trial); any
+        other keyword is a Forecaster setting, fixed during the search. ``lstmcast.tune``
+        says how.
+
+        Returns:
+            ``lstmcast.tune.TuneResult``: ``forecaster`` (fitted), ``settings``,
+            ``leaderboard``, ``study``.
+        """
+        from lstmcast import tune
+
+        return tune.tune(data, target, features, group, time, future, static, budget=budget,
+                         **options)
+
     # -- saving --------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Save everything needed to forecast to one file (safetensors + JSON, no pickle).

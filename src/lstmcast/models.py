@@ -37,6 +37,7 @@ from lstmcast.layers import Input, Layer, layer_from_config
 from lstmcast.metrics import get_loss, get_metric
 from lstmcast.network import Network, default_device
 from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
+from lstmcast.outputs import atomic_write
 from lstmcast.runtime import check_precision, warn_if_emulated
 from lstmcast.training import (
     Parts,
@@ -472,7 +473,7 @@ class Sequential:
         from lstmcast.onnx_export import export_networks
 
         self._require_built()
-        bundle.atomic_write(path, export_networks([self.network_], self.built_input_shape_))
+        atomic_write(path, export_networks([self.network_], self.built_input_shape_))
 
     def save_weights(self, path: str | os.PathLike) -> None:
         """Save the weights only (safetensors)."""
