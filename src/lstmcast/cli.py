@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lstmcast import __version__, params
+from lstmcast import __version__, params, tune
 from lstmcast.errors import LstmcastError, size_text
 from lstmcast.outputs import Access
 
@@ -29,6 +29,7 @@ ACCESS = {
     "predict": Access(reads=("run", "data", "future")),
     "explain": Access(reads=("run", "data"), folder=True),
     "backtest": Access(reads=("data", "config")),
+    "tune": Access(reads=("data", "config", "resume"), folder=True),
     "inspect": Access(reads=("data", "config"), writes=()),
     "export": Access(reads=("run",)),
     "import-keras": Access(reads=("model",)),
@@ -797,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "or .json")
     _add_force(p)
     p.set_defaults(handler=cmd_backtest)
+    tune.add_parser(sub, common)
 
     p = sub.add_parser("inspect", parents=[common], formatter_class=raw,
                        help="dry run: shapes per split, the first window, memory",

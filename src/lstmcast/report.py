@@ -24,6 +24,7 @@ table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 tr.model td { font-weight: 600; background: #fff4f0; }
+tr.baseline td { color: #555; font-style: italic; }
 figure { margin: 1rem 0; } img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
 pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; }
@@ -79,4 +80,42 @@ def write_report(path: str | os.PathLike, title: str, scores: pd.DataFrame,
     parts += ["<h2>Config</h2>", f"<pre>{html.escape(config_text)}</pre>", "</body></html>"]
     target = Path(path)
     target.write_text("\n".join(parts), encoding="utf-8")
+    return target
+
+
+def leaderboard_html(board: pd.DataFrame, rows: int = 40) -> str:
+    """The search's leaderboard (``lstmcast.tune.leaderboard``) as a table: the first
+    ``rows`` rows, the best trial marked, the baselines in italics; empty columns left out."""
+    shown = board.head(rows)
+    columns = [c for c in shown.columns if shown[c].notna().any()
+               and not (shown[c].astype(str) == "").all()]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = []
+    for k, (_, row) in enumerate(shown.iterrows()):
+        cells = "".join(
+            "<td></td>" if pd.isna(row[c]) else
+            f"<td>{row[c]:.4g}</td>" if isinstance(row[c], float) else
+            f"<td>{html.escape(str(row[c]))}</td>" for c in columns)
+        css = (' class="model"' if k == 0 and row["state"] == "complete"
+               and row["kind"] != "baseline" else
+               ' class="baseline"' if row["kind"] == "baseline" else "")
+        body.append(f"<tr{css}>{cells}</tr>")
+    more = (f"<p>{len(board) - rows} more rows in leaderboard.csv.</p>"
+            if len(board) > rows else "")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+
+
+def add_section(path: str | os.PathLike, title: str, body_html: str, note: str = "",
+                before: str = "Config") -> Path:
+    """Add a section (a title, ``body_html`` and a ``note`` paragraph) to a written report,
+    before its section titled ``before`` (at the end when there is none)."""
+    target = Path(path)
+    text = target.read_text(encoding="utf-8")
+    section = (f"<h2>{html.escape(title)}</h2>\n{body_html}"
+               + (f"\n<p>{html.escape(note)}</p>" if note else "") + "\n")
+    marker = f"<h2>{html.escape(before)}</h2>"
+    at = text.find(marker)
+    if at < 0:
+        at = text.rfind("</body>")
+    target.write_text(text[:at] + section + text[at:], encoding="utf-8")
     return target
