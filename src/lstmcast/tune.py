@@ -154,6 +154,7 @@ class Space:
         segments: the segment lengths the segment family draws.
         cap: the longest window the first fold's shortest series allows.
         targets: how many target columns (channels are drawn with several).
+        autoregressive: the targets' past is an input (instance normalization needs it).
     """
 
     name: str
@@ -162,6 +163,7 @@ class Space:
     segments: tuple[int, ...]
     cap: int
     targets: int = 1
+    autoregressive: bool = True
     families: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -182,13 +184,19 @@ class Space:
     def _free(self, name: str) -> bool:
         return name not in self.fixed
 
+    def _normalizes(self) -> bool:
+        """Whether normalization is drawn: not given, and the targets' past is an input
+        whose last value the forecast is not already made from (``difference``)."""
+        return (self._free("normalize") and self.autoregressive
+                and not self.fixed.get("difference"))
+
     def settings(self, trial: Any) -> tuple[str, dict]:
         """The family and the Forecaster settings of ``trial`` (drawn from it)."""
         family = (self.families[0] if len(self.families) == 1
                   else trial.suggest_categorical("family", list(self.families)))
         drawn = self._stacked(trial) if family == "stacked" else self._segment(trial)
-        base = {} if family == "stacked" else {
-            k: v for k, v in params.preset("long-horizon").items() if k != "segment"}
+        base = {} if family == "stacked" else _preset("long-horizon", self.fixed,
+                                                       self.autoregressive)
         return family, {**base, **drawn, **self.fixed}
 
     def _stacked(self, trial: Any) -> dict:
@@ -208,7 +216,7 @@ class Space:
             s["batch_size"] = None if batch == "auto" else int(batch)
         if self._free("loss") and not self.fixed.get("quantiles"):
             s["loss"] = trial.suggest_categorical("loss", ["mse", "mae", "huber"])
-        if self._free("normalize") and not self.fixed.get("difference"):
+        if self._normalizes():
             normalize = trial.suggest_categorical("normalize", ["auto", "mean", "none"])
             s["normalize"] = None if normalize == "none" else normalize
         return s
@@ -233,7 +241,7 @@ class Space:
         if self._free("blend"):
             blend = trial.suggest_categorical("blend", ["none", "auto"])
             s["blend"] = None if blend == "none" else blend
-        if self._free("channels") and self.targets > 1:
+        if self._free("channels") and self.targets > 1 and self.autoregressive:
             s["channels"] = trial.suggest_categorical("channels", ["joint", "independent"])
         return s
 
@@ -255,16 +263,14 @@ class Space:
             p["batch_size"] = "auto"
         if self._free("loss") and not self.fixed.get("quantiles"):
             p["loss"] = "mse"
-        if self._free("normalize") and not self.fixed.get("difference"):
+        if self._normalizes():
             p["normalize"] = "auto"
         return p
 
     def preset_params(self, name: str, window: int | None) -> dict | None:
         """The trial parameters of preset ``name`` (its window as it chooses, ``window``),
         or None when the space cannot hold it."""
-        with warnings.catch_warnings():  # a fixed window: the segment that divides it
-            warnings.simplefilter("ignore")
-            preset = params.with_preset(name, dict(self.fixed))
+        preset = _preset(name, self.fixed, self.autoregressive)
         segment = preset.get("segment")
         if "segment" not in self.families or segment is None or window is None:
             return None
@@ -283,7 +289,7 @@ class Space:
             p["segment_learning_rate"] = float(preset["learning_rate"])
         if self._free("blend"):
             p["blend"] = preset.get("blend") or "none"
-        if self._free("channels") and self.targets > 1:
+        if self._free("channels") and self.targets > 1 and self.autoregressive:
             p["channels"] = preset["channels"]
         return p
 
@@ -291,6 +297,21 @@ class Space:
         """What must match for a study to be continued with this space."""
         return {"space": self.name, "families": list(self.families),
                 "windows": list(self.windows), "segments": list(self.segments)}
+
+
+def _preset(name: str, fixed: dict, autoregressive: bool = True) -> dict:
+    """The settings of preset ``name`` under the user's ``fixed`` ones, as ``--preset``
+    gives them (a fixed window gets a segment that divides it), without the instance
+    normalization when ``difference`` forecasts from the last value already, or the
+    targets' past is no input (then without independent channels too)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        settings = params.with_preset(name, dict(fixed))
+    if (fixed.get("difference") or not autoregressive) and "normalize" not in fixed:
+        settings.pop("normalize", None)
+    if not autoregressive and "channels" not in fixed:  # each target's past its own series
+        settings.pop("channels", None)
+    return settings
 
 
 def _window_cap(shortest: int, settings: dict) -> int:
@@ -854,16 +875,17 @@ class Search:
         high = min(cap, max(96, 4 * (season or 0), self.default_window))
         low = min(8, self.default_window, high)
         window = self.fixed.get("window")
-        sizes = (sorted(d for d in range(2, window // 2 + 1) if window % d == 0) if window
+        sizes = (sorted(d for d in range(2, window + 1) if window % d == 0) if window
                  else sorted({s for s in (*SEGMENT_SIZES, season or 0) if 2 <= s <= cap}))
+        ar = any(role == "target's past" for role in facts["roles"].values())
         self.space = Space(self.space_name, self.fixed, (low, high), tuple(sizes), cap,
-                           len(facts["target"]))
+                           len(facts["target"]), ar)
         self.preset_windows: dict[str, int | None] = {}
         for name in params.PRESETS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    window = Forecaster(**params.with_preset(name, dict(self.fixed))).inspect(
+                    window = Forecaster(**_preset(name, self.fixed, ar)).inspect(
                         first, **self.columns)["window"][0]
                 except LstmcastError:
                     window = None
