@@ -75,7 +75,7 @@ def shards(out, folder):
     streaming.ShardWindows.arrays = arrays
     streaming.ShardWindows.validation_arrays = validation_arrays
     f = Forecaster(window=12, steps=2, units=(8,), epochs=3, batch_size=32, dropout=0.0,
-                   shard_rows=250, callbacks=[Marker()], seed=3)
+                   shard_rows=250, callbacks=[Marker()], seed=3, blend=None)
     f.fit(folder, target="y", group="id", time="t")
     weights = float(sum(w.sum() for w in f.model_.get_weights()))
     json.dump({"read": read, "history": f.history_, "weights": weights,

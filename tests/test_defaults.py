@@ -16,7 +16,9 @@ from lstmcast.defaults import choose_window
     (12, 1000, None, 30),     # monthly: 30 months see two years and a half
     (4, 1000, None, 30),
     (48, 100, None, 39),      # int(100 * 0.8) = 80 training rows: (80 - 1 - 1 + 1) // 2
-    (None, 20, None, 7),      # int(20 * 0.8) = 16: (16 - 1) // 2
+    (None, 20, None, 3),      # a sixth of 20 rows
+    (None, 80, None, 13),     # a yearly series of 80 rows: a sixth
+    (4, 60, None, 10),        # a sixth of 60 rows sees two seasons of 4 and more
     (24, 1000, 24, 48),       # a multiple of the segment
     (None, 1000, 24, 24),     # 30 rounded down to the segment
     (None, 20, 24, 24),       # never below one segment

@@ -15,7 +15,8 @@ from lstmcast.forecaster import Forecaster
 from lstmcast.layers import GRU, LSTM, Dense, Dropout
 from lstmcast.models import Sequential
 
-FAST = {"units": (12, 6), "dropout": 0.1, "epochs": 3, "batch_size": 32, "window": 8}
+FAST = {"units": (12, 6), "dropout": 0.1, "epochs": 3, "batch_size": 32, "window": 8,
+        "blend": None}  # explain explains the network; the blend has its own tests
 
 
 def frame():

@@ -10,7 +10,8 @@ from lstmcast.evaluation import LagCopyWarning, warn_lag_copy
 from lstmcast.forecaster import Forecaster
 from lstmcast.io import DataError
 
-FAST = {"units": (8,), "dropout": 0.0, "epochs": 2, "batch_size": 64, "window": 6}
+FAST = {"units": (8,), "dropout": 0.0, "epochs": 2, "batch_size": 64, "window": 6,
+        "blend": None}  # the networks alone; the blend, the default, is test_linear_map.py's
 
 
 def panel(n_series=3, length=40, seed=0):

@@ -20,11 +20,13 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
                   validation: float, segment: int | None = None) -> tuple[int, str]:
     """The window of a Forecaster given none, and why.
 
-    ``BASE_WINDOW`` rows, or ``SEASONS_SEEN`` seasons where that is longer (a day
-    of half-hourly rows is 48: the window sees two days, 96 rows), at most half of
-    the rows the shortest series trains on (what is left after ``validation``
-    holds out its share and the targets take theirs), so that every series keeps
-    windows to train on. With ``segment`` (segment recurrence), a multiple of it.
+    ``SEASONS_SEEN`` seasons (a day of half-hourly rows is 48: the window sees two
+    days, 96 rows), or ``BASE_WINDOW`` rows where that is longer and the series are
+    long enough (a sixth of the shortest series' rows, so 13 rows on a yearly
+    series of 80: measured on the panel, docs/panel.md), at most half of the rows
+    the shortest series trains on (what is left after ``validation`` holds out its
+    share and the targets take theirs), so that every series keeps windows to
+    train on. With ``segment`` (segment recurrence), a multiple of it.
 
     Args:
         season: the main season in rows (None: none).
@@ -34,12 +36,14 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
         validation: the fraction of each series held out for early stopping.
         segment: the segment length, when the window is cut into segments.
     """
-    window, why = BASE_WINDOW, f"{BASE_WINDOW} rows, the tutorial's window"
+    base = min(BASE_WINDOW, max(2, shortest // 6))
+    window, why = base, (f"{base} rows, the tutorial's window" if base == BASE_WINDOW else
+                         f"{base} rows, a sixth of the shortest series ({shortest} rows)")
     if season and SEASONS_SEEN * season > window:
         window = SEASONS_SEEN * season
         why = f"{window} rows: {SEASONS_SEEN} seasons of {season}"
     elif season:
-        why += f", which sees a whole season of {season}"
+        why += f", which sees {window // season} seasons of {season}"
     train_rows = int(shortest * (1.0 - validation))
     cap = max(2, (train_rows - horizon - steps + 1) // 2)
     if window > cap:

@@ -218,9 +218,10 @@ MODEL: tuple[Param, ...] = (
        "tutorial's stack)", optional=True),
     _p("linear", False, "bool", "with segment: add a linear map of the window to the "
        "forecast, the recurrence learning what it leaves (helps at long horizons)"),
-    _p("blend", None, "choice", "linear: forecast the mean of the networks' forecast and a "
-       "least-squares linear map of each target's window (helps at long horizons); auto: "
-       "linear whenever the target's past is an input and the forecast a point forecast",
+    _p("blend", "auto", "choice", "linear: forecast the mean of the networks' forecast and a "
+       "least-squares linear map of each target's window; auto: linear whenever the target's "
+       "past is an input and the forecast a point forecast (it wins on most tables of the "
+       "panel, docs/panel.md); none: off",
        choices=("linear", "auto"), optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),

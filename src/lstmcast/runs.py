@@ -88,7 +88,7 @@ def resolve(name: str, peek: bool = False) -> Source:
                 f"{', '.join('cmapss:' + s for s in CMAPSS_SUBSETS)}.")
         data = load_cmapss(subset)
         defaults = {"target": "rul", "group": "unit", "time": "cycle", "features": data.features,
-                    "horizon": 0, "validation_by": "series"}
+                    "horizon": 0, "validation_by": "series", "window": 30}  # the tutorial's
         if data.scale_by != "global":  # FD002, FD004: six operating conditions
             defaults["scale_by"] = data.scale_by
         return Source(key, data.train, data.test, last_only=True, defaults=defaults)
