@@ -259,7 +259,9 @@ def finish_run(record: dict, out: Path, table: dict, series: dict[str, np.ndarra
     record["own_rmse"] = own[0]["rmse"] if own else None
     with open(out / "config.toml", "rb") as f:
         model = tomllib.load(f).get("model", {})
-    record["window"] = model.get("window", DEFAULT_WINDOW)
+    # the window the run used: metrics.json says it (a window chosen from the data); runs
+    # of older lstmcast say it in config.toml only when it was given
+    record["window"] = metrics.get("window") or model.get("window", DEFAULT_WINDOW)
     try:
         record["preds"] = read_predictions(out, table, series, info)
     except RuntimeError as err:

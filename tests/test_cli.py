@@ -22,6 +22,7 @@ def test_train_writes_a_complete_run_folder(trained):
     metrics = json.loads((out / "metrics.json").read_text())
     models = {row["model"] for row in metrics["scores"]}
     assert {"lstmcast", "train_mean"} <= models
+    assert metrics["window"] == 6 and metrics["season"] is None  # given; numbered days
     assert "Test scores" in result.stdout and "skill" in result.stdout
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folder
 

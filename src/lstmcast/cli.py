@@ -200,7 +200,8 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
                "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
                "train_seconds": round(seconds, 2),
                "epochs_run": len(forecaster.history_["loss"]),
-               "blend_weight": forecaster.blend_weight_}
+               "blend_weight": forecaster.blend_weight_, "window": forecaster.window_,
+               "season": forecaster.season_}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))
