@@ -84,3 +84,22 @@ def test_the_long_horizon_benchmark_on_another_table_prints_no_published_result(
                             "--models", "naive", "--keep", "--out", str(tmp_path / "lh.md")],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 1 and "holds runs on 'ETTh2.csv'" in again.stderr
+
+
+@pytest.mark.benchmark
+def test_the_panel_runs_the_defaults_on_a_table_and_scores_them(tmp_path):
+    """benchmarks/panel.py on one small table of the panel (a yearly series of 100 rows),
+    without peers, through lstmcast's command line as a user runs it."""
+    out = tmp_path / "panel.md"
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "panel.py"), "--tables", "nile",
+                           "--max-seconds", "10", "--peers", "", "--no-season-flag",
+                           "--runs", str(tmp_path / "runs"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "### defaults" in out.read_text()
+    table = json.loads(out.with_suffix(".json").read_text())["tables"][0]
+    run = table["runs"]["defaults"]
+    assert run["rmse"] == pytest.approx(run["own_rmse"], rel=1e-6)  # = the run's metrics.json
+    best = min(b["rmse"] for b in table["baselines"].values())
+    assert run["ratio"] == pytest.approx(run["rmse"] / best)
+    assert run["window"] == 13  # chosen from the data: a sixth of the 80 training rows
