@@ -55,3 +55,19 @@ def test_train_says_at_once_when_the_model_loses_to_a_baseline_on_validation_row
         model.fit(frame, target="load", time="t")  # one epoch cannot match an exact cycle
     scores = model.validation_scores_.set_index("model")["rmse"]
     assert scores["seasonal_naive"] < 1e-9 < scores["lstmcast"]
+
+
+def test_inspect_says_what_was_chosen_and_why(tmp_path):
+    from helpers import run_cli
+
+    t = pd.date_range("2024-01-01", periods=48 * 30, freq="30min")
+    data = tmp_path / "load.csv"
+    pd.DataFrame({"t": t.strftime("%Y-%m-%d %H:%M"),
+                  "load": np.sin(2 * np.pi * np.arange(len(t)) / 48)}).to_csv(data, index=False)
+    shown = run_cli("inspect", data, "--target", "load", "--time", "t")
+    assert shown.returncode == 0, shown.stderr
+    assert "season: 48 (a day, from the frequency (every 30 minutes))" in shown.stdout
+    assert "window: 96 rows (chosen: 96 rows: 2 seasons of 48)" in shown.stdout
+    assert "forecast: the mean of the networks' and a least-squares linear map" in shown.stdout
+    off = run_cli("inspect", data, "--target", "load", "--time", "t", "--blend", "none")
+    assert "forecast: the networks alone" in off.stdout

@@ -606,6 +606,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         lines.append(f"note: {note}")
     window, why = facts["window"]
     lines.append(f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})"))
+    lines.append("forecast: the mean of the networks' and a least-squares linear map of the "
+                 "window (--blend none: the networks alone)" if facts["blend"] else
+                 "forecast: the networks alone" + (" (no blend: the linear map needs the "
+                                                   "target's past as an input, point "
+                                                   "forecasts and no inputs known in advance)"
+                                                   if model.get("blend", "auto") == "auto"
+                                                   else ""))
     lines.append("network input (samples, time_steps, features):")
     for split, shape in facts["shapes"].items():
         lines.append(f"  {split:<11s}{shape}")

@@ -549,7 +549,7 @@ class Forecaster:
         if self.season:
             return self.season, "given"
         found, what = timeline.season(step)
-        return found, (f"{what} of {timeline.describe(step)} rows, from the frequency"
+        return found, (f"{what}, from the frequency ({timeline.describe(step)})"
                        if found else what)
 
     @property
@@ -938,6 +938,7 @@ class Forecaster:
             "time": dict(pipeline.time_), "notes": list(table.notes),
             "season": self.season_choice(pipeline.step),
             "window": (pipeline.window, self.window_choice_),
+            "blend": self._blends(pipeline),
             "shapes": {"train": (len(prep.train_starts), length, n_in),
                        "validation": (len(prep.val_starts), length, n_in)},
             "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,
