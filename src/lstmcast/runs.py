@@ -191,6 +191,29 @@ def partial_path(target: str | Path) -> Path:
     return target.parent / f".{target.name}.partial"
 
 
+def hold_lock(path: Path, busy: Any) -> Any:
+    """An exclusive lock on the file ``path``, held by this process until the returned
+    handle is closed (None where the system has no locks); ``busy(owner)`` is the message
+    when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX): no lock
+        return None
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise InvalidArgumentError(busy(owner)) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    return handle
+
+
 class RunFolder:
     """A run folder built in ``.NAME.partial`` beside it and renamed into place at the end.
 
@@ -245,25 +268,10 @@ class RunFolder:
 
     def _take_lock(self) -> None:
         """Hold a lock on the partial folder while this process writes it."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover (not POSIX): no lock
-            return
-        handle = open(self.path / LOCK, "a+")  # held until __exit__
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise InvalidArgumentError(
-                f"Run {str(self.target)!r} is being trained right now (by {owner}); wait for it "
-                "to finish, or choose another --out (nothing was touched).") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()}")
-        handle.flush()
-        self._lock = handle
+        self._lock = hold_lock(
+            self.path / LOCK, lambda owner: f"Run {str(self.target)!r} is being trained right "
+            f"now (by {owner}); wait for it to finish, or choose another --out (nothing was "
+            "touched).")
 
     def _release_lock(self) -> None:
         if self._lock is not None:

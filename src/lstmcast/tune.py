@@ -1069,25 +1069,10 @@ class _Lock:
     """This process's hold on a tune run folder (a second tune of it is refused)."""
 
     def __init__(self, run: Path) -> None:
-        self.handle = None
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover (not POSIX): no lock
-            return
-        handle = open(run / ".lock", "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise InvalidArgumentError(f"Run {str(run)!r} is being tuned right now (by "
-                                       f"{owner}); wait for it to finish.") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()}")
-        handle.flush()
-        self.handle = handle
+        from lstmcast.runs import hold_lock
+
+        self.handle = hold_lock(run / ".lock", lambda owner: f"Run {str(run)!r} is being "
+                                f"tuned right now (by {owner}); wait for it to finish.")
 
     def release(self, run: Path) -> None:
         if self.handle is not None:
