@@ -614,7 +614,7 @@ class Forecaster:
             intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
         self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
         y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
-        season = self.season or timeline.season(pipeline.step)[0]
+        season = self.season_choice(pipeline.step)[0]
         train_mean = y_train_rows.mean(axis=0).tolist()
         self.stats_ = TrainingStats(
             train_mean=train_mean,
@@ -636,11 +636,11 @@ class Forecaster:
         """The model and the baselines scored on the validation rows, at once after
         training; a warning when the model does not beat the best baseline there (the
         seasonal naive, often), with what to try. None without validation rows."""
+        if bool(train_rows.all()):
+            return None
         first = np.zeros(len(table.frame), dtype=np.int64)
         for a, b in table.segments:
             first[a:b] = a + int(train_rows[a:b].sum())
-        if bool(train_rows.all()):
-            return None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -667,7 +667,7 @@ class Forecaster:
         """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
         ``y_train`` None) and keep them with the pipeline."""
         blend = self._blends(pipeline)  # checked before training, not after
-        batch_size = self.batch_size or min(200, max(8, n_train // 10))
+        batch_size = self._batch_size(n_train)
         loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
                 if intervals is not None and intervals.trained else self.loss_name)
         watched = validation is not None or getattr(x_train, "validation_count", 0) > 0
@@ -742,8 +742,9 @@ class Forecaster:
         parts = streaming.ShardWindows(shards, pipeline, self._held_out(),
                                        self.validation_by, self.seed)
         parts.learn_time()
+        season = self.season_choice(pipeline.step)[0]
         self._choose_window(pipeline, parts.shortest_rows)
-        stats = parts.fit(self.calendar, self.season, pipeline.roles.columns())
+        stats = parts.fit(self.calendar, season or 1, pipeline.roles.columns())
         self._warn_short(stats.short, stats.series, stats.longest, pipeline.span)
         if not parts.count:
             raise DataError("No training window is left after holding out the validation "
@@ -760,10 +761,10 @@ class Forecaster:
             intervals.calibrate(self.ensemble_.predict(x_val), y_val)
         self.n_windows_ = parts.windows
         self.stats_ = TrainingStats(
-            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=parts.season,
+            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=season,
             residual_quantiles=None if intervals is None else self._baseline_intervals(
                 pipeline, sample.table, sample.train_starts, stats.train_mean,
-                intervals.levels, parts.season))
+                intervals.levels, season))
         self.seen_ = stats.seen
         self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
         self.fingerprint_ = stats.fingerprint(list(frame.columns))
@@ -851,6 +852,10 @@ class Forecaster:
             raise DataError("No training window is left after holding out the validation "
                             "part: lower `validation` or `window`.")
         return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
+
+    def _batch_size(self, n_train: int) -> int:
+        """``batch_size``, or 200 lowered on small data to give 10 steps per epoch."""
+        return self.batch_size or min(200, max(8, n_train // 10))
 
     def _choose_window(self, pipeline: TablePipeline, shortest: int) -> None:
         """Set the pipeline's window: ``window``, or one chosen from the data
@@ -951,7 +956,8 @@ class Forecaster:
                                                        + len(prep.val_starts))
                                                       * length * n_in * 4)},
             "network": memory_estimate(self._layers(pipeline, self._new_intervals(pipeline)),
-                                       (length, n_in), self.batch_size or 200),
+                                       (length, n_in),
+                                       self._batch_size(len(prep.train_starts))),
         }
 
     def _layers(self, pipeline: TablePipeline, intervals: Intervals | None = None

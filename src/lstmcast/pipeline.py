@@ -246,28 +246,21 @@ class TablePipeline:
 
     def choose_step(self, steps: dict[Any, Any]) -> None:
         """The time step: the most common of the series' ``steps``; others are irregular."""
-        found = [s for s in steps.values() if s is not None]
-        if not found:
-            self.time_["step"] = None
+        common = _most_common(steps)
+        self.time_["step"] = common
+        if common is None:
             self.time_["irregular"] = [str(s) for s in steps][:20]
             return
-        keys = [tuple(sorted(s.items())) for s in found]
-        common = max(set(keys), key=keys.count)
-        self.time_["step"] = dict(common)
         self.time_["irregular"] = [str(sid) for sid, s in steps.items()
-                                   if s is not None and tuple(sorted(s.items())) != common
-                                   and not _multiple(s, dict(common))][:20]
+                                   if s is not None and s != common
+                                   and not _multiple(s, common)][:20]
 
     def _check_step(self, frame: pd.DataFrame) -> None:
         """Refuse a table whose time step is not the model's (an hourly table for a daily
         model): the forecast's rows would be the wrong times. Coarser steps that are whole
         multiples of the model's are gaps, which the ``missing`` policy handles."""
-        found = [s for s in self.series_steps(frame).values() if s is not None]
-        if not found:
-            return
-        keys = [tuple(sorted(s.items())) for s in found]
-        common = dict(max(set(keys), key=keys.count))
-        if common != self.step and not _multiple(common, self.step):
+        common = _most_common(self.series_steps(frame))
+        if common is not None and common != self.step and not _multiple(common, self.step):
             raise DataError(
                 f"The time column {self.roles.time!r} is {timeline.describe(common)} here, but "
                 f"the model was trained on {timeline.describe(self.step)} data: its forecasts "
@@ -610,6 +603,12 @@ def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
     if group is None:
         return np.zeros(len(frame), dtype=np.int64)
     return frame[group].to_numpy()
+
+
+def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
+    """The most common of the series' steps (None where no series has one)."""
+    keys = [tuple(sorted(s.items())) for s in steps.values() if s is not None]
+    return dict(max(set(keys), key=keys.count)) if keys else None
 
 
 def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import parquet, timeline
+from lstmcast import parquet
 from lstmcast.io import DataError, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.scaling import key_strs
@@ -229,13 +229,14 @@ class ShardWindows(Parts):
         self.validation = validation
         self.validation_by = validation_by
         self.seed = seed
+        self.shortest_rows: int | None = None  # learned with the time (learn_time)
         self._cached: tuple[int, Loaded] | None = None
 
     # -- pass 1 --------------------------------------------------------------------------
     def learn_time(self) -> None:
         """The time column's kind and frequency from every series; each series in one shard;
         the rows of the shortest series (``shortest_rows``). Once: later calls return."""
-        if getattr(self, "shortest_rows", None) is not None:
+        if self.shortest_rows is not None:
             return
         roles, pipeline = self.pipeline.roles, self.pipeline
         self.table.check_one_series(roles.group)
@@ -257,13 +258,11 @@ class ShardWindows(Parts):
         self.shortest_rows = shortest
 
     # -- pass 2 --------------------------------------------------------------------------
-    def fit(self, calendar: bool, season: int | None, seen_columns: list[str]) -> StreamStats:
-        """Fit the pipeline's scalers and sum the statistics over every shard. ``season``
-        None: the frequency's (``timeline.season``), kept as ``self.season``."""
+    def fit(self, calendar: bool, season: int, seen_columns: list[str]) -> StreamStats:
+        """Fit the pipeline's scalers and sum the statistics over every shard."""
         pipeline = self.pipeline
         self.learn_time()
-        self.season = season or timeline.season(pipeline.step)[0]
-        stats = StreamStats(len(pipeline.targets), self.season or 1, SeenRows(seen_columns))
+        stats = StreamStats(len(pipeline.targets), season, SeenRows(seen_columns))
         self.sizes, self.val_sizes = [], []
         for k in range(len(self.table)):
             frame = self._prepare(k)
