@@ -290,7 +290,7 @@ def _train(args: argparse.Namespace) -> int:
     elif args.data is None:
         raise _usage("give the DATA to train on, or --resume RUN to continue a run.")
     if args.out and not args.resume:  # before reading anything
-        _guard(args).check_folder(args.out, forceable=False)
+        _guard(args).check_outputs(args)
     source = resolve(args.data, peek=True)  # a set of Parquet files: the first file
     data, model = _settings(args, source)
     if getattr(args, "budget", None):
@@ -356,8 +356,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
+    guard.check_outputs(args)
     if args.out:
-        guard.check_file(args.out)
         check_format(args.out, (".json", ".csv"))
     holdout = None if args.holdout is None else params.BY_NAME["holdout"].parse(args.holdout)
     run_file(args.run, "forecaster.lstmcast")
@@ -388,8 +388,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve, run_file
 
     guard = _guard(args)
+    guard.check_outputs(args)
     if args.out:
-        guard.check_file(args.out)
         check_format(args.out, (".npy", ".csv") if Path(args.run).is_file() else TABLE_FORMATS)
     if Path(args.run).is_file():
         return _predict_arrays(args, guard)
@@ -451,7 +451,8 @@ def _predict_arrays(args: argparse.Namespace, guard: Any) -> int:
 
 def cmd_import_keras(args: argparse.Namespace) -> int:
     guard = _guard(args)
-    out = guard.check_file(args.out)
+    guard.check_outputs(args)
+    out = Path(args.out)
     from lstmcast.models import load_keras  # torch and h5py: after the cheap checks
 
     model = load_keras(args.model, device="cpu")
@@ -469,7 +470,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     guard = _guard(args)
     model_file = Path(args.run).is_file()
-    guard.check_file(args.out)
+    guard.check_outputs(args)
     if not model_file:
         guard.check_file(sidecar_path(args.out))
         run_file(args.run, "forecaster.lstmcast")
@@ -500,8 +501,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.at is not None and args.window is not None:
         raise _usage("give --at or --window, not both.")
     guard = _guard(args)
-    if args.out:
-        guard.check_folder(args.out)
+    guard.check_outputs(args)
     run_file(args.run, "forecaster.lstmcast")
     source = resolve(args.data)
     forecaster = _loaded(args)  # torch: after the cheap checks
@@ -531,8 +531,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from lstmcast.runs import resolve
 
     guard = _guard(args)
+    guard.check_outputs(args)
     if args.out:
-        guard.check_file(args.out)
         check_format(args.out)
     source = resolve(args.data)
     data, model = _settings(args, source)

@@ -89,6 +89,8 @@ class OutputGuard:
 
     def __init__(self, force: bool = False, reads: Iterable[Any] = ()) -> None:
         self.force = force
+        self.access = Access()
+        self.forceable = True
         self.reads: list[tuple[Path, str]] = []
         self.globs: list[tuple[str, str]] = []
         for item in reads:
@@ -111,7 +113,19 @@ class OutputGuard:
             if name == "run" and value is not None and Path(value).is_dir():
                 value = Path(value) / MODEL_FILE  # a run folder is read for its model
             reads.append((value, WHAT[name]))
-        return cls(force=getattr(args, "force", False), reads=reads)
+        guard = cls(force=getattr(args, "force", False), reads=reads)
+        guard.access = access
+        guard.forceable = hasattr(args, "force")  # a command without --force never replaces
+        return guard
+
+    def check_outputs(self, args: Any) -> None:
+        """Check every path the command declares it writes, before any work: files, or
+        folders (``Access.folder``)."""
+        for name in self.access.writes:
+            value = getattr(args, name, None)
+            if value is not None:
+                check = self.check_folder if self.access.folder else self.check_file
+                check(value, f"--{name.replace('_', '-')}")
 
     def _refusal(self, target: Path) -> str | None:
         """Why ``target`` may not be written, or None."""
@@ -152,10 +166,11 @@ class OutputGuard:
         return target
 
     def check_folder(self, path: str | os.PathLike, option: str = "--out",
-                     forceable: bool = True) -> Path:
+                     forceable: bool | None = None) -> Path:
         """Refuse a folder ``path`` that exists and holds files (unless ``force`` and
         ``forceable``: a run folder is never written into)."""
         target = Path(path)
+        forceable = self.forceable if forceable is None else forceable
         reason = self._refusal(target)
         if reason:
             raise OutputError(f"Refusing to write {option} {str(target)!r}: {reason} "
