@@ -676,9 +676,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                                    action=argparse.BooleanOptionalAction,
                                    help=param.help + default)
             else:
-                metavar = ("|".join(param.choices) if param.choices else
-                           param.name.upper().replace("_", "-"))
-                group.add_argument(param.flag, dest=param.name, metavar=metavar,
+                group.add_argument(param.flag, dest=param.name, metavar=_metavar(param),
                                    help=param.help + default)
     p.add_argument("--preset", choices=sorted(params.PRESETS),
                    help="a named bundle of settings (flags and --config override it): "
@@ -691,14 +689,18 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 TABLE_OPTIONS = ("missing", "time_format")  # how any command reads a table
 
 
+def _metavar(param: params.Param) -> str:
+    """How an option's value shows in the help: its choices, or its name."""
+    return "|".join(param.choices) if param.choices else param.name.upper().replace("_", "-")
+
+
 def _add_table_options(p: argparse.ArgumentParser) -> None:
     """How the table is read, for the commands that read one with a trained model (the same
     options, from the same registry, as train's)."""
     group = p.add_argument_group("reading the table (default: as the model was trained)")
     for name in TABLE_OPTIONS:
         param = params.BY_NAME[name]
-        metavar = "|".join(param.choices) if param.choices else name.upper().replace("_", "-")
-        group.add_argument(param.flag, dest=name, metavar=metavar, help=param.help)
+        group.add_argument(param.flag, dest=name, metavar=_metavar(param), help=param.help)
 
 
 def _loaded(args: argparse.Namespace, device: str | None = None) -> Any:
