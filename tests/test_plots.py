@@ -56,3 +56,58 @@ def test_a_constant_target_draws_its_forecasts_without_a_warning(tmp_path, recwa
                             "lstmcast_q0.9": 125.0})
     assert plots.rul_per_engine(engines, tmp_path / "rul.png", "engine").stat().st_size > 0
     assert not recwarn.list, [str(w.message) for w in recwarn.list]
+
+
+def _month_of_hours(steps: int = 1) -> pd.DataFrame:
+    times = pd.date_range("2016-11-01", periods=30 * 24, freq="h")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"date": np.repeat(times, steps), "step": np.tile(np.arange(1, steps + 1),
+                                                                          len(times)),
+                          "target": "OT", "actual": rng.normal(size=len(times) * steps)})
+    for column in ("lstmcast", "naive", "lstmcast_q0.1", "lstmcast_q0.9"):
+        frame[column] = frame["actual"] + rng.normal(size=len(frame))
+    return frame
+
+
+@pytest.mark.parametrize("draw", ["forecasts", "fan_chart"])
+def test_a_month_of_hourly_rows_has_concise_date_ticks_that_do_not_overlap(draw, tmp_path,
+                                                                          monkeypatch):
+    figures = []
+    save = plots._save
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        axis = fig.axes[0].xaxis
+        boxes = [t.get_window_extent() for t in axis.get_ticklabels() if t.get_text()]
+        figures.append((type(axis.get_major_formatter()).__name__,
+                        [t.get_text() for t in axis.get_ticklabels()], boxes))
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    getattr(plots, draw)(_month_of_hours(steps=24 if draw == "fan_chart" else 1),
+                         tmp_path / "x.png", None, "date")
+    formatter, labels, boxes = figures[0]
+    assert formatter == "ConciseDateFormatter"
+    assert 3 <= len(boxes) <= 10, labels
+    assert all(len(text) <= 6 for text in labels), labels  # "Nov", "08", "12:00", not full dates
+    boxes = sorted(boxes, key=lambda box: box.x0)
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, labels
+
+
+def test_numbers_on_the_time_axis_keep_their_ticks(tmp_path, monkeypatch):
+    frame = _month_of_hours().assign(date=np.arange(30 * 24))
+    formatters = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (formatters.append(
+        type(fig.axes[0].xaxis.get_major_formatter()).__name__), save(fig, path))[1])
+    plots.forecasts(frame, tmp_path / "x.png", None, "date")
+    assert formatters == ["ScalarFormatter"]
+
+
+def test_show_gives_the_png_back_at_its_own_size(tmp_path):
+    path = plots.loss_curve({"loss": [0.5, 0.2, 0.1]}, tmp_path / "loss.png")
+    height, width = plots.plt.imread(path).shape[:2]
+    fig = plots.show(path)
+    assert tuple(round(v) for v in fig.get_size_inches() * fig.dpi) == (width, height)
+    plots.plt.close(fig)

@@ -12,6 +12,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -28,6 +29,33 @@ def _save(fig: plt.Figure, path: str | os.PathLike) -> Path:
     fig.savefig(target, dpi=110)
     plt.close(fig)
     return target
+
+
+def date_axis(ax: plt.Axes, values: Any) -> bool:
+    """Concise date ticks on ``ax``'s x axis when ``values`` are dates: matplotlib's
+    ``AutoDateLocator`` picks a few ticks and ``ConciseDateFormatter`` writes each as
+    little as tells it apart ("Jul", "08", "12:00"), the year or month once at the
+    side, so a month of hourly rows reads without overlapping labels. Returns whether
+    the axis holds dates."""
+    if not (pd.api.types.is_datetime64_any_dtype(values)
+            or isinstance(getattr(values, "dtype", None), pd.DatetimeTZDtype)):
+        return False
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return True
+
+
+def show(path: str | os.PathLike) -> plt.Figure:
+    """A PNG written by these functions as a matplotlib figure at its own size (one
+    pixel per pixel), to show it in a notebook or a gallery."""
+    image = plt.imread(Path(path))
+    height, width = image.shape[:2]
+    fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(image, interpolation="nearest")
+    ax.set_axis_off()
+    return fig
 
 
 def loss_curve(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
@@ -75,6 +103,7 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
         for model in models:
             style, color = BASELINE_STYLE[model]
             ax.plot(x, part[model], lw=0.9, ls=style, color=color, alpha=0.8, label=model)
+        date_axis(ax, x)
         title = f"{data['target'].iloc[0]}" + (f", {group} {sid}" if sid is not None else "")
         ax.set_title(title)
         ax.set_xlabel(time or "row")
@@ -105,6 +134,7 @@ def fan_chart(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
                         last[f"lstmcast_q{label(high)}"], color="tab:red",
                         alpha=0.15 + 0.12 * i, lw=0, label=f"{pct}% interval")
     ax.plot(x_of(last), last["lstmcast"], color="tab:red", lw=1.6, label="lstmcast")
+    date_axis(ax, x_of(last))
     name = str(data["target"].iloc[0])
     ax.set_title(f"{name}: the last {steps}-step forecast" +
                  (f", {group} {data[group].iloc[0]}" if group else ""))
