@@ -33,6 +33,7 @@ ACCESS = {
     "inspect": Access(reads=("data", "config"), writes=()),
     "export": Access(reads=("run",)),
     "import-keras": Access(reads=("model",)),
+    "serve": Access(reads=("run",), writes=()),  # its --state: checked by serve.command
 }
 
 EXAMPLES = """examples:
@@ -45,6 +46,7 @@ EXAMPLES = """examples:
   lstmcast backtest sunspots --folds 3 --epochs 30
   lstmcast explain runs/air airline --at 1958-06
   lstmcast export runs/air --out air.onnx          ONNX + a JSON sidecar, for serving
+  lstmcast serve runs/air --port 8000             live forecasts over HTTP (docs/serve.md)
   lstmcast import-keras model.keras --out model.lstmcast
 data: a CSV or Parquet file, or a built-in dataset: cmapss:FD001..FD004, airline, sunspots,
   etth2 (the shipped ETTh2.csv)
@@ -874,6 +876,9 @@ def as_flags(message: str) -> str:
         param = params.BY_NAME.get(name)
         if param is None or not param.cli:
             return match.group(0)
+    from lstmcast.serve.command import add_parser as add_serve  # no torch, no FastAPI
+
+    add_serve(sub, common)
         if value in ("True", "False"):
             return param.flag if value == "True" else "--no-" + param.flag[2:]
         text = match.group(3) if match.group(3) is not None else match.group(4)

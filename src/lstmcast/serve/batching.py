@@ -1,0 +1,112 @@
+"""Micro-batching: the windows of requests that arrive together go through one network call.
+
+Requests queue up while the network is busy; when it is free, the batcher takes
+every request waiting (up to ``max_requests``), prepares each (its table read,
+or its cached window), runs all their windows through ``predict_window`` at
+once, and hands each request its own forecasts. Nothing waits for a batch to
+fill: a request alone goes at once, and a batch is whatever arrived during the
+call before. With batching off, each request gets its own network call, in
+turn. The work runs on one thread beside the event loop (torch's threads are
+set by the command: workers x threads at most the cores).
+
+Each call's requests and windows are counted in the metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.serve.metrics import Metrics
+from lstmcast.window_predict import Prepared, finish_table, predict_window
+
+# a job: prepares one request's windows (in the batcher's thread); may raise
+Job = Callable[[], list[Prepared]]
+
+
+class MicroBatcher:
+    """Runs jobs' windows through the network, together when they arrive together.
+
+    Args:
+        forecaster: the fitted Forecaster.
+        metrics: where batch sizes are counted.
+        enabled: batch requests that wait together (False: one call per request).
+        max_requests: the most requests in one call.
+    """
+
+    def __init__(self, forecaster: Any, metrics: Metrics, enabled: bool = True,
+                 max_requests: int = 64) -> None:
+        self.forecaster = forecaster
+        self.metrics = metrics
+        self.enabled = enabled
+        self.max_requests = max_requests if enabled else 1
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="lstmcast-batch")
+        self.queue: asyncio.Queue | None = None
+        self.task: asyncio.Task | None = None
+
+    async def submit(self, job: Job) -> pd.DataFrame:
+        """The forecast table of a job's windows (its exception, if it raised one)."""
+        if self.task is None or self.task.done():
+            self.queue = asyncio.Queue()
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        future = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((job, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await self.queue.get()]
+            while len(jobs) < self.max_requests and not self.queue.empty():
+                jobs.append(self.queue.get_nowait())
+            try:
+                results = await loop.run_in_executor(self.executor, self.compute,
+                                                     [job for job, _ in jobs])
+            except BaseException as exc:  # noqa: BLE001  (each waiting request hears it)
+                results = [exc] * len(jobs)
+            for (_, future), result in zip(jobs, results):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    def compute(self, jobs: list[Job]) -> list[Any]:
+        """Each job's forecast table (or exception), through one network call."""
+        results: list[Any] = [None] * len(jobs)
+        ready: list[tuple[int, list[Prepared]]] = []
+        for k, job in enumerate(jobs):
+            try:
+                ready.append((k, job()))
+            except Exception as exc:  # the request's own error, answered to it alone
+                results[k] = exc
+        if not ready:
+            return results
+        windows = np.concatenate([p.windows for _, parts in ready for p in parts])
+        outputs = predict_window(self.forecaster, windows)
+        self.metrics.batch(len(ready), len(windows))
+        offset = 0
+        for k, parts in ready:
+            frames = []
+            for p in parts:
+                mine = outputs[offset:offset + len(p.windows)]
+                offset += len(p.windows)
+                try:
+                    frames.append(finish_table(self.forecaster, p, mine, warn=False))
+                except Exception as exc:
+                    results[k] = exc
+            if results[k] is None:
+                results[k] = frames[0] if len(frames) == 1 else pd.concat(frames,
+                                                                          ignore_index=True)
+        return results
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.executor.shutdown(wait=False)

@@ -1,0 +1,128 @@
+"""``lstmcast serve RUN``: the command line of the service (no torch nor FastAPI here until
+it starts)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from lstmcast.errors import InvalidArgumentError
+
+DESCRIPTION = (
+    "Serve a trained run over HTTP (FastAPI on uvicorn): POST /forecast with a table's "
+    "records gives what `lstmcast predict` writes for it; POST /observe appends each "
+    "series' new rows to the history kept in the state folder (written to disk before the "
+    "answer) and answers with their updated forecasts; GET /forecast/SERIES forecasts from "
+    "the stored history (`_` without a series column). Also GET /health, /model, /metrics "
+    "(Prometheus) and /docs (OpenAPI). Binds 127.0.0.1 unless --host says otherwise; put it "
+    "behind a TLS reverse proxy to reach it from other machines (docs/serve.md).")
+EPILOG = """examples:
+  lstmcast serve runs/air                                    http://127.0.0.1:8000
+  lstmcast serve runs/air --token-file token.txt --workers 2
+  curl -s 127.0.0.1:8000/forecast/_
+"""
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], formatter_class=argparse.
+                       RawDescriptionHelpFormatter, help="serve live forecasts over HTTP",
+                       description=DESCRIPTION, epilog=EPILOG)
+    p.add_argument("run", help="run folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this "
+                   "machine only; 0.0.0.0: every interface, behind a proxy with TLS)")
+    p.add_argument("--port", default="8000", help="port (8000)")
+    p.add_argument("--state", metavar="DIR", help="folder of the series' history (created "
+                   "if missing; default RUN-state beside the run folder)")
+    p.add_argument("--token-file", dest="token_file", metavar="FILE", help="a file holding "
+                   "one token: every request but GET /health needs `Authorization: Bearer "
+                   "TOKEN`")
+    p.add_argument("--workers", default="1", metavar="N", help="processes sharing the port "
+                   "and the state (1)")
+    p.add_argument("--threads", default="1", metavar="N", help="torch threads per worker "
+                   "(1; workers x threads at most the cores)")
+    p.add_argument("--no-batching", dest="batching", action="store_false",
+                   help="one network call per request (default: requests that arrive "
+                   "together share one)")
+    p.add_argument("--max-rows", dest="max_rows", default="20000", metavar="N",
+                   help="most records in one request (20000)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def _count(value: str, name: str, least: int = 1, most: int | None = None) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < least or (most is not None and number > most):
+        bound = f"between {least} and {most}" if most else f"at least {least}"
+        raise InvalidArgumentError(f"--{name} expects an integer {bound}, got {value!r}.")
+    return number
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The service's settings from the command line, checked before anything starts."""
+    from lstmcast.outputs import MODEL_FILE, OutputGuard
+    from lstmcast.runs import run_file
+    from lstmcast.serve.state import FILE
+
+    model = run_file(args.run, "forecaster.lstmcast")
+    state = Path(args.state) if args.state else Path(f"{Path(args.run).resolve()}-state")
+    if str(state).startswith(("postgresql:", "postgres:")):
+        raise InvalidArgumentError("--state as a PostgreSQL URL is not supported yet: give a "
+                                   "folder (SQLite); docs/serve.md says how replicas share one")
+    ours = (state / FILE).exists()  # a state folder of ours: served again, as it is
+    guard = OutputGuard(force=ours, reads=[(Path(args.run) / MODEL_FILE, "the model this "
+                                            "command reads")])
+    guard.check_folder(state, "--state", forceable=ours)
+    if args.token_file is not None:
+        read_token(args.token_file)  # a bad file is one line now, not in each worker
+    return {"run": str(Path(args.run).resolve()), "state": str(state.resolve()),
+            "token_file": None if args.token_file is None else str(Path(args.token_file)
+                                                                    .resolve()),
+            "batching": args.batching, "threads": _count(args.threads, "threads"),
+            "limits": {"rows": _count(args.max_rows, "max-rows")}, "_model": str(model)}
+
+
+def read_token(path: str | None) -> str | None:
+    """The token in a file (its one line, spaces around it dropped), or None without a file."""
+    if path is None:
+        return None
+    try:
+        token = Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"--token-file {path!r} cannot be read: {exc}") from None
+    if "\n" in token or len(token) < 16:
+        raise InvalidArgumentError(f"--token-file {path!r} must hold one token of at least "
+                                   "16 characters on one line")
+    return token
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        raise InvalidArgumentError(f"lstmcast serve needs FastAPI and uvicorn ({exc.name} is "
+                                   "not installed): pip install 'lstmcast[serve]'") from None
+    chosen = settings(args)
+    chosen.pop("_model")
+    port = _count(args.port, "port", 1, 65535)
+    workers = _count(args.workers, "workers")
+    cores = os.cpu_count() or 1
+    if workers * chosen["threads"] > cores:
+        import warnings
+
+        warnings.warn(f"--workers {workers} x --threads {chosen['threads']} is more than the "
+                      f"{cores} cores: torch's threads spin when another holds a core",
+                      stacklevel=1)
+    os.environ["LSTMCAST_SERVE"] = json.dumps(chosen)
+    if not args.quiet:
+        print(f"lstmcast serve: {args.run} on http://{args.host}:{port} (state "
+              f"{chosen['state']}, {workers} worker{'s' if workers > 1 else ''})", flush=True)
+    uvicorn.run("lstmcast.serve.app:from_environment", factory=True, host=args.host,
+                port=port, workers=workers, log_level="warning" if args.quiet else "info",
+                access_log=False)
+    return 0
