@@ -855,6 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--out", help="run folder to create (default runs/demo-TIMESTAMP)")
     p.set_defaults(handler=cmd_demo, budget=240.0, resume=None)
+    from lstmcast.serve.command import add_parser as add_serve  # no torch, no FastAPI
+
+    add_serve(sub, common)
     return parser
 
 
@@ -876,9 +879,6 @@ def as_flags(message: str) -> str:
         param = params.BY_NAME.get(name)
         if param is None or not param.cli:
             return match.group(0)
-    from lstmcast.serve.command import add_parser as add_serve  # no torch, no FastAPI
-
-    add_serve(sub, common)
         if value in ("True", "False"):
             return param.flag if value == "True" else "--no-" + param.flag[2:]
         text = match.group(3) if match.group(3) is not None else match.group(4)
