@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 
+from lstmcast.errors import LstmcastError
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.command import read_token
 from lstmcast.serve.metrics import Metrics
@@ -134,6 +135,10 @@ def create_app(service: Service, metrics: Metrics, token: str | None = None) -> 
     async def refused(request: Request, exc: RequestError) -> JSONResponse:
         return _error(exc.status, exc.message)
 
+    @app.exception_handler(LstmcastError)
+    async def unreadable(request: Request, exc: LstmcastError) -> JSONResponse:
+        return _error(422, str(exc))  # the table, read as predict reads it, says what is wrong
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
@@ -178,6 +183,7 @@ def create_app(service: Service, metrics: Metrics, token: str | None = None) -> 
                                  media_type="text/plain; version=0.0.4")
 
     app.add_middleware(Gate, metrics=metrics, token=token, limits=limits)
+    app.state.service = service
     return app
 
 

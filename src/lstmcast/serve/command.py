@@ -73,6 +73,11 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     if str(state).startswith(("postgresql:", "postgres:")):
         raise InvalidArgumentError("--state as a PostgreSQL URL is not supported yet: give a "
                                    "folder (SQLite); docs/serve.md says how replicas share one")
+    folder = Path(args.run).resolve()
+    if state.resolve() == folder or folder in state.resolve().parents:
+        raise InvalidArgumentError(f"Refusing to write --state {str(state)!r}: it is inside the "
+                                   f"run folder {args.run!r} (run folders are written whole "
+                                   "by `lstmcast train`); give a folder beside it")
     ours = (state / FILE).exists()  # a state folder of ours: served again, as it is
     guard = OutputGuard(force=ours, reads=[(Path(args.run) / MODEL_FILE, "the model this "
                                             "command reads")])
