@@ -103,3 +103,25 @@ def test_the_panel_runs_the_defaults_on_a_table_and_scores_them(tmp_path):
     best = min(b["rmse"] for b in table["baselines"].values())
     assert run["ratio"] == pytest.approx(run["rmse"] / best)
     assert run["window"] == 13  # chosen from the data: a sixth of the 80 training rows
+
+
+@pytest.mark.benchmark
+def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
+    """benchmarks/serve.py on 4 series, 1 and 4 clients, 30 requests: the service under
+    load beside in-process predict and onnxruntime, batching off and on, and beside a busy
+    process."""
+    out = tmp_path / "serve.md"
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "serve.py"), "--series", "4",
+                           "--rows", "60", "--clients", "1,4", "--requests", "30",
+                           "--seconds", "5", "--repeats", "10", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.with_suffix(".json").read_text())
+    served = result["served"]
+    assert [(r["batching"], r["clients"]) for r in served] == [
+        (False, 1), (False, 4), (True, 1), (True, 4)]
+    assert all(r["errors"] == 0 and 0 < r["requests"] <= 30 for r in served)
+    assert result["in_process"]["window_ratio"] > 0
+    assert result["busy"]["loaded"]["requests"] > 0
+    text = out.read_text()
+    assert "load average" in text and "| on | 4 | 30 | 0 |" in text

@@ -1,0 +1,292 @@
+"""Serving benchmark: lstmcast serve under load on 127.0.0.1, beside in-process predict and
+onnxruntime on the same model.
+
+    python benchmarks/serve.py [--series 64] [--clients 1,16,64] [--requests 2000]
+                               [--seconds 20] [--out docs/serve-figures.md]
+
+What it does, in one run:
+
+1. trains a small LSTM (window 24, 32 units, 1 epoch) on ``--series`` synthetic
+   hourly series and exports it to ONNX;
+2. in process, on one series' last window: ``predict_window`` (prepared windows),
+   ``Forecaster.predict`` on the series' last rows (the table path), and
+   onnxruntime's ``InferenceSession.run``; medians of ``--repeats`` calls;
+3. starts ``lstmcast serve`` (a subprocess, 127.0.0.1 only), observes each series'
+   history, then for batching on and off and each client count, sends
+   ``GET /forecast/SERIES`` (series drawn in turn) from that many concurrent asyncio
+   clients (httpx) until ``--requests`` answers or ``--seconds`` pass, whichever
+   comes first: p50 / p99 latency, forecasts per second, errors;
+4. again at 16 clients (batching on) and in process, beside a competing busy
+   process (one core spinning, stopped after the run): the ratio to the quiet run.
+
+Every loop is bounded in requests and seconds and the service and the busy process
+are killed at the end. The client runs on the same cores as the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def synthetic(series: int, rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    t = np.arange(rows)
+    times = pd.date_range("2024-01-01", periods=rows, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+    return pd.concat([pd.DataFrame({"unit": f"u{k}", "time": times,
+                                    "load": (np.sin(2 * np.pi * (t + 3 * k) / 24)
+                                             + 0.1 * rng.normal(size=rows)).round(4)})
+                      for k in range(series)], ignore_index=True)
+
+
+def train(folder: Path, table: pd.DataFrame) -> Path:
+    from lstmcast import Forecaster
+
+    run = folder / "run"
+    run.mkdir()
+    fc = Forecaster(window=24, units=(32,), epochs=1, seed=0, device="cpu")
+    fc.fit(table, target="load", group="unit", time="time")
+    fc.save(run / "forecaster.lstmcast")
+    fc.export_onnx(folder / "model.onnx")
+    return run
+
+
+def median_ms(repeats: int, call, *args) -> float:
+    call(*args)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call(*args)
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def in_process(run: Path, onnx: Path, history: pd.DataFrame, repeats: int) -> dict:
+    import onnxruntime as ort
+    import torch
+
+    from lstmcast import Forecaster
+    from lstmcast.window_predict import predict_window, prepare_table
+
+    torch.set_num_threads(1)  # as the service runs
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    fc = Forecaster.load(run / "forecaster.lstmcast", device="cpu")
+    session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
+    x = prepare_table(fc, history).windows
+    out = {"predict_window_ms": median_ms(repeats, predict_window, fc, x),
+           "predict_table_ms": median_ms(repeats, fc.predict, history),
+           "onnxruntime_ms": median_ms(repeats, session.run, None, {"windows": x})}
+    out["window_ratio"] = out["predict_window_ms"] / out["onnxruntime_ms"]
+    out["table_ratio"] = out["predict_table_ms"] / out["onnxruntime_ms"]
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(run: Path, state: Path, batching: bool, seconds: float = 90) -> tuple:
+    import httpx
+
+    port = free_port()
+    command = [sys.executable, "-m", "lstmcast", "serve", str(run), "--state", str(state),
+               "--port", str(port), "--quiet", *([] if batching else ["--no-batching"])]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process, f"http://127.0.0.1:{port}"
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(process)
+    raise SystemExit("lstmcast serve did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+async def load(url: str, series: list[str], clients: int, requests: int, seconds: float
+               ) -> dict:
+    """``clients`` concurrent loops of GET /forecast/SERIES until ``requests`` answers or
+    ``seconds``, whichever first."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = {"count": 0}
+    sent = {"count": 0}
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while sent["count"] < requests and time.monotonic() < deadline:
+            k = sent["count"]
+            sent["count"] += 1
+            started = time.perf_counter()
+            try:
+                answer = await client.get(f"/forecast/{series[k % len(series)]}")
+                ok = answer.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            errors["count"] += not ok
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        wall = time.perf_counter() - began
+    ms = np.array(latencies) * 1000
+    return {"clients": clients, "requests": len(latencies), "errors": errors["count"],
+            "seconds": wall, "per_second": len(latencies) / wall,
+            "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def observe(url: str, table: pd.DataFrame) -> None:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for _, part in table.groupby("unit", sort=False):
+            answer = client.post("/observe", json={"rows": json.loads(part.to_json(
+                orient="records"))})
+            answer.raise_for_status()
+
+
+def served(run: Path, folder: Path, table: pd.DataFrame, args: argparse.Namespace,
+           batching: bool, clients: list[int], tag: str = "") -> list[dict]:
+    state = folder / f"state-{'on' if batching else 'off'}{tag}"
+    process, url = start(run, state, batching)
+    try:
+        observe(url, table)
+        series = list(table["unit"].unique())
+        asyncio.run(load(url, series, 4, 40, 10))  # warm-up
+        rows = []
+        for n in clients:
+            rows.append({"batching": batching, **asyncio.run(load(url, series, n,
+                                                                  args.requests,
+                                                                  args.seconds))})
+            print(rows[-1], flush=True)
+        return rows
+    finally:
+        stop(process)
+
+
+def busy(seconds: float) -> subprocess.Popen:
+    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "(uptime unavailable)"
+
+
+def document(result: dict, command: str) -> str:
+    inp, beside = result["in_process"], result["busy"]
+    lines = ["# Serving: lstmcast serve under load (generated by benchmarks/serve.py)", "",
+             f"Command: `{command}`", "",
+             f"Machine: {result['cores']} CPU cores, shared with other work while this ran "
+             "(the figures move with it). Load before and after: "
+             f"`{result['uptime_before']}` / `{result['uptime_after']}`. The load "
+             "generator (asyncio + httpx) runs on the same cores as the service (1 worker, "
+             "1 torch thread).", "",
+             f"Model: an LSTM (window 24, 32 units, 1 step) on {result['series']} hourly "
+             "series. Requests: `GET /forecast/SERIES` from the stored history, the series "
+             "in turn.", "",
+             "## In process, one series' last window", "",
+             "| path | median (ms) | / onnxruntime |", "|---|---|---|",
+             f"| onnxruntime `InferenceSession.run` | {inp['onnxruntime_ms']:.3f} | 1.0x |",
+             f"| `predict_window` (prepared window) | {inp['predict_window_ms']:.3f} | "
+             f"{inp['window_ratio']:.1f}x |",
+             f"| `Forecaster.predict` (a table of the last rows) | "
+             f"{inp['predict_table_ms']:.3f} | {inp['table_ratio']:.1f}x |", "",
+             "## Over HTTP on 127.0.0.1", "",
+             "| batching | clients | requests | errors | forecasts/s | p50 (ms) | p99 (ms) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in result["served"]:
+        lines.append(f"| {'on' if row['batching'] else 'off'} | {row['clients']} | "
+                     f"{row['requests']} | {row['errors']} | {row['per_second']:.0f} | "
+                     f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
+    quiet, loaded = beside["quiet"], beside["loaded"]
+    lines += ["", "## Beside a competing busy process (one core spinning)", "",
+              "| | quiet | busy | busy / quiet |", "|---|---|---|---|",
+              f"| forecasts/s, {quiet['clients']} clients, batching | {quiet['per_second']:.0f} | "
+              f"{loaded['per_second']:.0f} | {loaded['per_second'] / quiet['per_second']:.2f} |",
+              f"| p50 (ms) | {quiet['p50_ms']:.1f} | {loaded['p50_ms']:.1f} | "
+              f"{loaded['p50_ms'] / quiet['p50_ms']:.2f} |",
+              f"| `predict_window` (ms) | {inp['predict_window_ms']:.3f} | "
+              f"{beside['predict_window_ms']:.3f} | "
+              f"{beside['predict_window_ms'] / inp['predict_window_ms']:.2f} |", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--series", type=int, default=64)
+    parser.add_argument("--rows", type=int, default=200, help="rows per series")
+    parser.add_argument("--clients", default="1,16,64")
+    parser.add_argument("--requests", type=int, default=2000, help="most per load run")
+    parser.add_argument("--seconds", type=float, default=20, help="most per load run")
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "serve-figures.md"))
+    args = parser.parse_args(argv)
+    clients = [int(c) for c in args.clients.split(",")]
+    before = uptime()
+    folder = Path(tempfile.mkdtemp(prefix="lstmcast-serve-bench-"))
+    table = synthetic(args.series, args.rows)
+    run = train(folder, table)
+    history = table[table["unit"] == "u0"].iloc[-25:]
+    result = {"series": args.series, "cores": os.cpu_count(), "uptime_before": before,
+              "in_process": in_process(run, folder / "model.onnx", history, args.repeats)}
+    print(result["in_process"], flush=True)
+    result["served"] = (served(run, folder, table, args, False, clients)
+                        + served(run, folder, table, args, True, clients))
+    quiet = next((r for r in result["served"] if r["batching"] and r["clients"] == 16),
+                 result["served"][-1])
+    spinner = busy(args.seconds * 2 + 120)
+    try:
+        loaded = served(run, folder, table, args, True, [quiet["clients"]], "-busy")[0]
+        window = in_process(run, folder / "model.onnx", history, args.repeats)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    result["busy"] = {"quiet": quiet, "loaded": loaded,
+                      "predict_window_ms": window["predict_window_ms"]}
+    result["uptime_after"] = uptime()
+    command = "python benchmarks/serve.py " + " ".join(argv if argv is not None
+                                                      else sys.argv[1:])
+    out = Path(args.out)
+    out.write_text(document(result, command.strip()))
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
