@@ -106,7 +106,7 @@ def test_a_blended_forecaster_averages_the_networks_and_the_map_of_its_training_
     # saved and loaded: the same forecasts; the file says it needs a reader of blends
     fc.save(tmp_path / "m.lstmcast")
     _, saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")
-    assert saved["config_version"] == CONFIG_VERSION == 3
+    assert saved["config_version"] == 3 and CONFIG_VERSION == 4
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weight_ == fc.blend_weight_
     pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
@@ -123,7 +123,8 @@ def test_evaluate_scores_each_half_of_the_blend_beside_the_baselines():
                                                         time="date")
     scores, pred = fc.evaluate(df, holdout=120, return_predictions=True)
     assert {"networks", "linear_map"} <= set(scores["model"])
-    assert any("two halves of the model's blended forecast" in n
+    assert any("networks, linear_map: the model's own forecasts, each alone, not baselines "
+               "(it forecasts 0.50 x the networks + 0.50 x the linear map)" in n
                for n in scores.attrs["notes"])
     # the forecast is the mean of its halves, in the target's units too (affine scaling)
     np.testing.assert_allclose(pred["lstmcast"], (pred["networks"] + pred["linear_map"]) / 2,
@@ -187,14 +188,13 @@ def test_the_cli_blends_and_says_so(tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     weight = metrics["blend_weight"]
     assert weight == 0.5
-    assert (f"The forecast blends the networks ({weight:.2f}) with the linear map of the "
-            f"window ({1 - weight:.2f})") in done.stdout
+    assert ("The forecast: 0.50 x the networks + 0.50 x the linear map." in done.stdout)
     assert f"forecast {weight:.2f} x the networks + " in done.stdout  # the explanation says so
     assert 'blend = "linear"' in (tmp_path / "run" / "config.toml").read_text()
     loaded = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
     assert loaded.blend_weight_ == weight
     bad = run_cli("train", str(path), "--target", "a", "--blend", "mean")
-    one_line_error(bad, "--blend expects one of linear, auto, got 'mean'")
+    one_line_error(bad, "--blend expects one of select, linear, auto, got 'mean'")
 
 
 @pytest.mark.benchmark

@@ -9,7 +9,9 @@ and the column roles as loose entries; it is upgraded on load, so those
 models still predict exactly what they did. 2 holds the table pipeline. 3
 adds the linear map a model's networks are blended with (``blend``); a model
 without one is written as 2, so older lstmcast reads it, and one with a blend
-as 3, so older lstmcast refuses it rather than forecast without the map.
+as 3, so older lstmcast refuses it rather than forecast without the map. 4
+holds any combination chosen on the validation windows (``blend="select"``): each
+forecast's weight and config, the maps' weights beside the networks'.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import torch
 
 from lstmcast import bundle
+from lstmcast.combination import MAPS, component_from_config
 from lstmcast.ensemble import Ensemble
 from lstmcast.errors import ArtifactError
 from lstmcast.evaluation import TrainingStats
@@ -31,8 +34,9 @@ from lstmcast.roles import Roles
 from lstmcast.seen import SeenRows
 
 FORECASTER_KIND = "forecaster"
-CONFIG_VERSION = 3
+CONFIG_VERSION = 4
 LINEAR_WEIGHTS = "linear_map.weights"
+MAP_PREFIXES = tuple(f"{name}." for name in MAPS)
 
 
 def config(fc: Any) -> dict[str, Any]:
@@ -41,12 +45,18 @@ def config(fc: Any) -> dict[str, Any]:
     values["units"] = list(values["units"])
     if values["quantiles"] is not None:
         values["quantiles"] = list(values["quantiles"])
-    linear = fc.ensemble_.linear
+    ensemble = fc.ensemble_
+    linear = ensemble.linear
+    two_halves = (linear is not None and set(ensemble.parts) == {"linear_map"}
+                  and linear.anchor == "last")
     return {
-        "config_version": 2 if linear is None else 3,
+        # 2: the networks alone; 3: blended with one linear map; 4: any combination
+        "config_version": (2 if not ensemble.combined else 3 if two_halves else 4),
         "params": values,
-        "blend": None if linear is None else {"weight": fc.ensemble_.weight,
-                                              **linear.get_config()},
+        "blend": {"weight": ensemble.weight, **linear.get_config()} if two_halves else None,
+        "combination": None if two_halves or not ensemble.combined else {
+            "weights": ensemble.weights, "scores": getattr(fc, "blend_scores_", None),
+            "parts": {n: part.get_config() for n, part in ensemble.parts.items()}},
         "model": fc.model_.get_config(),
         "input_shape": list(fc.model_.built_input_shape_),
         "pipeline": fc.pipeline_.get_config(),
@@ -72,8 +82,10 @@ def save(fc: Any, path: str | os.PathLike) -> None:
     for i, member in enumerate(fc.ensemble_.members):
         prefix = "" if i == 0 else f"member{i}."
         tensors.update({prefix + k: v for k, v in member.network_.state_dict().items()})
-    if fc.ensemble_.linear is not None:
-        tensors[LINEAR_WEIGHTS] = torch.from_numpy(fc.ensemble_.linear.weights)
+    for name, part in fc.ensemble_.parts.items():
+        if getattr(part, "weights", None) is not None:  # a map's weights
+            key = LINEAR_WEIGHTS if name == "linear_map" else f"{name}.weights"
+            tensors[key] = torch.from_numpy(part.weights)
     bundle.save(path, tensors, config(fc), FORECASTER_KIND)
 
 
@@ -100,17 +112,26 @@ def load(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
     for i in range(values.get("ensemble", 1)):
         prefix = "" if i == 0 else f"member{i}."
         own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
-               and (prefix or not k.startswith(("member", "linear_map.")))}
+               and (prefix or not k.startswith(("member", *MAP_PREFIXES)))}
         model = Sequential.from_config(saved["model"], device=device)
         model.build(saved["input_shape"])
         _load_state(model.network_, own, path)
         members.append(model)
     forecaster.ensemble_ = Ensemble(members)
+    forecaster.blend_scores_ = (saved.get("combination") or {}).get("scores")
     blend = saved.get("blend")
     if blend is not None:
         linear = WindowLinearMap(blend["window"], blend["steps"], blend["columns"],
                                  tensors[LINEAR_WEIGHTS].numpy())
-        forecaster.ensemble_ = Ensemble(members, linear, blend["weight"])
+        forecaster.ensemble_ = Ensemble.blend(members, linear, blend["weight"])
+    mixed = saved.get("combination")
+    if mixed is not None:
+        parts = {name: component_from_config(
+                     name, part, tensors[LINEAR_WEIGHTS if name == "linear_map"
+                                         else f"{name}.weights"].numpy()
+                     if name in MAPS else None)
+                 for name, part in mixed["parts"].items()}
+        forecaster.ensemble_ = Ensemble(members, parts, mixed["weights"])
     forecaster.pipeline_ = TablePipeline.from_config(saved["pipeline"])
     forecaster.seen_ = SeenRows.from_config(saved["seen"])
     forecaster.stats_ = TrainingStats(**saved["stats"])

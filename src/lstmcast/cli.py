@@ -108,6 +108,20 @@ def _columns(data: dict) -> dict:
             "static": data.get("static")}
 
 
+def _blend_line(forecaster: Any) -> str:
+    """What the forecast combines, and on what evidence."""
+    from lstmcast.combination import describe
+
+    line = f"The forecast: {describe(forecaster.blend_weights_)}"
+    scores = forecaster.blend_scores_
+    if not scores:
+        return line + "."
+    ranked = ", ".join(f"{name} {value:.3g}" for name, value in
+                       sorted(scores.items(), key=lambda item: item[1]))
+    return (f"{line}, the two best on the validation rows (RMSE in scaled units: "
+            f"{ranked}).")
+
+
 def _show_scores(scores: Any, out: Any = None) -> str:
     from lstmcast.intervals import split_score_columns
 
@@ -202,7 +216,9 @@ def _write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seco
                "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
                "train_seconds": round(seconds, 2),
                "epochs_run": len(forecaster.history_["loss"]),
-               "blend_weight": forecaster.blend_weight_, "window": forecaster.window_,
+               "blend_weight": forecaster.blend_weight_,
+               "blend_weights": forecaster.blend_weights_,
+               "blend_scores": forecaster.blend_scores_, "window": forecaster.window_,
                "season": forecaster.season_}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
@@ -338,9 +354,7 @@ def _train(args: argparse.Namespace) -> int:
         print(_show_scores(scores))
         print("\n" + explanation.summary())
         if forecaster.blend_weight_ is not None:
-            weight = forecaster.blend_weight_
-            print(f"\nThe forecast blends the networks ({weight:.2f}) with the linear map of "
-                  f"the window ({1 - weight:.2f}).")
+            print(f"\n{_blend_line(forecaster)}")
         print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
               f"Run folder: {folder.target} (open report.html in a browser)")
     return 0
@@ -608,13 +622,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         lines.append(f"note: {note}")
     window, why = facts["window"]
     lines.append(f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})"))
-    lines.append("forecast: the mean of the networks' and a least-squares linear map of the "
-                 "window (--blend none: the networks alone)" if facts["blend"] else
-                 "forecast: the networks alone" + (" (no blend: the linear map needs the "
-                                                   "target's past as an input, point "
-                                                   "forecasts and no inputs known in advance)"
-                                                   if model.get("blend", "auto") == "auto"
-                                                   else ""))
+    blend = model.get("blend", "select")
+    if not facts["blend"]:
+        lines.append("forecast: the networks alone" + (
+            " (no blend: the linear maps and naive forecasts need the target's past as an "
+            "input, point forecasts and no inputs known in advance)"
+            if blend in ("auto", "select") else ""))
+    elif blend == "select":
+        lines.append("forecast: the mean of the two that score best on the validation rows "
+                     "among the networks, two least-squares linear maps of the window and "
+                     "the naive forecasts (chosen after training; --blend linear: the "
+                     "networks and the linear map; --blend none: the networks alone)")
+    else:
+        lines.append("forecast: the mean of the networks' and a least-squares linear map of "
+                     "the window (--blend none: the networks alone)")
     lines.append("network input (samples, time_steps, features):")
     for split, shape in facts["shapes"].items():
         lines.append(f"  {split:<11s}{shape}")

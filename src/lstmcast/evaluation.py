@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast import baselines, forecasting, scores
+from lstmcast import baselines, combination, forecasting, scores
 from lstmcast.checks import check_int
 from lstmcast.ensemble import Ensemble
 from lstmcast.errors import InvalidArgumentError, shown
@@ -25,8 +25,9 @@ from lstmcast.io import DataError, missing_column, read_table, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.windows import segments, target_rows, window_starts
 
-HALVES = ("networks", "linear_map")
-"""The rows of a blended model's two forecasts, each alone (``Forecaster(blend=...)``)."""
+HALVES = ("networks", "linear_map", "shrunk_map")
+"""The rows of a combined model's own forecasts, each alone (``Forecaster(blend=...)``);
+the naive forecasts it may combine are rows of their own already, as baselines."""
 
 
 class LagCopyWarning(UserWarning):
@@ -123,15 +124,16 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
         truth = table.y_raw[truth_rows]  # (W, S, T)
         forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
         series_start, base_starts = series_starts(table)[starts], starts
-    halves = {}  # a blended model's two forecasts, each alone: what the blend is worth
-    if ensemble.linear is not None:
+    halves = {}  # a combined model's own forecasts, each alone: what combining is worth
+    if ensemble.combined:
         source = view if last_only else table
-        halves = {"networks": forecasting.forecast_windows(
-                      pipeline, Ensemble(ensemble.members), source, starts).point,
-                  "linear_map": forecasting.forecast_windows(
-                      pipeline, ensemble.linear, source, starts).point}
-        notes.append("networks and linear_map are the two halves of the model's blended "
-                     "forecast, each alone (not baselines).")
+        used = [name for name in HALVES
+                if name == "networks" or ensemble.weights.get(name, 0) > 0]
+        halves = {name: forecasting.forecast_windows(
+                      pipeline, Ensemble(ensemble.members) if name == "networks"
+                      else ensemble.parts[name], source, starts).point for name in used}
+        notes.append(f"{', '.join(used)}: the model's own forecasts, each alone, not "
+                     f"baselines (it forecasts {combination.describe(ensemble.weights)}).")
     rows, pred_frames = [], []
     scored = truth.shape[0]
     for k, name in enumerate(pipeline.targets):

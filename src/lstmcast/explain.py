@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmcast import reference
+from lstmcast import combination, reference
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 
@@ -283,7 +283,6 @@ def explain_series(pipeline: Any, ensemble: Any, data: Any, series: Any = None, 
                     "target": pipeline.targets[k_target]}
     if len(ensemble) > 1:
         expl.context["network"] = f"1 of the ensemble's {len(ensemble)}"
-    if ensemble.linear is not None:  # the forecast is not the network's alone
-        expl.context["forecast"] = (f"{ensemble.weight:.2f} x the networks + "
-                                    f"{1 - ensemble.weight:.2f} x the linear map")
+    if ensemble.combined:  # the forecast is not the network's alone
+        expl.context["forecast"] = combination.describe(ensemble.weights)
     return expl

@@ -26,6 +26,7 @@ import pandas as pd
 
 from lstmcast import (
     artifacts,
+    combination,
     defaults,
     distributed,
     evaluation,
@@ -48,7 +49,7 @@ from lstmcast.callbacks import (
     decay_after,
 )
 from lstmcast.checks import check_int, invalid
-from lstmcast.ensemble import Ensemble
+from lstmcast.ensemble import NETWORKS, Ensemble
 from lstmcast.errors import InvalidArgumentError, LstmcastError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
@@ -192,7 +193,13 @@ class Forecaster:
             recurrence learns what a linear map leaves. At long horizons, where
             a linear map of the window is hard to beat, it helps
             (docs/longhorizon.md). False by default.
-        blend: "auto" (default), "linear" or None: after training, fit a least-squares
+        blend: "select" (default), "linear", "auto" or None. "select": after
+            training, every candidate forecasts the validation windows (the
+            networks, two least-squares linear maps of the window, the naive,
+            seasonal naive and window-mean forecasts: ``lstmcast.combination``)
+            and the forecast is the mean of the two that score best there; where
+            nothing is held out, or the target's past is not an input, as "auto".
+            "linear": after training, fit a least-squares
             linear map of each target's window (relative to its last value, one
             map for all targets, in closed form on the training windows) and
             forecast the mean of the networks' and the map's forecasts. The
@@ -257,8 +264,11 @@ class Forecaster:
         pipeline_: the fitted ``TablePipeline`` (roles, time, scalers, windows).
         ensemble_: the trained networks (``model_`` is the first), and with
             ``blend`` the linear map they are blended with.
-        blend_weight_: with ``blend``, the networks' share of the forecast (0.5;
-            the linear map has the rest); None without.
+        blend_weight_: with ``blend``, the networks' share of the forecast (0.5
+            with "linear"; the other forecasts have the rest); None without.
+        blend_weights_: every forecast's share by name (``{"networks": 1.0}``
+            without a blend); blend_scores_: with "select", each candidate's RMSE
+            on the validation windows (scaled units), else None.
         history_, histories_: per-epoch losses of the first / every network.
         stats_: the training rows' mean and MASE scale (``TrainingStats``).
         seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
@@ -298,7 +308,7 @@ class Forecaster:
         channels: str = "joint",
         segment: int | None = None,
         linear: bool = False,
-        blend: str | None = "auto",
+        blend: str | None = "select",
         max_seconds: float | None = None,
         clipnorm: float | None = None,
         missing: str = "error",
@@ -692,8 +702,10 @@ class Forecaster:
         self._drop_checkpoints()
         self.pipeline_ = pipeline
         self.ensemble_ = Ensemble(members)
+        self.blend_scores_ = None
         if blend:
-            self.ensemble_ = self._blended(self.ensemble_, pipeline, x_train, y_train)
+            self.ensemble_ = self._blended(self.ensemble_, pipeline, x_train, y_train,
+                                           validation)
         self.intervals_ = intervals
         self.batch_size_ = batch_size
         self.histories_ = histories
@@ -705,8 +717,10 @@ class Forecaster:
         if self.blend is None:
             return False
         missing = [t for t in pipeline.targets if t not in pipeline.inputs]
-        if self.blend == "auto":  # not with inputs known in advance: the map cannot see them
-            return not (missing or self._blend_conflict() or pipeline.roles.future_inputs)
+        if self.blend in ("auto", "select"):  # not with inputs known in advance: the map
+            # and the naive forecasts cannot see them
+            return not (missing or self._blend_conflict() or pipeline.roles.future_inputs
+                        or self.horizon < 1)
         if missing:
             raise InvalidArgumentError(
                 f"`blend='linear'` maps each target's own past, but {missing} "
@@ -716,20 +730,45 @@ class Forecaster:
         return True
 
     def _blended(self, ensemble: Ensemble, pipeline: TablePipeline, x_train: Any,
-                 y_train: Any) -> Ensemble:
-        """``ensemble`` blended with a linear map of the windows fitted on the training
-        windows (``lstmcast.linear_map``)."""
+                 y_train: Any, validation: Any) -> Ensemble:
+        """``ensemble`` blended with the forecasts ``blend`` names: a linear map of the
+        windows fitted on the training windows (``lstmcast.linear_map``), or the two
+        best of the candidates on the validation windows (``lstmcast.combination``)."""
+        def train() -> Any:
+            if isinstance(x_train, Parts):
+                return (x_train.arrays(k) for k in range(x_train.count))
+            return [(x_train, y_train)]
+
+        def held_out() -> Any:
+            if isinstance(x_train, Parts):
+                return (x_train.validation_arrays(j) for j in range(x_train.validation_count))
+            return [] if validation is None else [validation]
+
+        season = self.season_choice(pipeline.step)[0]
+        if self.blend == "select" and (validation is not None
+                                       or getattr(x_train, "validation_count", 0) > 0):
+            parts = combination.candidates(pipeline.window, self.steps,
+                                           pipeline.target_columns(), season, self.horizon,
+                                           train)
+            scores = combination.validation_errors(
+                {NETWORKS: ensemble, **parts}, held_out())
+            weights = combination.choose(scores)
+            self.blend_scores_ = scores
+            return Ensemble(ensemble.members,
+                            {n: parts[n] for n in weights if n != NETWORKS}, weights)
         linear = WindowLinearMap(pipeline.window, self.steps, pipeline.target_columns())
-        if isinstance(x_train, Parts):
-            linear.fit(x_train.arrays(k) for k in range(x_train.count))
-        else:
-            linear.fit([(x_train, y_train)])
-        return Ensemble(ensemble.members, linear, 0.5)
+        linear.fit(train())
+        return Ensemble.blend(ensemble.members, linear, 0.5)
 
     @property
     def blend_weight_(self) -> float | None:
         self._require_fitted()
-        return None if self.ensemble_.linear is None else self.ensemble_.weight
+        return self.ensemble_.weight if self.ensemble_.combined else None
+
+    @property
+    def blend_weights_(self) -> dict[str, float]:
+        self._require_fitted()
+        return {n: w for n, w in self.ensemble_.weights.items() if w > 0}
 
     def _fit_shards(self, shards: streaming.ShardedTable, target: Any, features: Any,
                     group: str | None, time: str | None, future: Any, static: Any
@@ -1237,8 +1276,8 @@ class Forecaster:
 
         self._require_fitted()
         data = export_networks([m.network_ for m in self.members_],
-                               self.model_.built_input_shape_, self.ensemble_.linear,
-                               self.ensemble_.weight)
+                               self.model_.built_input_shape_, self.ensemble_.parts,
+                               self.ensemble_.weights)
         side = sidecar_path(path)
         atomic_write(path, data)
         atomic_write(side, (json.dumps(sidecar(self), indent=1) + "\n").encode())

@@ -4,7 +4,7 @@ ONNX runs where Python and torch do not (onnxruntime in a service, a database
 job, an edge box). The network is exported with a dynamic batch axis: input
 ``windows`` (batch, input_length, inputs) float32, output ``forecast``
 (batch, outputs). A Forecaster's ensemble is exported as one graph that
-averages its members (and blends them with its linear map, with ``blend``);
+averages its members (and combines them with the other forecasts of ``blend``);
 instance normalization and channel independence are layers of the graph too.
 
 A network sees scaled windows, not a table. For a Forecaster the sidecar
@@ -33,6 +33,7 @@ import importlib.util
 import io
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmcast.ensemble import NETWORKS
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.linear_map import seasonal_positions
 
 SIDECAR_FORMAT = "lstmcast-onnx-sidecar"
 SIDECAR_VERSION = 2
@@ -111,31 +114,78 @@ class _Mean(nn.Module):
         return torch.stack(outputs).mean(dim=0)
 
 
-class _Blend(nn.Module):
-    """``weight * networks(x) + (1 - weight) * linear map(x)``: ``lstmcast.linear_map``'s
-    ``WindowLinearMap.predict`` in torch, for the graph."""
+class _Map(nn.Module):
+    """``lstmcast.linear_map.WindowLinearMap.predict`` in torch, for the graph."""
 
-    def __init__(self, networks: nn.Module, linear: Any, weight: float) -> None:
+    def __init__(self, linear: Any) -> None:
         super().__init__()
-        self.networks = networks
         self.window = linear.window
         self.columns = list(linear.columns)
-        self.weight = float(weight)
+        self.seasonal = linear.anchor == "season"
         self.register_buffer("maps", torch.tensor(linear.weights[:-1], dtype=torch.float32))
         self.register_buffer("bias", torch.tensor(linear.weights[-1], dtype=torch.float32))
+        rows = seasonal_positions(linear.window, linear.steps, linear.season, linear.horizon) \
+            if self.seasonal else [0]
+        self.register_buffer("rows", torch.tensor(rows, dtype=torch.long))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         history = x[:, :self.window, self.columns].transpose(1, 2)  # (W, targets, window)
         last = history[:, :, -1:]
-        mapped = (history - last) @ self.maps + self.bias + last  # (W, targets, steps)
-        linear = mapped.transpose(1, 2).reshape(x.shape[0], -1)  # step-major
-        return self.weight * self.networks(x) + (1.0 - self.weight) * linear
+        base = history[:, :, self.rows] if self.seasonal else last
+        mapped = (history - last) @ self.maps + self.bias + base  # (W, targets, steps)
+        return mapped.transpose(1, 2).reshape(x.shape[0], -1)  # step-major
+
+
+class _Baseline(nn.Module):
+    """``lstmcast.combination.WindowBaseline.predict`` in torch, for the graph."""
+
+    def __init__(self, baseline: Any) -> None:
+        super().__init__()
+        self.kind, self.window, self.steps = baseline.kind, baseline.window, baseline.steps
+        self.columns = list(baseline.columns)
+        rows = (seasonal_positions(baseline.window, baseline.steps, baseline.season,
+                                   baseline.horizon) if self.kind == "seasonal_naive" else [0])
+        self.register_buffer("rows", torch.tensor(rows, dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        history = x[:, :self.window, self.columns]  # (W, window, targets)
+        if self.kind == "naive":
+            out = history[:, -1:, :].expand(-1, self.steps, -1)
+        elif self.kind == "window_mean":
+            out = history.mean(dim=1, keepdim=True).expand(-1, self.steps, -1)
+        else:
+            out = history[:, self.rows, :]
+        return out.reshape(x.shape[0], -1)
+
+
+class _Combination(nn.Module):
+    """The weighted sum of the networks' mean and the other forecasts of
+    ``lstmcast.ensemble.Ensemble.predict``."""
+
+    def __init__(self, networks: nn.Module, parts: Mapping[str, Any],
+                 weights: Mapping[str, float]) -> None:
+        super().__init__()
+        used = [(name, float(w)) for name, w in weights.items() if w > 0]
+        self.names = [name for name, _ in used]
+        self.weights = [w for _, w in used]
+        self.parts = nn.ModuleList([
+            networks if name == NETWORKS else
+            _Map(parts[name]) if hasattr(parts[name], "anchor") else _Baseline(parts[name])
+            for name in self.names])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self.weights[0] * self.parts[0](x)
+        for weight, part in zip(self.weights[1:], self.parts[1:]):
+            total = total + weight * part(x)
+        return total
 
 
 def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...],
-                    linear: Any = None, weight: float = 1.0) -> bytes:
-    """The ONNX bytes of ``networks`` (averaged when several; blended with ``linear``, a
-    fitted ``WindowLinearMap``, when given) for samples of ``input_shape``.
+                    parts: Mapping[str, Any] | None = None,
+                    weights: Mapping[str, float] | None = None) -> bytes:
+    """The ONNX bytes of ``networks`` (averaged when several; combined with ``parts``,
+    the other forecasts of ``lstmcast.ensemble.Ensemble``, by ``weights`` when given) for
+    samples of ``input_shape``.
 
     Exported from a CPU copy in inference mode (dropout off), float32, with
     TorchScript tracing (``dynamo=False``): ONNX's own LSTM and GRU operators,
@@ -146,8 +196,8 @@ def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...],
             "Exporting to ONNX needs the onnx package: pip install onnx (or lstmcast[onnx]).")
     copies = [copy.deepcopy(network).cpu().float().eval() for network in networks]
     module = copies[0] if len(copies) == 1 else _Mean(copies).eval()
-    if linear is not None:
-        module = _Blend(module, linear, weight).eval()
+    if weights is not None and any(w > 0 for n, w in weights.items() if n != NETWORKS):
+        module = _Combination(module, parts or {}, weights).eval()
     example = torch.zeros((2, *input_shape), dtype=torch.float32)
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
@@ -264,7 +314,7 @@ def _network(forecaster: Any) -> dict[str, Any]:
     layers = list(ensemble.first.layers)
     norm = next((layer.kind for layer in layers if type(layer).__name__ == "InstanceNorm"),
                 None)
-    linear = ensemble.linear
+    linear = ensemble.linear if set(ensemble.parts) == {"linear_map"} else None
     return {
         "members": len(ensemble.members),
         "layers": [type(layer).__name__ for layer in layers],
@@ -273,11 +323,16 @@ def _network(forecaster: Any) -> dict[str, Any]:
                                           for layer in layers) else "joint",
         "blend": None if linear is None else {"weight": ensemble.weight,
                                               **linear.get_config()},
+        "combination": ({"weights": {n: w for n, w in ensemble.weights.items() if w > 0},
+                         "parts": {n: part.get_config() for n, part in ensemble.parts.items()
+                                   if ensemble.weights.get(n, 0) > 0}}
+                        if ensemble.combined else None),
         "in_graph": "all of the above is inside the ONNX graph: the members' mean, the "
                     "instance normalization (each window's targets relative to its last "
                     "value, or its mean and deviation, mapped back on the output), the "
-                    "channel split, and the blend (weight * networks + (1 - weight) * the "
-                    "linear map of the window); feed scaled windows, read scaled outputs",
+                    "channel split, and the combination (the weighted sum of the networks' "
+                    "mean and the other forecasts of the window: linear maps, naive "
+                    "forecasts); feed scaled windows, read scaled outputs",
     }
 
 

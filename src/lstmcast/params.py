@@ -218,11 +218,13 @@ MODEL: tuple[Param, ...] = (
        "tutorial's stack)", optional=True),
     _p("linear", False, "bool", "with segment: add a linear map of the window to the "
        "forecast, the recurrence learning what it leaves (helps at long horizons)"),
-    _p("blend", "auto", "choice", "linear: forecast the mean of the networks' forecast and a "
-       "least-squares linear map of each target's window; auto: linear whenever the target's "
-       "past is an input and the forecast a point forecast (it wins on most tables of the "
-       "panel, docs/panel.md); none: off",
-       choices=("linear", "auto"), optional=True),
+    _p("blend", "select", "choice", "select: forecast the mean of the two forecasts that "
+       "score best on the validation rows among the networks, two least-squares linear maps "
+       "of the window and the naive forecasts (docs/panel.md); linear: the mean of the "
+       "networks' forecast and a linear map of each target's window; auto: linear whenever "
+       "the target's past is an input and the forecast a point forecast; none: the networks "
+       "alone",
+       choices=("select", "linear", "auto"), optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
        optional=True),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,

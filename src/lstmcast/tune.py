@@ -239,7 +239,7 @@ class Space:
             s["learning_rate"] = trial.suggest_float("segment_learning_rate", 1e-4, 1e-2,
                                                      log=True)
         if self._free("blend"):
-            blend = trial.suggest_categorical("blend", ["none", "auto"])
+            blend = trial.suggest_categorical("blend", ["none", "auto", "select"])
             s["blend"] = None if blend == "none" else blend
         if self._free("channels") and self.targets > 1 and self.autoregressive:
             s["channels"] = trial.suggest_categorical("channels", ["joint", "independent"])

@@ -1,0 +1,211 @@
+"""The forecast chosen on the validation windows (``blend="select"``, lstmcast.combination).
+
+References: every candidate rebuilt here from the table's scaled rows with index
+arithmetic and ``sliding_window_view`` (not the training windows' view), the maps as
+NumPy ``lstsq`` on their ridge problems written as one augmented system (not the
+normal equations the map sums). Tolerances: 1e-8 relative on a map's weights (float64
+solves of the same problem), 1e-5 on forecasts and validation RMSEs (float32).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import run_cli
+
+from lstmcast import Forecaster
+from lstmcast.bundle import load as load_bundle
+from lstmcast.combination import (
+    SHRUNK_RIDGE,
+    WindowBaseline,
+    candidates,
+    choose,
+    describe,
+    validation_errors,
+)
+from lstmcast.linear_map import WindowLinearMap, seasonal_positions
+
+
+def augmented_lstsq(rows: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
+    """Ridge least squares of ``targets`` on ``rows`` (last column the bias, not penalized)."""
+    width = rows.shape[1] - 1
+    penalty = np.sqrt(ridge * len(rows)) * np.eye(width, width + 1)
+    a = np.vstack([rows, penalty])
+    b = np.vstack([targets, np.zeros((width, targets.shape[1]))])
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def test_seasonal_positions_are_a_season_or_more_before_each_target_row():
+    # window 10, season 4, horizon 1: targets at window rows 10, 11, ..., 15
+    rows = seasonal_positions(10, 6, 4, 1)
+    np.testing.assert_array_equal(rows, [6, 7, 8, 9, 6, 7])
+    np.testing.assert_array_equal(seasonal_positions(10, 3, 4, 3), [8, 9, 6])  # 12, 13, 14
+    with pytest.raises(ValueError, match="does not hold a season"):
+        seasonal_positions(3, 2, 4, 1)
+
+
+def test_the_baselines_read_from_the_window_match_index_arithmetic(rng):
+    series = rng.normal(size=200).cumsum()
+    window, steps, season = 12, 5, 7
+    x = np.lib.stride_tricks.sliding_window_view(series[:-steps], window)[:, :, None]
+    starts = np.arange(len(x))
+    targets = starts[:, None] + window + np.arange(steps)  # horizon 1
+    naive = WindowBaseline("naive", window, steps, [0]).predict(x)
+    np.testing.assert_allclose(naive, np.repeat(series[starts + window - 1, None], steps, 1),
+                               rtol=1e-5)
+    mean = WindowBaseline("window_mean", window, steps, [0]).predict(x)
+    np.testing.assert_allclose(mean[:, 0], [series[s:s + window].mean() for s in starts],
+                               rtol=1e-5, atol=1e-5)
+    seasonal = WindowBaseline("seasonal_naive", window, steps, [0], season, 1).predict(x)
+    k = np.ceil((targets - (starts[:, None] + window - 1)) / season).astype(int)
+    np.testing.assert_allclose(seasonal, series[targets - k * season], rtol=1e-5)
+
+
+def test_a_map_anchored_on_the_season_solves_its_ridge_problem(rng):
+    window, steps, season, n = 14, 6, 4, 600
+    t = np.arange(n + window + steps)
+    series = np.sin(2 * np.pi * t / season) * (1 + t / 300) + 0.2 * rng.normal(size=len(t))
+    both = np.lib.stride_tricks.sliding_window_view(series, window + steps)[:n]
+    x, y = both[:, :window, None], both[:, window:]
+    fitted = WindowLinearMap(window, steps, [0], anchor="season", ridge=SHRUNK_RIDGE,
+                             season=season, horizon=1).fit([(x, y)])
+    last = both[:, window - 1:window]
+    anchor = both[:, seasonal_positions(window, steps, season, 1)]
+    rows = np.hstack([both[:, :window] - last, np.ones((n, 1))])
+    want = augmented_lstsq(rows, y - anchor, SHRUNK_RIDGE)
+    np.testing.assert_allclose(fitted.weights, want, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fitted.predict(x), rows @ want + anchor, rtol=1e-5, atol=1e-5)
+    # a strong ridge keeps it near the seasonal naive; the last-value map's near the naive
+    huge = WindowLinearMap(window, steps, [0], anchor="season", ridge=1e6, season=season,
+                           horizon=1).fit([(x, y)])
+    np.testing.assert_allclose(huge.predict(x), anchor, atol=0.05)
+
+
+def test_choose_averages_the_two_lowest_and_describes_them():
+    errors = {"networks": 0.30, "linear_map": 0.20, "shrunk_map": 0.25, "naive": 0.5}
+    assert choose(errors) == {"linear_map": 0.5, "shrunk_map": 0.5}
+    assert choose({"networks": 0.2, "linear_map": 0.2, "naive": 0.2}) == {
+        "networks": 0.5, "linear_map": 0.5}  # ties: the earlier ones
+    assert describe({"networks": 0.5, "seasonal_naive": 0.5, "naive": 0.0}) == (
+        "0.50 x the networks + 0.50 x the seasonal naive")
+    with pytest.raises(ValueError, match="no validation windows"):
+        validation_errors({"naive": WindowBaseline("naive", 3, 1, [0])}, [])
+
+
+def seasonal_table(n=480, season=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = 50 + 0.08 * t + 8 * np.sin(2 * np.pi * t / season) * (1 + t / n)
+    return pd.DataFrame({"month": pd.date_range("1980-01-01", periods=n, freq="MS")
+                         .strftime("%Y-%m"), "sales": level + rng.normal(size=n)})
+
+
+SMALL = dict(steps=6, units=(8,), epochs=3, seed=0, verbose=0)
+
+
+def test_select_scores_every_candidate_on_the_validation_windows_and_averages_the_best_two(
+        tmp_path):
+    df = seasonal_table()
+    fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
+    assert fc.blend == "select" and fc.season_ == 12
+    window, steps, n = fc.window_, 6, len(df)
+    z = np.asarray(fc.pipeline_.table(fc.pipeline_.prepare(df)).x, dtype=np.float64)[:, 0]
+    cut = int(np.floor(n * 0.8))  # the validation part: the last 20% of the rows
+    both = np.lib.stride_tricks.sliding_window_view(z, window + steps)
+    starts = np.arange(len(both))
+    train = both[starts + window + steps - 1 < cut]
+    val = both[starts + window >= cut]
+    assert len(val) == fc.n_windows_["validation"] and len(train) == fc.n_windows_["train"]
+    last = val[:, window - 1:window]
+    seasonal_rows = seasonal_positions(window, steps, 12, 1)
+
+    def rows_of(part):
+        return np.hstack([part[:, :window] - part[:, window - 1:window],
+                          np.ones((len(part), 1))])
+
+    linear = rows_of(val) @ augmented_lstsq(
+        rows_of(train), train[:, window:] - train[:, window - 1:window], 1e-3) + last
+    shrunk = rows_of(val) @ augmented_lstsq(
+        rows_of(train), train[:, window:] - train[:, seasonal_rows], SHRUNK_RIDGE
+    ) + val[:, seasonal_rows]
+    forecasts = {
+        "networks": fc.ensemble_.networks_predict(val[:, :window, None]),
+        "linear_map": linear, "shrunk_map": shrunk,
+        "naive": np.repeat(last, steps, 1),
+        "window_mean": np.repeat(val[:, :window].mean(1, keepdims=True), steps, 1),
+        "seasonal_naive": val[:, seasonal_rows]}
+    want = {k: float(np.sqrt(np.mean((v - val[:, window:]) ** 2)))
+            for k, v in forecasts.items()}
+    assert set(fc.blend_scores_) == set(want)
+    for name, value in want.items():
+        assert fc.blend_scores_[name] == pytest.approx(value, rel=1e-5), name
+    best = sorted(want, key=want.get)[:2]
+    assert fc.blend_weights_ == {best[0]: 0.5, best[1]: 0.5}
+    x = val[:, :window, None]
+    np.testing.assert_allclose(fc.ensemble_.predict(x),
+                               0.5 * forecasts[best[0]] + 0.5 * forecasts[best[1]],
+                               rtol=1e-4, atol=1e-4)
+    # saved and loaded: the same forecasts, the same choice
+    fc.save(tmp_path / "m.lstmcast")
+    saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")[1]
+    assert saved["config_version"] == 4
+    loaded = Forecaster.load(tmp_path / "m.lstmcast")
+    assert loaded.blend_weights_ == fc.blend_weights_
+    assert loaded.blend_scores_ == pytest.approx(fc.blend_scores_)
+    pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
+
+
+def test_candidates_need_a_window_that_holds_a_season():
+    x = np.zeros((5, 6, 1))
+    found = candidates(6, 2, [0], 12, 1, lambda: [(x, np.zeros((5, 2)))])
+    assert "seasonal_naive" not in found and found["shrunk_map"].anchor == "last"
+    found = candidates(6, 2, [0], 3, 1, lambda: [(x, np.zeros((5, 2)))])
+    assert "seasonal_naive" in found and found["shrunk_map"].anchor == "season"
+
+
+def test_without_validation_rows_select_blends_the_networks_and_the_linear_map():
+    df = seasonal_table(n=200)
+    fc = Forecaster(**SMALL, early_stopping=False).fit(df, target="sales", time="month")
+    assert fc.blend_scores_ is None
+    assert fc.blend_weights_ == {"networks": 0.5, "linear_map": 0.5}
+
+
+def test_the_cli_says_what_the_forecast_combines_and_keeps_it_in_metrics(tmp_path):
+    path = tmp_path / "sales.csv"
+    seasonal_table().to_csv(path, index=False)
+    out = tmp_path / "run"
+    done = run_cli("train", path, "--target", "sales", "--time", "month", "--steps", 6,
+                   "--units", 8, "--epochs", 3, "--out", out)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    weights = metrics["blend_weights"]
+    assert sum(weights.values()) == pytest.approx(1.0) and len(weights) == 2
+    assert set(metrics["blend_scores"]) >= set(weights)
+    assert "The forecast: 0.50 x" in done.stdout
+    assert "the two best on the validation rows" in done.stdout
+    done = run_cli("inspect", path, "--target", "sales", "--time", "month", "--steps", 6)
+    assert done.returncode == 0 and "score best on the validation rows" in done.stdout
+
+
+def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from test_onnx import run_onnx, session
+
+    df = seasonal_table()
+    fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
+    window = fc.window_
+    z = np.asarray(fc.pipeline_.table(fc.pipeline_.prepare(df)).x, dtype=np.float32)
+    x = np.lib.stride_tricks.sliding_window_view(z, (window, 1))[:, 0]
+    train = lambda: [(x[:-6], np.zeros((len(x) - 6, 6)))]  # noqa: E731 (maps' weights only)
+    parts = candidates(window, 6, [0], 12, 1, train)
+    parts["linear_map"].weights = np.random.default_rng(1).normal(size=(window + 1, 6)) * 0.1
+    weights = {"networks": 0.3, **{name: 0.7 / len(parts) for name in parts}}
+    fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, parts, weights)
+    side = json.loads(fc.export_onnx(tmp_path / "m.onnx").read_text())
+    assert side["network"]["combination"]["weights"] == pytest.approx(weights)
+    assert side["network"]["blend"] is None
+    got = run_onnx(session(tmp_path / "m.onnx"), x)
+    np.testing.assert_allclose(got, fc.ensemble_.predict(x), rtol=1e-5, atol=1e-5)
