@@ -4,7 +4,7 @@ BackupAndRestore (and TimeLimit).
 A callback is told about the run as it goes (``on_train_begin``,
 ``on_epoch_begin``, ``on_epoch_end``, ``on_train_batch_end``, ``on_train_end``)
 and may stop it by setting ``self.model.stop_training = True``. ``logs`` holds
-the epoch's values: "loss", the metrics, and "val_..." when there is validation.
+the epoch's values: "loss", the metrics, and ``"val_..."`` when there is validation.
 """
 
 from __future__ import annotations

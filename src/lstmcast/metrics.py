@@ -4,8 +4,8 @@ Each metric is accumulated over an epoch as a sum of per-value terms and a
 count, then finished; so an epoch's "mae" is the mean over all its samples, as
 in Keras, whatever the batch sizes.
 
-Keras's MAPE: 100 * mean(|y - y_pred| / max(|y|, epsilon)), epsilon = 1e-7.
-Where the true value is 0 the term is |y_pred| / 1e-7: huge, on purpose, as in
+Keras's MAPE: ``100 * mean(|y - y_pred| / max(|y|, epsilon))``, epsilon = 1e-7.
+Where the true value is 0 the term is ``|y_pred| / 1e-7``: huge, on purpose, as in
 Keras; MAPE is only meaningful for targets far from zero.
 """
 

@@ -292,7 +292,7 @@ class Sequential:
 
         Returns:
             A History; ``history.history`` holds per-epoch lists ("loss",
-            metrics, and "val_..." with validation).
+            metrics, and ``"val_..."`` with validation).
         """
         if not self.compiled_:
             raise NotFittedError("Call `compile(loss=..., optimizer=...)` before `fit`.")
