@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 # local CPU build instead of pulling a multi-GB CUDA build for a bare `torch`.
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test test-benchmarks lint bench bench-accuracy bench-longhorizon bench-streaming clean browser
+.PHONY: demo test test-benchmarks docs lint bench bench-accuracy bench-longhorizon bench-streaming clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,12 +21,23 @@ demo: $(STAMP)
 	$(VENV)/bin/lstmcast demo
 
 test: $(STAMP) browser
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest -q -m "not benchmark"
 
 # The benchmark scripts themselves, each run on tiny sizes (about 4 minutes; CI runs it too)
 test-benchmarks: $(STAMP)
 	$(PY) -m pytest -q -m benchmark
+
+# The documentation site, offline, into docs/_build/html: the API from the docstrings, the
+# guides and benchmark pages (Markdown), and the gallery (examples/plot_*.py, run at every build).
+# Warnings are errors, and every local link of the built pages is followed (a few minutes).
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	rm -rf docs/_build/html docs/_build/doctrees docs/api/generated docs/auto_examples
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 # The report test drives Debian's chromium (playwright uses it; it downloads no browser).
 browser:
@@ -34,7 +46,7 @@ browser:
 	  >/dev/null) ; } || echo "chromium could not be installed: the browser test will be skipped"
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples
 
 # lstmcast against a hand-written PyTorch loop and Keras 3 (TensorFlow, JAX, torch backends,
 # each in its own environment from benchmarks/peers/setup.sh): writes docs/benchmarks.md (~30 min)
@@ -56,4 +68,5 @@ bench-streaming: $(STAMP)
 	$(PY) benchmarks/streaming.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/api/generated \
+	  docs/auto_examples docs/sg_execution_times.rst
