@@ -111,3 +111,21 @@ def test_show_gives_the_png_back_at_its_own_size(tmp_path):
     fig = plots.show(path)
     assert tuple(round(v) for v in fig.get_size_inches() * fig.dpi) == (width, height)
     plots.plt.close(fig)
+
+
+def test_the_window_labels_of_an_explanation_do_not_overlap():
+    """The labels lean at 30 degrees: two neighbours do not overlap when the distance
+    between their parallel baselines is more than a line of text."""
+    fig, ax = plots.plt.subplots(figsize=(6, 3))
+    ax.imshow(np.zeros((2, 24)), aspect="auto")
+    months = [f"{1959 + m // 12}-{m % 12 + 1:02d}-01 00:00:00" for m in range(24)]
+    plots._time_ticks(ax, months)
+    fig.tight_layout()
+    fig.canvas.draw()
+    labels = ax.get_xticklabels()
+    assert len(labels) == 10 and labels[0].get_text() == "1959-01-01"
+    assert {label.get_rotation() for label in labels} == {30.0}
+    anchors = sorted(ax.transData.transform((p, 0))[0] for p in ax.get_xticks())
+    line = labels[0].get_fontsize() * fig.dpi / 72 * 1.2
+    assert min(np.diff(anchors)) * np.sin(np.radians(30)) > line
+    plots.plt.close(fig)

@@ -181,13 +181,19 @@ GATE_TITLES = {
 
 
 def _time_ticks(ax: plt.Axes, labels: list, axis: str = "x", most: int = 10) -> None:
+    """At most ``most`` evenly spaced labels of the window's rows; dates without a time
+    of day lose the midnight, and x labels lean so that long ones never overlap."""
     positions = np.linspace(0, len(labels) - 1, min(most, len(labels))).round().astype(int)
+    texts = [str(labels[i]) for i in positions]
+    if texts and all(text.endswith(" 00:00:00") for text in texts):
+        texts = [text[: -len(" 00:00:00")] for text in texts]
     if axis == "x":
         ax.set_xticks(positions)
-        ax.set_xticklabels([str(labels[i]) for i in positions], fontsize=7)
+        ax.set_xticklabels(texts, fontsize=7, rotation=30, ha="right",
+                           rotation_mode="anchor")
     else:
         ax.set_yticks(positions)
-        ax.set_yticklabels([str(labels[i]) for i in positions], fontsize=7)
+        ax.set_yticklabels(texts, fontsize=7)
 
 
 def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
