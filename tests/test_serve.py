@@ -20,7 +20,7 @@ from helpers import one_line_error, run_cli
 
 from lstmcast import Forecaster
 from lstmcast.serve.app import build
-from lstmcast.window_predict import predict_window, prepare_table
+from lstmcast.window_predict import finish_records, finish_table, predict_window, prepare_table
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 from fastapi.testclient import TestClient  # noqa: E402  (after the filter: it warns)
@@ -301,6 +301,38 @@ def test_predict_window_is_the_ensembles_forecast(runs):
     assert prepared.windows.shape == (3, 6, 3)
     np.testing.assert_allclose(predict_window(fc, prepared.windows),
                                fc.ensemble_.predict(prepared.windows), atol=1e-6)
+
+
+@pytest.mark.parametrize("name, n_ahead", [("many", None), ("quantile", None),
+                                           ("quantile", 1), ("future", None)])
+def test_finish_records_are_finish_tables_json(runs, name, n_ahead):
+    """The service's records (labels kept in the Prepared, numbers unscaled per call) are
+    finish_table's DataFrame written as JSON: the same columns in the same order, the same
+    labels, the same numbers."""
+    run = runs[name]
+    fc = Forecaster.load(run / "forecaster.lstmcast")
+    future = pd.DataFrame(_future_rows(run, 2)) if name == "future" else None
+    prepared = prepare_table(fc, pd.read_csv(run.parent / f"{name}.csv"), future, n_ahead)
+    outputs = predict_window(fc, prepared.windows)
+    expected = json.loads(finish_table(fc, prepared, outputs, warn=False).to_json(
+        orient="records", date_format="iso", double_precision=15))
+    assert prepared.labels is None
+    for _ in range(2):  # the labels are made by the first call, then reused
+        got = finish_records(fc, prepared, outputs)
+        assert prepared.labels is not None
+        assert [list(r) for r in got] == [list(r) for r in expected]
+        for mine, theirs in zip(got, expected):
+            for column, value in theirs.items():
+                if isinstance(value, float):
+                    assert mine[column] == pytest.approx(value, rel=1e-12, abs=1e-12)
+                else:
+                    assert mine[column] == value and type(mine[column]) is type(value)
+    moved = predict_window(fc, prepared.windows + 0.5)  # other outputs, the same labels
+    again = json.loads(finish_table(fc, prepared, moved, warn=False).to_json(
+        orient="records", date_format="iso", double_precision=15))
+    target = fc.pipeline_.roles.target[0]
+    np.testing.assert_allclose([r[target] for r in finish_records(fc, prepared, moved)],
+                               [r[target] for r in again], rtol=1e-12)
 
 
 def _free_port() -> int:

@@ -14,12 +14,19 @@ between, the windows of many tables can go through one ``predict_window`` call
 (the service's micro-batching, ``lstmcast.serve.batching``). The two halves
 together give exactly what ``Forecaster.predict`` gives (tests/test_serve.py).
 
+``finish_records`` is ``finish_table`` as JSON-ready records (what ``lstmcast
+predict --out x.json`` writes) without a DataFrame per call: the columns that do
+not depend on the outputs (series id, step, time) are made once per ``Prepared``
+by ``finish_table``'s own code and kept in it, so a window kept in memory (the
+service's stored series) costs only its unscaling and a list of dicts per call.
+
 Shapes: N windows, L rows per window (``input_length``), F inputs.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import warnings
 import weakref
@@ -47,6 +54,8 @@ class Prepared:
         windows: (N, L, F) float32, the network's input.
         n_ahead: rows to forecast (at most the model's steps).
         padded: the ids of series shorter than the window (padded at the front).
+        labels: the forecast's columns and, per row, the values of those that do not
+            depend on the outputs (made by the first ``finish_records``).
     """
 
     pipeline: TablePipeline
@@ -55,6 +64,7 @@ class Prepared:
     windows: np.ndarray
     n_ahead: int
     padded: list
+    labels: tuple[list[str], list[tuple]] | None = None
 
 
 class _Network:
@@ -149,11 +159,64 @@ def finish_table(forecaster: Any, prepared: Prepared, outputs: np.ndarray,
                  warn: bool = True) -> pd.DataFrame:
     """The second half of ``Forecaster.predict``: the network's outputs for
     ``prepared.windows`` to the forecast table ``predict`` returns."""
-    pipeline, view, starts = prepared.pipeline, prepared.view, prepared.starts
+    pipeline = prepared.pipeline
     if warn and prepared.padded:
         warnings.warn(f"{len(prepared.padded)} series are shorter than the window "
                       f"({pipeline.window}) and were padded with their first row: "
                       f"{', '.join(map(str, prepared.padded[:10]))}.", stacklevel=2)
+    return forecasting.forecast_frame(pipeline, prepared.view.frame,
+                                      _forecast(forecaster, prepared, outputs))
+
+
+def finish_records(forecaster: Any, prepared: Prepared, outputs: np.ndarray
+                   ) -> list[dict[str, Any]]:
+    """``finish_table``'s rows as JSON-ready records (times in ISO 8601), as ``lstmcast
+    predict --out x.json`` writes them, without a DataFrame per call.
+
+    The first call on a ``Prepared`` builds the forecast table once (``finish_table``'s
+    code) and keeps, per row, the values of the columns that do not depend on the
+    outputs (series id, step, time) in ``prepared.labels``; every call unscales
+    the outputs (``TablePipeline.to_units``, as ``finish_table``) and puts the
+    numbers beside those labels, in the table's column order.
+
+    Args:
+        forecaster: the fitted Forecaster that prepared ``prepared``.
+        prepared: ``prepare_table``'s result.
+        outputs: (N, steps * slots * targets) ``predict_window``'s outputs for
+            ``prepared.windows``.
+
+    Returns:
+        One dict per series and step: series id, ``step``, time, the targets and
+        their quantile columns (a NaN stays a float NaN: the caller's JSON writer
+        makes it null, as ``to_json`` does).
+
+    Example:
+        >>> prepared = prepare_table(forecaster, history)
+        >>> rows = finish_records(forecaster, prepared,
+        ...                       predict_window(forecaster, prepared.windows))
+        >>> rows[0].keys()  # as predict's table: series id, step, time, targets
+    """
+    forecast = _forecast(forecaster, prepared, outputs)
+    values = [forecast.point[:, :, k] for k in range(forecast.point.shape[2])]
+    if forecast.quantiles is not None:  # each target, then its quantiles (forecast_frame)
+        values = [column for k, point in enumerate(values) for column in
+                  (point, *(forecast.quantiles[:, :, q, k]
+                            for q in range(forecast.quantiles.shape[2])))]
+    if prepared.labels is None:
+        frame = forecasting.forecast_frame(prepared.pipeline, prepared.view.frame, forecast)
+        labels = frame.iloc[:, :frame.shape[1] - len(values)]
+        rows = json.loads(labels.to_json(orient="values", date_format="iso",
+                                         double_precision=15))
+        prepared.labels = (list(frame.columns), [tuple(row) for row in rows])
+    names, labels = prepared.labels
+    numbers = zip(*(column.ravel().tolist() for column in values))
+    return [dict(zip(names, (*label, *row))) for label, row in zip(labels, numbers)]
+
+
+def _forecast(forecaster: Any, prepared: Prepared, outputs: np.ndarray
+              ) -> forecasting.Forecast:
+    """The outputs in the target's units, the first ``n_ahead`` steps (W, n_ahead, ...)."""
+    pipeline, view, starts = prepared.pipeline, prepared.view, prepared.starts
     intervals = forecaster.intervals_
     if intervals is None:
         forecast = forecasting.Forecast(pipeline.to_units(outputs, view, starts))
@@ -168,7 +231,7 @@ def finish_table(forecaster: Any, prepared: Prepared, outputs: np.ndarray,
         forecast = forecasting.Forecast(
             forecast.point[:, :n], None if forecast.quantiles is None
             else forecast.quantiles[:, :n], forecast.levels)
-    return forecasting.forecast_frame(pipeline, view.frame, forecast)
+    return forecast
 
 
 def predict_table(forecaster: Any, data: Any, future: Any = None,

@@ -30,7 +30,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from lstmcast.errors import LstmcastError
@@ -44,6 +44,25 @@ from lstmcast.serve.state import Store
 ENVIRONMENT = "LSTMCAST_SERVE"  # the settings, as JSON, for uvicorn's worker processes
 OPEN_PATHS = ("/health",)
 log = logging.getLogger("lstmcast.serve")
+
+
+try:  # orjson writes a forecast's records ~10x faster than json (the serve extra has it)
+    import orjson
+
+    def _dumps(content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+except ImportError:  # pragma: no cover  (the stdlib: slower; a NaN is written NaN, not null)
+    def _dumps(content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Answer(Response):
+    """A JSON answer written straight from Python values (no FastAPI encoding pass)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _dumps(content)
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
@@ -162,20 +181,20 @@ def create_app(service: Service, metrics: Metrics, token: str | None = None) -> 
     async def model() -> dict:
         return service.model_info()
 
-    @app.post("/forecast", openapi_extra=ROWS_BODY)
-    async def forecast(request: Request) -> dict:
+    @app.post("/forecast", openapi_extra=ROWS_BODY, response_class=Answer)
+    async def forecast(request: Request) -> Answer:
         body = parse_body(await _body(request, limits), ("rows", "future"), limits)
-        return {"forecast": await service.forecast(body)}
+        return Answer({"forecast": await service.forecast(body)})
 
-    @app.post("/observe", openapi_extra=ROWS_BODY)
-    async def observe(request: Request) -> dict:
+    @app.post("/observe", openapi_extra=ROWS_BODY, response_class=Answer)
+    async def observe(request: Request) -> Answer:
         body = parse_body(await _body(request, limits), ("rows", "future"), limits)
         forecast = await service.observe(body)
-        return {"observed": len(body["rows"]), "forecast": forecast}
+        return Answer({"observed": len(body["rows"]), "forecast": forecast})
 
-    @app.get("/forecast/{series}")
-    async def forecast_series(series: str) -> dict:
-        return {"forecast": await service.forecast_series(series)}
+    @app.get("/forecast/{series}", response_class=Answer)
+    async def forecast_series(series: str) -> Answer:
+        return Answer({"forecast": await service.forecast_series(series)})
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> PlainTextResponse:

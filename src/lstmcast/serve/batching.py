@@ -20,10 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from lstmcast.serve.metrics import Metrics
-from lstmcast.window_predict import Prepared, finish_table, predict_window
+from lstmcast.window_predict import Prepared, finish_records, predict_window
 
 # a job: prepares one request's windows (in the batcher's thread); may raise
 Job = Callable[[], list[Prepared]]
@@ -49,8 +48,8 @@ class MicroBatcher:
         self.queue: asyncio.Queue | None = None
         self.task: asyncio.Task | None = None
 
-    async def submit(self, job: Job) -> pd.DataFrame:
-        """The forecast table of a job's windows (its exception, if it raised one)."""
+    async def submit(self, job: Job) -> list[dict[str, Any]]:
+        """The forecast records of a job's windows (its exception, if it raised one)."""
         if self.task is None or self.task.done():
             self.queue = asyncio.Queue()
             self.task = asyncio.get_running_loop().create_task(self._run())
@@ -78,7 +77,7 @@ class MicroBatcher:
                     future.set_result(result)
 
     def compute(self, jobs: list[Job]) -> list[Any]:
-        """Each job's forecast table (or exception), through one network call."""
+        """Each job's forecast records (or exception), through one network call."""
         results: list[Any] = [None] * len(jobs)
         ready: list[tuple[int, list[Prepared]]] = []
         for k, job in enumerate(jobs):
@@ -93,17 +92,16 @@ class MicroBatcher:
         self.metrics.batch(len(ready), len(windows))
         offset = 0
         for k, parts in ready:
-            frames = []
+            rows: list[dict[str, Any]] = []
             for p in parts:
                 mine = outputs[offset:offset + len(p.windows)]
                 offset += len(p.windows)
                 try:
-                    frames.append(finish_table(self.forecaster, p, mine, warn=False))
+                    rows += finish_records(self.forecaster, p, mine)
                 except Exception as exc:
                     results[k] = exc
             if results[k] is None:
-                results[k] = frames[0] if len(frames) == 1 else pd.concat(frames,
-                                                                          ignore_index=True)
+                results[k] = rows
         return results
 
     def close(self) -> None:

@@ -13,12 +13,14 @@ in the state, forecasts from the stored history.
 
 Each series' prepared last window is kept in memory with the row count it was
 read at (``cache``); another worker's write changes the count, and the window
-is read again. The network calls go through the micro-batcher.
+is read again; the window keeps the forecast's labels (series id, step, times:
+``window_predict.finish_records``), so a stored series' forecast costs one
+SQLite lookup of its row count, its share of a network call, and its
+unscaling. The network calls go through the micro-batcher.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -82,8 +84,7 @@ class Service:
         rows = pd.DataFrame.from_records(check_records(body["rows"], self.history,
                                                        self.limits))
         future = self._future(body)
-        return records(await self.batcher.submit(
-            lambda: [prepare_table(self.forecaster, rows, future)]))
+        return await self.batcher.submit(lambda: [prepare_table(self.forecaster, rows, future)])
 
     def _future(self, body: dict[str, Any]) -> pd.DataFrame | None:
         if body.get("future") is None:
@@ -105,7 +106,7 @@ class Service:
         batches: dict[str, list[dict[str, Any]]] = {}
         for record in rows:
             batches.setdefault(self.key(record), []).append(record)
-        return records(await self.batcher.submit(lambda: self._append(batches, future)))
+        return await self.batcher.submit(lambda: self._append(batches, future))
 
     def key(self, record: dict[str, Any]) -> str:
         """The series id of a record, as text (``_`` without a series column)."""
@@ -181,7 +182,7 @@ class Service:
             raise RequestError(422, f"this model reads inputs known in advance "
                                     f"({', '.join(self.roles.future)}): POST the rows with "
                                     "their `future` values to /observe or /forecast")
-        return records(await self.batcher.submit(lambda: [self._stored(key)]))
+        return await self.batcher.submit(lambda: [self._stored(key)])
 
     def _stored(self, key: str) -> Prepared:
         """The series' prepared last window, read again when its row count moved."""
@@ -200,9 +201,3 @@ class Service:
 
 class _Moved(Exception):
     """Another writer appended to a series between its read and this request's write."""
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A forecast table as JSON records, as ``lstmcast predict --out x.json`` writes them."""
-    return json.loads(frame.to_json(orient="records", date_format="iso",
-                                    double_precision=15))
