@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from lstmcast.intervals import Intervals, central_pairs, interval_scores, quanti
 from lstmcast.io import DataError, missing_column, read_table, sort_series
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.windows import segments, target_rows, window_starts
+
+if TYPE_CHECKING:
+    from lstmcast.forecaster import Forecaster
 
 HALVES = ("networks", "linear_map", "shrunk_map")
 """The rows of a combined model's own forecasts, each alone (``Forecaster(blend=...)``);
@@ -324,3 +327,34 @@ def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str 
         res.insert(1, "train_rows", len(train_idx))
         results.append(res)
     return pd.concat(results, ignore_index=True)
+
+
+def evaluate(fc: Forecaster, data: Any, last_only: bool = False, holdout: int | None = None,
+             return_predictions: bool = False) -> Any:
+    """``Forecaster.evaluate``."""
+    fc._require_fitted()
+    if holdout is not None:
+        holdout = check_int("holdout", holdout)
+    pipeline = fc._reader()
+    table = pipeline.table(data, need_target=True)
+    first = None
+    if last_only:
+        scored = "the last window of each series"
+    elif holdout is not None:
+        first = holdout_rows(table, holdout)
+        scored = f"the last {holdout} rows of each series"
+    else:
+        first, counts = fc.seen_.first_new_rows(table.frame, table.ids, table.segments)
+        scored = describe_scored(counts)
+        if not scored:
+            first = None
+            scored = "every window (all of them were in the training data)"
+            warnings.warn("Every row of this table was in the model's training data, so "
+                          "the scores are on windows it was fitted to; give a table that "
+                          "runs past the training data, or `holdout`.",
+                          TrainingRowsWarning, stacklevel=3)
+    result, predictions = score(pipeline, fc.ensemble_, fc.stats_, table, first, last_only,
+                                fc.intervals_)
+    result.attrs["scored"] = scored
+    return (result, predictions) if return_predictions else result
+

@@ -11,13 +11,10 @@ its arguments, ``fit`` learns and returns self, learned attributes end in "_".
 
 from __future__ import annotations
 
-import hashlib
 import inspect as _inspect
-import json
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,60 +23,24 @@ import pandas as pd
 
 from lstmcast import (
     artifacts,
-    combination,
-    defaults,
-    distributed,
     evaluation,
-    forecasting,
+    fitting,
+    inspection,
     params,
-    parquet,
-    roles,
-    scores,
-    streaming,
+    prediction,
     timeline,
 )
-from lstmcast.architecture import network_layers
-from lstmcast.callbacks import (
-    BackupAndRestore,
-    Callback,
-    EarlyStopping,
-    LearningRateScheduler,
-    ReduceLROnPlateau,
-    TimeLimit,
-    decay_after,
-)
-from lstmcast.checks import check_int, invalid
-from lstmcast.ensemble import NETWORKS, Ensemble
-from lstmcast.errors import InvalidArgumentError, LstmcastError, NotFittedError
+from lstmcast.callbacks import Callback
+from lstmcast.checks import invalid
+from lstmcast.errors import InvalidArgumentError, NotFittedError
 from lstmcast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
 from lstmcast.explain import Explanation, explain_series
-from lstmcast.intervals import Intervals, check_levels, residual_quantiles
-from lstmcast.io import DataError, fingerprint, read_table
-from lstmcast.layers import Layer, check_memory, memory_estimate
-from lstmcast.linear_map import WindowLinearMap
-from lstmcast.metrics import pinball_loss
+from lstmcast.layers import Layer
 from lstmcast.models import Sequential
-from lstmcast.optimizers import get_optimizer
-from lstmcast.pipeline import Table, TablePipeline, group_ids
+from lstmcast.pipeline import TablePipeline
 from lstmcast.runtime import check_precision
-from lstmcast.seeding import set_seed
-from lstmcast.seen import SeenRows
-from lstmcast.splits import split_rows, split_windows
-from lstmcast.training import Parts
-from lstmcast.windows import segments, target_rows
 
 FORECASTER_KIND = artifacts.FORECASTER_KIND
-
-
-@dataclass
-class _Prepared:
-    """What ``fit`` and ``inspect`` build before training (nothing is stored on the model)."""
-
-    pipeline: TablePipeline
-    table: Table
-    train_rows: np.ndarray
-    train_starts: np.ndarray
-    val_starts: np.ndarray
 
 
 class Forecaster:
@@ -430,80 +391,18 @@ class Forecaster:
 
     # -- checks ------------------------------------------------------------------
     def check_params(self) -> None:
-        """Check every setting (``lstmcast.params`` says what each accepts)."""
-        values = {k: v for k, v in self.get_params().items() if k in params.BY_NAME}
-        if self.layers is not None:
-            values.pop("units")
-        params.check_model(values)
+        """Check every setting, alone and together (``lstmcast.params`` says what each
+        accepts and which settings exclude each other)."""
+        params.check_settings(self.get_params())
         check_precision(self.precision)
-        if self.verbose not in (0, 1, 2):
-            raise invalid("verbose", "0, 1 or 2", self.verbose)
-        if self.layers is not None:
-            if isinstance(self.layers, Layer) or not all(isinstance(x, Layer)
-                                                         for x in self.layers):
-                raise invalid("layers", "a list of lstmcast layers", self.layers)
-        if self.segment is not None and self.window is not None and self.window % self.segment:
-            raise InvalidArgumentError(
-                f"`segment={self.segment}` must divide the window ({self.window} rows).")
-        if self.linear and self.segment is None:
-            raise InvalidArgumentError(
-                "`linear=True` adds a linear map of the window beside the segment recurrence: "
-                "set `segment` too (e.g. segment=24).")
-        if self.segment is not None and self.layers is not None:
-            raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
-                                       "the network (one SegmentLSTM layer).")
-        self._check_quantiles()
-        conflict = self._blend_conflict()
-        if self.blend == "linear" and conflict:
-            raise InvalidArgumentError(conflict)
-        if self.normalize not in (None, "auto") and self.difference:
-            raise InvalidArgumentError(
-                f"`normalize={self.normalize!r}` and `difference=True` both forecast from the "
-                "last value; choose one.")
-
-    def _blend_conflict(self) -> str | None:
-        """Why the settings leave nothing to blend with the linear map (None: nothing)."""
-        if self.difference:
-            return ("`blend='linear'` maps the targets' levels (relative to the window's last "
-                    "value) and `difference=True` forecasts changes: choose one.")
-        if self.quantiles and self.loss_name == "pinball":
-            return ("`blend='linear'` blends point forecasts, and the pinball loss trains one "
-                    "output per quantile: set a point loss (e.g. loss='mae') with "
-                    "calibrate=True for intervals around the blend, or drop `blend`.")
-        return None
-
-    def _check_quantiles(self) -> None:
-        loss = self.loss_name
-        if loss == "pinball" and not self.quantiles:
-            raise InvalidArgumentError(
-                "`loss='pinball'` trains one output per quantile level: give `quantiles` too, "
-                "e.g. quantiles=(0.1, 0.5, 0.9).")
-        if self.quantiles and loss != "pinball" and not self.calibrate:
-            raise InvalidArgumentError(
-                f"`loss={loss!r}` trains a point forecast and cannot train quantiles: use "
-                "the pinball loss (loss='pinball', or leave loss unset), or keep the point "
-                "loss and make the quantiles from its validation errors with calibrate=True.")
-        if self.calibrate and not self.quantiles:
-            raise InvalidArgumentError(
-                "`calibrate=True` makes intervals at quantile levels: give `quantiles` too, "
-                "e.g. quantiles=(0.1, 0.9) for an 80% interval.")
-        if self.calibrate and not self.validation:
-            raise InvalidArgumentError(
-                "`calibrate=True` calibrates on the validation windows: `validation` must "
-                "hold some out (e.g. 0.2).")
+        if self.layers is not None and (isinstance(self.layers, Layer) or not all(
+                isinstance(x, Layer) for x in self.layers)):
+            raise invalid("layers", "a list of lstmcast layers", self.layers)
 
     @property
     def loss_name(self) -> str:
         """The training loss: ``loss``, or by default "pinball" with quantiles, else "mse"."""
-        if self.loss is not None:
-            return self.loss
-        return "pinball" if self.quantiles else "mse"
-
-    def _new_intervals(self, pipeline: TablePipeline) -> Intervals | None:
-        if not self.quantiles:
-            return None
-        return Intervals(check_levels(self.quantiles), self.loss_name == "pinball",
-                         self.steps, len(pipeline.targets))
+        return params.loss_of(self.get_params())
 
     def _reader(self) -> TablePipeline:
         """The fitted pipeline, reading tables with the current ``missing`` and
@@ -604,162 +503,7 @@ class Forecaster:
         last recurrent output, from which the output Dense layer forecasts
         every step at once.
         """
-        if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
-            data = streaming.ShardedTable(data, self.shard_rows)
-        if isinstance(data, streaming.ShardedTable):
-            return self._fit_shards(data, target, features, group, time, future, static)
-        prep = self._prepare(data, target, features, group, time, future, static)
-        pipeline, table = prep.pipeline, prep.table
-        x_train, y_train = pipeline.windows(table, prep.train_starts)
-        validation = (pipeline.windows(table, prep.val_starts) if len(prep.val_starts)
-                      else None)
-        intervals = self._new_intervals(pipeline)
-        if self.calibrate:  # before training, not after
-            intervals.check_windows(len(prep.val_starts))
-        found = fingerprint(table.frame)
-        self._train(pipeline, intervals, x_train, y_train, validation,
-                    len(prep.train_starts), self._run_tag(found["sha256"], pipeline))
-        frame = table.frame
-        if self.calibrate:
-            intervals.calibrate(self.ensemble_.predict(validation[0]), validation[1])
-        self.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
-        y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
-        season = self.season_choice(pipeline.step)[0]
-        train_mean = y_train_rows.mean(axis=0).tolist()
-        self.stats_ = TrainingStats(
-            train_mean=train_mean,
-            naive_scale=[scores.naive_scale(
-                [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
-                 for a, b in table.segments], season or 1) for t in pipeline.targets],
-            season=season,
-            residual_quantiles=None if intervals is None else self._baseline_intervals(
-                pipeline, table, prep.train_starts, train_mean, intervals.levels, season))
-        self.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
-        self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
-        self.fingerprint_ = found
-        self.streamed_ = None
-        self.validation_scores_ = self._validation_scores(pipeline, table, prep.train_rows)
-        return self
-
-    def _validation_scores(self, pipeline: TablePipeline, table: Table,
-                           train_rows: np.ndarray) -> pd.DataFrame | None:
-        """The model and the baselines scored on the validation rows, at once after
-        training; a warning when the model does not beat the best baseline there (the
-        seasonal naive, often), with what to try. None without validation rows."""
-        if bool(train_rows.all()):
-            return None
-        first = np.zeros(len(table.frame), dtype=np.int64)
-        for a, b in table.segments:
-            first[a:b] = a + int(train_rows[a:b].sum())
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result, _ = evaluation.score(pipeline, self.ensemble_, self.stats_, table, first,
-                                             intervals=self.intervals_)
-        except LstmcastError:  # too few validation rows for a window: nothing to say
-            return None
-        for name, part in result.groupby("target", sort=False):
-            scored = part.set_index("model")["rmse"]
-            ours = scored.get("lstmcast")
-            others = scored.drop(["lstmcast", *evaluation.HALVES], errors="ignore")
-            if ours is None or others.empty or not ours > others.min():
-                continue
-            best = others.idxmin()
-            warnings.warn(
-                f"On the validation rows the model forecasts {name!r} worse than the {best} "
-                f"baseline (RMSE {ours:.4g} against {others.min():.4g}). Try a longer window "
-                "(`window`: two seasons or more), more epochs, the long-horizon preset for "
-                "many steps ahead, or use the baseline.", stacklevel=3)
-        return result
-
-    def _train(self, pipeline: TablePipeline, intervals: Intervals | None, x_train: Any,
-               y_train: Any, validation: Any, n_train: int, tag: str) -> None:
-        """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
-        ``y_train`` None) and keep them with the pipeline."""
-        blend = self._blends(pipeline)  # checked before training, not after
-        batch_size = self._batch_size(n_train)
-        loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
-                if intervals is not None and intervals.trained else self.loss_name)
-        watched = validation is not None or getattr(x_train, "validation_count", 0) > 0
-        check_memory(self._layers(pipeline, intervals),  # a size that cannot fit: refused
-                     (pipeline.input_length, len(pipeline.inputs)), batch_size)
-        members, histories = [], []
-        for member in range(self.ensemble):
-            set_seed(self.seed + member)
-            model = Sequential(self._layers(pipeline, intervals), device=self.device,
-                               precision=self.precision)
-            model.compile(loss=loss, optimizer=self._optimizer())
-            model.clipnorm_ = self.clipnorm
-            if isinstance(x_train, Parts):
-                x_train.seed = self.seed + member
-            history = model.fit(x_train, y_train, batch_size=batch_size,
-                                epochs=self.epochs, validation_data=validation,
-                                callbacks=self._callbacks(watched, tag, member),
-                                verbose=self.verbose)
-            members.append(model)
-            histories.append({k: [float(v) for v in vals]
-                              for k, vals in history.history.items()})
-        self._drop_checkpoints()
-        self.pipeline_ = pipeline
-        self.ensemble_ = Ensemble(members)
-        self.blend_scores_ = None
-        if blend:
-            self.ensemble_ = self._blended(self.ensemble_, pipeline, x_train, y_train,
-                                           validation)
-        self.intervals_ = intervals
-        self.batch_size_ = batch_size
-        self.histories_ = histories
-        self.history_ = histories[0]
-
-    def _blends(self, pipeline: TablePipeline) -> bool:
-        """Whether the forecast is blended with the linear map: "linear" always (an error
-        when it cannot be), "auto" whenever it can be."""
-        if self.blend is None:
-            return False
-        missing = [t for t in pipeline.targets if t not in pipeline.inputs]
-        if self.blend in ("auto", "select"):  # not with inputs known in advance: the map
-            # and the naive forecasts cannot see them
-            return not (missing or self._blend_conflict() or pipeline.roles.future_inputs
-                        or self.horizon < 1)
-        if missing:
-            raise InvalidArgumentError(
-                f"`blend='linear'` maps each target's own past, but {missing} "
-                f"{'is' if len(missing) == 1 else 'are'} not among the inputs "
-                f"({pipeline.inputs}): let the network read the target's past "
-                "(autoregressive=True, horizon of at least 1), or drop `blend`.")
-        return True
-
-    def _blended(self, ensemble: Ensemble, pipeline: TablePipeline, x_train: Any,
-                 y_train: Any, validation: Any) -> Ensemble:
-        """``ensemble`` blended with the forecasts ``blend`` names: a linear map of the
-        windows fitted on the training windows (``lstmcast.linear_map``), or the two
-        best of the candidates on the validation windows (``lstmcast.combination``)."""
-        def train() -> Any:
-            if isinstance(x_train, Parts):
-                return (x_train.arrays(k) for k in range(x_train.count))
-            return [(x_train, y_train)]
-
-        def held_out() -> Any:
-            if isinstance(x_train, Parts):
-                return (x_train.validation_arrays(j) for j in range(x_train.validation_count))
-            return [] if validation is None else [validation]
-
-        season = self.season_choice(pipeline.step)[0]
-        if self.blend == "select" and (validation is not None
-                                       or getattr(x_train, "validation_count", 0) > 0):
-            parts = combination.candidates(pipeline.window, self.steps,
-                                           pipeline.target_columns(), season, self.horizon,
-                                           train)
-            scores = combination.validation_errors(
-                {NETWORKS: ensemble, **parts}, held_out())
-            weights = combination.choose(scores)
-            self.blend_scores_ = scores
-            return Ensemble(ensemble.members,
-                            {n: parts[n] for n in weights if n != NETWORKS}, weights)
-        linear = WindowLinearMap(pipeline.window, self.steps, pipeline.target_columns())
-        linear.fit(train())
-        return Ensemble.blend(ensemble.members, linear, 0.5)
-
+        return fitting.fit(self, data, target, features, group, time, future, static)
     @property
     def blend_weight_(self) -> float | None:
         self._require_fitted()
@@ -770,180 +514,12 @@ class Forecaster:
         self._require_fitted()
         return {n: w for n, w in self.ensemble_.weights.items() if w > 0}
 
-    def _fit_shards(self, shards: streaming.ShardedTable, target: Any, features: Any,
-                    group: str | None, time: str | None, future: Any, static: Any
-                    ) -> Forecaster:
-        """``fit`` on a table read shard by shard (``lstmcast.streaming``)."""
-        self.check_params()
-        pipeline = self._pipeline(shards.first(), target, features, group, time, future,
-                                  static)
-        set_seed(self.seed)
-        parts = streaming.ShardWindows(shards, pipeline, self._held_out(),
-                                       self.validation_by, self.seed)
-        parts.learn_time()
-        season = self.season_choice(pipeline.step)[0]
-        self._choose_window(pipeline, parts.shortest_rows)
-        stats = parts.fit(self.calendar, season or 1, pipeline.roles.columns())
-        self._warn_short(stats.short, stats.series, stats.longest, pipeline.span)
-        if not parts.count:
-            raise DataError("No training window is left after holding out the validation "
-                            "part: lower `validation` or `window`.")
-        intervals = self._new_intervals(pipeline)
-        if self.calibrate:  # on the sample shard's validation windows
-            intervals.check_windows(parts.val_sizes[parts.sample_shard])
-        self._train(pipeline, intervals, parts, None, None, parts.windows["train"],
-                    self._run_tag(stats.digest, pipeline))
-        sample = parts.load(parts.sample_shard, rows=True)  # the baselines' errors, calibration
-        frame = sample.table.frame
-        if self.calibrate:
-            x_val, y_val = pipeline.windows(sample.table, sample.val_starts)
-            intervals.calibrate(self.ensemble_.predict(x_val), y_val)
-        self.n_windows_ = parts.windows
-        self.stats_ = TrainingStats(
-            train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=season,
-            residual_quantiles=None if intervals is None else self._baseline_intervals(
-                pipeline, sample.table, sample.train_starts, stats.train_mean,
-                intervals.levels, season))
-        self.seen_ = stats.seen
-        self.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
-        self.fingerprint_ = stats.fingerprint(list(frame.columns))
-        self.streamed_ = {"shards": len(shards), "files": sum(len(s.files) for s in
-                                                              shards.shards),
-                          "rows": stats.rows, "most_rows": shards.most_rows}
-        return self
-
-    def _baseline_intervals(self, pipeline: TablePipeline, table: Table, starts: np.ndarray,
-                            train_mean: list[float], levels: tuple[float, ...],
-                            season: int | None) -> dict[str, list]:
-        """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
-        its interval is its forecast plus these."""
-        seg_start = evaluation.series_starts(table)
-        truth = table.y_raw[target_rows(starts, pipeline.window, self.horizon, self.steps)]
-        out: dict[str, list] = {}
-        for k in range(len(pipeline.targets)):
-            preds = evaluation.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
-                                                  pipeline, train_mean[k], season)
-            for name, pred in preds.items():
-                rq = residual_quantiles(truth[:, :, k], pred, levels)  # (S, Q)
-                out.setdefault(name, []).append(rq)
-        return {name: np.stack(parts, axis=-1).tolist() for name, parts in out.items()}
-
-    def _callbacks(self, has_validation: bool, tag: str, member: int) -> list[Callback]:
-        callbacks: list[Callback] = []
-        if has_validation and self.early_stopping:
-            callbacks.append(EarlyStopping(patience=self.patience, restore_best_weights=True))
-        if has_validation and self.lr_patience is not None:
-            callbacks.append(ReduceLROnPlateau(factor=0.5, patience=self.lr_patience,
-                                               min_lr=1e-5))
-        if self.lr_decay is not None:
-            callbacks.append(LearningRateScheduler(decay_after(3, self.lr_decay)))
-        if self.max_seconds is not None:
-            callbacks.append(TimeLimit(self.max_seconds, verbose=self.verbose))
-        callbacks += list(self.callbacks or [])
-        if self.checkpoint is not None:  # kept until every member is done (_drop_checkpoints)
-            callbacks.append(BackupAndRestore(self._checkpoint_path(member),
-                                              tag=f"{tag}:{member}", delete_checkpoint=False))
-        return callbacks
-
-    def _checkpoint_path(self, member: int) -> str:
-        return self.checkpoint if member == 0 else f"{self.checkpoint}.member{member}"
-
-    def _drop_checkpoints(self) -> None:
-        """Delete every member's checkpoint once the whole ensemble is trained (a run killed
-        while training member 2 resumes member 1 from its finished checkpoint)."""
-        if self.checkpoint is None or self.keep_checkpoint or not distributed.is_main():
-            return
-        for member in range(self.ensemble):
-            Path(self._checkpoint_path(member)).unlink(missing_ok=True)
-
-    def _run_tag(self, digest: str, pipeline: TablePipeline) -> str:
-        """Names the data and the settings that change what is trained (for checkpoints)."""
-        settings = {k: v for k, v in self.get_params().items() if k not in (
-            "epochs", "verbose", "device", "max_seconds", "checkpoint", "keep_checkpoint",
-            "callbacks", "layers")}
-        settings["layers"] = [[type(x).__name__, x.get_config()] for x in self.layers or []]
-        settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
-        text = json.dumps(settings, sort_keys=True, default=str)
-        return hashlib.sha256((text + digest).encode()).hexdigest()
-
-    def _prepare(self, data: Any, target: Any, features: Any, group: str | None,
-                 time: str | None, future: Any, static: Any) -> _Prepared:
-        """Check the table, decide the roles, split, fit the scalers, find the windows."""
-        self.check_params()
-        frame = read_table(data)
-        pipeline = self._pipeline(frame, target, features, group, time, future, static)
-        set_seed(self.seed)
-        frame = pipeline.prepare(frame, need_target=True, fitting=True)
-        if self.calendar:
-            pipeline.add_calendar(frame)
-        ids = group_ids(frame, group)
-        segs = segments(ids, len(frame))
-        self._choose_window(pipeline, min(b - a for a, b in segs))
-        self._warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
-                         max(b - a for a, b in segs), pipeline.span)
-        train_rows, held_out = split_rows(segs, ids, self._held_out(), self.validation_by,
-                                          self.seed)
-        pipeline.fit(frame, train_rows)
-        table = pipeline.arrays(frame)
-        train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
-                                                 pipeline.window, self.horizon, self.steps)
-        if len(train_starts) == 0:
-            raise DataError("No training window is left after holding out the validation "
-                            "part: lower `validation` or `window`.")
-        return _Prepared(pipeline, table, train_rows, train_starts, val_starts)
-
-    def _batch_size(self, n_train: int) -> int:
-        """``batch_size``, or 200 lowered on small data to give 10 steps per epoch."""
-        return self.batch_size or min(200, max(8, n_train // 10))
-
-    def _choose_window(self, pipeline: TablePipeline, shortest: int) -> None:
-        """Set the pipeline's window: ``window``, or one chosen from the data
-        (``defaults.choose_window``: the season, the shortest series)."""
-        if self.window is not None:
-            pipeline.window, self.window_choice_ = self.window, "given"
-            return
-        season = self.season_choice(pipeline.step)[0]
-        pipeline.window, self.window_choice_ = defaults.choose_window(
-            season, shortest, self.horizon, self.steps, self._held_out(), self.segment)
-
     @property
     def window_(self) -> int:
         """The window the model was fitted with: ``window``, or the one chosen from the
         data."""
         self._require_fitted()
         return self.pipeline_.window
-
-    def _held_out(self) -> float:
-        """The validation fraction, when something watches it (else 0: train on all)."""
-        watched = self.early_stopping or self.lr_patience is not None or self.calibrate
-        return self.validation if watched else 0.0
-
-    @staticmethod
-    def _warn_short(short: list[Any], series: int, longest: int = 0, span: int = 0) -> None:
-        if len(short) == series:
-            raise DataError(
-                f"Every series is shorter than window + horizon + steps - 1 = {span} "
-                f"rows; the longest has {longest}.")
-        if short:
-            warnings.warn(f"{len(short)} series are too short for one window and are left out "
-                          f"of training: {', '.join(map(str, short[:10]))}.", stacklevel=4)
-
-    def _pipeline(self, frame: pd.DataFrame, target: Any, features: Any, group: str | None,
-                  time: str | None, future: Any, static: Any) -> TablePipeline:
-        """The columns' roles decided from ``frame`` and an unfitted pipeline for them."""
-        table_roles = roles.resolve(frame, target, features, group, time, future, static,
-                                    scale_by=self.scale_by, horizon=self.horizon,
-                                    autoregressive=self.autoregressive,
-                                    difference=self.difference, calendar=self.calendar)
-        if table_roles.future and table_roles.key:
-            raise InvalidArgumentError(
-                "Inputs known in advance (`future`) with scaling by a key column "
-                f"(`scale_by={self.scale_by!r}`) are not supported: the key's value over the "
-                "forecast rows is unknown. Use scale_by='global' or 'series'.")
-        return TablePipeline(table_roles, self.window or defaults.BASE_WINDOW, self.horizon,
-                             self.steps,
-                             self.scaler, self.scale_by, self.difference, self.missing,
-                             self.time_format, self.calendar)
 
     def inspect(self, data: Any, target: str | Sequence[str],
                 features: Sequence[str] | None = None, group: str | None = None,
@@ -957,57 +533,7 @@ class Forecaster:
             its target, the time column's frequency and what was filled, and the
             bytes the windows take (zero-copy) against a list of copied windows.
         """
-        prep = self._prepare(data, target, features, group, time, future, static)
-        pipeline, table = prep.pipeline, prep.table
-        frame, r = table.frame, pipeline.roles
-        n_in, length = len(pipeline.inputs), pipeline.input_length
-        first = int(prep.train_starts[0])
-        rows = np.arange(first, first + pipeline.window)
-        targets = target_rows(prep.train_starts[:1], pipeline.window, self.horizon,
-                              self.steps)[0]
-        sid = table.ids[first]
-
-        def when(k: np.ndarray) -> list[Any]:
-            return frame[time].iloc[k].astype(str).tolist() if time else k.tolist()
-
-        role_of = {**{c: "past feature" for c in r.features},
-                   **({t: "target's past" for t in r.target} if r.autoregressive else {}),
-                   **{c: "known in advance" for c in r.future},
-                   **{c: "calendar (known in advance)" for c in r.calendar_columns},
-                   **{c: "static" for c in r.static}}
-        return {
-            "inputs": list(pipeline.inputs), "target": list(pipeline.targets),
-            "roles": {c: role_of[c] for c in pipeline.inputs},
-            "series": len(table.segments), "rows": len(frame),
-            "time": dict(pipeline.time_), "notes": list(table.notes),
-            "season": self.season_choice(pipeline.step),
-            "window": (pipeline.window, self.window_choice_),
-            "blend": self._blends(pipeline),
-            "shapes": {"train": (len(prep.train_starts), length, n_in),
-                       "validation": (len(prep.val_starts), length, n_in)},
-            "first_window": {"series": sid.item() if hasattr(sid, "item") else sid,
-                             "times": [when(rows)[0], when(rows)[-1]],
-                             "target_times": when(targets),
-                             "target_values": frame[pipeline.targets].iloc[targets]
-                             .to_numpy().ravel().tolist()},
-            "memory_bytes": {"windows_zero_copy": int(table.x.nbytes),
-                             "windows_as_copies": int((len(prep.train_starts)
-                                                       + len(prep.val_starts))
-                                                      * length * n_in * 4)},
-            "network": memory_estimate(self._layers(pipeline, self._new_intervals(pipeline)),
-                                       (length, n_in),
-                                       self._batch_size(len(prep.train_starts))),
-        }
-
-    def _layers(self, pipeline: TablePipeline, intervals: Intervals | None = None
-                ) -> list[Layer]:
-        return network_layers(self, pipeline, 1 if intervals is None else intervals.slots)
-
-    def _optimizer(self):
-        spec = get_optimizer(self.optimizer)
-        spec.learning_rate = float(self.learning_rate)
-        return spec
-
+        return inspection.inspect(self, data, target, features, group, time, future, static)
     # -- forecasting ---------------------------------------------------------------
     def predict(self, data: Any, n_ahead: int | None = None, future: Any = None
                 ) -> pd.DataFrame:
@@ -1040,69 +566,9 @@ class Forecaster:
         rows at most, whole files, only the columns the model reads), one in
         memory at a time, each series whole in one shard as for ``fit``.
         """
-        self._require_fitted()
-        if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
-            return self._predict_shards(streaming.ShardedTable(data, self.shard_rows),
-                                        n_ahead, future)
-        pipeline = self._reader()
-        n_ahead = self.steps if n_ahead is None else check_int("n_ahead", n_ahead)
-        recursive = n_ahead > self.steps
-        if recursive and self.intervals_ is not None:
-            raise InvalidArgumentError(
-                f"`n_ahead={n_ahead}` is more than the {self.steps} steps this model forecasts "
-                "at once, and a recursive forecast would lose its quantiles (they cannot be "
-                f"fed back as inputs); train with steps={n_ahead} instead.")
-        if recursive:
-            others = [c for c in pipeline.inputs if c not in pipeline.targets]
-            if others or self.horizon != 1:
-                raise InvalidArgumentError(
-                    f"`n_ahead={n_ahead}` is more than the {self.steps} steps this model "
-                    "forecasts at once, and a recursive forecast would need future values of "
-                    f"the inputs {others}; train with steps={n_ahead} instead." if others else
-                    f"`n_ahead={n_ahead}` > steps needs horizon=1 to recurse.")
-        table = pipeline.table(data, need_target=pipeline.roles.autoregressive)
-        future_x = None
-        if pipeline.roles.future_inputs:
-            last_rows = table.frame.iloc[[b - 1 for _, b in table.segments]]
-            future_x = pipeline.future_inputs(last_rows.reset_index(drop=True), future)
-        elif future is not None:
-            raise InvalidArgumentError("`future` was given, but this model reads no inputs "
-                                       "known in advance.")
-        view, starts, padded = forecasting.last_windows(pipeline, table, future_x)
-        if padded:
-            warnings.warn(f"{len(padded)} series are shorter than the window ({pipeline.window}) "
-                          f"and were padded with their first row: "
-                          f"{', '.join(map(str, padded[:10]))}.", stacklevel=2)
-        forecast = forecasting.forecast_windows(pipeline, self.ensemble_, view, starts,
-                                                self.intervals_)
-        if recursive:
-            forecast.point = forecasting.recurse(pipeline, self.ensemble_, view, starts,
-                                                 forecast.point, n_ahead)
-        elif n_ahead < self.steps:  # the first n_ahead of the steps forecast at once
-            forecast = forecasting.Forecast(
-                forecast.point[:, :n_ahead], None if forecast.quantiles is None
-                else forecast.quantiles[:, :n_ahead], forecast.levels)
-        return forecasting.forecast_frame(pipeline, view.frame, forecast)
+        return prediction.predict(self, data, n_ahead, future)
 
     # -- explanation ---------------------------------------------------------------
-    def _predict_shards(self, shards: streaming.ShardedTable, n_ahead: int | None,
-                        future: Any) -> pd.DataFrame:
-        """``predict`` on a table read shard by shard: each shard's series forecast in turn."""
-        group = self.pipeline_.roles.group
-        shards.check_one_series(group)
-        columns = self.pipeline_.roles.columns()
-        if future is not None:  # read once, matched to each shard's series
-            future = read_table(future)
-        home: dict[str, int] = {}
-        parts = []
-        for k in range(len(shards)):
-            frame = shards.read(k, columns)
-            if group:
-                shards.check_home(home, k, group, frame[group])
-            parts.append(self.predict(frame, n_ahead, future))
-            del frame
-        return pd.concat(parts, ignore_index=True)
-
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,
                 baseline: str | np.ndarray = "mean", output_index: int | None = None
                 ) -> Explanation:
@@ -1165,31 +631,7 @@ class Forecaster:
             out; ``result.attrs["n_windows"]`` the windows scored. With
             ``return_predictions``, a tuple (scores, predictions).
         """
-        self._require_fitted()
-        if holdout is not None:
-            holdout = check_int("holdout", holdout)
-        pipeline = self._reader()
-        table = pipeline.table(data, need_target=True)
-        first = None
-        if last_only:
-            scored = "the last window of each series"
-        elif holdout is not None:
-            first = evaluation.holdout_rows(table, holdout)
-            scored = f"the last {holdout} rows of each series"
-        else:
-            first, counts = self.seen_.first_new_rows(table.frame, table.ids, table.segments)
-            scored = evaluation.describe_scored(counts)
-            if not scored:
-                first = None
-                scored = "every window (all of them were in the training data)"
-                warnings.warn("Every row of this table was in the model's training data, so "
-                              "the scores are on windows it was fitted to; give a table that "
-                              "runs past the training data, or `holdout`.",
-                              TrainingRowsWarning, stacklevel=2)
-        result, predictions = evaluation.score(pipeline, self.ensemble_, self.stats_,
-                                               table, first, last_only, self.intervals_)
-        result.attrs["scored"] = scored
-        return (result, predictions) if return_predictions else result
+        return evaluation.evaluate(self, data, last_only, holdout, return_predictions)
 
     def score(self, data: Any, y: Any = None) -> float:
         """Minus the RMSE of the forecasts on the windows ``evaluate`` scores in ``data``
@@ -1271,17 +713,9 @@ class Forecaster:
         Returns:
             The sidecar's path.
         """
-        from lstmcast.bundle import atomic_write
-        from lstmcast.onnx_export import export_networks, sidecar, sidecar_path
+        from lstmcast.onnx_export import export_forecaster
 
-        self._require_fitted()
-        data = export_networks([m.network_ for m in self.members_],
-                               self.model_.built_input_shape_, self.ensemble_.parts,
-                               self.ensemble_.weights)
-        side = sidecar_path(path)
-        atomic_write(path, data)
-        atomic_write(side, (json.dumps(sidecar(self), indent=1) + "\n").encode())
-        return side
+        return export_forecaster(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:

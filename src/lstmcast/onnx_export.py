@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -497,3 +498,16 @@ def _entry(scaler: dict[str, Any], key: Any) -> tuple[np.ndarray, np.ndarray]:
             raise KeyError(f"{key!r} was not in the training data")
         chosen = by_key[str(key)]
     return np.asarray(chosen["offset"]), np.asarray(chosen["scale"])
+
+
+def export_forecaster(fc: Any, path: str | os.PathLike) -> Path:
+    """``Forecaster.export_onnx``: the graph of a fitted Forecaster ``fc`` at ``path`` and its
+    sidecar beside it (both written atomically); returns the sidecar's path."""
+    from lstmcast.outputs import atomic_write
+
+    data = export_networks([m.network_ for m in fc.members_], fc.model_.built_input_shape_,
+                           fc.ensemble_.parts, fc.ensemble_.weights)
+    side = sidecar_path(path)
+    atomic_write(path, data)
+    atomic_write(side, (json.dumps(sidecar(fc), indent=1) + "\n").encode())
+    return side

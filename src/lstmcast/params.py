@@ -357,3 +357,77 @@ def read_config(config: dict[str, Any], source: str) -> tuple[dict, dict]:
                 raise InvalidArgumentError(f"{source}, [{section}] {key}: {exc}") from None
     return sections["data"], sections["model"]
 
+
+# -- settings that exclude each other ---------------------------------------------------
+
+
+def loss_of(values: dict[str, Any]) -> str:
+    """The training loss of settings ``values``: ``loss``, or by default "pinball" with
+    quantiles, else "mse"."""
+    if values.get("loss") is not None:
+        return values["loss"]
+    return "pinball" if values.get("quantiles") else "mse"
+
+
+def check_settings(values: dict[str, Any]) -> None:
+    """Check a Forecaster's settings ``values`` (its ``get_params()``): each alone against
+    ``MODEL``, then the rules between them. The layers' types and the precision are the
+    Forecaster's to check (they need torch)."""
+    model = {k: v for k, v in values.items() if k in BY_NAME}
+    if values.get("layers") is not None:
+        model.pop("units", None)
+    check_model(model)
+    if values.get("verbose", 0) not in (0, 1, 2):
+        raise invalid("verbose", "0, 1 or 2", values["verbose"])
+    segment, window = values.get("segment"), values.get("window")
+    if segment is not None and window is not None and window % segment:
+        raise InvalidArgumentError(f"`segment={segment}` must divide the window ({window} rows).")
+    if values.get("linear") and segment is None:
+        raise InvalidArgumentError(
+            "`linear=True` adds a linear map of the window beside the segment recurrence: "
+            "set `segment` too (e.g. segment=24).")
+    if segment is not None and values.get("layers") is not None:
+        raise InvalidArgumentError("Give `segment` or `layers`, not both: `segment` makes "
+                                   "the network (one SegmentLSTM layer).")
+    _check_quantiles(values)
+    conflict = blend_conflict(values)
+    if values.get("blend") == "linear" and conflict:
+        raise InvalidArgumentError(conflict)
+    normalize = values.get("normalize")
+    if normalize not in (None, "auto") and values.get("difference"):
+        raise InvalidArgumentError(
+            f"`normalize={normalize!r}` and `difference=True` both forecast from the "
+            "last value; choose one.")
+
+
+def blend_conflict(values: dict[str, Any]) -> str | None:
+    """Why settings ``values`` leave nothing to blend with the linear map (None: nothing)."""
+    if values.get("difference"):
+        return ("`blend='linear'` maps the targets' levels (relative to the window's last "
+                "value) and `difference=True` forecasts changes: choose one.")
+    if values.get("quantiles") and loss_of(values) == "pinball":
+        return ("`blend='linear'` blends point forecasts, and the pinball loss trains one "
+                "output per quantile: set a point loss (e.g. loss='mae') with "
+                "calibrate=True for intervals around the blend, or drop `blend`.")
+    return None
+
+
+def _check_quantiles(values: dict[str, Any]) -> None:
+    loss, quantiles, calibrate = loss_of(values), values.get("quantiles"), values.get("calibrate")
+    if loss == "pinball" and not quantiles:
+        raise InvalidArgumentError(
+            "`loss='pinball'` trains one output per quantile level: give `quantiles` too, "
+            "e.g. quantiles=(0.1, 0.5, 0.9).")
+    if quantiles and loss != "pinball" and not calibrate:
+        raise InvalidArgumentError(
+            f"`loss={loss!r}` trains a point forecast and cannot train quantiles: use "
+            "the pinball loss (loss='pinball', or leave loss unset), or keep the point "
+            "loss and make the quantiles from its validation errors with calibrate=True.")
+    if calibrate and not quantiles:
+        raise InvalidArgumentError(
+            "`calibrate=True` makes intervals at quantile levels: give `quantiles` too, "
+            "e.g. quantiles=(0.1, 0.9) for an 80% interval.")
+    if calibrate and not values.get("validation"):
+        raise InvalidArgumentError(
+            "`calibrate=True` calibrates on the validation windows: `validation` must "
+            "hold some out (e.g. 0.2).")
