@@ -40,7 +40,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
 from lstmcast.errors import ArtifactError
-from lstmcast.outputs import atomic_write
+from lstmcast.io import atomic_write
 
 FORMAT = "lstmcast"
 FORMAT_VERSION = 1

@@ -59,3 +59,7 @@ class ArtifactError(LstmcastError, ValueError):
 
 class TrainingError(LstmcastError, RuntimeError):
     """Training cannot go on (the loss became NaN or infinite); the last good weights are kept."""
+
+
+class DataError(InvalidArgumentError):
+    """A table lstmcast cannot use: missing or unreadable file, bad columns or values."""

@@ -60,11 +60,11 @@ from lstmcast.linear_map import WindowLinearMap
 from lstmcast.metrics import pinball_loss
 from lstmcast.models import Sequential
 from lstmcast.optimizers import get_optimizer
+from lstmcast.parts import Parts
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.seeding import set_seed
 from lstmcast.seen import SeenRows
 from lstmcast.splits import split_rows, split_windows
-from lstmcast.training import Parts
 from lstmcast.windows import segments, target_rows
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ import difflib
 import gzip
 import hashlib
 import os
+import tempfile
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -24,11 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, InvalidTypeError, shown
-
-
-class DataError(InvalidArgumentError):
-    """A table lstmcast cannot use: missing or unreadable file, bad columns or values."""
+from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
 
 
 def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
@@ -238,3 +235,31 @@ def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
             "sha256": digest.hexdigest()}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidArgumentError(f"Cannot save to {str(target)!r}: it is a directory.")
+    if not target.parent.exists():
+        raise InvalidArgumentError(
+            f"Cannot save to {str(target)!r}: folder {str(target.parent)!r} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

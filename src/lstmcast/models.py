@@ -33,14 +33,14 @@ from lstmcast import bundle
 from lstmcast.callbacks import Callback, History
 from lstmcast.checks import check_float, check_int, invalid
 from lstmcast.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
+from lstmcast.io import atomic_write
 from lstmcast.layers import Input, Layer, layer_from_config
 from lstmcast.metrics import get_loss, get_metric
 from lstmcast.network import Network, default_device
 from lstmcast.optimizers import Optimizer, get_optimizer, optimizer_from_config
-from lstmcast.outputs import atomic_write
+from lstmcast.parts import Parts
 from lstmcast.runtime import check_precision, warn_if_emulated
 from lstmcast.training import (
-    Parts,
     Samples,
     _window_rows,
     match_target,

@@ -503,7 +503,7 @@ def _entry(scaler: dict[str, Any], key: Any) -> tuple[np.ndarray, np.ndarray]:
 def export_forecaster(fc: Any, path: str | os.PathLike) -> Path:
     """``Forecaster.export_onnx``: the graph of a fitted Forecaster ``fc`` at ``path`` and its
     sidecar beside it (both written atomically); returns the sidecar's path."""
-    from lstmcast.outputs import atomic_write
+    from lstmcast.io import atomic_write
 
     data = export_networks([m.network_ for m in fc.members_], fc.model_.built_input_shape_,
                            fc.ensemble_.parts, fc.ensemble_.weights)

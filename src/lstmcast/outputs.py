@@ -27,13 +27,13 @@ import fnmatch
 import glob
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.io import atomic_write
 
 MODEL_FILE = "forecaster.lstmcast"
 # what the arguments hold, in the guard's messages
@@ -218,34 +218,6 @@ def table_bytes(frame: Any, path: str | os.PathLike) -> bytes:
     if suffix == ".json":
         return (frame.to_json(orient="records", date_format="iso", indent=1) + "\n").encode()
     return frame.to_csv(index=False).encode()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidArgumentError(f"Cannot save to {str(target)!r}: it is a directory.")
-    if not target.parent.exists():
-        raise InvalidArgumentError(
-            f"Cannot save to {str(target)!r}: folder {str(target.parent)!r} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def free_name(path: str | os.PathLike) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from lstmcast.io import DataError
+from lstmcast.errors import DataError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 

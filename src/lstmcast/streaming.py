@@ -37,11 +37,11 @@ import pandas as pd
 
 from lstmcast import parquet
 from lstmcast.io import DataError, sort_series
+from lstmcast.parts import Parts
 from lstmcast.pipeline import Table, TablePipeline, group_ids
 from lstmcast.scaling import key_strs
 from lstmcast.seen import SeenRows
 from lstmcast.splits import split_rows, split_windows
-from lstmcast.training import Parts
 from lstmcast.windows import segments
 
 SHARD_ROWS = 1_000_000

@@ -1184,7 +1184,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def _write_board(study: Any, run: Path) -> Any:
-    from lstmcast.outputs import atomic_write
+    from lstmcast.io import atomic_write
 
     board = leaderboard(study)
     atomic_write(run / LEADERBOARD, board.to_csv(index=False).encode())
