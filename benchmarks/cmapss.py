@@ -39,9 +39,9 @@ import pandas as pd
 import torch
 
 import lstmcast
-from lstmcast import scores
 from lstmcast.datasets import load_airline, load_cmapss, load_sunspots
-from lstmcast.forecaster import Forecaster
+from lstmcast.forecast import scores
+from lstmcast.forecast.forecaster import Forecaster
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,7 +147,7 @@ def age_only(train: pd.DataFrame, seen: np.ndarray, cap: int) -> np.ndarray:
                      else 0.0 for t in seen])
 
 
-# The CLI's built-in settings for each series (lstmcast.runs.resolve): the airline
+# The CLI's built-in settings for each series (lstmcast.runs.folders.resolve): the airline
 # passengers trend past their training range, so lstmcast models their changes.
 UNIVARIATE = {
     "airline": {"target": "passengers", "time": "month", "holdout": 24,

@@ -35,8 +35,8 @@ def worker(args: argparse.Namespace) -> None:
     import numpy as np
     import torch
 
-    from lstmcast import distributed
-    from lstmcast.callbacks import Callback
+    from lstmcast.engine import distributed
+    from lstmcast.engine.callbacks import Callback
     from lstmcast.layers import LSTM, Dense, Dropout
     from lstmcast.models import Sequential
 

@@ -32,7 +32,7 @@ import torch
 
 import lstmcast
 from lstmcast.datasets import load_cmapss, load_etth2
-from lstmcast.forecaster import Forecaster
+from lstmcast.forecast.forecaster import Forecaster
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = (0.1, 0.5, 0.9)

@@ -142,7 +142,7 @@ def write_report(results: dict, out: Path) -> None:
         "covers scaling the table, building windows and a validation pass every epoch. "
         "\"Tuned malloc\" is the same PyTorch loop with glibc's MALLOC_MMAP_THRESHOLD_ and "
         "MALLOC_TRIM_THRESHOLD_ raised, which lstmcast does for itself "
-        "(`lstmcast.runtime.tune_allocator`).",
+        "(`lstmcast.engine.runtime.tune_allocator`).",
         "",
         "## Targets",
         "",

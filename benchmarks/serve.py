@@ -82,7 +82,7 @@ def in_process(run: Path, onnx: Path, history: pd.DataFrame, repeats: int) -> di
     import torch
 
     from lstmcast import Forecaster
-    from lstmcast.window_predict import predict_window, prepare_table
+    from lstmcast.forecast.window_predict import predict_window, prepare_table
 
     torch.set_num_threads(1)  # as the service runs
     options = ort.SessionOptions()

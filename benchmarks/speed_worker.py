@@ -195,7 +195,7 @@ def run_rows(args: argparse.Namespace) -> dict:
     process's peak memory (speed.py subtracts the same run's peak on 1,000 rows)."""
     import torch
 
-    from lstmcast.windows import make_windows
+    from lstmcast.tables.windows import make_windows
 
     torch.manual_seed(0)
     model = lstmcast_model(args, (args.window, args.features))

@@ -20,7 +20,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import lstmcast  # noqa: E402
-import lstmcast.models  # noqa: E402, F401  (layers, then the forecasting layers: no import cycle)
+import lstmcast.models  # noqa: E402, F401
 
 project = "lstmcast"
 author = "the lstmcast developers"

@@ -19,8 +19,8 @@ import sys
 import numpy as np
 import torch
 
-from lstmcast import distributed
-from lstmcast.callbacks import Callback
+from lstmcast.engine import distributed
+from lstmcast.engine.callbacks import Callback
 from lstmcast.layers import LSTM, Dense
 from lstmcast.models import Sequential
 
@@ -55,7 +55,8 @@ class Epochs(Callback):
 
 def shards(out, folder):
     """The shards each rank reads while training, per epoch (see MODE "shards")."""
-    from lstmcast import Forecaster, streaming
+    from lstmcast import Forecaster
+    from lstmcast.tables import streaming
 
     read = []
     trained, scored = streaming.ShardWindows.arrays, streaming.ShardWindows.validation_arrays

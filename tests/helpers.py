@@ -24,7 +24,7 @@ def run_cli(*args, cwd=None, timeout=300, process=False):
     if process or os.environ.get("LSTMCAST_TEST_SUBPROCESS") == "1":
         return subprocess.run([sys.executable, "-m", "lstmcast", *argv],
                               capture_output=True, text=True, timeout=timeout, cwd=cwd)
-    from lstmcast.cli import main
+    from lstmcast.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     here, formatwarning = os.getcwd(), warnings.formatwarning

@@ -11,7 +11,8 @@ from helpers import one_line_error, run_cli
 from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
 
-from lstmcast import ArtifactError, Forecaster, bundle
+from lstmcast import ArtifactError, Forecaster
+from lstmcast.engine import bundle
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from helpers import FAST, run_cli
 
-from lstmcast.cli import build_parser
+from lstmcast.cli.main import build_parser
 
 
 def test_train_writes_a_complete_run_folder(trained):

@@ -1,4 +1,4 @@
-"""The forecast chosen on the validation windows (``blend="select"``, lstmcast.combination).
+"""The forecast chosen on the validation windows (``blend="select"``, forecast.combination).
 
 References: every candidate rebuilt here from the table's scaled rows with index
 arithmetic and ``sliding_window_view`` (not the training windows' view), the maps as
@@ -17,8 +17,8 @@ import pytest
 from helpers import run_cli
 
 from lstmcast import Forecaster
-from lstmcast.bundle import load as load_bundle
-from lstmcast.combination import (
+from lstmcast.engine.bundle import load as load_bundle
+from lstmcast.forecast.combination import (
     SHRUNK_RIDGE,
     WindowBaseline,
     candidates,
@@ -26,7 +26,7 @@ from lstmcast.combination import (
     describe,
     validation_errors,
 )
-from lstmcast.linear_map import WindowLinearMap, seasonal_positions
+from lstmcast.forecast.linear_map import WindowLinearMap, seasonal_positions
 
 
 def augmented_lstsq(rows: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:

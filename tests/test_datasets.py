@@ -96,7 +96,7 @@ def test_cmapss_features_are_the_columns_that_vary_within_a_condition(subset):
 
 
 def test_kmeans_recovers_separated_clusters():
-    from lstmcast.scaling import kmeans
+    from lstmcast.tables.scaling import kmeans
 
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 100.0], [5.0, 60.0], [9.0, 100.0]])

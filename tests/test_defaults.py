@@ -1,11 +1,11 @@
-"""Settings chosen from the data: the window (``lstmcast.defaults``), checked by hand."""
+"""Settings chosen from the data: the window (``lstmcast.forecast.defaults``), checked by hand."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lstmcast import Forecaster
-from lstmcast.defaults import choose_window
+from lstmcast.forecast.defaults import choose_window
 
 
 @pytest.mark.parametrize(("season", "shortest", "segment", "expected"), [

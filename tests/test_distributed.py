@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmcast.distributed import shard
+from lstmcast.engine.distributed import shard
 
 HERE = Path(__file__).resolve().parent
 JOB = HERE / "distributed_job.py"

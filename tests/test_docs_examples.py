@@ -74,10 +74,10 @@ PYTHON_PAGES = [p for p in PAGES if any(b.language == "python" for b in blocks(p
 @pytest.fixture
 def quick_training(monkeypatch):
     """Every fit trains one epoch of at most two batches."""
-    import lstmcast.models
-    import lstmcast.training
+    import lstmcast.engine.training
+    import lstmcast.models.sequential
 
-    train, run_plan = lstmcast.models.train, lstmcast.training._run_plan
+    train, run_plan = lstmcast.models.sequential.train, lstmcast.engine.training._run_plan
 
     def one_epoch(*args, epochs, initial_epoch=0, **kwargs):
         return train(*args, epochs=min(epochs, initial_epoch + 1),
@@ -86,8 +86,8 @@ def quick_training(monkeypatch):
     def two_batches(model, forward, samples, targets, plan, *args, **kwargs):
         return run_plan(model, forward, samples, targets, plan[:2], *args, **kwargs)
 
-    monkeypatch.setattr(lstmcast.models, "train", one_epoch)
-    monkeypatch.setattr(lstmcast.training, "_run_plan", two_batches)
+    monkeypatch.setattr(lstmcast.models.sequential, "train", one_epoch)
+    monkeypatch.setattr(lstmcast.engine.training, "_run_plan", two_batches)
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=_name)
@@ -146,7 +146,7 @@ SHELL = [(b, argv) for p in PAGES for b in blocks(p)
 @pytest.mark.parametrize("block, argv", SHELL,
                          ids=[f"{_name(b.page)}:{b.line}:{a[0]}" for b, a in SHELL])
 def test_every_command_of_the_pages_parses(block, argv):
-    from lstmcast.cli import _join_negative_values, build_parser
+    from lstmcast.cli.main import _join_negative_values, build_parser
 
     try:
         build_parser().parse_args(_join_negative_values(list(argv)))

@@ -10,8 +10,8 @@ import torch
 
 import lstmcast
 from lstmcast import InvalidArgumentError
-from lstmcast.explain import explain_window, forget_lookback, integrated_gradients
-from lstmcast.forecaster import Forecaster
+from lstmcast.forecast.explain import explain_window, forget_lookback, integrated_gradients
+from lstmcast.forecast.forecaster import Forecaster
 from lstmcast.layers import GRU, LSTM, Dense, Dropout
 from lstmcast.models import Sequential
 

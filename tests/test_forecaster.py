@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast import NotFittedError, scores
-from lstmcast.bundle import ArtifactError
-from lstmcast.evaluation import LagCopyWarning, warn_lag_copy
-from lstmcast.forecaster import Forecaster
-from lstmcast.io import DataError
+from lstmcast import NotFittedError
+from lstmcast.engine.bundle import ArtifactError
+from lstmcast.forecast import scores
+from lstmcast.forecast.evaluation import LagCopyWarning, warn_lag_copy
+from lstmcast.forecast.forecaster import Forecaster
+from lstmcast.tables.io import DataError
 
 FAST = {"units": (8,), "dropout": 0.0, "epochs": 2, "batch_size": 64, "window": 6,
         "blend": None}  # the networks alone; the blend, the default, is test_linear_map.py's

@@ -15,8 +15,9 @@ from scipy import stats
 from sklearn.metrics import mean_pinball_loss
 
 from lstmcast import Forecaster
+from lstmcast.engine.metrics import pinball_loss
 from lstmcast.errors import InvalidArgumentError
-from lstmcast.intervals import (
+from lstmcast.forecast.intervals import (
     Intervals,
     central_pairs,
     check_levels,
@@ -25,7 +26,6 @@ from lstmcast.intervals import (
     min_windows,
     pinball,
 )
-from lstmcast.metrics import pinball_loss
 
 
 # -- levels and scores -----------------------------------------------------------------------

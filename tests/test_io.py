@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast.io import DataError, read_table
-from lstmcast.pipeline import TablePipeline
-from lstmcast.roles import Roles
+from lstmcast.tables.io import DataError, read_table
+from lstmcast.tables.pipeline import TablePipeline
+from lstmcast.tables.roles import Roles
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -91,7 +91,7 @@ def _partitioned(folder, stores=3, rows=100):
 
 
 def test_a_folder_or_glob_of_parquet_files_reads_as_one_table(tmp_path):
-    from lstmcast import parquet
+    from lstmcast.tables import parquet
 
     folder = _partitioned(tmp_path / "sales")
     frame = read_table(folder)

@@ -5,8 +5,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from lstmcast.engine.metrics import get_metric  # noqa: E402
 from lstmcast.layers import LSTM, Activation, Dense, Dropout  # noqa: E402
-from lstmcast.metrics import get_metric  # noqa: E402
 from lstmcast.models import Sequential  # noqa: E402
 
 
@@ -110,7 +110,7 @@ def test_one_sgd_step_moves_weights_as_keras_does(rng):
                                   keras.layers.Dense(1)])
             m.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.1))
             return m
-        from lstmcast.optimizers import SGD
+        from lstmcast.engine.optimizers import SGD
 
         m = Sequential([LSTM(5, input_shape=(6, 3)), Dense(1)], device="cpu")
         m.compile(loss="mse", optimizer=SGD(learning_rate=0.1))
@@ -144,7 +144,7 @@ def test_reduce_lr_on_plateau_follows_keras_schedule():
 
     import torch
 
-    from lstmcast.callbacks import ReduceLROnPlateau
+    from lstmcast.engine.callbacks import ReduceLROnPlateau
 
     losses = [1.0, 0.9, 0.9, 0.95, 0.9, 0.89995, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.6,
               0.61, 0.62, 0.63, 0.64]

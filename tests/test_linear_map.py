@@ -17,9 +17,9 @@ from helpers import one_line_error, run_cli
 from test_streaming import series_table, write_set
 
 from lstmcast import Forecaster
-from lstmcast.artifacts import CONFIG_VERSION
-from lstmcast.bundle import load as load_bundle
-from lstmcast.linear_map import CHUNK, RIDGE, WindowLinearMap
+from lstmcast.engine.bundle import load as load_bundle
+from lstmcast.forecast.artifacts import CONFIG_VERSION
+from lstmcast.forecast.linear_map import CHUNK, RIDGE, WindowLinearMap
 
 
 def reference_weights(series: list[np.ndarray], window: int, steps: int) -> np.ndarray:

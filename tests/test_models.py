@@ -4,10 +4,10 @@ import torch
 
 import lstmcast
 from lstmcast import ArtifactError, InvalidArgumentError, NotFittedError, make_windows
-from lstmcast.callbacks import Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from lstmcast.engine.callbacks import Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from lstmcast.engine.optimizers import Adam
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout
 from lstmcast.models import Sequential, load_model
-from lstmcast.optimizers import Adam
 
 
 def tutorial(time_steps=30, features=40):
@@ -305,7 +305,7 @@ def test_a_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("lstmcast.bundle.os.replace", full_disk)
+    monkeypatch.setattr("lstmcast.engine.bundle.os.replace", full_disk)
     with pytest.raises(OSError, match="No space left"):
         model.save(path)
     assert path.read_bytes() == before
@@ -340,7 +340,7 @@ def test_nan_loss_stops_with_a_clear_message():
 
 
 def test_time_limit_stops_training():
-    from lstmcast.callbacks import TimeLimit
+    from lstmcast.engine.callbacks import TimeLimit
 
     model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1)], device="cpu")
     model.compile(loss="mse", optimizer="adam")

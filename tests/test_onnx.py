@@ -10,9 +10,9 @@ from helpers import one_line_error, run_cli
 
 from lstmcast import Forecaster
 from lstmcast.datasets import data_path
+from lstmcast.forecast.onnx_export import serve_window
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout
 from lstmcast.models import Sequential
-from lstmcast.onnx_export import serve_window
 
 
 def session(path):
@@ -302,8 +302,8 @@ def test_a_covariate_and_calendar_model_serves_from_its_sidecar_alone(settings, 
 
 
 def test_the_sidecar_states_every_calendar_part():
-    from lstmcast.onnx_export import CALENDAR_VALUES
-    from lstmcast.timeline import CALENDAR_PERIODS
+    from lstmcast.forecast.onnx_export import CALENDAR_VALUES
+    from lstmcast.tables.timeline import CALENDAR_PERIODS
 
     assert set(CALENDAR_VALUES) == set(CALENDAR_PERIODS)
     assert set(VALUES) == {value for value, _ in CALENDAR_VALUES.values()}

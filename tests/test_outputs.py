@@ -142,7 +142,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     # stay private: an exported model or a forecast is read by other users and services
     import os
 
-    from lstmcast.io import atomic_write
+    from lstmcast.tables.io import atomic_write
 
     old = os.umask(0o022)
     try:

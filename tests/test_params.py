@@ -4,9 +4,9 @@ import inspect
 
 import pytest
 
-from lstmcast import params
-from lstmcast.cli import build_parser
-from lstmcast.forecaster import Forecaster
+from lstmcast.cli.main import build_parser
+from lstmcast.forecast import params
+from lstmcast.forecast.forecaster import Forecaster
 
 
 def test_every_forecaster_argument_is_described_once():
@@ -61,7 +61,7 @@ def test_config_sections_and_keys_are_checked_with_suggestions():
 
 
 def test_command_line_hints_use_flags():
-    from lstmcast.cli import as_flags
+    from lstmcast.cli.main import as_flags
 
     assert as_flags("choose missing='drop', or set autoregressive=True") == (
         "choose --missing drop, or set --autoregressive")

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lstmcast import ArtifactError, Forecaster
-from lstmcast.pipeline import TablePipeline
+from lstmcast.tables.pipeline import TablePipeline
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,7 +35,7 @@ def test_a_model_from_a_newer_lstmcast_names_the_version(tmp_path):
     config["config_version"] = 9
     config["versions"]["lstmcast"] = "9.0.0"
     tensors = load_file(path)
-    from lstmcast.bundle import _checksum
+    from lstmcast.engine.bundle import _checksum
 
     newer = tmp_path / "newer.lstmcast"
     save_file(tensors, newer, metadata={**metadata, "config": json.dumps(config),

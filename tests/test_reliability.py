@@ -15,15 +15,16 @@ from hypothesis import strategies as st
 from safetensors.numpy import load_file
 
 import lstmcast
-from lstmcast import LstmcastError, scores
-from lstmcast.callbacks import BackupAndRestore, Callback, EarlyStopping
+from lstmcast import LstmcastError
+from lstmcast.engine.callbacks import BackupAndRestore, Callback, EarlyStopping
 from lstmcast.errors import TrainingError
-from lstmcast.forecaster import Forecaster
-from lstmcast.io import DataError, read_table
+from lstmcast.forecast import scores
+from lstmcast.forecast.forecaster import Forecaster
 from lstmcast.layers import LSTM, Dense, Dropout
 from lstmcast.models import Sequential
-from lstmcast.splits import split_rows, split_windows
-from lstmcast.windows import segments
+from lstmcast.tables.io import DataError, read_table
+from lstmcast.tables.splits import split_rows, split_windows
+from lstmcast.tables.windows import segments
 
 FAST = {"units": (8,), "dropout": 0.1, "epochs": 4, "batch_size": 32, "window": 5,
         "patience": 50}
@@ -191,7 +192,8 @@ def test_cli_resume_after_sigkill_mid_epoch(tmp_path):
 
 
 def test_cli_run_stopped_while_scoring_resumes_without_training_again(tmp_path, monkeypatch):
-    from lstmcast import cli, training
+    from lstmcast import cli
+    from lstmcast.engine import training
 
     csv = tmp_path / "s.csv"
     series_frame().to_csv(csv, index=False)
@@ -312,7 +314,7 @@ class _Payload:
 @pytest.mark.parametrize("loader", ["model", "forecaster", "cli"])
 def test_loaded_artifacts_never_run_code_and_paths_stay_in_the_run(loader, tmp_path):
     from lstmcast.models import load_model
-    from lstmcast.runs import RunFolder
+    from lstmcast.runs.folders import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     with pytest.raises(LstmcastError, match="not a file name inside the run folder"):

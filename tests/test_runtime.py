@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from lstmcast import Forecaster
-from lstmcast.callbacks import Callback
+from lstmcast.engine.callbacks import Callback
+from lstmcast.engine.network import DropoutBlock
+from lstmcast.engine.optimizers import Adam
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.layers import LSTM, Dense, Dropout
 from lstmcast.models import Sequential, load_model
-from lstmcast.network import DropoutBlock
-from lstmcast.optimizers import Adam
 
 
 def test_dropout_masks_have_the_right_rate_scale_and_gradient():
@@ -121,7 +121,7 @@ def test_steps_per_epoch_limits_the_batches():
     ({"MALLOC_TRIM_THRESHOLD_": "1000000"}, False),  # the user's own setting wins
 ])
 def test_the_allocator_is_tuned_unless_told_not_to(env, expected):
-    code = ("import lstmcast.runtime as r; a = r.tune_allocator(); "
+    code = ("import lstmcast.engine.runtime as r; a = r.tune_allocator(); "
             "b = r.tune_allocator(); print(a, b)")
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("MALLOC_", "LSTMCAST_"))}

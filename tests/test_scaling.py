@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lstmcast import NotFittedError
-from lstmcast.scaling import Scaler
+from lstmcast.tables.scaling import Scaler
 
 
 @settings(max_examples=60, deadline=None)

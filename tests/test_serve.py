@@ -19,8 +19,13 @@ import pytest
 from helpers import one_line_error, run_cli
 
 from lstmcast import Forecaster
+from lstmcast.forecast.window_predict import (
+    finish_records,
+    finish_table,
+    predict_window,
+    prepare_table,
+)
 from lstmcast.serve.app import build
-from lstmcast.window_predict import finish_records, finish_table, predict_window, prepare_table
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 from fastapi.testclient import TestClient  # noqa: E402  (after the filter: it warns)

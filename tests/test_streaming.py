@@ -1,4 +1,4 @@
-"""Training on a set of Parquet files read shard by shard (``lstmcast.streaming``).
+"""Training on a set of Parquet files read shard by shard (``lstmcast.tables.streaming``).
 
 References: the scalers and statistics of one fit on the whole table in memory (the
 same numbers, up to float64 rounding: rtol 1e-12), NumPy's own min, max, mean and std,
@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from helpers import one_line_error, run_cli
 
-from lstmcast import Forecaster, streaming
-from lstmcast.callbacks import Callback
-from lstmcast.io import DataError
-from lstmcast.scaling import KeyedScaler, Scaler
+from lstmcast import Forecaster
+from lstmcast.engine.callbacks import Callback
+from lstmcast.tables import streaming
+from lstmcast.tables.io import DataError
+from lstmcast.tables.scaling import KeyedScaler, Scaler
 
 
 def series_table(count: int = 10, seed: int = 0) -> pd.DataFrame:

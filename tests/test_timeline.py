@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import Forecaster
-from lstmcast.timeline import (
+from lstmcast.tables.timeline import (
     TimeError,
     advance,
     calendar_columns,

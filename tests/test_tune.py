@@ -19,8 +19,8 @@ from helpers import one_line_error, run_cli
 
 optuna = pytest.importorskip("optuna")
 
-from lstmcast import params, tune  # noqa: E402
-from lstmcast.forecaster import Forecaster  # noqa: E402
+from lstmcast.forecast import params, tune  # noqa: E402
+from lstmcast.forecast.forecaster import Forecaster  # noqa: E402
 
 TINY = ["--units", "4", "--epochs", "2", "--batch-size", "32"]
 ROWS, HOLDOUT = 150, 30  # per series; lstmcast train holds out 20% of the shortest series
@@ -151,7 +151,7 @@ def test_leaderboard_and_run_folder(tuned):
     report = (run / "report.html").read_text()
     assert "leaderboard.csv" in report and "preset: long-horizon" in report
     # the run's config.toml holds the best settings, for lstmcast train --config
-    from lstmcast.runs import read_toml
+    from lstmcast.runs.folders import read_toml
 
     best = study_of(run).best_trial.user_attrs["settings"]
     _, model = params.read_config(read_toml(run / "config.toml"), "config.toml")
@@ -188,7 +188,7 @@ def test_the_objective_prunes_from_its_own_loop(sales):
     frame = pd.read_csv(sales)
     columns = {"target": "sales", "group": "store", "time": "day", "features": None,
                "future": None, "static": None}
-    search = tune.Search(frame, columns, {"units": (4,), "epochs": 3, "window": 8},
+    search = tune.Search(Forecaster, frame, columns, {"units": (4,), "epochs": 3, "window": 8},
                          "stacked")
     study = optuna.create_study(pruner=tune.comparable_pruner(epochs=3))
     search.start(study)  # the defaults first; then peers with a tiny loss at every epoch

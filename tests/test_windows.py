@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmcast import InvalidArgumentError, make_windows
-from lstmcast.windows import WindowView
+from lstmcast.tables.windows import WindowView
 
 
 def naive_windows(data, window, target, horizon, steps, groups):

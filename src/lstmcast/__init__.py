@@ -27,8 +27,8 @@ from lstmcast.errors import (  # noqa: E402
     NotFittedError,
 )
 
-_LAZY = {"Forecaster": "lstmcast.forecaster", "set_seed": "lstmcast.seeding",
-         "make_windows": "lstmcast.windows"}
+_LAZY = {"Forecaster": "lstmcast.forecast.forecaster", "set_seed": "lstmcast.engine.seeding",
+         "make_windows": "lstmcast.tables.windows"}
 
 __all__ = [
     "ArtifactError",

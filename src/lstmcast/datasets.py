@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.checks import check_choice, check_int
-from lstmcast.scaling import kmeans, nearest_centre
+from lstmcast.tables.scaling import kmeans, nearest_centre
 
 CMAPSS_SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 CMAPSS_COLUMNS = (["unit", "cycle", "setting_1", "setting_2", "setting_3"]

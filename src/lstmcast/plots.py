@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lstmcast.intervals import band_columns, central_pairs, column_levels, label  # noqa: E402
+from lstmcast.forecast.intervals import band_columns, central_pairs, column_levels, label  # noqa: E402
 
 BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}

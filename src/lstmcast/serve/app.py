@@ -221,8 +221,8 @@ def build(run: str, state: str, token: str | None = None, batching: bool = True,
     """The service's app for a run folder, its state in folder ``state``."""
     import torch
 
-    from lstmcast.forecaster import Forecaster
-    from lstmcast.runs import run_file
+    from lstmcast.forecast.forecaster import Forecaster
+    from lstmcast.runs.folders import run_file
 
     torch.set_num_threads(threads)
     model_file = run_file(run, "forecaster.lstmcast")

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from lstmcast.forecast.window_predict import Prepared, finish_records, predict_window
 from lstmcast.serve.metrics import Metrics
-from lstmcast.window_predict import Prepared, finish_records, predict_window
 
 # a job: prepares one request's windows (in the batcher's thread); may raise
 Job = Callable[[], list[Prepared]]

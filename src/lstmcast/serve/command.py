@@ -64,8 +64,8 @@ def _count(value: str, name: str, least: int = 1, most: int | None = None) -> in
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """The service's settings from the command line, checked before anything starts."""
-    from lstmcast.outputs import MODEL_FILE, OutputGuard
-    from lstmcast.runs import run_file
+    from lstmcast.runs.folders import run_file
+    from lstmcast.runs.outputs import MODEL_FILE, OutputGuard
     from lstmcast.serve.state import FILE
 
     model = run_file(args.run, "forecaster.lstmcast")

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lstmcast.roles import Roles
+from lstmcast.tables.roles import Roles
 
 
 class RequestError(Exception):

@@ -26,12 +26,13 @@ from typing import Any
 
 import pandas as pd
 
-from lstmcast import __version__, timeline
+from lstmcast import __version__
 from lstmcast.errors import LstmcastError, shown
+from lstmcast.forecast.window_predict import Prepared, prepare_table
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.schema import Columns, Limits, RequestError, check_records
 from lstmcast.serve.state import Store
-from lstmcast.window_predict import Prepared, prepare_table
+from lstmcast.tables import timeline
 
 ONE_SERIES = "_"  # the series of a model without a series column
 RETRIES = 5  # a request whose series another writer moved on reads it again, this often

@@ -1,0 +1,286 @@
+"""What the commands share: settings from flags and config files, the guard over what each
+command reads and writes, the test split, the Forecaster they build, scores shown,
+run folders written, and the options every command that trains or reads a table takes.
+
+No torch is imported here: the checks answer first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lstmcast.errors import LstmcastError
+from lstmcast.forecast import params
+from lstmcast.runs.outputs import Access
+
+# What each command reads and writes (argument names): one guard enforces it (outputs.py)
+ACCESS = {
+    "train": Access(reads=("data", "config", "resume"), folder=True),
+    "demo": Access(folder=True),
+    "evaluate": Access(reads=("run", "data")),
+    "predict": Access(reads=("run", "data", "future")),
+    "explain": Access(reads=("run", "data"), folder=True),
+    "backtest": Access(reads=("data", "config")),
+    "tune": Access(reads=("data", "config", "resume"), folder=True),
+    "inspect": Access(reads=("data", "config"), writes=()),
+    "export": Access(reads=("run",)),
+    "import-keras": Access(reads=("model",)),
+    "serve": Access(reads=("run",), writes=()),  # its --state: checked by serve.command
+}
+
+def read_settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
+    """Data roles and Forecaster settings: dataset defaults < --config file < flags.
+
+    Every value is parsed and checked here (``lstmcast.forecast.params``), before any
+    data is fitted: an unknown key or a bad value is one line naming it.
+    """
+    from lstmcast.runs.folders import read_toml
+
+    data = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
+            if k in params.SECTIONS["data"]}
+    model = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
+             if k in params.SECTIONS["model"]}
+    given: dict[str, Any] = {}  # the --config file's and the flags' settings
+    if getattr(args, "config", None):
+        config_data, config_model = params.read_config(read_toml(args.config), args.config)
+        data.update(config_data)
+        given.update(config_model)
+    for section, values in (("data", data), ("model", given)):
+        for name, param in params.SECTIONS[section].items():
+            value = getattr(args, name, None)
+            if value is not None:
+                values[name] = param.parse(value)
+    model.update(params.with_preset(getattr(args, "preset", None), given))
+    if not data.get("target"):
+        raise usage_error("--target is required for this data (the column to forecast).")
+    return data, model
+
+class UsageError(LstmcastError, ValueError):
+    pass
+
+class RankError(LstmcastError):
+    """A rank other than 0 stops because rank 0 did (rank 0 says why)."""
+
+def usage_error(message: str) -> UsageError:
+    return UsageError(message)
+
+def build_forecaster(settings: dict, args: argparse.Namespace, verbose: int = 1):
+    from lstmcast.forecast.forecaster import Forecaster
+
+    forecaster = Forecaster(**settings, verbose=0 if args.quiet else verbose)
+    forecaster.check_params()
+    return forecaster
+
+def data_columns(data: dict) -> dict:
+    target = data["target"]
+    return {"target": target[0] if len(target) == 1 else target, "features": data.get("features"),
+            "group": data.get("group"), "time": data.get("time"), "future": data.get("future"),
+            "static": data.get("static")}
+
+def blend_line(forecaster: Any) -> str:
+    """What the forecast combines, and on what evidence."""
+    from lstmcast.forecast.combination import describe
+
+    line = f"The forecast: {describe(forecaster.blend_weights_)}"
+    scores = forecaster.blend_scores_
+    if not scores:
+        return line + "."
+    ranked = ", ".join(f"{name} {value:.3g}" for name, value in
+                       sorted(scores.items(), key=lambda item: item[1]))
+    return (f"{line}, the two best on the validation rows (RMSE in scaled units: "
+            f"{ranked}).")
+
+def show_scores(scores: Any, out: Any = None) -> str:
+    from lstmcast.forecast.intervals import split_score_columns
+
+    table = scores.drop(columns=["target"]) if scores["target"].nunique() == 1 else scores
+    point, interval = split_score_columns(table.columns)
+    text = table[point].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    if interval:
+        labels = [c for c in ("target", "model") if c in table.columns]
+        text += ("\n\nIntervals (pinball loss per quantile, CRPS, coverage and width of "
+                 "each central interval):\n"
+                 + table[labels + interval].to_string(index=False,
+                                                      float_format=lambda v: f"{v:.3f}"))
+    for note in scores.attrs.get("notes", []):
+        text += f"\nnote: {note}"
+    return text
+
+def test_plan(source: Any, data: dict, model: dict, shards: bool = True
+               ) -> tuple[Any, Any, dict]:
+    """(frame to fit on, frame to score, evaluate() arguments) for a source. A set of
+    Parquet files gives its shards to fit on (``shards``; else its first file's rows)."""
+    from lstmcast.tables import roles
+    from lstmcast.tables.io import check_ids
+    from lstmcast.tables.splits import drop_tail, holdout_rows
+
+    with warnings.catch_warnings():  # roles checked before training; fit warns once more
+        warnings.simplefilter("ignore")
+        roles.resolve(source.frame, **data_columns(data), scale_by=model.get("scale_by", "global"),
+                      horizon=model.get("horizon", 1),
+                      autoregressive=model.get("autoregressive"),
+                      difference=model.get("difference", False),
+                      calendar=model.get("calendar", False))
+    if source.test is not None:
+        return source.frame, source.test, {"last_only": source.last_only}
+    if source.parquet is not None and shards:
+        return shard_plan(source, data, model)
+    group = data.get("group")
+    check_ids(source.frame, group)
+    shortest = (int(source.frame.groupby(group, dropna=False, observed=True).size().min()) if group
+                else len(source.frame))
+    if shortest < 2:
+        raise usage_error(f"{source.name!r} has a series of {shortest} row: training needs several "
+                     "rows per series, and some after them to test on.")
+    holdout = data.get("holdout") or source.holdout or holdout_rows(source.frame, group, 0.2)
+    if holdout >= shortest:
+        raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
+                     f"shortest series: nothing would be left to train on.")
+    fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
+                          model.get("time_format"))
+    return fit_frame, source.frame, {"holdout": int(holdout)}
+
+def shard_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
+    """``test_plan`` of a set of Parquet files, read shard by shard: the model trains on
+    every series without its last rows, and is scored on the first shard's series."""
+    from lstmcast.tables.splits import drop_tail
+    from lstmcast.tables.streaming import SHARD_ROWS, ShardedTable
+
+    group, time_col = data.get("group"), data.get("time")
+    shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS)
+    shortest = shards.shortest(group)
+    holdout = data.get("holdout") or max(1, shortest // 5)
+    if holdout >= shortest:
+        raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
+                     f"shortest series: nothing would be left to train on.")
+    shards.select = lambda frame: drop_tail(frame, group, time_col, int(holdout),
+                                            model.get("time_format"))
+    test = shards.read(0, select=False)
+    return shards, test, {"holdout": int(holdout),
+                          "note": f"scored on the first of {len(shards)} shards "
+                                  f"({len(shards.shards[0].files)} of "
+                                  f"{source.parquet['files']} files)"}
+
+def config_sections(source: Any, data: dict, model: dict) -> dict:
+    data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
+    model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.items()
+                     if k in params.SECTIONS["model"] and v is not None}
+    return {"data": data_section, "model": model_section}
+
+def write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seconds: float,
+               last_only: bool, data: dict, explanation: Any, name: str) -> None:
+    import pandas as pd
+
+    from lstmcast import plots
+    from lstmcast.cli.report import write_report
+
+    forecaster.save(folder.file("forecaster.lstmcast"))
+    metrics = {"scores": json.loads(scores.to_json(orient="records")),
+               "notes": scores.attrs.get("notes", []),
+               "n_windows": forecaster.n_windows_, "batch_size": forecaster.batch_size_,
+               "train_seconds": round(seconds, 2),
+               "epochs_run": len(forecaster.history_["loss"]),
+               "blend_weight": forecaster.blend_weight_,
+               "blend_weights": forecaster.blend_weights_,
+               "blend_scores": forecaster.blend_scores_, "window": forecaster.window_,
+               "season": forecaster.season_}
+    folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    history = pd.DataFrame(forecaster.history_)
+    history.insert(0, "epoch", range(1, len(history) + 1))
+    history.to_csv(folder.file("history.csv"), index=False)
+    predictions.to_csv(folder.file("predictions.csv"), index=False)
+    figures = [(plots.loss_curve(forecaster.history_, folder.file("loss.png")),
+                "Training and validation loss per epoch")]
+    group, time_col = data.get("group"), data.get("time")
+    if last_only and group:
+        figures.append((plots.rul_per_engine(predictions, folder.file("rul.png"), group),
+                        "Predicted against true remaining useful life, per test engine"))
+    else:
+        figures.append((plots.forecasts(predictions, folder.file("forecast.png"), group,
+                                        time_col),
+                        "One-step forecasts against the actual values, with the baselines"
+                        + (" and the model's interval" if forecaster.intervals_ else "")))
+        if forecaster.intervals_ is not None and forecaster.steps > 1:
+            figures.append((plots.fan_chart(predictions, folder.file("fan.png"), group,
+                                            time_col),
+                            "The last forecast, every step, with its intervals (fan chart)"))
+    explained = plots.explanation_figures(explanation, folder.file("explain"),
+                                          time_col or "row")
+    captions = {"attribution.png": "Integrated gradients: which time steps and features drove "
+                "the forecast", "gate_means.png": "Mean gate values over the window, per layer"}
+    write_report(folder.file("report.html"), f"lstmcast run: {name}", scores, figures,
+                 explanation.summary(),
+                 [(p, captions.get(p.name, f"Gates of layer {p.stem[len('gates_'):]}"))
+                  for p in explained],
+                 folder.file("config.toml").read_text())
+
+def default_out(name: str) -> Path:
+    from lstmcast.runs.outputs import free_name
+
+    slug = "".join(c if c.isalnum() else "-" for c in Path(name).stem if c).strip("-").lower()
+    return free_name(Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+def output_guard(args: argparse.Namespace):
+    """The output guard of a command, from what the command declares it reads and writes."""
+    from lstmcast.runs.outputs import OutputGuard
+
+    return OutputGuard.for_command(args, args.access)
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The data roles and the Forecaster's settings, from ``lstmcast.forecast.params``."""
+    for title, section in (("data columns", params.DATA),
+                           ("model and training (defaults: the tutorial's)", params.MODEL)):
+        group = p.add_argument_group(title)
+        for param in section:
+            if not param.cli:
+                continue
+            default = "" if param.default in (None, "") or title == "data columns" else (
+                f" ({','.join(map(str, param.default))})" if isinstance(param.default, tuple)
+                else f" ({str(param.default).lower()})" if isinstance(param.default, bool)
+                else f" ({param.default})")
+            if param.kind == "bool":
+                group.add_argument(param.flag, dest=param.name, default=None,
+                                   action=argparse.BooleanOptionalAction,
+                                   help=param.help + default)
+            else:
+                group.add_argument(param.flag, dest=param.name, metavar=metavar(param),
+                                   help=param.help + default)
+    p.add_argument("--preset", choices=sorted(params.PRESETS),
+                   help="a named bundle of settings (flags and --config override it): "
+                   "long-horizon = segment recurrence, instance normalization, channel "
+                   "independence, absolute error, blend with the linear map "
+                   "(docs/longhorizon.md)")
+    p.add_argument("--config", help="a run's config.toml to start from (flags override it)")
+
+TABLE_OPTIONS = ("missing", "time_format")  # how any command reads a table
+
+def metavar(param: params.Param) -> str:
+    """How an option's value shows in the help: its choices, or its name."""
+    return "|".join(param.choices) if param.choices else param.name.upper().replace("_", "-")
+
+def add_table_options(p: argparse.ArgumentParser) -> None:
+    """How the table is read, for the commands that read one with a trained model (the same
+    options, from the same registry, as train's)."""
+    group = p.add_argument_group("reading the table (default: as the model was trained)")
+    for name in TABLE_OPTIONS:
+        param = params.BY_NAME[name]
+        group.add_argument(param.flag, dest=name, metavar=metavar(param), help=param.help)
+
+def load_run(args: argparse.Namespace, device: str | None = None) -> Any:
+    """The run's Forecaster, reading tables with the command's --missing / --time-format."""
+    from lstmcast.forecast.forecaster import Forecaster
+    from lstmcast.runs.folders import run_file
+
+    forecaster = Forecaster.load(run_file(args.run, "forecaster.lstmcast"), device=device)
+    reading = {name: params.BY_NAME[name].parse(getattr(args, name)) for name in TABLE_OPTIONS
+               if getattr(args, name, None) is not None}
+    return forecaster.set_params(**reading)
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out (never the data read, nor a run's files)")

@@ -1,0 +1,143 @@
+"""The forecast chosen on the validation windows: which forecasts to average.
+
+A network trained on a few hundred rows often loses to the naive forecasts on
+short, trended or seasonal tables, while on long tables with many inputs it
+wins; a least-squares linear map of the window sits between the two. Judged on
+the development panel (benchmarks/panel.py, docs/panel.md), no single one of
+them wins everywhere, and the mean of two good forecasts beats either more
+often than choosing one. So after training (``Forecaster(blend="select")``,
+the default) every candidate forecasts the validation windows, the windows the
+networks never trained on, and the forecast is the mean of the two that score
+best there:
+
+- networks: the ensemble's networks;
+- linear_map: the window relative to its last value, least squares
+  (``lstmcast.forecast.linear_map``);
+- shrunk_map: the same map anchored on the value a season before each target
+  row (on the last value without a season) under a strong ridge: the seasonal
+  naive forecast plus small learned corrections;
+- naive, seasonal_naive, window_mean: the baselines, read from the window.
+
+Every candidate reads the scaled window and forecasts scaled targets
+``(W, steps * targets)``, step-major, as the networks do, so the combination
+is one weighted sum (``Ensemble``), inside the ONNX graph too.
+
+No torch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from lstmcast.forecast.linear_map import WindowLinearMap, seasonal_positions
+
+SHRUNK_RIDGE = 1.0
+"""The shrunk map's ridge, per window and channel (the linear map's is 1e-3)."""
+
+CHOSEN = 2
+"""How many of the best candidates on the validation windows are averaged."""
+
+BASELINE_KINDS = ("naive", "seasonal_naive", "window_mean")
+MAPS = ("linear_map", "shrunk_map")
+
+
+class WindowBaseline:
+    """A naive forecast read from each window's target columns, in the networks' units.
+
+    Args:
+        kind: "naive" (the window's last value), "seasonal_naive" (the value one or
+            more seasons before each target row) or "window_mean".
+        window, steps, columns: as for ``WindowLinearMap``.
+        season, horizon: for the seasonal naive.
+    """
+
+    def __init__(self, kind: str, window: int, steps: int, columns: list[int],
+                 season: int | None = None, horizon: int = 1) -> None:
+        if kind not in BASELINE_KINDS:
+            raise ValueError(f"kind must be one of {BASELINE_KINDS}, not {kind!r}")
+        self.kind, self.window, self.steps = kind, window, steps
+        self.columns, self.season, self.horizon = list(columns), season, horizon
+        self._rows = (seasonal_positions(window, steps, season, horizon)
+                      if kind == "seasonal_naive" else None)
+
+    def predict(self, x: Any) -> np.ndarray:
+        history = np.stack([np.asarray(x[:, :self.window, c], dtype=np.float32)
+                            for c in self.columns], axis=-1)  # (W, window, targets)
+        if self.kind == "naive":
+            out = np.repeat(history[:, -1:, :], self.steps, axis=1)
+        elif self.kind == "window_mean":
+            out = np.repeat(history.mean(axis=1, keepdims=True), self.steps, axis=1)
+        else:
+            out = history[:, self._rows, :]
+        return out.reshape(len(x), -1).astype(np.float32)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "window": self.window, "steps": self.steps,
+                "columns": self.columns, "season": self.season, "horizon": self.horizon}
+
+
+def component_from_config(name: str, config: Mapping[str, Any],
+                          weights: np.ndarray | None = None) -> Any:
+    """A saved candidate back (a map's weights are saved beside the config)."""
+    if name in MAPS:
+        return WindowLinearMap(config["window"], config["steps"], config["columns"], weights,
+                               anchor=config.get("anchor", "last"),
+                               ridge=config.get("ridge", 1e-3),
+                               season=config.get("season"), horizon=config.get("horizon", 1))
+    return WindowBaseline(**config)
+
+
+def candidates(window: int, steps: int, columns: list[int], season: int | None,
+               horizon: int, train: Callable[[], Iterable[tuple[Any, Any]]]
+               ) -> dict[str, Any]:
+    """The forecasts to choose among besides the networks, the maps fitted on the
+    training windows (``train()`` gives them as ``(x, y)`` pairs, once per map)."""
+    seasonal = bool(season) and season > 1 and window >= season
+    out: dict[str, Any] = {
+        "linear_map": WindowLinearMap(window, steps, columns).fit(train()),
+        "shrunk_map": WindowLinearMap(
+            window, steps, columns, anchor="season" if seasonal else "last",
+            ridge=SHRUNK_RIDGE, season=season if seasonal else None,
+            horizon=horizon).fit(train()),
+        "naive": WindowBaseline("naive", window, steps, columns),
+        "window_mean": WindowBaseline("window_mean", window, steps, columns),
+    }
+    if seasonal:
+        out["seasonal_naive"] = WindowBaseline("seasonal_naive", window, steps, columns,
+                                               season, horizon)
+    return out
+
+
+def validation_errors(forecasters: Mapping[str, Any],
+                      validation: Iterable[tuple[Any, Any]]) -> dict[str, float]:
+    """Each candidate's RMSE over the validation windows (scaled units, every target and
+    step pooled); ``forecasters`` map a name to anything with ``predict(x)``."""
+    sums = dict.fromkeys(forecasters, 0.0)
+    count = 0
+    for x, y in validation:
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        for name, model in forecasters.items():
+            sums[name] += float(np.square(model.predict(x) - y).sum())
+        count += y.size
+    if count == 0:
+        raise ValueError("no validation windows to choose the forecast on")
+    return {name: float(np.sqrt(total / count)) for name, total in sums.items()}
+
+
+def choose(errors: Mapping[str, float]) -> dict[str, float]:
+    """The weights: the ``CHOSEN`` candidates with the lowest validation RMSE, equally
+    (ties go to the earlier candidate: the networks, then the maps)."""
+    order = sorted(errors, key=lambda name: (errors[name], list(errors).index(name)))
+    best = order[:CHOSEN]
+    return {name: 1.0 / len(best) for name in best}
+
+
+def describe(weights: Mapping[str, float]) -> str:
+    """``0.50 x the networks + 0.50 x the seasonal naive``."""
+    names = {"networks": "the networks", "linear_map": "the linear map",
+             "shrunk_map": "the shrunk linear map", "naive": "the naive forecast",
+             "seasonal_naive": "the seasonal naive", "window_mean": "the window's mean"}
+    return " + ".join(f"{w:.2f} x {names.get(n, n)}" for n, w in weights.items() if w > 0)

@@ -1,0 +1,56 @@
+"""Settings chosen from the data when the user leaves them out: one place for each rule.
+
+The Forecaster's defaults are judged on a panel of public tables
+(benchmarks/panel.py, docs/panel.md), never on one file. Each rule returns
+its choice and a short reason, which ``inspect`` and ``lstmcast train`` print.
+
+- the season: ``lstmcast.tables.timeline.season`` (from the frequency);
+- the window: ``choose_window`` below.
+
+No torch here: the command line's checks use these before training.
+"""
+
+from __future__ import annotations
+
+BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
+SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
+
+
+def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
+                  validation: float, segment: int | None = None) -> tuple[int, str]:
+    """The window of a Forecaster given none, and why.
+
+    ``SEASONS_SEEN`` seasons (a day of half-hourly rows is 48: the window sees two
+    days, 96 rows), or ``BASE_WINDOW`` rows where that is longer and the series are
+    long enough (a sixth of the shortest series' rows, so 13 rows on a yearly
+    series of 80: measured on the panel, docs/panel.md), at most half of the rows
+    the shortest series trains on (what is left after ``validation`` holds out its
+    share and the targets take theirs), so that every series keeps windows to
+    train on. With ``segment`` (segment recurrence), a multiple of it.
+
+    Args:
+        season: the main season in rows (None: none).
+        shortest: rows of the shortest series given to fit.
+        horizon, steps: rows from a window's last row to its first target, and
+            target rows per window.
+        validation: the fraction of each series held out for early stopping.
+        segment: the segment length, when the window is cut into segments.
+    """
+    base = min(BASE_WINDOW, max(2, shortest // 6))
+    window, why = base, (f"{base} rows, the tutorial's window" if base == BASE_WINDOW else
+                         f"{base} rows, a sixth of the shortest series ({shortest} rows)")
+    if season and SEASONS_SEEN * season > window:
+        window = SEASONS_SEEN * season
+        why = f"{window} rows: {SEASONS_SEEN} seasons of {season}"
+    elif season:
+        why += f", which sees {window // season} seasons of {season}"
+    train_rows = int(shortest * (1.0 - validation))
+    cap = max(2, (train_rows - horizon - steps + 1) // 2)
+    if window > cap:
+        window = cap
+        why = (f"{window} rows: half of the {train_rows} rows the shortest series trains on"
+               + (f" (a season is {season})" if season else ""))
+    if segment:
+        window = max(segment, window // segment * segment)
+        why += f", a multiple of the segment ({segment})"
+    return window, why

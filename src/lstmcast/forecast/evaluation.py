@@ -1,0 +1,360 @@
+"""Scoring a fitted model: the model beside naive baselines, on the same windows.
+
+``score`` computes MAE, RMSE, MAPE, sMAPE, MASE and skill for the model and
+the baselines (see ``lstmcast.forecast.baselines``), in the target's original units,
+and returns the forecasts behind them; ``warn_lag_copy`` flags a model whose
+forecasts follow the last input value rather than the truth. ``backtest``
+refits a Forecaster fold by fold.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.checks import check_int
+from lstmcast.errors import InvalidArgumentError, shown
+from lstmcast.forecast import baselines, combination, forecasting, scores
+from lstmcast.forecast.ensemble import Ensemble
+from lstmcast.forecast.intervals import Intervals, central_pairs, interval_scores, quantile_columns
+from lstmcast.tables.io import DataError, missing_column, read_table, sort_series
+from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
+from lstmcast.tables.windows import segments, target_rows, window_starts
+
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
+
+HALVES = ("networks", "linear_map", "shrunk_map")
+"""The rows of a combined model's own forecasts, each alone (``Forecaster(blend=...)``);
+the naive forecasts it may combine are rows of their own already, as baselines."""
+
+
+class LagCopyWarning(UserWarning):
+    """The model's forecasts are essentially the last input value, shifted."""
+
+
+class TrainingRowsWarning(UserWarning):
+    """The windows scored were in the model's training data."""
+
+
+@dataclass
+class TrainingStats:
+    """What the baselines and MASE need from the training rows.
+
+    Attributes:
+        train_mean: the training targets' mean, per target.
+        naive_scale: MASE's denominator per target: the mean absolute
+            (seasonal) naive error on the training rows.
+        season: the season length (None: no seasonal baseline).
+        residual_quantiles: with quantiles, per baseline the quantiles (S, Q, T)
+            of its errors on the training windows (its interval: forecast + these).
+    """
+
+    train_mean: list[float]
+    naive_scale: list[float]
+    season: int | None = None
+    residual_quantiles: dict[str, list] | None = None
+
+
+def series_starts(table: Table) -> np.ndarray:
+    """Per row, the first row of its series."""
+    first = np.zeros(len(table.frame), dtype=np.int64)
+    for a, b in table.segments:
+        first[a:b] = a
+    return first
+
+
+def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarray,
+                       pipeline: TablePipeline, train_mean: float, season: int | None
+                       ) -> dict[str, np.ndarray]:
+    """Each baseline's forecasts (W, S) of target values ``y`` (R,) for windows at ``starts``:
+    the training mean, and with the target's past in the table (horizon >= 1) the last
+    value, the window's mean and the seasonal naive (``season``; NaN without a season
+    of history)."""
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    preds = {"train_mean": np.full((len(starts), steps), train_mean)}
+    if horizon >= 1:
+        args = (y, starts, window, horizon, steps)
+        preds["naive"] = baselines.naive(*args)
+        preds["window_mean"] = baselines.window_mean(*args)
+        if season:
+            preds["seasonal_naive"] = baselines.seasonal_naive(*args, season, series_start)
+    return preds
+
+
+def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, table: Table,
+          min_target_row: np.ndarray | None = None, last_only: bool = False,
+          intervals: Intervals | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores of the model and the baselines, and the forecasts behind them.
+
+    Only windows whose first target row is at or after ``min_target_row``
+    (per row) are scored, or the last window of each series when ``last_only``.
+    The naive, window-mean and seasonal-naive baselines are scored whenever
+    the table holds the target's past (horizon >= 1), whether or not the
+    model reads it. With quantiles (``intervals``), every model also gets the
+    interval scores of ``lstmcast.forecast.intervals.interval_scores``: the model's own
+    quantiles, each baseline's forecast plus the quantiles of its training errors.
+    """
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    notes: list[str] = list(table.notes)
+    if last_only:
+        if horizon != 0 or steps != 1:
+            raise InvalidArgumentError(
+                "`last_only=True` scores the last row of each series, which needs "
+                "horizon=0 and steps=1 (e.g. remaining useful life).")
+        view, starts, padded = forecasting.last_windows(pipeline, table)
+        if padded:
+            notes.append(f"{len(padded)} series shorter than the window were padded.")
+        last_rows = np.asarray([b - 1 for a, b in table.segments])
+        truth_rows = last_rows[:, None]  # (series, 1)
+        truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
+        forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts, intervals)
+        series_start = base_starts = None
+    else:
+        starts = window_starts(len(table.frame), window, horizon=horizon, steps=steps,
+                               groups=table.ids)
+        if min_target_row is not None:
+            first_target = starts + window - 1 + horizon
+            starts = starts[first_target >= min_target_row[starts]]
+        if len(starts) == 0:
+            raise DataError(f"No window of {window} rows plus its targets fits in the rows to "
+                            "score.")
+        truth_rows = target_rows(starts, window, horizon, steps)
+        truth = table.y_raw[truth_rows]  # (W, S, T)
+        forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
+        series_start, base_starts = series_starts(table)[starts], starts
+    halves = {}  # a combined model's own forecasts, each alone: what combining is worth
+    if ensemble.combined:
+        source = view if last_only else table
+        used = [name for name in HALVES
+                if name == "networks" or ensemble.weights.get(name, 0) > 0]
+        halves = {name: forecasting.forecast_windows(
+                      pipeline, Ensemble(ensemble.members) if name == "networks"
+                      else ensemble.parts[name], source, starts).point for name in used}
+        notes.append(f"{', '.join(used)}: the model's own forecasts, each alone, not "
+                     f"baselines (it forecasts {combination.describe(ensemble.weights)}).")
+    rows, pred_frames = [], []
+    scored = truth.shape[0]
+    for k, name in enumerate(pipeline.targets):
+        t = truth[:, :, k]
+        preds = {"lstmcast": forecast.point[:, :, k],
+                 **{model: half[:, :, k] for model, half in halves.items()}}
+        if last_only:
+            preds["train_mean"] = np.full_like(t, stats.train_mean[k])
+        else:
+            preds.update(baseline_forecasts(table.y_raw[:, k], base_starts, series_start,
+                                            pipeline, stats.train_mean[k], stats.season))
+            sn = preds.get("seasonal_naive")
+            if sn is not None and np.isnan(sn).any():
+                kept = int((~np.isnan(sn)).all(axis=1).sum())
+                notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
+                             "with a season of history before them (for seasonal_naive).")
+        bands = {}  # (W, S, Q) per model
+        if forecast.quantiles is not None:
+            bands["lstmcast"] = forecast.quantiles[:, :, :, k]
+            for model, offsets in (stats.residual_quantiles or {}).items():
+                if model in preds:
+                    bands[model] = preds[model][:, :, None] + np.asarray(offsets)[None, :, :, k]
+        ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
+        scored = int(ok.sum())
+        warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
+        for model, p in preds.items():
+            row = {"target": name, "model": model,
+                   **scores.all_scores(t[ok], p[ok], stats.naive_scale[k])}
+            if last_only:  # remaining useful life: the PHM08 challenge's score too
+                row["phm08"] = scores.phm08(t[ok], p[ok])
+            if model in bands:
+                band = bands[model][ok]
+                row.update(interval_scores(t[ok], band, forecast.levels))
+                if last_only:  # how often even the interval's lower bound is late
+                    row.update(late_lower(t[ok], band, forecast.levels))
+            rows.append(row)
+        pred_frames.append(prediction_frame(pipeline, table, truth_rows, name, t, preds,
+                                            bands.get("lstmcast"), forecast.levels))
+        zeros = scores.zero_targets(t)
+        if zeros:
+            notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
+    result = pd.DataFrame(rows)
+    result["skill"] = np.nan
+    for name, part in result.groupby("target", sort=False):
+        baselines = part[~part["model"].isin(["lstmcast", *HALVES])]
+        base = baselines["rmse"].min()
+        ours = part.loc[part["model"] == "lstmcast", "rmse"].iloc[0]
+        if not base > 0:  # a baseline is exact (a constant target): skill has no scale
+            notes.append(f"a baseline forecasts {name!r} exactly (its RMSE is 0: is the target "
+                         "constant over these rows?), so skill and MASE are left empty.")
+            continue
+        result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
+        if ours > base:  # say it: a user may read only the model's row
+            best = baselines.loc[baselines["rmse"].idxmin(), "model"]
+            notes.append(f"the model forecasts {name!r} worse than the {best} baseline "
+                         f"(RMSE {ours:.4g} against {base:.4g}, skill "
+                         f"{1 - ours / base:+.3f}): train longer (epochs), on more data, or "
+                         "try another configuration (the long-horizon preset for forecasts "
+                         "of many steps).")
+    result.attrs["notes"] = list(dict.fromkeys(notes))
+    result.attrs["n_windows"] = scored
+    return result, pd.concat(pred_frames, ignore_index=True)
+
+
+def late_lower(truth: np.ndarray, band: np.ndarray, levels: tuple[float, ...]
+               ) -> dict[str, float]:
+    """For remaining useful life: per central interval, the fraction of engines whose
+    lower bound is still late (above the true RUL), and the PHM08 score of the lower
+    bound taken as the forecast."""
+    out = {}
+    for low, _, pct in central_pairs(levels):
+        lower = band[:, :, levels.index(low)]
+        out[f"late_lower_{pct}"] = float(np.mean(lower > truth))
+        out[f"phm08_lower_{pct}"] = scores.phm08(truth, lower)
+    return out
+
+
+def prediction_frame(pipeline: TablePipeline, table: Table, truth_rows: np.ndarray, name: str,
+                     truth: np.ndarray, preds: dict[str, np.ndarray],
+                     band: np.ndarray | None = None, levels: tuple[float, ...] = ()
+                     ) -> pd.DataFrame:
+    """One row per target row: ids, time, step, actual, each model's forecast, and the
+    model's quantiles (``lstmcast_q0.1``...) when it has them."""
+    out: dict[str, Any] = {}
+    flat_rows = truth_rows.ravel()
+    roles = pipeline.roles
+    if roles.group:
+        out[roles.group] = table.frame[roles.group].to_numpy()[flat_rows]
+    if roles.time:
+        out[roles.time] = table.frame[roles.time].to_numpy()[flat_rows]
+    out["step"] = np.tile(np.arange(1, truth_rows.shape[1] + 1), truth_rows.shape[0])
+    out["target"] = name
+    out["actual"] = truth.ravel()
+    for model, p in preds.items():
+        out[model] = p.ravel()
+    if band is not None:
+        for q, column in enumerate(quantile_columns("lstmcast", levels)):
+            out[column] = band[:, :, q].ravel()
+    return pd.DataFrame(out)
+
+
+def warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) -> None:
+    """Warn when forecasts follow the last input value more closely than the truth."""
+    if "naive" not in preds:
+        return
+    model, naive = preds["lstmcast"], preds["naive"]
+    to_naive = float(np.mean(np.abs(model - naive)))
+    to_truth = float(np.mean(np.abs(model - truth)))
+    no_better = scores.rmse(truth, model) >= scores.rmse(truth, naive)
+    if no_better and to_naive < 0.5 * to_truth:
+        warnings.warn(
+            f"The forecasts of {name!r} are no better than repeating the last value and "
+            f"stay close to it (mean distance {to_naive:.3g}, against {to_truth:.3g} from "
+            "the truth): the model may have learned a lagged copy of its input, a known "
+            "LSTM failure. Try differencing (`difference=True`), a longer window, or more data.",
+            LagCopyWarning, stacklevel=5)
+
+
+def holdout_rows(table: Table, holdout: int) -> np.ndarray:
+    """Per row, the first row of the last ``holdout`` rows of its series.
+
+    Raises:
+        DataError: a series with no more rows than ``holdout`` (no history to
+            forecast them from), named.
+    """
+    first = np.zeros(len(table.frame), dtype=np.int64)
+    for a, b in table.segments:
+        if b - a <= holdout:
+            sid = table.ids[a]
+            raise DataError(f"`holdout={holdout}` is not less than the {b - a} rows of series "
+                            f"{shown(sid)}: no rows would be left to forecast them from.")
+        first[a:b] = b - holdout
+    return first
+
+
+def describe_scored(counts: dict[str, int]) -> str:
+    """Which rows a default ``evaluate`` scored, from ``SeenRows.first_new_rows``'s counts."""
+    parts = []
+    if counts["extended"]:
+        parts.append(f"the rows after the training data ({counts['extended']} series)")
+    if counts["new"]:
+        parts.append(f"every window of {counts['new']} series not in the training data")
+    if parts and counts["seen"]:
+        parts.append(f"nothing of {counts['seen']} series that hold training rows only")
+    return "; ".join(parts)
+
+
+def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str | None,
+             time: str | None, future: Any, static: Any, folds: int, test_size: int | None,
+             progress: bool) -> pd.DataFrame:
+    """Rolling-origin evaluation; see ``Forecaster.backtest``."""
+    forecaster.check_params()
+    folds = check_int("folds", folds)
+    frame = read_table(data)
+    keys = [c for c in (group, time) if c is not None]
+    for name in keys:
+        if name not in frame.columns:
+            raise missing_column(name, frame.columns, "Group" if name == group else "Time")
+    if time is not None:  # sort by the parsed time, not its text
+        from lstmcast.tables.timeline import parse_time
+
+        order = frame.assign(_t=parse_time(frame[time], time, forecaster.time_format)[0])
+        frame = sort_series(order, group, "_t").drop(columns="_t")
+    else:
+        frame = sort_series(frame, group, None)
+    ids = group_ids(frame, group)
+    segs = segments(ids, len(frame))
+    shortest = min(b - a for a, b in segs)
+    # a window chosen from the data (window None) fits each fold's rows: the smallest here
+    span = (forecaster.window or 2) + forecaster.horizon + forecaster.steps - 1
+    size = check_int("test_size", test_size or max(forecaster.steps, shortest // 10))
+    if shortest - folds * size < span:
+        raise DataError(f"The shortest series ({shortest} rows) is too short for {folds} "
+                        f"folds of {size} rows after a first window of {span}.")
+    results = []
+    for fold in range(folds):
+        cut_back = (folds - fold) * size
+        train_idx = np.concatenate([np.arange(a, b - cut_back) for a, b in segs])
+        test_idx = np.concatenate([np.arange(a, b - cut_back + size) for a, b in segs])
+        if progress:
+            print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
+                  f"testing on the next {size} rows of each series", flush=True)
+        model = type(forecaster)(**{**forecaster.get_params(), "checkpoint": None}).fit(
+            frame.iloc[train_idx], target, features, group, time, future=future,
+            static=static)
+        res = model.evaluate(frame.iloc[test_idx], holdout=size)
+        res.insert(0, "fold", fold + 1)
+        res.insert(1, "train_rows", len(train_idx))
+        results.append(res)
+    return pd.concat(results, ignore_index=True)
+
+
+def evaluate(fc: Forecaster, data: Any, last_only: bool = False, holdout: int | None = None,
+             return_predictions: bool = False) -> Any:
+    """``Forecaster.evaluate``."""
+    fc._require_fitted()
+    if holdout is not None:
+        holdout = check_int("holdout", holdout)
+    pipeline = fc._reader()
+    table = pipeline.table(data, need_target=True)
+    first = None
+    if last_only:
+        scored = "the last window of each series"
+    elif holdout is not None:
+        first = holdout_rows(table, holdout)
+        scored = f"the last {holdout} rows of each series"
+    else:
+        first, counts = fc.seen_.first_new_rows(table.frame, table.ids, table.segments)
+        scored = describe_scored(counts)
+        if not scored:
+            first = None
+            scored = "every window (all of them were in the training data)"
+            warnings.warn("Every row of this table was in the model's training data, so "
+                          "the scores are on windows it was fitted to; give a table that "
+                          "runs past the training data, or `holdout`.",
+                          TrainingRowsWarning, stacklevel=3)
+    result, predictions = score(pipeline, fc.ensemble_, fc.stats_, table, first, last_only,
+                                fc.intervals_)
+    result.attrs["scored"] = scored
+    return (result, predictions) if return_predictions else result
+

@@ -1,0 +1,265 @@
+"""Reading and validating tables: clear errors, nothing silently dropped.
+
+``read_table`` takes a CSV or Parquet path, or a DataFrame. The checks that
+``lstmcast.tables.pipeline.TablePipeline.prepare`` runs on the columns a model needs
+live here: they exist (with the nearest names suggested when not), they are
+numeric (the first offending rows named when not), they hold no NaN or inf
+(or are filled by a ``missing`` policy), and each series' rows are in time
+order without duplicate times.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import hashlib
+import os
+import tempfile
+import warnings
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
+
+
+def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    """Read a CSV (any delimiter pandas can sniff) or Parquet file into a DataFrame; a
+    folder or a glob of Parquet files as one table (``lstmcast.tables.parquet``).
+
+    Raises:
+        DataError: the file is missing, empty, header-only or not a table.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise InvalidTypeError("Expected a DataFrame or a path to a CSV or Parquet file, "
+                               f"got {type(source).__name__}.")
+    path = Path(source)
+    from lstmcast.tables import parquet  # a folder or a glob of Parquet files
+
+    if parquet.is_parquet_set(path):
+        return _tidy_columns(parquet.read(path))
+    if not path.exists():
+        raise DataError(f"{str(path)!r}: no such file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{str(path)!r} is empty.")
+    suffixes = [s.lower() for s in path.suffixes]
+    try:
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            frame = pd.read_parquet(path)
+        else:
+            head = path.read_bytes()[:4096]
+            if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
+                raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
+            sep = _delimiter(path)
+            frame = _as_written(path, sep, pd.read_csv(path, sep=sep))
+    except DataError:
+        raise
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
+            zlib.error, csv.Error) as exc:
+        raise DataError(f"{str(path)!r} could not be read as a table: {exc}") from None
+    frame = _tidy_columns(frame)
+    if frame.shape[1] == 0:
+        raise DataError(f"{str(path)!r} holds no columns.")
+    if len(frame) == 0:
+        raise DataError(f"{str(path)!r} has a header but no data rows.")
+    if frame.shape[1] == 1 and not pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
+        raise DataError(
+            f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
+            "is the delimiter one of , ; tab or |?")
+    return frame
+
+
+def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Names without the spaces around them (a header "t, y" means "y"); the empty columns
+    that trailing delimiters make ("Unnamed: 3", all blank) left out."""
+    names = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    if len(set(names)) == len(names):
+        frame.columns = names
+    blank = [c for c in frame.columns if isinstance(c, str) and c.startswith("Unnamed: ")
+             and frame[c].isna().all()]
+    return frame.drop(columns=blank) if blank else frame
+
+
+DELIMITERS = ",;\t|"
+
+
+def _delimiter(path: Path) -> str:
+    """The file's delimiter among , ; tab |, by its first lines (a comma if none fits)."""
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(65536)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or no consistent delimiter
+        return ","
+
+
+def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
+    """The error for a column that is not there, with the nearest names suggested."""
+    names = [str(c) for c in columns]
+    near = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+    return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}")
+
+
+MISSING_POLICIES = ("error", "drop", "ffill", "interpolate")
+
+
+def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` as numbers, or an error naming the first non-numeric rows.
+
+    A text column whose values all read as numbers (e.g. after its bad rows were
+    cut away) is converted rather than refused; a true/false column becomes 0/1.
+    """
+    col = frame[name]
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(np.float64)  # a flag: 0 or 1
+    if pd.api.types.is_numeric_dtype(col):
+        return col
+    converted = pd.to_numeric(col, errors="coerce")
+    bad = col.index[(converted.isna() & col.notna()).to_numpy(dtype=bool)][:3].tolist()
+    if bad:
+        values = ", ".join(f"row {r} ({shown(col[r])})" for r in bad)
+        raise DataError(f"Column {name!r} must be numeric; non-numeric values at {values}.")
+    return converted.astype(np.float64)
+
+
+def check_finite(frame: pd.DataFrame, name: str) -> None:
+    """Raise if column ``name`` holds NaN or inf, counting them and naming the first rows."""
+    col = frame[name]
+    bad_mask = ~np.isfinite(col.to_numpy(dtype=np.float64))
+    if bad_mask.any():
+        rows = col.index[bad_mask][:3].tolist()
+        raise DataError(
+            f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
+            f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
+            "choose missing='drop', missing='ffill' or missing='interpolate'.")
+
+
+def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
+                 policy: str) -> pd.DataFrame:
+    """Apply a ``missing`` policy (see ``TableSpec.prepare``) to sorted rows."""
+    bad = sum(int((~np.isfinite(frame[c].to_numpy(dtype=np.float64))).sum())
+              for c in columns)  # column by column: no copy of the whole table
+    frame.attrs["missing"] = {"policy": policy, "values": bad, "rows_dropped": 0}
+    if policy == "error" or not bad:
+        return frame
+    rows_before = len(frame)
+    frame[columns] = frame[columns].astype(np.float64).replace([np.inf, -np.inf], np.nan)
+    parts = frame.groupby(group, sort=False, observed=True)[columns] if group else frame[columns]
+    if policy == "ffill":
+        frame[columns] = parts.ffill()
+    elif policy == "interpolate":
+        if group:
+            frame[columns] = parts.transform(
+                lambda s: s.interpolate(limit_direction="both"))
+        else:
+            frame[columns] = parts.interpolate(limit_direction="both")
+    frame = frame.dropna(subset=columns).reset_index(drop=True)
+    frame.attrs["missing"] = {"policy": policy, "values": bad,
+                              "rows_dropped": rows_before - len(frame)}
+    return frame
+
+
+def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.DataFrame:
+    """Rows of each series together, in time order; duplicate times are an error.
+
+    Without a time column, the rows' order within each series is kept as given.
+    """
+    keys = [c for c in (group, time) if c is not None]
+    if not keys:
+        return frame.reset_index(drop=True)
+    if time is not None:
+        dup = frame.duplicated(subset=keys, keep=False)
+        if dup.any():
+            first = frame[dup].iloc[0]
+            where = f" in series {shown(first[group])}" if group else ""
+            raise DataError(
+                f"Time {shown(first[time])} appears more than once{where} "
+                f"({int(dup.sum())} rows share a time with another); each series needs "
+                "one row per time.")
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _as_written(path: Path, sep: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
+    numbers) kept as the text written, so that "01" and "1" stay two series."""
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    if not ints or frame.columns.duplicated().any():
+        return frame
+    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str)
+    for name in ints:
+        if text[name].str.match(r"\s*[+-]?0\d").any():
+            frame[name] = text[name].str.strip()
+    return frame
+
+
+def check_ids(frame: pd.DataFrame, group: str | None) -> None:
+    """Raise if the series-id column has missing values (counted, the first row named)."""
+    if group is None or group not in frame.columns:
+        return
+    bad = frame[group].isna().to_numpy()
+    if bad.any():
+        raise DataError(f"Series-id column {group!r} has {int(bad.sum())} missing values "
+                        f"(first at row {frame.index[bad][0]}); every row needs its series id.")
+
+
+def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
+    """All other numeric columns; a text column whose values are mostly numbers is kept (and
+    its bad values reported later), a text column of words is left out with a warning."""
+    features, text = [], []
+    for c in frame.columns:
+        if c in skip or pd.api.types.is_bool_dtype(frame[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            features.append(c)
+        elif pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
+            features.append(c)
+        else:
+            text.append(str(c))
+    if text:
+        warnings.warn(f"Non-numeric columns are not used as features: {', '.join(text)}.",
+                      stacklevel=3)
+    return features
+
+
+def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return {"rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+            "sha256": digest.hexdigest()}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidArgumentError(f"Cannot save to {str(target)!r}: it is a directory.")
+    if not target.parent.exists():
+        raise InvalidArgumentError(
+            f"Cannot save to {str(target)!r}: folder {str(target.parent)!r} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,620 @@
+"""One fitted table pipeline: a table in, network arrays out, and forecasts back in units.
+
+``TablePipeline`` holds everything between a user's table and the network:
+the columns' roles, the parsed time column with its frequency, the missing
+value and missing time step policy, the calendar inputs, the scalers (fitted
+on training rows only), differencing, and the window / horizon / steps. It
+turns a table into a ``Table`` of scaled arrays, windows into network inputs
+and targets, and network outputs back into forecasts in the target's units.
+It saves itself as JSON (``get_config`` / ``from_config``). Forecasting,
+evaluation and explanation all go through it.
+
+Shapes: R rows, F inputs, T targets, W windows, S steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import InvalidArgumentError, shown
+from lstmcast.tables import timeline
+from lstmcast.tables.changes import first_rows, row_changes, window_changes
+from lstmcast.tables.io import (
+    DataError,
+    check_finite,
+    check_ids,
+    check_numeric,
+    fill_missing,
+    missing_column,
+    read_table,
+    sort_series,
+)
+from lstmcast.tables.roles import Roles
+from lstmcast.tables.scaling import BLOCK_ROWS, KeyedScaler, key_strs
+from lstmcast.tables.windows import WindowView, segments, target_rows, window_view
+
+
+@dataclass
+class Table:
+    """A checked, sorted table as the arrays the network reads.
+
+    Attributes:
+        frame: the rows, sorted by series then time, with derived calendar columns.
+        ids: (R,) series id per row (0 for a single series).
+        segments: the (start, stop) rows of each series.
+        x: (R, F) the inputs, scaled, float32.
+        y: (R, T) the targets, scaled, float32 (None without targets).
+        y_raw: (R, T) the targets in their own units (None without targets).
+        notes: what was done to the rows (missing values filled, time steps added).
+    """
+
+    frame: pd.DataFrame
+    ids: np.ndarray
+    segments: list[tuple[int, int]]
+    x: np.ndarray
+    y: np.ndarray | None
+    y_raw: np.ndarray | None
+    notes: list[str] = field(default_factory=list)
+
+
+class TablePipeline:
+    """The table-to-network pipeline of a Forecaster (see the module docstring).
+
+    Args:
+        roles: the columns' parts (``lstmcast.tables.roles.resolve``).
+        window, horizon, steps: rows per input window, rows from its last row to
+            the first target, target rows forecast at once.
+        scaler: "minmax", "standard" or None.
+        scale_by: "global", "series", or the key column's name.
+        difference: the target's past as changes, forecasts as changes from the
+            window's last value.
+        missing: "error", "drop", "ffill" or "interpolate": NaN/inf values and
+            missing time steps.
+        time_format: how text times read (``lstmcast.tables.timeline.parse_time``).
+        calendar: derive calendar inputs from a datetime time column.
+    """
+
+    def __init__(self, roles: Roles, window: int, horizon: int, steps: int,
+                 scaler: str | None = "minmax", scale_by: str = "global",
+                 difference: bool = False, missing: str = "error",
+                 time_format: str | None = None, calendar: bool = False) -> None:
+        self.roles = roles
+        self.window = window
+        self.horizon = horizon
+        self.steps = steps
+        self.scaler = scaler
+        self.scale_by = scale_by
+        self.difference = difference
+        self.missing = missing
+        self.time_format = time_format
+        self.calendar = calendar
+        self.read_format: str | None = None  # how later tables' times read, when told
+        self.time_: dict[str, Any] = {"kind": None, "step": None, "format": None,
+                                      "tz": None, "irregular": []}
+        self._written: Any = None  # the clock the last prepared table was written on
+
+    def reading(self, missing: str, time_format: str | None) -> TablePipeline:
+        """This pipeline reading later tables with other policies (a fitted model's
+        ``missing`` and ``time_format`` changed after fit: predict's options).
+        ``time_format`` None keeps the format the training times were read with."""
+        if missing == self.missing and time_format in (None, self.time_format):
+            return self
+        other = copy.copy(self)
+        other.missing = missing
+        other.read_format = time_format
+        return other
+
+    # -- shapes --------------------------------------------------------------------
+    @property
+    def span(self) -> int:
+        """Rows from a window's first row to its last target row."""
+        return self.window + self.horizon + self.steps - 1
+
+    @property
+    def input_length(self) -> int:
+        """Rows per network input: the window, plus the forecast rows with future inputs."""
+        return self.span if self.roles.future_inputs else self.window
+
+    @property
+    def inputs(self) -> list[str]:
+        return self.roles.inputs
+
+    @property
+    def targets(self) -> list[str]:
+        return self.roles.target
+
+    def target_columns(self) -> list[int]:
+        """Positions of the targets among the inputs (autoregressive models)."""
+        return [self.inputs.index(t) for t in self.targets]
+
+    def future_columns(self) -> list[int]:
+        """Positions of the future-known inputs among the inputs."""
+        return [self.inputs.index(c) for c in self.roles.future_inputs]
+
+    @property
+    def step(self) -> dict[str, Any] | None:
+        return self.time_["step"]
+
+    # -- reading and checking ----------------------------------------------------------
+    def prepare(self, data: Any, need_target: bool = True, fitting: bool = False,
+                owned: bool = False) -> pd.DataFrame:
+        """Check a table and return its rows sorted by series then time, ready for arrays.
+
+        Parses the time column (``fitting``: and learns its frequency), applies
+        the missing-value and missing-time-step policy, checks static columns,
+        and adds the calendar columns. ``result.attrs["notes"]`` says what was done.
+        ``owned``: ``data`` is a DataFrame nobody else uses (a shard just read), changed
+        in place rather than copied.
+        """
+        frame = read_table(data)
+        roles = self.roles
+        needed = [c for c in roles.columns() if need_target or c not in roles.target
+                  or c in roles.inputs]
+        for name in needed:
+            if name not in frame.columns:
+                role = ("Group" if name == roles.group else "Time" if name == roles.time else
+                        "Target" if name in roles.target else "Future" if name in roles.future
+                        else "Static" if name in roles.static else "Scaling key (`scale_by`)"
+                        if name == roles.key else "Feature")
+                raise missing_column(name, frame.columns, role)
+        if not (owned and list(frame.columns) == needed):
+            frame = frame[needed].copy()
+        notes: list[str] = []
+        check_ids(frame, roles.group)
+        if roles.time is not None:
+            parsed = self._parse_time(frame[roles.time], fitting)
+            self._written = timeline.written_clock(parsed, frame[roles.group]
+                                                   if roles.group else None)
+            frame[roles.time] = parsed
+            if roles.time in roles.inputs and frame[roles.time].dtype.kind == "M":
+                raise DataError(f"Time column {roles.time!r} holds dates and cannot be a "
+                                "numeric input; use calendar inputs (calendar=True, "
+                                "--calendar) instead.")
+        numeric = list(dict.fromkeys([*roles.features, *roles.future, *roles.static,
+                                      *(roles.target if need_target or roles.autoregressive
+                                        else [])]))
+        numeric = [c for c in numeric if c in frame.columns]
+        for name in numeric:
+            frame[name] = check_numeric(frame, name)
+            if self.missing == "error":
+                check_finite(frame, name)
+        frame = sort_series(frame, roles.group, roles.time)
+        if fitting and len(frame) < 2:
+            raise DataError(f"The table has {len(frame)} row; training needs a history of "
+                            "several rows per series.")
+        if fitting and roles.time is not None:
+            self._learn_step(frame)
+        elif roles.time is not None and self.step is not None:
+            self._check_step(frame)
+        if roles.time is not None and self.step is not None:
+            frame = self._time_steps(frame, notes)
+        frame = fill_missing(frame, numeric, roles.group, self.missing)
+        filled = frame.attrs.get("missing", {})
+        if filled.get("values"):
+            notes.append(f"{filled['values']} missing values: {self.missing}"
+                         + (f", {filled['rows_dropped']} rows dropped" if filled.get(
+                             "rows_dropped") else ""))
+        self._check_static(frame)
+        if roles.calendar:
+            cal = self._calendar(frame[roles.time], roles.calendar, frame)
+            for name in cal.columns:
+                frame[name] = cal[name].to_numpy()
+        frame.attrs["notes"] = notes
+        return frame
+
+    def _parse_time(self, col: pd.Series, fitting: bool) -> pd.Series:
+        name = self.roles.time
+        fmt = (self.time_format if fitting or self.time_["format"] is None
+               else self.read_format or self.time_["format"])
+        parsed, used = timeline.parse_time(col, name, fmt)
+        kind = "datetime" if parsed.dtype.kind == "M" else "number"
+        tz = str(parsed.dt.tz) if kind == "datetime" and parsed.dt.tz is not None else None
+        if fitting:
+            self.time_.update(kind=kind, format=used, tz=tz,
+                              calendar_clock=timeline.clock_name(parsed))
+            return parsed
+        if kind != self.time_["kind"]:
+            raise DataError(f"Time column {name!r} holds {kind}s here, but the model was trained "
+                            f"on {self.time_['kind']}s.")
+        if kind == "datetime" and (tz is None) != (self.time_["tz"] is None):
+            raise DataError(f"Time column {name!r} has {'no ' if tz is None else ''}time zone "
+                            f"here, but the model was trained on times "
+                            f"{'with zone ' + self.time_['tz'] if self.time_['tz'] else 'without'}"
+                            ".")
+        if tz is not None and tz != self.time_["tz"]:
+            parsed = timeline.to_zone(parsed, self.time_["tz"])
+        return parsed
+
+    def _learn_step(self, frame: pd.DataFrame) -> None:
+        """The most common step among the series; series off it are irregular."""
+        self.choose_step(self.series_steps(frame))
+
+    def series_steps(self, frame: pd.DataFrame) -> dict[Any, Any]:
+        """Each series' own step (None where it has none), of a frame sorted by series and
+        time (time parsed)."""
+        roles = self.roles
+        parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
+                 else [(None, frame[roles.time])])
+        return {sid: timeline.infer_step(times.reset_index(drop=True)) for sid, times in parts}
+
+    def choose_step(self, steps: dict[Any, Any]) -> None:
+        """The time step: the most common of the series' ``steps``; others are irregular."""
+        common = _most_common(steps)
+        self.time_["step"] = common
+        if common is None:
+            self.time_["irregular"] = [str(s) for s in steps][:20]
+            return
+        self.time_["irregular"] = [str(sid) for sid, s in steps.items()
+                                   if s is not None and s != common
+                                   and not _multiple(s, common)][:20]
+
+    def _check_step(self, frame: pd.DataFrame) -> None:
+        """Refuse a table whose time step is not the model's (an hourly table for a daily
+        model): the forecast's rows would be the wrong times. Coarser steps that are whole
+        multiples of the model's are gaps, which the ``missing`` policy handles."""
+        common = _most_common(self.series_steps(frame))
+        if common is not None and common != self.step and not _multiple(common, self.step):
+            raise DataError(
+                f"The time column {self.roles.time!r} is {timeline.describe(common)} here, but "
+                f"the model was trained on {timeline.describe(self.step)} data: its forecasts "
+                "would be for the wrong times. Give a table at the model's frequency, or train "
+                "a model on this one.")
+
+    def _time_steps(self, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+        """Find the missing time steps; refuse, keep or fill them by the ``missing`` policy."""
+        roles = self.roles
+        gaps = timeline.find_gaps(frame, roles.time, roles.group, self.step)
+        if not gaps:
+            return frame
+        total = sum(g.missing for g in gaps)
+        first = gaps[0]
+        where = f"series {shown(first.series)}" if roles.group else "the series"
+        what = (f"{total} missing time steps ({timeline.describe(self.step)}) in {len(gaps)} "
+                f"series; the first in {where}, between {shown(first.after)} and "
+                f"{shown(first.next)}")
+        if self.missing == "error":
+            raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
+                            "missing='interpolate', which adds the rows and fills "
+                            "their values.")
+        if self.missing == "drop":
+            warnings.warn(f"{what[0].upper()}{what[1:]}: left as they are (missing='drop'), so "
+                          "windows span them.", stacklevel=4)
+            notes.append(f"{total} missing time steps left as they are")
+            return frame
+        constant = [c for c in (roles.group, *roles.static, roles.key) if c]
+        frame, added = timeline.fill_gaps(frame, roles.time, roles.group, self.step, constant)
+        notes.append(f"{added} missing time steps added and filled ({self.missing})")
+        return frame
+
+    def add_calendar(self, frame: pd.DataFrame) -> None:
+        """Decide the calendar inputs from the learned frequency; add their columns to
+        ``frame`` (a table just prepared for fitting)."""
+        time = self.roles.time
+        if time is None or self.time_["kind"] != "datetime":
+            raise InvalidArgumentError(
+                "`calendar=True` derives inputs from dates: give a time column of dates "
+                f"({'none given' if time is None else repr(time) + ' holds numbers'}).")
+        parts = timeline.calendar_parts(self.step)
+        if not parts:
+            raise InvalidArgumentError(
+                f"`calendar=True` found no calendar cycle for time column {time!r} "
+                f"({timeline.describe(self.step)}): calendar inputs need a regular "
+                "frequency below a year.")
+        clash = [c for c in timeline.calendar_names(parts) if c in frame.columns]
+        if clash:
+            raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
+                                       "calendar=True would add; rename it.")
+        self.roles.calendar = parts
+        cal = self._calendar(frame[time], parts, frame)
+        for name in cal.columns:
+            frame[name] = cal[name].to_numpy()
+
+    def _calendar(self, times: Any, parts: list[str], rows: pd.DataFrame) -> pd.DataFrame:
+        """The calendar columns at ``times`` (of ``rows``), on the clock the last prepared
+        table was written on: its zone's, or each row's UTC offset as written, the rows
+        after a series' end taking its last row's."""
+        keys = rows[self.roles.group] if self.roles.group else None
+        return timeline.calendar_columns(times, parts, self._written, keys)
+
+    def _check_static(self, frame: pd.DataFrame) -> None:
+        roles = self.roles
+        if not roles.static:
+            return
+        for name in roles.static:
+            if roles.group:
+                per = frame.groupby(roles.group, sort=False, observed=True)[name]
+                counts = per.nunique(dropna=False)
+            else:
+                counts = pd.Series([frame[name].nunique(dropna=False)])
+            varying = counts[counts > 1]
+            if len(varying):
+                where = (f"series {shown(varying.index[0])}" if roles.group else "the table")
+                raise DataError(f"Static column {name!r} must hold one value per series, but "
+                                f"{where} has {int(varying.iloc[0])} different values.")
+
+    # -- scaling -----------------------------------------------------------------------
+    def scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool) -> Any:
+        """Per-row scaler keys: None (global), the series ids, or the key column's values."""
+        if self.scaler is None or self.scale_by == "global":
+            return None
+        if self.scale_by == "series":
+            return ids
+        return None if for_target else frame[self.scale_by].to_numpy()
+
+    def raw_inputs(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
+        """(R, F) inputs in their own units; with ``difference`` the targets as changes."""
+        out = np.empty((len(frame), len(self.inputs)))
+        for rows, block in self.input_blocks(frame, segs):
+            out[rows] = block
+        return out
+
+    def input_blocks(self, frame: pd.DataFrame, segs: list[tuple[int, int]]
+                     ) -> Iterator[tuple[slice, np.ndarray]]:
+        """``raw_inputs`` a block of rows at a time (rows, (rows, F) float64): a table's
+        inputs are never all copied at once."""
+        changes = None
+        if self.difference:
+            changes = row_changes(frame[self.targets].to_numpy(dtype=np.float64), segs)
+            cols = self.target_columns()
+        for a in range(0, len(frame), BLOCK_ROWS):
+            rows = slice(a, a + BLOCK_ROWS)
+            block = np.array(frame.iloc[rows][self.inputs].to_numpy(dtype=np.float64))
+            if changes is not None:
+                block[:, cols] = changes[rows]
+            yield rows, block
+
+    def fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
+        """Fit the scalers on the training rows of a prepared frame (never other rows)."""
+        if self.scaler is None:
+            return self.finish_fit()
+        what = "series" if self.scale_by in ("global", "series") else self.scale_by
+        x, x_keys, y, y_keys, rows = self._fit_rows(frame, train_rows)
+        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(x[rows], _take(x_keys, rows))
+        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(y[rows], _take(y_keys, rows))
+        return self
+
+    def partial_fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
+        """``fit`` on one part of the rows (a shard) after another; ``finish_fit`` ends it.
+        The scalers are those of one fit on all the parts' training rows."""
+        if self.scaler is None:
+            return self
+        what = "series" if self.scale_by in ("global", "series") else self.scale_by
+        if not hasattr(self, "x_scaler_"):
+            self.x_scaler_ = KeyedScaler(self.scaler, what)
+            self.y_scaler_ = KeyedScaler(self.scaler, what)
+        ids = group_ids(frame, self.roles.group)
+        segs = segments(ids, len(frame))
+        _, x_keys, y, y_keys, fit_rows = self._fit_rows(frame, train_rows, inputs=False)
+        for block, x in self.input_blocks(frame, segs):  # no copy of the whole table
+            rows = fit_rows[block]
+            self.x_scaler_.partial_fit(x[rows], _take(_take(x_keys, block), rows))
+            self.y_scaler_.partial_fit(y[block][rows], _take(_take(y_keys, block), rows))
+        return self
+
+    def finish_fit(self) -> TablePipeline:
+        if self.scaler is None:
+            self.x_scaler_ = KeyedScaler.identity(len(self.inputs))
+            self.y_scaler_ = KeyedScaler.identity(len(self.targets))
+        return self
+
+    def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray, inputs: bool = True
+                  ) -> tuple[Any, ...]:
+        """Every row's inputs (None unless ``inputs``) and targets, each with its scaler
+        keys, and the rows to fit the scalers on: the training rows (with ``difference``,
+        not a series' first)."""
+        ids = group_ids(frame, self.roles.group)
+        segs = segments(ids, len(frame))
+        rows = train_rows
+        y_fit = frame[self.targets].to_numpy(dtype=np.float64)
+        if self.difference:  # scale the changes; a series' first row has none
+            y_fit = row_changes(y_fit, segs)
+            rows = train_rows & ~first_rows(segs, len(frame))
+        return (self.raw_inputs(frame, segs) if inputs else None,
+                self.scale_keys(frame, ids, False),
+                y_fit, self.scale_keys(frame, ids, True), rows)
+
+    # -- arrays --------------------------------------------------------------------------
+    def arrays(self, frame: pd.DataFrame, need_target: bool = True) -> Table:
+        """Scaled arrays of a frame from ``prepare``."""
+        ids = group_ids(frame, self.roles.group)
+        segs = segments(ids, len(frame))
+        keys = self.scale_keys(frame, ids, False)
+        x = np.empty((len(frame), len(self.inputs)), dtype=np.float32)
+        for rows, block in self.input_blocks(frame, segs):
+            x[rows] = self.x_scaler_.transform(block, _take(keys, rows), dtype=np.float32)
+        y = y_raw = None
+        if need_target or self.targets[0] in frame.columns:
+            y_raw = frame[self.targets].to_numpy(dtype=np.float64)
+            y = self.y_scaler_.transform(y_raw, self.scale_keys(frame, ids, True),
+                                         dtype=np.float32)
+        return Table(frame=frame, ids=ids, segments=segs, x=x, y=y,
+                     y_raw=y_raw, notes=list(frame.attrs.get("notes", [])))
+
+    def table(self, data: Any, need_target: bool = True) -> Table:
+        """``prepare`` then ``arrays``: a user's table as the network's arrays."""
+        return self.arrays(self.prepare(data, need_target=need_target), need_target)
+
+    def windows(self, table: Table, starts: np.ndarray) -> tuple[WindowView, np.ndarray]:
+        """Network inputs (a zero-copy view) and scaled targets (W, S * T) for ``starts``."""
+        base = window_view(table.x, self.input_length)
+        rows = target_rows(starts, self.window, self.horizon, self.steps)
+        if self.difference:  # changes from each window's last value, scaled
+            change = window_changes(table.y_raw, starts + self.window - 1, rows)
+            keys = _take(self.scale_keys(table.frame, table.ids, True), rows.ravel())
+            y = self.y_scaler_.transform(change.reshape(-1, change.shape[-1]), keys)
+            y = y.astype(np.float32)
+        else:
+            y = table.y[rows]  # (W, S, T)
+        return WindowView(base, starts), y.reshape(len(starts), -1)
+
+    def to_units(self, outputs: np.ndarray, table: Table, starts: np.ndarray) -> np.ndarray:
+        """Network outputs for windows at ``starts`` in the target's units.
+
+        ``outputs`` (W, S * T) gives forecasts (W, S, T); (W, S, M, T), M values per
+        step and target (such as quantiles), gives (W, S, M, T). Each value is
+        unscaled with its window's scaler (and its last value added back, with
+        ``difference``); both keep the order of values.
+        """
+        n_targets = len(self.targets)
+        values = np.asarray(outputs)
+        shape = values.shape if values.ndim == 4 else (len(starts), self.steps, n_targets)
+        out = values.reshape(len(starts), self.steps, -1, n_targets)  # (W, S, M, T)
+        keys = self.scale_keys(table.frame, table.ids, True)
+        row_keys = None if keys is None else np.repeat(keys[starts], self.steps * out.shape[2])
+        flat = out.reshape(-1, n_targets)
+        forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
+        if self.difference:
+            forecast = forecast + table.y_raw[starts + self.window - 1][:, None, None, :]
+        return forecast.reshape(shape)
+
+    def scale_inputs(self, raw: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
+        """Rows of inputs (in their own units) scaled as the network sees them."""
+        return self.x_scaler_.transform(raw, keys)
+
+    def unscale_targets(self, values: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
+        return self.y_scaler_.inverse_transform(values, keys)
+
+    # -- the rows to forecast ---------------------------------------------------------
+    def forecast_times(self, last: np.ndarray, count: int) -> Any:
+        """Times of the ``count`` rows after each of ``last`` (one per series), flattened."""
+        if self.roles.time is None or self.step is None:
+            return None
+        offsets = np.tile(np.arange(1, count + 1), len(last))
+        return timeline.advance(np.repeat(last, count), offsets, self.step)
+
+    def future_inputs(self, last_rows: pd.DataFrame, future: Any) -> np.ndarray:
+        """Scaled inputs (series, horizon - 1 + steps, F) of the rows after each series' end.
+
+        Only the future-known columns are filled (the network reads nothing else
+        there): the calendar from the continued time column, the ``future``
+        columns from the ``future`` table, matched by series and time (or taken
+        in order without a time column).
+
+        Raises:
+            DataError: no future table while the model needs one, a missing
+                column, or missing rows (named by series and time).
+        """
+        roles = self.roles
+        count = self.horizon - 1 + self.steps
+        n = len(last_rows)
+        times = (self.forecast_times(last_rows[roles.time].to_numpy(), count)
+                 if roles.time else None)
+        rows = pd.DataFrame(index=range(n * count))
+        if roles.group:
+            rows[roles.group] = np.repeat(last_rows[roles.group].to_numpy(), count)
+        if roles.time:
+            if times is None:
+                raise DataError(f"The time column {roles.time!r} has no regular step, so the "
+                                "times to forecast, and their future inputs, are unknown.")
+            rows[roles.time] = times
+        if roles.calendar:
+            cal = self._calendar(times, roles.calendar, rows)
+            for name in cal.columns:
+                rows[name] = cal[name].to_numpy()
+        if roles.future:
+            rows = self._join_future(rows, future, count)
+        raw = np.zeros((len(rows), len(self.inputs)))
+        cols = self.future_columns()
+        raw[:, cols] = rows[self.roles.future_inputs].to_numpy(dtype=np.float64)
+        ids = rows[roles.group].to_numpy() if roles.group else np.zeros(len(rows), np.int64)
+        scaled = self.scale_inputs(raw, self.scale_keys(rows, ids, False)
+                                   if roles.key is None else None)
+        keep = np.zeros(len(self.inputs), dtype=bool)
+        keep[cols] = True
+        scaled[:, ~keep] = 0.0
+        return scaled.reshape(n, count, -1)
+
+    def _join_future(self, rows: pd.DataFrame, future: Any, count: int) -> pd.DataFrame:
+        roles = self.roles
+        if future is None:
+            raise DataError(f"This model reads future values of {', '.join(roles.future)}: "
+                            "give them for the rows to forecast (predict(..., future=TABLE), "
+                            "--future FILE).")
+        table = read_table(future)
+        keys = [c for c in (roles.group, roles.time) if c]
+        for name in [*keys, *roles.future]:
+            if name not in table.columns:
+                raise missing_column(name, table.columns, "Future table's")
+        table = table[[*keys, *roles.future]].copy()
+        if roles.time:
+            table[roles.time] = self._parse_time(table[roles.time], fitting=False)
+        for name in roles.future:
+            table[name] = check_numeric(table, name)
+            check_finite(table, name)
+        if roles.time is None:  # rows in order, per series
+            if roles.group:
+                table["_k"] = table.groupby(roles.group, sort=False, observed=True).cumcount()
+                rows["_k"] = np.tile(np.arange(count), len(rows) // count)
+                keys = [roles.group, "_k"]
+            else:
+                table["_k"] = np.arange(len(table))
+                rows["_k"] = np.arange(len(rows))
+                keys = ["_k"]
+        if roles.group:
+            table[roles.group] = key_strs(table[roles.group].to_numpy())
+            rows["_id"] = key_strs(rows[roles.group].to_numpy())
+            table = table.rename(columns={roles.group: "_id"})
+            keys = ["_id" if k == roles.group else k for k in keys]
+        merged = rows.merge(table.drop_duplicates(keys), on=keys, how="left",
+                            suffixes=("", "_future"))
+        missing = merged[roles.future].isna().any(axis=1).to_numpy()
+        if missing.any():
+            first = merged.loc[missing].iloc[0]
+            where = [f"{roles.group} {shown(first[roles.group])}" if roles.group else None,
+                     f"{roles.time} {shown(first[roles.time])}" if roles.time else
+                     f"forecast row {int(first['_k']) + 1}"]
+            raise DataError(
+                f"The future table lacks {int(missing.sum())} of the {len(merged)} rows to "
+                f"forecast (first: {', '.join(w for w in where if w)}); it needs "
+                f"{', '.join(roles.future)} for the {count} rows after each series' end.")
+        return merged
+
+    # -- saving ---------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {"roles": self.roles.get_config(), "window": self.window,
+                "horizon": self.horizon, "steps": self.steps, "scaler": self.scaler,
+                "scale_by": self.scale_by, "difference": self.difference,
+                "missing": self.missing, "time_format": self.time_format,
+                "calendar": self.calendar, "time": self.time_,
+                "x_scaler": self.x_scaler_.get_config(),
+                "y_scaler": self.y_scaler_.get_config()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TablePipeline:
+        pipeline = cls(Roles.from_config(config["roles"]), config["window"], config["horizon"],
+                       config["steps"], config["scaler"], config["scale_by"],
+                       config["difference"], config["missing"], config["time_format"],
+                       config["calendar"])
+        pipeline.time_ = dict(config["time"])
+        pipeline.x_scaler_ = KeyedScaler.from_config(config["x_scaler"])
+        pipeline.y_scaler_ = KeyedScaler.from_config(config["y_scaler"])
+        return pipeline
+
+
+def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
+    """Series id per row (zeros when there is one series)."""
+    if group is None:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame[group].to_numpy()
+
+
+def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
+    """The most common of the series' steps (None where no series has one)."""
+    keys = [tuple(sorted(s.items())) for s in steps.values() if s is not None]
+    return dict(max(set(keys), key=keys.count)) if keys else None
+
+
+def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:
+    """A series whose own smallest step is a whole multiple of the common one (it has gaps)."""
+    return timeline.is_multiple(step, common)
+
+
+def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if keys is None else keys[rows]

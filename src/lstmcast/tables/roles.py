@@ -1,0 +1,217 @@
+"""The parts a table's columns play, decided once and checked before anything is trained.
+
+- target: the column(s) to forecast;
+- features: past-observed inputs (seen over the window only);
+- future: inputs known in advance (prices, promotions, planned load): seen over
+  the window and over the forecast steps;
+- static: one value per series (a store's size, an engine's make);
+- calendar: sine/cosine of hour, weekday, day of year or month, derived from a
+  datetime time column (future-known);
+- group: the series id; time: the time column; key: the ``scale_by`` column.
+
+The target's own past is an input (``autoregressive``) by default when
+forecasting ahead (horizon >= 1); never with horizon 0, where the window's last
+row holds the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from lstmcast.checks import invalid
+from lstmcast.errors import InvalidArgumentError
+from lstmcast.tables.io import default_features, missing_column
+from lstmcast.tables.timeline import calendar_names
+
+
+@dataclass
+class Roles:
+    """Which columns play which part (see the module docstring)."""
+
+    target: list[str]
+    features: list[str] = field(default_factory=list)
+    future: list[str] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)
+    group: str | None = None
+    time: str | None = None
+    key: str | None = None
+    autoregressive: bool = False
+    calendar: list[str] = field(default_factory=list)  # calendar parts: "hour", "weekday"...
+
+    @property
+    def calendar_columns(self) -> list[str]:
+        return calendar_names(self.calendar)
+
+    @property
+    def future_inputs(self) -> list[str]:
+        """Inputs known over the forecast steps: the future columns, then the calendar's."""
+        return [*self.future, *self.calendar_columns]
+
+    @property
+    def inputs(self) -> list[str]:
+        """The network's input columns, in order."""
+        own = self.target if self.autoregressive else []
+        return list(dict.fromkeys([*self.features, *own, *self.future_inputs, *self.static]))
+
+    def columns(self) -> list[str]:
+        """Every column of the table a model reads (calendar columns are derived)."""
+        out = [c for c in (self.group, self.time) if c is not None]
+        for c in [*self.target, *self.features, *self.future, *self.static,
+                  *([self.key] if self.key else [])]:
+            if c not in out:
+                out.append(c)
+        return out
+
+    def get_config(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Roles:
+        return cls(**config)
+
+
+def _names(name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise invalid(name, "a column name or a list of column names", value)
+    return list(value)
+
+
+def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str | None = None,
+            time: str | None = None, future: Any = None, static: Any = None, *,
+            scale_by: str = "global", horizon: int = 1, autoregressive: bool | None = None,
+            difference: bool = False, calendar: bool = False) -> Roles:
+    """Decide and check the roles of ``frame``'s columns.
+
+    Raises:
+        InvalidArgumentError / DataError: a column that is not there (with the
+            nearest names), one column in two roles that exclude each other, the
+            target among the inputs with horizon 0, ``difference`` without the
+            target's past.
+    """
+    targets = _names("target", target)
+    if not targets:
+        raise invalid("target", "a column name", target)
+    future_cols, static_cols = _names("future", future), _names("static", static)
+    for name, role in [*[(t, "Target") for t in targets], (group, "Group"), (time, "Time"),
+                       *[(c, "Future") for c in future_cols],
+                       *[(c, "Static") for c in static_cols]]:
+        if name is not None and name not in frame.columns:
+            raise missing_column(name, frame.columns, role)
+    key = None
+    if scale_by not in ("global", "series"):
+        key = scale_by
+        if key not in frame.columns:
+            raise missing_column(key, frame.columns, "Scaling key (`scale_by`)")
+    for name, role in ((group, "group"), (time, "time")):
+        if name is not None and name in targets:
+            raise InvalidArgumentError(
+                f"Column {name!r} is the target and cannot also be the {role} column.")
+    if group is not None and group == time:
+        raise InvalidArgumentError(f"Column {group!r} cannot be both the group and the time.")
+    for name, role in [*[(c, "future") for c in future_cols],
+                       *[(c, "static") for c in static_cols]]:
+        if name in targets:
+            raise InvalidArgumentError(
+                f"The target {name!r} cannot be a {role} input: its values over the forecast "
+                "are what is forecast." if role == "future" else
+                f"The target {name!r} cannot be a static input.")
+        if name in (group, time):
+            raise InvalidArgumentError(f"Column {name!r} is the group or time column and cannot "
+                                       f"be a {role} input.")
+    both = set(future_cols) & set(static_cols)
+    if both:
+        raise InvalidArgumentError(f"Column {sorted(both)[0]!r} is given as both future and "
+                                   "static; choose one.")
+    if features is None:
+        skip = {*targets, group, time, key, *future_cols, *static_cols}
+        feature_cols = default_features(frame, skip)
+    else:
+        feature_cols = _names("features", features)
+        for name in feature_cols:
+            if name not in frame.columns:
+                raise missing_column(name, frame.columns, "Feature")
+            if name == group:
+                raise InvalidArgumentError(f"Column {name!r} is the group (series id) and "
+                                           "cannot also be a feature.")
+    named_targets = [c for c in feature_cols if c in targets]
+    if named_targets and horizon == 0:
+        raise InvalidArgumentError(
+            f"The target {named_targets[0]!r} is among the features, and with horizon 0 a "
+            "window's last row is the answer: the model would be shown it. Leave the target "
+            "out of the features (or forecast ahead with horizon >= 1).")
+    if named_targets:
+        autoregressive = True if autoregressive is None else autoregressive
+        if not autoregressive:
+            raise InvalidArgumentError(
+                f"The target {named_targets[0]!r} is among the features but autoregressive is "
+                "off; leave it out of the features, or turn autoregressive on.")
+    feature_cols = [c for c in feature_cols if c not in targets]
+    overlap = [c for c in feature_cols if c in future_cols or c in static_cols]
+    if overlap:
+        raise InvalidArgumentError(f"Column {overlap[0]!r} is both a feature and a future or "
+                                   "static input; give it one role.")
+    if autoregressive is None:
+        autoregressive = horizon >= 1
+    if autoregressive and horizon == 0:
+        raise InvalidArgumentError(
+            "`horizon=0` labels a window with its own last row, so feeding the target's past "
+            "as an input (autoregressive) would show the model the answer. Use horizon >= 1, "
+            "or turn autoregressive off (it is off by default with horizon 0).")
+    if difference and not autoregressive:
+        raise InvalidArgumentError(
+            "`difference` forecasts the change from the target's last value, so the target's "
+            "past must be an input: turn autoregressive on (it is on by default when "
+            "forecasting ahead).")
+    if future_cols and horizon == 0:
+        raise InvalidArgumentError(
+            "With horizon 0 the target row is the window's last row, whose values are inputs "
+            "already: give these columns as features instead of future.")
+    roles = Roles(target=targets, features=feature_cols, future=future_cols,
+                  static=static_cols, group=group, time=time, key=key,
+                  autoregressive=bool(autoregressive))
+    if time is None:
+        _check_unnamed_time(frame, {*roles.columns()}, group)
+    if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
+        raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
+                                   "(`future`) or `calendar` inputs, or turn `autoregressive` "
+                                   "on to forecast from the target's past.")
+    return roles
+
+
+def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
+    """Without a time column the rows are taken in file order: a text column of dates that
+    is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
+    import warnings
+
+    from lstmcast.tables.timeline import is_text, parse_time
+
+    for name in frame.columns:
+        if name in used or not is_text(frame[name]) or frame[name].isna().any():
+            continue
+        head = frame[name].iloc[:200]
+        try:
+            parsed = parse_time(head, str(name))[0]
+        except InvalidArgumentError:
+            continue
+        if parsed.dtype.kind != "M":
+            continue
+        ordered = (parsed.groupby(frame[group].iloc[:200].to_numpy()).apply(
+            lambda t: t.is_monotonic_increasing).all() if group else
+            parsed.is_monotonic_increasing)
+        if not ordered:
+            raise InvalidArgumentError(
+                f"Column {name!r} holds dates that are not in order, but no time column was "
+                f"given: the rows would be taken in file order. Give time={name!r} to sort "
+                "each series by it (or sort the file).")
+        warnings.warn(f"Column {name!r} holds dates but no time column was given: rows are "
+                      f"taken in file order, and forecasts get no dates (give time={name!r}).",
+                      stacklevel=4)
+        return
