@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -298,6 +299,35 @@ def test_concurrent_observes_of_one_series_never_interleave(runs, tmp_path):
     assert days == sorted(days) and len(set(days)) == len(days) == count
     accepted = [c for c, code in zip(chunks, codes) if code == 200]
     assert sum(len(c) for c in accepted) == count  # whole chunks, nothing of a refused one
+
+
+def test_a_table_being_read_does_not_hold_up_stored_series(runs, tmp_path):
+    """A request that reads a table or writes rows is prepared in a thread of its own:
+    a stored series' forecast is answered while it is still being prepared."""
+    run = runs["many"]
+    service = build(str(run), str(tmp_path / "state")).state.service
+    rows = _records(pd.read_csv(run.parent / "many.csv"))
+    release = threading.Event()
+
+    def slow() -> list:
+        release.wait(30)
+        return [service._stored("a")]
+
+    async def scenario() -> tuple:
+        await service.observe({"rows": rows})
+        held = asyncio.ensure_future(service.batcher.submit(slow, quick=False))
+        await asyncio.sleep(0.05)
+        quick = await asyncio.wait_for(service.forecast_series("b"), 10)
+        waiting = not held.done()
+        release.set()
+        return quick, waiting, await held
+
+    try:
+        quick, waiting, held = asyncio.run(scenario())
+    finally:
+        release.set()
+        service.batcher.close()
+    assert waiting and [r["store"] for r in quick] == ["b"] and held[0]["store"] == "a"
 
 
 def test_predict_window_is_the_ensembles_forecast(runs):

@@ -16,7 +16,9 @@ read at (``cache``); another worker's write changes the count, and the window
 is read again; the window keeps the forecast's labels (series id, step, times:
 ``window_predict.finish_records``), so a stored series' forecast costs one
 SQLite lookup of its row count, its share of a network call, and its
-unscaling. The network calls go through the micro-batcher.
+unscaling. A window read again is read in the batcher's preparing thread, so the
+network calls of other requests go on meanwhile. The network calls go through
+the micro-batcher.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ class Service:
         rows = pd.DataFrame.from_records(check_records(body["rows"], self.history,
                                                        self.limits))
         future = self._future(body)
-        return await self.batcher.submit(lambda: [prepare_table(self.forecaster, rows, future)])
+        return await self.batcher.submit(lambda: [prepare_table(self.forecaster, rows, future)],
+                                         quick=False)
 
     def _future(self, body: dict[str, Any]) -> pd.DataFrame | None:
         if body.get("future") is None:
@@ -107,7 +110,7 @@ class Service:
         batches: dict[str, list[dict[str, Any]]] = {}
         for record in rows:
             batches.setdefault(self.key(record), []).append(record)
-        return await self.batcher.submit(lambda: self._append(batches, future))
+        return await self.batcher.submit(lambda: self._append(batches, future), quick=False)
 
     def key(self, record: dict[str, Any]) -> str:
         """The series id of a record, as text (``_`` without a series column)."""
@@ -183,7 +186,12 @@ class Service:
             raise RequestError(422, f"this model reads inputs known in advance "
                                     f"({', '.join(self.roles.future)}): POST the rows with "
                                     "their `future` values to /observe or /forecast")
-        return await self.batcher.submit(lambda: [self._stored(key)])
+        cached = self.cache.get(key)
+        if cached is not None and cached[0] == self.store.version(key):  # microseconds
+            return await self.batcher.submit(lambda: [cached[1]])
+        # read from the state (a first request, or rows another worker wrote): milliseconds
+        # of pandas, in the preparing thread
+        return await self.batcher.submit(lambda: [self._stored(key)], quick=False)
 
     def _stored(self, key: str) -> Prepared:
         """The series' prepared last window, read again when its row count moved."""
