@@ -1,8 +1,8 @@
 """Serving benchmark: lstmcast serve under load on 127.0.0.1, beside in-process predict and
 onnxruntime on the same model.
 
-    python benchmarks/serve.py [--series 64] [--clients 1,16,64] [--requests 2000]
-                               [--seconds 20] [--out docs/serve-figures.md]
+    python benchmarks/serve.py [--series 64] [--clients 1,16,64] [--requests 5000]
+                               [--seconds 10] [--client raw|httpx] [--out docs/serve-figures.md]
 
 What it does, in one run:
 
@@ -14,13 +14,23 @@ What it does, in one run:
 3. starts ``lstmcast serve`` (a subprocess, 127.0.0.1 only), observes each series'
    history, then for batching on and off and each client count, sends
    ``GET /forecast/SERIES`` (series drawn in turn) from that many concurrent asyncio
-   clients (httpx) until ``--requests`` answers or ``--seconds`` pass, whichever
-   comes first: p50 / p99 latency, forecasts per second, errors;
-4. again at 16 clients (batching on) and in process, beside a competing busy
+   clients until ``--requests`` answers or ``--seconds`` pass, whichever comes
+   first: p50 / p99 latency, forecasts per second, errors, the service's CPU time
+   per request and the requests per network call (from its /metrics);
+4. the same at the largest client count with httpx's AsyncClient as the client,
+   beside the lean one, with each client's CPU time per request;
+5. reads beside writes: 16 clients reading while one more posts ``/observe`` (one
+   new row at a time, the rows held back from the history);
+6. again at 16 clients (batching on) and in process, beside a competing busy
    process (one core spinning, stopped after the run): the ratio to the quiet run.
 
-Every loop is bounded in requests and seconds and the service and the busy process
-are killed at the end. The client runs on the same cores as the service.
+The client (``--client raw``, the default) is a lean HTTP/1.1 keep-alive client on
+asyncio streams (one connection per client, the request's bytes written, the
+answer's status, headers and Content-Length body read and checked), on uvloop when
+it is installed, as the service is: httpx spends 1-4 ms of CPU per request here,
+more than the service, on the same two cores, so with httpx the figures measure
+httpx. Every loop is bounded in requests and seconds and the service and the busy
+process are killed at the end. The client runs on the same cores as the service.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,10 +142,80 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-async def load(url: str, series: list[str], clients: int, requests: int, seconds: float
-               ) -> dict:
+def cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of the processes in a process group (Linux's /proc; 0
+    elsewhere): the service and its workers."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime (ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def batch_counts(url: str) -> tuple[float, float]:
+    """The service's requests in network calls, and its calls (from /metrics)."""
+    import httpx
+
+    values = dict(line.rsplit(" ", 1) for line in httpx.get(f"{url}/metrics").text
+                  .splitlines() if line.startswith("lstmcast_batch_requests_"))
+    return (float(values.get("lstmcast_batch_requests_sum", 0)),
+            float(values.get("lstmcast_batch_requests_count", 0)))
+
+
+async def load(url: str, series: list[str], clients: int, requests: int, seconds: float,
+               client: str = "raw") -> dict:
     """``clients`` concurrent loops of GET /forecast/SERIES until ``requests`` answers or
-    ``seconds``, whichever first."""
+    ``seconds``, whichever first, through the lean client or httpx."""
+    return await (load_raw if client == "raw" else load_httpx)(url, series, clients, requests,
+                                                              seconds)
+
+
+async def load_raw(url: str, series: list[str], clients: int, requests: int, seconds: float
+                   ) -> dict:
+    """``load`` through one keep-alive asyncio connection per client."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = {"count": 0}
+    sent = {"count": 0}
+    deadline = time.monotonic() + seconds
+    asks = [f"GET /forecast/{s} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for s in series]
+
+    async def client_loop() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while sent["count"] < requests and time.monotonic() < deadline:
+                k = sent["count"]
+                sent["count"] += 1
+                started = time.perf_counter()
+                try:
+                    writer.write(asks[k % len(asks)])
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length:"))
+                    body = await reader.readexactly(length)
+                except (OSError, ValueError, StopIteration, asyncio.IncompleteReadError,
+                        asyncio.LimitOverrunError):
+                    errors["count"] += 1  # a broken answer or connection ends this client
+                    latencies.append(time.perf_counter() - started)
+                    return
+                latencies.append(time.perf_counter() - started)
+                errors["count"] += not (head.startswith(b"HTTP/1.1 200")
+                                        and body.startswith(b'{"forecast":[{'))
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return _summary(clients, latencies, errors["count"], time.perf_counter() - began)
+
+
+async def load_httpx(url: str, series: list[str], clients: int, requests: int,
+                     seconds: float) -> dict:
+    """``load`` through httpx's AsyncClient (a pool of ``clients`` connections)."""
     import httpx
 
     latencies: list[float] = []
@@ -160,10 +241,39 @@ async def load(url: str, series: list[str], clients: int, requests: int, seconds
         began = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         wall = time.perf_counter() - began
+    return _summary(clients, latencies, errors["count"], wall)
+
+
+def _summary(clients: int, latencies: list[float], errors: int, wall: float) -> dict:
     ms = np.array(latencies) * 1000
-    return {"clients": clients, "requests": len(latencies), "errors": errors["count"],
+    return {"clients": clients, "requests": len(latencies), "errors": errors,
             "seconds": wall, "per_second": len(latencies) / wall,
             "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def run_loop(coroutine: Any) -> Any:
+    """``asyncio.run``, on uvloop when it is installed (as uvicorn runs the service)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def measured(url: str, group: int, series: list[str], clients: int, args: argparse.Namespace,
+             client: str) -> dict:
+    """One bounded load run with the service's CPU time, the client's and the batch sizes."""
+    calls_before, cpu_before = batch_counts(url), cpu_seconds(group)
+    mine_before = time.process_time()
+    row = run_loop(load(url, series, clients, args.requests, args.seconds, client))
+    mine = time.process_time() - mine_before
+    cpu = cpu_seconds(group) - cpu_before
+    calls_after = batch_counts(url)
+    calls = calls_after[1] - calls_before[1]
+    done = max(row["requests"], 1)
+    return {**row, "client": client, "service_cpu_ms": 1000 * cpu / done,
+            "client_cpu_ms": 1000 * mine / done,
+            "per_call": (calls_after[0] - calls_before[0]) / calls if calls else 0.0}
 
 
 def observe(url: str, table: pd.DataFrame) -> None:
@@ -177,22 +287,79 @@ def observe(url: str, table: pd.DataFrame) -> None:
 
 
 def served(run: Path, folder: Path, table: pd.DataFrame, args: argparse.Namespace,
-           batching: bool, clients: list[int], tag: str = "") -> list[dict]:
+           batching: bool, clients: list[int], tag: str = "", client: str | None = None
+           ) -> list[dict]:
     state = folder / f"state-{'on' if batching else 'off'}{tag}"
     process, url = start(run, state, batching)
     try:
         observe(url, table)
         series = list(table["unit"].unique())
-        asyncio.run(load(url, series, 4, 40, 10))  # warm-up
+        run_loop(load(url, series, 4, 40, 10))  # warm-up
         rows = []
         for n in clients:
-            rows.append({"batching": batching, **asyncio.run(load(url, series, n,
-                                                                  args.requests,
-                                                                  args.seconds))})
+            rows.append({"batching": batching, **measured(url, process.pid, series, n, args,
+                                                          client or args.client)})
             print(rows[-1], flush=True)
         return rows
     finally:
         stop(process)
+
+
+async def observer(url: str, bodies: list[bytes], stop: asyncio.Event) -> dict:
+    """POST /observe of each body in turn on one keep-alive connection until ``stop``."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    latencies: list[float] = []
+    errors = 0
+    began = time.perf_counter()
+    try:
+        for body in bodies:
+            if stop.is_set():
+                break
+            started = time.perf_counter()
+            writer.write(b"POST /observe HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json"
+                         b"\r\nContent-Length: %d\r\n\r\n" % (host.encode(), len(body)) + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            errors += not head.startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
+    return _summary(1, latencies, errors, time.perf_counter() - began)
+
+
+def served_mixed(run: Path, folder: Path, table: pd.DataFrame, args: argparse.Namespace,
+                 clients: int) -> dict:
+    """``clients`` reading stored series (the lean client) beside one client observing
+    each series' next row in turn (one row a request, written to disk before each
+    answer): the rows held back from the history are what it observes."""
+    held = max(1, min(40, args.rows // 4))
+    parts = [part for _, part in table.groupby("unit", sort=False)]
+    rest = [json.loads(part.iloc[-held:].to_json(orient="records")) for part in parts]
+    bodies = [json.dumps({"rows": [rows[k]]}).encode() for k in range(held) for rows in rest]
+    process, url = start(run, folder / "state-mixed", True)
+    try:
+        observe(url, pd.concat([part.iloc[:-held] for part in parts]))
+        series = list(table["unit"].unique())
+        run_loop(load(url, series, 4, 40, 10))  # warm-up
+
+        async def both() -> list[dict]:
+            done = asyncio.Event()
+
+            async def reads() -> dict:
+                try:
+                    return await load_raw(url, series, clients, args.requests, args.seconds)
+                finally:
+                    done.set()
+            return await asyncio.gather(reads(), observer(url, bodies, done))
+
+        reads, writes = run_loop(both())
+    finally:
+        stop(process)
+    print({"reads": reads, "observes": writes}, flush=True)
+    return {"reads": reads, "observes": writes}
 
 
 def busy(seconds: float) -> subprocess.Popen:
@@ -214,8 +381,8 @@ def document(result: dict, command: str) -> str:
              f"Machine: {result['cores']} CPU cores, shared with other work while this ran "
              "(the figures move with it). Load before and after: "
              f"`{result['uptime_before']}` / `{result['uptime_after']}`. The load "
-             "generator (asyncio + httpx) runs on the same cores as the service (1 worker, "
-             "1 torch thread).", "",
+             f"generator ({CLIENTS[result.get('client', 'httpx')]}) runs on the same cores "
+             "as the service (1 worker, 1 torch thread).", "",
              f"Model: an LSTM (window 24, 32 units, 1 step) on {result['series']} hourly "
              "series. Requests: `GET /forecast/SERIES` from the stored history, the series "
              "in turn.", "",
@@ -227,12 +394,29 @@ def document(result: dict, command: str) -> str:
              f"| `Forecaster.predict` (a table of the last rows) | "
              f"{inp['predict_table_ms']:.3f} | {inp['table_ratio']:.1f}x |", "",
              "## Over HTTP on 127.0.0.1", "",
-             "| batching | clients | requests | errors | forecasts/s | p50 (ms) | p99 (ms) |",
-             "|---|---|---|---|---|---|---|"]
-    for row in result["served"]:
-        lines.append(f"| {'on' if row['batching'] else 'off'} | {row['clients']} | "
-                     f"{row['requests']} | {row['errors']} | {row['per_second']:.0f} | "
-                     f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
+             "| batching | clients | requests | errors | forecasts/s | p50 (ms) | p99 (ms) "
+             "| requests per network call | service CPU per request (ms) | client CPU per "
+             "request (ms) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [_row(row) for row in result["served"]]
+    if "httpx" in result:
+        lean, httpx = result["httpx"]
+        lines += ["", f"The same load through httpx's AsyncClient, beside the lean client "
+                  f"(batching on, {httpx['clients']} clients):", "",
+                  "| client | requests | errors | forecasts/s | p50 (ms) | p99 (ms) | "
+                  "requests per network call | service CPU per request (ms) | client CPU per "
+                  "request (ms) |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [_row(row, row["client"]) for row in (lean, httpx)]
+    if "mixed" in result:
+        reads, writes = result["mixed"]["reads"], result["mixed"]["observes"]
+        lines += ["", f"Reads beside writes: {reads['clients']} clients reading stored series "
+                  "(batching on) while one more client posts `/observe`, one new row of a "
+                  "series at a time, each committed to disk before its answer:", "",
+                  "| requests | count | errors | per second | p50 (ms) | p99 (ms) |",
+                  "|---|---|---|---|---|---|"]
+        for name, row in (("GET /forecast/SERIES", reads), ("POST /observe", writes)):
+            lines.append(f"| {name} | {row['requests']} | {row['errors']} | "
+                         f"{row['per_second']:.0f} | {row['p50_ms']:.1f} | "
+                         f"{row['p99_ms']:.1f} |")
     quiet, loaded = beside["quiet"], beside["loaded"]
     lines += ["", "## Beside a competing busy process (one core spinning)", "",
               "| | quiet | busy | busy / quiet |", "|---|---|---|---|",
@@ -246,13 +430,27 @@ def document(result: dict, command: str) -> str:
     return "\n".join(lines)
 
 
+CLIENTS = {"raw": "one keep-alive HTTP/1.1 connection per client on asyncio streams",
+           "httpx": "asyncio + httpx"}
+
+
+def _row(row: dict, first: str | None = None) -> str:
+    cells = ([first] if first else [("on" if row["batching"] else "off"), row["clients"]]) + [
+        row["requests"], row["errors"], f"{row['per_second']:.0f}", f"{row['p50_ms']:.1f}",
+        f"{row['p99_ms']:.1f}", f"{row.get('per_call', 0):.1f}",
+        f"{row.get('service_cpu_ms', 0):.2f}", f"{row.get('client_cpu_ms', 0):.2f}"]
+    return "| " + " | ".join(map(str, cells)) + " |"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--series", type=int, default=64)
     parser.add_argument("--rows", type=int, default=200, help="rows per series")
     parser.add_argument("--clients", default="1,16,64")
-    parser.add_argument("--requests", type=int, default=2000, help="most per load run")
-    parser.add_argument("--seconds", type=float, default=20, help="most per load run")
+    parser.add_argument("--requests", type=int, default=5000, help="most per load run")
+    parser.add_argument("--seconds", type=float, default=10, help="most per load run")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="the load generator: lean asyncio streams (raw) or httpx")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--out", default=str(ROOT / "docs" / "serve-figures.md"))
     args = parser.parse_args(argv)
@@ -263,10 +461,18 @@ def main(argv: list[str] | None = None) -> int:
     run = train(folder, table)
     history = table[table["unit"] == "u0"].iloc[-25:]
     result = {"series": args.series, "cores": os.cpu_count(), "uptime_before": before,
+              "client": args.client,
               "in_process": in_process(run, folder / "model.onnx", history, args.repeats)}
     print(result["in_process"], flush=True)
     result["served"] = (served(run, folder, table, args, False, clients)
                         + served(run, folder, table, args, True, clients))
+    if args.client == "raw":  # the same load through httpx, beside it
+        lean = next(r for r in result["served"] if r["batching"]
+                    and r["clients"] == max(clients))
+        result["httpx"] = [lean, served(run, folder, table, args, True, [max(clients)],
+                                        "-httpx", "httpx")[0]]
+    result["mixed"] = served_mixed(run, folder, table, args, 16 if 16 in clients
+                                   else max(clients))
     quiet = next((r for r in result["served"] if r["batching"] and r["clients"] == 16),
                  result["served"][-1])
     spinner = busy(args.seconds * 2 + 120)
