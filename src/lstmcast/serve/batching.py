@@ -5,8 +5,8 @@ every request waiting (up to ``max_requests``), prepares each (a stored series'
 window kept in memory), runs all their windows through ``predict_window`` at
 once, and hands each request its own forecasts. Nothing waits for a batch to
 fill: a request alone goes at once, and a batch is whatever arrived during the
-call before (measured, 8-11 requests per call at 16 clients, 32 at 64: no
-waiting window would do better). With batching off, each request gets its own
+call before (measured on 2 cores: 7-11 requests per call at 16 clients, 30-32 at
+64; docs/serve-figures.md). With batching off, each request gets its own
 network call, in turn. The calls run on one thread beside the event loop
 (torch's threads are set by the command: workers x threads at most the cores).
 
