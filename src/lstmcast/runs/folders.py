@@ -19,7 +19,6 @@ continues it.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -40,7 +39,6 @@ from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import parquet
 from lstmcast.tables.io import DataError, read_table
 from lstmcast.tables.parquet import is_parquet_set
-from lstmcast.tables.timeline import parse_time
 
 if sys.version_info >= (3, 11):
     import tomllib
