@@ -1,0 +1,103 @@
+"""``lstmcast predict``: forecasts past the end of each series (or a model on .npy windows)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lstmcast.cli.common import (
+    add_force,
+    add_table_options,
+    load_run,
+    output_guard,
+)
+from lstmcast.errors import LstmcastError
+from lstmcast.forecast import params
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The predict command: options and handler."""
+    raw = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("predict", parents=[common], formatter_class=raw,
+                       help="forecast past the end of each series",
+                       epilog="example:\n  lstmcast predict runs/air airline --n-ahead 12 "
+                       "--out forecast.csv")
+    p.add_argument("run", help="run folder (or a saved model file, then DATA is a .npy "
+                   "array of windows)")
+    p.add_argument("data", help="CSV/Parquet path or built-in dataset name (the history)")
+    p.add_argument("--n-ahead", dest="n_ahead", help="rows to forecast (steps)")
+    p.add_argument("--future", help="CSV/Parquet of the inputs known in advance for the rows "
+                   "to forecast (series id, time and the future columns)")
+    p.add_argument("--out", help="write the forecast here (a new file): .csv, .parquet or "
+                   ".json (records), as its extension says")
+    add_table_options(p)
+    add_force(p)
+    p.set_defaults(handler=cmd_predict)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmcast.runs.folders import resolve, run_file
+    from lstmcast.runs.outputs import TABLE_FORMATS, check_format, table_bytes
+    from lstmcast.tables.parquet import is_parquet_set
+
+    guard = output_guard(args)
+    guard.check_outputs(args)
+    if args.out:
+        check_format(args.out, (".npy", ".csv") if Path(args.run).is_file() else TABLE_FORMATS)
+    if Path(args.run).is_file():
+        return _predict_arrays(args, guard)
+    run_file(args.run, "forecaster.lstmcast")
+    n_ahead = None if args.n_ahead is None else params.Param(
+        "n_ahead", None, "int", "").parse(args.n_ahead)
+    forecaster = load_run(args)  # torch: after the cheap checks
+    if is_parquet_set(args.data):  # read shard by shard (the model's shard_rows), not whole
+        frame = args.data
+    else:
+        source = resolve(args.data)
+        frame = source.test if source.test is not None else source.frame
+    forecast = forecaster.predict(frame, n_ahead=n_ahead, future=args.future)
+    if args.out:
+        guard.write_file(args.out, table_bytes(forecast, args.out))
+        if not args.quiet:
+            print(f"Wrote {len(forecast)} forecast rows to {args.out}")
+    elif not args.quiet:
+        print(forecast.to_string(index=False))
+    return 0
+
+
+def _predict_arrays(args: argparse.Namespace, guard: Any) -> int:
+    """A saved Sequential (``import-keras``, ``model.save``) on windows in a .npy file."""
+    import io
+
+    import numpy as np
+
+    if args.n_ahead is not None or args.future is not None:
+        raise LstmcastError("--n-ahead and --future are for a run folder's Forecaster; a saved "
+                            "model forecasts the windows it is given.")
+    if not args.data.endswith(".npy"):
+        raise LstmcastError(
+            f"{args.run} is a saved model (not a run folder): give it windows as a .npy array "
+            f"of shape (windows, time_steps, features), not {args.data!r}.")
+    from lstmcast.models import load_model
+
+    model = load_model(args.run, compile=False)
+    try:
+        x = np.load(args.data, allow_pickle=False)
+    except ValueError as exc:
+        raise LstmcastError(f"{args.data} is not a plain NumPy array: {exc}") from None
+    pred = model.predict(x.astype(np.float32, copy=False))
+    flat = pred.reshape(len(pred), -1)
+    if args.out and args.out.endswith(".npy"):
+        buffer = io.BytesIO()
+        np.save(buffer, pred)
+        guard.write_file(args.out, buffer.getvalue())
+    elif args.out:
+        header = ",".join(f"output_{k}" for k in range(flat.shape[1]))
+        text = "\n".join([header, *(",".join(repr(float(v)) for v in row) for row in flat)])
+        guard.write_file(args.out, (text + "\n").encode())
+    elif not args.quiet:
+        print(np.array2string(pred, threshold=40))
+    if args.out and not args.quiet:
+        print(f"Wrote {len(pred)} forecasts of shape {tuple(pred.shape[1:])} to {args.out}")
+    return 0
