@@ -19,6 +19,7 @@ from helpers import one_line_error, run_cli
 
 optuna = pytest.importorskip("optuna")
 
+from lstmcast.errors import InvalidArgumentError, LstmcastError  # noqa: E402
 from lstmcast.forecast import params, tune  # noqa: E402
 from lstmcast.forecast.forecaster import Forecaster  # noqa: E402
 
@@ -87,7 +88,7 @@ def test_folds_are_time_ordered_inside_the_training_rows(sales):
             assert list(fitted) == list(range(cut))  # in time order, everything before
             assert list(scored) == list(range(cut, cut + 12))  # the next 12 rows
             assert scored.max() < ROWS - HOLDOUT  # never a held-out row
-    with pytest.raises(tune.LstmcastError, match="too short for 3 folds"):
+    with pytest.raises(LstmcastError, match="too short for 3 folds"):
         tune.make_folds(training, "store", "day", 3, 40, need=12)
 
 
@@ -171,7 +172,7 @@ def test_a_much_worse_trial_is_pruned():
     def run(compare, losses):
         trial, model = study.ask(), Model()
         trial.set_user_attr("compare", compare)
-        report = tune._report_callback(trial, 0, time.time() + 60)
+        report = tune.objective.report_callback(trial, 0, time.time() + 60)
         report.set_model(model)
         for epoch, loss in enumerate(losses):
             report.on_epoch_end(epoch, {"loss": loss, "val_loss": loss})
@@ -193,7 +194,7 @@ def test_the_objective_prunes_from_its_own_loop(sales):
     study = optuna.create_study(pruner=tune.comparable_pruner(epochs=3))
     search.start(study)  # the defaults first; then peers with a tiny loss at every epoch
     first = study.trials[0]
-    compare = tune._comparable("stacked", {"loss": "mse", "normalize": "auto"})
+    compare = tune.comparable("stacked", {"loss": "mse", "normalize": "auto"})
     for _ in range(2):
         study.add_trial(optuna.trial.create_trial(
             value=0.1, intermediate_values={s: 1e-9 for s in range(9)},
@@ -296,7 +297,7 @@ def test_forecaster_tune(sales):
         "defaults"
     assert list(found.leaderboard["kind"]).count("baseline") >= 2
     assert found.forecaster.predict(frame).shape[0] == 2
-    with pytest.raises(tune.InvalidArgumentError, match="Unknown search space"):
+    with pytest.raises(InvalidArgumentError, match="Unknown search space"):
         Forecaster.tune(frame, "sales", budget=60, space="wide")
 
 

@@ -1,0 +1,77 @@
+"""The budget: the search ends at a share of it, the best settings are retrained until
+another, and the rest is for the run folder.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from lstmcast.errors import InvalidArgumentError
+
+SEARCH_SHARE = 0.7  # of the budget: no trial runs past it
+
+
+FIT_SHARE = 0.9  # the best settings retrained on all training rows until here; then the run
+
+
+TRIAL_SHARE = 1 / 6  # one trial takes at most this much of the search time
+
+
+MIN_FOLD_SECONDS = 1.0  # the least a fold may train: a budget below one trial's is refused
+
+
+@dataclass
+class Clock:
+    """The budget's deadlines, in ``time.time()`` seconds (shared between processes)."""
+
+    start: float
+    budget: float
+
+    @property
+    def search_end(self) -> float:
+        return self.start + SEARCH_SHARE * self.budget
+
+    @property
+    def fit_end(self) -> float:
+        return self.start + FIT_SHARE * self.budget
+
+    @property
+    def trial_seconds(self) -> float:
+        return TRIAL_SHARE * SEARCH_SHARE * self.budget
+
+
+def minimum_budget(folds: int) -> float:
+    """The least budget that leaves one trial its folds' minimum time (in whole seconds)."""
+    return float(math.ceil(folds * MIN_FOLD_SECONDS / (SEARCH_SHARE * TRIAL_SHARE * 6)))
+
+
+def check_budget(budget: Any, folds: int, option: str = "--budget") -> float:
+    """``budget`` as seconds, or a one-line error when no trial could run in it."""
+    try:
+        seconds = float(budget)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{option} expects seconds (a number > 0), got "
+                                   f"{budget!r}.") from None
+    if not seconds > 0 or not math.isfinite(seconds):
+        raise InvalidArgumentError(f"{option} must be more than 0 seconds, got {budget!r}.")
+    least = minimum_budget(folds)
+    if seconds < least:
+        raise InvalidArgumentError(
+            f"{option} {budget} s is less than one trial could use: {folds} folds of at "
+            f"least {MIN_FOLD_SECONDS:g} s within the search's {SEARCH_SHARE:.0%} of the "
+            f"budget; give at least {least:g} s.")
+    return seconds
+
+
+def now() -> float:
+    return time.time()
+
+
+def final_seconds(clock: Clock, settings: dict) -> float:
+    """The final fit's training time: until ``fit_end`` (at least a second), and no more
+    than the user's ``max_seconds``."""
+    seconds = max(1.0, clock.fit_end - now())
+    return min(seconds, settings["max_seconds"]) if settings.get("max_seconds") else seconds
