@@ -32,7 +32,7 @@ from lstmcast.tables.parts import Parts
 from lstmcast.tables.windows import WindowView
 
 
-def _window_rows(arr: np.ndarray) -> np.ndarray | None:
+def window_rows(arr: np.ndarray) -> np.ndarray | None:
     """If ``arr`` (W, L, F) is a sliding-window view, return its rows (W + L - 1, F)."""
     if arr.ndim != 3 or arr.strides[0] != arr.strides[1] or arr.strides[0] == 0:
         return None
@@ -53,7 +53,7 @@ def to_tensor(arr: Any, device: torch.device, dtype: torch.dtype = torch.float32
         return arr.to(device=device, dtype=dtype)
     np_dtype = torch.empty((), dtype=dtype).numpy().dtype
     arr = np.asarray(arr)
-    rows = _window_rows(arr)
+    rows = window_rows(arr)
     with warnings.catch_warnings():  # read-only views are fine: they are never written to
         warnings.simplefilter("ignore", UserWarning)
         if rows is None:

@@ -28,7 +28,8 @@ from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.evaluation import TrainingStats
 from lstmcast.forecast.intervals import Intervals
 from lstmcast.forecast.linear_map import WindowLinearMap
-from lstmcast.models.sequential import Sequential, library_versions, load_state
+from lstmcast.models.saving import library_versions, load_state
+from lstmcast.models.sequential import Sequential
 from lstmcast.tables.pipeline import TablePipeline
 from lstmcast.tables.roles import Roles
 from lstmcast.tables.seen import SeenRows

@@ -30,29 +30,24 @@ import numpy as np
 import torch
 
 from lstmcast.checks import check_float, check_int, invalid
-from lstmcast.engine import bundle
 from lstmcast.engine.callbacks import Callback, History
 from lstmcast.engine.metrics import get_loss, get_metric
 from lstmcast.engine.network import Network, default_device
-from lstmcast.engine.optimizers import Optimizer, get_optimizer, optimizer_from_config
+from lstmcast.engine.optimizers import Optimizer, get_optimizer
 from lstmcast.engine.runtime import check_precision, warn_if_emulated
 from lstmcast.engine.training import (
     Samples,
-    _window_rows,
-    match_target,
     predict_batches,
     run_batches,
-    to_tensor,
     train,
 )
 from lstmcast.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
 from lstmcast.layers import Input, Layer, layer_from_config
+from lstmcast.models import saving
+from lstmcast.models.inputs import check_samples, check_targets
 from lstmcast.tables.io import atomic_write
 from lstmcast.tables.parts import Parts
-from lstmcast.tables.windows import WindowView
 
-MODEL_KIND = "sequential"
-WEIGHTS_KIND = "weights"
 PREDICT_BATCH = 1024  # inference batch when none is given: results do not depend on it
 
 
@@ -194,59 +189,13 @@ class Sequential:
         if self.built:
             self.optimizer_ = self.optimizer_spec_.build(self.network_.parameters())
 
-    # -- data checks ----------------------------------------------------------
+    # -- data checks (lstmcast.models.inputs) ---------------------------------------
     def _samples(self, x: Any, name: str = "x", action: str = "training") -> Samples:
-        if isinstance(x, (list, tuple)):
-            x = np.asarray(x)
-        if not isinstance(x, (np.ndarray, WindowView, torch.Tensor)):
-            if hasattr(x, "to_numpy"):
-                x = x.to_numpy()
-            else:
-                raise InvalidTypeError(
-                    f"`{name}` must be a NumPy array of shape (batch, time_steps, features), "
-                    f"got {type(x).__name__}.")
-        shape = tuple(x.shape)
-        if len(shape) != 3:
-            hint = (" For one feature, add an axis: x[..., None]." if len(shape) == 2 else "")
-            raise InvalidArgumentError(
-                f"`{name}` must be 3-D (batch, time_steps, features), "
-                f"got an array of shape {shape}.{hint}")
-        if shape[0] == 0:
-            raise InvalidArgumentError(f"`{name}` holds no samples (shape {shape}).")
-        if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.number):
-            raise InvalidArgumentError(f"`{name}` must be numeric, got dtype {x.dtype}.")
-        expected = self.built_input_shape_ if self.built else self.input_shape
-        if expected is not None:
-            for got, want, what in zip(shape[1:], expected, ("time steps", "features")):
-                if want is not None and got != want:
-                    raise InvalidArgumentError(
-                        f"`{name}` has {got} {what} per sample, but the model expects "
-                        f"input_shape {tuple(expected)}: got an array of shape {shape}.")
-        _check_finite(name, x, action)
-        if not self.built:
-            self.build(shape[1:])
-        return Samples(x, self.device)
+        return check_samples(self, x, name, action)
 
     def _targets(self, y: Any, n: int, name: str = "y", action: str = "training"
                  ) -> torch.Tensor:
-        y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
-        if not np.issubdtype(y_arr.dtype, np.number):
-            raise InvalidArgumentError(f"`{name}` must be numeric, got dtype {y_arr.dtype}.")
-        if y_arr.ndim == 0 or y_arr.shape[0] != n:
-            raise InvalidArgumentError(
-                f"`{name}` must have one target per sample ({n}), got shape {y_arr.shape}.")
-        _check_finite(name, y_arr, action, target=True)
-        expected = tuple(self.output_shape)
-        slots = getattr(self.loss_, "slots", 1) if self.compiled_ else 1
-        if slots > 1:  # a loss with several outputs per target value (quantiles)
-            expected = (*expected[:-1], expected[-1] // slots)
-        target = match_target(to_tensor(y_arr, self.device), expected)
-        if tuple(target.shape[1:]) != expected:
-            raise InvalidArgumentError(
-                f"`{name}` has shape {y_arr.shape}, but the model outputs "
-                f"{(None,) + tuple(self.output_shape)} per batch"
-                + (f", {slots} per target value." if slots > 1 else "."))
-        return target
+        return check_targets(self, y, n, name, action)
 
     def _batch_size(self, batch_size: int | None, default: int) -> int:
         if batch_size is None:
@@ -450,21 +399,10 @@ class Sequential:
                 "metrics": [m.name for m in self.metrics_]}
 
     def save(self, path: str | os.PathLike) -> None:
-        """Save architecture, compile settings, weights and optimizer state to one file.
-
-        The file is safetensors with a JSON config in its header; no pickle.
-        A failed save leaves any previous file at ``path`` as it was.
-        """
-        self._require_built()
-        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        optimizer_state = None
-        if self.optimizer_ is not None:
-            optimizer_tensors, optimizer_state = bundle.optimizer_tensors(self.optimizer_)
-            tensors.update(optimizer_tensors)
-        config = {"model": self.get_config(), "input_shape": list(self.built_input_shape_),
-                  "compile": self._compile_config(), "optimizer_state": optimizer_state,
-                  "versions": library_versions()}
-        bundle.save(path, tensors, config, MODEL_KIND)
+        """Save architecture, compile settings, weights and optimizer state to one file
+        (``lstmcast.models.saving``): safetensors with a JSON config in its header, no
+        pickle; a failed save leaves any previous file at ``path`` as it was."""
+        saving.save_model(self, path)
 
     def export_onnx(self, path: str | os.PathLike) -> None:
         """Write the network as ONNX: input ``windows`` (batch, time_steps, features),
@@ -477,15 +415,11 @@ class Sequential:
 
     def save_weights(self, path: str | os.PathLike) -> None:
         """Save the weights only (safetensors)."""
-        self._require_built()
-        bundle.save(path, dict(self.network_.state_dict()),
-                    {"model": self.get_config()}, WEIGHTS_KIND)
+        saving.save_weights(self, path)
 
     def load_weights(self, path: str | os.PathLike) -> None:
         """Load weights saved by ``save_weights`` into this (built) model."""
-        self._require_built()
-        tensors, _ = bundle.load(path, WEIGHTS_KIND)
-        load_state(self.network_, tensors, path)
+        saving.load_weights(self, path)
 
     def _require_built(self) -> None:
         if not self.built:
@@ -496,111 +430,3 @@ class Sequential:
                     "This model is not built yet: give the first layer "
                     "`input_shape=(time_steps, features)`, or call `fit` or `predict` first."
                 ) from None
-
-
-def load_model(path: str | os.PathLike, custom_objects: dict[str, Callable] | None = None,
-               compile: bool = True, device: str | None = None) -> Sequential:
-    """Load a model saved by ``Sequential.save``; it predicts exactly as the saved one did.
-
-    Args:
-        path: the saved file.
-        custom_objects: ``{name: function}`` for a custom loss the model was compiled with.
-        compile: restore the compile settings and optimizer state too.
-        device: where to put the model (default CUDA when available).
-    """
-    tensors, config = bundle.load(path, MODEL_KIND)
-    model = Sequential.from_config(config["model"], device=device)
-    model.build(config["input_shape"])
-    network_tensors = {k[len("network."):]: v for k, v in tensors.items()
-                       if k.startswith("network.")}
-    load_state(model.network_, network_tensors, path)
-    settings = config.get("compile")
-    if compile and settings:
-        loss: Any = settings["loss"]
-        if settings.get("custom_loss"):
-            name = settings["custom_loss"]
-            if not custom_objects or name not in custom_objects:
-                raise InvalidArgumentError(
-                    f"{str(path)!r} was compiled with the custom loss {name!r}: pass "
-                    f"custom_objects={{{name!r}: fn}}, or compile=False.")
-            loss = custom_objects[name]
-        optimizer = optimizer_from_config(settings["optimizer"]["class_name"],
-                                          settings["optimizer"]["config"])
-        model.compile(loss=loss, optimizer=optimizer, metrics=settings["metrics"])
-        if config.get("optimizer_state") is not None:
-            bundle.restore_optimizer(model.optimizer_, tensors, config["optimizer_state"])
-    return model
-
-
-def load_state(network: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Any) -> None:
-    expected = network.state_dict()
-    if set(tensors) != set(expected) or any(
-            tensors[k].shape != expected[k].shape for k in expected):
-        raise bundle.ArtifactError(
-            f"{str(path)!r} does not hold weights for this architecture.")
-    network.load_state_dict(tensors)
-
-
-def library_versions() -> dict[str, str]:
-    from lstmcast import __version__
-
-    return {"lstmcast": __version__, "torch": torch.__version__, "numpy": np.__version__}
-
-
-_CHECK_BLOCK = 1 << 22  # values checked at a time: the temporary masks stay a few MB
-
-
-def _check_finite(name: str, x: Any, action: str = "training", target: bool = False) -> None:
-    """Raise if ``x`` holds NaN or inf: how many of each, and where the first one is.
-
-    ``action`` ("training", "predicting", "evaluating") is what they stop; ``target``:
-    ``x`` holds targets (samples, outputs), not inputs (samples, time steps, features)."""
-    if isinstance(x, torch.Tensor):
-        arr = x.detach().cpu().numpy()
-    elif isinstance(x, WindowView):
-        arr = x.base
-    else:
-        arr = np.asarray(x)
-    rows = _window_rows(arr) if arr.ndim == 3 else None
-    values = rows if rows is not None else arr
-    if not np.issubdtype(values.dtype, np.floating):
-        return
-    counts = {"NaN": 0, "infinite": 0}
-    firsts: dict[str, list[int]] = {}
-    values = np.atleast_1d(values)
-    block = max(1, _CHECK_BLOCK // max(1, values[:1].size))  # rows per block: bounded memory
-    for start in range(0, len(values), block):
-        part = values[start: start + block]
-        if np.isfinite(part).all():
-            continue
-        for kind, bad in (("NaN", np.isnan(part)), ("infinite", np.isinf(part))):
-            if bad.any():
-                counts[kind] += int(bad.sum())
-                if kind not in firsts:
-                    first = np.argwhere(bad)[0].tolist()
-                    first[0] += start
-                    firsts[kind] = first
-    if not firsts:
-        return
-    parts = []
-    for kind, count in counts.items():
-        if count:
-            noun = f"{count} NaN value" if kind == "NaN" else f"{count} infinite value"
-            where = _position(firsts[kind], rows is not None, target)
-            parts.append(f"{noun}{'s' if count > 1 else ''} (first at {where})")
-    raise InvalidArgumentError(
-        f"`{name}` holds {' and '.join(parts)}; the network cannot compute with them: "
-        f"fill or drop them before {action}.")
-
-
-def _position(index: list[int], windowed: bool, target: bool) -> str:
-    """Where a value sits: its sample, time step and feature (or output), or its row
-    under a sliding-window view."""
-    if windowed:  # the rows under a sliding-window view (W + L - 1, F)
-        return f"row {index[0]}, feature {index[1]} of the rows the windows are cut from"
-    if target:
-        axes = ("sample", "time step", "output") if len(index) == 3 else ("sample", "output")
-    else:
-        axes = ("sample", "time step", "feature")
-    return ", ".join(f"{axis} {i}" for axis, i in zip(axes, index))
-
