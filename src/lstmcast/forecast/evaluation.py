@@ -86,6 +86,19 @@ def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarr
     return preds
 
 
+@dataclass
+class _Scored:
+    """The windows ``score`` scores: their true targets and the model's forecasts."""
+
+    truth: np.ndarray  # (W, S, T)
+    truth_rows: np.ndarray  # (W, S)
+    forecast: forecasting.Forecast
+    source: Table  # the table the windows start in (the last windows' view with last_only)
+    starts: np.ndarray
+    series_start: np.ndarray | None  # with the baselines' windows; None with last_only
+    base_starts: np.ndarray | None
+
+
 def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, table: Table,
           min_target_row: np.ndarray | None = None, last_only: bool = False,
           intervals: Intervals | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,86 +112,122 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
     interval scores of ``lstmcast.forecast.intervals.interval_scores``: the model's own
     quantiles, each baseline's forecast plus the quantiles of its training errors.
     """
-    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
     notes: list[str] = list(table.notes)
-    if last_only:
-        if horizon != 0 or steps != 1:
-            raise InvalidArgumentError(
-                "`last_only=True` scores the last row of each series, which needs "
-                "horizon=0 and steps=1 (e.g. remaining useful life).")
-        view, starts, padded = forecasting.last_windows(pipeline, table)
-        if padded:
-            notes.append(f"{len(padded)} series shorter than the window were padded.")
-        last_rows = np.asarray([b - 1 for a, b in table.segments])
-        truth_rows = last_rows[:, None]  # (series, 1)
-        truth = table.y_raw[last_rows][:, None, :]  # (series, 1, T)
-        forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts, intervals)
-        series_start = base_starts = None
-    else:
-        starts = window_starts(len(table.frame), window, horizon=horizon, steps=steps,
-                               groups=table.ids)
-        if min_target_row is not None:
-            first_target = starts + window - 1 + horizon
-            starts = starts[first_target >= min_target_row[starts]]
-        if len(starts) == 0:
-            raise DataError(f"No window of {window} rows plus its targets fits in the rows to "
-                            "score.")
-        truth_rows = target_rows(starts, window, horizon, steps)
-        truth = table.y_raw[truth_rows]  # (W, S, T)
-        forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
-        series_start, base_starts = series_starts(table)[starts], starts
-    halves = {}  # a combined model's own forecasts, each alone: what combining is worth
-    if ensemble.combined:
-        source = view if last_only else table
-        used = [name for name in HALVES
-                if name == "networks" or ensemble.weights.get(name, 0) > 0]
-        halves = {name: forecasting.forecast_windows(
-                      pipeline, Ensemble(ensemble.members) if name == "networks"
-                      else ensemble.parts[name], source, starts).point for name in used}
-        notes.append(f"{', '.join(used)}: the model's own forecasts, each alone, not "
-                     f"baselines (it forecasts {combination.describe(ensemble.weights)}).")
+    windows = (_last_windows(pipeline, ensemble, table, intervals, notes) if last_only else
+               _windows_after(pipeline, ensemble, table, min_target_row, intervals))
+    halves = _halves(pipeline, ensemble, windows, notes)
     rows, pred_frames = [], []
-    scored = truth.shape[0]
-    for k, name in enumerate(pipeline.targets):
-        t = truth[:, :, k]
-        preds = {"lstmcast": forecast.point[:, :, k],
-                 **{model: half[:, :, k] for model, half in halves.items()}}
-        if last_only:
-            preds["train_mean"] = np.full_like(t, stats.train_mean[k])
-        else:
-            preds.update(baseline_forecasts(table.y_raw[:, k], base_starts, series_start,
-                                            pipeline, stats.train_mean[k], stats.season))
-            sn = preds.get("seasonal_naive")
-            if sn is not None and np.isnan(sn).any():
-                kept = int((~np.isnan(sn)).all(axis=1).sum())
-                notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
-                             "with a season of history before them (for seasonal_naive).")
-        bands = {}  # (W, S, Q) per model
-        if forecast.quantiles is not None:
-            bands["lstmcast"] = forecast.quantiles[:, :, :, k]
-            for model, offsets in (stats.residual_quantiles or {}).items():
-                if model in preds:
-                    bands[model] = preds[model][:, :, None] + np.asarray(offsets)[None, :, :, k]
-        ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
-        scored = int(ok.sum())
-        warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
-        for model, p in preds.items():
-            row = {"target": name, "model": model,
-                   **scores.all_scores(t[ok], p[ok], stats.naive_scale[k])}
-            if last_only:  # remaining useful life: the PHM08 challenge's score too
-                row["phm08"] = scores.phm08(t[ok], p[ok])
-            if model in bands:
-                band = bands[model][ok]
-                row.update(interval_scores(t[ok], band, forecast.levels))
-                if last_only:  # how often even the interval's lower bound is late
-                    row.update(late_lower(t[ok], band, forecast.levels))
-            rows.append(row)
-        pred_frames.append(prediction_frame(pipeline, table, truth_rows, name, t, preds,
-                                            bands.get("lstmcast"), forecast.levels))
-        zeros = scores.zero_targets(t)
-        if zeros:
-            notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
+    scored = windows.truth.shape[0]
+    for k in range(len(pipeline.targets)):
+        target_scores, frame, scored = _score_target(pipeline, stats, table, windows, halves,
+                                                     k, last_only, notes)
+        rows += target_scores
+        pred_frames.append(frame)
     result = pd.DataFrame(rows)
+    _add_skill(result, notes)
+    result.attrs["notes"] = list(dict.fromkeys(notes))
+    result.attrs["n_windows"] = scored
+    return result, pd.concat(pred_frames, ignore_index=True)
+
+
+def _last_windows(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
+                  intervals: Intervals | None, notes: list[str]) -> _Scored:
+    """The last window of each series (the C-MAPSS protocol)."""
+    if pipeline.horizon != 0 or pipeline.steps != 1:
+        raise InvalidArgumentError(
+            "`last_only=True` scores the last row of each series, which needs "
+            "horizon=0 and steps=1 (e.g. remaining useful life).")
+    view, starts, padded = forecasting.last_windows(pipeline, table)
+    if padded:
+        notes.append(f"{len(padded)} series shorter than the window were padded.")
+    last_rows = np.asarray([b - 1 for a, b in table.segments])
+    forecast = forecasting.forecast_windows(pipeline, ensemble, view, starts, intervals)
+    return _Scored(table.y_raw[last_rows][:, None, :], last_rows[:, None], forecast, view,
+                   starts, None, None)
+
+
+def _windows_after(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
+                   min_target_row: np.ndarray | None, intervals: Intervals | None) -> _Scored:
+    """Every window whose first target row is at or after ``min_target_row``."""
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    starts = window_starts(len(table.frame), window, horizon=horizon, steps=steps,
+                           groups=table.ids)
+    if min_target_row is not None:
+        first_target = starts + window - 1 + horizon
+        starts = starts[first_target >= min_target_row[starts]]
+    if len(starts) == 0:
+        raise DataError(f"No window of {window} rows plus its targets fits in the rows to "
+                        "score.")
+    truth_rows = target_rows(starts, window, horizon, steps)
+    forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
+    return _Scored(table.y_raw[truth_rows], truth_rows, forecast, table, starts,
+                   series_starts(table)[starts], starts)
+
+
+def _halves(pipeline: TablePipeline, ensemble: Ensemble, windows: _Scored,
+            notes: list[str]) -> dict[str, np.ndarray]:
+    """A combined model's own forecasts, each alone: what combining is worth."""
+    if not ensemble.combined:
+        return {}
+    used = [name for name in HALVES if name == "networks" or ensemble.weights.get(name, 0) > 0]
+    notes.append(f"{', '.join(used)}: the model's own forecasts, each alone, not "
+                 f"baselines (it forecasts {combination.describe(ensemble.weights)}).")
+    return {name: forecasting.forecast_windows(
+                pipeline, Ensemble(ensemble.members) if name == "networks"
+                else ensemble.parts[name], windows.source, windows.starts).point
+            for name in used}
+
+
+def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
+                  windows: _Scored, halves: dict[str, np.ndarray], k: int, last_only: bool,
+                  notes: list[str]) -> tuple[list[dict], pd.DataFrame, int]:
+    """Target ``k``: a row of scores per model, the forecasts' frame, and how many windows
+    every model was scored on."""
+    name, forecast = pipeline.targets[k], windows.forecast
+    t = windows.truth[:, :, k]
+    preds = {"lstmcast": forecast.point[:, :, k],
+             **{model: half[:, :, k] for model, half in halves.items()}}
+    if last_only:
+        preds["train_mean"] = np.full_like(t, stats.train_mean[k])
+    else:
+        preds.update(baseline_forecasts(table.y_raw[:, k], windows.base_starts,
+                                        windows.series_start, pipeline, stats.train_mean[k],
+                                        stats.season))
+        sn = preds.get("seasonal_naive")
+        if sn is not None and np.isnan(sn).any():
+            kept = int((~np.isnan(sn)).all(axis=1).sum())
+            notes.append(f"every model is scored on the {kept} of {len(sn)} windows "
+                         "with a season of history before them (for seasonal_naive).")
+    bands = {}  # (W, S, Q) per model
+    if forecast.quantiles is not None:
+        bands["lstmcast"] = forecast.quantiles[:, :, :, k]
+        for model, offsets in (stats.residual_quantiles or {}).items():
+            if model in preds:
+                bands[model] = preds[model][:, :, None] + np.asarray(offsets)[None, :, :, k]
+    ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
+    warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
+    rows = []
+    for model, p in preds.items():
+        row = {"target": name, "model": model,
+               **scores.all_scores(t[ok], p[ok], stats.naive_scale[k])}
+        if last_only:  # remaining useful life: the PHM08 challenge's score too
+            row["phm08"] = scores.phm08(t[ok], p[ok])
+        if model in bands:
+            band = bands[model][ok]
+            row.update(interval_scores(t[ok], band, forecast.levels))
+            if last_only:  # how often even the interval's lower bound is late
+                row.update(late_lower(t[ok], band, forecast.levels))
+        rows.append(row)
+    frame = prediction_frame(pipeline, table, windows.truth_rows, name, t, preds,
+                             bands.get("lstmcast"), forecast.levels)
+    zeros = scores.zero_targets(t)
+    if zeros:
+        notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
+    return rows, frame, int(ok.sum())
+
+
+def _add_skill(result: pd.DataFrame, notes: list[str]) -> None:
+    """``skill`` = 1 - RMSE / the best baseline's, per target; a note when the model loses."""
     result["skill"] = np.nan
     for name, part in result.groupby("target", sort=False):
         baselines = part[~part["model"].isin(["lstmcast", *HALVES])]
@@ -196,9 +245,6 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
                          f"{1 - ours / base:+.3f}): train longer (epochs), on more data, or "
                          "try another configuration (the long-horizon preset for forecasts "
                          "of many steps).")
-    result.attrs["notes"] = list(dict.fromkeys(notes))
-    result.attrs["n_windows"] = scored
-    return result, pd.concat(pred_frames, ignore_index=True)
 
 
 def late_lower(truth: np.ndarray, band: np.ndarray, levels: tuple[float, ...]
