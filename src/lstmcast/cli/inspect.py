@@ -28,30 +28,42 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from lstmcast.runs.folders import resolve
-    from lstmcast.tables.timeline import describe
 
     source = resolve(args.data, peek=True)
     data, model = read_settings(args, source)
     fit_frame, test_frame, how = test_plan(source, data, model, shards=False)
     forecaster = build_forecaster(model, args, verbose=0)
     facts = forecaster.inspect(fit_frame, **data_columns(data))
-    n_in = len(facts["inputs"])
-    length = facts["shapes"]["train"][1]
-    lines = []
-    if source.parquet:  # a set of Parquet files: the metadata, then the first file
-        from lstmcast.tables.streaming import plan
+    lines = _parquet_lines(source, forecaster.shard_rows) if source.parquet else []
+    lines += _table_lines(source, data, facts)
+    lines += _model_lines(model, facts)
+    lines += _window_lines(data, facts, test_frame, how)
+    lines += _memory_lines(facts)
+    print("\n".join(lines))
+    return 0
 
-        info, most = source.parquet, forecaster.shard_rows
-        shards = plan(source.name, most)
-        lines += [f"Parquet files: {info['files']} files, {info['rows']:,} rows, "
-                  f"{size_text(info['bytes'])} (from their metadata; the rows were not read)",
-                  "columns: " + ", ".join(f"{c} ({t})" for c, t in info["columns"].items()),
-                  f"training reads them in {len(shards)} shards of at most {most:,} rows "
-                  f"(--shard-rows; the largest has {max(s.rows for s in shards):,}), one in "
-                  "memory at a time",
-                  f"below: the first file only, {info['first_file']}"]
-    lines += [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
-             f"target: {', '.join(facts['target'])}", f"inputs ({n_in}):"]
+
+def _parquet_lines(source: Any, most: int) -> list[str]:
+    """A set of Parquet files: what its metadata says, before the first file's facts."""
+    from lstmcast.tables.streaming import plan
+
+    info = source.parquet
+    shards = plan(source.name, most)
+    return [f"Parquet files: {info['files']} files, {info['rows']:,} rows, "
+            f"{size_text(info['bytes'])} (from their metadata; the rows were not read)",
+            "columns: " + ", ".join(f"{c} ({t})" for c, t in info["columns"].items()),
+            f"training reads them in {len(shards)} shards of at most {most:,} rows "
+            f"(--shard-rows; the largest has {max(s.rows for s in shards):,}), one in "
+            "memory at a time",
+            f"below: the first file only, {info['first_file']}"]
+
+
+def _table_lines(source: Any, data: dict, facts: dict) -> list[str]:
+    """The rows, the target, each input's role, the time column and the season."""
+    from lstmcast.tables.timeline import describe
+
+    lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
+             f"target: {', '.join(facts['target'])}", f"inputs ({len(facts['inputs'])}):"]
     by_role: dict[str, list[str]] = {}
     for column, role in facts["roles"].items():
         by_role.setdefault(role, []).append(column)
@@ -75,10 +87,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                          "checked for gaps, and forecasts get no time")
         elif info.get("irregular"):
             lines.append(f"  irregular series (off that step): {', '.join(info['irregular'])}")
-    for note in facts["notes"]:
-        lines.append(f"note: {note}")
+    return lines + [f"note: {note}" for note in facts["notes"]]
+
+
+def _model_lines(model: dict, facts: dict) -> list[str]:
+    """The window chosen and what the forecast combines."""
     window, why = facts["window"]
-    lines.append(f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})"))
+    lines = [f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})")]
     blend = model.get("blend", "select")
     if not facts["blend"]:
         lines.append("forecast: the networks alone" + (
@@ -93,7 +108,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     else:
         lines.append("forecast: the mean of the networks' and a least-squares linear map of "
                      "the window (--blend none: the networks alone)")
-    lines.append("network input (samples, time_steps, features):")
+    return lines
+
+
+def _window_lines(data: dict, facts: dict, test_frame: Any, how: dict) -> list[str]:
+    """The windows of each part, and the first training window's rows and target."""
+    n_in, length = len(facts["inputs"]), facts["shapes"]["train"][1]
+    lines = ["network input (samples, time_steps, features):"]
     for split, shape in facts["shapes"].items():
         lines.append(f"  {split:<11s}{shape}")
     if how.get("last_only"):
@@ -108,21 +129,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         when = f"{when[0]} .. {when[-1]} ({len(when)} rows)"
         values = values[:3] + ["..."]
     lines.append(f"first training window: {which}, "
-                 f"{time_col or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
+                 f"{data.get('time') or 'rows'} {first['times'][0]} .. {first['times'][1]}; "
                  f"target at {when} = [{', '.join(values)}]")
-    mem = facts["memory_bytes"]
-    lines.append(f"memory for windows: {size_text(mem['windows_zero_copy'])} (a zero-copy view "
-                 "of the rows); as copied windows they would take "
-                 f"{size_text(mem['windows_as_copies'])}")
-    net = facts["network"]
-    lines.append(f"network: about {net['params']:,} weights; training takes about "
-                 f"{size_text(net['bytes'])} for them, their gradients, the optimizer's state and "
-                 "a batch")
+    return lines
+
+
+def _memory_lines(facts: dict) -> list[str]:
+    """The windows' and the network's memory, and a warning when it cannot fit."""
     from lstmcast.layers import physical_memory
 
+    mem, net = facts["memory_bytes"], facts["network"]
+    lines = [f"memory for windows: {size_text(mem['windows_zero_copy'])} (a zero-copy view "
+             "of the rows); as copied windows they would take "
+             f"{size_text(mem['windows_as_copies'])}",
+             f"network: about {net['params']:,} weights; training takes about "
+             f"{size_text(net['bytes'])} for them, their gradients, the optimizer's state and "
+             "a batch"]
     total = physical_memory()
     if total is not None and net["bytes"] > total:
         lines.append(f"warning: that is more than this machine's {size_text(total)} of memory: "
                      "training will be refused; lower --units")
-    print("\n".join(lines))
-    return 0
+    return lines
