@@ -255,9 +255,9 @@ class Sequential:
         batch_size = self._batch_size(batch_size, 32)
         if steps_per_epoch is not None:
             steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
+        history = History()
         if isinstance(x, Parts):  # windows in parts, one in memory at a time
             x.bind(lambda xs, ys: (self._samples(xs), self._targets(ys, len(xs))))
-            history = History()
             history.params = {"epochs": epochs, "steps": x.steps(batch_size),
                               "verbose": verbose}
             train(self, x, None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
@@ -265,28 +265,7 @@ class Sequential:
                   initial_epoch=initial_epoch)
             self.history = history
             return history
-        samples = self._samples(x)
-        targets = self._targets(y, len(samples))
-
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise invalid("validation_data", "a tuple (x_val, y_val)", type(validation_data))
-            val_samples = self._samples(validation_data[0], "validation_data[0]")
-            validation = (val_samples,
-                          self._targets(validation_data[1], len(val_samples), "validation_data[1]"))
-        elif validation_split > 0:
-            split_at = math.ceil(len(samples) * (1.0 - validation_split))
-            if split_at >= len(samples) or split_at == 0:
-                raise InvalidArgumentError(
-                    f"`validation_split={validation_split}` leaves no samples on one side "
-                    f"of {len(samples)}.")
-            train_idx = torch.arange(split_at, device=self.device)
-            val_idx = torch.arange(split_at, len(samples), device=self.device)
-            validation = (samples.subset(val_idx), targets[val_idx])
-            samples, targets = samples.subset(train_idx), targets[train_idx]
-
-        history = History()
+        samples, targets, validation = self._split(x, y, validation_data, validation_split)
         steps = math.ceil(len(samples) / batch_size)
         if steps_per_epoch is not None:
             steps = min(steps, steps_per_epoch)
@@ -297,6 +276,30 @@ class Sequential:
               initial_epoch=initial_epoch)
         self.history = history
         return history
+
+    def _split(self, x: Any, y: Any, validation_data: Any, validation_split: float
+               ) -> tuple[Samples, torch.Tensor, tuple[Samples, torch.Tensor] | None]:
+        """The training samples and targets, checked, and the validation pair: given, or
+        the last ``validation_split`` of the samples (as Keras takes it, before shuffling)."""
+        samples = self._samples(x)
+        targets = self._targets(y, len(samples))
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise invalid("validation_data", "a tuple (x_val, y_val)", type(validation_data))
+            val_samples = self._samples(validation_data[0], "validation_data[0]")
+            return samples, targets, (val_samples, self._targets(
+                validation_data[1], len(val_samples), "validation_data[1]"))
+        if validation_split <= 0:
+            return samples, targets, None
+        split_at = math.ceil(len(samples) * (1.0 - validation_split))
+        if split_at >= len(samples) or split_at == 0:
+            raise InvalidArgumentError(
+                f"`validation_split={validation_split}` leaves no samples on one side "
+                f"of {len(samples)}.")
+        train_idx = torch.arange(split_at, device=self.device)
+        val_idx = torch.arange(split_at, len(samples), device=self.device)
+        return (samples.subset(train_idx), targets[train_idx],
+                (samples.subset(val_idx), targets[val_idx]))
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Return the model's outputs for ``x`` (N, T, F) as a NumPy array.
