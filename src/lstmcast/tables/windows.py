@@ -164,6 +164,26 @@ def target_rows(starts: np.ndarray, window: int, horizon: int, steps: int) -> np
     return first_target[:, None] + np.arange(steps)
 
 
+def _target_values(values: np.ndarray, target: Any) -> np.ndarray:
+    """The values windows take their targets from: ``target`` (one per row of ``values``),
+    or the one column of ``values``."""
+    n = values.shape[0]
+    if target is None:
+        if values.shape[1] != 1:
+            raise InvalidArgumentError(
+                f"`data` has {values.shape[1]} feature columns, so `target` must say which "
+                "values to predict: pass an array (rows,) as `target`."
+            )
+        return values[:, 0]
+    y_source = as_numeric_array(target, "target")
+    if y_source.ndim == 2 and y_source.shape[1] == 1:
+        y_source = y_source[:, 0]
+    if y_source.shape != (n,):
+        raise invalid("target", f"an array of shape ({n},), one value per row of `data`",
+                      f"shape {y_source.shape}")
+    return y_source
+
+
 def make_windows(
     data: Any,
     window: int,
@@ -209,21 +229,7 @@ def make_windows(
         raise invalid("data", "an array of shape (rows,) or (rows, features)",
                       f"shape {values.shape}")
     n = values.shape[0]
-    if target is None:
-        if values.shape[1] != 1:
-            raise InvalidArgumentError(
-                f"`data` has {values.shape[1]} feature columns, so `target` must say which "
-                "values to predict: pass an array (rows,) as `target`."
-            )
-        y_source = values[:, 0]
-    else:
-        y_source = as_numeric_array(target, "target")
-        if y_source.ndim == 2 and y_source.shape[1] == 1:
-            y_source = y_source[:, 0]
-        if y_source.shape != (n,):
-            raise invalid("target", f"an array of shape ({n},), one value per row of `data`",
-                          f"shape {y_source.shape}")
-
+    y_source = _target_values(values, target)
     starts = window_starts(n, window, horizon=horizon, steps=steps, groups=groups)
     if len(starts) == 0:
         need = window + horizon + steps - 1
