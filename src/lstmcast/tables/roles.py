@@ -100,6 +100,44 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
     if not targets:
         raise invalid("target", "a column name", target)
     future_cols, static_cols = _names("future", future), _names("static", static)
+    key = _check_named(frame, targets, group, time, future_cols, static_cols, scale_by)
+    if features is None:
+        skip = {*targets, group, time, key, *future_cols, *static_cols}
+        feature_cols = default_features(frame, skip)
+    else:
+        feature_cols = _named_features(frame, features, group)
+    autoregressive = _autoregressive(feature_cols, targets, horizon, autoregressive)
+    feature_cols = [c for c in feature_cols if c not in targets]
+    overlap = [c for c in feature_cols if c in future_cols or c in static_cols]
+    if overlap:
+        raise InvalidArgumentError(f"Column {overlap[0]!r} is both a feature and a future or "
+                                   "static input; give it one role.")
+    if difference and not autoregressive:
+        raise InvalidArgumentError(
+            "`difference` forecasts the change from the target's last value, so the target's "
+            "past must be an input: turn autoregressive on (it is on by default when "
+            "forecasting ahead).")
+    if future_cols and horizon == 0:
+        raise InvalidArgumentError(
+            "With horizon 0 the target row is the window's last row, whose values are inputs "
+            "already: give these columns as features instead of future.")
+    roles = Roles(target=targets, features=feature_cols, future=future_cols,
+                  static=static_cols, group=group, time=time, key=key,
+                  autoregressive=bool(autoregressive))
+    if time is None:
+        _check_unnamed_time(frame, {*roles.columns()}, group)
+    if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
+        raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
+                                   "(`future`) or `calendar` inputs, or turn `autoregressive` "
+                                   "on to forecast from the target's past.")
+    return roles
+
+
+def _check_named(frame: pd.DataFrame, targets: list[str], group: str | None,
+                 time: str | None, future_cols: list[str], static_cols: list[str],
+                 scale_by: str) -> str | None:
+    """Every named column is there and has one role; returns the scaling key column (None:
+    global or per-series scaling)."""
     for name, role in [*[(t, "Target") for t in targets], (group, "Group"), (time, "Time"),
                        *[(c, "Future") for c in future_cols],
                        *[(c, "Static") for c in static_cols]]:
@@ -130,17 +168,25 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
     if both:
         raise InvalidArgumentError(f"Column {sorted(both)[0]!r} is given as both future and "
                                    "static; choose one.")
-    if features is None:
-        skip = {*targets, group, time, key, *future_cols, *static_cols}
-        feature_cols = default_features(frame, skip)
-    else:
-        feature_cols = _names("features", features)
-        for name in feature_cols:
-            if name not in frame.columns:
-                raise missing_column(name, frame.columns, "Feature")
-            if name == group:
-                raise InvalidArgumentError(f"Column {name!r} is the group (series id) and "
-                                           "cannot also be a feature.")
+    return key
+
+
+def _named_features(frame: pd.DataFrame, features: Any, group: str | None) -> list[str]:
+    """The feature columns given by name, each there and not the series id."""
+    feature_cols = _names("features", features)
+    for name in feature_cols:
+        if name not in frame.columns:
+            raise missing_column(name, frame.columns, "Feature")
+        if name == group:
+            raise InvalidArgumentError(f"Column {name!r} is the group (series id) and "
+                                       "cannot also be a feature.")
+    return feature_cols
+
+
+def _autoregressive(feature_cols: list[str], targets: list[str], horizon: int,
+                    autoregressive: bool | None) -> bool:
+    """Whether the target's past is an input: as given, on when a feature names the target,
+    else on when forecasting ahead (horizon >= 1); refused where it would show the answer."""
     named_targets = [c for c in feature_cols if c in targets]
     if named_targets and horizon == 0:
         raise InvalidArgumentError(
@@ -153,11 +199,6 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
             raise InvalidArgumentError(
                 f"The target {named_targets[0]!r} is among the features but autoregressive is "
                 "off; leave it out of the features, or turn autoregressive on.")
-    feature_cols = [c for c in feature_cols if c not in targets]
-    overlap = [c for c in feature_cols if c in future_cols or c in static_cols]
-    if overlap:
-        raise InvalidArgumentError(f"Column {overlap[0]!r} is both a feature and a future or "
-                                   "static input; give it one role.")
     if autoregressive is None:
         autoregressive = horizon >= 1
     if autoregressive and horizon == 0:
@@ -165,25 +206,7 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
             "`horizon=0` labels a window with its own last row, so feeding the target's past "
             "as an input (autoregressive) would show the model the answer. Use horizon >= 1, "
             "or turn autoregressive off (it is off by default with horizon 0).")
-    if difference and not autoregressive:
-        raise InvalidArgumentError(
-            "`difference` forecasts the change from the target's last value, so the target's "
-            "past must be an input: turn autoregressive on (it is on by default when "
-            "forecasting ahead).")
-    if future_cols and horizon == 0:
-        raise InvalidArgumentError(
-            "With horizon 0 the target row is the window's last row, whose values are inputs "
-            "already: give these columns as features instead of future.")
-    roles = Roles(target=targets, features=feature_cols, future=future_cols,
-                  static=static_cols, group=group, time=time, key=key,
-                  autoregressive=bool(autoregressive))
-    if time is None:
-        _check_unnamed_time(frame, {*roles.columns()}, group)
-    if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
-        raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
-                                   "(`future`) or `calendar` inputs, or turn `autoregressive` "
-                                   "on to forecast from the target's past.")
-    return roles
+    return bool(autoregressive)
 
 
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
