@@ -335,16 +335,7 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,
     written with several UTC offsets (``time_column.calendar_clock``) needs each row's
     offset, which this reference does not keep.
     """
-    if "columns" not in side:
-        if side["future"] or side.get("calendar"):
-            raise ValueError("This sidecar (version 1) does not say how to build inputs "
-                             "known in advance: export the model again.")
-        side = {**side, "rows": {"past": side["window"], "future": 0},
-                "columns": [{"name": n, "past": "change" if side["difference"] and n in
-                             side["targets"] else "value", "future": None}
-                            for n in side["inputs"]],
-                "scaling": {"inputs": {"past": side["scale_by"], "future": side["scale_by"]},
-                            "targets": side["scale_by"]}}
+    side = _upgraded(side)
     past, ahead = side["rows"]["past"], side["rows"]["future"]
     columns = side["columns"]
     targets = side["targets"]
@@ -362,16 +353,7 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,
         if ahead:
             calendar.update({f"{name}@future": values for name, values
                              in _calendar(part, later).items()})
-    if ahead and side.get("future_table"):
-        if future is None:
-            raise ValueError(f"this model reads future values of {side['future_table']}")
-        if later is None:  # no time column: the rows in order
-            table = future.iloc[:ahead]
-        else:
-            table = future.assign(_t=_times(side, future)).set_index("_t")
-            table = table[~table.index.duplicated()].reindex(later)
-        if len(table) < ahead or table[side["future_table"]].isna().to_numpy().any():
-            raise ValueError(f"the future table lacks some of the {ahead} rows to forecast")
+    table = _future_rows(side, future, later, ahead)
     raw = np.zeros((past + ahead, len(columns)))
     for j, column in enumerate(columns):
         name = column["name"]
@@ -408,6 +390,37 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,
     if side["difference"]:
         forecast = forecast + recent[targets].to_numpy(dtype=np.float64)[-1]
     return forecast
+
+
+def _upgraded(side: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 sidecar in version 2's terms (its models read no future rows)."""
+    if "columns" in side:
+        return side
+    if side["future"] or side.get("calendar"):
+        raise ValueError("This sidecar (version 1) does not say how to build inputs "
+                         "known in advance: export the model again.")
+    return {**side, "rows": {"past": side["window"], "future": 0},
+            "columns": [{"name": n, "past": "change" if side["difference"] and n in
+                         side["targets"] else "value", "future": None}
+                        for n in side["inputs"]],
+            "scaling": {"inputs": {"past": side["scale_by"], "future": side["scale_by"]},
+                        "targets": side["scale_by"]}}
+
+
+def _future_rows(side: dict[str, Any], future: Any, later: Any, ahead: int) -> Any:
+    """The future table's rows for the ``ahead`` rows to forecast (None: none read)."""
+    if not (ahead and side.get("future_table")):
+        return None
+    if future is None:
+        raise ValueError(f"this model reads future values of {side['future_table']}")
+    if later is None:  # no time column: the rows in order
+        table = future.iloc[:ahead]
+    else:
+        table = future.assign(_t=_times(side, future)).set_index("_t")
+        table = table[~table.index.duplicated()].reindex(later)
+    if len(table) < ahead or table[side["future_table"]].isna().to_numpy().any():
+        raise ValueError(f"the future table lacks some of the {ahead} rows to forecast")
+    return table
 
 
 def _times(side: dict[str, Any], table: Any) -> Any:
