@@ -150,21 +150,12 @@ class _Lock:
             self.handle = None
 
 
-def cmd_tune(args: argparse.Namespace) -> int:
-    """``lstmcast tune``: check everything, search, retrain the best, write the run."""
-    from lstmcast.cli.common import (
-        config_sections,
-        data_columns,
-        default_out,
-        output_guard,
-        read_settings,
-        test_plan,
-    )
-    from lstmcast.runs.folders import read_toml, resolve, to_toml
+def _run_folder(args: argparse.Namespace, guard: Any) -> tuple[Path, dict[str, Any]]:
+    """The run folder of the search and what a resumed one says (``--resume``), checked:
+    a folder to resume holds a search, a new one does not."""
+    from lstmcast.cli.common import default_out
+    from lstmcast.runs.folders import read_toml
 
-    clock = Clock(now(), 0.0)
-    guard = output_guard(args)
-    search_info: dict[str, Any] = {}
     if args.resume:
         run = Path(args.resume)
         info = run / SEARCH_FILE
@@ -172,19 +163,34 @@ def cmd_tune(args: argparse.Namespace) -> int:
             raise InvalidArgumentError(f"{str(run)!r} holds no search to resume (no "
                                        f"{SEARCH_FILE}); start one with lstmcast tune DATA "
                                        "--out RUN.")
-        search_info = json.loads(info.read_text())
         args.config = str(run / SETTINGS_FILE)
         args.data = args.data or read_toml(args.config).get("data", {}).get("source")
-    elif args.data is None:
+        return run, json.loads(info.read_text())
+    if args.data is None:
         raise InvalidArgumentError("give the DATA to search on, or --resume RUN to continue "
                                    "a search.")
-    else:
-        run = Path(args.out) if args.out else default_out(args.data)
-        if (run / SEARCH_FILE).is_file():
-            raise InvalidArgumentError(f"{str(run)!r} holds a search already: continue it "
-                                       f"with lstmcast tune --resume {run} --budget SECONDS, "
-                                       "or choose another --out.")
-        guard.check_folder(run, forceable=False)
+    run = Path(args.out) if args.out else default_out(args.data)
+    if (run / SEARCH_FILE).is_file():
+        raise InvalidArgumentError(f"{str(run)!r} holds a search already: continue it "
+                                   f"with lstmcast tune --resume {run} --budget SECONDS, "
+                                   "or choose another --out.")
+    guard.check_folder(run, forceable=False)
+    return run, {}
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``lstmcast tune``: check everything, search, retrain the best, write the run."""
+    from lstmcast.cli.common import (
+        config_sections,
+        data_columns,
+        output_guard,
+        read_settings,
+        test_plan,
+    )
+    from lstmcast.runs.folders import resolve, to_toml
+
+    clock = Clock(now(), 0.0)
+    run, search_info = _run_folder(args, output_guard(args))
     folds = _int_option(search_info.get("folds", args.folds), "folds", MIN_FOLDS)
     if args.budget is None:
         raise InvalidArgumentError("--budget SECONDS is required: the wall-clock time for "
