@@ -5,9 +5,10 @@ target's units (the networks' mean, through ``TablePipeline.to_units``),
 with their quantiles when the model forecasts them (``lstmcast.forecast.intervals``);
 ``last_windows`` takes the last window of each series, padding short series
 at the front and appending the rows to forecast when the model reads inputs
-known in advance; ``recurse`` feeds forecasts back as inputs for ``n_ahead``
-beyond the network's ``steps``; ``forecast_frame`` lays the forecasts out as a
-table with the time column continued.
+known in advance; ``series_windows`` reads a table and does it (a small clean
+table of one series the short way, ``lstmcast.tables.fast_path``); ``recurse``
+feeds forecasts back as inputs for ``n_ahead`` beyond the network's ``steps``;
+``forecast_frame`` lays the forecasts out as a table with the time column continued.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.intervals import Intervals, quantile_columns
-from lstmcast.tables import timeline
+from lstmcast.tables import fast_path
 from lstmcast.tables.pipeline import Table, TablePipeline
 from lstmcast.tables.windows import WindowView, window_view
 
@@ -95,6 +97,31 @@ def last_windows(pipeline: TablePipeline, table: Table, future: np.ndarray | Non
     return view, np.asarray(starts, dtype=np.int64), padded
 
 
+def series_windows(pipeline: TablePipeline, data: Any, need_target: bool, future: Any = None
+                   ) -> tuple[Table, np.ndarray, list]:
+    """Each series' last window of a user's table: ``TablePipeline.table``, the rows after
+    each series' end when the model reads inputs known in advance (``future``), then
+    ``last_windows``. A small, clean table of one series goes through
+    ``fast_path.last_window`` instead, to the same result.
+
+    Raises:
+        InvalidArgumentError: ``future`` for a model that reads no inputs known in advance;
+            and whatever ``TablePipeline.table`` and ``future_inputs`` raise.
+    """
+    fast = fast_path.last_window(pipeline, data, need_target, future)
+    if fast is not None:
+        return fast
+    table = pipeline.table(data, need_target=need_target)
+    future_x = None
+    if pipeline.roles.future_inputs:
+        last_rows = table.frame.iloc[[b - 1 for _, b in table.segments]]
+        future_x = pipeline.future_inputs(last_rows.reset_index(drop=True), future)
+    elif future is not None:
+        raise InvalidArgumentError("`future` was given, but this model reads no inputs "
+                                   "known in advance.")
+    return last_windows(pipeline, table, future_x)
+
+
 def recurse(pipeline: TablePipeline, ensemble: Ensemble, view: Table, starts: np.ndarray,
             forecast: np.ndarray, n_ahead: int) -> np.ndarray:
     """Feed forecasts back as inputs until ``n_ahead`` rows are forecast.
@@ -126,27 +153,40 @@ def recurse(pipeline: TablePipeline, ensemble: Ensemble, view: Table, starts: np
     return np.concatenate(out, axis=1)[:, :n_ahead]
 
 
-def forecast_frame(pipeline: TablePipeline, last_rows: pd.DataFrame, forecast: Forecast
+def forecast_frame(pipeline: TablePipeline, last_rows: Any, forecast: Forecast
                    ) -> pd.DataFrame:
     """One row per series and step: series id, ``step``, time (when regular), the targets,
-    and each target's quantiles (``OT_q0.1``...) when the model forecasts them."""
+    and each target's quantiles (``OT_q0.1``...) when the model forecasts them.
+    ``last_rows``: each series' last row, a DataFrame or its columns as arrays by name
+    (``last_row_values(view)``)."""
     point = forecast.point
     n_series, n_steps, _ = point.shape
     roles = pipeline.roles
     out: dict[str, Any] = {}
     if roles.group:
-        out[roles.group] = np.repeat(last_rows[roles.group].to_numpy(), n_steps)
+        out[roles.group] = np.repeat(_column(last_rows, roles.group), n_steps)
     step = np.tile(np.arange(1, n_steps + 1), n_series)
     out["step"] = step
     if roles.time and pipeline.step is not None:
-        last_time = np.repeat(last_rows[roles.time].to_numpy(), n_steps)
-        out[roles.time] = timeline.advance(last_time, pipeline.horizon + step - 1, pipeline.step)
+        last_time = np.repeat(_column(last_rows, roles.time), n_steps)
+        out[roles.time] = fast_path.advance(last_time, pipeline.horizon + step - 1,
+                                            pipeline.step)
     for k, name in enumerate(roles.target):
         out[name] = point[:, :, k].ravel()
         if forecast.quantiles is not None:
             for q, column in enumerate(quantile_columns(name, forecast.levels)):
                 out[column] = forecast.quantiles[:, :, q, k].ravel()
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # the arrays are new: no copy of them needed
+
+
+def last_row_values(view: Table) -> Any:
+    """Each series' last row of ``last_windows``' or ``series_windows``' table, for
+    ``forecast_frame``: its frame, or its columns as arrays (``fast_path.Window``)."""
+    return view.last if isinstance(view, fast_path.Window) else view.frame
+
+
+def _column(rows: Any, name: str) -> np.ndarray:
+    return rows[name].to_numpy() if isinstance(rows, pd.DataFrame) else rows[name]
 
 
 def pad_front(values: np.ndarray, rows: int) -> np.ndarray:

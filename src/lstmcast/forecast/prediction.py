@@ -49,15 +49,8 @@ def predict(fc: Forecaster, data: Any, n_ahead: int | None = None, future: Any =
                 "forecasts at once, and a recursive forecast would need future values of "
                 f"the inputs {others}; train with steps={n_ahead} instead." if others else
                 f"`n_ahead={n_ahead}` > steps needs horizon=1 to recurse.")
-    table = pipeline.table(data, need_target=pipeline.roles.autoregressive)
-    future_x = None
-    if pipeline.roles.future_inputs:
-        last_rows = table.frame.iloc[[b - 1 for _, b in table.segments]]
-        future_x = pipeline.future_inputs(last_rows.reset_index(drop=True), future)
-    elif future is not None:
-        raise InvalidArgumentError("`future` was given, but this model reads no inputs "
-                                   "known in advance.")
-    view, starts, padded = forecasting.last_windows(pipeline, table, future_x)
+    view, starts, padded = forecasting.series_windows(pipeline, data,
+                                                      pipeline.roles.autoregressive, future)
     if padded:
         warnings.warn(f"{len(padded)} series are shorter than the window ({pipeline.window}) "
                       f"and were padded with their first row: "
@@ -71,7 +64,7 @@ def predict(fc: Forecaster, data: Any, n_ahead: int | None = None, future: Any =
         forecast = forecasting.Forecast(
             forecast.point[:, :n_ahead], None if forecast.quantiles is None
             else forecast.quantiles[:, :n_ahead], forecast.levels)
-    return forecasting.forecast_frame(pipeline, view.frame, forecast)
+    return forecasting.forecast_frame(pipeline, forecasting.last_row_values(view), forecast)
 
 
 def predict_shards(fc: Forecaster, shards: streaming.ShardedTable, n_ahead: int | None,

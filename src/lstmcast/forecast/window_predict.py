@@ -141,15 +141,8 @@ def prepare_table(forecaster: Any, data: Any, future: Any = None, n_ahead: int |
     if not 1 <= n_ahead <= steps:
         raise InvalidArgumentError(f"`n_ahead` must be between 1 and the {steps} steps this "
                                    f"model forecasts at once here, got {n_ahead}.")
-    table = pipeline.table(data, need_target=pipeline.roles.autoregressive)
-    future_x = None
-    if pipeline.roles.future_inputs:
-        last_rows = table.frame.iloc[[b - 1 for _, b in table.segments]]
-        future_x = pipeline.future_inputs(last_rows.reset_index(drop=True), future)
-    elif future is not None:
-        raise InvalidArgumentError("`future` was given, but this model reads no inputs "
-                                   "known in advance.")
-    view, starts, padded = forecasting.last_windows(pipeline, table, future_x)
+    view, starts, padded = forecasting.series_windows(pipeline, data,
+                                                      pipeline.roles.autoregressive, future)
     length = pipeline.input_length
     windows = np.stack([view.x[s:s + length] for s in starts]).astype(np.float32, copy=False)
     return Prepared(pipeline, view, starts, windows, n_ahead, padded)
@@ -164,7 +157,7 @@ def finish_table(forecaster: Any, prepared: Prepared, outputs: np.ndarray,
         warnings.warn(f"{len(prepared.padded)} series are shorter than the window "
                       f"({pipeline.window}) and were padded with their first row: "
                       f"{', '.join(map(str, prepared.padded[:10]))}.", stacklevel=2)
-    return forecasting.forecast_frame(pipeline, prepared.view.frame,
+    return forecasting.forecast_frame(pipeline, forecasting.last_row_values(prepared.view),
                                       _forecast(forecaster, prepared, outputs))
 
 
@@ -203,7 +196,8 @@ def finish_records(forecaster: Any, prepared: Prepared, outputs: np.ndarray
                   (point, *(forecast.quantiles[:, :, q, k]
                             for q in range(forecast.quantiles.shape[2])))]
     if prepared.labels is None:
-        frame = forecasting.forecast_frame(prepared.pipeline, prepared.view.frame, forecast)
+        frame = forecasting.forecast_frame(prepared.pipeline,
+                                           forecasting.last_row_values(prepared.view), forecast)
         labels = frame.iloc[:, :frame.shape[1] - len(values)]
         rows = json.loads(labels.to_json(orient="values", date_format="iso",
                                          double_precision=15))

@@ -323,6 +323,15 @@ def _unit(step: dict[str, Any]) -> _Unit:
                     "'D', 'B', 'W-MON', 'MS', 'ME', 'QS-JAN' or 'YS-JAN'.")
 
 
+def fixed_length(step: dict[str, Any] | None) -> tuple[str, int] | None:
+    """A datetime step whose every step on naive times is as long: ("fixed", nanoseconds)
+    or ("days", days); None for months, business days, numbers and no step."""
+    if step is None or step["kind"] != "datetime":
+        return None
+    unit = _unit(step)
+    return (unit.kind, unit.n) if unit.kind in ("fixed", "days") else None
+
+
 def describe(step: dict[str, Any] | None) -> str:
     """A step in words: "hourly", "every 15 minutes", "quarterly", "monthly (on day 3)",
     "every 0.5", "irregular"."""
