@@ -33,3 +33,11 @@ def test_the_constructor_stores_each_argument_under_its_name():
     model = Forecaster(**values)
     assert {k: model.get_params()[k] for k in values} == values
     assert repr(model) == "Forecaster(units=(8,), window=12, steps=3, blend=None, seed=4)"
+
+
+def test_the_constructor_defaults_are_the_registry_defaults():
+    signature = inspect.signature(Forecaster).parameters
+    for setting in params.MODEL:
+        default = signature[setting.name].default
+        assert default == setting.default or (
+            isinstance(default, tuple) and list(default) == list(setting.default)), setting.name
