@@ -1,0 +1,139 @@
+"""lstmcast.tables.roles: each column's part, decided once, every conflict refused with a
+message that names the column."""
+
+import json
+import subprocess
+import sys
+import warnings
+
+import pandas as pd
+import pytest
+
+from lstmcast.errors import DataError, InvalidArgumentError
+from lstmcast.tables.roles import Roles, resolve
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame({"store": ["a", "a", "a"], "day": [1, 2, 3], "sales": [1.0, 2, 3],
+                         "temp": [20.0, 21, 22], "promo": [0, 1, 0], "size": [5, 5, 5],
+                         "price": [1.5, 1.5, 1.6]})
+
+
+def test_defaults_every_other_numeric_column_is_a_feature_and_the_past_an_input(frame):
+    roles = resolve(frame, "sales", group="store", time="day")
+    assert roles == Roles(target=["sales"], features=["temp", "promo", "size", "price"],
+                          group="store", time="day", autoregressive=True)
+    assert roles.inputs == ["temp", "promo", "size", "price", "sales"]
+    assert roles.columns() == ["store", "day", "sales", "temp", "promo", "size", "price"]
+
+
+def test_text_columns_are_left_out_with_a_warning(frame):
+    frame["name"] = ["x", "y", "z"]
+    with pytest.warns(UserWarning, match="Non-numeric columns are not used as features: name"):
+        roles = resolve(frame, "sales", group="store", time="day")
+    assert "name" not in roles.features
+
+
+def test_future_static_and_the_order_of_inputs(frame):
+    roles = resolve(frame, ["sales"], features=["temp"], group="store", time="day",
+                    future=["promo", "price"], static="size", scale_by="store")
+    assert (roles.features, roles.future, roles.static) == (["temp"], ["promo", "price"],
+                                                            ["size"])
+    assert roles.key == "store"
+    assert roles.inputs == ["temp", "sales", "promo", "price", "size"]  # past, own, future, static
+    roles.calendar = ["weekday"]
+    assert roles.future_inputs == ["promo", "price", "weekday_sin", "weekday_cos"]
+    assert roles.inputs == ["temp", "sales", "promo", "price", "weekday_sin", "weekday_cos",
+                            "size"]
+    assert roles.columns() == ["store", "day", "sales", "temp", "promo", "price", "size"]
+
+
+def test_horizon_zero_leaves_the_target_out_of_the_inputs(frame):
+    roles = resolve(frame, "sales", features=["temp"], horizon=0, time="day")
+    assert roles.autoregressive is False and roles.inputs == ["temp"]
+    roles = resolve(frame, "sales", features=["temp", "sales"], time="day")  # named: on
+    assert roles.autoregressive is True and roles.features == ["temp"]
+
+
+def test_roles_survive_json(frame):
+    roles = resolve(frame, "sales", features=["temp"], group="store", time="day",
+                    future="promo", static="size")
+    roles.calendar = ["month"]
+    assert Roles.from_config(json.loads(json.dumps(roles.get_config()))) == roles
+
+
+def test_a_missing_column_names_the_nearest(frame):
+    with pytest.raises(DataError) as info:
+        resolve(frame, "slaes")
+    assert str(info.value) == ("Target column 'slaes' is not in the table (columns: store, "
+                               "day, sales, temp, promo, size, price). Did you mean 'sales'?")
+    with pytest.raises(DataError, match="^Scaling key \\(`scale_by`\\) column 'region' is not"):
+        resolve(frame, "sales", scale_by="region")
+    with pytest.raises(DataError, match="^Feature column 'tmp' is not in the table.*'temp'"):
+        resolve(frame, "sales", features=["tmp"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(target=[]), "Received an invalid value for argument `target`, expected a column "
+                      "name, got []."),
+    (dict(target="sales", features=[1]), "Received an invalid value for argument `features`, "
+     "expected a column name or a list of column names, got [1]."),
+    (dict(target="sales", time="sales"),
+     "Column 'sales' is the target and cannot also be the time column."),
+    (dict(target="sales", group="day", time="day"),
+     "Column 'day' cannot be both the group and the time."),
+    (dict(target="sales", future="sales"), "The target 'sales' cannot be a future input: its "
+     "values over the forecast are what is forecast."),
+    (dict(target="sales", static="sales"), "The target 'sales' cannot be a static input."),
+    (dict(target="sales", group="store", static="store"),
+     "Column 'store' is the group or time column and cannot be a static input."),
+    (dict(target="sales", future="promo", static="promo"),
+     "Column 'promo' is given as both future and static; choose one."),
+    (dict(target="sales", features=["store"], group="store"),
+     "Column 'store' is the group (series id) and cannot also be a feature."),
+    (dict(target="sales", features=["promo"], future="promo"),
+     "Column 'promo' is both a feature and a future or static input; give it one role."),
+    (dict(target="sales", features=["sales"], horizon=0),
+     "The target 'sales' is among the features, and with horizon 0"),
+    (dict(target="sales", features=["sales"], autoregressive=False),
+     "The target 'sales' is among the features but autoregressive is off"),
+    (dict(target="sales", features=["temp"], horizon=0, autoregressive=True),
+     "`horizon=0` labels a window with its own last row"),
+    (dict(target="sales", features=["temp"], autoregressive=False, difference=True),
+     "`difference` forecasts the change from the target's last value"),
+    (dict(target="sales", features=["temp"], future="promo", horizon=0),
+     "With horizon 0 the target row is the window's last row"),
+    (dict(target="sales", features=[], autoregressive=False),
+     "No input columns: give `features`"),
+])
+def test_conflicts_are_refused_by_name(frame, kwargs, message):
+    with pytest.raises(InvalidArgumentError) as info:
+        resolve(frame, **kwargs)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_calendar_inputs_alone_are_enough(frame):
+    roles = resolve(frame, "sales", features=[], autoregressive=False, calendar=True,
+                    time="day")
+    assert roles.inputs == []  # the calendar's columns come once the step is known
+
+
+def test_an_unnamed_date_column_is_a_forgotten_time(frame):
+    frame["date"] = ["2024-01-03", "2024-01-01", "2024-01-02"]
+    with pytest.raises(InvalidArgumentError, match="Column 'date' holds dates that are not in "
+                                                   "order, but no time column was given"):
+        resolve(frame, "sales", group="store", features=["temp"])
+    frame["date"] = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    with pytest.warns(UserWarning, match="give time='date'"):
+        resolve(frame, "sales", group="store", features=["temp"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named: no warning
+        resolve(frame, "sales", group="store", time="date", features=["temp"])
+
+
+def test_roles_load_no_torch():
+    code = "import sys, lstmcast.tables.roles; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
