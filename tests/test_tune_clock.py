@@ -1,0 +1,61 @@
+"""lstmcast.forecast.tune.clock: the budget's deadlines and the one-line refusal of a budget
+too small for one trial."""
+
+import time
+
+import pytest
+
+from lstmcast.errors import InvalidArgumentError
+from lstmcast.forecast.tune.clock import Clock, check_budget, final_seconds, minimum_budget
+
+
+def test_the_deadlines_are_shares_of_the_budget():
+    clock = Clock(start=1000.0, budget=600.0)
+    assert clock.search_end == pytest.approx(1000 + 0.7 * 600)
+    assert clock.fit_end == pytest.approx(1000 + 0.9 * 600)
+    assert clock.trial_seconds == pytest.approx(600 * 0.7 / 6)
+
+
+@pytest.mark.parametrize(("folds", "least"), [(1, 2.0), (3, 5.0), (7, 10.0)])
+def test_minimum_budget_gives_each_fold_a_second(folds, least):
+    # one trial has a sixth of the search's 70%: folds * 1 s <= budget * 0.7 / 6 * 6
+    assert minimum_budget(folds) == least
+    assert folds * 1.0 <= least * 0.7  # enough
+    assert folds * 1.0 > (least - 1) * 0.7  # and the least whole number of seconds
+
+
+def test_check_budget_returns_seconds():
+    assert check_budget("60", 3) == 60.0
+    assert check_budget(5, 3) == 5.0
+
+
+@pytest.mark.parametrize(("budget", "message"), [
+    ("soon", "--budget expects seconds (a number > 0), got 'soon'."),
+    (None, "--budget expects seconds (a number > 0), got None."),
+    (0, "--budget must be more than 0 seconds, got 0."),
+    (-5, "--budget must be more than 0 seconds, got -5."),
+    (float("nan"), "--budget must be more than 0 seconds, got nan."),
+    (float("inf"), "--budget must be more than 0 seconds, got inf."),
+    (4, "--budget 4 s is less than one trial could use: 3 folds of at least 1 s within the "
+        "search's 70% of the budget; give at least 5 s."),
+])
+def test_check_budget_refuses_in_one_line(budget, message):
+    with pytest.raises(InvalidArgumentError) as info:
+        check_budget(budget, 3)
+    assert str(info.value) == message
+
+
+def test_check_budget_names_the_option_it_was_given_as():
+    with pytest.raises(InvalidArgumentError, match="^budget must be more than 0"):
+        check_budget(0, 3, option="budget")
+
+
+def test_final_seconds_run_to_the_fit_deadline_within_max_seconds():
+    now = time.time()
+    clock = Clock(start=now, budget=1000.0)  # fit_end 900 s from now
+    assert final_seconds(clock, {}) == pytest.approx(900, abs=5)
+    assert final_seconds(clock, {"max_seconds": 60}) == 60
+    assert final_seconds(clock, {"max_seconds": None}) == pytest.approx(900, abs=5)
+    late = Clock(start=now - 2000, budget=1000.0)  # past its deadline: a second still
+    assert final_seconds(late, {}) == 1.0
+    assert final_seconds(late, {"max_seconds": 60}) == 1.0
