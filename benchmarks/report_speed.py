@@ -263,6 +263,7 @@ def write_report(results: dict, out: Path) -> None:
                              f"reached it): {ratio:.1f}x (target >= 5x: "
                              f"{'met' if ratio >= 5 else 'not met'})")
             lines.append("")
+    lines += contended_section(results.get("contended"))
     lines += ["## GPU", "",
               "`bash benchmarks/gpu.sh` runs lstmcast (float32 and bfloat16), the hand-written "
               "PyTorch loop and Keras 3 (torch and jax backends) on a CUDA GPU, data resident on "
@@ -272,3 +273,28 @@ def write_report(results: dict, out: Path) -> None:
                  if m.get("cuda") else
                  "This run's machine has no CUDA device, so there are no GPU figures here."), ""]
     out.write_text("\n".join(lines) + "\n")
+
+
+def contended_section(found: dict | None) -> list[str]:
+    """Training quiet and beside a busy process (``speed.contended``)."""
+    if not found:
+        return []
+    lines = ["## Beside a competing process", "",
+             f"The tutorial's model on {found['samples']:,} random windows, 2 epochs, quiet "
+             "and then beside one other process spinning a core, alternating, "
+             f"{found['rounds']} rounds; median (min-max) samples/s. Load at the end: "
+             f"`{found['uptime']}`.", "",
+             "| training | quiet | beside a busy process | busy / quiet |", "|---|---|---|---|"]
+    for label, row in found["runs"].items():
+        lines.append(f"| {label} | {rate(row, 'quiet')} | {rate(row, 'busy')} | "
+                     f"{row['ratio']:.2f} |")
+    return lines + [
+        "", "Measured by `python benchmarks/speed.py --update contended` (about two minutes). "
+        "With torch's default threads (one per core) a parallel region waits for the thread "
+        "whose core the other process holds, so training runs at a fraction of its quiet "
+        "rate; with one thread it barely notices the other process but runs slower when "
+        "quiet. lstmcast keeps torch's thread count as it is (the count changes float "
+        "rounding: 1 and 2 threads give outputs ~1e-7 apart, and a count chosen from the "
+        "load would make a seed's result depend on it); on a shared machine, start training "
+        "with `OMP_NUM_THREADS=N` (or call `torch.set_num_threads(N)`), N the cores free "
+        "for it.", ""]

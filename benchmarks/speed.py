@@ -19,7 +19,10 @@ What it measures, in one run:
   memory of zero-copy windows against the tutorial's list of window copies;
 - C-MAPSS FD001 test RMSE with and without the options that change numerics
   (bfloat16, lstmcast's dropout masks), and time to RMSE <= 16 against the
-  tutorial's recipe in Keras + TensorFlow.
+  tutorial's recipe in Keras + TensorFlow;
+- lstmcast's training quiet and beside one competing busy process (a core
+  spinning, killed after each run), with torch's default threads and with one:
+  the busy / quiet ratio (``--update contended`` alone: about two minutes).
 """
 
 from __future__ import annotations
@@ -108,6 +111,49 @@ def head_to_head(args: argparse.Namespace) -> dict:
         if "predict" in results[0]:
             table[label]["predict"] = summary([r["predict"] for r in results])
     return table
+
+
+def busy(seconds: float) -> subprocess.Popen:
+    """A competing process: one core spinning for at most ``seconds`` (killed sooner)."""
+    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def contended(args: argparse.Namespace) -> dict:
+    """lstmcast's training quiet and beside one busy process (a core spinning), alternating,
+    with torch's default threads and with one thread (OMP_NUM_THREADS=1): samples/s and
+    the busy / quiet ratio. Bounded: each run is ``--contended-samples`` windows, 2 epochs,
+    the busy process spins at most 150 s and is killed after each run."""
+    common = ["--samples", str(args.contended_samples), "--epochs", "2"]
+    field = [Contender("lstmcast Sequential, default threads", "sequential"),
+             Contender("lstmcast Sequential, OMP_NUM_THREADS=1", "sequential",
+                       env={"OMP_NUM_THREADS": "1"})]
+    runs: dict[str, dict[str, list[float]]] = {c.label: {"quiet": [], "busy": []}
+                                               for c in field}
+    for r in range(args.contended_rounds):
+        for contender in field:
+            runs[contender.label]["quiet"].append(contender.run(common, timeout=150)["train"])
+            spinner = busy(150)
+            try:
+                runs[contender.label]["busy"].append(contender.run(common, timeout=150)["train"])
+            finally:
+                spinner.kill()
+                spinner.wait()
+            print(f"round {r + 1}/{args.contended_rounds} {contender.label:40s} quiet "
+                  f"{runs[contender.label]['quiet'][-1]:8,.0f}/s  beside a busy process "
+                  f"{runs[contender.label]['busy'][-1]:8,.0f}/s", flush=True)
+    return {"samples": args.contended_samples, "rounds": args.contended_rounds,
+            "uptime": uptime(),
+            "runs": {label: {"quiet": summary(v["quiet"]), "busy": summary(v["busy"]),
+                             "ratio": statistics.median(v["busy"]) / statistics.median(
+                                 v["quiet"])} for label, v in runs.items()}}
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "(uptime unavailable)"
 
 
 def gemm_ceiling(batch: int = 200, window: int = 30, features: int = 40,
@@ -314,20 +360,25 @@ def main() -> None:
     parser.add_argument("--goal", type=float, default=16.0)
     parser.add_argument("--no-sweeps", action="store_true")
     parser.add_argument("--no-accuracy", action="store_true")
+    parser.add_argument("--contended-samples", type=int, default=4000,
+                        help="windows per run beside a busy process")
+    parser.add_argument("--contended-rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--update", nargs="+", choices=("head_to_head", "ceiling", "sweeps",
-                                                        "accuracy"),
+                                                        "accuracy", "contended"),
                         help="measure only these parts again; keep the rest from the "
                         "existing .json beside --out")
     args = parser.parse_args()
     if args.quick:
         args.samples, args.epochs, args.rounds = 600, 1, 1
+        args.contended_samples, args.contended_rounds = 600, 1
 
     from report_speed import write_report  # noqa: E402  (beside this file)
 
     parts = {"head_to_head": lambda: head_to_head(args), "ceiling": gemm_ceiling,
              "sweeps": lambda: None if args.no_sweeps else sweeps(args),
-             "accuracy": lambda: None if args.no_accuracy or args.quick else accuracy(args)}
+             "accuracy": lambda: None if args.no_accuracy or args.quick else accuracy(args),
+             "contended": lambda: contended(args)}
     results = {}
     if args.update:
         results = json.loads(args.out.with_suffix(".json").read_text())
