@@ -125,3 +125,19 @@ def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
     assert result["busy"]["loaded"]["requests"] > 0
     text = out.read_text()
     assert "load average" in text and "| on | 4 | 30 | 0 |" in text
+
+
+@pytest.mark.benchmark
+def test_the_predict_latency_benchmark_sets_predict_beside_onnxruntime(tmp_path):
+    """benchmarks/predict_latency.py on two models, 5 calls each: Forecaster.predict (the
+    short way), the full table path, predict_window and onnxruntime, with their ratios."""
+    out = tmp_path / "latency.md"
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "predict_latency.py"),
+                           "--repeats", "5", "--series", "3", "--models", "0,3",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.with_suffix(".json").read_text())["models"]
+    assert len(rows) == 2 and all(r["short_way"] for r in rows)
+    assert all(r["predict_ratio"] == pytest.approx(r["predict_ms"] / r["onnxruntime_ms"])
+               for r in rows)
+    assert "load average" in out.read_text()
