@@ -97,7 +97,7 @@ def _one_value(column: np.ndarray) -> bool:
 
 
 def _times(pipeline: Any, col: pd.Series, values: np.ndarray) -> np.ndarray | None:
-    """The time column as ``TablePipeline._parse_time`` reads it, when it is increasing
+    """The time column as ``TablePipeline.parse_time_column`` reads it, when it is increasing
     on the model's step with no gap; else None."""
     kind = pipeline.time_["kind"]
     if kind == "number":

@@ -15,7 +15,6 @@ Shapes: R rows, F inputs, T targets, W windows, S steps.
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import InvalidArgumentError, shown
-from lstmcast.tables import timeline
+from lstmcast.tables import future_rows, time_steps, timeline
 from lstmcast.tables.changes import first_rows, row_changes, window_changes
 from lstmcast.tables.io import (
     DataError,
@@ -37,7 +36,7 @@ from lstmcast.tables.io import (
     sort_series,
 )
 from lstmcast.tables.roles import Roles
-from lstmcast.tables.scaling import BLOCK_ROWS, KeyedScaler, key_strs
+from lstmcast.tables.scaling import BLOCK_ROWS, KeyedScaler
 from lstmcast.tables.windows import WindowView, segments, target_rows, window_view
 
 
@@ -169,7 +168,7 @@ class TablePipeline:
         notes: list[str] = []
         check_ids(frame, roles.group)
         if roles.time is not None:
-            parsed = self._parse_time(frame[roles.time], fitting)
+            parsed = self.parse_time_column(frame[roles.time], fitting)
             self._written = timeline.written_clock(parsed, frame[roles.group]
                                                    if roles.group else None)
             frame[roles.time] = parsed
@@ -190,11 +189,11 @@ class TablePipeline:
             raise DataError(f"The table has {len(frame)} row; training needs a history of "
                             "several rows per series.")
         if fitting and roles.time is not None:
-            self._learn_step(frame)
+            time_steps.learn_step(self, frame)
         elif roles.time is not None and self.step is not None:
-            self._check_step(frame)
+            time_steps.check_step(self, frame)
         if roles.time is not None and self.step is not None:
-            frame = self._time_steps(frame, notes)
+            frame = time_steps.time_steps(self, frame, notes)
         frame = fill_missing(frame, numeric, roles.group, self.missing)
         filled = frame.attrs.get("missing", {})
         if filled.get("values"):
@@ -203,13 +202,13 @@ class TablePipeline:
                              "rows_dropped") else ""))
         self._check_static(frame)
         if roles.calendar:
-            cal = self._calendar(frame[roles.time], roles.calendar, frame)
+            cal = self.calendar_frame(frame[roles.time], roles.calendar, frame)
             for name in cal.columns:
                 frame[name] = cal[name].to_numpy()
         frame.attrs["notes"] = notes
         return frame
 
-    def _parse_time(self, col: pd.Series, fitting: bool) -> pd.Series:
+    def parse_time_column(self, col: pd.Series, fitting: bool) -> pd.Series:
         name = self.roles.time
         fmt = (self.time_format if fitting or self.time_["format"] is None
                else self.read_format or self.time_["format"])
@@ -232,67 +231,6 @@ class TablePipeline:
             parsed = timeline.to_zone(parsed, self.time_["tz"])
         return parsed
 
-    def _learn_step(self, frame: pd.DataFrame) -> None:
-        """The most common step among the series; series off it are irregular."""
-        self.choose_step(self.series_steps(frame))
-
-    def series_steps(self, frame: pd.DataFrame) -> dict[Any, Any]:
-        """Each series' own step (None where it has none), of a frame sorted by series and
-        time (time parsed)."""
-        roles = self.roles
-        parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
-                 else [(None, frame[roles.time])])
-        return {sid: timeline.infer_step(times.reset_index(drop=True)) for sid, times in parts}
-
-    def choose_step(self, steps: dict[Any, Any]) -> None:
-        """The time step: the most common of the series' ``steps``; others are irregular."""
-        common = _most_common(steps)
-        self.time_["step"] = common
-        if common is None:
-            self.time_["irregular"] = [str(s) for s in steps][:20]
-            return
-        self.time_["irregular"] = [str(sid) for sid, s in steps.items()
-                                   if s is not None and s != common
-                                   and not _multiple(s, common)][:20]
-
-    def _check_step(self, frame: pd.DataFrame) -> None:
-        """Refuse a table whose time step is not the model's (an hourly table for a daily
-        model): the forecast's rows would be the wrong times. Coarser steps that are whole
-        multiples of the model's are gaps, which the ``missing`` policy handles."""
-        common = _most_common(self.series_steps(frame))
-        if common is not None and common != self.step and not _multiple(common, self.step):
-            raise DataError(
-                f"The time column {self.roles.time!r} is {timeline.describe(common)} here, but "
-                f"the model was trained on {timeline.describe(self.step)} data: its forecasts "
-                "would be for the wrong times. Give a table at the model's frequency, or train "
-                "a model on this one.")
-
-    def _time_steps(self, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-        """Find the missing time steps; refuse, keep or fill them by the ``missing`` policy."""
-        roles = self.roles
-        gaps = timeline.find_gaps(frame, roles.time, roles.group, self.step)
-        if not gaps:
-            return frame
-        total = sum(g.missing for g in gaps)
-        first = gaps[0]
-        where = f"series {shown(first.series)}" if roles.group else "the series"
-        what = (f"{total} missing time steps ({timeline.describe(self.step)}) in {len(gaps)} "
-                f"series; the first in {where}, between {shown(first.after)} and "
-                f"{shown(first.next)}")
-        if self.missing == "error":
-            raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
-                            "missing='interpolate', which adds the rows and fills "
-                            "their values.")
-        if self.missing == "drop":
-            warnings.warn(f"{what[0].upper()}{what[1:]}: left as they are (missing='drop'), so "
-                          "windows span them.", stacklevel=4)
-            notes.append(f"{total} missing time steps left as they are")
-            return frame
-        constant = [c for c in (roles.group, *roles.static, roles.key) if c]
-        frame, added = timeline.fill_gaps(frame, roles.time, roles.group, self.step, constant)
-        notes.append(f"{added} missing time steps added and filled ({self.missing})")
-        return frame
-
     def add_calendar(self, frame: pd.DataFrame) -> None:
         """Decide the calendar inputs from the learned frequency; add their columns to
         ``frame`` (a table just prepared for fitting)."""
@@ -312,11 +250,11 @@ class TablePipeline:
             raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
                                        "calendar=True would add; rename it.")
         self.roles.calendar = parts
-        cal = self._calendar(frame[time], parts, frame)
+        cal = self.calendar_frame(frame[time], parts, frame)
         for name in cal.columns:
             frame[name] = cal[name].to_numpy()
 
-    def _calendar(self, times: Any, parts: list[str], rows: pd.DataFrame) -> pd.DataFrame:
+    def calendar_frame(self, times: Any, parts: list[str], rows: pd.DataFrame) -> pd.DataFrame:
         """The calendar columns at ``times`` (of ``rows``), on the clock the last prepared
         table was written on: its zone's, or each row's UTC offset as written, the rows
         after a series' end taking its last row's."""
@@ -490,91 +428,9 @@ class TablePipeline:
         return timeline.advance(np.repeat(last, count), offsets, self.step)
 
     def future_inputs(self, last_rows: pd.DataFrame, future: Any) -> np.ndarray:
-        """Scaled inputs (series, horizon - 1 + steps, F) of the rows after each series' end.
-
-        Only the future-known columns are filled (the network reads nothing else
-        there): the calendar from the continued time column, the ``future``
-        columns from the ``future`` table, matched by series and time (or taken
-        in order without a time column).
-
-        Raises:
-            DataError: no future table while the model needs one, a missing
-                column, or missing rows (named by series and time).
-        """
-        roles = self.roles
-        count = self.horizon - 1 + self.steps
-        n = len(last_rows)
-        times = (self.forecast_times(last_rows[roles.time].to_numpy(), count)
-                 if roles.time else None)
-        rows = pd.DataFrame(index=range(n * count))
-        if roles.group:
-            rows[roles.group] = np.repeat(last_rows[roles.group].to_numpy(), count)
-        if roles.time:
-            if times is None:
-                raise DataError(f"The time column {roles.time!r} has no regular step, so the "
-                                "times to forecast, and their future inputs, are unknown.")
-            rows[roles.time] = times
-        if roles.calendar:
-            cal = self._calendar(times, roles.calendar, rows)
-            for name in cal.columns:
-                rows[name] = cal[name].to_numpy()
-        if roles.future:
-            rows = self._join_future(rows, future, count)
-        raw = np.zeros((len(rows), len(self.inputs)))
-        cols = self.future_columns()
-        raw[:, cols] = rows[self.roles.future_inputs].to_numpy(dtype=np.float64)
-        ids = rows[roles.group].to_numpy() if roles.group else np.zeros(len(rows), np.int64)
-        scaled = self.scale_inputs(raw, self.scale_keys(rows, ids, False)
-                                   if roles.key is None else None)
-        keep = np.zeros(len(self.inputs), dtype=bool)
-        keep[cols] = True
-        scaled[:, ~keep] = 0.0
-        return scaled.reshape(n, count, -1)
-
-    def _join_future(self, rows: pd.DataFrame, future: Any, count: int) -> pd.DataFrame:
-        roles = self.roles
-        if future is None:
-            raise DataError(f"This model reads future values of {', '.join(roles.future)}: "
-                            "give them for the rows to forecast (predict(..., future=TABLE), "
-                            "--future FILE).")
-        table = read_table(future)
-        keys = [c for c in (roles.group, roles.time) if c]
-        for name in [*keys, *roles.future]:
-            if name not in table.columns:
-                raise missing_column(name, table.columns, "Future table's")
-        table = table[[*keys, *roles.future]].copy()
-        if roles.time:
-            table[roles.time] = self._parse_time(table[roles.time], fitting=False)
-        for name in roles.future:
-            table[name] = check_numeric(table, name)
-            check_finite(table, name)
-        if roles.time is None:  # rows in order, per series
-            if roles.group:
-                table["_k"] = table.groupby(roles.group, sort=False, observed=True).cumcount()
-                rows["_k"] = np.tile(np.arange(count), len(rows) // count)
-                keys = [roles.group, "_k"]
-            else:
-                table["_k"] = np.arange(len(table))
-                rows["_k"] = np.arange(len(rows))
-                keys = ["_k"]
-        if roles.group:
-            table[roles.group] = key_strs(table[roles.group].to_numpy())
-            rows["_id"] = key_strs(rows[roles.group].to_numpy())
-            table = table.rename(columns={roles.group: "_id"})
-            keys = ["_id" if k == roles.group else k for k in keys]
-        merged = rows.merge(table.drop_duplicates(keys), on=keys, how="left",
-                            suffixes=("", "_future"))
-        missing = merged[roles.future].isna().any(axis=1).to_numpy()
-        if missing.any():
-            first = merged.loc[missing].iloc[0]
-            where = [f"{roles.group} {shown(first[roles.group])}" if roles.group else None,
-                     f"{roles.time} {shown(first[roles.time])}" if roles.time else
-                     f"forecast row {int(first['_k']) + 1}"]
-            raise DataError(
-                f"The future table lacks {int(missing.sum())} of the {len(merged)} rows to "
-                f"forecast (first: {', '.join(w for w in where if w)}); it needs "
-                f"{', '.join(roles.future)} for the {count} rows after each series' end.")
-        return merged
+        """Scaled inputs (series, horizon - 1 + steps, F) of the rows after each series' end
+        (``lstmcast.tables.future_rows.future_inputs``)."""
+        return future_rows.future_inputs(self, last_rows, future)
 
     # -- saving ---------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -603,17 +459,6 @@ def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:
     if group is None:
         return np.zeros(len(frame), dtype=np.int64)
     return frame[group].to_numpy()
-
-
-def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
-    """The most common of the series' steps (None where no series has one)."""
-    keys = [tuple(sorted(s.items())) for s in steps.values() if s is not None]
-    return dict(max(set(keys), key=keys.count)) if keys else None
-
-
-def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:
-    """A series whose own smallest step is a whole multiple of the common one (it has gaps)."""
-    return timeline.is_multiple(step, common)
 
 
 def _take(keys: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:

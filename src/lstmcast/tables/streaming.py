@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.tables import parquet
+from lstmcast.tables import parquet, time_steps
 from lstmcast.tables.io import DataError, sort_series
 from lstmcast.tables.parts import Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
@@ -251,10 +251,11 @@ class ShardWindows(Parts):
                 shortest = min(shortest, int(frame.groupby(roles.group, dropna=False,
                                                            observed=True).size().min()))
             if roles.time:
-                frame[roles.time] = pipeline._parse_time(frame[roles.time], fitting=k == 0)
-                steps.update(pipeline.series_steps(sort_series(frame, roles.group, roles.time)))
+                frame[roles.time] = pipeline.parse_time_column(frame[roles.time], fitting=k == 0)
+                steps.update(time_steps.series_steps(
+                    pipeline, sort_series(frame, roles.group, roles.time)))
         if roles.time:
-            pipeline.choose_step(steps)
+            time_steps.choose_step(pipeline, steps)
         self.shortest_rows = shortest
 
     # -- pass 2 --------------------------------------------------------------------------

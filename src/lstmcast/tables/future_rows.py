@@ -1,0 +1,107 @@
+"""The rows after each series' end: their times, calendar and inputs known in advance, joined
+from the future table by series and time, scaled as the network reads them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import shown
+from lstmcast.tables.io import DataError, check_finite, check_numeric, missing_column, read_table
+from lstmcast.tables.scaling import key_strs
+
+if TYPE_CHECKING:
+    from lstmcast.tables.pipeline import TablePipeline
+
+
+def future_inputs(pipeline: TablePipeline, last_rows: pd.DataFrame, future: Any) -> np.ndarray:
+    """Scaled inputs (series, horizon - 1 + steps, F) of the rows after each series' end.
+
+    Only the future-known columns are filled (the network reads nothing else
+    there): the calendar from the continued time column, the ``future``
+    columns from the ``future`` table, matched by series and time (or taken
+    in order without a time column).
+
+    Raises:
+        DataError: no future table while the model needs one, a missing
+            column, or missing rows (named by series and time).
+    """
+    roles = pipeline.roles
+    count = pipeline.horizon - 1 + pipeline.steps
+    n = len(last_rows)
+    times = (pipeline.forecast_times(last_rows[roles.time].to_numpy(), count)
+             if roles.time else None)
+    rows = pd.DataFrame(index=range(n * count))
+    if roles.group:
+        rows[roles.group] = np.repeat(last_rows[roles.group].to_numpy(), count)
+    if roles.time:
+        if times is None:
+            raise DataError(f"The time column {roles.time!r} has no regular step, so the "
+                            "times to forecast, and their future inputs, are unknown.")
+        rows[roles.time] = times
+    if roles.calendar:
+        cal = pipeline.calendar_frame(times, roles.calendar, rows)
+        for name in cal.columns:
+            rows[name] = cal[name].to_numpy()
+    if roles.future:
+        rows = join_future(pipeline, rows, future, count)
+    raw = np.zeros((len(rows), len(pipeline.inputs)))
+    cols = pipeline.future_columns()
+    raw[:, cols] = rows[pipeline.roles.future_inputs].to_numpy(dtype=np.float64)
+    ids = rows[roles.group].to_numpy() if roles.group else np.zeros(len(rows), np.int64)
+    scaled = pipeline.scale_inputs(raw, pipeline.scale_keys(rows, ids, False)
+                               if roles.key is None else None)
+    keep = np.zeros(len(pipeline.inputs), dtype=bool)
+    keep[cols] = True
+    scaled[:, ~keep] = 0.0
+    return scaled.reshape(n, count, -1)
+
+
+def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count: int
+                ) -> pd.DataFrame:
+    roles = pipeline.roles
+    if future is None:
+        raise DataError(f"This model reads future values of {', '.join(roles.future)}: "
+                        "give them for the rows to forecast (predict(..., future=TABLE), "
+                        "--future FILE).")
+    table = read_table(future)
+    keys = [c for c in (roles.group, roles.time) if c]
+    for name in [*keys, *roles.future]:
+        if name not in table.columns:
+            raise missing_column(name, table.columns, "Future table's")
+    table = table[[*keys, *roles.future]].copy()
+    if roles.time:
+        table[roles.time] = pipeline.parse_time_column(table[roles.time], fitting=False)
+    for name in roles.future:
+        table[name] = check_numeric(table, name)
+        check_finite(table, name)
+    if roles.time is None:  # rows in order, per series
+        if roles.group:
+            table["_k"] = table.groupby(roles.group, sort=False, observed=True).cumcount()
+            rows["_k"] = np.tile(np.arange(count), len(rows) // count)
+            keys = [roles.group, "_k"]
+        else:
+            table["_k"] = np.arange(len(table))
+            rows["_k"] = np.arange(len(rows))
+            keys = ["_k"]
+    if roles.group:
+        table[roles.group] = key_strs(table[roles.group].to_numpy())
+        rows["_id"] = key_strs(rows[roles.group].to_numpy())
+        table = table.rename(columns={roles.group: "_id"})
+        keys = ["_id" if k == roles.group else k for k in keys]
+    merged = rows.merge(table.drop_duplicates(keys), on=keys, how="left",
+                        suffixes=("", "_future"))
+    missing = merged[roles.future].isna().any(axis=1).to_numpy()
+    if missing.any():
+        first = merged.loc[missing].iloc[0]
+        where = [f"{roles.group} {shown(first[roles.group])}" if roles.group else None,
+                 f"{roles.time} {shown(first[roles.time])}" if roles.time else
+                 f"forecast row {int(first['_k']) + 1}"]
+        raise DataError(
+            f"The future table lacks {int(missing.sum())} of the {len(merged)} rows to "
+            f"forecast (first: {', '.join(w for w in where if w)}); it needs "
+            f"{', '.join(roles.future)} for the {count} rows after each series' end.")
+    return merged

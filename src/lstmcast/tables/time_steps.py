@@ -1,0 +1,95 @@
+"""A table's time step: each series' own, the most common one (the model's frequency), a
+table at another frequency refused, and the missing steps refused, kept or filled by the
+``missing`` policy.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from lstmcast.errors import shown
+from lstmcast.tables import timeline
+from lstmcast.tables.io import DataError
+
+if TYPE_CHECKING:
+    from lstmcast.tables.pipeline import TablePipeline
+
+
+def learn_step(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
+    """The most common step among the series; series off it are irregular."""
+    choose_step(pipeline, series_steps(pipeline, frame))
+
+
+def series_steps(pipeline: TablePipeline, frame: pd.DataFrame) -> dict[Any, Any]:
+    """Each series' own step (None where it has none), of a frame sorted by series and
+    time (time parsed)."""
+    roles = pipeline.roles
+    parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
+             else [(None, frame[roles.time])])
+    return {sid: timeline.infer_step(times.reset_index(drop=True)) for sid, times in parts}
+
+
+def choose_step(pipeline: TablePipeline, steps: dict[Any, Any]) -> None:
+    """The time step: the most common of the series' ``steps``; others are irregular."""
+    common = _most_common(steps)
+    pipeline.time_["step"] = common
+    if common is None:
+        pipeline.time_["irregular"] = [str(s) for s in steps][:20]
+        return
+    pipeline.time_["irregular"] = [str(sid) for sid, s in steps.items()
+                               if s is not None and s != common
+                               and not _multiple(s, common)][:20]
+
+
+def check_step(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
+    """Refuse a table whose time step is not the model's (an hourly table for a daily
+    model): the forecast's rows would be the wrong times. Coarser steps that are whole
+    multiples of the model's are gaps, which the ``missing`` policy handles."""
+    common = _most_common(series_steps(pipeline, frame))
+    if common is not None and common != pipeline.step and not _multiple(common, pipeline.step):
+        raise DataError(
+            f"The time column {pipeline.roles.time!r} is {timeline.describe(common)} here, but "
+            f"the model was trained on {timeline.describe(pipeline.step)} data: its forecasts "
+            "would be for the wrong times. Give a table at the model's frequency, or train "
+            "a model on this one.")
+
+
+def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Find the missing time steps; refuse, keep or fill them by the ``missing`` policy."""
+    roles = pipeline.roles
+    gaps = timeline.find_gaps(frame, roles.time, roles.group, pipeline.step)
+    if not gaps:
+        return frame
+    total = sum(g.missing for g in gaps)
+    first = gaps[0]
+    where = f"series {shown(first.series)}" if roles.group else "the series"
+    what = (f"{total} missing time steps ({timeline.describe(pipeline.step)}) in {len(gaps)} "
+            f"series; the first in {where}, between {shown(first.after)} and "
+            f"{shown(first.next)}")
+    if pipeline.missing == "error":
+        raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
+                        "missing='interpolate', which adds the rows and fills "
+                        "their values.")
+    if pipeline.missing == "drop":
+        warnings.warn(f"{what[0].upper()}{what[1:]}: left as they are (missing='drop'), so "
+                      "windows span them.", stacklevel=4)
+        notes.append(f"{total} missing time steps left as they are")
+        return frame
+    constant = [c for c in (roles.group, *roles.static, roles.key) if c]
+    frame, added = timeline.fill_gaps(frame, roles.time, roles.group, pipeline.step, constant)
+    notes.append(f"{added} missing time steps added and filled ({pipeline.missing})")
+    return frame
+
+
+def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
+    """The most common of the series' steps (None where no series has one)."""
+    keys = [tuple(sorted(s.items())) for s in steps.values() if s is not None]
+    return dict(max(set(keys), key=keys.count)) if keys else None
+
+
+def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:
+    """A series whose own smallest step is a whole multiple of the common one (it has gaps)."""
+    return timeline.is_multiple(step, common)
