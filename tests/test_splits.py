@@ -26,9 +26,6 @@ def test_split_rows_with_no_fraction_keeps_every_row():
     assert train.shape == (0,)
 
 
-@pytest.mark.xfail(strict=True, reason="split_rows computes floor(n * (1 - fraction)) in "
-                   "floating point: 90 * (1 - 0.3) = 62.999... gives 62 training rows and "
-                   "28 validation rows where the last 30% of 90 rows is 27")
 def test_split_rows_by_time_holds_out_exactly_the_fraction_when_it_is_whole():
     for n, fraction, validation in [(90, 0.3, 27), (170, 0.3, 51), (10, 0.3, 3)]:
         train, _ = split_rows([(0, n)], np.zeros(n), fraction, "time", seed=0)

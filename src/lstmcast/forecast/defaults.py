@@ -12,6 +12,8 @@ No torch here: the command line's checks use these before training.
 
 from __future__ import annotations
 
+from lstmcast.tables.splits import training_rows
+
 BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
 SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
 
@@ -44,7 +46,7 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
         why = f"{window} rows: {SEASONS_SEEN} seasons of {season}"
     elif season:
         why += f", which sees {window // season} seasons of {season}"
-    train_rows = int(shortest * (1.0 - validation))
+    train_rows = training_rows(shortest, validation)
     cap = max(2, (train_rows - horizon - steps + 1) // 2)
     if window > cap:
         window = cap

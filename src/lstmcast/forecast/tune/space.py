@@ -10,6 +10,7 @@ from typing import Any
 
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import params
+from lstmcast.tables.splits import training_rows
 
 SPACES = ("all", "stacked", "segment")
 
@@ -205,7 +206,7 @@ def window_cap(shortest: int, settings: dict) -> int:
     (``defaults.choose_window``'s cap: half the rows it trains on after validation)."""
     watched = settings.get("early_stopping", True) or settings.get("lr_patience") is not None
     validation = settings.get("validation", 0.2) if watched else 0.0
-    train_rows = int(shortest * (1.0 - validation))
+    train_rows = training_rows(shortest, validation)
     return max(2, (train_rows - settings.get("horizon", 1) - settings.get("steps", 1) + 1) // 2)
 
 
