@@ -303,7 +303,7 @@ def test_a_covariate_and_calendar_model_serves_from_its_sidecar_alone(settings, 
 
 def test_the_sidecar_states_every_calendar_part():
     from lstmcast.forecast.onnx_export import CALENDAR_VALUES
-    from lstmcast.tables.timeline import CALENDAR_PERIODS
+    from lstmcast.tables.calendar_inputs import CALENDAR_PERIODS
 
     assert set(CALENDAR_VALUES) == set(CALENDAR_PERIODS)
     assert set(VALUES) == {value for value, _ in CALENDAR_VALUES.values()}

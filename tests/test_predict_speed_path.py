@@ -11,7 +11,7 @@ import pytest
 from lstmcast import Forecaster
 from lstmcast.forecast import forecasting
 from lstmcast.forecast.window_predict import prepare_table
-from lstmcast.tables import fast_path, timeline
+from lstmcast.tables import calendar_inputs, fast_path, frequency
 
 pytestmark = pytest.mark.filterwarnings("ignore:On the validation rows")
 
@@ -190,7 +190,7 @@ def test_calendar_in_numpy_equals_calendar_columns():
     times = (np.datetime64("1950-01-01T00:00", "us")
              + rng.integers(0, 120 * 365 * 86400, 2000).astype("timedelta64[s]"))
     parts = ["hour", "weekday", "yearday", "month"]
-    expected = timeline.calendar_columns(times, parts)
+    expected = calendar_inputs.calendar_columns(times, parts)
     got = fast_path.calendar(times, parts)
     for name in expected.columns:
         np.testing.assert_array_equal(got[name], expected[name].to_numpy())
@@ -210,7 +210,7 @@ def test_advance_equals_timeline(step, unit):
         last = np.array([3, 10])
     offsets = np.array([1, 5])
     got = fast_path.advance(last, offsets, step)
-    expected = timeline.advance(last, offsets, step)
+    expected = frequency.advance(last, offsets, step)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
     assert np.asarray(got).dtype == np.asarray(expected).dtype
 

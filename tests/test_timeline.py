@@ -12,21 +12,18 @@ import pandas as pd
 import pytest
 
 from lstmcast import Forecaster
-from lstmcast.tables.timeline import (
-    TimeError,
+from lstmcast.tables.calendar_inputs import calendar_columns, clock_name, written_clock
+from lstmcast.tables.frequency import (
     advance,
-    calendar_columns,
     calendar_parts,
-    clock_name,
     describe,
     fill_gaps,
     find_gaps,
     grid,
     infer_step,
-    parse_time,
     season,
-    written_clock,
 )
+from lstmcast.tables.timeline import TimeError, parse_time
 
 TEXT_DTYPES = [object, "str", "string"]
 try:  # Arrow strings, when pyarrow's pandas types are there (pandas >= 2)

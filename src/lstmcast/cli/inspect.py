@@ -60,7 +60,7 @@ def _parquet_lines(source: Any, most: int) -> list[str]:
 
 def _table_lines(source: Any, data: dict, facts: dict) -> list[str]:
     """The rows, the target, each input's role, the time column and the season."""
-    from lstmcast.tables.timeline import describe
+    from lstmcast.tables.frequency import describe
 
     lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
              f"target: {', '.join(facts['target'])}", f"inputs ({len(facts['inputs'])}):"]

@@ -4,7 +4,7 @@ The Forecaster's defaults are judged on a panel of public tables
 (benchmarks/panel.py, docs/panel.md), never on one file. Each rule returns
 its choice and a short reason, which ``inspect`` and ``lstmcast train`` print.
 
-- the season: ``lstmcast.tables.timeline.season`` (from the frequency);
+- the season: ``lstmcast.tables.frequency.season`` (from the frequency);
 - the window: ``choose_window`` below.
 
 No torch here: the command line's checks use these before training.

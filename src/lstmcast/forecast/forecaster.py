@@ -37,7 +37,7 @@ from lstmcast.forecast.evaluation import LagCopyWarning, TrainingRowsWarning, Tr
 from lstmcast.forecast.explain import Explanation, explain_series
 from lstmcast.forecast.fitted import FittedAttributes
 from lstmcast.layers import Layer
-from lstmcast.tables import timeline
+from lstmcast.tables import frequency
 from lstmcast.tables.pipeline import TablePipeline
 
 FORECASTER_KIND = artifacts.FORECASTER_KIND
@@ -157,8 +157,8 @@ class Forecaster(Estimator, FittedAttributes):
         """The season for a time step, and why: ``season`` if given, else the frequency's."""
         if self.season:
             return self.season, "given"
-        found, what = timeline.season(step)
-        return found, (f"{what}, from the frequency ({timeline.describe(step)})"
+        found, what = frequency.season(step)
+        return found, (f"{what}, from the frequency ({frequency.describe(step)})"
                        if found else what)
 
     # -- fitting -------------------------------------------------------------------

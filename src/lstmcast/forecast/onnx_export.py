@@ -90,8 +90,8 @@ CALENDAR_VALUES = {
                 "leap year)"),
     "month": ("month - 1", "the month counted from 0: January 0, ..., December 11"),
 }
-"""Each calendar part's time value (``lstmcast.tables.timeline.calendar_columns``), as the sidecar
-states it: an expression of the time's fields, and words."""
+"""Each calendar part's time value (``lstmcast.tables.calendar_inputs.calendar_columns``),
+as the sidecar states it: an expression of the time's fields, and words."""
 
 CALENDAR_CLOCK = (
     "the row's time on the clock it was written on: as written for times without a zone; "
@@ -254,7 +254,7 @@ def _columns(pipeline: Any, future_rows: int) -> list[dict[str, Any]]:
 
 
 def _calendar_part(part: str) -> dict[str, Any]:
-    from lstmcast.tables.timeline import CALENDAR_PERIODS
+    from lstmcast.tables.calendar_inputs import CALENDAR_PERIODS
 
     value, words = CALENDAR_VALUES[part]
     return {"part": part, "columns": [f"{part}_sin", f"{part}_cos"],
@@ -440,10 +440,10 @@ def _times(side: dict[str, Any], table: Any) -> Any:
 
 def _later_times(side: dict[str, Any], last: Any, count: int) -> Any:
     """The ``count`` times after ``last`` at the sidecar's step (calendar months on their
-    day of the month, month ends, business days...: ``timeline.advance``)."""
+    day of the month, month ends, business days...: ``frequency.advance``)."""
     import pandas as pd
 
-    from lstmcast.tables import timeline
+    from lstmcast.tables import frequency
 
     step = side["time_column"]["step"]
     if step is None:
@@ -451,7 +451,7 @@ def _later_times(side: dict[str, Any], last: Any, count: int) -> Any:
                          "unknown")
     if step["kind"] == "number":
         return last + np.arange(1, count + 1) * step["step"]
-    return pd.DatetimeIndex(timeline.advance(np.repeat(np.asarray([last]), count),
+    return pd.DatetimeIndex(frequency.advance(np.repeat(np.asarray([last]), count),
                                              np.arange(1, count + 1), step))
 
 

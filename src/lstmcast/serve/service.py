@@ -34,7 +34,7 @@ from lstmcast.forecast.window_predict import Prepared, prepare_table
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.schema import Columns, Limits, RequestError, check_records
 from lstmcast.serve.state import Store
-from lstmcast.tables import timeline
+from lstmcast.tables import frequency, timeline
 
 ONE_SERIES = "_"  # the series of a model without a series column
 RETRIES = 5  # a request whose series another writer moved on reads it again, this often
@@ -74,7 +74,7 @@ class Service:
                            "static": list(roles.static), "calendar": list(roles.calendar),
                            "target_past": bool(roles.autoregressive)},
                 "group": roles.group, "time": roles.time,
-                "frequency": timeline.describe(pipeline.step) if roles.time else None,
+                "frequency": frequency.describe(pipeline.step) if roles.time else None,
                 "quantiles": [] if intervals is None else list(intervals.levels),
                 "columns": {"rows": list(self.history.required),
                             "rows_optional": list(self.history.optional),

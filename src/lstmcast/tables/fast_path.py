@@ -25,7 +25,7 @@ result for:
 - no future table (calendar inputs are computed for the window and the rows
   after it, as ``TablePipeline.future_inputs`` computes them).
 
-``advance`` is ``timeline.advance`` in NumPy for naive times and steps of one
+``advance`` is ``frequency.advance`` in NumPy for naive times and steps of one
 length (the forecast's times), the same values at the same resolution.
 """
 
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.tables import timeline
+from lstmcast.tables import calendar_inputs, frequency, timeline
 from lstmcast.tables.changes import row_changes
 from lstmcast.tables.pipeline import Table
 
@@ -142,7 +142,7 @@ def _pandas_iso_unit() -> str:
 
 def _on_step(times: np.ndarray, step: dict[str, Any] | None) -> bool:
     """Strictly increasing times, each one step after the one before (any, without a
-    step): the step check passes and ``timeline.find_gaps`` finds none."""
+    step): the step check passes and ``frequency.find_gaps`` finds none."""
     if times.dtype.kind == "M":
         unit = np.datetime_data(times.dtype)[0]
         if unit not in _NS:
@@ -161,15 +161,15 @@ def _on_step(times: np.ndarray, step: dict[str, Any] | None) -> bool:
         return True
     if step["kind"] != "number" or not (diffs == step["step"]).all():
         return False
-    where = (times - times[0]) / step["step"]  # timeline._positions: each time on the grid
+    where = (times - times[0]) / step["step"]  # frequency._positions: each time on the grid
     pos = np.round(where)
     return bool(np.allclose(where, pos, rtol=0, atol=1e-6) and pos[-1] == len(times) - 1)
 
 
 def _length(step: dict[str, Any]) -> int | None:
-    """The step's length in nanoseconds, for steps whose series ``timeline.infer_step``
+    """The step's length in nanoseconds, for steps whose series ``frequency.infer_step``
     reads as the same step: fixed lengths other than whole days, days and weeks."""
-    found = timeline.fixed_length(step)
+    found = frequency.fixed_length(step)
     if found is None:
         return None
     kind, n = found
@@ -265,7 +265,7 @@ def _future_inputs(pipeline: Any, cal: dict[str, np.ndarray], series: np.ndarray
 
 
 def calendar(times: np.ndarray, parts: list[str]) -> dict[str, np.ndarray]:
-    """``timeline.calendar_columns`` of naive datetimes, in NumPy: the same sines and
+    """``calendar_inputs.calendar_columns`` of naive datetimes, in NumPy: the same sines and
     cosines from the same whole numbers (hour and minute, weekday, day of the year,
     month), by column name."""
     days = times.astype("datetime64[D]")
@@ -278,7 +278,7 @@ def calendar(times: np.ndarray, parts: list[str]) -> dict[str, np.ndarray]:
     out = {}
     for part in parts:
         angle = (2 * np.pi * np.asarray(values[part], dtype=np.float64)
-                 / timeline.CALENDAR_PERIODS[part])
+                 / calendar_inputs.CALENDAR_PERIODS[part])
         out[f"{part}_sin"] = np.sin(angle)
         out[f"{part}_cos"] = np.cos(angle)
     return out
@@ -289,19 +289,19 @@ def _pad_front(values: np.ndarray, rows: int) -> np.ndarray:
 
 
 def advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
-    """``timeline.advance``: NumPy for naive datetimes (s, ms, us or ns) and steps of one
-    length where every result keeps the times' resolution, else ``timeline.advance``."""
+    """``frequency.advance``: NumPy for naive datetimes (s, ms, us or ns) and steps of one
+    length where every result keeps the times' resolution, else ``frequency.advance``."""
     last = np.asarray(last)
-    found = timeline.fixed_length(step) if last.dtype.kind == "M" else None
+    found = frequency.fixed_length(step) if last.dtype.kind == "M" else None
     unit = np.datetime_data(last.dtype)[0] if found else None
     if found is None or unit not in _NS or len(last) == 0:
-        return timeline.advance(last, offset, step)
+        return frequency.advance(last, offset, step)
     kind, n = found
     ns = np.asarray(offset, dtype=np.int64) * (n * (_DAY if kind == "days" else 1))
     start = last.view(np.int64)
     if (ns % _NS[unit]).any() or np.isnat(last).any() or (ns <= 0).any():
-        return timeline.advance(last, offset, step)
+        return frequency.advance(last, offset, step)
     moved = start + ns // _NS[unit]
     if (moved <= start).any():  # past the last time this resolution holds
-        return timeline.advance(last, offset, step)
+        return frequency.advance(last, offset, step)
     return moved.view(last.dtype)

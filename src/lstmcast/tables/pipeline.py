@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import InvalidArgumentError, shown
-from lstmcast.tables import future_rows, time_steps, timeline
+from lstmcast.tables import calendar_inputs, frequency, future_rows, time_steps, timeline
 from lstmcast.tables.changes import first_rows, row_changes, window_changes
 from lstmcast.tables.io import (
     DataError,
@@ -169,7 +169,7 @@ class TablePipeline:
         check_ids(frame, roles.group)
         if roles.time is not None:
             parsed = self.parse_time_column(frame[roles.time], fitting)
-            self._written = timeline.written_clock(parsed, frame[roles.group]
+            self._written = calendar_inputs.written_clock(parsed, frame[roles.group]
                                                    if roles.group else None)
             frame[roles.time] = parsed
             if roles.time in roles.inputs and frame[roles.time].dtype.kind == "M":
@@ -217,7 +217,7 @@ class TablePipeline:
         tz = str(parsed.dt.tz) if kind == "datetime" and parsed.dt.tz is not None else None
         if fitting:
             self.time_.update(kind=kind, format=used, tz=tz,
-                              calendar_clock=timeline.clock_name(parsed))
+                              calendar_clock=calendar_inputs.clock_name(parsed))
             return parsed
         if kind != self.time_["kind"]:
             raise DataError(f"Time column {name!r} holds {kind}s here, but the model was trained "
@@ -228,7 +228,7 @@ class TablePipeline:
                             f"{'with zone ' + self.time_['tz'] if self.time_['tz'] else 'without'}"
                             ".")
         if tz is not None and tz != self.time_["tz"]:
-            parsed = timeline.to_zone(parsed, self.time_["tz"])
+            parsed = calendar_inputs.to_zone(parsed, self.time_["tz"])
         return parsed
 
     def add_calendar(self, frame: pd.DataFrame) -> None:
@@ -239,13 +239,13 @@ class TablePipeline:
             raise InvalidArgumentError(
                 "`calendar=True` derives inputs from dates: give a time column of dates "
                 f"({'none given' if time is None else repr(time) + ' holds numbers'}).")
-        parts = timeline.calendar_parts(self.step)
+        parts = frequency.calendar_parts(self.step)
         if not parts:
             raise InvalidArgumentError(
                 f"`calendar=True` found no calendar cycle for time column {time!r} "
-                f"({timeline.describe(self.step)}): calendar inputs need a regular "
+                f"({frequency.describe(self.step)}): calendar inputs need a regular "
                 "frequency below a year.")
-        clash = [c for c in timeline.calendar_names(parts) if c in frame.columns]
+        clash = [c for c in calendar_inputs.calendar_names(parts) if c in frame.columns]
         if clash:
             raise InvalidArgumentError(f"The table already has a column {clash[0]!r}, which "
                                        "calendar=True would add; rename it.")
@@ -259,7 +259,7 @@ class TablePipeline:
         table was written on: its zone's, or each row's UTC offset as written, the rows
         after a series' end taking its last row's."""
         keys = rows[self.roles.group] if self.roles.group else None
-        return timeline.calendar_columns(times, parts, self._written, keys)
+        return calendar_inputs.calendar_columns(times, parts, self._written, keys)
 
     def _check_static(self, frame: pd.DataFrame) -> None:
         roles = self.roles
@@ -425,7 +425,7 @@ class TablePipeline:
         if self.roles.time is None or self.step is None:
             return None
         offsets = np.tile(np.arange(1, count + 1), len(last))
-        return timeline.advance(np.repeat(last, count), offsets, self.step)
+        return frequency.advance(np.repeat(last, count), offsets, self.step)
 
     def future_inputs(self, last_rows: pd.DataFrame, future: Any) -> np.ndarray:
         """Scaled inputs (series, horizon - 1 + steps, F) of the rows after each series' end

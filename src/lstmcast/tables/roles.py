@@ -24,8 +24,8 @@ import pandas as pd
 
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.tables.calendar_inputs import calendar_names
 from lstmcast.tables.io import default_features, missing_column
-from lstmcast.tables.timeline import calendar_names
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lstmcast.errors import shown
-from lstmcast.tables import timeline
+from lstmcast.tables import frequency
 from lstmcast.tables.io import DataError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def series_steps(pipeline: TablePipeline, frame: pd.DataFrame) -> dict[Any, Any]
     roles = pipeline.roles
     parts = (frame.groupby(roles.group, sort=False, observed=True)[roles.time] if roles.group
              else [(None, frame[roles.time])])
-    return {sid: timeline.infer_step(times.reset_index(drop=True)) for sid, times in parts}
+    return {sid: frequency.infer_step(times.reset_index(drop=True)) for sid, times in parts}
 
 
 def choose_step(pipeline: TablePipeline, steps: dict[Any, Any]) -> None:
@@ -51,8 +51,8 @@ def check_step(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
     common = _most_common(series_steps(pipeline, frame))
     if common is not None and common != pipeline.step and not _multiple(common, pipeline.step):
         raise DataError(
-            f"The time column {pipeline.roles.time!r} is {timeline.describe(common)} here, but "
-            f"the model was trained on {timeline.describe(pipeline.step)} data: its forecasts "
+            f"The time column {pipeline.roles.time!r} is {frequency.describe(common)} here, but "
+            f"the model was trained on {frequency.describe(pipeline.step)} data: its forecasts "
             "would be for the wrong times. Give a table at the model's frequency, or train "
             "a model on this one.")
 
@@ -60,13 +60,13 @@ def check_step(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
 def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """Find the missing time steps; refuse, keep or fill them by the ``missing`` policy."""
     roles = pipeline.roles
-    gaps = timeline.find_gaps(frame, roles.time, roles.group, pipeline.step)
+    gaps = frequency.find_gaps(frame, roles.time, roles.group, pipeline.step)
     if not gaps:
         return frame
     total = sum(g.missing for g in gaps)
     first = gaps[0]
     where = f"series {shown(first.series)}" if roles.group else "the series"
-    what = (f"{total} missing time steps ({timeline.describe(pipeline.step)}) in {len(gaps)} "
+    what = (f"{total} missing time steps ({frequency.describe(pipeline.step)}) in {len(gaps)} "
             f"series; the first in {where}, between {shown(first.after)} and "
             f"{shown(first.next)}")
     if pipeline.missing == "error":
@@ -79,7 +79,7 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
         notes.append(f"{total} missing time steps left as they are")
         return frame
     constant = [c for c in (roles.group, *roles.static, roles.key) if c]
-    frame, added = timeline.fill_gaps(frame, roles.time, roles.group, pipeline.step, constant)
+    frame, added = frequency.fill_gaps(frame, roles.time, roles.group, pipeline.step, constant)
     notes.append(f"{added} missing time steps added and filled ({pipeline.missing})")
     return frame
 
@@ -92,4 +92,4 @@ def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
 
 def _multiple(step: dict[str, Any], common: dict[str, Any]) -> bool:
     """A series whose own smallest step is a whole multiple of the common one (it has gaps)."""
-    return timeline.is_multiple(step, common)
+    return frequency.is_multiple(step, common)
