@@ -221,7 +221,7 @@ class Sequential:
 
         Args:
             x: inputs (N, T, F): a NumPy array, or a zero-copy view from
-                ``lstmcast.tables.windows.make_windows``; or ``lstmcast.engine.training.Parts``
+                ``lstmcast.tables.windows.make_windows``; or ``lstmcast.tables.parts.Parts``
                 (windows in parts, one in memory at a time; ``y`` None).
             y: targets, (N,) or the model's output shape per sample.
             batch_size: samples per gradient step (Keras's default, 32, when None).
