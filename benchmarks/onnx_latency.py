@@ -21,10 +21,8 @@ the machine's cores (2 here).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,21 +30,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+from timing import median_ms  # noqa: E402
 
 from lstmcast import Forecaster  # noqa: E402
 from lstmcast.datasets import data_path  # noqa: E402
 from lstmcast.layers import LSTM, Activation, Dense, Dropout  # noqa: E402
 from lstmcast.models import Sequential  # noqa: E402
-
-
-def median_ms(repeats: int, call, *args) -> float:
-    call(*args)  # warm up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call(*args)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:

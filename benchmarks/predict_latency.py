@@ -25,11 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -38,6 +35,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+from timing import median_ms, uptime  # noqa: E402
 
 MODELS = {
     "serve's small model (default blend: linear map + seasonal naive)":
@@ -60,16 +58,6 @@ def synthetic(series: int, rows: int) -> pd.DataFrame:
                                              + 0.1 * rng.normal(size=rows)).round(4),
                                     "temp": rng.normal(size=rows).round(2)})
                       for k in range(series)], ignore_index=True)
-
-
-def median_ms(repeats: int, call, *args) -> float:
-    call(*args)  # warm up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call(*args)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
 
 
 def measure(name: str, settings: dict, fit: dict, table: pd.DataFrame, folder: Path,
@@ -109,13 +97,6 @@ def measure(name: str, settings: dict, fit: dict, table: pd.DataFrame, folder: P
         out[f"{key}_ratio"] = out[f"{key}_ms"] / out["onnxruntime_ms"]
     print(json.dumps(out), flush=True)
     return out
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "(uptime unavailable)"
 
 
 def document(result: dict, command: str) -> str:

@@ -41,7 +41,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+from timing import busy, median_ms, uptime  # noqa: E402
 
 
 def synthetic(series: int, rows: int) -> pd.DataFrame:
@@ -76,16 +76,6 @@ def train(folder: Path, table: pd.DataFrame) -> Path:
     fc.save(run / "forecaster.lstmcast")
     fc.export_onnx(folder / "model.onnx")
     return run
-
-
-def median_ms(repeats: int, call, *args) -> float:
-    call(*args)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call(*args)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
 
 
 def in_process(run: Path, onnx: Path, history: pd.DataFrame, repeats: int) -> dict:
@@ -360,18 +350,6 @@ def served_mixed(run: Path, folder: Path, table: pd.DataFrame, args: argparse.Na
         stop(process)
     print({"reads": reads, "observes": writes}, flush=True)
     return {"reads": reads, "observes": writes}
-
-
-def busy(seconds: float) -> subprocess.Popen:
-    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
-    return subprocess.Popen([sys.executable, "-c", code])
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "(uptime unavailable)"
 
 
 def document(result: dict, command: str) -> str:

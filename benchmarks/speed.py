@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import busy, uptime
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -113,12 +114,6 @@ def head_to_head(args: argparse.Namespace) -> dict:
     return table
 
 
-def busy(seconds: float) -> subprocess.Popen:
-    """A competing process: one core spinning for at most ``seconds`` (killed sooner)."""
-    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
-    return subprocess.Popen([sys.executable, "-c", code])
-
-
 def contended(args: argparse.Namespace) -> dict:
     """lstmcast's training quiet and beside one busy process (a core spinning), alternating,
     with torch's default threads and with one thread (OMP_NUM_THREADS=1): samples/s and
@@ -147,13 +142,6 @@ def contended(args: argparse.Namespace) -> dict:
             "runs": {label: {"quiet": summary(v["quiet"]), "busy": summary(v["busy"]),
                              "ratio": statistics.median(v["busy"]) / statistics.median(
                                  v["quiet"])} for label, v in runs.items()}}
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "(uptime unavailable)"
 
 
 def gemm_ceiling(batch: int = 200, window: int = 30, features: int = 40,
