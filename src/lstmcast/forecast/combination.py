@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmcast.forecast.linear_map import WindowLinearMap, seasonal_positions
+from lstmcast.forecast.linear_map import WindowLinearMap, fit_maps, seasonal_positions
 
 SHRUNK_RIDGE = 1.0
 """The shrunk map's ridge, per window and channel (the linear map's is 1e-3)."""
@@ -94,14 +94,16 @@ def candidates(window: int, steps: int, columns: list[int], season: int | None,
                horizon: int, train: Callable[[], Iterable[tuple[Any, Any]]]
                ) -> dict[str, Any]:
     """The forecasts to choose among besides the networks, the maps fitted on the
-    training windows (``train()`` gives them as ``(x, y)`` pairs, once per map)."""
+    training windows (``train()`` gives them as ``(x, y)`` pairs, read once for both)."""
     seasonal = bool(season) and season > 1 and window >= season
+    linear = WindowLinearMap(window, steps, columns)
+    shrunk = WindowLinearMap(window, steps, columns, anchor="season" if seasonal else "last",
+                             ridge=SHRUNK_RIDGE, season=season if seasonal else None,
+                             horizon=horizon)
+    fit_maps([linear, shrunk], train())  # one pass over the training windows for both
     out: dict[str, Any] = {
-        "linear_map": WindowLinearMap(window, steps, columns).fit(train()),
-        "shrunk_map": WindowLinearMap(
-            window, steps, columns, anchor="season" if seasonal else "last",
-            ridge=SHRUNK_RIDGE, season=season if seasonal else None,
-            horizon=horizon).fit(train()),
+        "linear_map": linear,
+        "shrunk_map": shrunk,
         "naive": WindowBaseline("naive", window, steps, columns),
         "window_mean": WindowBaseline("window_mean", window, steps, columns),
     }

@@ -77,33 +77,24 @@ class WindowLinearMap:
         self._rows = (seasonal_positions(window, steps, season, horizon)
                       if anchor == "season" else None)
 
+    def _history(self, x: Any, start: int, stop: int, column: int) -> np.ndarray:
+        """Windows ``start:stop``'s values of one target column, (W, window)."""
+        return np.asarray(x[start:stop, :self.window, column], dtype=np.float64)
+
+    def _base(self, history: np.ndarray) -> np.ndarray:
+        """The anchor: each window's last value (W, 1), or each step's value a season
+        before its target row (W, steps)."""
+        return history[:, -1:] if self._rows is None else history[:, self._rows]
+
     def _design(self, x: Any, start: int, stop: int, column: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-        history = np.asarray(x[start:stop, :self.window, column], dtype=np.float64)
-        last = history[:, -1:]
-        base = last if self._rows is None else history[:, self._rows]
-        return np.hstack([history - last, np.ones((len(history), 1))]), base
+        history = self._history(x, start, stop, column)
+        return _relative(history), self._base(history)
 
     def fit(self, chunks: Iterable[tuple[Any, np.ndarray]]) -> WindowLinearMap:
         """Fit on ``(x, y)`` pairs (windows, scaled targets (W, steps * targets)), summed
         as normal equations so the windows need not all be in memory at once."""
-        size = self.window + 1
-        gram = np.zeros((size, size))
-        cross = np.zeros((size, self.steps))
-        rows = 0
-        for x, y in chunks:
-            y = np.asarray(y, dtype=np.float64).reshape(len(y), self.steps, len(self.columns))
-            for start in range(0, len(y), CHUNK):
-                stop = min(start + CHUNK, len(y))
-                for t, column in enumerate(self.columns):
-                    a, base = self._design(x, start, stop, column)
-                    gram += a.T @ a
-                    cross += a.T @ (y[start:stop, :, t] - base)
-                    rows += len(a)
-        if rows == 0:
-            raise ValueError("no windows to fit the linear map on")
-        gram[:-1, :-1] += self.ridge * rows * np.eye(self.window)
-        self.weights = np.linalg.solve(gram, cross)
+        fit_maps([self], chunks)
         return self
 
     def predict(self, x: Any) -> np.ndarray:
@@ -122,3 +113,40 @@ class WindowLinearMap:
             config.update(anchor=self.anchor, ridge=self.ridge, season=self.season,
                           horizon=self.horizon)
         return config
+
+
+def fit_maps(maps: list[WindowLinearMap], chunks: Iterable[tuple[Any, np.ndarray]]) -> None:
+    """Fit ``maps`` that read the same windows (the same window, steps and target columns)
+    in one pass over ``chunks``: they share the design, so its normal matrix is summed
+    once and only each map's right-hand side (the targets less its anchor) is its own;
+    each map then adds its own ridge. A table read in shards is read once for all."""
+    first = maps[0]
+    if any((m.window, m.steps, m.columns) != (first.window, first.steps, first.columns)
+           for m in maps):
+        raise ValueError("maps fitted together must read the same windows")
+    size = first.window + 1
+    gram = np.zeros((size, size))
+    crosses = [np.zeros((size, first.steps)) for _ in maps]
+    rows = 0
+    for x, y in chunks:
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), first.steps, len(first.columns))
+        for start in range(0, len(y), CHUNK):
+            stop = min(start + CHUNK, len(y))
+            for t, column in enumerate(first.columns):
+                history = first._history(x, start, stop, column)
+                a = _relative(history)
+                gram += a.T @ a
+                for m, cross in zip(maps, crosses):
+                    cross += a.T @ (y[start:stop, :, t] - m._base(history))
+                rows += len(a)
+    if rows == 0:
+        raise ValueError("no windows to fit the linear map on")
+    for m, cross in zip(maps, crosses):
+        ridged = gram.copy()
+        ridged[:-1, :-1] += m.ridge * rows * np.eye(first.window)
+        m.weights = np.linalg.solve(ridged, cross)
+
+
+def _relative(history: np.ndarray) -> np.ndarray:
+    """The design: each window relative to its last value, and a column of ones."""
+    return np.hstack([history - history[:, -1:], np.ones((len(history), 1))])
