@@ -45,7 +45,7 @@ def full_path(monkeypatch, call):
 
 
 def took_short_way(fc: Forecaster, history: pd.DataFrame) -> bool:
-    pipeline = fc._reader()
+    pipeline = fc.table_reader()
     return fast_path.last_window(pipeline, history, pipeline.roles.autoregressive) is not None
 
 
@@ -218,4 +218,4 @@ def test_advance_equals_timeline(step, unit):
 def test_series_windows_refuses_future_for_a_model_without(hourly):
     table, fc = hourly
     with pytest.raises(Exception, match="reads no inputs known in advance"):
-        forecasting.series_windows(fc._reader(), table.iloc[-25:], False, future=table)
+        forecasting.series_windows(fc.table_reader(), table.iloc[-25:], False, future=table)

@@ -378,10 +378,10 @@ def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str 
 def evaluate(fc: Forecaster, data: Any, last_only: bool = False, holdout: int | None = None,
              return_predictions: bool = False) -> Any:
     """``Forecaster.evaluate``."""
-    fc._require_fitted()
+    fc.check_fitted()
     if holdout is not None:
         holdout = check_int("holdout", holdout)
-    pipeline = fc._reader()
+    pipeline = fc.table_reader()
     table = pipeline.table(data, need_target=True)
     first = None
     if last_only:

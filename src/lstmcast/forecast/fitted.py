@@ -18,7 +18,8 @@ from lstmcast.models import Sequential
 class FittedAttributes:
     """A mixin: the fitted attributes a Forecaster offers by name."""
 
-    def _require_fitted(self) -> None:
+    def check_fitted(self) -> None:
+        """Raises ``NotFittedError`` unless the Forecaster is fitted (or loaded)."""
         if not hasattr(self, "ensemble_"):
             raise NotFittedError("This Forecaster is not fitted yet: call `fit` first, "
                                  "or load a saved one with `Forecaster.load`.")
@@ -26,23 +27,23 @@ class FittedAttributes:
     @property
     def model_(self) -> Sequential:
         """The first network (the only one unless ``ensemble`` > 1)."""
-        self._require_fitted()
+        self.check_fitted()
         return self.ensemble_.first
 
     @property
     def members_(self) -> list[Sequential]:
-        self._require_fitted()
+        self.check_fitted()
         return self.ensemble_.members
 
     @property
     def inputs_(self) -> list[str]:
         """The network's input columns, in order."""
-        self._require_fitted()
+        self.check_fitted()
         return self.pipeline_.inputs
 
     @property
     def autoregressive_(self) -> bool:
-        self._require_fitted()
+        self.check_fitted()
         return self.pipeline_.roles.autoregressive
 
     @property
@@ -69,17 +70,17 @@ class FittedAttributes:
 
     @property
     def blend_weight_(self) -> float | None:
-        self._require_fitted()
+        self.check_fitted()
         return self.ensemble_.weight if self.ensemble_.combined else None
 
     @property
     def blend_weights_(self) -> dict[str, float]:
-        self._require_fitted()
+        self.check_fitted()
         return {n: w for n, w in self.ensemble_.weights.items() if w > 0}
 
     @property
     def window_(self) -> int:
         """The window the model was fitted with: ``window``, or the one chosen from the
         data."""
-        self._require_fitted()
+        self.check_fitted()
         return self.pipeline_.window

@@ -148,7 +148,7 @@ class Forecaster(Estimator, FittedAttributes):
         """The training loss: ``loss``, or by default "pinball" with quantiles, else "mse"."""
         return params.loss_of(self.get_params())
 
-    def _reader(self) -> TablePipeline:
+    def table_reader(self) -> TablePipeline:
         """The fitted pipeline, reading tables with the current ``missing`` and
         ``time_format`` (changed after fit with set_params: how predict's table reads)."""
         return self.pipeline_.reading(self.missing, self.time_format)
@@ -269,11 +269,11 @@ class Forecaster(Estimator, FittedAttributes):
             An ``lstmcast.forecast.explain.Explanation``; ``prediction`` is in the
             target's units. ``lstmcast.plots.explanation_figures`` draws it.
         """
-        self._require_fitted()
+        self.check_fitted()
         if output_index is None:
             levels = self.intervals_.network_levels if self.intervals_ is not None else ()
             output_index = levels.index(0.5) * len(self.pipeline_.targets) if levels else 0
-        return explain_series(self._reader(), self.ensemble_, data, series, at, window,
+        return explain_series(self.table_reader(), self.ensemble_, data, series, at, window,
                               baseline, output_index)
 
     # -- evaluation ----------------------------------------------------------------
@@ -374,7 +374,7 @@ class Forecaster(Estimator, FittedAttributes):
         The write goes to a temporary file renamed into place: a failed save
         leaves any previous artifact at ``path`` intact.
         """
-        self._require_fitted()
+        self.check_fitted()
         artifacts.save(self, path)
 
     def export_onnx(self, path: str | os.PathLike) -> Path:

@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 def predict(fc: Forecaster, data: Any, n_ahead: int | None = None, future: Any = None
             ) -> pd.DataFrame:
     """``Forecaster.predict``."""
-    fc._require_fitted()
+    fc.check_fitted()
     if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
         return predict_shards(fc, streaming.ShardedTable(data, fc.shard_rows), n_ahead,
                               future)
-    pipeline = fc._reader()
+    pipeline = fc.table_reader()
     n_ahead = fc.steps if n_ahead is None else check_int("n_ahead", n_ahead)
     recursive = n_ahead > fc.steps
     if recursive and fc.intervals_ is not None:

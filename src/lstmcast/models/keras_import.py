@@ -355,6 +355,6 @@ def _legacy_weights(handle: Any, layers: list[Layer], path: Path) -> list[list[n
 
 
 def _set_weights(model: Sequential, arrays: list[list[np.ndarray]]) -> None:
-    model._require_built()
+    model.ensure_built()
     for layer, found in zip(model.layers, arrays):
         layer.set_weights(found)

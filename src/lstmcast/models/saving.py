@@ -23,27 +23,27 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
     The file is safetensors with a JSON config in its header; no pickle.
     A failed save leaves any previous file at ``path`` as it was.
     """
-    model._require_built()
+    model.ensure_built()
     tensors = {f"network.{k}": v for k, v in model.network_.state_dict().items()}
     optimizer_state = None
     if model.optimizer_ is not None:
         optimizer_tensors, optimizer_state = bundle.optimizer_tensors(model.optimizer_)
         tensors.update(optimizer_tensors)
     config = {"model": model.get_config(), "input_shape": list(model.built_input_shape_),
-              "compile": model._compile_config(), "optimizer_state": optimizer_state,
+              "compile": model.get_compile_config(), "optimizer_state": optimizer_state,
               "versions": library_versions()}
     bundle.save(path, tensors, config, MODEL_KIND)
 
 
 def save_weights(model: Any, path: str | os.PathLike) -> None:
     """Save the weights only (safetensors)."""
-    model._require_built()
+    model.ensure_built()
     bundle.save(path, dict(model.network_.state_dict()),
                 {"model": model.get_config()}, WEIGHTS_KIND)
 
 def load_weights(model: Any, path: str | os.PathLike) -> None:
     """Load weights saved by ``save_weights`` into this (built) model."""
-    model._require_built()
+    model.ensure_built()
     tensors, _ = bundle.load(path, WEIGHTS_KIND)
     load_state(model.network_, tensors, path)
 

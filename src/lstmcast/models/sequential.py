@@ -165,7 +165,7 @@ class Sequential:
 
     @property
     def output_shape(self) -> tuple[int, ...]:
-        self._require_built()
+        self.ensure_built()
         return self.layers[-1].output_shape
 
     def compile(self, loss: str | Callable = "mse", optimizer: str | Optimizer = "adam",
@@ -330,12 +330,12 @@ class Sequential:
     # -- inspection ---------------------------------------------------------------
     def count_params(self) -> int:
         """Number of trainable values (86,651 for the tutorial's model, K2)."""
-        self._require_built()
+        self.ensure_built()
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn: Callable[[str], Any] = print) -> None:
         """Print each layer with its output shape and parameter count."""
-        self._require_built()
+        self.ensure_built()
         batch = self.fixed_batch_size
         rows = []
         for layer in self.layers:
@@ -360,12 +360,12 @@ class Sequential:
 
     def get_weights(self) -> list[np.ndarray]:
         """All layers' weights in Keras's layout, as one flat list."""
-        self._require_built()
+        self.ensure_built()
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Set all layers' weights from one flat list in Keras's layout."""
-        self._require_built()
+        self.ensure_built()
         weights = list(weights)
         expected = sum(len(layer.get_weights()) for layer in self.layers)
         if len(weights) != expected:
@@ -392,7 +392,8 @@ class Sequential:
         return cls(layers, name=config.get("name"), device=device,
                    precision=config.get("precision", "float32"))
 
-    def _compile_config(self) -> dict[str, Any] | None:
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The loss, optimizer and metrics given to ``compile`` (None before it)."""
         if not self.compiled_:
             return None
         return {"loss": self.loss_name_ if isinstance(self.loss_, str) else None,
@@ -413,7 +414,7 @@ class Sequential:
         onnxruntime's outputs match ``predict`` to float32 rounding."""
         from lstmcast.engine.onnx import export_networks
 
-        self._require_built()
+        self.ensure_built()
         atomic_write(path, export_networks([self.network_], self.built_input_shape_))
 
     def save_weights(self, path: str | os.PathLike) -> None:
@@ -424,7 +425,9 @@ class Sequential:
         """Load weights saved by ``save_weights`` into this (built) model."""
         saving.load_weights(self, path)
 
-    def _require_built(self) -> None:
+    def ensure_built(self) -> None:
+        """Builds the model from its first layer's ``input_shape`` if not built yet;
+        ``NotFittedError`` when it cannot know its input."""
         if not self.built:
             try:
                 self.build()
