@@ -3,7 +3,7 @@
 On a terminal it redraws one line in place, at most ten times a second::
 
     Epoch 3/100
-     45/89 [=============>................] - ETA: 1s - loss: 0.0213 - mae: 0.1102
+     45/89 [==============>...............] - ETA: 1s - loss: 0.0213 - mae: 0.1102
 
 Elsewhere (a log file, a pipe) it writes only the finished line of each epoch.
 """

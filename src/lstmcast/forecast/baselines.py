@@ -4,13 +4,14 @@ Each takes the windows' row positions and returns forecasts shaped like the
 targets, (W, steps), in original units. They use only what the model could
 have seen: target values before the first target row.
 
-- train_mean: the training target's mean (always available).
 - naive: the last known target value, repeated for every step.
 - window_mean: the mean of the known target values inside the window.
 - seasonal_naive: for a target row t, the value one or more seasons earlier,
   y[t - k * season] with the smallest k that reaches back to a known value.
 
-The last three need the target's own past, so they are shown only when the
+(The training mean shown beside them comes from the fitted state, in
+``lstmcast.forecast.evaluation.baseline_forecasts``.)
+These need the target's own past, so they are shown only when the
 target is observed in the inputs (a forecast of a series from its own history).
 """
 

@@ -80,6 +80,13 @@ def _kind(value: Any) -> str:
             float: "number"}.get(type(value), type(value).__name__)
 
 
+def _shown(value: Any) -> str:
+    """``null``, ``true``, or the kind and the start of the value: ``text "abc"``."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return f"{_kind(value)} {json.dumps(value)[:40]}"
+
+
 @dataclass(frozen=True)
 class Columns:
     """The columns of one kind of record: the required, the optional, and which are numbers.
@@ -149,7 +156,7 @@ def _check_value(value: Any, name: str, label: bool, where: str) -> None:
     if label:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise RequestError(422, f"{where}.{name} must be text or a number, got "
-                                    f"{_kind(value)} {json.dumps(value)[:40]}")
+                                    f"{_shown(value)}")
         return
     if isinstance(value, bool):
         return
@@ -157,5 +164,4 @@ def _check_value(value: Any, name: str, label: bool, where: str) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             raise RequestError(422, f"{where}.{name} is {value}; send finite numbers")
         return
-    raise RequestError(422, f"{where}.{name} must be a number, got {_kind(value)} "
-                            f"{json.dumps(value)[:40]}")
+    raise RequestError(422, f"{where}.{name} must be a number, got {_shown(value)}")
