@@ -331,9 +331,8 @@ def drop_checkpoints(fc: Forecaster) -> None:
 
 def run_tag(fc: Forecaster, digest: str, pipeline: TablePipeline) -> str:
     """Names the data and the settings that change what is trained (for checkpoints)."""
-    settings = {k: v for k, v in fc.get_params().items() if k not in (
-        "epochs", "verbose", "device", "max_seconds", "checkpoint", "keep_checkpoint",
-        "callbacks", "layers")}
+    kept = {p.name for p in params.MODEL if p.restart}  # callbacks and layers: below
+    settings = {k: v for k, v in fc.get_params().items() if k in kept}
     settings["layers"] = [[type(x).__name__, x.get_config()] for x in fc.layers or []]
     settings["inputs"], settings["target"] = pipeline.inputs, pipeline.targets
     text = json.dumps(settings, sort_keys=True, default=str)

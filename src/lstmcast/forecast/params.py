@@ -35,6 +35,9 @@ class Param:
         choices: the values of a "choice".
         optional: None is allowed (it means "off" or "automatic").
         cli: offered on the command line and in config files.
+        restart: whether a change of it starts training afresh (it is part of a
+            checkpoint's run tag); False for settings a resumed run may change
+            (epochs, the time budget, where checkpoints go, how much is printed).
     """
 
     name: str
@@ -48,6 +51,7 @@ class Param:
     choices: tuple[str, ...] = ()
     optional: bool = False
     cli: bool = True
+    restart: bool = True
 
     @property
     def flag(self) -> str:
@@ -181,7 +185,7 @@ MODEL: tuple[Param, ...] = (
     _p("optimizer", "adam", "choice", "optimizer",
        choices=("adam", "adamw", "sgd", "rmsprop")),
     _p("learning_rate", 0.001, "float", "learning rate", low=0.0, low_open=True),
-    _p("epochs", 100, "int", "most passes over the training windows"),
+    _p("epochs", 100, "int", "most passes over the training windows", restart=False),
     _p("batch_size", None, "int", "windows per step (default 200, lowered on small data to "
        "give 10 steps per epoch)", optional=True),
     _p("early_stopping", True, "bool", "stop when the validation loss stops improving"),
@@ -226,7 +230,7 @@ MODEL: tuple[Param, ...] = (
        "alone",
        choices=("select", "linear", "auto"), optional=True),
     _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
-       optional=True),
+       optional=True, restart=False),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
        low_open=True, optional=True),
     _p("missing", "error", "choice", "what to do with NaN/inf values and missing time steps",
@@ -240,16 +244,18 @@ MODEL: tuple[Param, ...] = (
     _p("shard_rows", 1_000_000, "int", "a folder (or glob) of Parquet files is read in shards "
        "of whole files of at most this many rows, one shard in memory at a time"),
     _p("checkpoint", None, "str", "file for the training state after every epoch",
-       optional=True, cli=False),
+       optional=True, cli=False, restart=False),
     _p("keep_checkpoint", False, "bool", "keep the checkpoint files after training",
-       cli=False),
+       cli=False, restart=False),
     _p("ensemble", 1, "int", "train N networks (seeds seed..seed+N-1) and forecast their mean"),
     _p("seed", 0, "int", "random seed", low=0),
-    _p("device", None, "str", "cpu or cuda (default: cuda when available)", optional=True),
+    _p("device", None, "str", "cpu or cuda (default: cuda when available)", optional=True,
+       restart=False),
     _p("precision", "float32", "choice", "float32, or bfloat16 mixed precision (faster on CPUs "
        "with AVX512-BF16/AMX and recent GPUs, slightly less accurate)",
        choices=("float32", "bfloat16")),
-    _p("verbose", 0, "int", "0 silent, 1 progress bars, 2 a line per epoch", low=0, cli=False),
+    _p("verbose", 0, "int", "0 silent, 1 progress bars, 2 a line per epoch", low=0, cli=False,
+       restart=False),
 )
 """The Forecaster's settings, in the order of its constructor (``layers`` and
 ``callbacks`` take Python objects and are not listed)."""
