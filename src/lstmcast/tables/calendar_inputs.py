@@ -5,6 +5,7 @@ UTC offset, times moved to a zone.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,11 @@ import pandas as pd
 
 from lstmcast.tables.frequency import wall_time
 from lstmcast.tables.timeline import offset_text
+
+# the clock times were written on (``written_clock``): None (their own zone, or none),
+# one UTC offset in minutes, or each series' offsets by UTC time
+WrittenClock = int | pd.DataFrame | None
+
 
 # -- calendar ---------------------------------------------------------------------------
 CALENDAR_PERIODS = {"hour": 24, "weekday": 7, "yearday": 365.25, "month": 12}
@@ -21,7 +27,7 @@ def calendar_names(parts: list[str]) -> list[str]:
     return [f"{part}_{f}" for part in parts for f in ("sin", "cos")]
 
 
-def calendar_columns(times: Any, parts: list[str], written: Any = None,
+def calendar_columns(times: Any, parts: list[str], written: WrittenClock = None,
                      keys: Any = None) -> pd.DataFrame:
     """Sine and cosine of each calendar cycle at ``times`` (one row per time), on the
     series' own wall clock: the times as written without a zone, in their zone's local
@@ -39,7 +45,7 @@ def calendar_columns(times: Any, parts: list[str], written: Any = None,
 
 
 # -- the wall clock: the hours the times were written in ---------------------------------
-def zone_name(tz: Any) -> str | None:
+def zone_name(tz: datetime.tzinfo | None) -> str | None:
     """A named time zone's name ("Europe/Paris"); None for no zone or a fixed UTC offset."""
     if tz is None or tz.utcoffset(None) is not None:  # fixed offsets know theirs without a date
         return None
@@ -69,7 +75,7 @@ def to_zone(parsed: pd.Series, tz: str) -> pd.Series:
     return out
 
 
-def written_clock(parsed: pd.Series, keys: Any = None) -> Any:
+def written_clock(parsed: pd.Series, keys: Any = None) -> WrittenClock:
     """What ``calendar_columns`` needs to read times on the clock they were written with:
     None (their own zone, or none), one offset in minutes, or a table of each series'
     written offsets by UTC time, which also gives the times after a series' last row
@@ -85,7 +91,7 @@ def written_clock(parsed: pd.Series, keys: Any = None) -> Any:
                         ).sort_values("utc", kind="stable").reset_index(drop=True)
 
 
-def wall_clock(times: Any, written: Any = None, keys: Any = None) -> pd.DatetimeIndex:
+def wall_clock(times: Any, written: WrittenClock = None, keys: Any = None) -> pd.DatetimeIndex:
     """``times`` on the clock they were written with, naive (see ``written_clock``)."""
     index = pd.DatetimeIndex(times)
     if written is None or index.tz is None:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from lstmcast.tables import calendar_inputs, frequency, timeline
 from lstmcast.tables.changes import row_changes
-from lstmcast.tables.pipeline import Table
+from lstmcast.tables.pipeline import Table, TablePipeline
 
 ROWS = 100_000  # larger tables take the full path
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?)?",
@@ -49,8 +49,8 @@ _DAY = 86_400_000_000_000
 _iso_unit: list[str] = []  # the resolution pandas parses ISO 8601 text at (found once)
 
 
-def last_window(pipeline: Any, data: Any, need_target: bool, future: Any = None
-                ) -> tuple[Any, np.ndarray, list] | None:
+def last_window(pipeline: TablePipeline, data: Any, need_target: bool, future: Any = None
+                ) -> tuple[Window, np.ndarray, list] | None:
     """``forecasting.last_windows(pipeline, pipeline.table(data, need_target), future_x)``
     for a table the full path would take as it is (see the module docstring), else None.
 
@@ -96,7 +96,7 @@ def _one_value(column: np.ndarray) -> bool:
     return bool(np.asarray(column == first).all())
 
 
-def _times(pipeline: Any, col: pd.Series, values: np.ndarray) -> np.ndarray | None:
+def _times(pipeline: TablePipeline, col: pd.Series, values: np.ndarray) -> np.ndarray | None:
     """The time column as ``TablePipeline.parse_time_column`` reads it, when it is increasing
     on the model's step with no gap; else None."""
     kind = pipeline.time_["kind"]
@@ -116,7 +116,7 @@ def _times(pipeline: Any, col: pd.Series, values: np.ndarray) -> np.ndarray | No
     return parsed if _on_step(parsed, pipeline.step) else None
 
 
-def _iso_text(pipeline: Any, col: pd.Series, values: np.ndarray) -> np.ndarray | None:
+def _iso_text(pipeline: TablePipeline, col: pd.Series, values: np.ndarray) -> np.ndarray | None:
     """Plain ISO 8601 text as pandas reads it (``timeline.parse_time``), or None."""
     fmt = pipeline.time_["format"]
     fmt = pipeline.read_format or fmt if fmt is not None else None
@@ -197,7 +197,7 @@ class Window(Table):
         self._frame = value
 
 
-def _window(pipeline: Any, values: dict[str, np.ndarray], needed: list[str]
+def _window(pipeline: TablePipeline, values: dict[str, np.ndarray], needed: list[str]
             ) -> tuple[Window, np.ndarray, list]:
     """The last window of a checked table of one series (``forecasting.last_windows``)."""
     roles, window = pipeline.roles, pipeline.window
@@ -240,14 +240,15 @@ def _window(pipeline: Any, values: dict[str, np.ndarray], needed: list[str]
     return view, np.zeros(1, dtype=np.int64), [ids[0]] if short else []
 
 
-def _keys(pipeline: Any, values: dict[str, np.ndarray], ids: np.ndarray, rows: slice) -> Any:
+def _keys(pipeline: TablePipeline, values: dict[str, np.ndarray], ids: np.ndarray,
+          rows: slice) -> np.ndarray | None:
     """``TablePipeline.scale_keys`` of the inputs, for ``rows``."""
     if pipeline.scaler is None or pipeline.scale_by == "global":
         return None
     return (ids if pipeline.scale_by == "series" else values[pipeline.scale_by])[rows]
 
 
-def _future_inputs(pipeline: Any, cal: dict[str, np.ndarray], series: np.ndarray,
+def _future_inputs(pipeline: TablePipeline, cal: dict[str, np.ndarray], series: np.ndarray,
                    count: int) -> np.ndarray:
     """``TablePipeline.future_inputs`` for calendar inputs only: (count, F) scaled."""
     raw = np.zeros((count, len(pipeline.inputs)))
@@ -288,7 +289,8 @@ def _pad_front(values: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([np.repeat(values[:1], rows, 0), values]) if rows else values
 
 
-def advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
+def advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]
+            ) -> np.ndarray | pd.DatetimeIndex:
     """``frequency.advance``: NumPy for naive datetimes (s, ms, us or ns) and steps of one
     length where every result keeps the times' resolution, else ``frequency.advance``."""
     last = np.asarray(last)

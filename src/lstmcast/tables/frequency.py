@@ -47,7 +47,7 @@ class _Unit:
 
     kind: str
     n: int
-    anchor: Any = None
+    anchor: str | int | None = None
 
 
 def _unit(step: dict[str, Any]) -> _Unit:
@@ -185,7 +185,7 @@ def _dated_step(wall: pd.DatetimeIndex) -> dict[str, Any] | None:
     return {"kind": "datetime", "freq": "D" if n == 1 else f"{n}D"}
 
 
-def _month_anchor(wall: pd.DatetimeIndex) -> Any:
+def _month_anchor(wall: pd.DatetimeIndex) -> str | int | None:
     """Where in the month every time falls: "start", "end", or a day (its month's last day
     when the month is shorter: the 30th is February's 28th or 29th); None when they differ."""
     day, length = wall.day.to_numpy(), wall.days_in_month.to_numpy()
@@ -197,7 +197,7 @@ def _month_anchor(wall: pd.DatetimeIndex) -> Any:
     return anchor if (day == np.minimum(anchor, length)).all() else None
 
 
-def _month_step(n: int, anchor: Any, month: int) -> dict[str, Any]:
+def _month_step(n: int, anchor: str | int, month: int) -> dict[str, Any]:
     """A step of ``n`` months named as pandas would: quarters and years after the first
     time's month (QS-FEB: February, May, August, November; YE-JUN: each June's end)."""
     start = anchor != "end"
@@ -266,7 +266,8 @@ def grid(first: Any, last: Any, step: dict[str, Any]) -> pd.Index:
     return out[out <= end]
 
 
-def advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]) -> Any:
+def advance(last: np.ndarray, offset: np.ndarray, step: dict[str, Any]
+            ) -> np.ndarray | pd.DatetimeIndex:
     """``last`` moved ``offset`` steps forward (arrays of the same length), each from its
     own time: a fixed step by its length; days and weeks by the wall-clock date (the
     same hour across daylight saving time); business days skipping weekends; months by

@@ -16,11 +16,14 @@ from __future__ import annotations
 import glob as globbing
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from lstmcast.errors import DataError
+
+if TYPE_CHECKING:  # pyarrow is imported when a Parquet set is read
+    import pyarrow.dataset
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -48,7 +51,7 @@ def _files(source: str | os.PathLike) -> list[str]:
     return found
 
 
-def _dataset(source: str | os.PathLike) -> Any:
+def _dataset(source: str | os.PathLike) -> pyarrow.dataset.Dataset:
     try:
         import pyarrow.dataset as ds
     except ImportError:  # pragma: no cover (pandas' Parquet support needs it too)
@@ -63,7 +66,7 @@ def _dataset(source: str | os.PathLike) -> Any:
         raise DataError(f"{str(source)!r} could not be read as Parquet files: {exc}") from None
 
 
-def _check_schemas(dataset: Any, source: str | os.PathLike) -> None:
+def _check_schemas(dataset: pyarrow.dataset.Dataset, source: str | os.PathLike) -> None:
     """Every file with the first file's columns and types, or an error naming the file."""
     first = None
     for fragment in dataset.get_fragments():

@@ -8,9 +8,15 @@ No torch here.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from lstmcast.tables.windows import WindowView
+
+# windows as ``Sequential.fit`` takes them: the inputs (a view or an array) and targets
+Arrays = tuple[WindowView | np.ndarray, np.ndarray]
 
 
 class Parts:
@@ -34,18 +40,20 @@ class Parts:
     def part_sizes(self) -> list[int]:
         raise NotImplementedError
 
-    def arrays(self, k: int) -> tuple[Any, Any]:
+    def arrays(self, k: int) -> Arrays:
         raise NotImplementedError
 
-    def validation_arrays(self, j: int) -> tuple[Any, Any]:
+    def validation_arrays(self, j: int) -> Arrays:
         raise NotImplementedError
 
     def validation_order(self, parts: list[int]) -> list[int]:
         """The order to score validation ``parts`` in (e.g. the one in memory first)."""
         return parts
 
-    def bind(self, convert: Any) -> None:
-        """``convert(x, y)`` -> (Samples, targets tensor) on the model's device."""
+    def bind(self, convert: Callable[[WindowView | np.ndarray, np.ndarray], tuple[Any, Any]]
+             ) -> None:
+        """``convert(x, y)`` -> (Samples, targets tensor) on the model's device (torch's
+        types, which this package does not import)."""
         self.convert = convert
 
     def order(self, epoch: int) -> np.ndarray:

@@ -97,7 +97,8 @@ class TablePipeline:
         self.read_format: str | None = None  # how later tables' times read, when told
         self.time_: dict[str, Any] = {"kind": None, "step": None, "format": None,
                                       "tz": None, "irregular": []}
-        self._written: Any = None  # the clock the last prepared table was written on
+        # the clock the last prepared table was written on
+        self._written: calendar_inputs.WrittenClock = None
 
     def reading(self, missing: str, time_format: str | None) -> TablePipeline:
         """This pipeline reading later tables with other policies (a fitted model's
@@ -278,7 +279,8 @@ class TablePipeline:
                                 f"{where} has {int(varying.iloc[0])} different values.")
 
     # -- scaling -----------------------------------------------------------------------
-    def scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool) -> Any:
+    def scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool
+                   ) -> np.ndarray | None:
         """Per-row scaler keys: None (global), the series ids, or the key column's values."""
         if self.scaler is None or self.scale_by == "global":
             return None
@@ -343,7 +345,8 @@ class TablePipeline:
         return self
 
     def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray, inputs: bool = True
-                  ) -> tuple[Any, ...]:
+                  ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray,
+                             np.ndarray | None, np.ndarray]:
         """Every row's inputs (None unless ``inputs``) and targets, each with its scaler
         keys, and the rows to fit the scalers on: the training rows (with ``difference``,
         not a series' first)."""
@@ -420,7 +423,8 @@ class TablePipeline:
         return self.y_scaler_.inverse_transform(values, keys)
 
     # -- the rows to forecast ---------------------------------------------------------
-    def forecast_times(self, last: np.ndarray, count: int) -> Any:
+    def forecast_times(self, last: np.ndarray, count: int
+                       ) -> np.ndarray | pd.DatetimeIndex | None:
         """Times of the ``count`` rows after each of ``last`` (one per series), flattened."""
         if self.roles.time is None or self.step is None:
             return None

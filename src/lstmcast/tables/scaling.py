@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 
 from lstmcast.checks import check_choice, check_int
 from lstmcast.errors import InvalidArgumentError, NotFittedError, shown
@@ -162,7 +163,7 @@ class KeyedScaler:
         return self
 
     def _apply(self, values: np.ndarray, keys: np.ndarray | None, inverse: bool,
-               dtype: Any = np.float64) -> np.ndarray:
+               dtype: DTypeLike = np.float64) -> np.ndarray:
         """Each row scaled (or unscaled) with its key's scaler, computed in float64 a
         block of rows at a time (no whole-table temporaries) and stored as ``dtype``."""
         if not hasattr(self, "global_"):
@@ -198,7 +199,7 @@ class KeyedScaler:
         return out[:, 0] if squeeze else out
 
     def transform(self, values: np.ndarray, keys: np.ndarray | None = None,
-                  dtype: Any = np.float64) -> np.ndarray:
+                  dtype: DTypeLike = np.float64) -> np.ndarray:
         return self._apply(values, keys, inverse=False, dtype=dtype)
 
     def inverse_transform(self, values: np.ndarray, keys: np.ndarray | None = None

@@ -28,6 +28,7 @@ quantiles (their intervals) and the conformal calibration.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ import pandas as pd
 
 from lstmcast.tables import parquet, time_steps
 from lstmcast.tables.io import DataError, sort_series
-from lstmcast.tables.parts import Parts
+from lstmcast.tables.parts import Arrays, Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
 from lstmcast.tables.scaling import key_strs
 from lstmcast.tables.seen import SeenRows
@@ -55,7 +56,7 @@ class Shard:
     rows: int
 
 
-def plan(source: Any, shard_rows: int) -> list[Shard]:
+def plan(source: str | os.PathLike, shard_rows: int) -> list[Shard]:
     """The files of a Parquet set in shards of at most ``shard_rows`` rows, in order."""
     shards: list[Shard] = []
     for path, rows in parquet.file_rows(source):
@@ -79,7 +80,7 @@ class ShardedTable:
     ``most_rows`` is the most rows held at once so far (what bounds the memory).
     """
 
-    def __init__(self, source: Any, shard_rows: int = SHARD_ROWS,
+    def __init__(self, source: str | os.PathLike, shard_rows: int = SHARD_ROWS,
                  select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
         self.source = source
         self.shards = plan(source, shard_rows)
@@ -243,7 +244,7 @@ class ShardWindows(Parts):
         shortest = sum(s.rows for s in self.table.shards)  # one series, without a group
         columns = [c for c in (roles.group, roles.time) if c]
         home: dict[str, int] = {}
-        steps: dict[Any, Any] = {}
+        steps: time_steps.SeriesSteps = {}
         for k in range(len(self.table)):
             frame = self.table.read(k, columns) if columns else None
             if roles.group:
@@ -326,14 +327,14 @@ class ShardWindows(Parts):
         self._cached = (k, loaded)
         return loaded
 
-    def arrays(self, part: int) -> tuple[Any, Any]:
+    def arrays(self, part: int) -> Arrays:
         loaded = self.load(self._train_parts[part])
         return self.pipeline.windows(loaded.table, loaded.train_starts)
 
     def part_sizes(self) -> list[int]:
         return [self.sizes[k] for k in self._train_parts]
 
-    def validation_arrays(self, part: int) -> tuple[Any, Any]:
+    def validation_arrays(self, part: int) -> Arrays:
         loaded = self.load(self._val_parts[part])
         return self.pipeline.windows(loaded.table, loaded.val_starts)
 

@@ -6,6 +6,7 @@ table at another frequency refused, and the missing steps refused, kept or fille
 from __future__ import annotations
 
 import warnings
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,13 +18,16 @@ from lstmcast.tables.io import DataError
 if TYPE_CHECKING:
     from lstmcast.tables.pipeline import TablePipeline
 
+# each series' own step (``frequency.infer_step``; None where it has none), by series id
+SeriesSteps = dict[Hashable, dict[str, Any] | None]
+
 
 def learn_step(pipeline: TablePipeline, frame: pd.DataFrame) -> None:
     """The most common step among the series; series off it are irregular."""
     choose_step(pipeline, series_steps(pipeline, frame))
 
 
-def series_steps(pipeline: TablePipeline, frame: pd.DataFrame) -> dict[Any, Any]:
+def series_steps(pipeline: TablePipeline, frame: pd.DataFrame) -> SeriesSteps:
     """Each series' own step (None where it has none), of a frame sorted by series and
     time (time parsed)."""
     roles = pipeline.roles
@@ -32,7 +36,7 @@ def series_steps(pipeline: TablePipeline, frame: pd.DataFrame) -> dict[Any, Any]
     return {sid: frequency.infer_step(times.reset_index(drop=True)) for sid, times in parts}
 
 
-def choose_step(pipeline: TablePipeline, steps: dict[Any, Any]) -> None:
+def choose_step(pipeline: TablePipeline, steps: SeriesSteps) -> None:
     """The time step: the most common of the series' ``steps``; others are irregular."""
     common = _most_common(steps)
     pipeline.time_["step"] = common
@@ -84,7 +88,7 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     return frame
 
 
-def _most_common(steps: dict[Any, Any]) -> dict[str, Any] | None:
+def _most_common(steps: SeriesSteps) -> dict[str, Any] | None:
     """The most common of the series' steps (None where no series has one)."""
     keys = [tuple(sorted(s.items())) for s in steps.values() if s is not None]
     return dict(max(set(keys), key=keys.count)) if keys else None

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from lstmcast.checks import check_int, invalid
 from lstmcast.errors import InvalidArgumentError, InvalidTypeError, shown
@@ -49,7 +50,7 @@ def as_numeric_array(data: Any, name: str = "data") -> np.ndarray:
     return arr
 
 
-def _is_numeric(dtype: Any) -> bool:
+def _is_numeric(dtype: DTypeLike) -> bool:
     try:
         return np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == np.bool_
     except TypeError:
@@ -142,7 +143,7 @@ class WindowView:
         for start in self.starts:
             yield self.base[start]
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         out = self.base[self.starts]
         return out if dtype is None else out.astype(dtype)
 
