@@ -12,24 +12,51 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from lstmcast.checks import check_choice, check_float, check_int, invalid
 from lstmcast.engine import bundle, distributed
+from lstmcast.engine.metrics import LossFn, Metric
+from lstmcast.engine.network import Network
 from lstmcast.errors import ArtifactError, InvalidTypeError
+
+Schedule = Callable[[int, float], float]  # (epoch from 0, current rate) -> the epoch's rate
+
+
+class TrainedModel(Protocol):
+    """What the training loop and the callbacks use of the model they train
+    (``lstmcast.models.Sequential``, a layer above this one)."""
+
+    network_: Network | None
+    optimizer_: torch.optim.Optimizer | None
+    loss_fn_: LossFn
+    metrics_: list[Metric]
+    clipnorm_: float | None
+    precision: str
+    device: torch.device
+    stop_training: bool
+
+    def get_weights(self) -> list[np.ndarray]: ...
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None: ...
+
+    def save(self, path: str | os.PathLike) -> None: ...
+
+    def save_weights(self, path: str | os.PathLike) -> None: ...
 
 
 class Callback:
     """Base class; override the hooks you need. ``self.model`` is set before training."""
 
     def __init__(self) -> None:
-        self.model: Any = None
+        self.model: TrainedModel | None = None  # set before training (``set_model``)
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: TrainedModel) -> None:
         self.model = model
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None: ...
@@ -306,7 +333,7 @@ class LearningRateScheduler(Callback):
         >>> decay = LearningRateScheduler(lambda epoch, lr: lr if epoch < 3 else lr * 0.8)
     """
 
-    def __init__(self, schedule: Any, verbose: int = 0) -> None:
+    def __init__(self, schedule: Schedule, verbose: int = 0) -> None:
         super().__init__()
         if not callable(schedule):
             raise InvalidTypeError("`schedule` must be a function (epoch, lr) -> lr.")
@@ -326,7 +353,7 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = float(self.model.optimizer_.param_groups[0]["lr"])
 
 
-def decay_after(epochs: int, factor: float) -> Any:
+def decay_after(epochs: int, factor: float) -> Schedule:
     """A schedule: the starting rate for ``epochs`` epochs, then ``factor`` times less every
     epoch (the schedule SegRNN's reference code calls "type3": 3 epochs, then 0.8)."""
     def schedule(epoch: int, rate: float) -> float:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime
 import gc
 import os
-from typing import Any
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -102,7 +102,10 @@ def close() -> None:
         dist.destroy_process_group()
 
 
-def broadcast_object(value: Any) -> Any:
+T = TypeVar("T")
+
+
+def broadcast_object(value: T) -> T:
     """Rank 0's ``value`` on every rank (any picklable object)."""
     if not active():
         return value

@@ -26,7 +26,6 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import Any
 
 import torch
 
@@ -98,7 +97,7 @@ def autocast(device: torch.device, precision: str) -> Iterator[None]:
         yield
 
 
-def describe_device(device: Any = None) -> str:
+def describe_device(device: str | torch.device | None = None) -> str:
     """Where training runs, in words: "cpu (2 threads)", "cuda:0 (NVIDIA H200)", and with
     several processes (torchrun) how many and over which backend."""
     from lstmcast.engine import distributed

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lstmcast.engine import distributed
-from lstmcast.engine.callbacks import BackupAndRestore, Callback
+from lstmcast.engine.callbacks import BackupAndRestore, Callback, TrainedModel
 from lstmcast.engine.metrics import LossFn, Metric
 from lstmcast.engine.progress import ProgressBar, format_logs
 from lstmcast.engine.runtime import autocast, tune_allocator
@@ -200,7 +200,7 @@ def predict_batches(network: nn.Module, samples: Samples, batch_size: int,
 
 
 def train(
-    model: Any,
+    model: TrainedModel,
     samples: Samples | Parts,
     targets: torch.Tensor | None,
     *,
@@ -318,7 +318,7 @@ def _own_plan(n: int, batch_size: int, shuffle: bool, device: torch.device,
     return plan
 
 
-def _epoch(model: Any, forward: nn.Module, samples: Samples | Parts,
+def _epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
            targets: torch.Tensor | None, device: torch.device, epoch: int, epochs: int,
            batch_size: int, steps: int, shuffle: bool,
            validation: tuple[Samples, torch.Tensor] | None, callbacks: Sequence[Callback],
@@ -390,7 +390,7 @@ def _mine(order: np.ndarray, parallel: bool, fill: bool = True) -> list[int | No
     return out if fill else [k for k in out if k is not None]
 
 
-def _run_plan(model: Any, forward: nn.Module, samples: Samples, targets: torch.Tensor,
+def _run_plan(model: TrainedModel, forward: nn.Module, samples: Samples, targets: torch.Tensor,
               plan: Plan, epoch: int, done: int, meter: EpochMeter, bar: ProgressBar | None,
               callbacks: Sequence[Callback], last_good: dict[str, torch.Tensor],
               parallel: bool) -> int:
