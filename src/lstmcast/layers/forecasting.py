@@ -38,7 +38,7 @@ from lstmcast.engine.network import (
     SegmentRecurrentBlock,
 )
 from lstmcast.errors import InvalidArgumentError
-from lstmcast.layers.core import Layer, Shape, _copy_into
+from lstmcast.layers.core import GRU, LSTM, Layer, Shape, _copy_into
 
 
 def _positions(name: str, value: Any) -> list[int]:
@@ -340,10 +340,8 @@ class SegmentLSTM(Layer):
         return block
 
     @property
-    def _recurrent(self) -> Any:
+    def _recurrent(self) -> LSTM | GRU:
         """The LSTM / GRU layer whose weight layout this cell shares."""
-        from lstmcast.layers.core import GRU, LSTM
-
         spec = (LSTM if self.cell == "lstm" else GRU)(self.units)
         spec.block = type("Holder", (), {"rnn": self.block.rnn})()
         return spec

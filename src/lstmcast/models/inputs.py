@@ -6,7 +6,7 @@ Shapes: N samples, T time steps, F features.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -15,8 +15,11 @@ from lstmcast.engine.training import Samples, match_target, to_tensor, window_ro
 from lstmcast.errors import InvalidArgumentError, InvalidTypeError
 from lstmcast.tables.windows import WindowView
 
+if TYPE_CHECKING:  # sequential imports this module
+    from lstmcast.models.sequential import Sequential
 
-def check_samples(model: Any, x: Any, name: str = "x", action: str = "training") -> Samples:
+
+def check_samples(model: Sequential, x: Any, name: str = "x", action: str = "training") -> Samples:
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
     if not isinstance(x, (np.ndarray, WindowView, torch.Tensor)):
@@ -49,7 +52,7 @@ def check_samples(model: Any, x: Any, name: str = "x", action: str = "training")
     return Samples(x, model.device)
 
 
-def check_targets(model: Any, y: Any, n: int, name: str = "y", action: str = "training"
+def check_targets(model: Sequential, y: Any, n: int, name: str = "y", action: str = "training"
              ) -> torch.Tensor:
     y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
     if not np.issubdtype(y_arr.dtype, np.number):

@@ -21,7 +21,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from lstmcast.engine.optimizers import OPTIMIZERS, Optimizer
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.layers import GRU, LSTM, Activation, Dense, Dropout, Input, Layer
 from lstmcast.models.sequential import Sequential
+
+if TYPE_CHECKING:  # h5py is imported when a Keras file is read
+    import h5py
 
 KERAS_LAYERS: dict[str, type[Layer]] = {
     "InputLayer": Input, "LSTM": LSTM, "GRU": GRU, "Dense": Dense, "Dropout": Dropout,
@@ -286,7 +289,7 @@ def _optimizer(spec: Any, path: Path) -> Optimizer | str:
 
 
 # -- the weights ---------------------------------------------------------------------------
-def _h5(source: Any) -> Any:
+def _h5(source: str | os.PathLike | IO[bytes]) -> h5py.File:
     try:
         import h5py
     except ImportError:
@@ -300,12 +303,12 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _numbered(group: Any) -> list[np.ndarray]:
+def _numbered(group: h5py.Group) -> list[np.ndarray]:
     keys = sorted(group.keys(), key=int)
     return [np.asarray(group[k]) for k in keys]
 
 
-def _v3_weights(handle: Any, layers: list[Layer], path: Path) -> list[list[np.ndarray]]:
+def _v3_weights(handle: h5py.Group, layers: list[Layer], path: Path) -> list[list[np.ndarray]]:
     """Each layer's arrays from a Keras 3 weights file (layers/<name>/[cell/]vars/<i>)."""
     root = handle.get("layers")
     if root is None:
@@ -342,7 +345,7 @@ def _saved_names(layers: list[Layer]) -> list[str]:
     return names
 
 
-def _legacy_weights(handle: Any, layers: list[Layer], path: Path) -> list[list[np.ndarray]]:
+def _legacy_weights(handle: h5py.Group, layers: list[Layer], path: Path) -> list[list[np.ndarray]]:
     """Each layer's arrays from a legacy .h5 (model_weights/<name>, by weight_names)."""
     arrays = []
     for layer in layers:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from lstmcast.engine import bundle
 from lstmcast.engine.optimizers import optimizer_from_config
@@ -33,7 +32,7 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Callable] | No
     load_state(model.network_, network_tensors, path)
     settings = config.get("compile")
     if compile and settings:
-        loss: Any = settings["loss"]
+        loss: str | Callable = settings["loss"]
         if settings.get("custom_loss"):
             name = settings["custom_loss"]
             if not custom_objects or name not in custom_objects:

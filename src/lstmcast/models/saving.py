@@ -6,18 +6,21 @@ file as it was.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from lstmcast.engine import bundle
 
+if TYPE_CHECKING:  # sequential imports this module
+    from lstmcast.models.sequential import Sequential
+
 MODEL_KIND = "sequential"
 WEIGHTS_KIND = "weights"
 
 
-def save_model(model: Any, path: str | os.PathLike) -> None:
+def save_model(model: Sequential, path: str | os.PathLike) -> None:
     """Save architecture, compile settings, weights and optimizer state to one file.
 
     The file is safetensors with a JSON config in its header; no pickle.
@@ -35,20 +38,21 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
     bundle.save(path, tensors, config, MODEL_KIND)
 
 
-def save_weights(model: Any, path: str | os.PathLike) -> None:
+def save_weights(model: Sequential, path: str | os.PathLike) -> None:
     """Save the weights only (safetensors)."""
     model.ensure_built()
     bundle.save(path, dict(model.network_.state_dict()),
                 {"model": model.get_config()}, WEIGHTS_KIND)
 
-def load_weights(model: Any, path: str | os.PathLike) -> None:
+def load_weights(model: Sequential, path: str | os.PathLike) -> None:
     """Load weights saved by ``save_weights`` into this (built) model."""
     model.ensure_built()
     tensors, _ = bundle.load(path, WEIGHTS_KIND)
     load_state(model.network_, tensors, path)
 
 
-def load_state(network: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Any) -> None:
+def load_state(network: torch.nn.Module, tensors: dict[str, torch.Tensor],
+               path: str | os.PathLike) -> None:
     expected = network.state_dict()
     if set(tensors) != set(expected) or any(
             tensors[k].shape != expected[k].shape for k in expected):

@@ -333,7 +333,7 @@ class Sequential:
         self.ensure_built()
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn: Callable[[str], Any] = print) -> None:
+    def summary(self, print_fn: Callable[[str], object] = print) -> None:
         """Print each layer with its output shape and parameter count."""
         self.ensure_built()
         batch = self.fixed_batch_size
