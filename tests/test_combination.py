@@ -62,6 +62,18 @@ def test_the_baselines_read_from_the_window_match_index_arithmetic(rng):
     seasonal = WindowBaseline("seasonal_naive", window, steps, [0], season, 1).predict(x)
     k = np.ceil((targets - (starts[:, None] + window - 1)) / season).astype(int)
     np.testing.assert_allclose(seasonal, series[targets - k * season], rtol=1e-5)
+    for horizon in (1, 3):  # the line through the window's first and last values
+        drift = WindowBaseline("drift", window, steps, [0], horizon=horizon).predict(x)
+        first, last = series[starts], series[starts + window - 1]
+        ahead = horizon + np.arange(steps)
+        want = last[:, None] + ahead[None, :] * ((last - first) / (window - 1))[:, None]
+        np.testing.assert_allclose(drift, want, rtol=1e-5, atol=1e-4)
+    two = np.stack([x[..., 0], -x[..., 0]], axis=-1)  # two targets: step-major columns
+    mean = WindowBaseline("train_mean", window, 3, [0, 1], values=[0.25, -2.0]).predict(two)
+    np.testing.assert_array_equal(mean, np.tile([0.25, -2.0, 0.25, -2.0, 0.25, -2.0],
+                                                (len(two), 1)))
+    with pytest.raises(ValueError, match="one value per target"):
+        WindowBaseline("train_mean", window, 3, [0, 1], values=[0.25])
 
 
 def test_a_map_anchored_on_the_season_solves_its_ridge_problem(rng):
@@ -136,7 +148,9 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
         "linear_map": linear, "shrunk_map": shrunk,
         "naive": np.repeat(last, steps, 1),
         "window_mean": np.repeat(val[:, :window].mean(1, keepdims=True), steps, 1),
-        "seasonal_naive": val[:, seasonal_rows]}
+        "seasonal_naive": val[:, seasonal_rows],
+        "train_mean": np.full((len(val), steps), train[:, window:].mean()),
+        "drift": last + np.arange(1, steps + 1) * (last - val[:, :1]) / (window - 1)}
     want = {k: float(np.sqrt(np.mean((v - val[:, window:]) ** 2)))
             for k, v in forecasts.items()}
     assert set(fc.blend_scores_) == set(want)
@@ -151,11 +165,29 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
     # saved and loaded: the same forecasts, the same choice
     fc.save(tmp_path / "m.lstmcast")
     saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")[1]
-    assert saved["config_version"] == 4
+    newer = {"train_mean", "drift"} & set(fc.blend_weights_)
+    assert saved["config_version"] == (5 if newer else 4)
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weights_ == fc.blend_weights_
     assert loaded.blend_scores_ == pytest.approx(fc.blend_scores_)
     pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
+
+
+def test_a_choice_with_the_training_mean_or_the_drift_is_saved_as_version_5(tmp_path):
+    df = seasonal_table()
+    fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
+    window = fc.window_
+    parts = candidates(window, 6, [0], 12, 1, lambda: [(np.ones((4, window, 1)),
+                                                         np.full((4, 6), 0.3))])
+    assert parts["train_mean"].values == pytest.approx([0.3])
+    for name, version in (("drift", 5), ("train_mean", 5), ("naive", 4)):
+        fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, {name: parts[name]},
+                                          {"networks": 0.5, name: 0.5})
+        fc.save(tmp_path / f"{name}.lstmcast")
+        saved = load_bundle(tmp_path / f"{name}.lstmcast", "forecaster")[1]
+        assert saved["config_version"] == version, name
+        loaded = Forecaster.load(tmp_path / f"{name}.lstmcast")
+        pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
 
 
 def test_candidates_need_a_window_that_holds_a_season():
@@ -202,6 +234,7 @@ def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):
     train = lambda: [(x[:-6], np.zeros((len(x) - 6, 6)))]  # noqa: E731 (maps' weights only)
     parts = candidates(window, 6, [0], 12, 1, train)
     parts["linear_map"].weights = np.random.default_rng(1).normal(size=(window + 1, 6)) * 0.1
+    parts["train_mean"].values = [0.37]
     weights = {"networks": 0.3, **{name: 0.7 / len(parts) for name in parts}}
     fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, parts, weights)
     side = json.loads(fc.export_onnx(tmp_path / "m.onnx").read_text())

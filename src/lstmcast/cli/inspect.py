@@ -103,7 +103,8 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     elif blend == "select":
         lines.append("forecast: the mean of the two that score best on the validation rows "
                      "among the networks, two least-squares linear maps of the window and "
-                     "the naive forecasts (chosen after training; --blend linear: the "
+                     "the naive, seasonal naive, window-mean, training-mean and drift forecasts "
+                     "(chosen after training; --blend linear: the "
                      "networks and the linear map; --blend none: the networks alone)")
     else:
         lines.append("forecast: the mean of the networks' and a least-squares linear map of "

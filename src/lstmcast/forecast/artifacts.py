@@ -11,7 +11,9 @@ adds the linear map a model's networks are blended with (``blend``); a model
 without one is written as 2, so older lstmcast reads it, and one with a blend
 as 3, so older lstmcast refuses it rather than forecast without the map. 4
 holds any combination chosen on the validation windows (``blend="select"``): each
-forecast's weight and config, the maps' weights beside the networks'.
+forecast's weight and config, the maps' weights beside the networks'. 5 is 4's
+layout with a forecast version 4 does not know (the training mean or the drift): a
+model whose choice holds neither is still written as 4.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from lstmcast.tables.roles import Roles
 from lstmcast.tables.seen import SeenRows
 
 FORECASTER_KIND = "forecaster"
-CONFIG_VERSION = 4
+CONFIG_VERSION = 5
+NEW_IN_5 = ("train_mean", "drift")  # kinds of ``combination.WindowBaseline``
 LINEAR_WEIGHTS = "linear_map.weights"
 MAP_PREFIXES = tuple(f"{name}." for name in MAPS)
 
@@ -50,9 +53,12 @@ def config(fc: Any) -> dict[str, Any]:
     linear = ensemble.linear
     two_halves = (linear is not None and set(ensemble.parts) == {"linear_map"}
                   and linear.anchor == "last")
+    newer = any(getattr(part, "kind", None) in NEW_IN_5 for part in ensemble.parts.values())
     return {
-        # 2: the networks alone; 3: blended with one linear map; 4: any combination
-        "config_version": (2 if not ensemble.combined else 3 if two_halves else 4),
+        # 2: the networks alone; 3: blended with one linear map; 4: any combination;
+        # 5: one with a forecast 4 does not know
+        "config_version": (2 if not ensemble.combined else 3 if two_halves else
+                           5 if newer else 4),
         "params": values,
         "blend": {"weight": ensemble.weight, **linear.get_config()} if two_halves else None,
         "combination": None if two_halves or not ensemble.combined else {

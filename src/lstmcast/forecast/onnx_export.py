@@ -132,6 +132,10 @@ class _Baseline(nn.Module):
         rows = (seasonal_positions(baseline.window, baseline.steps, baseline.season,
                                    baseline.horizon) if self.kind == "seasonal_naive" else [0])
         self.register_buffer("rows", torch.tensor(rows, dtype=torch.long))
+        self.register_buffer("values", torch.tensor(baseline.values or [0.0] * len(self.columns),
+                                                    dtype=torch.float32))
+        ahead = baseline.horizon + torch.arange(baseline.steps, dtype=torch.float32)
+        self.register_buffer("ahead", ahead[None, :, None] / max(1, baseline.window - 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         history = x[:, :self.window, self.columns]  # (W, window, targets)
@@ -139,6 +143,11 @@ class _Baseline(nn.Module):
             out = history[:, -1:, :].expand(-1, self.steps, -1)
         elif self.kind == "window_mean":
             out = history.mean(dim=1, keepdim=True).expand(-1, self.steps, -1)
+        elif self.kind == "train_mean":  # the constant, one row per window
+            out = (history[:, -1:, :] * 0 + self.values).expand(-1, self.steps, -1)
+        elif self.kind == "drift":
+            last = history[:, -1:, :]
+            out = last + self.ahead * (last - history[:, :1, :])
         else:
             out = history[:, self.rows, :]
         return out.reshape(x.shape[0], -1)

@@ -1,0 +1,290 @@
+"""How the forecast is chosen after training, judged on the development panel.
+
+    .venv/bin/python benchmarks/panel_choice.py record [--tables a10,nile] [--seed 0]
+        [--max-seconds 90] [--store /tmp/lstmcast-choice]
+    .venv/bin/python benchmarks/panel_choice.py judge [--store /tmp/lstmcast-choice]
+
+``record`` trains each panel table as ``lstmcast train FILE --target T --time C
+[--group G] --steps S --max-seconds M`` does (the same settings, the same last 20%
+held out), and keeps, for every candidate the default ``blend="select"`` chooses
+among (the networks, the two linear maps, the naive forecasts) and for a few
+candidates it does not hold, the RMSE on the validation windows (scaled units, as
+the choice sees them) and the forecasts of the held-out windows (the table's units).
+
+``judge`` then scores rules of choice offline, on the same forecasts: for each rule
+and table, the held-out RMSE of the forecast that rule makes, over the best baseline's
+(the baselines of benchmarks/panel.py, on the same windows). A rule is judged on every
+table and seed at once: how many tables it wins, its worst and median ratio.
+
+Uses lstmcast's internals on purpose (the candidates are not public): this is an
+experiment on the choice, not a user's path; benchmarks/panel.py is that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import panel  # noqa: E402  (benchmarks/panel.py: the tables, the baselines)
+
+NEW = ("train_mean", "drift")
+
+
+class Constant:
+    """A forecast of the scaled training mean of each target (``train_mean``)."""
+
+    def __init__(self, values: np.ndarray, steps: int) -> None:
+        self.values, self.steps = np.asarray(values, dtype=np.float32), steps
+
+    def predict(self, x):
+        return np.tile(np.tile(self.values, self.steps), (len(x), 1)).astype(np.float32)
+
+
+class Drift:
+    """The last value plus the window's mean step per row ahead (``drift``)."""
+
+    def __init__(self, window: int, steps: int, columns: list[int], horizon: int) -> None:
+        self.window, self.steps, self.columns, self.horizon = window, steps, columns, horizon
+
+    def predict(self, x):
+        h = np.stack([np.asarray(x[:, :self.window, c], dtype=np.float32)
+                      for c in self.columns], axis=-1)
+        slope = (h[:, -1] - h[:, 0]) / max(1, self.window - 1)
+        ahead = self.horizon + np.arange(self.steps)
+        out = h[:, -1][:, None, :] + ahead[None, :, None] * slope[:, None, :]
+        return out.reshape(len(x), -1).astype(np.float32)
+
+
+def refit_maps(spec: tuple, pairs: list) -> dict:
+    """The two maps fitted again on the training and the validation windows together."""
+    from lstmcast.forecast import combination
+
+    window, steps, columns, season, horizon = spec
+    parts = combination.candidates(window, steps, columns, season, horizon, lambda: pairs)
+    return {"linear_map_all": parts["linear_map"], "shrunk_map_all": parts["shrunk_map"]}
+
+
+def record_table(table: dict, seed: int, max_seconds: float, out: Path,
+                 maps_only: bool = False) -> dict:
+    from lstmcast.cli.common import build_forecaster, data_columns, read_settings, test_plan
+    from lstmcast.cli.main import build_parser
+    from lstmcast.forecast import combination, forecasting
+    from lstmcast.runs.folders import resolve
+    from lstmcast.tables.windows import target_rows, window_starts
+
+    argv = ["train", str(panel.PANEL / table["file"]), "--target", table["target"],
+            "--time", table["time"], "--steps", str(table["steps"]),
+            "--max-seconds", str(max_seconds), "--seed", str(seed), "--quiet"]
+    if maps_only:  # the maps and the naive forecasts do not depend on the networks
+        argv += ["--epochs", "1"]
+    if table.get("group"):
+        argv += ["--group", table["group"]]
+    if table.get("time_format"):
+        argv += ["--time-format", table["time_format"]]
+    args = build_parser().parse_args(argv)
+    source = resolve(args.data, peek=True)
+    data, model = read_settings(args, source)
+    fit_frame, test_frame, how = test_plan(source, data, model)
+    fc = build_forecaster(model, args, verbose=0)
+
+    seen: dict = {}
+    real_errors, real_candidates = combination.validation_errors, combination.candidates
+
+    def candidates(window, steps, columns, season, horizon, train):
+        pairs = list(train())
+        seen["train"] = pairs
+        seen["spec"] = (window, steps, columns, season, horizon)
+        return real_candidates(window, steps, columns, season, horizon, lambda: pairs)
+
+    def validation_errors(forecasters, validation):
+        validation = list(validation)
+        seen["validation"] = validation
+        seen["forecasters"] = dict(forecasters)
+        return real_errors(forecasters, validation)
+
+    combination.candidates, combination.validation_errors = candidates, validation_errors
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc.fit(fit_frame, **data_columns(data))
+    finally:
+        combination.candidates, combination.validation_errors = real_candidates, real_errors
+    if "forecasters" not in seen:
+        return {"table": table["name"], "skipped": "no choice made (blend off or no validation)"}
+    window, steps, columns, season, horizon = seen["spec"]
+    y_train = np.concatenate([np.asarray(y).reshape(len(y), -1) for _, y in seen["train"]])
+    targets = len(columns)
+    first_step = y_train.reshape(len(y_train), steps, targets)[:, 0, :].mean(axis=0)
+    forecasters = dict(seen["forecasters"])
+    forecasters["train_mean"] = Constant(first_step, steps)
+    forecasters["drift"] = Drift(window, steps, columns, horizon)
+    val_rmse = real_errors(forecasters, seen["validation"])
+    if maps_only:
+        forecasters.pop("networks")
+        forecasters.update(refit_maps(seen["spec"], seen["train"] + seen["validation"]))
+
+    pipeline = fc.pipeline_
+    table_obj = pipeline.table(test_frame, need_target=True)
+    holdout = how["holdout"]
+    first = np.zeros(len(table_obj.frame), dtype=np.int64)
+    for a, b in table_obj.segments:
+        first[a:b] = b - holdout
+    starts = window_starts(len(table_obj.frame), pipeline.window, horizon=pipeline.horizon,
+                           steps=pipeline.steps, groups=table_obj.ids)
+    starts = starts[starts + pipeline.window - 1 + pipeline.horizon >= first[starts]]
+    rows = target_rows(starts, pipeline.window, pipeline.horizon, pipeline.steps)
+    truth = table_obj.y_raw[rows][..., 0]
+    test = {name: forecasting.forecast_windows(pipeline, f, table_obj, starts).point[..., 0]
+            for name, f in forecasters.items()}
+    chosen = fc.ensemble_.weights
+    result = {"table": table["name"], "seed": seed, "window": pipeline.window,
+              "val_windows": int(sum(len(np.asarray(y)) for _, y in seen["validation"])),
+              "val_rmse": val_rmse, "truth": truth, "test": test, "chosen": chosen,
+              "epochs": len(fc.history_["loss"])}
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / f"{table['name']}-seed{seed}{'-maps' if maps_only else ''}.pkl",
+              "wb") as f:
+        pickle.dump(result, f)
+    return result
+
+
+def rmse(p: np.ndarray, t: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(p) - t) ** 2)))
+
+
+def best_baselines(tables: dict) -> dict[str, tuple[str, float]]:
+    """Per table: the best baseline of benchmarks/panel.py on the held-out windows."""
+    out = {}
+    for name, table in tables.items():
+        series = panel.load_series(table)
+        info = panel.plan(table, series)
+        base = panel.baselines(series, info["holdout"], table["steps"],
+                               int(table.get("season") or 1))
+        truth = {k: panel.gather(y, panel.origins(len(y), info["holdout"], table["steps"]),
+                                 table["steps"]) for k, y in series.items()}
+        scores = {b: panel.score(truth, preds, 1.0)["rmse"] for b, preds in base.items()}
+        best = min(scores, key=scores.get)
+        out[name] = (best, scores[best])
+    return out
+
+
+def rules() -> dict:
+    """name -> f(val_rmse: dict, n_val: int) -> weights."""
+    def top(k, pool=None):
+        def rule(errors, n):
+            names = [m for m in errors if pool is None or m in pool]
+            order = sorted(names, key=lambda m: errors[m])[:k]
+            return {m: 1 / len(order) for m in order}
+        return rule
+
+    def inverse(errors, n, power=2):
+        w = {m: errors[m] ** -power for m in errors}
+        total = sum(w.values())
+        return {m: v / total for m, v in w.items()}
+
+    def within(rel):
+        def rule(errors, n):
+            best = min(errors.values())
+            keep = [m for m in errors if errors[m] <= best * (1 + rel)]
+            return {m: 1 / len(keep) for m in keep}
+        return rule
+
+    def adaptive(errors, n):  # few validation windows: average more
+        k = 2 if n >= 40 else 3
+        return top(k)(errors, n)
+
+    current = ("networks", "linear_map", "shrunk_map", "naive", "seasonal_naive",
+               "window_mean")
+    return {
+        "top1": top(1, current), "top2 (today)": top(2, current), "top3": top(3, current),
+        "top2+new": top(2), "top3+new": top(3), "top4+new": top(4),
+        "within5%": within(0.05), "within10%": within(0.10), "within20%": within(0.2),
+        "inverse-mse": inverse, "adaptive k": adaptive,
+    }
+
+
+def judge(store: Path) -> None:
+    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
+    results = []
+    for path in sorted(store.glob("*-seed[0-9].pkl")):
+        r = pickle.load(open(path, "rb"))
+        maps = path.with_name(path.stem + "-maps.pkl")
+        if maps.exists():  # the refit maps, recorded apart (record --maps-only)
+            extra = pickle.load(open(maps, "rb"))
+            assert np.allclose(extra["truth"], r["truth"])
+            for name in ("linear_map_all", "shrunk_map_all"):
+                r["test"][name] = extra["test"][name]
+        results.append(r)
+    best = best_baselines({r["table"]: tables[r["table"]] for r in results})
+    print(f"{len(results)} runs: " + ", ".join(f"{r['table']}/{r['seed']}" for r in results))
+    lines = []
+    variants = [(name, rule, False) for name, rule in rules().items()]
+    if all("linear_map_all" in r["test"] for r in results):
+        variants += [(name + ", refit", rule, True) for name, rule in rules().items()]
+    for rule_name, rule, refit in variants:
+        ratios = []
+        for r in results:
+            errors = {m: e for m, e in r["val_rmse"].items() if np.isfinite(e)}
+            w = rule(errors, r["val_windows"])
+            used = {m: m + "_all" if refit and m + "_all" in r["test"] else m for m in w}
+            forecast = sum(weight * r["test"][used[m]] for m, weight in w.items())
+            ratios.append(rmse(forecast, r["truth"]) / best[r["table"]][1])
+        ratios = np.asarray(ratios)
+        worst = results[int(np.argmax(ratios))]["table"]
+        lines.append((rule_name, float((ratios < 1).mean()), float(np.median(ratios)),
+                      float(np.exp(np.log(ratios).mean())), float(ratios.max()), worst))
+    print(f"{'rule':<22} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
+    for name, wins, med, geo, worst, where in lines:
+        print(f"{name:<22} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
+    print("\nper table (each candidate's held-out RMSE over the best baseline; *: chosen)")
+    names = ["networks", "linear_map", "shrunk_map", "naive", "seasonal_naive",
+             "window_mean", *NEW, "linear_map_all", "shrunk_map_all"]
+    print(f"{'table':<18}" + "".join(f"{n[:10]:>11}" for n in names) + "  n_val")
+    for r in results:
+        b = best[r["table"]][1]
+        cells = []
+        for n in names:
+            if n not in r["test"]:
+                cells.append(f"{'-':>11}")
+                continue
+            mark = "*" if r["chosen"].get(n, 0) > 0 else " "
+            cells.append(f"{rmse(r['test'][n], r['truth']) / b:10.2f}{mark}")
+        print(f"{r['table'] + '/' + str(r['seed']):<18}" + "".join(cells)
+              + f"  {r['val_windows']}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("action", choices=["record", "judge"])
+    p.add_argument("--tables", help="comma-separated names (default: every table)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=90)
+    p.add_argument("--maps-only", action="store_true",
+                   help="one epoch: record the maps fitted again on the validation windows too")
+    p.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "lstmcast-choice")
+    args = p.parse_args()
+    if args.action == "judge":
+        judge(args.store)
+        return
+    wanted = set(args.tables.split(",")) if args.tables else None
+    for table in panel.load_panel(panel.PANEL / "panel.toml"):
+        if wanted and table["name"] not in wanted:
+            continue
+        suffix = "-maps" if args.maps_only else ""
+        if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():
+            continue
+        r = record_table(table, args.seed, args.max_seconds, args.store, args.maps_only)
+        print(json.dumps({k: v for k, v in r.items() if k in ("table", "seed", "window",
+                          "val_windows", "chosen", "epochs", "skipped")}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
