@@ -11,7 +11,7 @@ inverse steps. See ``lstmcast.layers.forecasting`` for each layer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
@@ -32,6 +32,9 @@ from lstmcast.layers import (
 )
 from lstmcast.tables.pipeline import TablePipeline
 
+if TYPE_CHECKING:  # the forecaster imports this module (through fitting)
+    from lstmcast.forecast.forecaster import Forecaster
+
 
 def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
                    cell: str = "lstm") -> list[Layer]:
@@ -45,7 +48,7 @@ def default_layers(units: Sequence[int] = (100, 50), dropout: float = 0.2,
     return layers
 
 
-def resolve_normalize(settings: Any, pipeline: TablePipeline) -> str | None:
+def resolve_normalize(settings: Forecaster, pipeline: TablePipeline) -> str | None:
     """The instance normalization used: ``settings.normalize``, with "auto" resolved."""
     ar = pipeline.roles.autoregressive
     if settings.normalize == "auto":
@@ -57,7 +60,7 @@ def resolve_normalize(settings: Any, pipeline: TablePipeline) -> str | None:
     return settings.normalize
 
 
-def network_layers(settings: Any, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:
+def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:
     """The layers for a Forecaster's ``settings`` (its constructor arguments) and pipeline:
     [normalization] [channel split] [cropping] body [future inputs] head [channel merge]
     [denormalization].

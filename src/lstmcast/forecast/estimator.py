@@ -9,10 +9,13 @@ it is. The names come from the constructor's signature, the one list of them.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import params
+
+if TYPE_CHECKING:  # scikit-learn is optional: its tools read the tags
+    from sklearn.utils import Tags
 
 
 class Estimator:
@@ -55,7 +58,7 @@ class Estimator:
                    if not _same_value(v, defaults[n])]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def __sklearn_tags__(self) -> Any:
+    def __sklearn_tags__(self) -> Tags:
         """scikit-learn's tags (read by its tools only): a regressor fitted on a table,
         whose target is named in ``fit`` rather than given as ``y``."""
         from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags

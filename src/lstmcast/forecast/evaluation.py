@@ -26,6 +26,8 @@ from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
 from lstmcast.tables.windows import segments, target_rows, window_starts
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lstmcast.forecast.forecaster import Forecaster
 
 HALVES = ("networks", "linear_map", "shrunk_map")
@@ -330,9 +332,10 @@ def describe_scored(counts: dict[str, int]) -> str:
     return "; ".join(parts)
 
 
-def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str | None,
-             time: str | None, future: Any, static: Any, folds: int, test_size: int | None,
-             progress: bool) -> pd.DataFrame:
+def backtest(forecaster: Forecaster, data: Any, target: str | Sequence[str],
+             features: Sequence[str] | None, group: str | None, time: str | None,
+             future: Sequence[str] | None, static: Sequence[str] | None, folds: int,
+             test_size: int | None, progress: bool) -> pd.DataFrame:
     """Rolling-origin evaluation; see ``Forecaster.backtest``."""
     forecaster.check_params()
     folds = check_int("folds", folds)
@@ -376,7 +379,8 @@ def backtest(forecaster: Any, data: Any, target: Any, features: Any, group: str 
 
 
 def evaluate(fc: Forecaster, data: Any, last_only: bool = False, holdout: int | None = None,
-             return_predictions: bool = False) -> Any:
+             return_predictions: bool = False
+             ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """``Forecaster.evaluate``."""
     fc.check_fitted()
     if holdout is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,11 @@ from lstmcast import reference
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import combination
+
+if TYPE_CHECKING:
+    from lstmcast.forecast.ensemble import Ensemble
+    from lstmcast.models import Sequential
+    from lstmcast.tables.pipeline import TablePipeline
 
 REFERENCE_TOLERANCE = 1e-5  # engine (float64) against the NumPy equations
 IG_STEPS = 128
@@ -142,7 +147,7 @@ def integrated_gradients(network: torch.nn.Module, window: np.ndarray, baseline:
     return ((x - b) * avg).numpy()
 
 
-def explain_window(model: Any, window: np.ndarray, feature_names: list[str] | None = None,
+def explain_window(model: Sequential, window: np.ndarray, feature_names: list[str] | None = None,
                    time_labels: list[Any] | None = None, baseline: str | np.ndarray = "mean",
                    output_index: int = 0) -> Explanation:
     """Explain a Sequential model's output for one input window (T, F).
@@ -212,8 +217,8 @@ def explain_window(model: Any, window: np.ndarray, feature_names: list[str] | No
         completeness_gap=float(abs(attributions.sum() - diff)), output_index=output_index)
 
 
-def explain_series(pipeline: Any, ensemble: Any, data: Any, series: Any = None, at: Any = None,
-                   window: int | None = None, baseline: str | np.ndarray = "mean",
+def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, series: Any = None,
+                   at: Any = None, window: int | None = None, baseline: str | np.ndarray = "mean",
                    output_index: int = 0) -> Explanation:
     """Pick one window of a series and explain it (``Forecaster.explain``).
 

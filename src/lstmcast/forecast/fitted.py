@@ -9,10 +9,9 @@ networks and what their forecast combines), ``stats_``, ``seen_``, ``intervals_`
 
 from __future__ import annotations
 
-from typing import Any
-
 from lstmcast.errors import NotFittedError
 from lstmcast.models import Sequential
+from lstmcast.tables.scaling import KeyedScaler
 
 
 class FittedAttributes:
@@ -47,11 +46,11 @@ class FittedAttributes:
         return self.pipeline_.roles.autoregressive
 
     @property
-    def x_scaler_(self) -> Any:
+    def x_scaler_(self) -> KeyedScaler:
         return self.pipeline_.x_scaler_
 
     @property
-    def y_scaler_(self) -> Any:
+    def y_scaler_(self) -> KeyedScaler:
         return self.pipeline_.y_scaler_
 
     @property

@@ -15,7 +15,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ from lstmcast.forecast.fitted import FittedAttributes
 from lstmcast.layers import Layer
 from lstmcast.tables import frequency
 from lstmcast.tables.pipeline import TablePipeline
+
+if TYPE_CHECKING:  # the search (Optuna) is imported when ``tune`` runs
+    from lstmcast.forecast.tune.search import TuneResult
 
 FORECASTER_KIND = artifacts.FORECASTER_KIND
 
@@ -278,7 +281,8 @@ class Forecaster(Estimator, FittedAttributes):
 
     # -- evaluation ----------------------------------------------------------------
     def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,
-                 return_predictions: bool = False) -> Any:
+                 return_predictions: bool = False
+                 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
         """Score the model and naive baselines on the windows of ``data``.
 
         Args:
@@ -348,7 +352,8 @@ class Forecaster(Estimator, FittedAttributes):
     def tune(cls, data: Any, target: str | Sequence[str],
              features: Sequence[str] | None = None, group: str | None = None,
              time: str | None = None, future: Sequence[str] | None = None,
-             static: Sequence[str] | None = None, *, budget: float, **options: Any) -> Any:
+             static: Sequence[str] | None = None, *, budget: float, **options: Any
+             ) -> TuneResult:
         """Search settings with Optuna (TPE) on rolling-origin folds of ``data`` within
         ``budget`` wall-clock seconds, then fit the best on all of ``data``.
 

@@ -26,6 +26,9 @@ from lstmcast.tables import fast_path
 from lstmcast.tables.pipeline import Table, TablePipeline
 from lstmcast.tables.windows import WindowView, window_view
 
+# each series' last row: a DataFrame, or its columns as arrays by name (``fast_path.Window``)
+LastRows = pd.DataFrame | dict[str, np.ndarray]
+
 
 @dataclass
 class Forecast:
@@ -153,7 +156,7 @@ def recurse(pipeline: TablePipeline, ensemble: Ensemble, view: Table, starts: np
     return np.concatenate(out, axis=1)[:, :n_ahead]
 
 
-def forecast_frame(pipeline: TablePipeline, last_rows: Any, forecast: Forecast
+def forecast_frame(pipeline: TablePipeline, last_rows: LastRows, forecast: Forecast
                    ) -> pd.DataFrame:
     """One row per series and step: series id, ``step``, time (when regular), the targets,
     and each target's quantiles (``OT_q0.1``...) when the model forecasts them.
@@ -179,13 +182,13 @@ def forecast_frame(pipeline: TablePipeline, last_rows: Any, forecast: Forecast
     return pd.DataFrame(out, copy=False)  # the arrays are new: no copy of them needed
 
 
-def last_row_values(view: Table) -> Any:
+def last_row_values(view: Table) -> LastRows:
     """Each series' last row of ``last_windows``' or ``series_windows``' table, for
     ``forecast_frame``: its frame, or its columns as arrays (``fast_path.Window``)."""
     return view.last if isinstance(view, fast_path.Window) else view.frame
 
 
-def _column(rows: Any, name: str) -> np.ndarray:
+def _column(rows: LastRows, name: str) -> np.ndarray:
     return rows[name].to_numpy() if isinstance(rows, pd.DataFrame) else rows[name]
 
 

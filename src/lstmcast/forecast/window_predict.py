@@ -31,7 +31,7 @@ import os
 import warnings
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,12 @@ import pandas as pd
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import forecasting
 from lstmcast.tables.pipeline import Table, TablePipeline
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from lstmcast.forecast.ensemble import Ensemble
+    from lstmcast.forecast.forecaster import Forecaster
 
 _SHORT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Forecaster -> ensemble
 
@@ -70,7 +76,7 @@ class Prepared:
 class _Network:
     """One member's torch module called directly: float32 windows in, outputs out."""
 
-    def __init__(self, network: Any) -> None:
+    def __init__(self, network: nn.Module) -> None:
         self.network = network.eval()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -81,7 +87,7 @@ class _Network:
             return self.network(batch).float().numpy()
 
 
-def _short_ensemble(forecaster: Any) -> Any:
+def _short_ensemble(forecaster: Forecaster) -> Ensemble:
     """The Forecaster's ensemble with each member called as ``_Network`` (float32 members
     on the CPU; otherwise the ensemble itself), built once per ensemble."""
     ensemble = forecaster.ensemble_
@@ -97,7 +103,7 @@ def _short_ensemble(forecaster: Any) -> Any:
     return short
 
 
-def predict_window(forecaster: Any, x: np.ndarray) -> np.ndarray:
+def predict_window(forecaster: Forecaster, x: np.ndarray) -> np.ndarray:
     """The ensemble's outputs for windows already prepared (scaled), without the checks.
 
     Args:
@@ -120,7 +126,7 @@ def predict_window(forecaster: Any, x: np.ndarray) -> np.ndarray:
     return _short_ensemble(forecaster).predict(np.ascontiguousarray(x, dtype=np.float32))
 
 
-def prepare_table(forecaster: Any, data: Any, future: Any = None, n_ahead: int | None = None
+def prepare_table(forecaster: Forecaster, data: Any, future: Any = None, n_ahead: int | None = None
                   ) -> Prepared:
     """The first half of ``Forecaster.predict``: a table to each series' last window.
 
@@ -148,7 +154,7 @@ def prepare_table(forecaster: Any, data: Any, future: Any = None, n_ahead: int |
     return Prepared(pipeline, view, starts, windows, n_ahead, padded)
 
 
-def finish_table(forecaster: Any, prepared: Prepared, outputs: np.ndarray,
+def finish_table(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarray,
                  warn: bool = True) -> pd.DataFrame:
     """The second half of ``Forecaster.predict``: the network's outputs for
     ``prepared.windows`` to the forecast table ``predict`` returns."""
@@ -161,7 +167,7 @@ def finish_table(forecaster: Any, prepared: Prepared, outputs: np.ndarray,
                                       _forecast(forecaster, prepared, outputs))
 
 
-def finish_records(forecaster: Any, prepared: Prepared, outputs: np.ndarray
+def finish_records(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarray
                    ) -> list[dict[str, Any]]:
     """``finish_table``'s rows as JSON-ready records (times in ISO 8601), as ``lstmcast
     predict --out x.json`` writes them, without a DataFrame per call.
@@ -207,7 +213,7 @@ def finish_records(forecaster: Any, prepared: Prepared, outputs: np.ndarray
     return [dict(zip(names, (*label, *row))) for label, row in zip(labels, numbers)]
 
 
-def _forecast(forecaster: Any, prepared: Prepared, outputs: np.ndarray
+def _forecast(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarray
               ) -> forecasting.Forecast:
     """The outputs in the target's units, the first ``n_ahead`` steps (W, n_ahead, ...)."""
     pipeline, view, starts = prepared.pipeline, prepared.view, prepared.starts
@@ -228,7 +234,7 @@ def _forecast(forecaster: Any, prepared: Prepared, outputs: np.ndarray
     return forecast
 
 
-def predict_table(forecaster: Any, data: Any, future: Any = None,
+def predict_table(forecaster: Forecaster, data: Any, future: Any = None,
                   n_ahead: int | None = None) -> pd.DataFrame:
     """``Forecaster.predict`` (``n_ahead`` at most the steps) through the short path:
     ``prepare_table``, ``predict_window``, ``finish_table``."""

@@ -5,7 +5,11 @@ before its cut and scores the next ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 MIN_FOLDS = 3
 
@@ -16,25 +20,25 @@ class Fold:
     of ``test`` (``train`` and the ``size`` rows after it)."""
 
     number: int
-    train: Any
-    test: Any
+    train: pd.DataFrame
+    test: pd.DataFrame
     size: int
 
 
-def series_lengths(frame: Any, group: str | None) -> Any:
+def series_lengths(frame: pd.DataFrame, group: str | None) -> pd.Series:
     import pandas as pd
 
     return (frame.groupby(group, dropna=False, observed=True).size() if group
             else pd.Series([len(frame)]))
 
 
-def fold_size(frame: Any, group: str | None, steps: int) -> int:
+def fold_size(frame: pd.DataFrame, group: str | None, steps: int) -> int:
     """The default rows per fold and series: ``steps``, or a tenth of the shortest series
     (as ``Forecaster.backtest``)."""
     return max(steps, int(series_lengths(frame, group).min()) // 10)
 
 
-def make_folds(frame: Any, group: str | None, time_col: str | None, folds: int, size: int,
+def make_folds(frame: pd.DataFrame, group: str | None, time_col: str | None, folds: int, size: int,
                time_format: str | None = None, need: int = 2) -> list[Fold]:
     """``folds`` rolling origins over ``frame`` (the training rows), oldest first.
 

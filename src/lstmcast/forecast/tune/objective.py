@@ -8,8 +8,9 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import params
@@ -25,12 +26,23 @@ from lstmcast.forecast.tune.study import (
     trial_state,
 )
 
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+
+    from lstmcast.engine.callbacks import Callback
+    from lstmcast.forecast.forecaster import Forecaster
+
+
+# called after each trial (Optuna's ``optimize(callbacks=...)``)
+StudyCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
+
 
 class _OutOfTime(Exception):
     """The search's time ended inside a trial's training."""
 
 
-def warm_up(make: Any, device: str | None = None) -> None:
+def warm_up(make: type[Forecaster], device: str | None = None) -> None:
     """One tiny fit of a ``make`` (the Forecaster class): torch's first backward pass and
     imports take seconds once in each process; paid here, before the first trial's clock
     starts."""
@@ -43,7 +55,8 @@ def warm_up(make: Any, device: str | None = None) -> None:
         make(units=(2,), window=4, epochs=1, device=device).fit(frame, "y")
 
 
-def report_callback(trial: Any, step0: int, deadline: float, warmup: int = 1) -> Any:
+def report_callback(trial: optuna.Trial, step0: int, deadline: float, warmup: int = 1
+                    ) -> Callback:
     """A training callback: reports each epoch's validation loss to ``trial`` (step
     ``step0 + epoch``) and stops training when Optuna would prune it (``pruned_at``);
     past ``deadline`` (time.time()) it ends training within the batch."""
@@ -54,11 +67,12 @@ def report_callback(trial: Any, step0: int, deadline: float, warmup: int = 1) ->
             super().__init__()
             self.pruned_at: int | None = None
 
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None
+                               ) -> None:
             if time.time() > deadline:
                 raise _OutOfTime()
 
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             value = (logs or {}).get("val_loss")
             if value is None or not math.isfinite(value):
                 return
@@ -70,7 +84,7 @@ def report_callback(trial: Any, step0: int, deadline: float, warmup: int = 1) ->
     return Report()
 
 
-def _fold_scores(scores: Any) -> tuple[float, dict[str, float]]:
+def _fold_scores(scores: pd.DataFrame) -> tuple[float, dict[str, float]]:
     """The model's RMSE (mean over targets) and each baseline's, from ``evaluate``."""
     from lstmcast.forecast.evaluation import HALVES
 
@@ -87,7 +101,7 @@ class Objective:
     Picklable: ``--jobs`` sends it to each process.
     """
 
-    make: Any  # the Forecaster class (the search builds one per fold)
+    make: type[Forecaster]  # the search builds one per fold
     folds: list[Fold]
     columns: dict
     space: Space
@@ -97,7 +111,7 @@ class Objective:
     trials: int | None = None  # at most this many trials in this run (all processes)
     first: int = 0  # trials the study had finished before this run
 
-    def __call__(self, trial: Any) -> float:
+    def __call__(self, trial: optuna.Trial) -> float:
         optuna = optuna_module()
         Forecaster = self.make  # noqa: N806  (the class)
         started = time.time()
@@ -158,8 +172,8 @@ class Objective:
         return float(sum(rmses) / len(rmses))
 
 
-def _progress(quiet: bool) -> Any:
-    def line(study: Any, trial: Any) -> None:
+def _progress(quiet: bool) -> StudyCallback:
+    def line(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if quiet:
             return
         state = trial_state(trial)
@@ -181,9 +195,9 @@ def _progress(quiet: bool) -> Any:
     return line
 
 
-def _enough(objective: Objective) -> Any:
+def _enough(objective: Objective) -> StudyCallback:
     """A study callback: stop every process once the run has ``objective.trials``."""
-    def check(study: Any, trial: Any) -> None:
+    def check(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         done = optuna_module().trial.TrialState
         finished = study.get_trials(deepcopy=False,
                                     states=(done.COMPLETE, done.PRUNED, done.FAIL))
@@ -192,7 +206,7 @@ def _enough(objective: Objective) -> Any:
     return check
 
 
-def _optimize(study: Any, objective: Objective, quiet: bool) -> None:
+def _optimize(study: optuna.Study, objective: Objective, quiet: bool) -> None:
     warm_up(objective.make, objective.device)
     left = objective.clock.search_end - time.time()
     callbacks = [_progress(quiet)] + ([_enough(objective)] if objective.trials else [])
@@ -217,7 +231,7 @@ def _worker(url: str, name: str, objective: Objective, seed: int, threads: int,
         pass
 
 
-def run_search(study: Any, objective: Objective, jobs: int = 1, url: str | None = None,
+def run_search(study: optuna.Study, objective: Objective, jobs: int = 1, url: str | None = None,
                seed: int = 0, quiet: bool = False) -> None:
     """Trials until the search's time ends, in ``jobs`` processes sharing ``url``'s study
     (this one and ``jobs - 1`` started here). Ctrl-C stops them all (KeyboardInterrupt

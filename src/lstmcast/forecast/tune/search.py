@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.forecast import params
@@ -30,6 +31,12 @@ from lstmcast.forecast.tune.study import (
     open_study,
 )
 
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+
+    from lstmcast.forecast.forecaster import Forecaster
+
 
 @dataclass
 class Search:
@@ -39,8 +46,8 @@ class Search:
     table must hold them), the settings.
     """
 
-    make: Any  # the Forecaster class
-    frame: Any
+    make: type[Forecaster]
+    frame: pd.DataFrame
     columns: dict
     fixed: dict
     space_name: str = "all"
@@ -104,12 +111,12 @@ class Search:
             "folds": self.folds, "fold_size": self.size, "rows": len(self.frame),
             **self.space.describe()}, default=str))
 
-    def objective(self, clock: Clock, study: Any, trials: int | None = None) -> Objective:
+    def objective(self, clock: Clock, study: optuna.Study, trials: int | None = None) -> Objective:
         """The trials of this run of ``study`` (at most ``trials``), within ``clock``."""
         return Objective(self.make, self.fold_list, self.columns, self.space, clock, self.epochs,
                          self.fixed.get("device"), trials, finished_trials(study))
 
-    def start(self, study: Any) -> list[str]:
+    def start(self, study: optuna.Study) -> list[str]:
         """Queue the defaults and the presets in a new study."""
         return enqueue_first(study, self.space, self.default_window, self.preset_windows)
 
@@ -126,15 +133,17 @@ class TuneResult:
         seconds: the whole search's wall-clock time.
     """
 
-    forecaster: Any
+    forecaster: Forecaster
     settings: dict
-    leaderboard: Any
-    study: Any
+    leaderboard: pd.DataFrame
+    study: optuna.Study
     seconds: float
 
 
-def tune(make: Any, data: Any, target: Any, features: Any = None, group: str | None = None,
-         time: str | None = None, future: Any = None, static: Any = None, *,
+def tune(make: type[Forecaster], data: Any, target: str | Sequence[str],
+         features: Sequence[str] | None = None, group: str | None = None,
+         time: str | None = None, future: Sequence[str] | None = None,
+         static: Sequence[str] | None = None, *,
          budget: float, space: str = "all", folds: int = MIN_FOLDS,
          fold_size: int | None = None, jobs: int = 1, storage: str | None = None,
          study_name: str = "lstmcast", seed: int = 0, trials: int | None = None,

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import params
 from lstmcast.tables.splits import training_rows
+
+if TYPE_CHECKING:
+    import optuna
+
 
 SPACES = ("all", "stacked", "segment")
 
@@ -77,7 +81,7 @@ class Space:
         return (self._free("normalize") and self.autoregressive
                 and not self.fixed.get("difference"))
 
-    def settings(self, trial: Any) -> tuple[str, dict]:
+    def settings(self, trial: optuna.Trial) -> tuple[str, dict]:
         """The family and the Forecaster settings of ``trial`` (drawn from it)."""
         family = (self.families[0] if len(self.families) == 1
                   else trial.suggest_categorical("family", list(self.families)))
@@ -86,7 +90,7 @@ class Space:
                                                        self.autoregressive)
         return family, {**base, **drawn, **self.fixed}
 
-    def _stacked(self, trial: Any) -> dict:
+    def _stacked(self, trial: optuna.Trial) -> dict:
         s: dict[str, Any] = {}
         if self._free("window"):
             s["window"] = trial.suggest_int("window", *self.windows, log=True)
@@ -108,7 +112,7 @@ class Space:
             s["normalize"] = None if normalize == "none" else normalize
         return s
 
-    def _segment(self, trial: Any) -> dict:
+    def _segment(self, trial: optuna.Trial) -> dict:
         s: dict[str, Any] = {}
         segment = self.fixed.get("segment") or trial.suggest_categorical(
             "segment", list(self.segments))

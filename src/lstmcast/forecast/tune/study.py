@@ -10,11 +10,17 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.forecast import params
 from lstmcast.forecast.tune.space import Space
+
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+
 
 STUDY_FILE, SEARCH_FILE, SETTINGS_FILE = "study.sqlite", "tune.json", "tune.toml"
 
@@ -29,7 +35,7 @@ SETTING_COLUMNS = ("family", "window", "units", "dropout", "learning_rate", "bat
                    "loss", "normalize", "segment", "blend", "channels")
 
 
-def optuna_module() -> Any:
+def optuna_module() -> ModuleType:
     try:
         import optuna
     except ImportError:  # pragma: no cover (a dependency of the package)
@@ -39,7 +45,7 @@ def optuna_module() -> Any:
     return optuna
 
 
-def _prune(self: Any, study: Any, trial: Any) -> bool:
+def _prune(self: Any, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
     """``comparable_pruner``'s rule."""
     step = trial.last_step
     if step is None or step % self.epochs < self.warmup:
@@ -81,7 +87,8 @@ def _pruner_class() -> type:
     return Pruner
 
 
-def comparable_pruner(epochs: int, startup: int = 2, warmup: int = 1) -> Any:
+def comparable_pruner(epochs: int, startup: int = 2, warmup: int = 1
+                      ) -> optuna.pruners.BasePruner:
     """Optuna's median rule among comparable trials: stop a trial whose best validation
     loss in the current fold is worse than the median of the finished trials' best
     losses up to the same epoch of that fold, among trials of the same family, loss and
@@ -104,7 +111,7 @@ def storage_url(path: str | os.PathLike) -> str:
     return "sqlite:///" + str(Path(path).absolute())
 
 
-def study_storage(url: str | None) -> Any:
+def study_storage(url: str | None) -> optuna.storages.BaseStorage:
     optuna = optuna_module()
     if url is None:
         return optuna.storages.InMemoryStorage()
@@ -119,12 +126,12 @@ def study_storage(url: str | None) -> Any:
                                    f"{one_line(exc)}") from None
 
 
-def study_sampler(seed: int) -> Any:
+def study_sampler(seed: int) -> optuna.samplers.TPESampler:
     return optuna_module().samplers.TPESampler(seed=seed, n_startup_trials=5)
 
 
 def open_study(url: str | None, name: str, description: dict, epochs: int, seed: int = 0,
-               storage: Any = None) -> Any:
+               storage: optuna.storages.BaseStorage | None = None) -> optuna.Study:
     """The study ``name`` in ``url`` (None: in memory), created or continued; a study
     started with other settings (data, fixed settings, space, folds) is refused."""
     optuna = optuna_module()
@@ -151,7 +158,7 @@ def open_study(url: str | None, name: str, description: dict, epochs: int, seed:
     return study
 
 
-def enqueue_first(study: Any, space: Space, default_window: int,
+def enqueue_first(study: optuna.Study, space: Space, default_window: int,
                   preset_windows: dict[str, int | None]) -> list[str]:
     """Put the defaults and the presets first in a new study; returns what was queued."""
     if study.trials:
@@ -169,20 +176,20 @@ def enqueue_first(study: Any, space: Space, default_window: int,
     return queued
 
 
-def finished_trials(study: Any) -> int:
+def finished_trials(study: optuna.Study) -> int:
     """How many trials of ``study`` are finished (complete, pruned or failed)."""
     state = optuna_module().trial.TrialState
     return len(study.get_trials(deepcopy=False,
                                 states=(state.COMPLETE, state.PRUNED, state.FAIL)))
 
 
-def trial_state(trial: Any) -> str:
+def trial_state(trial: optuna.trial.FrozenTrial) -> str:
     return {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
             "RUNNING": "running", "WAITING": "waiting"}.get(trial.state.name,
                                                           trial.state.name.lower())
 
 
-def leaderboard(study: Any) -> Any:
+def leaderboard(study: optuna.Study) -> pd.DataFrame:
     """Every trial, best first: ``trial``, ``kind`` (defaults, preset: NAME, search or
     baseline), ``model``, ``state`` (complete, pruned, failed), ``rmse`` (the mean over
     folds), ``rmse_fold_1``..., ``seconds``, the settings (``family``, ``window``,
@@ -232,7 +239,8 @@ def leaderboard(study: Any) -> Any:
     return board.drop(columns="_order").reset_index(drop=True)
 
 
-def best_settings(study: Any, fixed: dict | None = None) -> tuple[Any, dict]:
+def best_settings(study: optuna.Study, fixed: dict | None = None
+                  ) -> tuple[optuna.trial.FrozenTrial, dict]:
     """The best finished trial and its Forecaster settings (with ``fixed``'s settings
     that are Python objects: layers, callbacks), or a one-line error."""
     try:
