@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -18,6 +18,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lstmcast.forecast.intervals import band_columns, central_pairs, column_levels, label  # noqa: E402
+
+if TYPE_CHECKING:  # explain imports torch; drawing needs none of it
+    from lstmcast.forecast.explain import Explanation, LayerGates
 
 BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:purple"),
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
@@ -196,7 +199,7 @@ def _time_ticks(ax: plt.Axes, labels: list, axis: str = "x", most: int = 10) -> 
         ax.set_yticklabels(texts, fontsize=7)
 
 
-def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
+def gate_heatmaps(layer: LayerGates, time_labels: list, time_name: str,
                   path: str | os.PathLike) -> Path:
     """Heatmaps units x time of each gate of one layer; units sorted by mean forget (update)."""
     names = (["forget", "input", "output", "candidate", "cell"] if layer.kind == "LSTM"
@@ -224,7 +227,8 @@ def gate_heatmaps(layer: Any, time_labels: list, time_name: str,
     return _save(fig, path)
 
 
-def gate_means(layers: list, time_labels: list, time_name: str, path: str | os.PathLike) -> Path:
+def gate_means(layers: list[LayerGates], time_labels: list, time_name: str,
+               path: str | os.PathLike) -> Path:
     """Mean of each gate over units, per time step, for every recurrent layer."""
     fig, axes = plt.subplots(len(layers), 1, figsize=(9, 2.6 * len(layers)), squeeze=False)
     for ax, layer in zip(axes[:, 0], layers):
@@ -248,7 +252,7 @@ def gate_means(layers: list, time_labels: list, time_name: str, path: str | os.P
     return _save(fig, path)
 
 
-def attribution_maps(explanation: Any, time_name: str, path: str | os.PathLike) -> Path:
+def attribution_maps(explanation: Explanation, time_name: str, path: str | os.PathLike) -> Path:
     """Integrated-gradients attribution: a time x feature heatmap and a bar per feature."""
     attr = explanation.attributions  # (T, F)
     names = explanation.feature_names
@@ -280,7 +284,7 @@ def attribution_maps(explanation: Any, time_name: str, path: str | os.PathLike) 
     return _save(fig, path)
 
 
-def explanation_figures(explanation: Any, folder: str | os.PathLike,
+def explanation_figures(explanation: Explanation, folder: str | os.PathLike,
                         time_name: str = "time step") -> list[Path]:
     """Write every picture of an explanation into ``folder``; return their paths."""
     out = Path(folder)

@@ -22,9 +22,11 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 import pandas as pd
 
@@ -163,7 +165,7 @@ def partial_path(target: str | Path) -> Path:
     return target.parent / f".{target.name}.partial"
 
 
-def hold_lock(path: Path, busy: Any) -> Any:
+def hold_lock(path: Path, busy: Callable[[str], str]) -> IO[str] | None:
     """An exclusive lock on the file ``path``, held by this process until the returned
     handle is closed (None where the system has no locks); ``busy(owner)`` is the message
     when another process holds it."""
@@ -253,7 +255,8 @@ class RunFolder:
     def __enter__(self) -> RunFolder:
         return self
 
-    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         self._release_lock()
         (self.path / LOCK).unlink(missing_ok=True)
         if kind is None:

@@ -30,10 +30,15 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables.io import atomic_write
+
+if TYPE_CHECKING:
+    import argparse
+
+    import pandas as pd
 
 MODEL_FILE = "forecaster.lstmcast"
 # what the arguments hold, in the guard's messages
@@ -77,6 +82,9 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+Read = str | os.PathLike | None  # a path a command reads (None: not given)
+
+
 class OutputGuard:
     """Checks the paths a command writes against what it reads, then writes them safely.
 
@@ -87,7 +95,8 @@ class OutputGuard:
             a glob protects every file it matches and every name it would match.
     """
 
-    def __init__(self, force: bool = False, reads: Iterable[Any] = ()) -> None:
+    def __init__(self, force: bool = False, reads: Iterable[Read | tuple[Read, str]] = ()
+                 ) -> None:
         self.force = force
         self.access = Access()
         self.forceable = True
@@ -105,7 +114,7 @@ class OutputGuard:
                 self.reads.append((Path(text).resolve(), what))
 
     @classmethod
-    def for_command(cls, args: Any, access: Access) -> OutputGuard:
+    def for_command(cls, args: argparse.Namespace, access: Access) -> OutputGuard:
         """The guard of a parsed command line, from its declared ``access``."""
         reads = []
         for name in access.reads:
@@ -118,7 +127,7 @@ class OutputGuard:
         guard.forceable = hasattr(args, "force")  # a command without --force never replaces
         return guard
 
-    def check_outputs(self, args: Any) -> None:
+    def check_outputs(self, args: argparse.Namespace) -> None:
         """Check every path the command declares it writes, before any work: files, or
         folders (``Access.folder``)."""
         for name in self.access.writes:
@@ -205,7 +214,7 @@ def check_format(path: str | os.PathLike | None, formats: tuple[str, ...] = TABL
     return suffix
 
 
-def table_bytes(frame: Any, path: str | os.PathLike) -> bytes:
+def table_bytes(frame: pd.DataFrame, path: str | os.PathLike) -> bytes:
     """A DataFrame in the format ``path``'s extension names: CSV, Parquet or JSON records
     (dates in ISO 8601)."""
     import io

@@ -33,6 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lstmcast.errors import LstmcastError
 from lstmcast.serve.batching import MicroBatcher
@@ -74,13 +75,13 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
 class Gate:
     """ASGI middleware: the token, the announced body size, and the metrics."""
 
-    def __init__(self, app: Any, metrics: Metrics, token: str | None, limits: Limits) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, token: str | None, limits: Limits) -> None:
         self.app = app
         self.metrics = metrics
         self.token = None if token is None else token.encode()
         self.limits = limits
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()

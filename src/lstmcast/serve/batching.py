@@ -23,15 +23,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmcast.forecast.window_predict import Prepared, finish_records, predict_window
 from lstmcast.serve.metrics import Metrics
 
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
+
 # a job: prepares one request's windows (in the batcher's thread); may raise
 Job = Callable[[], list[Prepared]]
+Records = list[dict[str, Any]]  # a request's forecast rows (``finish_records``)
 
 
 class MicroBatcher:
@@ -44,7 +48,7 @@ class MicroBatcher:
         max_requests: the most requests in one call.
     """
 
-    def __init__(self, forecaster: Any, metrics: Metrics, enabled: bool = True,
+    def __init__(self, forecaster: Forecaster, metrics: Metrics, enabled: bool = True,
                  max_requests: int = 64) -> None:
         self.forecaster = forecaster
         self.metrics = metrics
@@ -92,9 +96,9 @@ class MicroBatcher:
                 else:
                     future.set_result(result)
 
-    def compute(self, jobs: list[Job]) -> list[Any]:
+    def compute(self, jobs: list[Job]) -> list[Records | Exception | None]:
         """Each job's forecast records (or exception), through one network call."""
-        results: list[Any] = [None] * len(jobs)
+        results: list[Records | Exception | None] = [None] * len(jobs)
         ready: list[tuple[int, list[Prepared]]] = []
         for k, job in enumerate(jobs):
             try:

@@ -26,7 +26,7 @@ EPILOG = """examples:
 """
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("serve", parents=[common], formatter_class=argparse.
                        RawDescriptionHelpFormatter, help="serve live forecasts over HTTP",
                        description=DESCRIPTION, epilog=EPILOG)

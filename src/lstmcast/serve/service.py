@@ -23,8 +23,7 @@ the micro-batcher.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,8 +32,11 @@ from lstmcast.errors import LstmcastError, shown
 from lstmcast.forecast.window_predict import Prepared, prepare_table
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.schema import Columns, Limits, RequestError, check_records
-from lstmcast.serve.state import Store
+from lstmcast.serve.state import Check, Store
 from lstmcast.tables import frequency, timeline
+
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
 
 ONE_SERIES = "_"  # the series of a model without a series column
 RETRIES = 5  # a request whose series another writer moved on reads it again, this often
@@ -50,7 +52,7 @@ class Service:
         limits: bounds on one request.
     """
 
-    def __init__(self, forecaster: Any, store: Store, batcher: MicroBatcher,
+    def __init__(self, forecaster: Forecaster, store: Store, batcher: MicroBatcher,
                  limits: Limits | None = None) -> None:
         self.forecaster = forecaster
         self.store = store
@@ -143,13 +145,14 @@ class Service:
             return 0, []
 
     @staticmethod
-    def _unchanged(seen: dict[str, int]) -> Callable[[str, int, Any, list], None]:
-        def check(key: str, count: int, last: Any, records: list) -> None:
+    def _unchanged(seen: dict[str, int]) -> Check:
+        def check(key: str, count: int, last: dict | None, records: list) -> None:
             if count != seen[key]:
                 raise _Moved()
         return check
 
-    def _prepare(self, key: str, records: list[dict[str, Any]], future: Any) -> Prepared:
+    def _prepare(self, key: str, records: list[dict[str, Any]], future: pd.DataFrame | None
+                 ) -> Prepared:
         frame = pd.DataFrame.from_records(records)
         try:
             return prepare_table(self.forecaster, frame, future)
