@@ -59,6 +59,15 @@ def test_segment_lstm_counts_and_layout_by_hand():
                 (d, w * outputs), (w * outputs,)]
     assert [a.shape for a in layer.get_weights()] == expected
     assert model.count_params() == sum(int(np.prod(s)) for s in expected)
+    # estimated from the shapes before building (inspect's and the memory check's count)
+    fresh = SegmentLSTM(d, w, steps, outputs=outputs)
+    assert fresh.estimate_params((48, features)) == sum(int(np.prod(s)) for s in expected)
+    assert fresh.estimate_activations((48, features)) > 0 and not fresh.built
+    linear = SegmentLSTM(d, w, steps, outputs=outputs, linear=True)
+    built = Sequential([linear], device="cpu")
+    built.build((48, features))
+    assert SegmentLSTM(d, w, steps, outputs=outputs, linear=True).estimate_params(
+        (48, features)) == built.count_params()
     assert layer.output_shape == (steps * outputs,)
     weights = [np.full(s, 0.25 * k, dtype=np.float32) for k, s in enumerate(expected)]
     layer.set_weights(weights)

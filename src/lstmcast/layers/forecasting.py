@@ -315,11 +315,25 @@ class SegmentLSTM(Layer):
                 f"multiple of the segment ({self.segment} rows).")
         return (self.steps * self.outputs,)
 
+    def estimate_params(self, input_shape: Shape) -> int:
+        self.compute_output_shape(input_shape)
+        with torch.device("meta"):  # the shapes only: nothing is allocated
+            block = self._segment_block(input_shape)
+        return sum(p.numel() for p in block.parameters())
+
+    def estimate_activations(self, input_shape: Shape) -> int:
+        # the cell's gates, state and output per segment read and per segment decoded
+        decoded = -(-self.steps // self.segment)
+        return (input_shape[0] // self.segment + decoded) * 6 * self.units
+
+    def _segment_block(self, input_shape: Shape) -> SegmentRecurrentBlock:
+        return SegmentRecurrentBlock(self.cell.upper(), input_shape[1], self.units,
+                                     self.segment, self.steps, self.outputs, self.dropout,
+                                     input_shape[0] if self.linear else None)
+
     def _make_block(self, input_shape: Shape) -> nn.Module:
         self.compute_output_shape(input_shape)
-        block = SegmentRecurrentBlock(self.cell.upper(), input_shape[1], self.units,
-                                      self.segment, self.steps, self.outputs, self.dropout,
-                                      input_shape[0] if self.linear else None)
+        block = self._segment_block(input_shape)
         rnn = block.rnn
         nn.init.xavier_uniform_(block.embed.weight)
         nn.init.zeros_(block.embed.bias)
