@@ -1,0 +1,167 @@
+"""lstmcast.tables.time_steps: each series' step, the table's, another frequency refused, and
+missing time steps refused, kept or filled by the ``missing`` policy.
+
+The functions are driven with a bare ``TablePipeline`` (no training, no torch). Expected
+steps, counts and messages are written out by hand.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.tables.io import DataError
+from lstmcast.tables.pipeline import TablePipeline
+from lstmcast.tables.roles import Roles
+from lstmcast.tables.time_steps import (
+    check_step,
+    choose_step,
+    learn_step,
+    series_steps,
+    time_steps,
+)
+
+
+def pipeline(group="id", static=(), missing="error", step=None):
+    roles = Roles(target=["y"], group=group, time="t", static=list(static))
+    out = TablePipeline(roles, window=3, horizon=1, steps=1, missing=missing)
+    out.time_["step"] = step
+    return out
+
+
+def panel(spec):
+    """A frame sorted by series then time: {series id: times}."""
+    parts = [pd.DataFrame({"id": sid, "t": pd.DatetimeIndex(times)})
+             for sid, times in spec.items()]
+    frame = pd.concat(parts, ignore_index=True)
+    frame["y"] = np.arange(len(frame), dtype=float)
+    return frame
+
+
+HOURLY = {"kind": "datetime", "freq": "h"}
+DAILY = {"kind": "datetime", "freq": "D"}
+
+
+def test_each_series_has_its_own_step():
+    frame = panel({
+        "a": pd.date_range("2024-01-01", periods=5, freq="h"),
+        "b": pd.date_range("2024-01-01", periods=5, freq="D"),
+        # 7 h then 29 h apart: no step divides both and is the most common
+        "c": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 07:00", "2024-01-02 12:00"]),
+        "d": pd.to_datetime(["2024-01-01"]),
+    })
+    assert series_steps(pipeline(), frame) == {"a": HOURLY, "b": DAILY, "c": None, "d": None}
+    one = pipeline(group=None)
+    assert series_steps(one, frame.iloc[:5]) == {None: HOURLY}
+
+
+def test_the_most_common_step_is_the_tables_and_the_others_are_irregular():
+    frame = panel({
+        "a": pd.date_range("2024-01-01", periods=5, freq="h"),
+        "b": pd.date_range("2024-02-01", periods=5, freq="h"),
+        "c": pd.date_range("2024-01-01", periods=5, freq="2h"),  # on the hourly grid: gaps
+        "d": pd.date_range("2024-01-01", periods=5, freq="7min"),  # off it
+        "e": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 07:00", "2024-01-02 12:00"]),
+    })
+    p = pipeline()
+    learn_step(p, frame)
+    assert p.step == HOURLY
+    # the 2-hourly series lies on the grid, and a series with no step of its own is not
+    # counted here: only the one at another frequency is irregular
+    assert p.time_["irregular"] == ["d"]
+
+
+def test_with_no_step_in_any_series_every_series_is_irregular_at_most_twenty_named():
+    steps = {f"s{k}": None for k in range(25)}
+    p = pipeline()
+    choose_step(p, steps)
+    assert p.step is None
+    assert p.time_["irregular"] == [f"s{k}" for k in range(20)]
+
+
+def test_choose_step_names_series_ids_as_text():
+    p = pipeline()
+    choose_step(p, {1: DAILY, 2: DAILY, 3: HOURLY})
+    assert p.step == DAILY and p.time_["irregular"] == ["3"]
+
+
+# -- a table at another frequency ------------------------------------------------------------
+def test_a_table_at_another_frequency_is_refused_by_name():
+    hourly = panel({"a": pd.date_range("2024-01-01", periods=30, freq="h")})
+    with pytest.raises(DataError, match=r"The time column 't' is hourly here, but the model "
+                       r"was trained on daily data: its forecasts would be for the wrong "
+                       r"times"):
+        check_step(pipeline(step=DAILY), hourly)
+
+
+@pytest.mark.parametrize("times", [
+    pd.date_range("2024-01-01", periods=10, freq="D"),  # the model's own
+    pd.date_range("2024-01-01", periods=10, freq="W-MON"),  # a multiple: gaps, not refused
+    pd.to_datetime(["2024-01-01 00:00", "2024-01-04 00:00", "2024-01-05 07:00"]),  # irregular
+])
+def test_tables_at_the_models_frequency_or_a_multiple_pass(times):
+    check_step(pipeline(step=DAILY), panel({"a": times}))  # no error
+
+
+# -- missing time steps ------------------------------------------------------------------------
+def gapped():
+    return panel({
+        "a": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05"]),
+        "b": pd.to_datetime(["2024-01-01", "2024-01-04"]),
+        "c": pd.date_range("2024-01-01", periods=3, freq="D"),
+    })
+
+
+def test_missing_steps_are_refused_by_default_with_where_the_first_is():
+    with pytest.raises(DataError, match=r"^3 missing time steps \(daily\) in 2 series; the "
+                       r"first in series 'a', between 2024-01-02 and 2024-01-04\. Fill them "
+                       r"with missing='ffill' or missing='interpolate'"):
+        time_steps(pipeline(step=DAILY), gapped(), [])
+
+
+def test_missing_steps_in_one_series_name_the_series_not_an_id():
+    frame = gapped().query("id == 'a'").drop(columns="id").reset_index(drop=True)
+    with pytest.raises(DataError, match=r"1 missing time steps \(daily\) in 1 series; the "
+                       r"first in the series, between 2024-01-02 and 2024-01-04"):
+        time_steps(pipeline(group=None, step=DAILY), frame, [])
+
+
+def test_missing_steps_kept_with_a_warning_under_drop():
+    frame, notes = gapped(), []
+    with pytest.warns(UserWarning, match=r"3 missing time steps .*left as they are "
+                      r"\(missing='drop'\), so windows span them"):
+        out = time_steps(pipeline(step=DAILY, missing="drop"), frame, notes)
+    pd.testing.assert_frame_equal(out, gapped())
+    assert notes == ["3 missing time steps left as they are"]
+
+
+@pytest.mark.parametrize("missing", ["ffill", "interpolate"])
+def test_missing_steps_added_under_ffill_or_interpolate(missing):
+    frame = gapped()
+    frame["size"] = frame["id"].map({"a": 10.0, "b": 20.0, "c": 30.0})
+    notes = []
+    out = time_steps(pipeline(static=["size"], step=DAILY, missing=missing), frame, notes)
+    assert notes == [f"3 missing time steps added and filled ({missing})"]
+    days = pd.date_range("2024-01-01", periods=5, freq="D")
+    assert list(out["t"]) == [*days, *days[:4], *days[:3]]
+    assert out["id"].tolist() == ["a"] * 5 + ["b"] * 4 + ["c"] * 3
+    assert out["size"].tolist() == [10.0] * 5 + [20.0] * 4 + [30.0] * 3  # carried
+    # the new rows' values are left missing here, for the missing-value policy
+    assert np.flatnonzero(out["y"].isna().to_numpy()).tolist() == [2, 6, 7]
+    assert out["y"].iloc[[0, 1, 3, 4]].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_a_table_without_gaps_is_left_alone():
+    frame = gapped().query("id == 'c'").reset_index(drop=True)
+    notes = []
+    out = time_steps(pipeline(step=DAILY), frame, notes)
+    assert out is frame and notes == []
+
+
+def test_time_steps_load_no_torch():
+    code = "import sys, lstmcast.tables.time_steps; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
