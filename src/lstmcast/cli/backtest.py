@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from lstmcast.cli.common import (
     add_force,
@@ -16,7 +15,7 @@ from lstmcast.cli.common import (
 from lstmcast.forecast import params
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The backtest command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("backtest", parents=[common], formatter_class=raw,

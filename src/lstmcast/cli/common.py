@@ -12,11 +12,20 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lstmcast.errors import LstmcastError
 from lstmcast.forecast import params
 from lstmcast.runs.outputs import Access
+
+if TYPE_CHECKING:  # no torch at import: the commands import what they run
+    import pandas as pd
+
+    from lstmcast.forecast.explain import Explanation
+    from lstmcast.forecast.forecaster import Forecaster
+    from lstmcast.runs.folders import Source
+    from lstmcast.runs.outputs import OutputGuard
+    from lstmcast.tables.streaming import ShardedTable
 
 # What each command reads and writes (argument names): one guard enforces it (outputs.py)
 ACCESS = {
@@ -33,7 +42,7 @@ ACCESS = {
     "serve": Access(reads=("run",), writes=()),  # its --state: checked by serve.command
 }
 
-def read_settings(args: argparse.Namespace, source: Any) -> tuple[dict, dict]:
+def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]:
     """Data roles and Forecaster settings: dataset defaults < --config file < flags.
 
     Every value is parsed and checked here (``lstmcast.forecast.params``), before any
@@ -69,7 +78,7 @@ class RankError(LstmcastError):
 def usage_error(message: str) -> UsageError:
     return UsageError(message)
 
-def build_forecaster(settings: dict, args: argparse.Namespace, verbose: int = 1):
+def build_forecaster(settings: dict, args: argparse.Namespace, verbose: int = 1) -> Forecaster:
     from lstmcast.forecast.forecaster import Forecaster
 
     forecaster = Forecaster(**settings, verbose=0 if args.quiet else verbose)
@@ -82,7 +91,7 @@ def data_columns(data: dict) -> dict:
             "group": data.get("group"), "time": data.get("time"), "future": data.get("future"),
             "static": data.get("static")}
 
-def blend_line(forecaster: Any) -> str:
+def blend_line(forecaster: Forecaster) -> str:
     """What the forecast combines, and on what evidence."""
     from lstmcast.forecast.combination import describe
 
@@ -95,7 +104,7 @@ def blend_line(forecaster: Any) -> str:
     return (f"{line}, the two best on the validation rows (RMSE in scaled units: "
             f"{ranked}).")
 
-def show_scores(scores: Any, out: Any = None) -> str:
+def show_scores(scores: pd.DataFrame, out: object = None) -> str:
     from lstmcast.forecast.intervals import split_score_columns
 
     table = scores.drop(columns=["target"]) if scores["target"].nunique() == 1 else scores
@@ -111,8 +120,8 @@ def show_scores(scores: Any, out: Any = None) -> str:
         text += f"\nnote: {note}"
     return text
 
-def test_plan(source: Any, data: dict, model: dict, shards: bool = True
-               ) -> tuple[Any, Any, dict]:
+def test_plan(source: Source, data: dict, model: dict, shards: bool = True
+              ) -> tuple[pd.DataFrame | ShardedTable, pd.DataFrame, dict]:
     """(frame to fit on, frame to score, evaluate() arguments) for a source. A set of
     Parquet files gives its shards to fit on (``shards``; else its first file's rows)."""
     from lstmcast.tables import roles
@@ -145,7 +154,8 @@ def test_plan(source: Any, data: dict, model: dict, shards: bool = True
                           model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
 
-def shard_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
+def shard_plan(source: Source, data: dict, model: dict
+               ) -> tuple[ShardedTable, pd.DataFrame, dict]:
     """``test_plan`` of a set of Parquet files, read shard by shard: the model trains on
     every series without its last rows, and is scored on the first shard's series."""
     from lstmcast.tables.splits import drop_tail
@@ -166,14 +176,21 @@ def shard_plan(source: Any, data: dict, model: dict) -> tuple[Any, Any, dict]:
                                   f"({len(shards.shards[0].files)} of "
                                   f"{source.parquet['files']} files)"}
 
-def config_sections(source: Any, data: dict, model: dict) -> dict:
+def config_sections(source: Source, data: dict, model: dict) -> dict:
     data_section = {"source": source.name, **{k: v for k, v in data.items() if v is not None}}
     model_section = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.items()
                      if k in params.SECTIONS["model"] and v is not None}
     return {"data": data_section, "model": model_section}
 
-def write_run(folder: Any, forecaster: Any, scores: Any, predictions: Any, seconds: float,
-               last_only: bool, data: dict, explanation: Any, name: str) -> None:
+class RunFiles(Protocol):
+    """Where a run's files go: a ``RunFolder``, or tune's staging folder."""
+
+    def file(self, name: str) -> Path: ...
+
+
+def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
+              predictions: pd.DataFrame, seconds: float, last_only: bool, data: dict,
+              explanation: Explanation, name: str) -> None:
     import pandas as pd
 
     from lstmcast import plots
@@ -225,7 +242,7 @@ def default_out(name: str) -> Path:
     slug = "".join(c if c.isalnum() else "-" for c in Path(name).stem if c).strip("-").lower()
     return free_name(Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
 
-def output_guard(args: argparse.Namespace):
+def output_guard(args: argparse.Namespace) -> OutputGuard:
     """The output guard of a command, from what the command declares it reads and writes."""
     from lstmcast.runs.outputs import OutputGuard
 
@@ -271,7 +288,7 @@ def add_table_options(p: argparse.ArgumentParser) -> None:
         param = params.BY_NAME[name]
         group.add_argument(param.flag, dest=name, metavar=metavar(param), help=param.help)
 
-def load_run(args: argparse.Namespace, device: str | None = None) -> Any:
+def load_run(args: argparse.Namespace, device: str | None = None) -> Forecaster:
     """The run's Forecaster, reading tables with the command's --missing / --time-format."""
     from lstmcast.forecast.forecaster import Forecaster
     from lstmcast.runs.folders import run_file

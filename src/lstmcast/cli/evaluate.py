@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from lstmcast.cli.common import (
     add_force,
@@ -16,7 +15,7 @@ from lstmcast.cli.common import (
 from lstmcast.forecast import params
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The evaluate command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("evaluate", parents=[common], formatter_class=raw,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
-from typing import Any
 
 from lstmcast.cli.common import (
     add_force,
@@ -16,7 +15,7 @@ from lstmcast.cli.common import (
 )
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The explain command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("explain", parents=[common], formatter_class=raw,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from lstmcast.cli.common import (
     add_force,
@@ -12,7 +11,7 @@ from lstmcast.cli.common import (
 )
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The import-keras command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("import-keras", parents=[common], formatter_class=raw,

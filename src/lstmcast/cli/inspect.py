@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmcast.cli.common import (
     add_model_options,
@@ -14,8 +14,13 @@ from lstmcast.cli.common import (
 )
 from lstmcast.errors import size_text
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from lstmcast.runs.folders import Source
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The inspect command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("inspect", parents=[common], formatter_class=raw,
@@ -43,7 +48,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parquet_lines(source: Any, most: int) -> list[str]:
+def _parquet_lines(source: Source, most: int) -> list[str]:
     """A set of Parquet files: what its metadata says, before the first file's facts."""
     from lstmcast.tables.streaming import plan
 
@@ -58,7 +63,7 @@ def _parquet_lines(source: Any, most: int) -> list[str]:
             f"below: the first file only, {info['first_file']}"]
 
 
-def _table_lines(source: Any, data: dict, facts: dict) -> list[str]:
+def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
     """The rows, the target, each input's role, the time column and the season."""
     from lstmcast.tables.frequency import describe
 
@@ -112,7 +117,7 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     return lines
 
 
-def _window_lines(data: dict, facts: dict, test_frame: Any, how: dict) -> list[str]:
+def _window_lines(data: dict, facts: dict, test_frame: pd.DataFrame, how: dict) -> list[str]:
     """The windows of each part, and the first training window's rows and target."""
     n_in, length = len(facts["inputs"]), facts["shapes"]["train"][1]
     lines = ["network input (samples, time_steps, features):"]

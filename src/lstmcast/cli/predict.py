@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmcast.cli.common import (
     add_force,
@@ -15,8 +15,11 @@ from lstmcast.cli.common import (
 from lstmcast.errors import LstmcastError
 from lstmcast.forecast import params
 
+if TYPE_CHECKING:
+    from lstmcast.runs.outputs import OutputGuard
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The predict command: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("predict", parents=[common], formatter_class=raw,
@@ -66,7 +69,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_arrays(args: argparse.Namespace, guard: Any) -> int:
+def _predict_arrays(args: argparse.Namespace, guard: OutputGuard) -> int:
     """A saved Sequential (``import-keras``, ``model.save``) on windows in a .npy file."""
     import io
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 from lstmcast.cli.common import (
     RankError,
@@ -26,7 +27,7 @@ from lstmcast.cli.common import (
 from lstmcast.errors import LstmcastError
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """The train, demo commands: options and handler."""
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("train", parents=[common], formatter_class=raw,
@@ -62,7 +63,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         distributed.close()
 
 
-def _on_rank0(make: Any, share: bool = False) -> Any:
+T = TypeVar("T")
+
+
+def _on_rank0(make: Callable[[], T], share: bool = False) -> T | None:
     """``make()`` on rank 0; the other ranks fail with its error if it fails, and get its
     result (None unless ``share``: a result that can travel between processes)."""
     from lstmcast.engine import distributed

@@ -16,7 +16,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.forecast.tune import (
@@ -41,8 +41,15 @@ from lstmcast.forecast.tune import (
     storage_url,
 )
 
+if TYPE_CHECKING:  # imported when the search runs
+    import optuna
+    import pandas as pd
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from lstmcast.runs.folders import Source
+    from lstmcast.runs.outputs import OutputGuard
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """``lstmcast tune``: its options (the model's, from ``cli``) and its handler."""
     from lstmcast.cli.common import add_model_options
 
@@ -150,7 +157,7 @@ class _Lock:
             self.handle = None
 
 
-def _run_folder(args: argparse.Namespace, guard: Any) -> tuple[Path, dict[str, Any]]:
+def _run_folder(args: argparse.Namespace, guard: OutputGuard) -> tuple[Path, dict[str, Any]]:
     """The run folder of the search and what a resumed one says (``--resume``), checked:
     a folder to resume holds a search, a new one does not."""
     from lstmcast.cli.common import default_out
@@ -260,7 +267,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_board(study: Any, run: Path) -> Any:
+def _write_board(study: optuna.Study, run: Path) -> pd.DataFrame:
     from lstmcast.tables.io import atomic_write
 
     board = leaderboard(study)
@@ -268,8 +275,9 @@ def _write_board(study: Any, run: Path) -> Any:
     return board
 
 
-def _final_run(args: Any, clock: Clock, run: Path, source: Any, data: dict, settings: dict,
-               best: Any, board: Any, fit_frame: Any, test_frame: Any, how: dict) -> None:
+def _final_run(args: argparse.Namespace, clock: Clock, run: Path, source: Source, data: dict,
+               settings: dict, best: optuna.trial.FrozenTrial, board: pd.DataFrame,
+               fit_frame: pd.DataFrame, test_frame: pd.DataFrame, how: dict) -> None:
     """The best settings retrained on all training rows, scored on the held-out rows and
     written as a run folder (as ``lstmcast train`` writes one) with the leaderboard."""
     from lstmcast.cli.common import (
