@@ -39,7 +39,9 @@ NEW = ("train_mean", "drift")
 
 
 class Constant:
-    """A forecast of the scaled training mean of each target (``train_mean``)."""
+    """A forecast of the scaled training mean of each target (``train_mean``), for
+    lstmcast before 66f752d; the mean of the windows' first target rows (lstmcast's own
+    takes every target row: the same up to the few rows at the training part's ends)."""
 
     def __init__(self, values: np.ndarray, steps: int) -> None:
         self.values, self.steps = np.asarray(values, dtype=np.float32), steps
@@ -124,8 +126,9 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     targets = len(columns)
     first_step = y_train.reshape(len(y_train), steps, targets)[:, 0, :].mean(axis=0)
     forecasters = dict(seen["forecasters"])
-    forecasters["train_mean"] = Constant(first_step, steps)
-    forecasters["drift"] = Drift(window, steps, columns, horizon)
+    # lstmcast from 66f752d has both among its candidates; before it, these stand in
+    forecasters.setdefault("train_mean", Constant(first_step, steps))
+    forecasters.setdefault("drift", Drift(window, steps, columns, horizon))
     val_rmse = real_errors(forecasters, seen["validation"])
     if maps_only:
         forecasters.pop("networks")

@@ -106,6 +106,28 @@ def test_the_panel_runs_the_defaults_on_a_table_and_scores_them(tmp_path):
 
 
 @pytest.mark.benchmark
+def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_path):
+    """benchmarks/panel_choice.py on nile: the recorded choice is the two lowest validation
+    errors (the product's rule), and judge scores rules on the recorded forecasts."""
+    import pickle
+
+    script = [sys.executable, str(BENCHMARKS / "panel_choice.py")]
+    store = ["--store", str(tmp_path)]
+    done = subprocess.run([*script, "record", "--tables", "nile", "--max-seconds", "5", *store],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = pickle.loads((tmp_path / "nile-seed0.pkl").read_bytes())
+    errors = run["val_rmse"]
+    assert {"networks", "linear_map", "train_mean", "drift"} <= set(errors)
+    assert set(run["chosen"]) == set(sorted(errors, key=errors.get)[:2])
+    assert all(f.shape == run["truth"].shape for f in run["test"].values())
+    done = subprocess.run([*script, "judge", *store], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "top2+new" in done.stdout and "nile/0" in done.stdout
+
+
+@pytest.mark.benchmark
 def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
     """benchmarks/serve.py on 4 series, 1 and 4 clients, 30 requests: the service under
     load beside in-process predict and onnxruntime, batching off and on, and beside a busy
