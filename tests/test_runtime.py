@@ -129,3 +129,34 @@ def test_the_allocator_is_tuned_unless_told_not_to(env, expected):
                          env={**clean, **env}, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(expected)] * 2
+
+
+def test_a_forecaster_trains_and_forecasts_on_the_threads_it_is_given():
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from lstmcast import Forecaster
+    from lstmcast.engine.callbacks import Callback
+    from lstmcast.engine.runtime import cpu_threads
+
+    seen = []
+
+    class Threads(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    with cpu_threads(3):
+        assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == before
+    with cpu_threads(None):
+        assert torch.get_num_threads() == before
+    frame = pd.DataFrame({"y": np.sin(np.arange(120) / 5)})
+    fc = Forecaster(window=8, units=(4,), epochs=2, threads=1, callbacks=[Threads()])
+    fc.fit(frame, target="y")
+    assert seen == [1, 1] and torch.get_num_threads() == before
+    fc.predict(frame)
+    assert torch.get_num_threads() == before
+    with pytest.raises(InvalidArgumentError, match="threads"):
+        Forecaster(threads=0).fit(frame, target="y")

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 import torch
 
-from lstmcast.checks import check_choice
+from lstmcast.checks import check_choice, check_int
 from lstmcast.engine.network import cpu_has_bf16
 
 PRECISIONS = ("float32", "bfloat16")
@@ -113,3 +113,19 @@ def describe_device(device: str | torch.device | None = None) -> str:
         text += (f", {distributed.world_size()} processes with DistributedDataParallel "
                  f"({dist.get_backend()})")
     return text
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int | None) -> Iterator[None]:
+    """torch's CPU threads set to ``count`` inside the block, as they were after it
+    (None: left alone)."""
+    if count is None:
+        yield
+        return
+    count = check_int("threads", count)
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lstmcast.checks import invalid
 from lstmcast.engine.callbacks import Callback
-from lstmcast.engine.runtime import check_precision
+from lstmcast.engine.runtime import check_precision, cpu_threads
 from lstmcast.forecast import (
     artifacts,
     evaluation,
@@ -114,6 +114,7 @@ class Forecaster(Estimator, FittedAttributes):
         ensemble: int = 1,
         seed: int = 0,
         device: str | None = None,
+        threads: int | None = None,
         precision: str = "float32",
         verbose: int = 0,
     ) -> None:
@@ -200,7 +201,8 @@ class Forecaster(Estimator, FittedAttributes):
         last recurrent output, from which the output Dense layer forecasts
         every step at once.
         """
-        return fitting.fit(self, data, target, features, group, time, future, static)
+        with cpu_threads(self.threads):
+            return fitting.fit(self, data, target, features, group, time, future, static)
     def inspect(self, data: Any, target: str | Sequence[str],
                 features: Sequence[str] | None = None, group: str | None = None,
                 time: str | None = None, future: Sequence[str] | None = None,
@@ -246,7 +248,8 @@ class Forecaster(Estimator, FittedAttributes):
         rows at most, whole files, only the columns the model reads), one in
         memory at a time, each series whole in one shard as for ``fit``.
         """
-        return prediction.predict(self, data, n_ahead, future)
+        with cpu_threads(self.threads):
+            return prediction.predict(self, data, n_ahead, future)
 
     # -- explanation ---------------------------------------------------------------
     def explain(self, data: Any, series: Any = None, at: Any = None, window: int | None = None,

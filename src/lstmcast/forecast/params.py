@@ -251,6 +251,8 @@ MODEL: tuple[Param, ...] = (
     _p("seed", 0, "int", "random seed", low=0),
     _p("device", None, "str", "cpu or cuda (default: cuda when available)", optional=True,
        restart=False),
+    _p("threads", None, "int", "CPU threads for training and forecasting (default: torch's, "
+       "one per core; 1 beside other busy processes)", optional=True, restart=False),
     _p("precision", "float32", "choice", "float32, or bfloat16 mixed precision (faster on CPUs "
        "with AVX512-BF16/AMX and recent GPUs, slightly less accurate)",
        choices=("float32", "bfloat16")),
