@@ -488,11 +488,6 @@ def test_infinite_best_values_survive_the_backup(tmp_path):
     assert again.best == math.inf
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ModelCheckpoint has no get_state/set_state, so BackupAndRestore does not back up its "
-    "best value (documented: 'the state of the other callbacks'): a resumed run starts "
-    "from best = inf and, with save_best_only, writes a worse epoch's model over the best "
-    "one (src/lstmcast/engine/callbacks.py, ModelCheckpoint)"))
 def test_a_resumed_run_keeps_the_best_checkpoint(tmp_path):
     path, best = tmp_path / "backup.lstmcast", tmp_path / "best.lstmcast"
     values = [0.5, 0.9, 0.8, 0.95]  # the best is epoch 0's

@@ -123,10 +123,6 @@ def test_an_unknown_metric_is_named(bad):
         get_metric(bad)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "get_metric looks an unhashable value up in METRICS: a list such as ['mae'] (metrics "
-    "nested one level too deep) raises TypeError 'unhashable type: list' instead of the "
-    "InvalidArgumentError naming `metrics` (src/lstmcast/engine/metrics.py, get_metric)"))
 def test_an_unhashable_metric_is_named():
     with pytest.raises(InvalidArgumentError, match=r"argument `metrics`"):
         get_metric(["mae"])

@@ -208,6 +208,13 @@ class ModelCheckpoint(_Monitor):
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
 
+    def get_state(self) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """The best value so far: a resumed run must not write a worse model over it."""
+        return {"best": self.best}, []
+
+    def set_state(self, state: dict[str, Any], arrays: list[np.ndarray]) -> None:
+        self.best = state["best"]
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         if self.save_best_only:

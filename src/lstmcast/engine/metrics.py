@@ -63,7 +63,7 @@ _ALIASES = {
 def get_metric(name: object) -> Metric:
     """Return the metric called ``name`` ("mae", "mape", "mse", "rmse" or a Keras long name)."""
     key = _ALIASES.get(name, name) if isinstance(name, str) else name
-    if key not in METRICS:
+    if not isinstance(key, str) or key not in METRICS:  # a list inside the list: named too
         raise invalid("metrics", f"a list of names from {sorted(METRICS)}", name)
     return METRICS[key]
 
