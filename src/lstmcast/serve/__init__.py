@@ -4,6 +4,7 @@
 - ``app``: the FastAPI routes, the token, the metrics' middleware, ``build``;
 - ``service``: forecasts of a posted table, observed rows, forecasts from the state;
 - ``state``: each series' rows in SQLite (WAL), written before answering;
+  ``postgres_state``: the same in PostgreSQL, for replicas on several machines;
 - ``batching``: micro-batching of concurrent requests into one network call;
 - ``schema``: the checks on a request's body; ``metrics``: the Prometheus text.
 

@@ -41,7 +41,7 @@ from lstmcast.serve.command import read_token
 from lstmcast.serve.metrics import Metrics
 from lstmcast.serve.schema import Limits, RequestError, parse_body
 from lstmcast.serve.service import Service
-from lstmcast.serve.state import Store
+from lstmcast.serve.state import open_store
 
 ENVIRONMENT = "LSTMCAST_SERVE"  # the settings, as JSON, for uvicorn's worker processes
 OPEN_PATHS = ("/health",)
@@ -219,7 +219,8 @@ def digest(path: str | Path) -> str:
 
 def build(run: str, state: str, token: str | None = None, batching: bool = True,
           threads: int = 1, limits: Limits | None = None) -> FastAPI:
-    """The service's app for a run folder, its state in folder ``state``."""
+    """The service's app for a run folder, its state in folder ``state`` (or the
+    PostgreSQL database it names: ``postgresql://...``)."""
     import torch
 
     from lstmcast.forecast.forecaster import Forecaster
@@ -229,7 +230,7 @@ def build(run: str, state: str, token: str | None = None, batching: bool = True,
     model_file = run_file(run, "forecaster.lstmcast")
     forecaster = Forecaster.load(model_file, device="cpu")
     metrics = Metrics()
-    store = Store(state, digest(model_file))
+    store = open_store(state, digest(model_file))
     batcher = MicroBatcher(forecaster, metrics, enabled=batching)
     service = Service(forecaster, store, batcher, limits)
     return create_app(service, metrics, token)

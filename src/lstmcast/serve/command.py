@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.serve.postgres_state import is_url, shown
 
 DESCRIPTION = (
     "Serve a trained run over HTTP (FastAPI on uvicorn): POST /forecast with a table's "
@@ -34,8 +35,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this "
                    "machine only; 0.0.0.0: every interface, behind a proxy with TLS)")
     p.add_argument("--port", default="8000", help="port (8000)")
-    p.add_argument("--state", metavar="DIR", help="folder of the series' history (created "
-                   "if missing; default RUN-state beside the run folder)")
+    p.add_argument("--state", metavar="DIR|URL", help="folder of the series' history "
+                   "(created if missing; default RUN-state beside the run folder), or a "
+                   "postgresql://user@host/db URL that replicas share")
     p.add_argument("--token-file", dest="token_file", metavar="FILE", help="a file holding "
                    "one token: every request but GET /health needs `Authorization: Bearer "
                    "TOKEN`")
@@ -69,10 +71,11 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     from lstmcast.serve.state import FILE
 
     model = run_file(args.run, "forecaster.lstmcast")
+    if args.token_file is not None:
+        read_token(args.token_file)  # a bad file is one line now, not in each worker
+    if args.state and is_url(args.state):
+        return _common(args, args.state, model)
     state = Path(args.state) if args.state else Path(f"{Path(args.run).resolve()}-state")
-    if str(state).startswith(("postgresql:", "postgres:")):
-        raise InvalidArgumentError("--state as a PostgreSQL URL is not supported yet: give a "
-                                   "folder (SQLite); docs/serve.md says how replicas share one")
     folder = Path(args.run).resolve()
     if state.resolve() == folder or folder in state.resolve().parents:
         raise InvalidArgumentError(f"Refusing to write --state {str(state)!r}: it is inside the "
@@ -82,9 +85,20 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     guard = OutputGuard(force=ours, reads=[(Path(args.run) / MODEL_FILE, "the model this "
                                             "command reads")])
     guard.check_folder(state, "--state", forceable=ours)
-    if args.token_file is not None:
-        read_token(args.token_file)  # a bad file is one line now, not in each worker
-    return {"run": str(Path(args.run).resolve()), "state": str(state.resolve()),
+    return _common(args, str(state.resolve()), model)
+
+
+def _common(args: argparse.Namespace, state: str, model: Path) -> dict[str, Any]:
+    if is_url(state):  # reachable, and not another model's, before any worker starts
+        from lstmcast.serve.app import digest
+        from lstmcast.serve.postgres_state import PostgresStore
+        from lstmcast.serve.state import StateError
+
+        try:
+            PostgresStore(state, digest(model)).close()
+        except StateError as exc:
+            raise InvalidArgumentError(f"--state: {exc}") from None
+    return {"run": str(Path(args.run).resolve()), "state": state,
             "token_file": None if args.token_file is None else str(Path(args.token_file)
                                                                     .resolve()),
             "batching": args.batching, "threads": _count(args.threads, "threads"),
@@ -125,8 +139,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       stacklevel=1)
     os.environ["LSTMCAST_SERVE"] = json.dumps(chosen)
     if not args.quiet:
+        plural = "s" if workers > 1 else ""
         print(f"lstmcast serve: {args.run} on http://{args.host}:{port} (state "
-              f"{chosen['state']}, {workers} worker{'s' if workers > 1 else ''})", flush=True)
+              f"{shown(chosen['state'])}, {workers} worker{plural})", flush=True)
     uvicorn.run("lstmcast.serve.app:from_environment", factory=True, host=args.host,
                 port=port, workers=workers, log_level="warning" if args.quiet else "info",
                 access_log=False)
