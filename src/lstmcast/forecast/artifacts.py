@@ -19,7 +19,7 @@ model whose choice holds neither is still written as 4.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -36,6 +36,9 @@ from lstmcast.tables.pipeline import TablePipeline
 from lstmcast.tables.roles import Roles
 from lstmcast.tables.seen import SeenRows
 
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
+
 FORECASTER_KIND = "forecaster"
 CONFIG_VERSION = 5
 NEW_IN_5 = ("train_mean", "drift")  # kinds of ``combination.WindowBaseline``
@@ -43,7 +46,7 @@ LINEAR_WEIGHTS = "linear_map.weights"
 MAP_PREFIXES = tuple(f"{name}." for name in MAPS)
 
 
-def config(fc: Any) -> dict[str, Any]:
+def config(fc: Forecaster) -> dict[str, Any]:
     """The JSON config of a fitted Forecaster ``fc``."""
     values = {k: v for k, v in fc.get_params().items() if k not in ("layers", "callbacks")}
     values["units"] = list(values["units"])
@@ -83,7 +86,7 @@ def config(fc: Any) -> dict[str, Any]:
     }
 
 
-def save(fc: Any, path: str | os.PathLike) -> None:
+def save(fc: Forecaster, path: str | os.PathLike) -> None:
     """Write a fitted Forecaster to ``path`` (atomically)."""
     tensors = {}
     for i, member in enumerate(fc.ensemble_.members):
@@ -96,7 +99,8 @@ def save(fc: Any, path: str | os.PathLike) -> None:
     bundle.save(path, tensors, config(fc), FORECASTER_KIND)
 
 
-def load(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
+def load(cls: type[Forecaster], path: str | os.PathLike, device: str | None = None
+         ) -> Forecaster:
     """A Forecaster of class ``cls`` read from ``path``.
 
     Raises:

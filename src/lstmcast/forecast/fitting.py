@@ -60,9 +60,16 @@ from lstmcast.tables.splits import split_rows, split_windows
 from lstmcast.tables.windows import segments, target_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
+    from typing import TypeAlias
 
     from lstmcast.forecast.forecaster import Forecaster
+    from lstmcast.tables.windows import WindowView
+
+    Columns: TypeAlias = "str | Sequence[str]"  # a target: one column or several
+    Windows: TypeAlias = "np.ndarray | WindowView | Parts"  # the training windows' inputs
+    Pair: TypeAlias = "tuple[np.ndarray | WindowView, np.ndarray]"  # windows and targets
+    Names: TypeAlias = "Sequence[str] | None"  # columns of a role (None: the default)
 
 
 @dataclass
@@ -119,9 +126,9 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
     return fc
 
 
-def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Any, features: Any,
-                group: str | None, time: str | None, future: Any, static: Any
-                ) -> Forecaster:
+def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
+               features: Names, group: str | None, time: str | None, future: Names,
+               static: Names) -> Forecaster:
     """``fit`` on a table read shard by shard (``lstmcast.tables.streaming``)."""
     fc.check_params()
     pipeline = new_pipeline(fc, shards.first(), target, features, group, time, future,
@@ -162,8 +169,8 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Any, feat
     return fc
 
 
-def prepare(fc: Forecaster, data: Any, target: Any, features: Any, group: str | None,
-             time: str | None, future: Any, static: Any) -> Prepared:
+def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: str | None,
+            time: str | None, future: Names, static: Names) -> Prepared:
     """Check the table, decide the roles, split, fit the scalers, find the windows."""
     fc.check_params()
     frame = read_table(data)
@@ -189,8 +196,9 @@ def prepare(fc: Forecaster, data: Any, target: Any, features: Any, group: str | 
     return Prepared(pipeline, table, train_rows, train_starts, val_starts)
 
 
-def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Any, features: Any, group: str | None,
-              time: str | None, future: Any, static: Any) -> TablePipeline:
+def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features: Names,
+                 group: str | None, time: str | None, future: Names, static: Names
+                 ) -> TablePipeline:
     """The columns' roles decided from ``frame`` and an unfitted pipeline for them."""
     table_roles = roles.resolve(frame, target, features, group, time, future, static,
                                 scale_by=fc.scale_by, horizon=fc.horizon,
@@ -257,8 +265,9 @@ def make_optimizer(fc: Forecaster):
     return spec
 
 
-def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None, x_train: Any,
-           y_train: Any, validation: Any, n_train: int, tag: str) -> None:
+def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None,
+          x_train: Windows, y_train: np.ndarray | None, validation: Pair | None, n_train: int,
+          tag: str) -> None:
     """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
     ``y_train`` None) and keep them with the pipeline."""
     blend = blends(fc, pipeline)  # checked before training, not after
@@ -358,17 +367,17 @@ def blends(fc: Forecaster, pipeline: TablePipeline) -> bool:
     return True
 
 
-def blended(fc: Forecaster, ensemble: Ensemble, pipeline: TablePipeline, x_train: Any,
-             y_train: Any, validation: Any) -> Ensemble:
+def blended(fc: Forecaster, ensemble: Ensemble, pipeline: TablePipeline, x_train: Windows,
+            y_train: np.ndarray | None, validation: Pair | None) -> Ensemble:
     """``ensemble`` blended with the forecasts ``blend`` names: a linear map of the
     windows fitted on the training windows (``lstmcast.forecast.linear_map``), or the two
     best of the candidates on the validation windows (``lstmcast.forecast.combination``)."""
-    def train() -> Any:
+    def train() -> Iterable[Pair]:
         if isinstance(x_train, Parts):
             return (x_train.arrays(k) for k in range(x_train.count))
         return [(x_train, y_train)]
 
-    def held_out() -> Any:
+    def held_out() -> Iterable[Pair]:
         if isinstance(x_train, Parts):
             return (x_train.validation_arrays(j) for j in range(x_train.validation_count))
         return [] if validation is None else [validation]

@@ -33,7 +33,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch import nn
@@ -41,6 +41,10 @@ from torch import nn
 from lstmcast.engine.onnx import Mean, export_module
 from lstmcast.forecast.ensemble import NETWORKS
 from lstmcast.forecast.onnx_graph import Combination
+
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
+    from lstmcast.tables.pipeline import TablePipeline
 
 SIDECAR_FORMAT = "lstmcast-onnx-sidecar"
 SIDECAR_VERSION = 2
@@ -112,7 +116,7 @@ def export_networks(networks: list[nn.Module], input_shape: tuple[int, ...],
     return export_module(module, input_shape)
 
 
-def sidecar(forecaster: Any) -> dict[str, Any]:
+def sidecar(forecaster: Forecaster) -> dict[str, Any]:
     """What turns a table into the ONNX model's input, and its output into forecasts."""
     pipeline = forecaster.pipeline_
     intervals = forecaster.intervals_
@@ -167,7 +171,7 @@ def sidecar(forecaster: Any) -> dict[str, Any]:
     }
 
 
-def _columns(pipeline: Any, future_rows: int) -> list[dict[str, Any]]:
+def _columns(pipeline: TablePipeline, future_rows: int) -> list[dict[str, Any]]:
     """Each input column: its role, and where its values come from over the past rows and
     over the rows to forecast."""
     roles = pipeline.roles
@@ -197,7 +201,7 @@ def _calendar_part(part: str) -> dict[str, Any]:
             "clock": CALENDAR_CLOCK}
 
 
-def _scaling(pipeline: Any) -> dict[str, Any]:
+def _scaling(pipeline: TablePipeline) -> dict[str, Any]:
     """Which scaler entry each row takes: "global", "series" (the row's series id) or a
     column's name (the row's value of that column)."""
     by = "global" if pipeline.scaler is None else pipeline.scale_by
@@ -212,7 +216,7 @@ def _scaling(pipeline: Any) -> dict[str, Any]:
                     "y_scaler: targets)"}
 
 
-def _network(forecaster: Any) -> dict[str, Any]:
+def _network(forecaster: Forecaster) -> dict[str, Any]:
     """What the graph does beyond a plain network (nothing to do for it outside)."""
     ensemble = forecaster.ensemble_
     layers = list(ensemble.first.layers)
@@ -416,7 +420,7 @@ def _entry(scaler: dict[str, Any], key: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(chosen["offset"]), np.asarray(chosen["scale"])
 
 
-def export_forecaster(fc: Any, path: str | os.PathLike) -> Path:
+def export_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
     """``Forecaster.export_onnx``: the graph of a fitted Forecaster ``fc`` at ``path`` and its
     sidecar beside it (both written atomically); returns the sidecar's path."""
     from lstmcast.tables.io import atomic_write
