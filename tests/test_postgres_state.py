@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from lstmcast.serve.schema import RequestError
-from lstmcast.serve.state import StateError, open_store
+from lstmcast.serve.state import StateError
+from lstmcast.serve.stores import open_store
 
 psycopg = pytest.importorskip("psycopg")
 from lstmcast.serve.postgres_state import PostgresStore, is_url, shown  # noqa: E402

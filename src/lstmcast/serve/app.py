@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import hmac
 import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,7 +39,7 @@ from lstmcast.serve.command import read_token
 from lstmcast.serve.metrics import Metrics
 from lstmcast.serve.schema import Limits, RequestError, parse_body
 from lstmcast.serve.service import Service
-from lstmcast.serve.state import open_store
+from lstmcast.serve.stores import digest, open_store
 
 ENVIRONMENT = "LSTMCAST_SERVE"  # the settings, as JSON, for uvicorn's worker processes
 OPEN_PATHS = ("/health",)
@@ -206,15 +204,6 @@ def create_app(service: Service, metrics: Metrics, token: str | None = None) -> 
     app.add_middleware(Gate, metrics=metrics, token=token, limits=limits)
     app.state.service = service
     return app
-
-
-def digest(path: str | Path) -> str:
-    """The model file's SHA-256: what a state folder belongs to."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def build(run: str, state: str, token: str | None = None, batching: bool = True,

@@ -90,9 +90,9 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _common(args: argparse.Namespace, state: str, model: Path) -> dict[str, Any]:
     if is_url(state):  # reachable, and not another model's, before any worker starts
-        from lstmcast.serve.app import digest
         from lstmcast.serve.postgres_state import PostgresStore
         from lstmcast.serve.state import StateError
+        from lstmcast.serve.stores import digest
 
         try:
             PostgresStore(state, digest(model)).close()

@@ -14,7 +14,7 @@ belongs to: a state folder is not reused with another model.
 
 Past one machine, replicas share a PostgreSQL database instead (``--state
 postgresql://...``, ``lstmcast.serve.postgres_state``, the same interface);
-``open_store`` picks one by what ``--state`` names.
+``lstmcast.serve.stores.open_store`` picks one by what ``--state`` names.
 """
 
 from __future__ import annotations
@@ -147,12 +147,3 @@ class Store:
         if db is not None:
             db.close()
             self._local.db = None
-
-
-def open_store(state: str | Path, model: str) -> Store:
-    """The state ``--state`` names: a PostgreSQL URL, or a folder for SQLite."""
-    from lstmcast.serve.postgres_state import PostgresStore, is_url
-
-    if is_url(str(state)):
-        return PostgresStore(str(state), model)  # type: ignore[return-value]  # same interface
-    return Store(state, model)
