@@ -13,7 +13,7 @@ RUN pip install "$TORCH_SPEC"
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install ".[serve]" && rm -rf /src
+RUN pip install ".[serve,postgres]" && rm -rf /src
 
 RUN useradd --create-home --uid 10001 lstmcast && mkdir /state && chown lstmcast /state
 USER lstmcast
