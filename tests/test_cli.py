@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from helpers import FAST, run_cli
 
-from lstmcast.cli.main import build_parser
+from lstmcast.cli.main import command_parsers
 
 
 def test_train_writes_a_complete_run_folder(trained):
@@ -79,8 +79,7 @@ def test_builtin_dataset_inspect():
     assert "test       (100, 30, 17)" in result.stdout
 
 
-@pytest.mark.parametrize("command", list(
-    build_parser()._subparsers._group_actions[0].choices))
+@pytest.mark.parametrize("command", list(command_parsers()))
 def test_every_command_has_help_with_an_example(command):
     result = run_cli(command, "--help")
     assert result.returncode == 0 and "example" in result.stdout

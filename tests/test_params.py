@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from lstmcast.cli.main import build_parser
+from lstmcast.cli.main import command_parsers, option_flags
 from lstmcast.forecast import params
 from lstmcast.forecast.forecaster import Forecaster
 
@@ -19,10 +19,9 @@ def test_every_forecaster_argument_is_described_once():
 
 
 def test_every_cli_setting_is_an_option_of_train_and_backtest():
-    parser = build_parser()
+    commands = command_parsers()
     for command in ("train", "backtest", "inspect"):
-        sub = parser._subparsers._group_actions[0].choices[command]
-        flags = {s for action in sub._actions for s in action.option_strings}
+        flags = option_flags(commands[command])
         for p in (*params.MODEL, *params.DATA):
             assert (p.flag in flags) == p.cli, (command, p.name)
 

@@ -64,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_parsers(parser: argparse.ArgumentParser | None = None
+                    ) -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser by name (``train``, ``predict``...), of ``parser`` or a new
+    ``build_parser()``: what the docs and the tests read the options from."""
+    parser = parser if parser is not None else build_parser()
+    found = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(found.choices)
+
+
+def option_flags(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of ``parser`` (``--window``, ``-h``...)."""
+    return {flag for action in parser._actions for flag in action.option_strings}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line (the usage is one ``--help`` away)."""
 
