@@ -135,11 +135,6 @@ def test_inspect_counts_the_windows_and_parameters_that_fit_then_uses(fitted_pai
     assert facts["network"]["bytes"] > 4 * 4 * facts["network"]["params"]  # plus activations
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in src/lstmcast/layers/core.py: the recurrent layers' estimate_params counts "
-    "torch's two biases (gates * (F*u + u*u + 2*u)), but an LSTM block keeps one bias, as "
-    "Keras (engine/network.py RecurrentBlock): inspect's network params (and the memory "
-    "estimate) overstate each LSTM layer by 4 * units (here 138 against 122)"))
 def test_inspect_counts_the_parameters_that_fit_then_trains(fitted_pair):
     fc, _, facts = fitted_pair
     assert facts["network"]["params"] == fc.model_.count_params()

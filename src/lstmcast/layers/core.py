@@ -194,6 +194,7 @@ class _Recurrent(Layer):
     """Shared parts of LSTM and GRU."""
 
     gates = 0  # weight blocks per unit: 4 for an LSTM, 3 for a GRU
+    biases = 1  # bias vectors per gate: 1 (Keras' LSTM), 2 (Keras' GRU, reset_after)
 
     def __init__(
         self,
@@ -231,8 +232,8 @@ class _Recurrent(Layer):
         return (steps, self.units) if self.return_sequences else (self.units,)
 
     def estimate_params(self, input_shape: Shape) -> int:
-        u = self.units
-        return self.gates * (input_shape[-1] * u + u * u + 2 * u)  # torch's two biases
+        u = self.units  # the LSTM block keeps torch's second bias as a buffer, not a weight
+        return self.gates * (input_shape[-1] * u + u * u + self.biases * u)
 
     def estimate_activations(self, input_shape: Shape) -> int:
         return input_shape[0] * self.units * (self.gates + 2)  # gates, cell and hidden per step
@@ -308,6 +309,7 @@ class GRU(_Recurrent):
     """
 
     gates = 3
+    biases = 2
     _order = (1, 0, 2)  # Keras z, r, h from torch r, z, n
 
     def get_weights(self) -> list[np.ndarray]:
