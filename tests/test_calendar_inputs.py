@@ -8,8 +8,6 @@ series (several series written with their own offsets, times before and after th
 """
 
 import datetime
-import subprocess
-import sys
 import warnings
 from zoneinfo import ZoneInfo
 
@@ -177,10 +175,3 @@ def test_each_series_reads_its_own_written_offsets_before_between_and_after_its_
 ])
 def test_clock_names(column, name):
     assert clock_name(column) == name
-
-
-def test_calendar_inputs_load_no_torch():
-    code = "import sys, lstmcast.tables.calendar_inputs; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"

@@ -9,8 +9,6 @@ series, every season's reason, and unknown steps refused. Expected values are wr
 out by hand or come from pandas' own calendar, never from the code under test.
 """
 
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -274,10 +272,3 @@ def test_each_season_and_its_reason(step, period, why):
 ])
 def test_calendar_parts(step, parts):
     assert calendar_parts(step) == parts
-
-
-def test_frequency_loads_no_torch():
-    code = "import sys, lstmcast.tables.frequency; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"

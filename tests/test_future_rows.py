@@ -11,8 +11,6 @@ documented error.
 """
 
 import datetime
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -189,10 +187,3 @@ def test_times_without_a_regular_step_have_no_rows_to_forecast():
     with pytest.raises(DataError, match=r"The time column 'day' has no regular step, so the "
                        r"times to forecast, and their future inputs, are unknown"):
         future_inputs(pipe, last, future_table(FUTURE))
-
-
-def test_future_rows_load_no_torch():
-    code = "import sys, lstmcast.tables.future_rows; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"

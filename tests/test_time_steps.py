@@ -5,8 +5,6 @@ The functions are driven with a bare ``TablePipeline`` (no training, no torch). 
 steps, counts and messages are written out by hand.
 """
 
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -158,10 +156,3 @@ def test_a_table_without_gaps_is_left_alone():
     notes = []
     out = time_steps(pipeline(step=DAILY), frame, notes)
     assert out is frame and notes == []
-
-
-def test_time_steps_load_no_torch():
-    code = "import sys, lstmcast.tables.time_steps; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"
