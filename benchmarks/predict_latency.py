@@ -79,7 +79,7 @@ def measure(name: str, settings: dict, fit: dict, table: pd.DataFrame, folder: P
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     history = table[table["unit"] == "u0"].iloc[-(fc.window + 1):]
     x = prepare_table(fc, history).windows
-    pipeline = fc._reader()
+    pipeline = fc.table_reader()
     short = fast_path.last_window(pipeline, history, pipeline.roles.autoregressive)
     out = {"model": name, "window": fc.window, "units": list(fc.units), "rows": len(history),
            "parameters": sum(m.count_params() for m in fc.ensemble_.members),
