@@ -74,8 +74,34 @@ def refit_maps(spec: tuple, pairs: list) -> dict:
     return {"linear_map_all": parts["linear_map"], "shrunk_map_all": parts["shrunk_map"]}
 
 
+def split_validation(fitting, seen: dict) -> tuple:
+    """Patches: the networks stop early on the first half of each series' validation
+    windows (in time), and the forecast is chosen on the second half, which then played
+    no part in training (``record --split-validation``)."""
+    real_prepare, real_blended = fitting.prepare, fitting.blended
+
+    def prepare(*args, **kwargs):
+        prep = real_prepare(*args, **kwargs)
+        starts, ids = prep.val_starts, prep.table.ids
+        first, second = [], []
+        for key in dict.fromkeys(ids[starts].tolist()):
+            own = np.sort(starts[ids[starts] == key])
+            first.append(own[: len(own) // 2])
+            second.append(own[len(own) // 2:])
+        first, second = np.concatenate(first), np.concatenate(second)
+        seen["choice_windows"] = prep.pipeline.windows(prep.table, second)
+        return fitting.Prepared(prep.pipeline, prep.table, prep.train_rows, prep.train_starts,
+                                first)
+
+    def blended(fc, ensemble, pipeline, x_train, y_train, validation):
+        return real_blended(fc, ensemble, pipeline, x_train, y_train, seen["choice_windows"])
+
+    fitting.prepare, fitting.blended = prepare, blended
+    return real_prepare, real_blended
+
+
 def record_table(table: dict, seed: int, max_seconds: float, out: Path,
-                 maps_only: bool = False) -> dict:
+                 maps_only: bool = False, split: bool = False) -> dict:
     from lstmcast.cli.common import build_forecaster, data_columns, read_settings, test_plan
     from lstmcast.cli.main import build_parser
     from lstmcast.forecast import combination, forecasting
@@ -113,12 +139,17 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         return real_errors(forecasters, validation)
 
     combination.candidates, combination.validation_errors = candidates, validation_errors
+    from lstmcast.forecast import fitting
+
+    real = split_validation(fitting, seen) if split else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fc.fit(fit_frame, **data_columns(data))
     finally:
         combination.candidates, combination.validation_errors = real_candidates, real_errors
+        if real is not None:
+            fitting.prepare, fitting.blended = real
     if "forecasters" not in seen:
         return {"table": table["name"], "skipped": "no choice made (blend off or no validation)"}
     window, steps, columns, season, horizon = seen["spec"]
@@ -272,6 +303,9 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=90)
     p.add_argument("--maps-only", action="store_true",
                    help="one epoch: record the maps fitted again on the validation windows too")
+    p.add_argument("--split-validation", action="store_true",
+                   help="stop early on the first half of the validation windows, choose on "
+                   "the second (an experiment)")
     p.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "lstmcast-choice")
     args = p.parse_args()
     if args.action == "judge":
@@ -284,7 +318,8 @@ def main() -> None:
         suffix = "-maps" if args.maps_only else ""
         if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():
             continue
-        r = record_table(table, args.seed, args.max_seconds, args.store, args.maps_only)
+        r = record_table(table, args.seed, args.max_seconds, args.store, args.maps_only,
+                         args.split_validation)
         print(json.dumps({k: v for k, v in r.items() if k in ("table", "seed", "window",
                           "val_windows", "chosen", "epochs", "skipped")}), flush=True)
 
