@@ -67,14 +67,27 @@ def _count(value: str, name: str, least: int = 1, most: int | None = None) -> in
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """The service's settings from the command line, checked before anything starts."""
     from lstmcast.runs.folders import run_file
-    from lstmcast.runs.outputs import MODEL_FILE, OutputGuard
-    from lstmcast.serve.state import FILE
 
     model = run_file(args.run, "forecaster.lstmcast")
     if args.token_file is not None:
         read_token(args.token_file)  # a bad file is one line now, not in each worker
     if args.state and is_url(args.state):
-        return _common(args, args.state, model)
+        state = args.state
+        _check_database(state, model)
+    else:
+        state = _state_folder(args)
+    return {"run": str(Path(args.run).resolve()), "state": state,
+            "token_file": None if args.token_file is None else str(Path(args.token_file)
+                                                                    .resolve()),
+            "batching": args.batching, "threads": _count(args.threads, "threads"),
+            "limits": {"rows": _count(args.max_rows, "max-rows")}, "_model": str(model)}
+
+
+def _state_folder(args: argparse.Namespace) -> str:
+    """The state folder (default RUN-state), refused inside the run or over other files."""
+    from lstmcast.runs.outputs import MODEL_FILE, OutputGuard
+    from lstmcast.serve.state import FILE
+
     state = Path(args.state) if args.state else Path(f"{Path(args.run).resolve()}-state")
     folder = Path(args.run).resolve()
     if state.resolve() == folder or folder in state.resolve().parents:
@@ -85,24 +98,19 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     guard = OutputGuard(force=ours, reads=[(Path(args.run) / MODEL_FILE, "the model this "
                                             "command reads")])
     guard.check_folder(state, "--state", forceable=ours)
-    return _common(args, str(state.resolve()), model)
+    return str(state.resolve())
 
 
-def _common(args: argparse.Namespace, state: str, model: Path) -> dict[str, Any]:
-    if is_url(state):  # reachable, and not another model's, before any worker starts
-        from lstmcast.serve.postgres_state import PostgresStore
-        from lstmcast.serve.state import StateError
-        from lstmcast.serve.stores import digest
+def _check_database(url: str, model: Path) -> None:
+    """The database is reachable and not another model's, before any worker starts."""
+    from lstmcast.serve.postgres_state import PostgresStore
+    from lstmcast.serve.state import StateError
+    from lstmcast.serve.stores import digest
 
-        try:
-            PostgresStore(state, digest(model)).close()
-        except StateError as exc:
-            raise InvalidArgumentError(f"--state: {exc}") from None
-    return {"run": str(Path(args.run).resolve()), "state": state,
-            "token_file": None if args.token_file is None else str(Path(args.token_file)
-                                                                    .resolve()),
-            "batching": args.batching, "threads": _count(args.threads, "threads"),
-            "limits": {"rows": _count(args.max_rows, "max-rows")}, "_model": str(model)}
+    try:
+        PostgresStore(url, digest(model)).close()
+    except StateError as exc:
+        raise InvalidArgumentError(f"--state: {exc}") from None
 
 
 def read_token(path: str | None) -> str | None:
