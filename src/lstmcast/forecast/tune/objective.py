@@ -249,28 +249,24 @@ def run_search(study: optuna.Study, objective: Objective, jobs: int = 1, url: st
     workers = [context.Process(target=_worker, args=(url, study.study_name, objective,
                                                      seed + k, threads, quiet), daemon=True)
                for k in range(1, jobs)]
-    if jobs > 1:
-        import torch
+    from lstmcast.engine.runtime import cpu_threads
 
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-    try:
-        for w in workers:
-            w.start()
-        _optimize(study, objective, quiet)
-        for w in workers:  # they end with the search's time; past the final fit's, stopped
-            w.join(max(0.0, objective.clock.fit_end - time.time()))
-    except KeyboardInterrupt:
-        for w in workers:
-            if w.is_alive() and w.pid is not None:
-                os.kill(w.pid, signal.SIGINT)
-        for w in workers:
-            w.join(10)
-        raise
-    finally:
-        for w in workers:
-            if w.is_alive():
-                w.terminate()
-                w.join(5)
-        if jobs > 1:
-            torch.set_num_threads(before)
+    with cpu_threads(threads if jobs > 1 else None):  # this process shares the cores too
+        try:
+            for w in workers:
+                w.start()
+            _optimize(study, objective, quiet)
+            for w in workers:  # they end with the search's time; past the final fit's, stopped
+                w.join(max(0.0, objective.clock.fit_end - time.time()))
+        except KeyboardInterrupt:
+            for w in workers:
+                if w.is_alive() and w.pid is not None:
+                    os.kill(w.pid, signal.SIGINT)
+            for w in workers:
+                w.join(10)
+            raise
+        finally:
+            for w in workers:
+                if w.is_alive():
+                    w.terminate()
+                    w.join(5)
