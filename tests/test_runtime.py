@@ -158,5 +158,17 @@ def test_a_forecaster_trains_and_forecasts_on_the_threads_it_is_given():
     assert seen == [1, 1] and torch.get_num_threads() == before
     fc.predict(frame)
     assert torch.get_num_threads() == before
+    inside = []
+    with pytest.MonkeyPatch.context() as patch:  # evaluate and explain run on them too
+        from lstmcast.forecast import evaluation, forecaster
+
+        real_evaluate, real_explain = evaluation.evaluate, forecaster.explain_series
+        patch.setattr(evaluation, "evaluate", lambda *a, **k: inside.append(
+            torch.get_num_threads()) or real_evaluate(*a, **k))
+        patch.setattr(forecaster, "explain_series", lambda *a, **k: inside.append(
+            torch.get_num_threads()) or real_explain(*a, **k))
+        fc.evaluate(frame, holdout=20)
+        fc.explain(frame)
+    assert inside == [1, 1] and torch.get_num_threads() == before
     with pytest.raises(InvalidArgumentError, match="threads"):
         Forecaster(threads=0).fit(frame, target="y")

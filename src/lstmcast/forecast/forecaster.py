@@ -279,8 +279,9 @@ class Forecaster(Estimator, FittedAttributes):
         if output_index is None:
             levels = self.intervals_.network_levels if self.intervals_ is not None else ()
             output_index = levels.index(0.5) * len(self.pipeline_.targets) if levels else 0
-        return explain_series(self.table_reader(), self.ensemble_, data, series, at, window,
-                              baseline, output_index)
+        with cpu_threads(self.threads):
+            return explain_series(self.table_reader(), self.ensemble_, data, series, at,
+                                  window, baseline, output_index)
 
     # -- evaluation ----------------------------------------------------------------
     def evaluate(self, data: Any, last_only: bool = False, holdout: int | None = None,
@@ -315,7 +316,8 @@ class Forecaster(Estimator, FittedAttributes):
             out; ``result.attrs["n_windows"]`` the windows scored. With
             ``return_predictions``, a tuple (scores, predictions).
         """
-        return evaluation.evaluate(self, data, last_only, holdout, return_predictions)
+        with cpu_threads(self.threads):
+            return evaluation.evaluate(self, data, last_only, holdout, return_predictions)
 
     def score(self, data: Any, y: Any = None) -> float:
         """Minus the RMSE of the forecasts on the windows ``evaluate`` scores in ``data``

@@ -196,11 +196,11 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (('device',), (
         '"cpu", "cuda" or None (CUDA when available).')),
     (('threads',), (
-        'CPU threads torch uses while ``fit`` and ``predict`` run (None: torch\'s own, one '
-        'per core). On a machine where another process keeps a core busy, torch\'s threads '
-        'wait on each other; 1 keeps training near its quiet speed there '
-        '(docs/benchmarks.md). Results can differ in the last float digits between thread '
-        'counts.')),
+        'CPU threads torch uses while ``fit``, ``predict``, ``evaluate`` and ``explain`` '
+        'run (None: torch\'s own, one per core). On a machine where another process keeps '
+        'a core busy, torch\'s threads wait on each other; 1 keeps training near its quiet '
+        'speed there (docs/benchmarks.md). Results can differ in the last float digits '
+        'between thread counts.')),
     (('precision',), (
         '"float32" (default) or "bfloat16" (mixed precision: faster on hardware with '
         'bfloat16, slightly less accurate; docs/benchmarks.md).')),
