@@ -79,6 +79,17 @@ def numpy_gru(x, w_ih, w_hh, b_ih, b_hh):
     return np.stack(out, axis=1)
 
 
+def torch_lstm_like(rnn, features, units):
+    """A plain ``nn.LSTM`` holding ``rnn``'s weights and its one bias (the second zero)."""
+    reference = nn.LSTM(features, units, batch_first=True)
+    with torch.no_grad():
+        reference.weight_ih_l0.copy_(rnn.weight_ih_l0)
+        reference.weight_hh_l0.copy_(rnn.weight_hh_l0)
+        reference.bias_ih_l0.copy_(rnn.bias_ih_l0)
+        reference.bias_hh_l0.zero_()
+    return reference
+
+
 def params(block):
     return {k: v.detach().double().numpy() for k, v in block.named_parameters()}
 
@@ -113,12 +124,8 @@ def test_lstm_block_has_kerass_parameters_and_matches_torch_lstm_with_a_zero_sec
     assert sum(p.numel() for p in block.parameters()) == 4 * units * (features + units + 1)
     assert "rnn.bias_hh_l0" not in dict(block.named_parameters())
     assert "rnn.bias_hh_l0" not in block.state_dict()  # not saved: it is always zero
-    reference = nn.LSTM(features, units, batch_first=True)
+    reference = torch_lstm_like(block.rnn, features, units)
     with torch.no_grad():
-        reference.weight_ih_l0.copy_(block.rnn.weight_ih_l0)
-        reference.weight_hh_l0.copy_(block.rnn.weight_hh_l0)
-        reference.bias_ih_l0.copy_(block.rnn.bias_ih_l0)
-        reference.bias_hh_l0.zero_()
         want, _ = reference(x)
         got = block(x)
     np.testing.assert_allclose(got.numpy(), want.numpy(), atol=ATOL_TORCH)
@@ -298,12 +305,8 @@ def test_segment_recurrence_follows_its_documented_recipe(linear_length):
     with torch.no_grad():
         got = block(x)
     # the recipe, step by step, with a plain nn.LSTM holding the same weights
-    rnn = nn.LSTM(units, units, batch_first=True)
+    rnn = torch_lstm_like(block.rnn, units, units)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(block.rnn.weight_ih_l0)
-        rnn.weight_hh_l0.copy_(block.rnn.weight_hh_l0)
-        rnn.bias_ih_l0.copy_(block.rnn.bias_ih_l0)
-        rnn.bias_hh_l0.zero_()
         segs = x.reshape(n, length // segment, segment * features)
         _, (h, c) = rnn(torch.relu(block.embed(segs)))
         out_segments = -(-steps // segment)
