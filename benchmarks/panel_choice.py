@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/panel_choice.py record [--tables a10,nile] [--seed 0]
         [--max-seconds 90] [--store /tmp/lstmcast-choice]
+    .venv/bin/python benchmarks/panel_choice.py record --rolling --seed 0   # and --seed 1
     .venv/bin/python benchmarks/panel_choice.py judge [--store /tmp/lstmcast-choice]
 
 ``record`` trains each panel table as ``lstmcast train FILE --target T --time C
@@ -14,7 +15,12 @@ the choice sees them) and the forecasts of the held-out windows (the table's uni
 ``judge`` then scores rules of choice offline, on the same forecasts: for each rule
 and table, the held-out RMSE of the forecast that rule makes, over the best baseline's
 (the baselines of benchmarks/panel.py, on the same windows). A rule is judged on every
-table and seed at once: how many tables it wins, its worst and median ratio.
+table and seed at once: how many tables it wins, its worst and median ratio, and the
+ratio on the tables today's rule loses; rules with one parameter are also scored with
+the parameter chosen on the other 17 tables. ``record --rolling`` (one epoch, least
+squares only: a minute for the panel) scores the candidates but the networks from
+rolling origins over the last half of the training windows too, for the ``rolling``
+rules.
 
 Uses lstmcast's internals on purpose (the candidates are not public): this is an
 experiment on the choice, not a user's path; benchmarks/panel.py is that.
@@ -100,8 +106,68 @@ def split_validation(fitting, seen: dict) -> tuple:
     return real_prepare, real_blended
 
 
+def rolling_errors(seen: dict, share: float = 0.5, folds: int = 4) -> dict:
+    """Each candidate but the networks scored window by window from rolling origins:
+    the last ``share`` of each series' training windows, in ``folds`` blocks in time,
+    every candidate fitted (the maps, the training mean) on the training windows whose
+    targets end before the block's first target row, then the validation windows as
+    the choice sees them (fitted on every training window). Per window: the sum of
+    squared errors (scaled units); ``block`` -1 marks the validation windows."""
+    from lstmcast.forecast import combination
+    from lstmcast.tables.windows import WindowView
+
+    window, steps, columns, season, horizon = seen["spec"]
+    (x, y), = seen["train"]
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    ids = seen["ids"][x.starts]
+    position = np.zeros(len(x), dtype=np.int64)  # rank in time within its series
+    block = np.full(len(x), -2, dtype=np.int64)  # -2: not scored (a fitting window only)
+    for key in dict.fromkeys(ids.tolist()):
+        own = np.flatnonzero(ids == key)
+        own = own[np.argsort(x.starts[own], kind="stable")]
+        position[own] = np.arange(len(own))
+        first = int(np.floor(len(own) * (1 - share)))
+        scored = own[first:]
+        for k, part in enumerate(np.array_split(scored, folds)):
+            block[part] = k
+    sse: dict[str, list] = {}
+    kept_block, kept_position = [], []
+    for k in range(folds):
+        target = np.flatnonzero(block == k)
+        if len(target) == 0:
+            continue
+        # per series: fit on the windows whose targets end before the block's first target
+        start_of = {key: position[target][ids[target] == key].min()
+                    for key in dict.fromkeys(ids[target].tolist())}
+        fit = np.array([position[i] <= start_of.get(ids[i], -1) - steps
+                        for i in range(len(x))])
+        if fit.sum() < 2:
+            continue
+        pairs = [(WindowView(x.base, x.starts[fit]), y[fit])]
+        parts = combination.candidates(window, steps, columns, season, horizon,
+                                       lambda pairs=pairs: pairs)
+        xs = WindowView(x.base, x.starts[target])
+        for name, model in parts.items():
+            sse.setdefault(name, []).append(
+                np.square(model.predict(xs) - y[target]).sum(axis=1))
+        kept_block.append(np.full(len(target), k))
+        kept_position.append(position[target])
+    parts = {n: f for n, f in seen["forecasters"].items() if n != "networks"}
+    for xv, yv in seen["validation"]:
+        yv = np.asarray(yv, dtype=np.float64).reshape(len(yv), -1)
+        for name, model in parts.items():
+            sse.setdefault(name, []).append(np.square(model.predict(xv) - yv).sum(axis=1))
+        kept_block.append(np.full(len(yv), -1))
+        kept_position.append(np.full(len(yv), -1))
+    names = [n for n in sse if len(sse[n]) == len(kept_block)]  # scored on every block
+    return {"sse": {n: np.concatenate(sse[n]) for n in names},
+            "block": np.concatenate(kept_block), "position": np.concatenate(kept_position),
+            "size": steps * len(columns), "share": share, "folds": folds}
+
+
 def record_table(table: dict, seed: int, max_seconds: float, out: Path,
-                 maps_only: bool = False, split: bool = False) -> dict:
+                 maps_only: bool = False, split: bool = False,
+                 rolling: bool = False) -> dict:
     from lstmcast.cli.common import build_forecaster, data_columns, read_settings, test_plan
     from lstmcast.cli.main import build_parser
     from lstmcast.forecast import combination, forecasting
@@ -111,7 +177,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     argv = ["train", str(panel.PANEL / table["file"]), "--target", table["target"],
             "--time", table["time"], "--steps", str(table["steps"]),
             "--max-seconds", str(max_seconds), "--seed", str(seed), "--quiet"]
-    if maps_only:  # the maps and the naive forecasts do not depend on the networks
+    if maps_only or rolling:  # the maps and the naive forecasts do not depend on the networks
         argv += ["--epochs", "1"]
     if table.get("group"):
         argv += ["--group", table["group"]]
@@ -142,16 +208,34 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     from lstmcast.forecast import fitting
 
     real = split_validation(fitting, seen) if split else None
+    real_prepare = fitting.prepare
+
+    def prepare(*args, **kwargs):  # the series of every row, for the rolling origins
+        prep = real_prepare(*args, **kwargs)
+        seen["ids"] = np.asarray(prep.table.ids)
+        return prep
+
+    if rolling:
+        fitting.prepare = prepare
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fc.fit(fit_frame, **data_columns(data))
     finally:
         combination.candidates, combination.validation_errors = real_candidates, real_errors
+        fitting.prepare = real_prepare
         if real is not None:
             fitting.prepare, fitting.blended = real
     if "forecasters" not in seen:
         return {"table": table["name"], "skipped": "no choice made (blend off or no validation)"}
+    if rolling:
+        result = {"table": table["name"], "seed": seed, **rolling_errors(seen)}
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / f"{table['name']}-seed{seed}-rolling.pkl", "wb") as f:
+            pickle.dump(result, f)
+        return {"table": table["name"], "seed": seed,
+                "windows": {str(k): int((result["block"] == k).sum())
+                            for k in np.unique(result["block"])}}
     window, steps, columns, season, horizon = seen["spec"]
     y_train = np.concatenate([np.asarray(y).reshape(len(y), -1) for _, y in seen["train"]])
     targets = len(columns)
@@ -211,38 +295,110 @@ def best_baselines(tables: dict) -> dict[str, tuple[str, float]]:
 
 
 def rules() -> dict:
-    """name -> f(val_rmse: dict, n_val: int) -> weights."""
+    """name -> f(val_rmse: dict, n_val: int, rolling: dict | None) -> weights (or a list
+    of names: the median of their forecasts). ``rolling``: the record of
+    ``record --rolling`` (None where there is none)."""
     def top(k, pool=None):
-        def rule(errors, n):
+        def rule(errors, n, rolling=None):
             names = [m for m in errors if pool is None or m in pool]
             order = sorted(names, key=lambda m: errors[m])[:k]
             return {m: 1 / len(order) for m in order}
         return rule
 
-    def inverse(errors, n, power=2):
+    def inverse(errors, n, rolling=None, power=2):
         w = {m: errors[m] ** -power for m in errors}
         total = sum(w.values())
         return {m: v / total for m, v in w.items()}
 
     def within(rel):
-        def rule(errors, n):
+        def rule(errors, n, rolling=None):
             best = min(errors.values())
             keep = [m for m in errors if errors[m] <= best * (1 + rel)]
             return {m: 1 / len(keep) for m in keep}
         return rule
 
-    def adaptive(errors, n):  # few validation windows: average more
+    def adaptive(errors, n, rolling=None):  # few validation windows: average more
         k = 2 if n >= 40 else 3
         return top(k)(errors, n)
 
+    # The networks' validation RMSE is optimistic (their epoch was chosen on those rows):
+    def handicap(factor):  # ... so it is multiplied by a factor before the ranking
+        def rule(errors, n, rolling=None):
+            return top(2)({**errors, "networks": errors["networks"] * factor}, n)
+        return rule
+
+    def per_window(c):  # ... by 1 + c / sqrt(windows): the optimism of a minimum over
+        def rule(errors, n, rolling=None):  # noisy epochs shrinks like the noise
+            return handicap(1 + c / np.sqrt(n))(errors, n)
+        return rule
+
+    def only_if_best(margin):  # ... so they enter only if they beat every honest
+        def rule(errors, n, rolling=None):  # candidate outright (by a margin)
+            others = {m: e for m, e in errors.items() if m != "networks"}
+            if errors["networks"] * (1 + margin) < min(others.values()):
+                return top(2)(errors, n)
+            return top(2)(others, n)
+        return rule
+
+    def rolled(which, factor=1.0):
+        """The candidates but the networks ranked on the rolling origins (``record
+        --rolling``: the last half of the training windows and the validation windows),
+        each over the naive forecast's RMSE on the same windows; the networks on the
+        validation windows, over the naive forecast's there."""
+        def rule(errors, n, rolling):
+            block = rolling["block"]
+            keep = block >= -1 if which == "all" else block >= 0
+            rms = {m: float(np.sqrt(sse[keep].mean())) for m, sse in rolling["sse"].items()}
+            scores = {m: e / rms["naive"] for m, e in rms.items()}
+            scores["networks"] = errors["networks"] / errors["naive"] * factor
+            return top(2)(scores, n)
+        return rule
+
+    def median3(errors, n, rolling=None):
+        return sorted(errors, key=errors.get)[:3]
+
     current = ("networks", "linear_map", "shrunk_map", "naive", "seasonal_naive",
                "window_mean")
-    return {
-        "top1": top(1, current), "top2 (today)": top(2, current), "top3": top(3, current),
-        "top2+new": top(2), "top3+new": top(3), "top4+new": top(4),
+    out = {
+        "top1": top(1, current), "top2 (before)": top(2, current), "top3": top(3, current),
+        "top2+new (today)": top(2), "top3+new": top(3), "top4+new": top(4),
         "within5%": within(0.05), "within10%": within(0.10), "within20%": within(0.2),
-        "inverse-mse": inverse, "adaptive k": adaptive,
+        "inverse-mse": inverse, "adaptive k": adaptive, "median of top3": median3,
+        "no networks": lambda errors, n, rolling=None: top(2)(
+            {m: e for m, e in errors.items() if m != "networks"}, n),
     }
+    out.update({f"networks x{f}": handicap(f) for f in (1.05, 1.1, 1.15, 1.2, 1.3, 1.5)})
+    out.update({f"networks x(1+{c}/sqrt n)": per_window(c) for c in (0.5, 1, 1.5, 2, 3)})
+    out.update({f"networks only if best{f' by {m:.0%}' if m else ''}": only_if_best(m)
+                for m in (0, 0.02, 0.05, 0.1, 0.2)})
+    out.update({f"rolling {w}{f', networks x{f}' if f != 1 else ''}": rolled(w, f)
+                for w in ("all", "train") for f in (1, 1.2)})
+    return out
+
+
+FAMILIES = {"networks x": "a handicap", "networks x(1+": "a handicap per window",
+            "networks only if best": "networks only if best"}
+"""Rules with one parameter: each family's parameter (or today's rule, which each family
+holds as its first member) chosen again on every 17 tables, scored on the table left
+out; ties go to the earlier member (today's rule, then the smaller parameter)."""
+
+
+def forecast_of(rule, r: dict, refit: bool = False) -> np.ndarray | None:
+    errors = {m: e for m, e in r["val_rmse"].items() if np.isfinite(e)}
+    try:
+        w = rule(errors, r["val_windows"], r.get("rolling"))
+    except TypeError:  # a rule on the rolling origins without their record
+        return None
+    if isinstance(w, list):
+        return np.median(np.stack([r["test"][m] for m in w]), axis=0)
+    used = {m: m + "_all" if refit and m + "_all" in r["test"] else m for m in w}
+    return sum(weight * r["test"][used[m]] for m, weight in w.items())
+
+
+def summary(ratios: np.ndarray, results: list) -> tuple:
+    worst = results[int(np.argmax(ratios))]["table"]
+    return (float((ratios < 1).mean()), float(np.median(ratios)),
+            float(np.exp(np.log(ratios).mean())), float(ratios.max()), worst)
 
 
 def judge(store: Path) -> None:
@@ -256,28 +412,76 @@ def judge(store: Path) -> None:
             assert np.allclose(extra["truth"], r["truth"])
             for name in ("linear_map_all", "shrunk_map_all"):
                 r["test"][name] = extra["test"][name]
+        rolling = path.with_name(path.stem + "-rolling.pkl")
+        if rolling.exists():  # the rolling origins (record --rolling)
+            r["rolling"] = pickle.load(open(rolling, "rb"))
         results.append(r)
     best = best_baselines({r["table"]: tables[r["table"]] for r in results})
     print(f"{len(results)} runs: " + ", ".join(f"{r['table']}/{r['seed']}" for r in results))
-    lines = []
-    variants = [(name, rule, False) for name, rule in rules().items()]
+    every = rules()
+    variants = [(name, rule, False) for name, rule in every.items()]
     if all("linear_map_all" in r["test"] for r in results):
-        variants += [(name + ", refit", rule, True) for name, rule in rules().items()]
+        variants += [(name + ", refit", every[name], True)
+                     for name in ("top2 (before)", "top2+new (today)", "top3+new")]
+    scored = {}
     for rule_name, rule, refit in variants:
-        ratios = []
+        forecasts = [forecast_of(rule, r, refit) for r in results]
+        if any(f is None for f in forecasts):
+            continue
+        scored[rule_name] = np.asarray([rmse(f, r["truth"]) / best[r["table"]][1]
+                                        for f, r in zip(forecasts, results)])
+    # a ceiling, not a rule: the best mean of two candidates on the held-out rows
+    ceiling = []
+    for r in results:
+        names = [m for m in r["test"] if not m.endswith("_all")]
+        ceiling.append(min(rmse((r["test"][a] + r["test"][b]) / 2, r["truth"])
+                           for i, a in enumerate(names) for b in names[i:])
+                       / best[r["table"]][1])
+    scored["(best pair on held-out rows)"] = np.asarray(ceiling)
+    losers = sorted({r["table"] for r, x in zip(results, scored["top2+new (today)"]) if x >= 1})
+    print(f"{'rule':<32} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}"
+          f" {'':16}" + "".join(f"{t[:11]:>12}" for t in losers))
+    for name, ratios in scored.items():
+        wins, med, geo, worst, where = summary(ratios, results)
+        cells = "".join(
+            f"{'/'.join(f'{x:.2f}' for x, r in zip(ratios, results) if r['table'] == t):>12}"
+            for t in losers)
+        print(f"{name:<32} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} {'(' + where + ')':16}"
+              + cells)
+    print("\nparameter chosen on the other 17 tables (lowest geo-mean), scored on the one left")
+    print(f"{'family':<32} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
+    names = [r["table"] for r in results]
+    for prefix, family in FAMILIES.items():
+        members = ["top2+new (today)"] + [
+            n for n in scored if n.startswith(prefix) and
+            not any(n.startswith(p) for p in FAMILIES if len(p) > len(prefix))]
+        out = np.empty(len(results))
+        picked = []
+        for t in dict.fromkeys(names):
+            mask = np.asarray([n == t for n in names])
+            choice = min(members, key=lambda m: np.log(scored[m][~mask]).mean())
+            out[mask] = scored[choice][mask]
+            picked.append(choice)
+        wins, med, geo, worst, where = summary(out, results)
+        print(f"{family:<32} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where}); chose "
+              + ", ".join(f"{m} x{picked.count(m)}" for m in dict.fromkeys(picked)))
+    print("\nthe networks' optimism: (networks / best other candidate on the held-out rows) "
+          "over (the same on the validation rows), per table (mean of logs over seeds)")
+    for close in (1.15, 1.25, 1.4, np.inf):
+        shift: dict[str, list] = {}
         for r in results:
             errors = {m: e for m, e in r["val_rmse"].items() if np.isfinite(e)}
-            w = rule(errors, r["val_windows"])
-            used = {m: m + "_all" if refit and m + "_all" in r["test"] else m for m in w}
-            forecast = sum(weight * r["test"][used[m]] for m, weight in w.items())
-            ratios.append(rmse(forecast, r["truth"]) / best[r["table"]][1])
-        ratios = np.asarray(ratios)
-        worst = results[int(np.argmax(ratios))]["table"]
-        lines.append((rule_name, float((ratios < 1).mean()), float(np.median(ratios)),
-                      float(np.exp(np.log(ratios).mean())), float(ratios.max()), worst))
-    print(f"{'rule':<22} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
-    for name, wins, med, geo, worst, where in lines:
-        print(f"{name:<22} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
+            other = min((m for m in errors if m != "networks"), key=errors.get)
+            on_val = errors["networks"] / errors[other]
+            if abs(np.log(on_val)) <= np.log(close):
+                held = rmse(r["test"]["networks"], r["truth"]) / rmse(r["test"][other],
+                                                                      r["truth"])
+                shift.setdefault(r["table"], []).append(np.log(held / on_val))
+        logs = np.asarray([np.mean(v) for v in shift.values()])
+        print(f"validation ratio within x{close}: {len(logs)} tables, median "
+              f"x{np.exp(np.median(logs)):.3f}, geo-mean x{np.exp(logs.mean()):.3f}, "
+              f"above 1 on {(logs > 0).sum()}; " + ", ".join(
+                  f"{t} {np.exp(np.mean(v)):.2f}" for t, v in shift.items()))
     print("\nper table (each candidate's held-out RMSE over the best baseline; *: chosen)")
     names = ["networks", "linear_map", "shrunk_map", "naive", "seasonal_naive",
              "window_mean", *NEW, "linear_map_all", "shrunk_map_all"]
@@ -303,6 +507,9 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=90)
     p.add_argument("--maps-only", action="store_true",
                    help="one epoch: record the maps fitted again on the validation windows too")
+    p.add_argument("--rolling", action="store_true",
+                   help="one epoch: record the candidates but the networks scored from "
+                   "rolling origins over the training windows too (least squares only)")
     p.add_argument("--split-validation", action="store_true",
                    help="stop early on the first half of the validation windows, choose on "
                    "the second (an experiment)")
@@ -315,13 +522,14 @@ def main() -> None:
     for table in panel.load_panel(panel.PANEL / "panel.toml"):
         if wanted and table["name"] not in wanted:
             continue
-        suffix = "-maps" if args.maps_only else ""
+        suffix = "-rolling" if args.rolling else "-maps" if args.maps_only else ""
         if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():
             continue
         r = record_table(table, args.seed, args.max_seconds, args.store, args.maps_only,
-                         args.split_validation)
+                         args.split_validation, args.rolling)
         print(json.dumps({k: v for k, v in r.items() if k in ("table", "seed", "window",
-                          "val_windows", "chosen", "epochs", "skipped")}), flush=True)
+                          "val_windows", "chosen", "epochs", "skipped", "windows")}),
+              flush=True)
 
 
 if __name__ == "__main__":
