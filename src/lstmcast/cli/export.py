@@ -32,15 +32,15 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from lstmcast.forecast.onnx_export import sidecar_path
-    from lstmcast.runs.folders import run_file
+    from lstmcast.engine.artifact_file import sidecar_path
+    from lstmcast.runs.folders import forecaster_file, run_file
 
     guard = output_guard(args)
     model_file = Path(args.run).is_file()
     guard.check_outputs(args)
     if not model_file:
         guard.check_file(sidecar_path(args.out))
-        run_file(args.run, "forecaster.lstmcast")
+        forecaster_file(args.run)  # its bytes checked, before torch
     # torch: after the cheap checks; the paths were checked above, the writes are atomic
     if model_file:
         from lstmcast.models import load_model

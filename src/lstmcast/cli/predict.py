@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lstmcast.runs.folders import resolve, run_file
+    from lstmcast.runs.folders import forecaster_file, resolve
     from lstmcast.runs.outputs import TABLE_FORMATS, check_format, table_bytes
     from lstmcast.tables.parquet import is_parquet_set
 
@@ -50,7 +50,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         check_format(args.out, (".npy", ".csv") if Path(args.run).is_file() else TABLE_FORMATS)
     if Path(args.run).is_file():
         return _predict_arrays(args, guard)
-    run_file(args.run, "forecaster.lstmcast")
+    forecaster_file(args.run)  # its bytes checked, before torch
     n_ahead = None if args.n_ahead is None else params.Param(
         "n_ahead", None, "int", "").parse(args.n_ahead)
     forecaster = load_run(args)  # torch: after the cheap checks

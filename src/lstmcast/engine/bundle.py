@@ -39,16 +39,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
+from lstmcast.engine import artifact_file
 from lstmcast.errors import ArtifactError
 from lstmcast.tables.io import atomic_write
 
-FORMAT = "lstmcast"
-FORMAT_VERSION = 1
-FILE_CHECKSUM = "file_checksum"
-_DIGITS = 64  # a SHA-256 in hex
-_UNSET = "0" * _DIGITS
-OLD_ENTRIES = frozenset({"format", "format_version", "kind", "config", "checksum"})
-"""The metadata of a file written before ``file_checksum``."""
+# The file's format and its checks without torch live in artifact_file; re-exported
+# here for the callers that save and load.
+FORMAT, FORMAT_VERSION = artifact_file.FORMAT, artifact_file.FORMAT_VERSION
+OLD_ENTRIES = artifact_file.OLD_ENTRIES
 
 
 def _checksum(tensors: dict[str, torch.Tensor]) -> str:
@@ -58,41 +56,6 @@ def _checksum(tensors: dict[str, torch.Tensor]) -> str:
         digest.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
         digest.update(t.numpy().tobytes())
     return digest.hexdigest()
-
-
-def _field(value: str) -> bytes:
-    """``file_checksum``'s entry as safetensors writes it in the header (compact JSON)."""
-    return f'"{FILE_CHECKSUM}":"{value}"'.encode()
-
-
-def _file_digest(data: bytes, header_len: int, value: str) -> str | None:
-    """SHA-256 of ``data`` (a whole artifact) with the ``value`` of its ``file_checksum``
-    entry read as zeros; None when that entry is not in its header exactly once, as
-    written (so the file cannot match)."""
-    if not isinstance(value, str) or len(value) != _DIGITS:
-        return None
-    header = data[8 : 8 + header_len]
-    needle = _field(value)
-    if header.count(needle) != 1:
-        return None
-    at = 8 + header.index(needle) + len(needle) - 1 - _DIGITS  # the value's first digit
-    view = memoryview(data)
-    digest = hashlib.sha256()
-    digest.update(view[:at])
-    digest.update(_UNSET.encode())
-    digest.update(view[at + _DIGITS :])
-    return digest.hexdigest()
-
-
-def _seal(data: bytes) -> bytes:
-    """A file written with ``file_checksum`` unset, with it set."""
-    header_len = int.from_bytes(data[:8], "little")
-    digest = _file_digest(data, header_len, _UNSET)
-    if digest is None:  # safetensors wrote the header in a way this module does not know
-        raise RuntimeError("lstmcast could not find the file checksum's place in the header "
-                           "safetensors wrote; please report this.")
-    at = data.index(_field(_UNSET), 8, 8 + header_len)
-    return data[:at] + _field(digest) + data[at + len(_field(_UNSET)) :]
 
 
 def save(path: str | os.PathLike, tensors: dict[str, torch.Tensor], config: dict[str, Any],
@@ -105,9 +68,9 @@ def save(path: str | os.PathLike, tensors: dict[str, torch.Tensor], config: dict
         "kind": kind,
         "config": json.dumps(config, sort_keys=True),
         "checksum": _checksum(plain),  # for lstmcast versions before file_checksum
-        FILE_CHECKSUM: _UNSET,  # set once the bytes are known (_seal)
+        **artifact_file.unsealed_metadata(),  # set once the bytes are known (seal)
     }
-    return atomic_write(path, _seal(save_bytes(plain, metadata=metadata)))
+    return atomic_write(path, artifact_file.seal(save_bytes(plain, metadata=metadata)))
 
 
 def load(path: str | os.PathLike, kind: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -119,60 +82,18 @@ def load(path: str | os.PathLike, kind: str) -> tuple[dict[str, torch.Tensor], d
             changed byte of a file with ``file_checksum``; the tensors of an
             older file).
     """
-    source = Path(path)
-    name = str(source)
-    if not source.exists():
-        raise ArtifactError(f"No saved model at {name!r}: the file does not exist.")
-    if not source.is_file():
-        raise ArtifactError(f"No saved model at {name!r}: it is not a file.")
-    data = source.read_bytes()
+    checked = artifact_file.read(path, kind)  # every check that needs no torch
+    name = str(checked.path)
     try:
-        tensors = load_bytes(data)
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8 : 8 + header_len])
-    except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError) as exc:
+        tensors = load_bytes(checked.data)
+    except SafetensorError as exc:
         raise ArtifactError(
             f"{name!r} is not a readable lstmcast artifact (truncated, corrupted, or another "
             f"kind of file): {exc}") from None
-    metadata = header.get("__metadata__") or {}
-    sealed = FILE_CHECKSUM in metadata
-    if sealed and _file_digest(data, header_len, metadata[FILE_CHECKSUM]) != metadata[
-            FILE_CHECKSUM]:
-        claimed = str(metadata.get("format_version", ""))
-        newer = claimed.isdigit() and int(claimed) > FORMAT_VERSION
-        if newer:  # a newer lstmcast may check its files otherwise
-            raise ArtifactError(
-                f"{name!r} is corrupted or was edited (its bytes do not match its checksum), "
-                f"or was saved in format version {claimed}, newer than this lstmcast reads "
-                f"({FORMAT_VERSION}): then upgrade lstmcast to load it.")
-        raise ArtifactError(
-            f"{name!r} is corrupted or was edited: its bytes do not match its checksum.")
-    if metadata.get("format") != FORMAT:
-        raise ArtifactError(f"{name!r} is a safetensors file but not an lstmcast artifact.")
-    try:
-        version = int(metadata.get("format_version", ""))
-    except ValueError:
-        raise ArtifactError(f"{name!r} has an unreadable format version.") from None
-    if version > FORMAT_VERSION:
-        raise ArtifactError(
-            f"{name!r} was saved in format version {version}, newer than this lstmcast "
-            f"reads ({FORMAT_VERSION}): upgrade lstmcast to load it.")
-    if metadata.get("kind") != kind:
-        raise ArtifactError(
-            f"{name!r} holds a {metadata.get('kind')!r}, not a {kind!r}.")
-    if not sealed:  # written before file_checksum: the header is not covered
-        unknown = sorted(set(metadata) - OLD_ENTRIES)
-        if unknown:
-            raise ArtifactError(f"{name!r} is corrupted or was edited: its header holds an "
-                                f"entry {unknown[0]!r} that lstmcast never writes.")
-        if metadata.get("checksum") != _checksum(tensors):
-            raise ArtifactError(f"{name!r} is corrupted or was edited: its tensors do not "
-                                "match their checksum.")
-    try:
-        config = json.loads(metadata["config"])
-    except (KeyError, ValueError):
-        raise ArtifactError(f"{name!r} is corrupted: its config is not valid JSON.") from None
-    return tensors, config
+    if not checked.sealed and checked.metadata.get("checksum") != _checksum(tensors):
+        raise ArtifactError(f"{name!r} is corrupted or was edited: its tensors do not "
+                            "match their checksum.")
+    return tensors, checked.config
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from lstmcast.engine import bundle
+from lstmcast.engine import artifact_file, bundle
 from lstmcast.errors import ArtifactError
 from lstmcast.forecast.combination import MAPS, component_from_config
 from lstmcast.forecast.ensemble import Ensemble
@@ -39,7 +39,7 @@ from lstmcast.tables.seen import SeenRows
 if TYPE_CHECKING:
     from lstmcast.forecast.forecaster import Forecaster
 
-FORECASTER_KIND = "forecaster"
+FORECASTER_KIND = artifact_file.FORECASTER_KIND
 CONFIG_VERSION = 5
 NEW_IN_5 = ("train_mean", "drift")  # kinds of ``combination.WindowBaseline``
 LINEAR_WEIGHTS = "linear_map.weights"

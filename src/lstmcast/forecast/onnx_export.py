@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
+from lstmcast.engine.artifact_file import sidecar_path
 from lstmcast.engine.onnx import Mean, export_module
 from lstmcast.forecast.ensemble import NETWORKS
 from lstmcast.forecast.onnx_graph import Combination
@@ -242,11 +243,6 @@ def _network(forecaster: Forecaster) -> dict[str, Any]:
                     "mean and the other forecasts of the window: linear maps, naive "
                     "forecasts); feed scaled windows, read scaled outputs",
     }
-
-
-def sidecar_path(path: str | os.PathLike) -> Path:
-    """``model.onnx`` -> ``model.json``."""
-    return Path(path).with_suffix(".json")
 
 
 def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,

@@ -37,6 +37,7 @@ from lstmcast.datasets import (
     load_etth2,
     load_sunspots,
 )
+from lstmcast.engine import artifact_file
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import parquet
 from lstmcast.tables.io import DataError, read_table
@@ -282,6 +283,14 @@ class RunFolder:
         if self.path.resolve() not in candidate.parents:
             raise InvalidArgumentError(f"{name!r} is not a file name inside the run folder.")
         return candidate
+
+
+def forecaster_file(run: str | Path) -> Path:
+    """The saved Forecaster of an existing run folder, its bytes checked (truncated,
+    corrupted, edited, newer, another kind of file) before torch is imported."""
+    path = run_file(run, "forecaster.lstmcast")
+    artifact_file.read(path, artifact_file.FORECASTER_KIND)
+    return path
 
 
 def run_file(run: str | Path, name: str) -> Path:

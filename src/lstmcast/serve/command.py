@@ -66,9 +66,9 @@ def _count(value: str, name: str, least: int = 1, most: int | None = None) -> in
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """The service's settings from the command line, checked before anything starts."""
-    from lstmcast.runs.folders import run_file
+    from lstmcast.runs.folders import forecaster_file
 
-    model = run_file(args.run, "forecaster.lstmcast")
+    model = forecaster_file(args.run)  # its bytes checked, before torch
     if args.token_file is not None:
         read_token(args.token_file)  # a bad file is one line now, not in each worker
     if args.state and is_url(args.state):
