@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m ruff check src tests benchmarks examples
 	$(VENV)/bin/lint-imports  # the architecture: dependencies point one way (docs/architecture.md)
-	$(PY) -m pytest -q -m "not benchmark"
+	$(PY) -m pytest -q -m "not benchmark" -n auto --maxprocesses 4 --dist worksteal  # a worker per core (tests/conftest.py: one thread each)
 
 # The benchmark scripts themselves, each run on tiny sizes (about 4 minutes; CI runs it too)
 test-benchmarks: $(STAMP)

@@ -146,6 +146,8 @@ def test_a_forecaster_trains_and_forecasts_on_the_threads_it_is_given():
         def on_epoch_end(self, epoch, logs=None):
             seen.append(torch.get_num_threads())
 
+    start = torch.get_num_threads()
+    torch.set_num_threads(2)  # a count the face must change and then put back
     before = torch.get_num_threads()
     with cpu_threads(3):
         assert torch.get_num_threads() == 3
@@ -172,3 +174,4 @@ def test_a_forecaster_trains_and_forecasts_on_the_threads_it_is_given():
     assert inside == [1, 1] and torch.get_num_threads() == before
     with pytest.raises(InvalidArgumentError, match="threads"):
         Forecaster(threads=0).fit(frame, target="y")
+    torch.set_num_threads(start)

@@ -207,27 +207,18 @@ def test_the_objective_prunes_from_its_own_loop(sales):
     assert trial.user_attrs["note"].startswith("pruned in fold 1, epoch 2")
 
 
-@pytest.fixture(scope="module")
-def two_jobs(sales, tmp_path_factory):
-    """A search of 20 s in two processes whose trials run until the time ends."""
-    out = tmp_path_factory.mktemp("tune-jobs") / "run"
+def test_two_jobs_share_one_study_and_the_budget_holds(sales, tmp_path):
+    """A search of 20 s in two processes whose trials run until the time ends (one test:
+    the search is the slowest thing here, and run once)."""
+    out = tmp_path / "run"
     started = time.perf_counter()
     result = run_cli(*cli_args(sales, "--epochs", "1000", "--patience", "1000", "--budget",
                                "20", "--jobs", "2", "--out", out))
-    return out, result, time.perf_counter() - started
-
-
-def test_the_budget_holds(two_jobs):
-    out, result, seconds = two_jobs
+    seconds = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     assert seconds / 20 < 1.1, seconds  # within 10%, trials, final fit and run folder
     assert seconds / 20 > 0.6, seconds  # and the search used it
     assert (out / "forecaster.lstmcast").is_file()
-
-
-def test_two_jobs_share_the_study(two_jobs):
-    out, result, _ = two_jobs
-    assert result.returncode == 0, result.stderr
     trials = study_of(out).trials
     assert len({t.user_attrs.get("pid") for t in trials}) == 2  # both processes ran trials
     assert [t.number for t in trials] == list(range(len(trials)))  # one study, one count
