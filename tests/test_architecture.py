@@ -64,7 +64,7 @@ TESTED_IN = {
     "layers/core.py": "test_models.py", "models/sequential.py": "test_models.py",
     "serve/app.py": "test_serve.py", "serve/batching.py": "test_serve.py",
     "serve/command.py": "test_serve.py", "serve/service.py": "test_serve.py",
-    "serve/stores.py": "test_postgres_state.py",
+    "serve/stores.py": "test_postgres_state.py", "engine/launcher.py": "test_distributed.py",
 }
 
 

@@ -107,6 +107,51 @@ def test_bad_input_is_one_clear_line(args, message, table, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_help_and_errors_about_arguments_or_files_come_before_torch(trained, table,
+                                                                    tmp_path):
+    """Each command line runs in one fresh process, in turn: after each, torch must still
+    be unloaded (the first that loads it is named)."""
+    run, _ = trained
+    blob = tmp_path / "blob.csv"
+    blob.write_bytes(bytes(range(256)) * 4)
+    t, r, b, no = str(table), str(run), str(blob), str(tmp_path / "missing.csv")
+    lines = [["--help"], *([c, "--help"] for c in command_parsers()),
+             ["train", no, "--target", "y"], ["train", b, "--target", "y"],
+             ["train", t, "--target", "sale"], ["train", t, "--target", "sales", "--window", "0"],
+             ["train", t, "--target", "sales", "--out", t],
+             ["evaluate", str(tmp_path / "no-run"), t], ["evaluate", r, no],
+             ["evaluate", r, t, "--holdout", "-3"], ["predict", r, b],
+             ["predict", r, t, "--future", no], ["predict", r, t, "--n-ahead", "-1"],
+             ["predict", r, t, "--out", t], ["explain", r, b], ["backtest", b, "--target", "y"],
+             ["inspect", b, "--target", "y"], ["tune", t, "--target", "sales"],
+             ["serve", r, "--port", "99999"], ["export", str(tmp_path / "no-run"), "--out",
+                                                str(tmp_path / "m.onnx")],
+             ["import-keras", no, "--out", str(tmp_path / "m.lstmcast")]]
+    script = f"""
+import contextlib, io, json, sys
+from lstmcast.cli.main import main
+for argv in {json.dumps(lines)}:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    print(json.dumps([argv, code, err.getvalue(), "torch" in sys.modules]), flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
+    assert len(answers) == len(lines)
+    for argv, code, err, torch_loaded in answers:
+        assert not torch_loaded, argv
+        if "--help" in argv:
+            assert code == 0, argv
+        else:
+            assert code in (1, 2) and err.strip() and "Traceback" not in err, (argv, err)
+
+
 def test_an_existing_run_folder_is_never_overwritten(trained, table):
     out, _ = trained
     before = (out / "forecaster.lstmcast").read_bytes()

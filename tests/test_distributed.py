@@ -231,3 +231,14 @@ def test_the_scaling_benchmark_runs_on_tiny_sizes(tmp_path):
     runs = json.loads((tmp_path / "distributed.json").read_text())
     assert all(r["windows_per_s"] > 0 for rounds in runs.values() for r in rounds)
     assert runs["2"][0]["processes"] == 2
+
+
+def test_a_process_is_launched_when_its_launcher_gives_it_several_ranks(monkeypatch):
+    from lstmcast.engine.launcher import launched
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert not launched()  # started by hand
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not launched()  # torchrun with one process: nothing to share
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert launched()

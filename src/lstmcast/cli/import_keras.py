@@ -9,6 +9,7 @@ from lstmcast.cli.common import (
     add_force,
     output_guard,
 )
+from lstmcast.errors import InvalidArgumentError
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,6 +34,8 @@ def cmd_import_keras(args: argparse.Namespace) -> int:
     guard = output_guard(args)
     guard.check_outputs(args)
     out = Path(args.out)
+    if not Path(args.model).is_file():  # before torch, as the library would say it
+        raise InvalidArgumentError(f"No Keras file at {args.model!r}.")
     from lstmcast.models import load_keras  # torch and h5py: after the cheap checks
 
     model = load_keras(args.model, device="cpu")

@@ -42,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def cmd_predict(args: argparse.Namespace) -> int:
     from lstmcast.runs.folders import forecaster_file, resolve
     from lstmcast.runs.outputs import TABLE_FORMATS, check_format, table_bytes
+    from lstmcast.tables.io import read_table
     from lstmcast.tables.parquet import is_parquet_set
 
     guard = output_guard(args)
@@ -53,13 +54,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     forecaster_file(args.run)  # its bytes checked, before torch
     n_ahead = None if args.n_ahead is None else params.Param(
         "n_ahead", None, "int", "").parse(args.n_ahead)
-    forecaster = load_run(args)  # torch: after the cheap checks
     if is_parquet_set(args.data):  # read shard by shard (the model's shard_rows), not whole
         frame = args.data
     else:
         source = resolve(args.data)
         frame = source.test if source.test is not None else source.frame
-    forecast = forecaster.predict(frame, n_ahead=n_ahead, future=args.future)
+    future = None if args.future is None else read_table(args.future)
+    forecaster = load_run(args)  # torch: after the cheap checks
+    forecast = forecaster.predict(frame, n_ahead=n_ahead, future=future)
     if args.out:
         guard.write_file(args.out, table_bytes(forecast, args.out))
         if not args.quiet:

@@ -52,15 +52,40 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from lstmcast.engine.launcher import launched
+
+    if not launched():  # one process: torch waits until the arguments and table are checked
+        return _train(args)
     from lstmcast.engine import distributed
 
-    if not distributed.launched():
-        return _train(args)
     try:  # under torchrun: one process per rank, data-parallel
         args.device = distributed.init(getattr(args, "device", None))
         return _train(args)
     finally:
         distributed.close()
+
+
+class _Alone:
+    """The ranks of a process that trains alone, known without torch."""
+
+    @staticmethod
+    def is_main() -> bool:
+        return True
+
+    @staticmethod
+    def world_size() -> int:
+        return 1
+
+
+def _ranks():
+    """``engine.distributed`` under a launcher; else ``_Alone`` (no torch imported)."""
+    from lstmcast.engine.launcher import launched
+
+    if not launched():
+        return _Alone
+    from lstmcast.engine import distributed
+
+    return distributed
 
 
 T = TypeVar("T")
@@ -69,6 +94,8 @@ T = TypeVar("T")
 def _on_rank0(make: Callable[[], T], share: bool = False) -> T | None:
     """``make()`` on rank 0; the other ranks fail with its error if it fails, and get its
     result (None unless ``share``: a result that can travel between processes)."""
+    if _ranks() is _Alone:
+        return make()
     from lstmcast.engine import distributed
 
     result, error = None, None
@@ -87,8 +114,6 @@ def _on_rank0(make: Callable[[], T], share: bool = False) -> T | None:
 def _train(args: argparse.Namespace) -> int:
     import contextlib
 
-    from lstmcast.engine import distributed
-    from lstmcast.engine.runtime import describe_device
     from lstmcast.runs.folders import (
         CHECKPOINT,
         RunFolder,
@@ -98,11 +123,12 @@ def _train(args: argparse.Namespace) -> int:
         to_toml,
     )
 
-    main_rank = distributed.is_main()
+    ranks = _ranks()
+    main_rank = ranks.is_main()
     folder, target = None, args.resume
     if args.resume:  # the partial folder first: it may belong to a run still training
         folder = _on_rank0(lambda: RunFolder(args.resume, resume=True,
-                                             processes=distributed.world_size()))
+                                             processes=ranks.world_size()))
         args.config = str(partial_path(args.resume) / "config.toml")
         args.data = args.data or read_toml(args.config).get("data", {}).get("source")
         if args.data is None:
@@ -120,7 +146,7 @@ def _train(args: argparse.Namespace) -> int:
     forecaster = build_forecaster(model, args, verbose=1 if sys.stdout.isatty() else 2)
     if not args.resume:
         target = args.out or _on_rank0(lambda: str(default_out(args.data)), share=True)
-        folder = _on_rank0(lambda: RunFolder(target, processes=distributed.world_size()))
+        folder = _on_rank0(lambda: RunFolder(target, processes=ranks.world_size()))
     partial = partial_path(target)
     with folder if main_rank else contextlib.nullcontext():
         if main_rank and not args.resume:
@@ -128,6 +154,8 @@ def _train(args: argparse.Namespace) -> int:
         # kept until the run folder is complete: a run stopped while scoring resumes there
         forecaster.set_params(checkpoint=str(partial / CHECKPOINT), keep_checkpoint=True)
         if main_rank and not args.quiet:
+            from lstmcast.engine.runtime import describe_device
+
             print(f"Training on {describe_device(forecaster.device)}", flush=True)
         started = time.perf_counter()
         forecaster.fit(fit_frame, **data_columns(data))

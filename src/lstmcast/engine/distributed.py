@@ -35,14 +35,10 @@ from typing import TypeVar
 import torch
 import torch.distributed as dist
 
+from lstmcast.engine.launcher import launched  # noqa: F401  (part of this API)
 from lstmcast.errors import TrainingError
 
 DEFAULT_TIMEOUT = 600.0
-
-
-def launched() -> bool:
-    """Whether this process was started by torchrun (or another launcher) with several ranks."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def active() -> bool:
