@@ -101,6 +101,12 @@ def test_choose_averages_the_two_lowest_and_describes_them():
     assert choose(errors) == {"linear_map": 0.5, "shrunk_map": 0.5}
     assert choose({"networks": 0.2, "linear_map": 0.2, "naive": 0.2}) == {
         "networks": 0.5, "linear_map": 0.5}  # ties: the earlier ones
+    # the networks come in only when best of all: second best, they make way for the third
+    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3, "drift": 0.4}) == {
+        "linear_map": 0.5, "naive": 0.5}
+    assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}) == {
+        "networks": 0.5, "linear_map": 0.5}
+    assert choose({"networks": 0.3, "naive": 0.2}) == {"naive": 1.0}
     assert describe({"networks": 0.5, "seasonal_naive": 0.5, "naive": 0.0}) == (
         "0.50 x the networks + 0.50 x the seasonal naive")
     with pytest.raises(ValueError, match="no validation windows"):
