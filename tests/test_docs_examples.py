@@ -77,7 +77,7 @@ def quick_training(monkeypatch):
     import lstmcast.engine.training
     import lstmcast.models.sequential
 
-    train, run_plan = lstmcast.models.sequential.train, lstmcast.engine.training._run_plan
+    train, run_plan = lstmcast.models.sequential.train, lstmcast.engine.training.run_plan
 
     def one_epoch(*args, epochs, initial_epoch=0, **kwargs):
         return train(*args, epochs=min(epochs, initial_epoch + 1),
@@ -87,7 +87,7 @@ def quick_training(monkeypatch):
         return run_plan(model, forward, samples, targets, plan[:2], *args, **kwargs)
 
     monkeypatch.setattr(lstmcast.models.sequential, "train", one_epoch)
-    monkeypatch.setattr(lstmcast.engine.training, "_run_plan", two_batches)
+    monkeypatch.setattr(lstmcast.engine.training, "run_plan", two_batches)
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=_name)

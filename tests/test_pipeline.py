@@ -35,11 +35,11 @@ def test_a_model_from_a_newer_lstmcast_names_the_version(tmp_path):
     config["config_version"] = 9
     config["versions"]["lstmcast"] = "9.0.0"
     tensors = load_file(path)
-    from lstmcast.engine.bundle import _checksum
+    from lstmcast.engine.bundle import tensor_checksum
 
     newer = tmp_path / "newer.lstmcast"
     save_file(tensors, newer, metadata={**metadata, "config": json.dumps(config),
-                                        "checksum": _checksum(tensors)})
+                                        "checksum": tensor_checksum(tensors)})
     with pytest.raises(ArtifactError, match="saved by lstmcast 9.0.0 \\(Forecaster config "
                                             "version 9\\)"):
         Forecaster.load(newer)

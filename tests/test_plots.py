@@ -11,13 +11,13 @@ from lstmcast import plots
 def scales(monkeypatch):
     """The y scale of every figure saved, in order."""
     seen = []
-    save = plots._save
+    save = plots.save_figure
 
     def spy(fig, path):
         seen.append(fig.axes[0].get_yscale())
         return save(fig, path)
 
-    monkeypatch.setattr(plots, "_save", spy)
+    monkeypatch.setattr(plots, "save_figure", spy)
     return seen
 
 
@@ -73,7 +73,7 @@ def _month_of_hours(steps: int = 1) -> pd.DataFrame:
 def test_a_month_of_hourly_rows_has_concise_date_ticks_that_do_not_overlap(draw, tmp_path,
                                                                           monkeypatch):
     figures = []
-    save = plots._save
+    save = plots.save_figure
 
     def keep(fig, path):
         fig.canvas.draw()
@@ -83,7 +83,7 @@ def test_a_month_of_hourly_rows_has_concise_date_ticks_that_do_not_overlap(draw,
                         [t.get_text() for t in axis.get_ticklabels()], boxes))
         return save(fig, path)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(plots, "save_figure", keep)
     getattr(plots, draw)(_month_of_hours(steps=24 if draw == "fan_chart" else 1),
                          tmp_path / "x.png", None, "date")
     formatter, labels, boxes = figures[0]
@@ -98,8 +98,8 @@ def test_a_month_of_hourly_rows_has_concise_date_ticks_that_do_not_overlap(draw,
 def test_numbers_on_the_time_axis_keep_their_ticks(tmp_path, monkeypatch):
     frame = _month_of_hours().assign(date=np.arange(30 * 24))
     formatters = []
-    save = plots._save
-    monkeypatch.setattr(plots, "_save", lambda fig, path: (formatters.append(
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: (formatters.append(
         type(fig.axes[0].xaxis.get_major_formatter()).__name__), save(fig, path))[1])
     plots.forecasts(frame, tmp_path / "x.png", None, "date")
     assert formatters == ["ScalarFormatter"]
@@ -119,7 +119,7 @@ def test_the_window_labels_of_an_explanation_do_not_overlap():
     fig, ax = plots.plt.subplots(figsize=(6, 3))
     ax.imshow(np.zeros((2, 24)), aspect="auto")
     months = [f"{1959 + m // 12}-{m % 12 + 1:02d}-01 00:00:00" for m in range(24)]
-    plots._time_ticks(ax, months)
+    plots.time_ticks(ax, months)
     fig.tight_layout()
     fig.canvas.draw()
     labels = ax.get_xticklabels()

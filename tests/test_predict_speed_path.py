@@ -177,7 +177,7 @@ def test_iso_text_parses_as_pandas_does():
     for form in forms:
         text = pd.Series(stamps.strftime(form))
         expected = pd.to_datetime(text, format="ISO8601")
-        values = np.array(text.tolist(), dtype=f"datetime64[{fast_path._pandas_iso_unit()}]")
+        values = np.array(text.tolist(), dtype=f"datetime64[{fast_path.pandas_iso_unit()}]")
         np.testing.assert_array_equal(values, expected.to_numpy())
     for bad in ["2024-02-30", "2024-13-01", "2024-01-01 24:00:00", "2024-01-01 10:61"]:
         assert pd.to_datetime(pd.Series([bad]), format="ISO8601", errors="coerce").isna().all()

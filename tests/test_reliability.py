@@ -210,8 +210,8 @@ def test_cli_run_stopped_while_scoring_resumes_without_training_again(tmp_path, 
     assert (partial / "checkpoint.lstmcast").is_file() and not (tmp_path / "run").exists()
     monkeypatch.undo()
     epochs = []
-    real_epoch = training._epoch
-    monkeypatch.setattr(training, "_epoch", lambda *a, **k: epochs.append(1) or real_epoch(*a,
+    real_epoch = training.run_epoch
+    monkeypatch.setattr(training, "run_epoch", lambda *a, **k: epochs.append(1) or real_epoch(*a,
                                                                                           **k))
     assert cli.main(["train", "--resume", str(tmp_path / "run"), "--quiet"]) == 0
     assert epochs == []  # the finished training was restored, not run again

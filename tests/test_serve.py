@@ -311,7 +311,7 @@ def test_a_table_being_read_does_not_hold_up_stored_series(runs, tmp_path):
 
     def slow() -> list:
         release.wait(30)
-        return [service._stored("a")]
+        return [service.stored("a")]
 
     async def scenario() -> tuple:
         await service.observe({"rows": rows})

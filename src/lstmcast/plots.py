@@ -26,7 +26,9 @@ BASELINE_STYLE = {"naive": (":", "tab:orange"), "seasonal_naive": ("-.", "tab:pu
                   "window_mean": ("--", "tab:green"), "train_mean": ("--", "tab:gray")}
 
 
-def _save(fig: plt.Figure, path: str | os.PathLike) -> Path:
+def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
+    """Write ``fig`` to ``path`` (laid out, 110 dpi) and close it; every picture of
+    lstmcast is written here."""
     target = Path(path)
     fig.tight_layout()
     fig.savefig(target, dpi=110)
@@ -81,7 +83,7 @@ def loss_curve(history: dict[str, list[float]], path: str | os.PathLike) -> Path
     ax.set_title("Loss per epoch")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | None,
@@ -113,7 +115,7 @@ def forecasts(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
         ax.set_ylabel(str(data["target"].iloc[0]))
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def fan_chart(predictions: pd.DataFrame, path: str | os.PathLike, group: str | None,
@@ -145,7 +147,7 @@ def fan_chart(predictions: pd.DataFrame, path: str | os.PathLike, group: str | N
     ax.set_ylabel(name)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def rul_per_engine(predictions: pd.DataFrame, path: str | os.PathLike, group: str) -> Path:
@@ -169,7 +171,7 @@ def rul_per_engine(predictions: pd.DataFrame, path: str | os.PathLike, group: st
     ax.set_title(f"Predicted vs true RUL per test {group} (RMSE {rmse:.2f})")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 GATE_TITLES = {
@@ -183,7 +185,7 @@ GATE_TITLES = {
 }
 
 
-def _time_ticks(ax: plt.Axes, labels: list, axis: str = "x", most: int = 10) -> None:
+def time_ticks(ax: plt.Axes, labels: list, axis: str = "x", most: int = 10) -> None:
     """At most ``most`` evenly spaced labels of the window's rows; dates without a time
     of day lose the midnight, and x labels lean so that long ones never overlap."""
     positions = np.linspace(0, len(labels) - 1, min(most, len(labels))).round().astype(int)
@@ -220,11 +222,11 @@ def gate_heatmaps(layer: LayerGates, time_labels: list, time_name: str,
         fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     last = np.atleast_1d(axes)[-1]
     labels = layer.labels or time_labels[: values.shape[1]]  # the window, not the rows forecast
-    _time_ticks(last, labels)
+    time_ticks(last, labels)
     last.set_xlabel(time_name)
     fig.suptitle(f"{layer.kind} layer '{layer.name}': gates over the window "
                  f"(units sorted by mean {key} gate)", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def gate_means(layers: list[LayerGates], time_labels: list, time_name: str,
@@ -247,9 +249,9 @@ def gate_means(layers: list[LayerGates], time_labels: list, time_name: str,
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower left")
-        _time_ticks(ax, labels)
+        time_ticks(ax, labels)
     axes[-1, 0].set_xlabel(time_name)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def attribution_maps(explanation: Explanation, time_name: str, path: str | os.PathLike) -> Path:
@@ -264,7 +266,7 @@ def attribution_maps(explanation: Explanation, time_name: str, path: str | os.Pa
                           interpolation="nearest")
     ax_map.set_yticks(np.arange(len(names)))
     ax_map.set_yticklabels(names, fontsize=7)
-    _time_ticks(ax_map, explanation.time_labels)
+    time_ticks(ax_map, explanation.time_labels)
     ax_map.set_xlabel(time_name)
     ax_map.set_title("attribution per time step and feature (red raises the output)",
                      fontsize=9)
@@ -281,7 +283,7 @@ def attribution_maps(explanation: Explanation, time_name: str, path: str | os.Pa
     fig.suptitle(f"What drove the output: {explanation.output:.4g} against "
                  f"{explanation.baseline_output:.4g} for the baseline window (model units)",
                  fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def explanation_figures(explanation: Explanation, folder: str | os.PathLike,

@@ -49,7 +49,9 @@ FORMAT, FORMAT_VERSION = artifact_file.FORMAT, artifact_file.FORMAT_VERSION
 OLD_ENTRIES = artifact_file.OLD_ENTRIES
 
 
-def _checksum(tensors: dict[str, torch.Tensor]) -> str:
+def tensor_checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over the tensors' names, dtypes, shapes and bytes: the ``checksum`` entry,
+    all that files written before ``file_checksum`` are checked with."""
     digest = hashlib.sha256()
     for name in sorted(tensors):
         t = tensors[name]
@@ -67,7 +69,7 @@ def save(path: str | os.PathLike, tensors: dict[str, torch.Tensor], config: dict
         "format_version": str(FORMAT_VERSION),
         "kind": kind,
         "config": json.dumps(config, sort_keys=True),
-        "checksum": _checksum(plain),  # for lstmcast versions before file_checksum
+        "checksum": tensor_checksum(plain),  # for lstmcast versions before file_checksum
         **artifact_file.unsealed_metadata(),  # set once the bytes are known (seal)
     }
     return atomic_write(path, artifact_file.seal(save_bytes(plain, metadata=metadata)))
@@ -90,7 +92,7 @@ def load(path: str | os.PathLike, kind: str) -> tuple[dict[str, torch.Tensor], d
         raise ArtifactError(
             f"{name!r} is not a readable lstmcast artifact (truncated, corrupted, or another "
             f"kind of file): {exc}") from None
-    if not checked.sealed and checked.metadata.get("checksum") != _checksum(tensors):
+    if not checked.sealed and checked.metadata.get("checksum") != tensor_checksum(tensors):
         raise ArtifactError(f"{name!r} is corrupted or was edited: its tensors do not "
                             "match their checksum.")
     return tensors, checked.config

@@ -257,8 +257,8 @@ def train(
     epoch = initial_epoch
     while epoch < epochs and not model.stop_training:
         try:
-            _epoch(model, forward, samples, targets, device, epoch, epochs, batch_size, steps,
-                   shuffle, validation, callbacks, verbose, parallel)
+            run_epoch(model, forward, samples, targets, device, epoch, epochs, batch_size,
+                      steps, shuffle, validation, callbacks, verbose, parallel)
         except RuntimeError as exc:
             if parallel and not isinstance(exc, TrainingError):
                 raise distributed.failed(exc) from exc
@@ -318,11 +318,11 @@ def _own_plan(n: int, batch_size: int, shuffle: bool, device: torch.device,
     return plan
 
 
-def _epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
-           targets: torch.Tensor | None, device: torch.device, epoch: int, epochs: int,
-           batch_size: int, steps: int, shuffle: bool,
-           validation: tuple[Samples, torch.Tensor] | None, callbacks: Sequence[Callback],
-           verbose: int, parallel: bool) -> None:
+def run_epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
+              targets: torch.Tensor | None, device: torch.device, epoch: int, epochs: int,
+              batch_size: int, steps: int, shuffle: bool,
+              validation: tuple[Samples, torch.Tensor] | None, callbacks: Sequence[Callback],
+              verbose: int, parallel: bool) -> None:
     """One epoch of ``train``: the batches, then the validation and the callbacks."""
     network = model.network_
     for cb in callbacks:
@@ -344,8 +344,8 @@ def _epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
                 held = samples.convert(*samples.arrays(int(k)))
             n = len(held[0]) if k is not None else 0
             plan = _own_plan(n, batch_size, shuffle, device, parallel)
-            done = _run_plan(model, forward, *held, plan, epoch, done, meter, bar, callbacks,
-                             last_good, parallel)
+            done = run_plan(model, forward, *held, plan, epoch, done, meter, bar,
+                            callbacks, last_good, parallel)
         logs = meter.logs()
         if samples.validation_count:
             val_meter = EpochMeter(model.metrics_, device, "val_", across_ranks=parallel)
@@ -359,9 +359,9 @@ def _epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
                  else torch.arange(len(samples), device=device))
         if parallel and shuffle:  # rank 0's order on every rank
             distributed.broadcast(order)
-        _run_plan(model, forward, samples, targets, _shared_plan(order, batch_size, steps,
-                                                                parallel),
-                  epoch, 0, meter, bar, callbacks, last_good, parallel)
+        run_plan(model, forward, samples, targets,
+                 _shared_plan(order, batch_size, steps, parallel), epoch, 0, meter, bar,
+                 callbacks, last_good, parallel)
         logs = meter.logs()
         if validation is not None:
             logs.update(run_batches(network, *validation, model.loss_fn_, model.metrics_,
@@ -390,10 +390,10 @@ def _mine(order: np.ndarray, parallel: bool, fill: bool = True) -> list[int | No
     return out if fill else [k for k in out if k is not None]
 
 
-def _run_plan(model: TrainedModel, forward: nn.Module, samples: Samples, targets: torch.Tensor,
-              plan: Plan, epoch: int, done: int, meter: EpochMeter, bar: ProgressBar | None,
-              callbacks: Sequence[Callback], last_good: dict[str, torch.Tensor],
-              parallel: bool) -> int:
+def run_plan(model: TrainedModel, forward: nn.Module, samples: Samples, targets: torch.Tensor,
+             plan: Plan, epoch: int, done: int, meter: EpochMeter, bar: ProgressBar | None,
+             callbacks: Sequence[Callback], last_good: dict[str, torch.Tensor],
+             parallel: bool) -> int:
     """The gradient steps of ``plan``; returns the steps done in the epoch so far."""
     network, optimizer = model.network_, model.optimizer_
     loss_fn, clipnorm, precision = model.loss_fn_, model.clipnorm_, model.precision

@@ -194,9 +194,9 @@ class Service:
             return await self.batcher.submit(lambda: [cached[1]])
         # read from the state (a first request, or rows another worker wrote): milliseconds
         # of pandas, in the preparing thread
-        return await self.batcher.submit(lambda: [self._stored(key)], quick=False)
+        return await self.batcher.submit(lambda: [self.stored(key)], quick=False)
 
-    def _stored(self, key: str) -> Prepared:
+    def stored(self, key: str) -> Prepared:
         """The series' prepared last window, read again when its row count moved."""
         version = self.store.version(key)
         cached = self.cache.get(key)

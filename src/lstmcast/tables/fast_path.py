@@ -128,12 +128,14 @@ def _iso_text(pipeline: TablePipeline, col: pd.Series, values: np.ndarray) -> np
     if not all(_ISO.fullmatch(v) for v in text):
         return None
     try:
-        return np.array(text, dtype=f"datetime64[{_pandas_iso_unit()}]")
+        return np.array(text, dtype=f"datetime64[{pandas_iso_unit()}]")
     except ValueError:  # a month 13, an hour 24...: the full path says which
         return None
 
 
-def _pandas_iso_unit() -> str:
+def pandas_iso_unit() -> str:
+    """The unit pandas gives ISO-8601 text it parses ("us" in pandas 3, "ns" in 2): the
+    fast path parses such text in NumPy to the same unit."""
     if not _iso_unit:
         probe = pd.to_datetime(pd.Series(["2024-01-01 00:00:00"]), format="ISO8601")
         _iso_unit.append(np.datetime_data(probe.dtype)[0])
