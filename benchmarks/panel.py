@@ -1,7 +1,7 @@
 """The development panel: lstmcast's defaults, candidate defaults and peers on public tables.
 
     .venv/bin/python benchmarks/panel.py [--tables a10,nile] [--max-seconds 90]
-        [--config-set NAME='FLAGS' ...] [--no-defaults] [--peers ets,nf_lstm]
+        [--config-set NAME='FLAGS' ...] [--tune SECONDS] [--no-defaults] [--peers ets,nf_lstm]
         [--runs /tmp/lstmcast-panel] [--reuse] [--out docs/panel.md]
 
 The tables and their roles are in benchmarks/panel/panel.toml (sources: SOURCES.md).
@@ -15,6 +15,10 @@ For every table, side by side in one run:
   in rows, 1 when none), steps, rows (the shortest series), train_rows (its rows before
   the holdout), series (how many), freq (text), e.g. ``--window {max(30, 2 * season)}``
   or ``{'--units 32' if train_rows < 500 else ''}``;
+- tuned (``--tune SECONDS``): ``lstmcast tune`` with the same table flags and
+  ``--budget SECONDS`` instead of ``--max-seconds``: the search on folds of the
+  training rows, the best settings retrained and scored on the same held-out rows
+  (a FLAGS of a ``--config-set`` that starts with ``tune`` does the same);
 - peers, each in its own environment (benchmarks/peers/panel_peer.py, run with
   ``--peers-python``): statsforecast's AutoETS (ets) and NeuralForecast's LSTM
   (nf_lstm), both with their defaults.
@@ -170,8 +174,11 @@ def expand(flags: str, ctx: dict) -> list[str]:
 
 def lstmcast_command(args: argparse.Namespace, table: dict, extra: list[str], out: Path
                      ) -> list[str]:
-    cmd = [*args.lstmcast_cmd, "train", str(PANEL / table["file"]), "--target", table["target"],
-           "--time", table["time"]]
+    command = "train"
+    if extra[:1] == ["tune"]:  # a configuration searched by `lstmcast tune` in its budget
+        command, extra = "tune", extra[1:]
+    cmd = [*args.lstmcast_cmd, command, str(PANEL / table["file"]), "--target",
+           table["target"], "--time", table["time"]]
     if table.get("group"):
         cmd += ["--group", table["group"]]
     if table.get("time_format"):
@@ -180,7 +187,9 @@ def lstmcast_command(args: argparse.Namespace, table: dict, extra: list[str], ou
     season = int(table.get("season") or 1)
     if season > 1 and args.season_flag and "--season" not in extra:
         cmd += ["--season", str(season)]
-    cmd += ["--max-seconds", str(args.max_seconds), *extra, "--out", str(out), "--quiet"]
+    if command == "train":
+        cmd += ["--max-seconds", str(args.max_seconds)]
+    cmd += [*extra, "--out", str(out), "--quiet"]
     return cmd
 
 
@@ -188,7 +197,7 @@ def short(cmd: list[str]) -> str:
     """The command as a user types it (no paths of this machine)."""
     parts = ["lstmcast"]
     for i, part in enumerate(cmd):
-        if i < cmd.index("train"):
+        if i < cmd.index("tune" if "tune" in cmd else "train"):
             continue
         if part.startswith(str(PANEL)):
             parts.append(Path(part).name)
@@ -506,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="lstmcast train's --max-seconds for every run (90)")
     p.add_argument("--config-set", action="append", type=parse_config, default=[],
                    metavar="NAME='FLAGS'", help="an extra lstmcast configuration (repeat)")
+    p.add_argument("--tune", type=float, metavar="SECONDS",
+                   help="add a configuration 'tuned': `lstmcast tune` with this --budget")
     p.add_argument("--no-defaults", action="store_true", help="leave out the defaults run")
     p.add_argument("--no-season-flag", dest="season_flag", action="store_false",
                    help="do not pass --season to lstmcast")
@@ -542,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         tables = [t for t in tables if t["name"] in wanted]
     configs = {} if args.no_defaults else {"defaults": ""}
     configs.update(dict(args.config_set))
+    if args.tune:
+        configs["tuned"] = f"tune --budget {args.tune:g}"
     if not configs:
         p.error("nothing to run: --no-defaults and no --config-set")
     argv_text = sys.argv[1:] if argv is None else argv
