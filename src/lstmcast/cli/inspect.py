@@ -107,8 +107,9 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
             if blend in ("auto", "select") else ""))
     elif blend == "select":
         lines.append("forecast: the mean of the two that score best on the validation rows "
-                     "among the networks, two least-squares linear maps of the window and "
-                     "the naive, seasonal naive, window-mean, training-mean and drift forecasts "
+                     "among the networks (only when best of all), two least-squares linear "
+                     "maps of the window and the naive, seasonal naive, window-mean, "
+                     "training-mean and drift forecasts "
                      "(chosen after training; --blend linear: the "
                      "networks and the linear map; --blend none: the networks alone)")
     else:

@@ -8,7 +8,7 @@ them wins everywhere, and the mean of two good forecasts beats either more
 often than choosing one. So after training (``Forecaster(blend="select")``,
 the default) every candidate forecasts the validation windows, the windows the
 networks never trained on, and the forecast is the mean of the two that score
-best there:
+best there (the networks only when best of all: see below):
 
 - networks: the ensemble's networks;
 - linear_map: the window relative to its last value, least squares

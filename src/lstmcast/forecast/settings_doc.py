@@ -134,7 +134,8 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'candidate forecasts the validation windows (the networks, two least-squares linear '
         'maps of the window, the naive, seasonal naive and window-mean forecasts: '
         '``lstmcast.forecast.combination``) and the forecast is the mean of the two that '
-        "score best there; where nothing is held out, or the target's past is not an input, "
+        "score best there, the networks only when best of all; where nothing is held out, "
+        "or the target's past is not an input, "
         'as "auto". "linear": after training, fit a least-squares linear map of each target\'s '
         'window (relative to its last value, one map for all targets, in closed form on the '
         "training windows) and forecast the mean of the networks' and the map's forecasts. "
