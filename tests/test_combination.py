@@ -19,7 +19,6 @@ from helpers import run_cli
 from lstmcast import Forecaster
 from lstmcast.engine.bundle import load as load_bundle
 from lstmcast.forecast.combination import (
-    ALPHAS,
     SHRUNK_RIDGE,
     WindowBaseline,
     candidates,
@@ -75,37 +74,6 @@ def test_the_baselines_read_from_the_window_match_index_arithmetic(rng):
                                                 (len(two), 1)))
     with pytest.raises(ValueError, match="one value per target"):
         WindowBaseline("train_mean", window, 3, [0, 1], values=[0.25])
-    for alpha in (0.05, 0.3, 1.0):  # the smoothing's recursion, row by row
-        smooth = WindowBaseline("smoothing", window, steps, [0], alpha=alpha).predict(x)
-        np.testing.assert_allclose(smooth, np.repeat(ses_level(x[..., 0], alpha)[:, None],
-                                                     steps, 1), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(  # alpha 1: the naive forecast
-        WindowBaseline("smoothing", window, steps, [0], alpha=1.0).predict(x), naive)
-    for bad in (None, 0.0, 1.5):
-        with pytest.raises(ValueError, match="alpha"):
-            WindowBaseline("smoothing", window, steps, [0], alpha=bad)
-    with pytest.raises(ValueError, match="alpha"):
-        WindowBaseline("naive", window, steps, [0], alpha=0.5)
-
-
-def ses_level(rows: np.ndarray, alpha: float) -> np.ndarray:
-    """Simple exponential smoothing over each row, started at its first value: the level
-    at its last (a loop, the reference for the weights)."""
-    level = rows[:, 0].astype(np.float64)
-    for k in range(1, rows.shape[1]):
-        level = alpha * rows[:, k] + (1 - alpha) * level
-    return level
-
-
-def test_the_smoothing_constant_is_the_one_with_the_least_error_on_the_training_windows(rng):
-    series = rng.normal(size=300).cumsum() * 0.1 + rng.normal(size=300)
-    window, steps = 10, 3
-    both = np.lib.stride_tricks.sliding_window_view(series, window + steps)
-    x, y = both[:, :window, None], both[:, window:]
-    errors = {a: float(np.square(y - ses_level(x[..., 0], a)[:, None]).sum()) for a in ALPHAS}
-    chunks = [(x[:100], y[:100]), (x[100:], y[100:])]  # read in parts, as from shards
-    found = candidates(window, steps, [0], None, 1, lambda: chunks)["smoothing"]
-    assert found.alpha == min(errors, key=errors.get)
 
 
 def test_a_map_anchored_on_the_season_solves_its_ridge_problem(rng):
@@ -189,19 +157,12 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
         "seasonal_naive": val[:, seasonal_rows],
         "train_mean": np.full((len(val), steps), train[:, window:].mean()),
         "drift": last + np.arange(1, steps + 1) * (last - val[:, :1]) / (window - 1)}
-    sse = {a: np.square(train[:, window:] - ses_level(train[:, :window], a)[:, None]).sum()
-           for a in ALPHAS}
-    forecasts["smoothing"] = np.repeat(ses_level(val[:, :window], min(sse, key=sse.get))[
-        :, None], steps, 1)
     want = {k: float(np.sqrt(np.mean((v - val[:, window:]) ** 2)))
             for k, v in forecasts.items()}
     assert set(fc.blend_scores_) == set(want)
     for name, value in want.items():
         assert fc.blend_scores_[name] == pytest.approx(value, rel=1e-5), name
-    order = sorted(want, key=want.get)
-    if order[0] != "networks":  # the networks count only when best of all
-        order.remove("networks")
-    best = order[:2]
+    best = sorted(want, key=want.get)[:2]
     assert fc.blend_weights_ == {best[0]: 0.5, best[1]: 0.5}
     x = val[:, :window, None]
     np.testing.assert_allclose(fc.ensemble_.predict(x),
@@ -210,23 +171,22 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
     # saved and loaded: the same forecasts, the same choice
     fc.save(tmp_path / "m.lstmcast")
     saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")[1]
-    kinds = set(fc.blend_weights_)
-    assert saved["config_version"] == (6 if "smoothing" in kinds else
-                                       5 if {"train_mean", "drift"} & kinds else 4)
+    newer = {"train_mean", "drift"} & set(fc.blend_weights_)
+    assert saved["config_version"] == (5 if newer else 4)
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weights_ == fc.blend_weights_
     assert loaded.blend_scores_ == pytest.approx(fc.blend_scores_)
     pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
 
 
-def test_a_choice_with_a_forecast_older_versions_lack_is_saved_with_a_newer_version(tmp_path):
+def test_a_choice_with_the_training_mean_or_the_drift_is_saved_as_version_5(tmp_path):
     df = seasonal_table()
     fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
     window = fc.window_
     parts = candidates(window, 6, [0], 12, 1, lambda: [(np.ones((4, window, 1)),
                                                          np.full((4, 6), 0.3))])
     assert parts["train_mean"].values == pytest.approx([0.3])
-    for name, version in (("drift", 5), ("train_mean", 5), ("naive", 4), ("smoothing", 6)):
+    for name, version in (("drift", 5), ("train_mean", 5), ("naive", 4)):
         fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, {name: parts[name]},
                                           {"networks": 0.5, name: 0.5})
         fc.save(tmp_path / f"{name}.lstmcast")
@@ -281,7 +241,6 @@ def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):
     parts = candidates(window, 6, [0], 12, 1, train)
     parts["linear_map"].weights = np.random.default_rng(1).normal(size=(window + 1, 6)) * 0.1
     parts["train_mean"].values = [0.37]
-    parts["smoothing"].alpha = 0.3
     weights = {"networks": 0.3, **{name: 0.7 / len(parts) for name in parts}}
     fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, parts, weights)
     side = json.loads(fc.export_onnx(tmp_path / "m.onnx").read_text())

@@ -57,10 +57,7 @@ SHRUNK_RIDGE = 1.0
 CHOSEN = 2
 """How many of the best candidates on the validation windows are averaged."""
 
-BASELINE_KINDS = ("naive", "seasonal_naive", "window_mean", "train_mean", "drift",
-                  "smoothing")
-ALPHAS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.85)
-"""The smoothing constants tried on the training windows (1 would be the naive forecast)."""
+BASELINE_KINDS = ("naive", "seasonal_naive", "window_mean", "train_mean", "drift")
 MAPS = ("linear_map", "shrunk_map")
 
 
@@ -71,32 +68,25 @@ class WindowBaseline:
         kind: "naive" (the window's last value), "seasonal_naive" (the value one or
             more seasons before each target row), "window_mean", "train_mean" (the
             constant ``values``) or "drift" (the last value plus the window's mean
-            change per row, times the rows ahead) or "smoothing" (simple exponential
-            smoothing over the window with the constant ``alpha``, started at its first
-            value: a weighted mean, the weights growing towards the last row).
+            change per row, times the rows ahead).
         window, steps, columns: as for ``WindowLinearMap``.
         season, horizon: for the seasonal naive; horizon for the drift (rows from the
             window's last row to the first target row).
         values: for "train_mean", one value per target column (scaled units).
-        alpha: for "smoothing", in (0, 1].
     """
 
     def __init__(self, kind: str, window: int, steps: int, columns: list[int],
                  season: int | None = None, horizon: int = 1,
-                 values: list[float] | None = None, alpha: float | None = None) -> None:
+                 values: list[float] | None = None) -> None:
         if kind not in BASELINE_KINDS:
             raise ValueError(f"kind must be one of {BASELINE_KINDS}, not {kind!r}")
         if (kind == "train_mean") != (values is not None):
             raise ValueError("values go with kind 'train_mean', and only with it")
-        if (kind == "smoothing") != (alpha is not None) or (
-                alpha is not None and not 0.0 < alpha <= 1.0):
-            raise ValueError("alpha in (0, 1] goes with kind 'smoothing', and only with it")
         if values is not None and len(values) != len(columns):
             raise ValueError(f"one value per target column: {len(values)} for {len(columns)}")
         self.kind, self.window, self.steps = kind, window, steps
         self.columns, self.season, self.horizon = list(columns), season, horizon
         self.values = None if values is None else [float(v) for v in values]
-        self.alpha = None if alpha is None else float(alpha)
         self._rows = (seasonal_positions(window, steps, season, horizon)
                       if kind == "seasonal_naive" else None)
 
@@ -110,9 +100,6 @@ class WindowBaseline:
             out = np.repeat(history[:, -1:, :], self.steps, axis=1)
         elif self.kind == "window_mean":
             out = np.repeat(history.mean(axis=1, keepdims=True), self.steps, axis=1)
-        elif self.kind == "smoothing":
-            level = np.einsum("wrt,r->wt", history, smoothing_weights(self.window, self.alpha))
-            out = np.repeat(level[:, None, :], self.steps, axis=1)
         elif self.kind == "drift":
             slope = (history[:, -1:, :] - history[:, :1, :]) / max(1, self.window - 1)
             ahead = (self.horizon + np.arange(self.steps, dtype=np.float32))[None, :, None]
@@ -126,40 +113,7 @@ class WindowBaseline:
                   "columns": self.columns, "season": self.season, "horizon": self.horizon}
         if self.values is not None:
             config["values"] = self.values
-        if self.alpha is not None:
-            config["alpha"] = self.alpha
         return config
-
-
-def smoothing_weights(window: int, alpha: float) -> np.ndarray:
-    """The level that simple exponential smoothing with ``alpha`` reaches at a window's
-    last row, started at its first, as weights on its rows (they sum to 1)."""
-    rows = np.arange(window)
-    weights = alpha * (1.0 - alpha) ** (window - 1 - rows)
-    weights[0] = (1.0 - alpha) ** (window - 1)
-    return weights.astype(np.float32)
-
-
-class _SmoothingFit:
-    """Each of ``ALPHAS``' squared error on the training windows' targets, summed as the
-    windows pass by; ``best`` the alpha with the least."""
-
-    def __init__(self, window: int, steps: int, columns: list[int]) -> None:
-        self.window, self.steps, self.columns = window, steps, list(columns)
-        self.weights = np.stack([smoothing_weights(window, a) for a in ALPHAS], axis=1)
-        self.errors = np.zeros(len(ALPHAS))
-
-    def counted(self, chunks: Iterable[tuple[Any, Any]]) -> Iterable[tuple[Any, Any]]:
-        for x, y in chunks:
-            history = np.stack([np.asarray(x[:, :self.window, c], dtype=np.float64)
-                                for c in self.columns], axis=-1)  # (W, window, targets)
-            levels = np.einsum("wrt,ra->wta", history, self.weights)  # (W, targets, alphas)
-            rows = np.asarray(y, dtype=np.float64).reshape(len(y), self.steps, -1)
-            self.errors += np.square(rows[..., None] - levels[:, None]).sum(axis=(0, 1, 2))
-            yield x, y
-
-    def best(self) -> float:
-        return ALPHAS[int(np.argmin(self.errors))]
 
 
 def component_from_config(name: str, config: Mapping[str, Any],
@@ -184,9 +138,8 @@ def candidates(window: int, steps: int, columns: list[int], season: int | None,
                              ridge=SHRUNK_RIDGE, season=season if seasonal else None,
                              horizon=horizon)
     targets = _TargetMean(steps, len(columns))
-    smoothing = _SmoothingFit(window, steps, columns)
-    # one pass over the training windows for both maps, the targets' mean and the smoothing
-    fit_maps([linear, shrunk], smoothing.counted(targets.counted(train())))
+    # one pass over the training windows for both maps and the targets' mean
+    fit_maps([linear, shrunk], targets.counted(train()))
     out: dict[str, Any] = {
         "linear_map": linear,
         "shrunk_map": shrunk,
@@ -195,8 +148,6 @@ def candidates(window: int, steps: int, columns: list[int], season: int | None,
         "train_mean": WindowBaseline("train_mean", window, steps, columns,
                                      values=targets.mean()),
         "drift": WindowBaseline("drift", window, steps, columns, horizon=horizon),
-        "smoothing": WindowBaseline("smoothing", window, steps, columns,
-                                    alpha=smoothing.best()),
     }
     if seasonal:
         out["seasonal_naive"] = WindowBaseline("seasonal_naive", window, steps, columns,
@@ -258,6 +209,5 @@ def describe(weights: Mapping[str, float]) -> str:
     names = {"networks": "the networks", "linear_map": "the linear map",
              "shrunk_map": "the shrunk linear map", "naive": "the naive forecast",
              "seasonal_naive": "the seasonal naive", "window_mean": "the window's mean",
-             "train_mean": "the training mean", "drift": "the drift forecast",
-             "smoothing": "the exponential smoothing"}
+             "train_mean": "the training mean", "drift": "the drift forecast"}
     return " + ".join(f"{w:.2f} x {names.get(n, n)}" for n, w in weights.items() if w > 0)

@@ -13,7 +13,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmcast.forecast.combination import smoothing_weights
 from lstmcast.forecast.ensemble import NETWORKS
 from lstmcast.forecast.linear_map import seasonal_positions
 
@@ -54,9 +53,6 @@ class BaselineModule(nn.Module):
                                                     dtype=torch.float32))
         ahead = baseline.horizon + torch.arange(baseline.steps, dtype=torch.float32)
         self.register_buffer("ahead", ahead[None, :, None] / max(1, baseline.window - 1))
-        weights = (smoothing_weights(baseline.window, baseline.alpha)
-                   if baseline.kind == "smoothing" else [0.0])
-        self.register_buffer("smoothing", torch.tensor(weights, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         history = x[:, :self.window, self.columns]  # (W, window, targets)
@@ -64,9 +60,6 @@ class BaselineModule(nn.Module):
             out = history[:, -1:, :].expand(-1, self.steps, -1)
         elif self.kind == "window_mean":
             out = history.mean(dim=1, keepdim=True).expand(-1, self.steps, -1)
-        elif self.kind == "smoothing":  # the weighted mean of the window's rows
-            level = (history * self.smoothing[None, :, None]).sum(dim=1, keepdim=True)
-            out = level.expand(-1, self.steps, -1)
         elif self.kind == "train_mean":  # the constant, one row per window
             out = (history[:, -1:, :] * 0 + self.values).expand(-1, self.steps, -1)
         elif self.kind == "drift":
