@@ -128,6 +128,10 @@ def test_defaults_and_presets_are_the_first_trials(tuned):
                  "blend", "channels"):
         assert preset[name] == params.PRESETS["long-horizon"][name], name
     assert "trial 0 (defaults)" in result.stdout and "trial 1 (preset" in result.stdout
+    board = pd.read_csv(run / "leaderboard.csv").set_index("kind")
+    # the defaults leave the blend to the Forecaster: the board says which one that is
+    assert "blend" not in defaults and board.loc["defaults", "blend"] == "select"
+    assert board.loc["preset: long-horizon", "blend"] == str(preset["blend"])
 
 
 def test_leaderboard_and_run_folder(tuned):

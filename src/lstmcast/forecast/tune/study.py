@@ -211,8 +211,8 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
                "seconds": t.user_attrs.get("seconds", math.nan),
                "family": t.user_attrs.get("family", ""),
                "window": t.user_attrs.get("window", settings.get("window"))}
-        for name in SETTING_COLUMNS[2:]:
-            value = settings.get(name)
+        for name in SETTING_COLUMNS[2:]:  # a setting the trial left alone: the default
+            value = settings[name] if name in settings else params.BY_NAME[name].default
             row[name] = ("auto" if value is None and name == "batch_size" else
                          "none" if value is None and name in ("normalize", "blend") else
                          ",".join(map(str, value)) if isinstance(value, list) else value)
