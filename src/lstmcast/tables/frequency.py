@@ -313,7 +313,8 @@ def _like(out: pd.DatetimeIndex, start: pd.DatetimeIndex) -> pd.DatetimeIndex:
         same = out.as_unit(start.unit)
     except (AttributeError, ValueError):  # pragma: no cover
         return out
-    return same if same.equals(out) else out
+    # compared in one unit: pandas 2 calls indexes of two units unequal, whatever they hold
+    return same if same.as_unit(out.unit).equals(out) else out
 
 
 @dataclass
