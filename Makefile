@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test test-benchmarks docs lint bench bench-accuracy bench-longhorizon bench-streaming clean browser
+.PHONY: demo test test-pandas2 test-benchmarks docs lint bench bench-accuracy bench-longhorizon bench-streaming clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ test: $(STAMP) browser
 	$(PY) -m ruff check src tests benchmarks examples
 	$(VENV)/bin/lint-imports  # the architecture: dependencies point one way (docs/architecture.md)
 	$(PY) -m pytest -q -m "not benchmark" -n auto --maxprocesses 4 --dist worksteal  # a worker per core (tests/conftest.py: one thread each)
+
+# The same suite on pandas 2 (users have both; CI runs it after make test), in its own venv
+PANDAS2_VENV := .venv-pandas2
+test-pandas2: browser
+	test -x $(PANDAS2_VENV)/bin/python || $(PYTHON) -m venv $(PANDAS2_VENV)
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet -e ".[test]" "pandas>=2.0,<3"
+	$(PANDAS2_VENV)/bin/python -c "import pandas; assert pandas.__version__ < '3', pandas.__version__"
+	$(PANDAS2_VENV)/bin/python -m pytest -q -m "not benchmark" -n auto --maxprocesses 4 --dist worksteal
 
 # The benchmark scripts themselves, each run on tiny sizes (about 4 minutes; CI runs it too)
 test-benchmarks: $(STAMP)
@@ -69,5 +79,5 @@ bench-streaming: $(STAMP)
 	$(PY) benchmarks/streaming.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/api/generated \
+	rm -rf $(VENV) $(PANDAS2_VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/api/generated \
 	  docs/auto_examples docs/sg_execution_times.rst
