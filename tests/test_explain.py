@@ -117,6 +117,22 @@ def test_window_selection_and_errors(fitted):
         f.explain(df, baseline="median")
 
 
+def test_a_quarterly_table_is_explained_in_quarters():
+    """Text quarters ("2009 Q4") are read as dates; the explanation names them as quarters
+    again, and takes either form for ``at``."""
+    rng = np.random.default_rng(0)
+    quarters = pd.period_range("1990Q1", periods=48, freq="Q")
+    df = pd.DataFrame({"quarter": [f"{p.year} Q{p.quarter}" for p in quarters],
+                       "beer": 100 + np.tile([5.0, -3, 8, -4], 12) + rng.normal(size=48)})
+    f = Forecaster(window=8, units=(4,), epochs=1, blend=None).fit(df, "beer", time="quarter")
+    last = f.explain(df)
+    assert last.time_labels[-1] == "2001 Q4" and last.context["quarter"] == "2001 Q4"
+    assert f.explain(df, at="1995 Q3").time_labels[-1] == "1995 Q3"
+    assert f.explain(df, at="1995-07-01").time_labels[-1] == "1995 Q3"
+    with pytest.raises(InvalidArgumentError, match="runs from 1990 Q1 to 2001 Q4"):
+        f.explain(df, at="2030 Q1")
+
+
 def test_summary_names_features_steps_and_lookback(fitted):
     f, df = fitted
     text = f.explain(df).summary()

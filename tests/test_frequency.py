@@ -24,6 +24,7 @@ from lstmcast.tables.frequency import (
     grid,
     infer_step,
     is_multiple,
+    period_labels,
     season,
     wall_time,
 )
@@ -272,3 +273,19 @@ def test_each_season_and_its_reason(step, period, why):
 ])
 def test_calendar_parts(step, parts):
     assert calendar_parts(step) == parts
+
+
+def test_quarters_months_and_years_are_labelled_as_their_periods():
+    quarters = pd.Series(pd.date_range("2009-01-01", periods=5, freq="QS"))
+    assert period_labels(quarters, infer_step(quarters)) == [
+        "2009 Q1", "2009 Q2", "2009 Q3", "2009 Q4", "2010 Q1"]
+    months = pd.Series(pd.date_range("2009-11-30", periods=3, freq="ME"))
+    assert period_labels(months, infer_step(months)) == ["2009-11", "2009-12", "2010-01"]
+    years = pd.Series(pd.date_range("1871-01-01", periods=2, freq="YS"))
+    assert period_labels(years, infer_step(years)) == ["1871", "1872"]
+    # quarters that start in February are not calendar quarters; hours are their times
+    shifted = pd.Series(pd.date_range("2009-02-01", periods=4, freq="QS-FEB"))
+    hours = pd.Series(pd.date_range("2009-01-01", periods=4, freq="h"))
+    assert period_labels(shifted, infer_step(shifted)) is None
+    assert period_labels(hours, infer_step(hours)) is None
+    assert period_labels(pd.Series([1, 2, 3]), {"kind": "number", "step": 1}) is None

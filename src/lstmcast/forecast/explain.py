@@ -32,6 +32,7 @@ from lstmcast import reference
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import combination
+from lstmcast.tables.frequency import period_labels
 
 if TYPE_CHECKING:
     from lstmcast.forecast.ensemble import Ensemble
@@ -243,6 +244,8 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     is_date = pd.api.types.is_datetime64_any_dtype(times)
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
+    # quarters, months and years read as such ("2009 Q4"); `at` may give either form
+    shown = (period_labels(times, pipeline.step) if is_date else None) or text
     extra = pipeline.input_length - length  # rows to forecast, read for known-ahead inputs
     last_end = b - 1 - extra  # the last window whose forecast rows are in the data
     if last_end < a:
@@ -252,11 +255,11 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     end = last_end
     if at is not None:
         hits = [i for i, t in enumerate(text)
-                if t == str(at) or (is_date and t.startswith(str(at)))]
+                if str(at) in (t, shown[i]) or (is_date and t.startswith(str(at)))]
         if not hits:
             raise InvalidArgumentError(
                 f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
-                f"{text[0]} to {text[-1]}).")
+                f"{shown[0]} to {shown[-1]}).")
         end = a + hits[0]
         if end > last_end:
             raise InvalidArgumentError(
@@ -270,7 +273,7 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     rows = np.arange(end - length + 1, end + 1 + extra)
     rows = np.maximum(rows, a)  # a short history is padded with its first row
     x = table.x[rows]
-    labels = [text[i] for i in rows - a]
+    labels = [shown[i] for i in rows - a]
     expl = explain_window(ensemble.first, x, pipeline.inputs, labels, baseline, output_index)
     n_targets = len(pipeline.targets)
     k_target = output_index % n_targets

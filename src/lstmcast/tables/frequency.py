@@ -393,6 +393,23 @@ def fill_gaps(frame: pd.DataFrame, time: str, group: str | None,
     return pd.concat(parts, ignore_index=True), added
 
 
+def period_labels(times: pd.Series, step: dict[str, Any] | None) -> list[str] | None:
+    """Each time as its period reads where the table steps by calendar quarters ("2009
+    Q4"), months ("2009-10") or years ("2009"); None for other steps (the time itself is
+    the label) or times that are not naive dates."""
+    freq = str((step or {}).get("freq", "")) if (step or {}).get("kind") == "datetime" else ""
+    if "day" in (step or {}) or not pd.api.types.is_datetime64_dtype(times):
+        return None
+    index = pd.DatetimeIndex(times)
+    if freq in ("QS-JAN", "QE-DEC", "QS", "QE", "Q", "Q-DEC"):
+        return [f"{y} Q{q}" for y, q in zip(index.year, index.quarter)]
+    if freq in ("MS", "ME", "M"):
+        return [f"{y}-{m:02d}" for y, m in zip(index.year, index.month)]
+    if freq in ("YS-JAN", "YE-DEC", "YS", "YE", "Y", "A", "AS", "A-DEC"):
+        return [str(y) for y in index.year]
+    return None
+
+
 def season(step: dict[str, Any] | None) -> tuple[int | None, str]:
     """The main season of a step, in steps, and what it is: a day of sub-daily rows (24
     hourly, 48 half-hourly), a week of days (7, or 5 business days), a year of weeks (52),
