@@ -12,7 +12,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
 
 from lstmcast import ArtifactError, Forecaster
-from lstmcast.engine import bundle
+from lstmcast.engine import artifact_file, bundle
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,7 +58,7 @@ def test_an_untouched_file_loads_and_forecasts_as_saved(saved, tmp_path):
     fc, data, frame = saved
     (tmp_path / "f.lstmcast").write_bytes(data)
     metadata = json.loads(data[8:header_length(data)])["__metadata__"]
-    assert set(metadata) == {*bundle.OLD_ENTRIES, "file_checksum"}
+    assert set(metadata) == {*artifact_file.OLD_ENTRIES, "file_checksum"}
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "f.lstmcast").predict(frame),
                                   fc.predict(frame))
     # lstmcast before file_checksum checks the tensors alone, and ignores the new entry
@@ -138,7 +138,7 @@ def test_files_written_before_the_file_checksum_still_load_with_the_old_check(tm
     path = DATA / "forecaster_v1.lstmcast"
     data = path.read_bytes()
     metadata = json.loads(data[8:header_length(data)])["__metadata__"]
-    assert set(metadata) == bundle.OLD_ENTRIES  # no file_checksum
+    assert set(metadata) == artifact_file.OLD_ENTRIES  # no file_checksum
     old = Forecaster.load(path)  # and it forecasts as then (tests/test_pipeline.py)
     assert old.inputs_ == ["temp", "sales"]
     # its tensors are still checked

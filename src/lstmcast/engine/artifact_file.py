@@ -38,11 +38,7 @@ class CheckedFile:
     data: bytes
     metadata: dict
     sealed: bool  # it carries ``file_checksum`` (and passed it)
-
-    @property
-    def config(self) -> dict:
-        """The JSON config the caller saved."""
-        return json.loads(self.metadata["config"])
+    config: dict  # the JSON config the caller saved, read
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
@@ -171,7 +167,7 @@ def read(path: str | os.PathLike, kind: str) -> CheckedFile:
             raise ArtifactError(f"{name!r} is corrupted or was edited: its header holds an "
                                 f"entry {unknown[0]!r} that lstmcast never writes.")
     try:
-        json.loads(metadata["config"])
+        config = json.loads(metadata["config"])
     except (KeyError, ValueError, TypeError):
         raise ArtifactError(f"{name!r} is corrupted: its config is not valid JSON.") from None
-    return CheckedFile(source, data, metadata, sealed)
+    return CheckedFile(source, data, metadata, sealed, config)

@@ -43,10 +43,8 @@ from lstmcast.engine import artifact_file
 from lstmcast.errors import ArtifactError
 from lstmcast.tables.io import atomic_write
 
-# The file's format and its checks without torch live in artifact_file; re-exported
-# here for the callers that save and load.
+# The file's format and its checks without torch live in artifact_file
 FORMAT, FORMAT_VERSION = artifact_file.FORMAT, artifact_file.FORMAT_VERSION
-OLD_ENTRIES = artifact_file.OLD_ENTRIES
 
 
 def tensor_checksum(tensors: dict[str, torch.Tensor]) -> str:
