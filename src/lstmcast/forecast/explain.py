@@ -245,7 +245,7 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
     # quarters, months and years read as such ("2009 Q4"); `at` may give either form
-    shown = (period_labels(times, pipeline.step) if is_date else None) or text
+    shown = period_labels(times, pipeline.step) or text
     extra = pipeline.input_length - length  # rows to forecast, read for known-ahead inputs
     last_end = b - 1 - extra  # the last window whose forecast rows are in the data
     if last_end < a:

@@ -397,9 +397,11 @@ def period_labels(times: pd.Series, step: dict[str, Any] | None) -> list[str] | 
     """Each time as its period reads where the table steps by calendar quarters ("2009
     Q4"), months ("2009-10") or years ("2009"); None for other steps (the time itself is
     the label) or times that are not naive dates."""
-    freq = str((step or {}).get("freq", "")) if (step or {}).get("kind") == "datetime" else ""
-    if "day" in (step or {}) or not pd.api.types.is_datetime64_dtype(times):
+    step = step or {}
+    if (step.get("kind") != "datetime" or "day" in step
+            or not pd.api.types.is_datetime64_dtype(times)):
         return None
+    freq = str(step.get("freq", ""))
     index = pd.DatetimeIndex(times)
     if freq in ("QS-JAN", "QE-DEC", "QS", "QE", "Q", "Q-DEC"):
         return [f"{y} Q{q}" for y, q in zip(index.year, index.quarter)]
