@@ -4,12 +4,15 @@ Expected values are written out by hand (the calendar, the next business day),
 not computed by the code under test.
 """
 
+import json
 import warnings
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FAST as FAST_CLI
+from helpers import run_cli
 
 from lstmcast import Forecaster
 from lstmcast.tables.calendar_inputs import calendar_columns, clock_name, written_clock
@@ -23,7 +26,7 @@ from lstmcast.tables.frequency import (
     infer_step,
     season,
 )
-from lstmcast.tables.timeline import TimeError, parse_time
+from lstmcast.tables.timeline import TimeError, parse_time, quarter_notation, write_quarters
 
 TEXT_DTYPES = [object, "str", "string"]
 try:  # Arrow strings, when pyarrow's pandas types are there (pandas >= 2)
@@ -516,6 +519,40 @@ def test_quarters_and_month_names_read_as_written_by_spreadsheets_and_r(written,
     assert [datetime(*map(int, e.split("-"))) for e in expected] == list(parsed)
     again, _ = parse_time(pd.Series(written), "t", used)  # what predict does
     assert list(again) == list(parsed)
+
+
+@pytest.mark.parametrize(("written", "notation"), [
+    ("1960 Q1", "{y} Q{q}"), ("1998-Q4", "{y}-Q{q}"), ("Q3 2001", "Q{q} {y}"),
+    ("2001q2", "{y}q{q}"), (" Q1/1975 ", "Q{q}/{y}")])
+def test_a_quarter_is_written_back_as_the_table_wrote_it(written, notation):
+    assert quarter_notation(written) == notation
+    parsed, _ = parse_time(pd.Series([written]), "t")
+    assert list(write_quarters(parsed, notation)) == [written.strip()]
+
+
+def test_the_command_line_writes_quarters_as_the_table_did(tmp_path):
+    """A table of "Q1-1990" quarters: the run's predictions.csv, predict's CSV and JSON and
+    what it prints name quarters so (they were written 1990-01-01, a day)."""
+    quarters = pd.period_range("1990Q1", periods=48, freq="Q")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"quarter": [f"Q{p.quarter}-{p.year}" for p in quarters],
+                  "sales": (10 + np.tile([1.0, -1.0, 2.0, 0.0], 12)
+                            + rng.normal(0, 0.1, 48)).round(3)}).to_csv(
+        tmp_path / "q.csv", index=False)
+    run = tmp_path / "run"
+    done = run_cli("train", tmp_path / "q.csv", "--target", "sales", "--time", "quarter",
+                   "--steps", "2", "--out", run, "--quiet", *FAST_CLI)
+    assert done.returncode == 0, done.stderr
+    held = pd.read_csv(run / "predictions.csv")["quarter"]
+    assert held.str.fullmatch(r"Q[1-4]-\d{4}").all() and held.iloc[-1] == "Q4-2001"
+    done = run_cli("predict", run, tmp_path / "q.csv", "--out", tmp_path / "f.csv")
+    assert done.returncode == 0, done.stderr
+    assert list(pd.read_csv(tmp_path / "f.csv")["quarter"]) == ["Q1-2002", "Q2-2002"]
+    run_cli("predict", run, tmp_path / "q.csv", "--out", tmp_path / "f.json")
+    assert [r["quarter"] for r in json.loads((tmp_path / "f.json").read_text())] == [
+        "Q1-2002", "Q2-2002"]
+    printed = run_cli("predict", run, tmp_path / "q.csv").stdout
+    assert "Q1-2002" in printed and "2002-01-01" not in printed
 
 
 def test_mixed_date_formats_are_named_not_counted_as_zero():

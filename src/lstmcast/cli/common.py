@@ -210,7 +210,8 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))
     history.to_csv(folder.file("history.csv"), index=False)
-    predictions.to_csv(folder.file("predictions.csv"), index=False)
+    forecaster.pipeline_.as_written(predictions).to_csv(folder.file("predictions.csv"),
+                                                        index=False)
     figures = [(plots.loss_curve(forecaster.history_, folder.file("loss.png")),
                 "Training and validation loss per epoch")]
     group, time_col = data.get("group"), data.get("time")

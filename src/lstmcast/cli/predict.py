@@ -62,6 +62,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     future = None if args.future is None else read_table(args.future)
     forecaster = load_run(args)  # torch: after the cheap checks
     forecast = forecaster.predict(frame, n_ahead=n_ahead, future=future)
+    forecast = forecaster.pipeline_.as_written(forecast)  # quarters as the table wrote them
     if args.out:
         guard.write_file(args.out, table_bytes(forecast, args.out))
         if not args.quiet:

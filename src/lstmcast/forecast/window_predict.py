@@ -169,7 +169,8 @@ def finish_table(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarray
 
 def finish_records(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarray
                    ) -> list[dict[str, Any]]:
-    """``finish_table``'s rows as JSON-ready records (times in ISO 8601), as ``lstmcast
+    """``finish_table``'s rows as JSON-ready records (times in ISO 8601, quarters as the
+    training table wrote them), as ``lstmcast
     predict --out x.json`` writes them, without a DataFrame per call.
 
     The first call on a ``Prepared`` builds the forecast table once (``finish_table``'s
@@ -204,7 +205,7 @@ def finish_records(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarr
     if prepared.labels is None:
         frame = forecasting.forecast_frame(prepared.pipeline,
                                            forecasting.last_row_values(prepared.view), forecast)
-        labels = frame.iloc[:, :frame.shape[1] - len(values)]
+        labels = prepared.pipeline.as_written(frame.iloc[:, :frame.shape[1] - len(values)])
         rows = json.loads(labels.to_json(orient="values", date_format="iso",
                                          double_precision=15))
         prepared.labels = (list(frame.columns), [tuple(row) for row in rows])

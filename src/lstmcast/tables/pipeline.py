@@ -219,6 +219,8 @@ class TablePipeline:
         if fitting:
             self.time_.update(kind=kind, format=used, tz=tz,
                               calendar_clock=calendar_inputs.clock_name(parsed))
+            if used == timeline.QUARTERS:  # written back as read: "2010 Q1", not 2010-01-01
+                self.time_["notation"] = timeline.quarter_notation(str(col.iloc[0]))
             return parsed
         if kind != self.time_["kind"]:
             raise DataError(f"Time column {name!r} holds {kind}s here, but the model was trained "
@@ -231,6 +233,18 @@ class TablePipeline:
         if tz is not None and tz != self.time_["tz"]:
             parsed = calendar_inputs.to_zone(parsed, self.time_["tz"])
         return parsed
+
+    def as_written(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (a forecast, scores by time) with its times written as the training
+        table wrote them where that was as quarters ("2010 Q1"); otherwise ``frame``
+        itself. What the command line writes to files and prints."""
+        notation, time = self.time_.get("notation"), self.roles.time
+        if (not notation or time not in frame.columns
+                or not pd.api.types.is_datetime64_any_dtype(frame[time])):
+            return frame
+        written = frame.copy()
+        written[time] = timeline.write_quarters(frame[time], notation)
+        return written
 
     def add_calendar(self, frame: pd.DataFrame) -> None:
         """Decide the calendar inputs from the learned frequency; add their columns to

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,27 @@ def _quarters(text: pd.Series) -> pd.Series | None:
     quarter = found["q1"].fillna(found["q2"]).astype(int)
     return pd.Series(pd.to_datetime({"year": year, "month": 3 * quarter - 2, "day": 1}),
                      index=text.index)
+
+
+def quarter_notation(text: str) -> str:
+    """How a quarter was written, as a template of its year and quarter: "1960 Q1" gives
+    "{y} Q{q}", "Q1-1960" gives "Q{q}-{y}" (``write_quarters`` writes times back in it)."""
+    found = _QUARTER.match(text.strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a quarter such as 1960 Q1")
+    year, quarter = ("y1", "q1") if found.group("y1") else ("y2", "q2")
+    written, at = [], 0
+    for (a, b), field in sorted([(found.span(year), "{y}"), (found.span(quarter), "{q}")]):
+        written += [found.string[at:a], field]
+        at = b
+    return "".join(written) + found.string[at:]
+
+
+def write_quarters(times: Any, notation: str) -> np.ndarray:
+    """Each time as its quarter written in ``notation`` (``quarter_notation``)."""
+    index = pd.DatetimeIndex(times)
+    return np.array([notation.format(y=y, q=q) for y, q in zip(index.year, index.quarter)],
+                    dtype=object)
 
 
 def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Series, str]:
