@@ -69,3 +69,36 @@ def test_weights_for_a_forecast_it_does_not_hold_are_refused():
     with pytest.raises(ValueError, match=r"^weights for forecasts the ensemble does not hold: "
                                          r"\{'linear_map'\}$"):
         Ensemble([Stub(1.0)], weights={NETWORKS: 0.5, "linear_map": 0.5})
+
+
+
+def test_direct_calls_give_sequential_predicts_outputs_exactly():
+    """``Ensemble.direct`` (what a forecast of a few series and the service use) calls each
+    network straight: the same outputs as ``Sequential.predict``, bit for bit, with dropout
+    off even after the network was set to train again; a member whose network was replaced
+    is called anew."""
+    import torch
+
+    from lstmcast.layers import LSTM, Dense, Dropout
+    from lstmcast.models import Sequential
+
+    def model(seed):
+        torch.manual_seed(seed)
+        net = Sequential([LSTM(8, input_shape=(5, 2), return_sequences=True), Dropout(0.5),
+                          LSTM(4), Dropout(0.5), Dense(1)])
+        net.compile(loss="mse", optimizer="adam")
+        return net
+
+    members = [model(0), model(1)]
+    ensemble = Ensemble(members, {"linear_map": Stub(2.0)}, {NETWORKS: 0.5, "linear_map": 0.5})
+    x = np.random.default_rng(0).normal(size=(7, 5, 2)).astype(np.float32)
+    direct = ensemble.direct()
+    assert direct is not ensemble and direct.weights == ensemble.weights
+    before = direct.predict(x)
+    np.testing.assert_array_equal(before, ensemble.predict(x))
+    members[0].network_.train()  # as fit leaves it: dropout would change every call
+    np.testing.assert_array_equal(ensemble.direct().predict(x), before)
+    members[1].network_ = model(5).network_
+    after = ensemble.direct().predict(x)
+    np.testing.assert_array_equal(after, ensemble.predict(x))
+    assert np.abs(after - before).max() > 1e-4

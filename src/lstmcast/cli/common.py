@@ -195,6 +195,7 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
 
     from lstmcast import plots
     from lstmcast.cli.report import write_report
+    from lstmcast.forecast import forecasting
 
     forecaster.save(folder.file("forecaster.lstmcast"))
     metrics = {"scores": json.loads(scores.to_json(orient="records")),
@@ -210,8 +211,8 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))
     history.to_csv(folder.file("history.csv"), index=False)
-    forecaster.pipeline_.as_written(predictions).to_csv(folder.file("predictions.csv"),
-                                                        index=False)
+    forecasting.as_written(forecaster.pipeline_, predictions).to_csv(
+        folder.file("predictions.csv"), index=False)
     figures = [(plots.loss_curve(forecaster.history_, folder.file("loss.png")),
                 "Training and validation loss per epoch")]
     group, time_col = data.get("group"), data.get("time")

@@ -61,8 +61,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         frame = source.test if source.test is not None else source.frame
     future = None if args.future is None else read_table(args.future)
     forecaster = load_run(args)  # torch: after the cheap checks
-    forecast = forecaster.predict(frame, n_ahead=n_ahead, future=future)
-    forecast = forecaster.pipeline_.as_written(forecast)  # quarters as the table wrote them
+    from lstmcast.forecast import forecasting
+
+    forecast = forecasting.as_written(  # quarters as the table wrote them
+        forecaster.pipeline_, forecaster.predict(frame, n_ahead=n_ahead, future=future))
     if args.out:
         guard.write_file(args.out, table_bytes(forecast, args.out))
         if not args.quiet:

@@ -185,7 +185,8 @@ def score_batches(network: nn.Module, samples: Samples, targets: torch.Tensor,
 def predict_batches(network: nn.Module, samples: Samples, batch_size: int,
                     precision: str = "float32") -> torch.Tensor:
     """The network's outputs for all samples, in inference mode, on the CPU."""
-    network.eval()
+    if network.training:  # eval() walks every module: not on every call
+        network.eval()
     device = samples.tensor.device
     if device.type == "cpu":
         tune_allocator()

@@ -11,13 +11,17 @@ other forecasts of the same windows: a least-squares linear map
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.models import Sequential
+
+if TYPE_CHECKING:
+    from torch import nn
 
 NETWORKS = "networks"
 
@@ -72,6 +76,26 @@ class Ensemble:
     def __len__(self) -> int:
         return len(self.members)
 
+    def direct(self) -> Ensemble:
+        """This ensemble with each network called straight on float32 windows (NumPy in,
+        NumPy out: no ``Sequential.predict`` checks, batching or index gather; the same
+        outputs), where every member is float32 on the CPU; else itself. For windows
+        already prepared (``lstmcast.forecast.window_predict``, a forecast of a few
+        series), where those steps cost more than the network."""
+        networks = [member.network_ for member in self.members]
+        cached = self.__dict__.get("_direct")
+        if cached is None or len(cached[0]) != len(networks) or any(
+                a is not b for a, b in zip(cached[0], networks)):
+            direct = all(member.precision == "float32" and _on_cpu(net)
+                         for member, net in zip(self.members, networks))
+            cached = (networks, [_DirectNetwork(net) for net in networks] if direct else None)
+            self._direct = cached
+        if cached[1] is None:
+            return self
+        short = copy.copy(self)  # the same blend, its members called directly
+        short.members = cached[1]
+        return short
+
     def networks_predict(self, x: Any) -> np.ndarray:
         """The members' mean output for windows ``x``."""
         outputs = [member.predict(x) for member in self.members]
@@ -90,3 +114,25 @@ class Ensemble:
                     else self.parts[name].predict(x))
             total = weight * part if total is None else total + weight * part
         return total.astype(np.float32)
+
+
+class _DirectNetwork:
+    """One member's torch module called directly: float32 windows in, outputs out, in
+    inference mode (``Ensemble.direct``)."""
+
+    def __init__(self, network: nn.Module) -> None:
+        self.network = network
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        if self.network.training:  # trained again since: dropout off, as predict has it
+            self.network.eval()
+        with torch.inference_mode():
+            batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))  # (N, L, F)
+            return self.network(batch).float().numpy()
+
+
+def _on_cpu(network: nn.Module) -> bool:
+    first = next(network.parameters(), None)
+    return first is None or first.device.type == "cpu"

@@ -22,9 +22,12 @@ import pandas as pd
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.intervals import Intervals, quantile_columns
-from lstmcast.tables import fast_path
+from lstmcast.models.sequential import PREDICT_BATCH
+from lstmcast.tables import fast_path, timeline
 from lstmcast.tables.pipeline import Table, TablePipeline
 from lstmcast.tables.windows import WindowView, window_view
+
+DIRECT_WINDOWS = PREDICT_BATCH  # up to one batch of windows: the networks called straight
 
 # each series' last row: a DataFrame, or its columns as arrays by name (``fast_path.Window``)
 LastRows = pd.DataFrame | dict[str, np.ndarray]
@@ -50,7 +53,11 @@ def forecast_windows(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
     """Forecasts of the windows at ``starts``: the networks' mean output in the target's
     units, split into point and quantiles by ``intervals`` (None: point outputs only)."""
     view = WindowView(window_view(table.x, pipeline.input_length), starts)
-    outputs = ensemble.predict(view)
+    if isinstance(ensemble, Ensemble) and len(starts) <= DIRECT_WINDOWS:
+        # one batch: the networks called straight, the same outputs
+        outputs = ensemble.direct().predict(np.asarray(view, dtype=np.float32))
+    else:
+        outputs = ensemble.predict(view)
     if intervals is None:
         return Forecast(pipeline.to_units(outputs, table, starts))
     point, quantiles = intervals.split(outputs)
@@ -180,6 +187,20 @@ def forecast_frame(pipeline: TablePipeline, last_rows: LastRows, forecast: Forec
             for q, column in enumerate(quantile_columns(name, forecast.levels)):
                 out[column] = forecast.quantiles[:, :, q, k].ravel()
     return pd.DataFrame(out, copy=False)  # the arrays are new: no copy of them needed
+
+
+def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a forecast, predictions by time) with its times written as the training
+    table wrote them where that was as quarters ("2010 Q1", not 2010-01-01); otherwise
+    ``frame`` itself. What the command line writes to files and prints, and the service
+    answers."""
+    notation, time = pipeline.time_.get("notation"), pipeline.roles.time
+    if (not notation or time not in frame.columns
+            or not pd.api.types.is_datetime64_any_dtype(frame[time])):
+        return frame
+    written = frame.copy()
+    written[time] = timeline.write_quarters(frame[time], notation)
+    return written
 
 
 def last_row_values(view: Table) -> LastRows:

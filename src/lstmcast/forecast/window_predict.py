@@ -25,11 +25,9 @@ Shapes: N windows, L rows per window (``input_length``), F inputs.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +39,7 @@ from lstmcast.forecast import forecasting
 from lstmcast.tables.pipeline import Table, TablePipeline
 
 if TYPE_CHECKING:
-    from torch import nn
-
-    from lstmcast.forecast.ensemble import Ensemble
     from lstmcast.forecast.forecaster import Forecaster
-
-_SHORT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Forecaster -> ensemble
 
 
 @dataclass
@@ -73,36 +66,6 @@ class Prepared:
     labels: tuple[list[str], list[tuple]] | None = None
 
 
-class _Network:
-    """One member's torch module called directly: float32 windows in, outputs out."""
-
-    def __init__(self, network: nn.Module) -> None:
-        self.network = network.eval()
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))  # (N, L, F)
-            return self.network(batch).float().numpy()
-
-
-def _short_ensemble(forecaster: Forecaster) -> Ensemble:
-    """The Forecaster's ensemble with each member called as ``_Network`` (float32 members
-    on the CPU; otherwise the ensemble itself), built once per ensemble."""
-    ensemble = forecaster.ensemble_
-    cached = _SHORT.get(forecaster)
-    if cached is not None and cached[0] is ensemble:
-        return cached[1]
-    short = ensemble
-    if all(m.precision == "float32" and next(m.network_.parameters()).device.type == "cpu"
-           for m in ensemble.members):
-        short = copy.copy(ensemble)  # the same blend, its members called directly
-        short.members = [_Network(m.network_) for m in ensemble.members]
-    _SHORT[forecaster] = (ensemble, short)
-    return short
-
-
 def predict_window(forecaster: Forecaster, x: np.ndarray) -> np.ndarray:
     """The ensemble's outputs for windows already prepared (scaled), without the checks.
 
@@ -123,7 +86,7 @@ def predict_window(forecaster: Forecaster, x: np.ndarray) -> np.ndarray:
         >>> forecast = finish_table(forecaster, prepared, outputs)
     """
     forecaster.model_  # noqa: B018  (NotFittedError before fit)
-    return _short_ensemble(forecaster).predict(np.ascontiguousarray(x, dtype=np.float32))
+    return forecaster.ensemble_.direct().predict(np.ascontiguousarray(x, dtype=np.float32))
 
 
 def prepare_table(forecaster: Forecaster, data: Any, future: Any = None, n_ahead: int | None = None
@@ -205,7 +168,8 @@ def finish_records(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarr
     if prepared.labels is None:
         frame = forecasting.forecast_frame(prepared.pipeline,
                                            forecasting.last_row_values(prepared.view), forecast)
-        labels = prepared.pipeline.as_written(frame.iloc[:, :frame.shape[1] - len(values)])
+        labels = forecasting.as_written(prepared.pipeline,
+                                        frame.iloc[:, :frame.shape[1] - len(values)])
         rows = json.loads(labels.to_json(orient="values", date_format="iso",
                                          double_precision=15))
         prepared.labels = (list(frame.columns), [tuple(row) for row in rows])

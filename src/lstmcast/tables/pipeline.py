@@ -234,18 +234,6 @@ class TablePipeline:
             parsed = calendar_inputs.to_zone(parsed, self.time_["tz"])
         return parsed
 
-    def as_written(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` (a forecast, scores by time) with its times written as the training
-        table wrote them where that was as quarters ("2010 Q1"); otherwise ``frame``
-        itself. What the command line writes to files and prints."""
-        notation, time = self.time_.get("notation"), self.roles.time
-        if (not notation or time not in frame.columns
-                or not pd.api.types.is_datetime64_any_dtype(frame[time])):
-            return frame
-        written = frame.copy()
-        written[time] = timeline.write_quarters(frame[time], notation)
-        return written
-
     def add_calendar(self, frame: pd.DataFrame) -> None:
         """Decide the calendar inputs from the learned frequency; add their columns to
         ``frame`` (a table just prepared for fitting)."""
@@ -293,9 +281,10 @@ class TablePipeline:
                                 f"{where} has {int(varying.iloc[0])} different values.")
 
     # -- scaling -----------------------------------------------------------------------
-    def scale_keys(self, frame: pd.DataFrame, ids: np.ndarray, for_target: bool
+    def scale_keys(self, frame: pd.DataFrame | None, ids: np.ndarray, for_target: bool
                    ) -> np.ndarray | None:
-        """Per-row scaler keys: None (global), the series ids, or the key column's values."""
+        """Per-row scaler keys: None (global), the series ids, or the key column's values
+        (inputs only: ``frame`` may be None for a target's keys)."""
         if self.scaler is None or self.scale_by == "global":
             return None
         if self.scale_by == "series":
@@ -421,7 +410,7 @@ class TablePipeline:
         values = np.asarray(outputs)
         shape = values.shape if values.ndim == 4 else (len(starts), self.steps, n_targets)
         out = values.reshape(len(starts), self.steps, -1, n_targets)  # (W, S, M, T)
-        keys = self.scale_keys(table.frame, table.ids, True)
+        keys = self.scale_keys(None, table.ids, True)  # a target's keys: no frame needed
         row_keys = None if keys is None else np.repeat(keys[starts], self.steps * out.shape[2])
         flat = out.reshape(-1, n_targets)
         forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
