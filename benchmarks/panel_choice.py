@@ -4,6 +4,11 @@
         [--max-seconds 90] [--store /tmp/lstmcast-choice]
     .venv/bin/python benchmarks/panel_choice.py record --rolling --seed 0   # and --seed 1
     .venv/bin/python benchmarks/panel_choice.py judge [--store /tmp/lstmcast-choice]
+    .venv/bin/python benchmarks/panel_choice.py record --window-set --store /tmp/lstmcast-window
+    .venv/bin/python benchmarks/panel_choice.py judge-windows --store /tmp/lstmcast-window
+    .venv/bin/python benchmarks/panel_choice.py record --window-set \
+        --windows "default,3 seasons" --store /tmp/lstmcast-sdrift
+    .venv/bin/python benchmarks/panel_choice.py judge-cheap --store /tmp/lstmcast-sdrift
 
 ``record`` trains each panel table as ``lstmcast train FILE --target T --time C
 [--group G] --steps S --max-seconds M`` does (the same settings, the same last 20%
@@ -21,6 +26,13 @@ the parameter chosen on the other 17 tables. ``record --rolling`` (one epoch, le
 squares only: a minute for the panel) scores the candidates but the networks from
 rolling origins over the last half of the training windows too, for the ``rolling``
 rules.
+
+``record --window-set`` (one epoch per window: four minutes for the panel on one core)
+records every candidate but the networks for each window of ``window_set`` (today's
+default, 2 and 3 seasons, 30 rows, a quarter and a third of the rows before the
+holdout, capped as ``defaults.choose_window`` caps), with their validation forecasts;
+``judge-windows`` scores rules that choose the window per table on the validation
+windows (the validation targets are the same rows whatever the window).
 
 Uses lstmcast's internals on purpose (the candidates are not public): this is an
 experiment on the choice, not a user's path; benchmarks/panel.py is that.
@@ -42,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import panel  # noqa: E402  (benchmarks/panel.py: the tables, the baselines)
 
 NEW = ("train_mean", "drift")
+CHOSEN = 2  # lstmcast.forecast.combination.CHOSEN: the candidates averaged
 
 
 class Constant:
@@ -69,6 +82,33 @@ class Drift:
         ahead = self.horizon + np.arange(self.steps)
         out = h[:, -1][:, None, :] + ahead[None, :, None] * slope[:, None, :]
         return out.reshape(len(x), -1).astype(np.float32)
+
+
+class SeasonalDriftVariant:
+    """Variants of ``seasonal_drift`` (not in lstmcast), for ``judge-cheap``: the change
+    per season times ``damping`` (0.5: ``seasonal_drift_half``), or read from the last
+    season's changes only (``seasonal_drift_last``)."""
+
+    def __init__(self, window: int, steps: int, columns: list[int], season: int,
+                 horizon: int, damping: float = 1.0, last_only: bool = False) -> None:
+        from lstmcast.forecast.combination import WindowBaseline
+
+        self.base = WindowBaseline("seasonal_drift", window, steps, columns, season, horizon)
+        self.damping, self.last_only = damping, last_only
+
+    def predict(self, x):
+        b = self.base
+        h = np.stack([np.asarray(x[:, :b.window, c], dtype=np.float64)
+                      for c in b.columns], axis=-1)
+        s = b.season
+        changes = h[:, s:] - h[:, :-s]
+        change = (changes[:, -s:] if self.last_only else changes).mean(axis=1, keepdims=True)
+        out = h[:, b._rows] + self.damping * b._back[None, :, None] * change
+        return out.reshape(len(x), -1).astype(np.float32)
+
+
+VARIANTS = ("seasonal_drift_half", "seasonal_drift_last")
+NEW_CHEAP = ("seasonal_drift",) + VARIANTS  # not among today's candidates
 
 
 def refit_maps(spec: tuple, pairs: list) -> dict:
@@ -167,18 +207,24 @@ def rolling_errors(seen: dict, share: float = 0.5, folds: int = 4) -> dict:
 
 def record_table(table: dict, seed: int, max_seconds: float, out: Path,
                  maps_only: bool = False, split: bool = False,
-                 rolling: bool = False) -> dict:
+                 rolling: bool = False, window: int | None = None) -> dict:
+    """``window``: one epoch with ``--window window`` (``record --window-set``); the
+    record then keeps the candidates' validation forecasts too, and is saved as
+    ``NAME-seedS-wW.pkl``."""
     from lstmcast.cli.common import build_forecaster, data_columns, read_settings, test_plan
     from lstmcast.cli.main import build_parser
-    from lstmcast.forecast import combination, forecasting
+    from lstmcast.forecast import combination, defaults, forecasting
     from lstmcast.runs.folders import resolve
     from lstmcast.tables.windows import target_rows, window_starts
 
+    given_window = window  # (``window`` is read again from the candidates below)
     argv = ["train", str(panel.PANEL / table["file"]), "--target", table["target"],
             "--time", table["time"], "--steps", str(table["steps"]),
             "--max-seconds", str(max_seconds), "--seed", str(seed), "--quiet"]
-    if maps_only or rolling:  # the maps and the naive forecasts do not depend on the networks
-        argv += ["--epochs", "1"]
+    if maps_only or rolling or window is not None:  # the maps and the naive forecasts
+        argv += ["--epochs", "1"]  # do not depend on the networks
+    if window is not None and window > 0:  # 0: the default window (recorded as such)
+        argv += ["--window", str(window)]
     if table.get("group"):
         argv += ["--group", table["group"]]
     if table.get("time_format"):
@@ -204,7 +250,15 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         seen["forecasters"] = dict(forecasters)
         return real_errors(forecasters, validation)
 
+    real_choose_window = defaults.choose_window
+
+    def choose_window(season, shortest, horizon, steps, validation, segment=None):
+        seen["window_inputs"] = dict(season=season, shortest=shortest, horizon=horizon,
+                                     steps=steps, validation=validation)
+        return real_choose_window(season, shortest, horizon, steps, validation, segment)
+
     combination.candidates, combination.validation_errors = candidates, validation_errors
+    defaults.choose_window = choose_window  # fitting reads it from the module
     from lstmcast.forecast import fitting
 
     real = split_validation(fitting, seen) if split else None
@@ -223,6 +277,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
             fc.fit(fit_frame, **data_columns(data))
     finally:
         combination.candidates, combination.validation_errors = real_candidates, real_errors
+        defaults.choose_window = real_choose_window
         fitting.prepare = real_prepare
         if real is not None:
             fitting.prepare, fitting.blended = real
@@ -244,6 +299,11 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     # lstmcast from 66f752d has both among its candidates; before it, these stand in
     forecasters.setdefault("train_mean", Constant(first_step, steps))
     forecasters.setdefault("drift", Drift(window, steps, columns, horizon))
+    if given_window is not None and season and season > 1 and window >= 2 * season:
+        forecasters["seasonal_drift_half"] = SeasonalDriftVariant(
+            window, steps, columns, season, horizon, damping=0.5)
+        forecasters["seasonal_drift_last"] = SeasonalDriftVariant(
+            window, steps, columns, season, horizon, last_only=True)
     val_rmse = real_errors(forecasters, seen["validation"])
     if maps_only:
         forecasters.pop("networks")
@@ -267,11 +327,57 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
               "val_windows": int(sum(len(np.asarray(y)) for _, y in seen["validation"])),
               "val_rmse": val_rmse, "truth": truth, "test": test, "chosen": chosen,
               "epochs": len(fc.history_["loss"])}
+    if given_window is None:
+        name = f"{table['name']}-seed{seed}{'-maps' if maps_only else ''}.pkl"
+    else:  # the validation forecasts too (scaled units), for rules on pairs across windows
+        forecasters.pop("networks", None)
+        result["test"].pop("networks", None)
+        result["val_rmse"].pop("networks", None)
+        result["val_y"] = np.concatenate([np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+                                          for _, y in seen["validation"]])
+        result["val_pred"] = {n: np.concatenate([np.asarray(f.predict(x), dtype=np.float64)
+                                                 for x, _ in seen["validation"]])
+                              for n, f in forecasters.items()}
+        result["window_inputs"] = seen.get("window_inputs")
+        result["default"] = given_window == 0
+        name = f"{table['name']}-seed{seed}-w{pipeline.window}.pkl"
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / f"{table['name']}-seed{seed}{'-maps' if maps_only else ''}.pkl",
-              "wb") as f:
+    with open(out / name, "wb") as f:
         pickle.dump(result, f)
     return result
+
+
+def window_set(inputs: dict, default: int) -> dict[str, int]:
+    """The windows ``record --window-set`` tries, by rule name: today's default, 2 and 3
+    seasons (tables with a season), 30 rows, a quarter and a third of the rows before
+    the holdout (benchmarks/panel.py's ``train_rows``), each capped as
+    ``defaults.choose_window`` caps (half the rows the shortest series trains on)."""
+    from lstmcast.tables.splits import training_rows
+
+    season, rows = inputs["season"] or 1, inputs["shortest"]
+    train_rows = training_rows(rows, inputs["validation"])
+    cap = max(2, (train_rows - inputs["horizon"] - inputs["steps"] + 1) // 2)
+    named = {"default": default, "2 seasons": 2 * season if season > 1 else default,
+             "3 seasons": 3 * season if season > 1 else default, "30": 30,
+             "rows/4": rows // 4, "rows/3": rows // 3}
+    return {k: max(2, min(w, cap)) for k, w in named.items()}
+
+
+def record_windows(table: dict, seed: int, store: Path, keys: list[str] | None = None) -> dict:
+    """Every window of ``window_set`` for one table (those named in ``keys`` only, if
+    given), one epoch each (cheap candidates)."""
+    done = [pickle.load(open(f, "rb"))
+            for f in sorted(store.glob(f"{table['name']}-seed{seed}-w*.pkl"))]
+    default = next((r for r in done if r.get("default")), None)
+    if default is None:
+        default = record_table(table, seed, 90, store, window=0)
+    windows = window_set(default["window_inputs"], default["window"])
+    if keys is not None:
+        windows = {k: w for k, w in windows.items() if k in keys}
+    for w in sorted(set(windows.values())):
+        if not (store / f"{table['name']}-seed{seed}-w{w}.pkl").exists():
+            record_table(table, seed, 90, store, window=w)
+    return {"table": table["name"], "default": default["window"], "windows": windows}
 
 
 def rmse(p: np.ndarray, t: np.ndarray) -> float:
@@ -499,9 +605,276 @@ def judge(store: Path) -> None:
               + f"  {r['val_windows']}")
 
 
+WATCHED = ("arrivals", "lakehuron", "nile", "frozenjuice", "prices", "a10")
+
+
+def judge_windows(store: Path, seed: int = 0) -> None:
+    """Rules that choose the window per table on the validation windows, among the
+    cheap candidates only (every candidate but the networks), from ``record
+    --window-set``: each table's records, one per window of ``window_set``."""
+    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
+    runs: dict[str, dict[int, dict]] = {}
+    for path in sorted(store.glob(f"*-seed{seed}-w*.pkl")):
+        r = pickle.load(open(path, "rb"))
+        runs.setdefault(r["table"], {})[r["window"]] = r
+    names = [t for t in tables if t in runs]
+    best = best_baselines({t: tables[t] for t in names})
+    sets, default_of = {}, {}
+    for t in names:
+        d = next(r for r in runs[t].values() if r.get("default"))
+        default_of[t], sets[t] = d["window"], window_set(d["window_inputs"], d["window"])
+        missing = set(sets[t].values()) - set(runs[t])
+        assert not missing, f"{t}: no record of windows {missing}"
+        for r in runs[t].values():  # the same target rows whatever the window
+            assert np.allclose(r["truth"], d["truth"]), t
+            assert np.allclose(r["val_y"], d["val_y"]), t
+
+    def pair(r):  # today's choice among the cheap candidates: the two best, equally
+        e = {m: v for m, v in r["val_rmse"].items() if np.isfinite(v)}
+        order = sorted(e, key=lambda m: (e[m], list(e).index(m)))[:CHOSEN]
+        val = np.mean([r["val_pred"][m] for m in order], axis=0)
+        test = np.mean([r["test"][m] for m in order], axis=0)
+        return order, rmse(val, r["val_y"]), test
+
+    info = {t: {w: pair(r) for w, r in runs[t].items()} for t in names}
+
+    def ratio(t, test):
+        return rmse(test, runs[t][default_of[t]]["truth"]) / best[t][1]
+
+    def fixed(key):
+        return lambda t: sets[t][key]
+
+    def by_pair(windows_of=None, margin=0.0):
+        """The window whose pair scores best on validation (ties: the shorter), taken
+        over the default only when it beats the default's pair by ``margin``."""
+        def rule(t):
+            ws = sorted(set(sets[t].values()) if windows_of is None else windows_of(t))
+            w = min(ws, key=lambda w: (info[t][w][1], w))
+            d = default_of[t]
+            return w if info[t][w][1] < info[t][d][1] * (1 - margin) else d
+        return rule
+
+    def dm(t, w):
+        """Diebold-Mariano t of window w's pair against the default's on the validation
+        windows: the mean difference of their squared errors per window over its standard
+        error, with Bartlett weights up to lag steps - 1 (the windows' targets overlap)."""
+        def errors(w):
+            order, r = info[t][w][0], runs[t][w]
+            pred = np.mean([r["val_pred"][m] for m in order], axis=0)
+            return np.square(pred - r["val_y"]).sum(axis=1)
+        d = errors(w) - errors(default_of[t])
+        n, lag = len(d), runs[t][default_of[t]]["window_inputs"]["steps"] - 1
+        c = d - d.mean()
+        var = c @ c / n + 2 * sum((1 - k / (lag + 1)) * (c[k:] @ c[:-k]) / n
+                                  for k in range(1, min(lag, n - 1) + 1))
+        return d.mean() / np.sqrt(max(var, 1e-300) / n) if d.any() else 0.0
+
+    def by_test(windows_of=None, level=2.0):
+        """The best pair's window among those whose pair beats the default's by a
+        Diebold-Mariano t below -level; else the default."""
+        def rule(t):
+            ws = sorted(set(sets[t].values()) if windows_of is None else windows_of(t))
+            better = [w for w in ws if w != default_of[t] and dm(t, w) < -level]
+            return min(better, key=lambda w: (info[t][w][1], w)) if better else default_of[t]
+        return rule
+
+    def by_single(t):  # the window of the best single candidate
+        ws = sorted(set(sets[t].values()))
+        return min(ws, key=lambda w: (min(v for v in runs[t][w]["val_rmse"].values()
+                                          if np.isfinite(v)), w))
+
+    chosen: dict[str, dict[str, int]] = {}
+    scored: dict[str, np.ndarray] = {}
+    window_rules = {"today: default window": fixed("default"),
+                    **{f"fixed: {k}": fixed(k) for k in
+                       ("2 seasons", "3 seasons", "30", "rows/4", "rows/3")},
+                    "chosen: best pair on validation": by_pair(),
+                    "chosen: best single candidate's window": by_single,
+                    "chosen between default and rows/3": by_pair(
+                        lambda t: {sets[t]["default"], sets[t]["rows/3"]}),
+                    "chosen between default and 30": by_pair(
+                        lambda t: {sets[t]["default"], sets[t]["30"]}),
+                    "chosen among default and longer": by_pair(
+                        lambda t: {w for w in sets[t].values() if w >= default_of[t]})}
+    levels = (1.0, 1.5, 2.0, 2.5, 3.0)
+    window_rules.update({f"chosen if better by DM t < -{v:g}": by_test(level=v)
+                         for v in levels})
+    window_rules["chosen between default and 30, DM t < -2"] = by_test(
+        lambda t: {sets[t]["default"], sets[t]["30"]})
+    margins = (0.02, 0.05, 0.1, 0.2)
+    window_rules.update({f"chosen if better by {m:.0%}": by_pair(margin=m) for m in margins})
+    for name, rule in window_rules.items():
+        chosen[name] = {t: rule(t) for t in names}
+        scored[name] = np.asarray([ratio(t, info[t][chosen[name][t]][2]) for t in names])
+
+    # rules that mix windows
+    def pool(t):  # the two best (candidate, window) on validation, equally
+        e = {(m, w): v for w, r in runs[t].items() if w in set(sets[t].values())
+             for m, v in r["val_rmse"].items() if np.isfinite(v)}
+        order = sorted(e, key=lambda k: (e[k], k[1]))[:CHOSEN]
+        return np.mean([runs[t][w]["test"][m] for m, w in order], axis=0), order
+
+    def mean_of_windows(t):  # every window's pair, averaged over the windows
+        ws = sorted(set(sets[t].values()))
+        return np.mean([info[t][w][2] for w in ws], axis=0)
+
+    def mean_default_and(key):
+        def rule(t):
+            ws = sorted({sets[t]["default"], sets[t][key]})
+            return np.mean([info[t][w][2] for w in ws], axis=0)
+        return rule
+
+    pooled = {t: pool(t) for t in names}
+    scored["pool: two best (candidate, window)"] = np.asarray(
+        [ratio(t, pooled[t][0]) for t in names])
+    scored["mean of every window's pair"] = np.asarray(
+        [ratio(t, mean_of_windows(t)) for t in names])
+    for key in ("rows/3", "30"):
+        scored[f"mean of default's and {key}'s pairs"] = np.asarray(
+            [ratio(t, mean_default_and(key)(t)) for t in names])
+    scored["(ceiling: best window on held-out)"] = np.asarray(
+        [min(ratio(t, info[t][w][2]) for w in set(sets[t].values())) for t in names])
+
+    # the margin chosen on the other 17 tables (lowest geo-mean; ties: today, then smaller)
+    family = ["today: default window", "chosen: best pair on validation"] + [
+        f"chosen if better by {m:.0%}" for m in margins]
+    loo, picked = np.empty(len(names)), []
+    for i in range(len(names)):
+        keep = np.arange(len(names)) != i
+        pick = min(family, key=lambda m: (np.log(scored[m][keep]).mean(), family.index(m)))
+        loo[i] = scored[pick][i]
+        picked.append(pick)
+    scored["margin chosen leaving the table out"] = loo
+    tests = ["today: default window"] + [f"chosen if better by DM t < -{v:g}" for v in levels]
+    loo_dm, picked_dm = np.empty(len(names)), []
+    for i in range(len(names)):
+        keep = np.arange(len(names)) != i
+        pick = min(tests, key=lambda m: (np.log(scored[m][keep]).mean(),
+                                         -len(tests) if m == tests[0] else -tests.index(m)))
+        loo_dm[i] = scored[pick][i]
+        picked_dm.append(pick)
+    scored["DM level chosen leaving the table out"] = loo_dm
+
+    results = [{"table": t} for t in names]
+    watched = [t for t in WATCHED if t in names]
+    print(f"{len(names)} tables, seed {seed}; ratio = held-out RMSE / best baseline's; "
+          "cheap candidates only (no networks)")
+    print(f"{'rule':<42} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6} {'':18}"
+          + "".join(f"{t[:11]:>12}" for t in watched))
+    for name, ratios in scored.items():
+        wins, med, geo, worst, where = summary(ratios, results)
+        cells = "".join(f"{ratios[names.index(t)]:12.3f}" for t in watched)
+        print(f"{name:<42} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} "
+              f"{'(' + where + ')':18}" + cells)
+    print("\nmargin chosen leaving each table out: " + ", ".join(
+        f"{m} x{picked.count(m)}" for m in dict.fromkeys(picked)))
+    print("DM level chosen leaving each table out (ties: today, then the strictest): "
+          + ", ".join(f"{m} x{picked_dm.count(m)}" for m in dict.fromkeys(picked_dm)))
+    print("\nper table: the windows (rule: rows), each window's pair on validation (scaled "
+          "RMSE) and held-out ratio; *: today's default")
+    for t in names:
+        ws = sorted(set(sets[t].values()))
+        print(f"{t:<17} " + "  ".join(
+            f"w{w}{'*' if w == default_of[t] else ''}: {info[t][w][1]:.3f} / "
+            f"{ratio(t, info[t][w][2]):.3f} ({'+'.join(info[t][w][0])})" for w in ws))
+        print(f"{'':<17} DM t against the default: " + ", ".join(
+            f"w{w} {dm(t, w):+.2f}" for w in ws if w != default_of[t]))
+        print(f"{'':<17} sets: {sets[t]}; chosen (best pair): "
+              f"{chosen['chosen: best pair on validation'][t]}; pool: {pooled[t][1]}")
+    print("\nwindow chosen per rule and table")
+    for name in chosen:
+        print(f"{name:<42} " + " ".join(f"{t[:6]}={chosen[name][t]}" for t in names))
+
+
+WATCHED_CHEAP = ("a10", "usmelec", "seatbelts", "usemployment", "ukgas", "arrivals",
+                 "ausaccommodation", "lakehuron", "nile", "frozenjuice", "prices")
+
+
+def judge_cheap(store: Path, seed: int = 0) -> None:
+    """Today's choice among the cheap candidates (the two best on validation, equally)
+    with and without ``seasonal_drift`` and its variants, at the windows recorded by
+    ``record --window-set [--windows ...]``, per window rule ("default", "3 seasons")."""
+    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
+    runs: dict[str, dict[int, dict]] = {}
+    for path in sorted(store.glob(f"*-seed{seed}-w*.pkl")):
+        r = pickle.load(open(path, "rb"))
+        runs.setdefault(r["table"], {})[r["window"]] = r
+    names = [t for t in tables if t in runs]
+    best = best_baselines({t: tables[t] for t in names})
+    default = {t: next(r for r in runs[t].values() if r.get("default")) for t in names}
+    today = [m for m in default[names[0]]["val_rmse"] if m not in NEW_CHEAP]
+    pools = {"today": (), "today + seasonal_drift": ("seasonal_drift",),
+             "today + seasonal_drift_half": ("seasonal_drift_half",),
+             "today + seasonal_drift_last": ("seasonal_drift_last",),
+             "today + all three": NEW_CHEAP}
+
+    def pair(r, extra, swap=False):
+        e = {m: v for m, v in r["val_rmse"].items()
+             if np.isfinite(v) and (m not in NEW_CHEAP or m in extra)}
+        if swap:  # seasonal_drift in place of the seasonal naive where it is there
+            if "seasonal_drift" in e:
+                e.pop("seasonal_naive", None)
+        order = sorted(e, key=lambda m: (e[m], list(e).index(m)))[:CHOSEN]
+        return order, np.mean([r["test"][m] for m in order], axis=0)
+
+    for key in ("default", "3 seasons"):
+        window_of = {}
+        for t in names:
+            w = window_set(default[t]["window_inputs"], default[t]["window"])[key]
+            if w in runs[t]:
+                window_of[t] = w
+        if len(window_of) < len(names):
+            print(f"\n{key}: records for {len(window_of)} of {len(names)} tables only: "
+                  f"missing {sorted(set(names) - set(window_of))}")
+            if not window_of:
+                continue
+        ts = [t for t in names if t in window_of]
+        print(f"\nwindow: {key}; {len(ts)} tables, seed {seed}; ratio = held-out RMSE / "
+              "best baseline's; cheap candidates only (no networks); "
+              f"today's candidates: {', '.join(today)}")
+        print(f"{'pool':<34} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6} {'':20} "
+              f"{'sdrift in 2':>11}" + "".join(f"{t[:8]:>9}" for t in WATCHED_CHEAP))
+        results = [{"table": t} for t in ts]
+        chosen_all, ratio_all = {}, {}
+        for name, extra in list(pools.items()) + [("seasonal_drift in place of seasonal_naive",
+                                                   ("seasonal_drift",))]:
+            swap = name.endswith("seasonal_naive")
+            picks = {t: pair(runs[t][window_of[t]], extra, swap) for t in ts}
+            chosen_all[name] = {t: p[0] for t, p in picks.items()}
+            ratios = np.asarray([rmse(picks[t][1], runs[t][window_of[t]]["truth"]) / best[t][1]
+                                 for t in ts])
+            ratio_all[name] = ratios
+            wins, med, geo, worst, where = summary(ratios, results)
+            used = sum(any(m in NEW_CHEAP for m in picks[t][0]) for t in ts)
+            have = sum(any(m in extra for m in runs[t][window_of[t]]["val_rmse"]) for t in ts)
+            cells = "".join(f"{ratios[ts.index(t)]:9.3f}" if t in ts else f"{'-':>9}"
+                            for t in WATCHED_CHEAP)
+            print(f"{name:<34} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} "
+                  f"{'(' + where + ')':20} {f'{used}/{have}' if extra else '-':>11}" + cells)
+        print("\ntables whose ratio moves against today's (today -> pool):")
+        for name, ratios in ratio_all.items():
+            moved = [f"{t} {ratio_all['today'][i]:.3f} -> {ratios[i]:.3f} "
+                     f"({'+'.join(chosen_all[name][t])})"
+                     for i, t in enumerate(ts) if abs(ratios[i] - ratio_all["today"][i]) > 5e-4]
+            if name != "today":
+                print(f"  {name}: " + ("; ".join(moved) or "none"))
+        print("\nper table (window; seasonal_drift's validation rank among today's + it; "
+              "the pair chosen today -> with seasonal_drift):")
+        for t in ts:
+            r = runs[t][window_of[t]]
+            e = {m: v for m, v in r["val_rmse"].items()
+                 if np.isfinite(v) and m not in VARIANTS}
+            rank = (sorted(e, key=e.get).index("seasonal_drift") + 1
+                    if "seasonal_drift" in e else "-")
+            season = default[t]["window_inputs"]["season"]
+            print(f"  {t:<17} w{window_of[t]:<3} season {season}  rank {rank}  "
+                  f"{'+'.join(chosen_all['today'][t])} -> "
+                  f"{'+'.join(chosen_all['today + seasonal_drift'][t])}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["record", "judge"])
+    p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap"])
     p.add_argument("--tables", help="comma-separated names (default: every table)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=90)
@@ -513,14 +886,30 @@ def main() -> None:
     p.add_argument("--split-validation", action="store_true",
                    help="stop early on the first half of the validation windows, choose on "
                    "the second (an experiment)")
+    p.add_argument("--window-set", action="store_true",
+                   help="one epoch per window of window_set (today's default, 2 and 3 "
+                   "seasons, 30, a quarter and a third of the rows): the cheap candidates, "
+                   "for judge-windows (files NAME-seedS-wW.pkl)")
+    p.add_argument("--windows", help="with --window-set: the windows of window_set to "
+                   "record, comma-separated keys (e.g. 'default,3 seasons'; default: all)")
     p.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "lstmcast-choice")
     args = p.parse_args()
     if args.action == "judge":
         judge(args.store)
         return
+    if args.action == "judge-windows":
+        judge_windows(args.store, args.seed)
+        return
+    if args.action == "judge-cheap":
+        judge_cheap(args.store, args.seed)
+        return
+    keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None
     for table in panel.load_panel(panel.PANEL / "panel.toml"):
         if wanted and table["name"] not in wanted:
+            continue
+        if args.window_set:
+            print(json.dumps(record_windows(table, args.seed, args.store, keys)), flush=True)
             continue
         suffix = "-rolling" if args.rolling else "-maps" if args.maps_only else ""
         if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():

@@ -103,12 +103,12 @@ def test_a_config_from_a_newer_lstmcast_is_refused_by_name(models, tmp_path):
     path = tmp_path / "f.lstmcast"
     fc.save(path)
     config, _, tensors = read(path)
-    config.update(config_version=6, versions={**config["versions"], "lstmcast": "9.0.0"})
+    config.update(config_version=7, versions={**config["versions"], "lstmcast": "9.0.0"})
     newer = tmp_path / "newer.lstmcast"
     bundle.save(newer, tensors, config, "forecaster")  # well formed, sealed: only newer
     with pytest.raises(ArtifactError, match=r"newer\.lstmcast' was saved by lstmcast 9\.0\.0 "
-                                            r"\(Forecaster config version 6\); this lstmcast "
-                                            r"reads up to 5: upgrade it"):
+                                            r"\(Forecaster config version 7\); this lstmcast "
+                                            r"reads up to 6: upgrade it"):
         Forecaster.load(newer)
 
 

@@ -157,6 +157,10 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
         "seasonal_naive": val[:, seasonal_rows],
         "train_mean": np.full((len(val), steps), train[:, window:].mean()),
         "drift": last + np.arange(1, steps + 1) * (last - val[:, :1]) / (window - 1)}
+    if window >= 24:  # the seasonal naive plus the mean change over a season, per season
+        back = (window + np.arange(steps) - seasonal_rows) // 12
+        change = np.mean([val[:, i] - val[:, i - 12] for i in range(12, window)], axis=0)
+        forecasts["seasonal_drift"] = val[:, seasonal_rows] + back * change[:, None]
     want = {k: float(np.sqrt(np.mean((v - val[:, window:]) ** 2)))
             for k, v in forecasts.items()}
     assert set(fc.blend_scores_) == set(want)
@@ -171,22 +175,24 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
     # saved and loaded: the same forecasts, the same choice
     fc.save(tmp_path / "m.lstmcast")
     saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")[1]
-    newer = {"train_mean", "drift"} & set(fc.blend_weights_)
-    assert saved["config_version"] == (5 if newer else 4)
+    chosen = set(fc.blend_weights_)
+    assert saved["config_version"] == (6 if "seasonal_drift" in chosen else
+                                       5 if {"train_mean", "drift"} & chosen else 4)
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weights_ == fc.blend_weights_
     assert loaded.blend_scores_ == pytest.approx(fc.blend_scores_)
     pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))
 
 
-def test_a_choice_with_the_training_mean_or_the_drift_is_saved_as_version_5(tmp_path):
+def test_a_choice_with_a_newer_forecast_is_saved_as_the_oldest_version_that_reads_it(tmp_path):
     df = seasonal_table()
     fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
     window = fc.window_
     parts = candidates(window, 6, [0], 12, 1, lambda: [(np.ones((4, window, 1)),
                                                          np.full((4, 6), 0.3))])
     assert parts["train_mean"].values == pytest.approx([0.3])
-    for name, version in (("drift", 5), ("train_mean", 5), ("naive", 4)):
+    for name, version in (("drift", 5), ("train_mean", 5), ("seasonal_drift", 6),
+                          ("naive", 4)):
         fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, {name: parts[name]},
                                           {"networks": 0.5, name: 0.5})
         fc.save(tmp_path / f"{name}.lstmcast")
@@ -248,3 +254,25 @@ def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):
     assert side["network"]["blend"] is None
     got = run_onnx(session(tmp_path / "m.onnx"), x)
     np.testing.assert_allclose(got, fc.ensemble_.predict(x), rtol=1e-5, atol=1e-5)
+
+
+def test_the_seasonal_naive_with_drift_by_hand():
+    # window 8, season 4: the changes over a season in the window are
+    # 3-1, 8-5, 4-3, 5-2 = 2, 3, 1, 3: 2.25 per season
+    y = np.array([1.0, 5.0, 3.0, 2.0, 3.0, 8.0, 4.0, 5.0])
+    x = np.stack([y, -y], axis=-1)[None]  # one window, two targets
+    got = WindowBaseline("seasonal_drift", 8, 6, [0, 1], season=4, horizon=1).predict(x)
+    # targets rows 8..13: rows 4, 5, 6, 7 a season back (+2.25), then 4, 5 two (+4.5)
+    want = np.array([5.25, 10.25, 6.25, 7.25, 7.5, 12.5])
+    np.testing.assert_allclose(got[0, 0::2], want, rtol=1e-6)
+    np.testing.assert_allclose(got[0, 1::2], -want, rtol=1e-6)  # step-major columns
+    # horizon 3: targets rows 10..15 read rows 6, 7 (one season back), 4, 5, 6, 7 (two)
+    got = WindowBaseline("seasonal_drift", 8, 6, [0], season=4, horizon=3).predict(x)
+    np.testing.assert_allclose(got[0], [6.25, 7.25, 7.5, 12.5, 8.5, 9.5], rtol=1e-6)
+    # a window of 7 holds only three changes over a season: not read
+    with pytest.raises(ValueError, match="two seasons or more"):
+        WindowBaseline("seasonal_drift", 7, 6, [0], season=4, horizon=1)
+    zero = np.zeros((5, 7, 1))
+    assert "seasonal_drift" not in candidates(7, 2, [0], 4, 1, lambda: [(zero, np.zeros((5, 2)))])
+    eight = np.zeros((5, 8, 1))
+    assert "seasonal_drift" in candidates(8, 2, [0], 4, 1, lambda: [(eight, np.zeros((5, 2)))])

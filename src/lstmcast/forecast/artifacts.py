@@ -13,7 +13,8 @@ as 3, so older lstmcast refuses it rather than forecast without the map. 4
 holds any combination chosen on the validation windows (``blend="select"``): each
 forecast's weight and config, the maps' weights beside the networks'. 5 is 4's
 layout with a forecast version 4 does not know (the training mean or the drift): a
-model whose choice holds neither is still written as 4.
+model whose choice holds neither is still written as 4. 6 is the same layout with the
+seasonal naive with drift, which 5 does not know (a model without it: 5 or 4).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
     from lstmcast.forecast.forecaster import Forecaster
 
 FORECASTER_KIND = artifact_file.FORECASTER_KIND
-CONFIG_VERSION = 5
+CONFIG_VERSION = 6
 NEW_IN_5 = ("train_mean", "drift")  # kinds of ``combination.WindowBaseline``
+NEW_IN_6 = ("seasonal_drift",)
 LINEAR_WEIGHTS = "linear_map.weights"
 MAP_PREFIXES = tuple(f"{name}." for name in MAPS)
 
@@ -56,12 +58,14 @@ def config(fc: Forecaster) -> dict[str, Any]:
     linear = ensemble.linear
     two_halves = (linear is not None and set(ensemble.parts) == {"linear_map"}
                   and linear.anchor == "last")
-    newer = any(getattr(part, "kind", None) in NEW_IN_5 for part in ensemble.parts.values())
+    kinds = {getattr(part, "kind", None) for part in ensemble.parts.values()}
     return {
         # 2: the networks alone; 3: blended with one linear map; 4: any combination;
-        # 5: one with a forecast 4 does not know
+        # 5, 6: one with a forecast 4 (5) does not know; each saved as the oldest
+        # version that reads it, so that an older lstmcast still loads what it can
         "config_version": (2 if not ensemble.combined else 3 if two_halves else
-                           5 if newer else 4),
+                           6 if kinds & set(NEW_IN_6) else 5 if kinds & set(NEW_IN_5)
+                           else 4),
         "params": values,
         "blend": {"weight": ensemble.weight, **linear.get_config()} if two_halves else None,
         "combination": None if two_halves or not ensemble.combined else {

@@ -46,9 +46,14 @@ class BaselineModule(nn.Module):
         super().__init__()
         self.kind, self.window, self.steps = baseline.kind, baseline.window, baseline.steps
         self.columns = list(baseline.columns)
+        seasonal = self.kind in ("seasonal_naive", "seasonal_drift")
         rows = (seasonal_positions(baseline.window, baseline.steps, baseline.season,
-                                   baseline.horizon) if self.kind == "seasonal_naive" else [0])
+                                   baseline.horizon) if seasonal else [0])
         self.register_buffer("rows", torch.tensor(rows, dtype=torch.long))
+        self.season = baseline.season or 1
+        back = (baseline.window - 1 + baseline.horizon
+                + torch.arange(baseline.steps) - torch.tensor(rows)) // self.season
+        self.register_buffer("back", back.to(torch.float32)[None, :, None])
         self.register_buffer("values", torch.tensor(baseline.values or [0.0] * len(self.columns),
                                                     dtype=torch.float32))
         ahead = baseline.horizon + torch.arange(baseline.steps, dtype=torch.float32)
@@ -65,6 +70,10 @@ class BaselineModule(nn.Module):
         elif self.kind == "drift":
             last = history[:, -1:, :]
             out = last + self.ahead * (last - history[:, :1, :])
+        elif self.kind == "seasonal_drift":
+            s = self.season
+            change = (history[:, s:, :] - history[:, :-s, :]).mean(dim=1, keepdim=True)
+            out = history[:, self.rows, :] + self.back * change
         else:
             out = history[:, self.rows, :]
         return out.reshape(x.shape[0], -1)
