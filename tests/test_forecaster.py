@@ -159,6 +159,10 @@ def test_lag_copy_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_lag_copy("y", truth, {"lstmcast": truth + 0.01, "naive": naive})
+        # a combination that holds the naive forecast on purpose: the networks are judged
+        warn_lag_copy("y", truth, {"lstmcast": copy, "networks": truth + 0.01, "naive": naive})
+    with pytest.warns(LagCopyWarning, match="^The networks' forecasts of 'y'"):
+        warn_lag_copy("y", truth, {"lstmcast": truth + 0.01, "networks": copy, "naive": naive})
 
 
 def test_missing_columns_suggest_the_nearest_names():

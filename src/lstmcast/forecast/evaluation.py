@@ -122,7 +122,7 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
     scored = windows.truth.shape[0]
     for k in range(len(pipeline.targets)):
         target_scores, frame, scored = _score_target(pipeline, stats, table, windows, halves,
-                                                     k, last_only, notes)
+                                                     k, last_only, notes, ensemble.weight > 0)
         rows += target_scores
         pred_frames.append(frame)
     result = pd.DataFrame(rows)
@@ -182,9 +182,10 @@ def _halves(pipeline: TablePipeline, ensemble: Ensemble, windows: _Scored,
 
 def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
                   windows: _Scored, halves: dict[str, np.ndarray], k: int, last_only: bool,
-                  notes: list[str]) -> tuple[list[dict], pd.DataFrame, int]:
+                  notes: list[str], networks_used: bool = True
+                  ) -> tuple[list[dict], pd.DataFrame, int]:
     """Target ``k``: a row of scores per model, the forecasts' frame, and how many windows
-    every model was scored on."""
+    every model was scored on. ``networks_used``: the networks take part in the forecast."""
     name, forecast = pipeline.targets[k], windows.forecast
     t = windows.truth[:, :, k]
     preds = {"lstmcast": forecast.point[:, :, k],
@@ -207,7 +208,8 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
             if model in preds:
                 bands[model] = preds[model][:, :, None] + np.asarray(offsets)[None, :, :, k]
     ok = ~np.isnan(np.stack(list(preds.values()))).any(axis=(0, 2))  # common windows
-    warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
+    if networks_used:  # a diagnosis of the networks: not of a forecast they are no part of
+        warn_lag_copy(name, t[ok], {m: p[ok] for m, p in preds.items()})
     rows = []
     for model, p in preds.items():
         row = {"target": name, "model": model,
@@ -287,16 +289,20 @@ def prediction_frame(pipeline: TablePipeline, table: Table, truth_rows: np.ndarr
 
 
 def warn_lag_copy(name: str, truth: np.ndarray, preds: dict[str, np.ndarray]) -> None:
-    """Warn when forecasts follow the last input value more closely than the truth."""
+    """Warn when the networks' forecasts follow the last input value more closely than the
+    truth: the model's forecast, or the networks' own where it combines them with others
+    (a combination may hold the naive forecast on purpose)."""
     if "naive" not in preds:
         return
-    model, naive = preds["lstmcast"], preds["naive"]
+    own = "networks" in preds
+    model, naive = preds["networks" if own else "lstmcast"], preds["naive"]
     to_naive = float(np.mean(np.abs(model - naive)))
     to_truth = float(np.mean(np.abs(model - truth)))
     no_better = scores.rmse(truth, model) >= scores.rmse(truth, naive)
     if no_better and to_naive < 0.5 * to_truth:
+        whose = "The networks'" if own else "The model's"
         warnings.warn(
-            f"The forecasts of {name!r} are no better than repeating the last value and "
+            f"{whose} forecasts of {name!r} are no better than repeating the last value and "
             f"stay close to it (mean distance {to_naive:.3g}, against {to_truth:.3g} from "
             "the truth): the model may have learned a lagged copy of its input, a known "
             "LSTM failure. Try differencing (`difference=True`), a longer window, or more data.",
