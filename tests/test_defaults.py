@@ -71,3 +71,5 @@ def test_inspect_says_what_was_chosen_and_why(tmp_path):
     assert "forecast: the mean of the two that score best on the validation rows" in shown.stdout
     off = run_cli("inspect", data, "--target", "load", "--time", "t", "--blend", "none")
     assert "forecast: the networks alone" in off.stdout
+    bare = run_cli("inspect", data, "--target", "load")  # no time column: rows in file order
+    assert "season: none (no time column was given: rows are taken in file order" in bare.stdout

@@ -92,6 +92,9 @@ def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
                          "checked for gaps, and forecasts get no time")
         elif info.get("irregular"):
             lines.append(f"  irregular series (off that step): {', '.join(info['irregular'])}")
+    else:
+        lines.append(f"season: none ({facts['season'][1]}: rows are taken in file order; "
+                     "give --time, or --season N for a seasonal naive baseline)")
     return lines + [f"note: {note}" for note in facts["notes"]]
 
 
@@ -109,7 +112,7 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
         lines.append("forecast: the mean of the two that score best on the validation rows "
                      "among the networks (only when best of all), two least-squares linear "
                      "maps of the window and the naive, seasonal naive, window-mean, "
-                     "training-mean and drift forecasts "
+                     "training-mean, drift and seasonal-drift forecasts "
                      "(chosen after training; --blend linear: the "
                      "networks and the linear map; --blend none: the networks alone)")
     else:

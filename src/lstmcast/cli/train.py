@@ -177,7 +177,7 @@ def _train(args: argparse.Namespace) -> int:
     if not args.quiet:
         if forecaster.window is None:
             print(f"\nWindow: {forecaster.window_choice_}.")
-        found, why = forecaster.season_choice(forecaster.pipeline_.step)
+        found, why = forecaster.season_choice(forecaster.pipeline_)
         print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
               else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")
         print(f"\nTest scores on {scores.attrs['scored']} ({scores.attrs['n_windows']} "

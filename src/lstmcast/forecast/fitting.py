@@ -108,7 +108,7 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
         intervals.calibrate(fc.ensemble_.predict(validation[0]), validation[1])
     fc.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
     y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
-    season = fc.season_choice(pipeline.step)[0]
+    season = fc.season_choice(pipeline)[0]
     train_mean = y_train_rows.mean(axis=0).tolist()
     fc.stats_ = TrainingStats(
         train_mean=train_mean,
@@ -137,7 +137,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
     parts = streaming.ShardWindows(shards, pipeline, validation_fraction(fc),
                                    fc.validation_by, fc.seed)
     parts.learn_time()
-    season = fc.season_choice(pipeline.step)[0]
+    season = fc.season_choice(pipeline)[0]
     choose_window(fc, pipeline, parts.shortest_rows)
     stats = parts.fit(fc.calendar, season or 1, pipeline.roles.columns())
     warn_short(stats.short, stats.series, stats.longest, pipeline.span)
@@ -221,7 +221,7 @@ def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> Non
     if fc.window is not None:
         pipeline.window, fc.window_choice_ = fc.window, "given"
         return
-    season = fc.season_choice(pipeline.step)[0]
+    season = fc.season_choice(pipeline)[0]
     pipeline.window, fc.window_choice_ = defaults.choose_window(
         season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment)
 
@@ -382,7 +382,7 @@ def blended(fc: Forecaster, ensemble: Ensemble, pipeline: TablePipeline, x_train
             return (x_train.validation_arrays(j) for j in range(x_train.validation_count))
         return [] if validation is None else [validation]
 
-    season = fc.season_choice(pipeline.step)[0]
+    season = fc.season_choice(pipeline)[0]
     if fc.blend == "select" and (validation is not None
                                    or getattr(x_train, "validation_count", 0) > 0):
         parts = combination.candidates(pipeline.window, fc.steps,

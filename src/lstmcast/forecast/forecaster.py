@@ -157,10 +157,14 @@ class Forecaster(Estimator, FittedAttributes):
         ``time_format`` (changed after fit with set_params: how predict's table reads)."""
         return self.pipeline_.reading(self.missing, self.time_format)
 
-    def season_choice(self, step: dict[str, Any] | None) -> tuple[int | None, str]:
-        """The season for a time step, and why: ``season`` if given, else the frequency's."""
+    def season_choice(self, pipeline: TablePipeline) -> tuple[int | None, str]:
+        """The season of a table ``pipeline`` read, and why: ``season`` if given, else its
+        frequency's."""
         if self.season:
             return self.season, "given"
+        if pipeline.roles.time is None:
+            return None, "no time column was given"
+        step = pipeline.step
         found, what = frequency.season(step)
         return found, (f"{what}, from the frequency ({frequency.describe(step)})"
                        if found else what)
