@@ -608,17 +608,23 @@ def judge(store: Path) -> None:
 WATCHED = ("arrivals", "lakehuron", "nile", "frozenjuice", "prices", "a10")
 
 
-def judge_windows(store: Path, seed: int = 0) -> None:
-    """Rules that choose the window per table on the validation windows, among the
-    cheap candidates only (every candidate but the networks), from ``record
-    --window-set``: each table's records, one per window of ``window_set``."""
+def window_records(store: Path, seed: int) -> tuple[dict, dict, list, dict]:
+    """``record --window-set``'s records: the panel's tables, each table's records by
+    window, the tables recorded, and each one's best baseline."""
     tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
     runs: dict[str, dict[int, dict]] = {}
     for path in sorted(store.glob(f"*-seed{seed}-w*.pkl")):
         r = pickle.load(open(path, "rb"))
         runs.setdefault(r["table"], {})[r["window"]] = r
     names = [t for t in tables if t in runs]
-    best = best_baselines({t: tables[t] for t in names})
+    return tables, runs, names, best_baselines({t: tables[t] for t in names})
+
+
+def judge_windows(store: Path, seed: int = 0) -> None:
+    """Rules that choose the window per table on the validation windows, among the
+    cheap candidates only (every candidate but the networks), from ``record
+    --window-set``: each table's records, one per window of ``window_set``."""
+    tables, runs, names, best = window_records(store, seed)
     sets, default_of = {}, {}
     for t in names:
         d = next(r for r in runs[t].values() if r.get("default"))
@@ -794,13 +800,7 @@ def judge_cheap(store: Path, seed: int = 0) -> None:
     """Today's choice among the cheap candidates (the two best on validation, equally)
     with and without ``seasonal_drift`` and its variants, at the windows recorded by
     ``record --window-set [--windows ...]``, per window rule ("default", "3 seasons")."""
-    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
-    runs: dict[str, dict[int, dict]] = {}
-    for path in sorted(store.glob(f"*-seed{seed}-w*.pkl")):
-        r = pickle.load(open(path, "rb"))
-        runs.setdefault(r["table"], {})[r["window"]] = r
-    names = [t for t in tables if t in runs]
-    best = best_baselines({t: tables[t] for t in names})
+    tables, runs, names, best = window_records(store, seed)
     default = {t: next(r for r in runs[t].values() if r.get("default")) for t in names}
     today = [m for m in default[names[0]]["val_rmse"] if m not in NEW_CHEAP]
     pools = {"today": (), "today + seasonal_drift": ("seasonal_drift",),
