@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import Forecaster
-from lstmcast.forecast.defaults import choose_window
+from lstmcast.forecast.defaults import choose_window, network_rows
 
 
 @pytest.mark.parametrize(("season", "shortest", "segment", "expected"), [
@@ -28,6 +28,54 @@ def test_the_window_rule(season, shortest, segment, expected):
                                 segment=segment)
     assert window == expected
     assert str(window) in why
+
+
+@pytest.mark.parametrize(("season", "shortest", "segment", "expected", "networks"), [
+    (24, 4000, None, 336, 48),    # hourly: two weeks, the networks the last two days
+    (48, 4000, None, 672, 96),    # half-hourly: two weeks of 336 rows
+    (24, 800, None, 48, None),    # 640 training rows: (640 - 1) // 2 = 319 < 336, two days
+    (48, 1440, None, 96, None),   # a month of half-hours: two weeks do not fit
+    (24, 4000, 24, 48, None),     # segments (the long-horizon preset): as before
+    (96, 8000, None, 1344, 192),  # every 15 minutes
+])
+def test_a_sub_daily_window_sees_two_weeks_and_its_networks_two_days(
+        season, shortest, segment, expected, networks):
+    window, why = choose_window(season, shortest, horizon=1, steps=1, validation=0.2,
+                                segment=segment, daily=True)
+    assert window == expected and str(window) in why
+    assert network_rows(window, season, True, segment) == networks
+    if networks:
+        assert f"the networks read its last {networks}" in why
+    # a season that is not a day (daily: a week of 7): the rule of two seasons
+    assert choose_window(7, 4000, horizon=1, steps=1, validation=0.2)[0] == 30
+    assert network_rows(30, 7, False) is None
+
+
+def test_a_long_window_is_cropped_for_the_networks_alone():
+    """An hourly table of 4,000 rows: the window holds two weeks, the first layer past the
+    normalization keeps the last two days for the LSTMs, and forecasts, explanations and
+    a save round trip work on the long window."""
+    t = pd.date_range("2024-01-01", periods=4000, freq="h")
+    k = np.arange(len(t))
+    frame = pd.DataFrame({"t": t.strftime("%Y-%m-%d %H:%M"),
+                          "load": 5 + np.sin(2 * np.pi * k / 24) + 0.3 * (k // 24 % 7 >= 5)
+                          + np.random.default_rng(0).normal(0, 0.05, len(k))})
+    fc = Forecaster(units=(8,), epochs=1, batch_size=256).fit(frame, target="load", time="t")
+    assert fc.window_ == 336 and fc.network_rows_ == 48
+    crop = [layer for layer in fc.model_.layers if type(layer).__name__ == "Cropping1D"]
+    assert [layer.cropping for layer in crop] == [(288, 0)]
+    forecast = fc.predict(frame.tail(400))
+    assert len(forecast) == 1 and np.isfinite(forecast["load"]).all()
+    # the networks read only the last 48 rows: changing the rows before them changes
+    # nothing of the networks' output
+    window = fc.pipeline_.table(frame.tail(336)).x[None].astype(np.float32)
+    moved = window.copy()
+    moved[:, :200] += 1.0
+    net = fc.ensemble_.members[0]
+    np.testing.assert_array_equal(net.predict(window), net.predict(moved))
+    recent = window.copy()
+    recent[:, -10:] += 1.0  # within the last 48 rows: read
+    assert not np.array_equal(net.predict(window), net.predict(recent))
 
 
 def test_the_window_leaves_room_for_the_targets():

@@ -63,7 +63,9 @@ def resolve_normalize(settings: Forecaster, pipeline: TablePipeline) -> str | No
 def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:
     """The layers for a Forecaster's ``settings`` (its constructor arguments) and pipeline:
     [normalization] [channel split] [cropping] body [future inputs] head [channel merge]
-    [denormalization].
+    [denormalization]. The cropping keeps the body on the window (without the rows to
+    forecast), and on its last ``network_rows_`` rows where the window chosen is longer
+    for the other forecasts (``defaults.network_rows``).
 
     ``slots``: outputs per step and target (one per quantile level for a quantile
     model). The output is (N, S * slots * K), K innermost, so the channel merge
@@ -80,13 +82,15 @@ def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1
     per_step = (1 if independent else len(pipeline.targets)) * slots
     n_out = settings.steps * per_step
     extra = length - pipeline.window  # rows to forecast, carried for inputs known in advance
+    rows = getattr(settings, "network_rows_", None)  # the networks' part of a long window
+    front = pipeline.window - rows if rows else 0
     layers: list[Layer] = []
     if norm:
         layers.append(InstanceNorm(targets, pipeline.window, norm))
     if independent:
         layers.append(ChannelSplit(targets))
-    if extra:
-        layers.append(Cropping1D((0, extra)))
+    if front or extra:
+        layers.append(Cropping1D((front, extra)))
     if settings.segment is not None:
         layers.append(SegmentLSTM(int(settings.units[0]), settings.segment, settings.steps,
                                   per_step, settings.cell, settings.dropout,

@@ -16,10 +16,13 @@ from lstmcast.tables.splits import training_rows
 
 BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
 SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
+WEEKS_SEEN = 2  # a sub-daily table's window sees two weeks where the rows allow ...
+# ... and its networks the last SEASONS_SEEN days of it (``network_rows``)
 
 
 def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
-                  validation: float, segment: int | None = None) -> tuple[int, str]:
+                  validation: float, segment: int | None = None, daily: bool = False
+                  ) -> tuple[int, str]:
     """The window of a Forecaster given none, and why.
 
     ``SEASONS_SEEN`` seasons (a day of half-hourly rows is 48: the window sees two
@@ -37,6 +40,12 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
             target rows per window.
         validation: the fraction of each series held out for early stopping.
         segment: the segment length, when the window is cut into segments.
+        daily: the season is a day of sub-daily rows. Then the window sees
+            ``WEEKS_SEEN`` weeks where the rows allow (336 hourly rows): the linear
+            maps and the naive forecasts read them all (the week's cycle of a
+            load), the networks the last ``SEASONS_SEEN`` days (``network_rows``),
+            so they train as fast as on two days. Measured on the panel's two
+            sub-daily tables (docs/panel.md).
     """
     base = min(BASE_WINDOW, max(2, shortest // 6))
     window, why = base, (f"{base} rows, the tutorial's window" if base == BASE_WINDOW else
@@ -52,7 +61,20 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
         window = cap
         why = (f"{window} rows: half of the {train_rows} rows the shortest series trains on"
                + (f" (a season is {season})" if season else ""))
+    weeks = WEEKS_SEEN * 7 * season if daily and season and not segment else 0
+    if window < weeks <= cap:
+        why = (f"{weeks} rows: {WEEKS_SEEN} weeks of {7 * season} rows; the networks read "
+               f"its last {window} ({SEASONS_SEEN} days)")
+        window = weeks
     if segment:
         window = max(segment, window // segment * segment)
         why += f", a multiple of the segment ({segment})"
     return window, why
+
+
+def network_rows(window: int, season: int | None, daily: bool,
+                 segment: int | None = None) -> int | None:
+    """The rows of a chosen window the networks read, its last ones: ``SEASONS_SEEN`` days
+    where ``choose_window`` made a sub-daily table's window weeks long; else None (all)."""
+    days = SEASONS_SEEN * season if daily and season and not segment else None
+    return days if days is not None and window > days else None

@@ -412,6 +412,16 @@ def period_labels(times: pd.Series, step: dict[str, Any] | None) -> list[str] | 
     return None
 
 
+def rows_per_day(step: dict[str, Any] | None) -> int | None:
+    """Rows in a day where the step divides a day (24 hourly, 48 half-hourly); else None."""
+    if step is None or step.get("kind") != "datetime":
+        return None
+    unit = _unit(step)
+    if unit.kind == "fixed" and unit.n < _DAY and _DAY % unit.n == 0:
+        return _DAY // unit.n
+    return None
+
+
 def season(step: dict[str, Any] | None) -> tuple[int | None, str]:
     """The main season of a step, in steps, and what it is: a day of sub-daily rows (24
     hourly, 48 half-hourly), a week of days (7, or 5 business days), a year of weeks (52),
@@ -423,9 +433,8 @@ def season(step: dict[str, Any] | None) -> tuple[int | None, str]:
         return None, "the time column holds numbers, not dates"
     unit = _unit(step)
     if unit.kind == "fixed":
-        if unit.n < _DAY and _DAY % unit.n == 0:
-            return _DAY // unit.n, "a day"
-        return None, f"{describe(step)} rows have no daily season"
+        day = rows_per_day(step)
+        return (day, "a day") if day else (None, f"{describe(step)} rows have no daily season")
     if unit.kind == "bdays":
         return (5, "a week of business days") if unit.n == 1 else (None, describe(step))
     if unit.kind == "days":
