@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import Forecaster
+from lstmcast.forecast.architecture import chosen_network_rows
 from lstmcast.forecast.defaults import choose_window, network_rows
 
 
@@ -51,16 +52,16 @@ def test_a_sub_daily_window_sees_two_weeks_and_its_networks_two_days(
     assert network_rows(30, 7, False) is None
 
 
-def test_a_long_window_is_cropped_for_the_networks_alone():
-    """An hourly table of 4,000 rows: the window holds two weeks, the first layer past the
+def test_a_long_window_is_cropped_for_the_networks_alone(tmp_path):
+    """An hourly table of 2,000 rows: the window holds two weeks, the first layer past the
     normalization keeps the last two days for the LSTMs, and forecasts, explanations and
     a save round trip work on the long window."""
-    t = pd.date_range("2024-01-01", periods=4000, freq="h")
+    t = pd.date_range("2024-01-01", periods=2000, freq="h")
     k = np.arange(len(t))
     frame = pd.DataFrame({"t": t.strftime("%Y-%m-%d %H:%M"),
                           "load": 5 + np.sin(2 * np.pi * k / 24) + 0.3 * (k // 24 % 7 >= 5)
                           + np.random.default_rng(0).normal(0, 0.05, len(k))})
-    fc = Forecaster(units=(8,), epochs=1, batch_size=256).fit(frame, target="load", time="t")
+    fc = Forecaster(units=(8,), epochs=1, batch_size=512).fit(frame, target="load", time="t")
     assert fc.window_ == 336 and fc.network_rows_ == 48
     crop = [layer for layer in fc.model_.layers if type(layer).__name__ == "Cropping1D"]
     assert [layer.cropping for layer in crop] == [(288, 0)]
@@ -73,6 +74,12 @@ def test_a_long_window_is_cropped_for_the_networks_alone():
     moved[:, :200] += 1.0
     net = fc.ensemble_.members[0]
     np.testing.assert_array_equal(net.predict(window), net.predict(moved))
+    fc.save(tmp_path / "m.lstmcast")
+    loaded = Forecaster.load(tmp_path / "m.lstmcast")
+    assert loaded.network_rows_ == 48 and loaded.window_ == 336
+    pd.testing.assert_frame_equal(loaded.predict(frame.tail(400)), forecast)
+    given = Forecaster(units=(8,), window=336)  # a window given is read whole
+    assert chosen_network_rows(given, fc.pipeline_) is None
     recent = window.copy()
     recent[:, -10:] += 1.0  # within the last 48 rows: read
     assert not np.array_equal(net.predict(window), net.predict(recent))

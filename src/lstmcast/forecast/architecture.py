@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.forecast import defaults
 from lstmcast.layers import (
     GRU,
     LSTM,
@@ -60,12 +61,23 @@ def resolve_normalize(settings: Forecaster, pipeline: TablePipeline) -> str | No
     return settings.normalize
 
 
+def chosen_network_rows(settings: Forecaster, pipeline: TablePipeline) -> int | None:
+    """The rows of a window chosen from the data that the networks read, its last ones
+    (``defaults.network_rows``: two days of a sub-daily window of two weeks); None: the
+    whole window (and always for a ``window`` given)."""
+    if settings.window is not None:
+        return None
+    season = settings.season_choice(pipeline)[0]
+    return defaults.network_rows(pipeline.window, season,
+                                 defaults.is_a_day(season, pipeline.step), settings.segment)
+
+
 def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:
     """The layers for a Forecaster's ``settings`` (its constructor arguments) and pipeline:
     [normalization] [channel split] [cropping] body [future inputs] head [channel merge]
     [denormalization]. The cropping keeps the body on the window (without the rows to
-    forecast), and on its last ``network_rows_`` rows where the window chosen is longer
-    for the other forecasts (``defaults.network_rows``).
+    forecast), and on its last ``chosen_network_rows`` rows where the window chosen is
+    longer for the other forecasts.
 
     ``slots``: outputs per step and target (one per quantile level for a quantile
     model). The output is (N, S * slots * K), K innermost, so the channel merge
@@ -82,7 +94,7 @@ def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1
     per_step = (1 if independent else len(pipeline.targets)) * slots
     n_out = settings.steps * per_step
     extra = length - pipeline.window  # rows to forecast, carried for inputs known in advance
-    rows = getattr(settings, "network_rows_", None)  # the networks' part of a long window
+    rows = chosen_network_rows(settings, pipeline)
     front = pipeline.window - rows if rows else 0
     layers: list[Layer] = []
     if norm:

@@ -12,6 +12,9 @@ No torch here: the command line's checks use these before training.
 
 from __future__ import annotations
 
+from typing import Any
+
+from lstmcast.tables.frequency import rows_per_day
 from lstmcast.tables.splits import training_rows
 
 BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
@@ -78,3 +81,8 @@ def network_rows(window: int, season: int | None, daily: bool,
     where ``choose_window`` made a sub-daily table's window weeks long; else None (all)."""
     days = SEASONS_SEEN * season if daily and season and not segment else None
     return days if days is not None and window > days else None
+
+
+def is_a_day(season: int | None, step: dict[str, Any] | None) -> bool:
+    """Whether ``season`` is a day of a sub-daily step (24 on hourly rows)."""
+    return season is not None and season == rows_per_day(step)

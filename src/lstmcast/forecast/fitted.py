@@ -78,6 +78,17 @@ class FittedAttributes:
         return {n: w for n, w in self.ensemble_.weights.items() if w > 0}
 
     @property
+    def network_rows_(self) -> int | None:
+        """The rows of the window the networks read (its last ones) where fewer than the
+        window: two days of a sub-daily table whose window holds two weeks
+        (``lstmcast.forecast.architecture.chosen_network_rows``); None: the whole window."""
+        self.check_fitted()
+        for layer in self.model_.layers:
+            if type(layer).__name__ == "Cropping1D" and layer.cropping[0]:
+                return self.pipeline_.window - layer.cropping[0]
+        return None
+
+    @property
     def window_(self) -> int:
         """The window the model was fitted with: ``window``, or the one chosen from the
         data."""

@@ -51,7 +51,7 @@ from lstmcast.forecast.intervals import Intervals, check_levels, residual_quanti
 from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.layers import Layer, check_memory
 from lstmcast.models import Sequential
-from lstmcast.tables import frequency, parquet, roles, streaming
+from lstmcast.tables import parquet, roles, streaming
 from lstmcast.tables.io import DataError, fingerprint, read_table
 from lstmcast.tables.parts import Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
@@ -218,15 +218,13 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
 def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> None:
     """Set the pipeline's window: ``window``, or one chosen from the data
     (``defaults.choose_window``: the season, the shortest series)."""
-    fc.network_rows_ = None  # the networks read the whole window
     if fc.window is not None:
         pipeline.window, fc.window_choice_ = fc.window, "given"
         return
     season = fc.season_choice(pipeline)[0]
-    daily = season is not None and season == frequency.rows_per_day(pipeline.step)
     pipeline.window, fc.window_choice_ = defaults.choose_window(
-        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment, daily)
-    fc.network_rows_ = defaults.network_rows(pipeline.window, season, daily, fc.segment)
+        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment,
+        defaults.is_a_day(season, pipeline.step))
 
 
 def validation_fraction(fc: Forecaster) -> float:

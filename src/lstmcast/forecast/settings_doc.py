@@ -24,7 +24,10 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (('window',), (
         'rows per input window. None (default): chosen from the data (``window_``, '
         "``defaults.choose_window``): the tutorial's 30, or two seasons where that is longer "
-        '(96 for half-hourly rows), at most half the rows the shortest series trains on.')),
+        '(96 for half-hourly rows), at most half the rows the shortest series trains on; '
+        'on sub-daily rows two weeks where they fit (336 hourly rows), of which the '
+        'networks read the last two days (``network_rows_``) and the linear maps and '
+        'naive forecasts all.')),
     (('horizon',), (
         "rows from a window's last row to its first target (1 = next row; 0 = the window's "
         'own last row, e.g. remaining useful life).')),
