@@ -252,10 +252,12 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
 
     real_choose_window = defaults.choose_window
 
-    def choose_window(season, shortest, horizon, steps, validation, segment=None):
+    def choose_window(season, shortest, horizon, steps, validation, segment=None,
+                      daily=False):
         seen["window_inputs"] = dict(season=season, shortest=shortest, horizon=horizon,
                                      steps=steps, validation=validation)
-        return real_choose_window(season, shortest, horizon, steps, validation, segment)
+        return real_choose_window(season, shortest, horizon, steps, validation, segment,
+                                  daily)
 
     combination.candidates, combination.validation_errors = candidates, validation_errors
     defaults.choose_window = choose_window  # fitting reads it from the module
