@@ -277,7 +277,7 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     expl = explain_window(ensemble.first, x, pipeline.inputs, labels, baseline, output_index)
     n_targets = len(pipeline.targets)
     k_target = output_index % n_targets
-    keys = pipeline.scale_keys(table.frame.iloc[[end]], table.ids[[end]], True)
+    keys = pipeline.target_keys(table.ids[[end]])
     for attr, value in (("prediction", expl.output), ("baseline_prediction",
                                                       expl.baseline_output)):
         row = np.zeros((1, n_targets))

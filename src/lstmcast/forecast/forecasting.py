@@ -142,8 +142,8 @@ def recurse(pipeline: TablePipeline, ensemble: Ensemble, view: Table, starts: np
     windows = np.stack([view.x[s : s + window] for s in starts])  # (S, L, F)
     group = pipeline.roles.group
     series = view.frame[group].to_numpy() if group else np.zeros(len(starts), np.int64)
-    x_keys = pipeline.scale_keys(view.frame, series, False)
-    y_keys = pipeline.scale_keys(view.frame, series, True)
+    x_keys = pipeline.input_keys(view.frame, series)
+    y_keys = pipeline.target_keys(series)
     y_keys = None if y_keys is None else np.repeat(y_keys, steps)
     cols = pipeline.target_columns()
     level = view.y_raw[starts + window - 1] if pipeline.difference else None

@@ -222,7 +222,8 @@ def _window(pipeline: TablePipeline, values: dict[str, np.ndarray], needed: list
         changes = row_changes(np.column_stack([values[t][rows] for t in pipeline.targets]
                                               ).astype(np.float64), [(0, len(raw))])
         raw[:, pipeline.target_columns()] = changes
-    keys = _keys(pipeline, values, ids, rows)
+    keys = pipeline.input_keys(values, ids)
+    keys = None if keys is None else keys[rows]
     x = pipeline.x_scaler_.transform(raw, keys, dtype=np.float32)[first - rows.start:]
     short = window - (n - first)
     x = _pad_front(x, short)
@@ -240,14 +241,6 @@ def _window(pipeline: TablePipeline, values: dict[str, np.ndarray], needed: list
     view = Window(last, ids=np.repeat(ids[0], len(x)), segments=[], x=x.astype(np.float32),
                   y=None, y_raw=level)
     return view, np.zeros(1, dtype=np.int64), [ids[0]] if short else []
-
-
-def _keys(pipeline: TablePipeline, values: dict[str, np.ndarray], ids: np.ndarray,
-          rows: slice) -> np.ndarray | None:
-    """``TablePipeline.scale_keys`` of the inputs, for ``rows``."""
-    if pipeline.scaler is None or pipeline.scale_by == "global":
-        return None
-    return (ids if pipeline.scale_by == "series" else values[pipeline.scale_by])[rows]
 
 
 def _future_inputs(pipeline: TablePipeline, cal: dict[str, np.ndarray], series: np.ndarray,

@@ -52,7 +52,7 @@ def future_inputs(pipeline: TablePipeline, last_rows: pd.DataFrame, future: Any)
     cols = pipeline.future_columns()
     raw[:, cols] = rows[pipeline.roles.future_inputs].to_numpy(dtype=np.float64)
     ids = rows[roles.group].to_numpy() if roles.group else np.zeros(len(rows), np.int64)
-    scaled = pipeline.scale_inputs(raw, pipeline.scale_keys(rows, ids, False)
+    scaled = pipeline.scale_inputs(raw, pipeline.input_keys(rows, ids)
                                if roles.key is None else None)
     keep = np.zeros(len(pipeline.inputs), dtype=bool)
     keep[cols] = True

@@ -281,15 +281,19 @@ class TablePipeline:
                                 f"{where} has {int(varying.iloc[0])} different values.")
 
     # -- scaling -----------------------------------------------------------------------
-    def scale_keys(self, frame: pd.DataFrame | None, ids: np.ndarray, for_target: bool
+    def input_keys(self, frame: pd.DataFrame | dict[str, np.ndarray], ids: np.ndarray
                    ) -> np.ndarray | None:
-        """Per-row scaler keys: None (global), the series ids, or the key column's values
-        (inputs only: ``frame`` may be None for a target's keys)."""
+        """Per-row keys of the inputs' scaler: None (global), the series ids, or the key
+        column's values (``scale_by`` a column of ``frame``: a table, or its columns as
+        arrays by name)."""
         if self.scaler is None or self.scale_by == "global":
             return None
-        if self.scale_by == "series":
-            return ids
-        return None if for_target else frame[self.scale_by].to_numpy()
+        return ids if self.scale_by == "series" else np.asarray(frame[self.scale_by])
+
+    def target_keys(self, ids: np.ndarray) -> np.ndarray | None:
+        """Per-row keys of the targets' scaler: the series ids with ``scale_by="series"``,
+        else None (one scaler: a key column scales the inputs only)."""
+        return ids if self.scaler is not None and self.scale_by == "series" else None
 
     def raw_inputs(self, frame: pd.DataFrame, segs: list[tuple[int, int]]) -> np.ndarray:
         """(R, F) inputs in their own units; with ``difference`` the targets as changes."""
@@ -361,22 +365,22 @@ class TablePipeline:
             y_fit = row_changes(y_fit, segs)
             rows = train_rows & ~first_rows(segs, len(frame))
         return (self.raw_inputs(frame, segs) if inputs else None,
-                self.scale_keys(frame, ids, False),
-                y_fit, self.scale_keys(frame, ids, True), rows)
+                self.input_keys(frame, ids),
+                y_fit, self.target_keys(ids), rows)
 
     # -- arrays --------------------------------------------------------------------------
     def arrays(self, frame: pd.DataFrame, need_target: bool = True) -> Table:
         """Scaled arrays of a frame from ``prepare``."""
         ids = group_ids(frame, self.roles.group)
         segs = segments(ids, len(frame))
-        keys = self.scale_keys(frame, ids, False)
+        keys = self.input_keys(frame, ids)
         x = np.empty((len(frame), len(self.inputs)), dtype=np.float32)
         for rows, block in self.input_blocks(frame, segs):
             x[rows] = self.x_scaler_.transform(block, _take(keys, rows), dtype=np.float32)
         y = y_raw = None
         if need_target or self.targets[0] in frame.columns:
             y_raw = frame[self.targets].to_numpy(dtype=np.float64)
-            y = self.y_scaler_.transform(y_raw, self.scale_keys(frame, ids, True),
+            y = self.y_scaler_.transform(y_raw, self.target_keys(ids),
                                          dtype=np.float32)
         return Table(frame=frame, ids=ids, segments=segs, x=x, y=y,
                      y_raw=y_raw, notes=list(frame.attrs.get("notes", [])))
@@ -391,7 +395,7 @@ class TablePipeline:
         rows = target_rows(starts, self.window, self.horizon, self.steps)
         if self.difference:  # changes from each window's last value, scaled
             change = window_changes(table.y_raw, starts + self.window - 1, rows)
-            keys = _take(self.scale_keys(table.frame, table.ids, True), rows.ravel())
+            keys = _take(self.target_keys(table.ids), rows.ravel())
             y = self.y_scaler_.transform(change.reshape(-1, change.shape[-1]), keys)
             y = y.astype(np.float32)
         else:
@@ -410,7 +414,7 @@ class TablePipeline:
         values = np.asarray(outputs)
         shape = values.shape if values.ndim == 4 else (len(starts), self.steps, n_targets)
         out = values.reshape(len(starts), self.steps, -1, n_targets)  # (W, S, M, T)
-        keys = self.scale_keys(None, table.ids, True)  # a target's keys: no frame needed
+        keys = self.target_keys(table.ids)
         row_keys = None if keys is None else np.repeat(keys[starts], self.steps * out.shape[2])
         flat = out.reshape(-1, n_targets)
         forecast = self.y_scaler_.inverse_transform(flat, row_keys).reshape(out.shape)
