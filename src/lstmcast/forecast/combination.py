@@ -54,7 +54,12 @@ from typing import Any
 
 import numpy as np
 
-from lstmcast.forecast.linear_map import WindowLinearMap, fit_maps, seasonal_positions
+from lstmcast.forecast.linear_map import (
+    WindowLinearMap,
+    fit_maps,
+    seasonal_positions,
+    seasons_back,
+)
 
 SHRUNK_RIDGE = 1.0
 """The shrunk map's ridge, per window and channel (the linear map's is 1e-3)."""
@@ -102,10 +107,8 @@ class WindowBaseline:
         self.values = None if values is None else [float(v) for v in values]
         self._rows = (seasonal_positions(window, steps, season, horizon)
                       if kind in SEASONAL else None)
-        # seasons back from each step's target row to the row it reads
-        self._back = (None if self._rows is None else
-                      ((window - 1 + horizon + np.arange(steps) - self._rows) // season
-                       ).astype(np.float32))
+        self._back = (seasons_back(steps, season, horizon).astype(np.float32)
+                      if kind == "seasonal_drift" else None)
 
     def predict(self, x: Any) -> np.ndarray:
         if self.kind == "train_mean":

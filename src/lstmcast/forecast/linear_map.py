@@ -41,11 +41,16 @@ def seasonal_positions(window: int, steps: int, season: int, horizon: int) -> np
     (the seasonal naive forecast's source): target row ``window - 1 + horizon + s``,
     moved back by the fewest whole seasons that land inside the window."""
     offsets = horizon + np.arange(steps)
-    back = np.ceil(offsets / season).astype(np.int64) * season
-    rows = window - 1 + offsets - back
+    rows = window - 1 + offsets - seasons_back(steps, season, horizon) * season
     if (rows < 0).any():
         raise ValueError(f"a window of {window} rows does not hold a season of {season}")
     return rows
+
+
+def seasons_back(steps: int, season: int, horizon: int) -> np.ndarray:
+    """For each forecast step, how many seasons ``seasonal_positions`` goes back from its
+    target row: the fewest that reach the window (int64, one per step)."""
+    return np.ceil((horizon + np.arange(steps)) / season).astype(np.int64)
 
 
 class WindowLinearMap:

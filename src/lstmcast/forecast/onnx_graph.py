@@ -13,8 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstmcast.forecast.combination import SEASONAL
 from lstmcast.forecast.ensemble import NETWORKS
-from lstmcast.forecast.linear_map import seasonal_positions
+from lstmcast.forecast.linear_map import seasonal_positions, seasons_back
 
 
 class MapModule(nn.Module):
@@ -46,14 +47,15 @@ class BaselineModule(nn.Module):
         super().__init__()
         self.kind, self.window, self.steps = baseline.kind, baseline.window, baseline.steps
         self.columns = list(baseline.columns)
-        seasonal = self.kind in ("seasonal_naive", "seasonal_drift")
+        seasonal = self.kind in SEASONAL
         rows = (seasonal_positions(baseline.window, baseline.steps, baseline.season,
                                    baseline.horizon) if seasonal else [0])
         self.register_buffer("rows", torch.tensor(rows, dtype=torch.long))
         self.season = baseline.season or 1
-        back = (baseline.window - 1 + baseline.horizon
-                + torch.arange(baseline.steps) - torch.tensor(rows)) // self.season
-        self.register_buffer("back", back.to(torch.float32)[None, :, None])
+        back = (torch.as_tensor(seasons_back(baseline.steps, self.season, baseline.horizon),
+                                dtype=torch.float32) if seasonal
+                else torch.zeros(baseline.steps))  # seasons back, for seasonal_drift
+        self.register_buffer("back", back[None, :, None])
         self.register_buffer("values", torch.tensor(baseline.values or [0.0] * len(self.columns),
                                                     dtype=torch.float32))
         ahead = baseline.horizon + torch.arange(baseline.steps, dtype=torch.float32)
