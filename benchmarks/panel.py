@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/panel.py [--tables a10,nile] [--max-seconds 90]
         [--config-set NAME='FLAGS' ...] [--tune SECONDS] [--no-defaults] [--peers ets,nf_lstm]
-        [--runs /tmp/lstmcast-panel] [--reuse] [--out docs/panel.md]
+        [--drop-time] [--runs /tmp/lstmcast-panel] [--reuse] [--out docs/panel.md]
 
 The tables and their roles are in benchmarks/panel/panel.toml (sources: SOURCES.md).
 For every table, side by side in one run:
@@ -10,6 +10,9 @@ For every table, side by side in one run:
 - defaults: ``lstmcast train FILE --target T --time C [--group G] --steps S --season P
   --max-seconds M --out DIR`` as a user types it (``--season`` only where the table
   has a season; it names the seasonal baseline, the model does not read it);
+- ``--drop-time``: every lstmcast run reads the table without its time column (a CSV
+  of the other columns, rows in time order, as a user has who exported the values
+  only; no ``--time``); the baselines, MASE and peers keep the table's season;
 - each ``--config-set NAME='FLAGS'``: the same command plus FLAGS. FLAGS may hold
   ``{expression}`` in the table's terms, evaluated per table: season (the main season
   in rows, 1 when none), steps, rows (the shortest series), train_rows (its rows before
@@ -177,11 +180,15 @@ def lstmcast_command(args: argparse.Namespace, table: dict, extra: list[str], ou
     command = "train"
     if extra[:1] == ["tune"]:  # a configuration searched by `lstmcast tune` in its budget
         command, extra = "tune", extra[1:]
-    cmd = [*args.lstmcast_cmd, command, str(PANEL / table["file"]), "--target",
-           table["target"], "--time", table["time"]]
+    if args.drop_time:  # the table as a CSV of values only
+        cmd = [*args.lstmcast_cmd, command, str(values_only(args, table)), "--target",
+               table["target"]]
+    else:
+        cmd = [*args.lstmcast_cmd, command, str(PANEL / table["file"]), "--target",
+               table["target"], "--time", table["time"]]
     if table.get("group"):
         cmd += ["--group", table["group"]]
-    if table.get("time_format"):
+    if table.get("time_format") and not args.drop_time:
         cmd += ["--time-format", table["time_format"]]
     cmd += ["--steps", str(table["steps"])]
     season = int(table.get("season") or 1)
@@ -193,13 +200,24 @@ def lstmcast_command(args: argparse.Namespace, table: dict, extra: list[str], ou
     return cmd
 
 
+def values_only(args: argparse.Namespace, table: dict) -> Path:
+    """The table without its time column (rows in the file's order), written once under
+    the runs folder: what a user has who exported the values only."""
+    path = Path(args.runs) / table["name"] / f"{Path(table['file']).stem}_values.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame = pd.read_csv(PANEL / table["file"], dtype=str, keep_default_na=False)
+        frame.drop(columns=[table["time"]]).to_csv(path, index=False)
+    return path
+
+
 def short(cmd: list[str]) -> str:
     """The command as a user types it (no paths of this machine)."""
     parts = ["lstmcast"]
     for i, part in enumerate(cmd):
         if i < cmd.index("tune" if "tune" in cmd else "train"):
             continue
-        if part.startswith(str(PANEL)):
+        if part.startswith(str(PANEL)) or part.endswith("_values.csv"):
             parts.append(Path(part).name)
         elif i > 0 and cmd[i - 1] == "--out":
             parts.append("RUN")
@@ -230,7 +248,8 @@ def run_lstmcast(args: argparse.Namespace, table: dict, config: str, flags: str,
                  series: dict[str, np.ndarray], info: dict) -> dict:
     extra = expand(flags, context(table, info))
     key = hashlib.sha256(json.dumps([args.max_seconds, args.season_flag, args.lstmcast_src,
-                                     extra]).encode()).hexdigest()[:10]
+                                     extra] + (["drop-time"] if args.drop_time else [])
+                                    ).encode()).hexdigest()[:10]
     out = Path(args.runs) / table["name"] / f"run-{key}"
     cmd = lstmcast_command(args, table, extra, out)
     record = {"config": config, "flags": " ".join(extra), "command": short(cmd)}
@@ -520,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-defaults", action="store_true", help="leave out the defaults run")
     p.add_argument("--no-season-flag", dest="season_flag", action="store_false",
                    help="do not pass --season to lstmcast")
+    p.add_argument("--drop-time", action="store_true",
+                   help="give lstmcast each table without its time column (a CSV of values "
+                   "only, rows in time order); baselines and peers keep the table's season")
     p.add_argument("--peers", default="ets",
                    help="comma-separated peers: ets, nf_lstm (empty: none)")
     p.add_argument("--peers-python", default="/tmp/peers-venv/bin/python")

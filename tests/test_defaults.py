@@ -127,4 +127,12 @@ def test_inspect_says_what_was_chosen_and_why(tmp_path):
     off = run_cli("inspect", data, "--target", "load", "--time", "t", "--blend", "none")
     assert "forecast: the networks alone" in off.stdout
     bare = run_cli("inspect", data, "--target", "load")  # no time column: rows in file order
-    assert "season: none (no time column was given: rows are taken in file order" in bare.stdout
+    assert ("season: 48 (found in the rows: their changes repeat every 48 rows, "
+            "autocorrelation 0.95; no time column was given): the seasonal naive baseline is "
+            "scored beside the model; rows are taken in file order") in bare.stdout
+    walk = tmp_path / "walk.csv"
+    pd.DataFrame({"load": np.cumsum(np.random.default_rng(0).normal(size=500))}).to_csv(
+        walk, index=False)
+    plain = run_cli("inspect", walk, "--target", "load")
+    assert ("season: none (no time column was given, and the rows show no cycle that "
+            "repeats: rows are taken in file order; give --time, or --season N") in plain.stdout

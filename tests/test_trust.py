@@ -206,8 +206,11 @@ def test_the_season_comes_from_the_frequency_and_its_baseline_is_shown(tmp_path)
     assert seasonal < 1e-9  # a pure daily cycle: the seasonal naive is exact
     given = Forecaster(window=30, units=(8,), epochs=1, batch_size=64, season=12)
     assert given.fit(frame.iloc[:-48], target="load", time="time").season_ == 12
-    numbers = frame.assign(time=np.arange(len(frame)))
-    assert model.fit(numbers, target="load", time="time").season_ is None
+    numbers = frame.assign(time=np.arange(len(frame)))  # no calendar: found in the rows
+    assert model.fit(numbers, target="load", time="time").season_ == 24
+    assert model.season_choice(model.pipeline_)[1].startswith(
+        "found in the rows: their changes repeat every 24 rows")
+    assert model.set_params(season=1).fit(numbers, target="load", time="time").season_ is None
 
 
 def test_a_quarterly_table_written_1960_q1_trains_and_forecasts_quarters(tmp_path):

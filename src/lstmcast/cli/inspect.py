@@ -93,8 +93,11 @@ def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
         elif info.get("irregular"):
             lines.append(f"  irregular series (off that step): {', '.join(info['irregular'])}")
     else:
-        lines.append(f"season: none ({facts['season'][1]}: rows are taken in file order; "
-                     "give --time, or --season N for a seasonal naive baseline)")
+        found, why = facts["season"]
+        lines.append(f"season: {found} ({why}): the seasonal naive baseline is scored beside "
+                     "the model; rows are taken in file order" if found else
+                     f"season: none ({why}: rows are taken in file order; give --time, or "
+                     "--season N for a seasonal naive baseline)")
     return lines + [f"note: {note}" for note in facts["notes"]]
 
 

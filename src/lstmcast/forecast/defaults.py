@@ -4,7 +4,7 @@ The Forecaster's defaults are judged on a panel of public tables
 (benchmarks/panel.py, docs/panel.md), never on one file. Each rule returns
 its choice and a short reason, which ``inspect`` and ``lstmcast train`` print.
 
-- the season: ``lstmcast.tables.frequency.season`` (from the frequency);
+- the season: ``choose_season`` below (from the frequency, else found in the rows);
 - the window: ``choose_window`` below.
 
 No torch here: the command line's checks use these before training.
@@ -12,15 +12,72 @@ No torch here: the command line's checks use these before training.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from lstmcast.tables import frequency, seasonality
 from lstmcast.tables.frequency import rows_per_day
 from lstmcast.tables.splits import training_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lstmcast.tables.pipeline import TablePipeline
 
 BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
 SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
 WEEKS_SEEN = 2  # a sub-daily table's window sees two weeks where the rows allow ...
 # ... and its networks the last SEASONS_SEEN days of it (``network_rows``)
+
+
+def choose_season(given: int | None, pipeline: TablePipeline) -> tuple[int | None, str]:
+    """The season of a table ``pipeline`` read, and why: ``given`` (``season``; 1: none),
+    else its time column's frequency's (``frequency.season``: 12 for monthly rows), else
+    a cycle ``find_season`` found in its training rows where the table has no time
+    column or one whose frequency has no season (numbers, years)."""
+    if given == 1:
+        return None, "given as 1: none"
+    if given:
+        return given, "given"
+    if pipeline.roles.time is not None:
+        step = pipeline.step
+        found, what = frequency.season(step)
+        if found:
+            return found, f"{what}, from the frequency ({frequency.describe(step)})"
+        why = what
+    else:
+        why = "no time column was given"
+    seen = seasonality.FoundSeason.from_config(pipeline.time_.get("found_season"))
+    if seen is not None:
+        return seen.period, f"{seen.describe()}; {why}"
+    if "found_season" in pipeline.time_:
+        why += ", and the rows show no cycle that repeats"
+    return None, why
+
+
+def searches_season(given: int | None, pipeline: TablePipeline) -> bool:
+    """Whether ``fit`` looks for a season in the rows: none given, and no time column or
+    a regular one whose frequency has none (an irregular one's rows are no cycle)."""
+    if given:
+        return False
+    time = pipeline.roles.time
+    return time is None or (pipeline.step is not None
+                            and frequency.season(pipeline.step)[0] is None)
+
+
+def find_season(given: int | None, pipeline: TablePipeline, frame: pd.DataFrame,
+                segs: list[tuple[int, int]], train_rows: np.ndarray) -> None:
+    """Where ``choose_season`` would read one (``searches_season``), look for a season
+    in the targets' training rows of a prepared ``frame`` (series ``segs``) and keep it
+    with the pipeline's facts about its time (``time_["found_season"]``, saved with the
+    model; None: none found)."""
+    if not searches_season(given, pipeline):
+        return
+    series = [values[a:b][train_rows[a:b]] for name in pipeline.targets
+              for values in [frame[name].to_numpy(dtype=np.float64)] for a, b in segs]
+    found = seasonality.find_season(series)
+    pipeline.time_["found_season"] = None if found is None else found.get_config()
 
 
 def choose_window(season: int | None, shortest: int, horizon: int, steps: int,

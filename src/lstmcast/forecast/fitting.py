@@ -181,11 +181,12 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
         pipeline.add_calendar(frame)
     ids = group_ids(frame, group)
     segs = segments(ids, len(frame))
+    train_rows, held_out = split_rows(segs, ids, validation_fraction(fc), fc.validation_by,
+                                      fc.seed)
+    defaults.find_season(fc.season, pipeline, frame, segs, train_rows)
     choose_window(fc, pipeline, min(b - a for a, b in segs))
     warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
                      max(b - a for a, b in segs), pipeline.span)
-    train_rows, held_out = split_rows(segs, ids, validation_fraction(fc), fc.validation_by,
-                                      fc.seed)
     pipeline.fit(frame, train_rows)
     table = pipeline.arrays(frame)
     train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,

@@ -25,6 +25,7 @@ from lstmcast.engine.callbacks import Callback
 from lstmcast.engine.runtime import check_precision, cpu_threads
 from lstmcast.forecast import (
     artifacts,
+    defaults,
     evaluation,
     fitting,
     inspection,
@@ -37,7 +38,6 @@ from lstmcast.forecast.evaluation import LagCopyWarning, TrainingRowsWarning, Tr
 from lstmcast.forecast.explain import Explanation, explain_series
 from lstmcast.forecast.fitted import FittedAttributes
 from lstmcast.layers import Layer
-from lstmcast.tables import frequency
 from lstmcast.tables.pipeline import TablePipeline
 
 if TYPE_CHECKING:  # the search (Optuna) is imported when ``tune`` runs
@@ -158,16 +158,9 @@ class Forecaster(Estimator, FittedAttributes):
         return self.pipeline_.reading(self.missing, self.time_format)
 
     def season_choice(self, pipeline: TablePipeline) -> tuple[int | None, str]:
-        """The season of a table ``pipeline`` read, and why: ``season`` if given, else its
-        frequency's."""
-        if self.season:
-            return self.season, "given"
-        if pipeline.roles.time is None:
-            return None, "no time column was given"
-        step = pipeline.step
-        found, what = frequency.season(step)
-        return found, (f"{what}, from the frequency ({frequency.describe(step)})"
-                       if found else what)
+        """The season of a table ``pipeline`` read, and why (``defaults.choose_season``:
+        ``season`` if given, else the frequency's, else one found in the rows)."""
+        return defaults.choose_season(self.season, pipeline)
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,

@@ -204,7 +204,8 @@ MODEL: tuple[Param, ...] = (
        "per value of a key column"),
     _p("season", None, "int", "season length for the seasonal naive baseline and MASE "
        "(default: from the frequency: 24 hourly, 48 half-hourly, 7 daily, 5 business days, "
-       "52 weekly, 12 monthly, 4 quarterly; none for numbers and years)",
+       "52 weekly, 12 monthly, 4 quarterly; for numbers, years or no time column, a cycle "
+       "found in the rows; 1: none)",
        optional=True),
     _p("autoregressive", None, "bool", "the target's own past as an input (default: yes when "
        "forecasting ahead, never with horizon 0)", optional=True),

@@ -93,8 +93,10 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (('season',), (
         'season length for the seasonal naive baseline and MASE. None (default): from the '
         "time column's frequency (``season_``): a day of sub-daily rows (24 hourly, 48 "
-        'half-hourly), a week of days (7; 5 business days), 52 weeks, 12 months, 4 quarters; '
-        'none for numbers or years.')),
+        'half-hourly), a week of days (7; 5 business days), 52 weeks, 12 months, 4 quarters. '
+        'Without a time column, or with numbers or years, a cycle the training rows repeat '
+        '(their changes correlate at that lag and its multiples: half-hourly values written '
+        'without their times give 48); else none. 1: no season (none is looked for).')),
     (('autoregressive',), (
         "feed the target's own past as an input. None (default): yes when forecasting ahead "
         '(horizon >= 1), where the table holds it; no with horizon 0 (such as remaining '
