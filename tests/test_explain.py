@@ -131,6 +131,15 @@ def test_a_quarterly_table_is_explained_in_quarters():
     assert f.explain(df, at="1995-07-01").time_labels[-1] == "1995 Q3"
     with pytest.raises(InvalidArgumentError, match="runs from 1990 Q1 to 2001 Q4"):
         f.explain(df, at="2030 Q1")
+    # written "Q4-2001": named so, as predict writes them; "2001 Q4" and dates still read
+    other = df.assign(quarter=[f"Q{p.quarter}-{p.year}" for p in quarters])
+    g = Forecaster(window=8, units=(4,), epochs=1, blend=None).fit(other, "beer",
+                                                                   time="quarter")
+    assert g.explain(other).context["quarter"] == "Q4-2001"
+    for at in ("Q3-1995", "1995 Q3", "1995-07-01"):
+        assert g.explain(other, at=at).time_labels[-1] == "Q3-1995"
+    with pytest.raises(InvalidArgumentError, match="runs from Q1-1990 to Q4-2001"):
+        g.explain(other, at="Q1-2030")
 
 
 def test_summary_names_features_steps_and_lookback(fitted):

@@ -32,6 +32,7 @@ from lstmcast import reference
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import combination
+from lstmcast.tables import timeline
 from lstmcast.tables.frequency import period_labels
 
 if TYPE_CHECKING:
@@ -244,8 +245,14 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     is_date = pd.api.types.is_datetime64_any_dtype(times)
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
-    # quarters, months and years read as such ("2009 Q4"); `at` may give either form
-    shown = period_labels(times, pipeline.step) or text
+    # quarters, months and years read as such ("2009 Q4"; quarters as the table wrote
+    # them, "Q4-2009"); `at` may give any of these forms
+    periods = period_labels(times, pipeline.step)
+    notation = pipeline.time_.get("notation")
+    written = (timeline.write_quarters(times, notation).tolist() if notation and is_date
+               else None)
+    shown = written or periods or text
+    forms = [text, shown, *([periods] if periods else [])]
     extra = pipeline.input_length - length  # rows to forecast, read for known-ahead inputs
     last_end = b - 1 - extra  # the last window whose forecast rows are in the data
     if last_end < a:
@@ -255,7 +262,8 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     end = last_end
     if at is not None:
         hits = [i for i, t in enumerate(text)
-                if str(at) in (t, shown[i]) or (is_date and t.startswith(str(at)))]
+                if any(str(at) == form[i] for form in forms)
+                or (is_date and t.startswith(str(at)))]
         if not hits:
             raise InvalidArgumentError(
                 f"Time {str(at)!r} is not in series {str(ids[k])!r} (it runs from "
