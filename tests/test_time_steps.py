@@ -156,3 +156,48 @@ def test_a_table_without_gaps_is_left_alone():
     notes = []
     out = time_steps(pipeline(step=DAILY), frame, notes)
     assert out is frame and notes == []
+
+
+BUSINESS = {"kind": "datetime", "freq": "B"}
+
+
+def trading_days(absent):
+    """A year of business days without the ``absent`` ones (dates as text)."""
+    days = pd.bdate_range("2023-01-02", "2023-12-29")
+    return days[~days.isin(pd.DatetimeIndex(absent))]
+
+
+US_HOLIDAYS = ["2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29", "2023-06-19",
+               "2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25"]
+
+
+def test_market_holidays_in_business_days_are_trading_days_not_gaps():
+    frame, notes = panel({"spx": trading_days(US_HOLIDAYS),
+                          "ftse": trading_days(["2023-04-07", "2023-04-10", "2023-05-01",
+                                                "2023-12-25", "2023-12-26"])}), []
+    out = time_steps(pipeline(step=BUSINESS), frame, notes)
+    assert out is frame  # no row added: the rows are the trading days
+    assert notes == ["14 business days absent in 2 series, each at most 3 in a row (market "
+                     "holidays): rows are taken as consecutive trading days (--missing ffill "
+                     "adds the days)"]
+    notes = []
+    filled = time_steps(pipeline(step=BUSINESS, missing="ffill"), frame, notes)
+    assert len(filled) == len(frame) + 14 and notes == [
+        "14 missing time steps added and filled (ffill)"]
+
+
+@pytest.mark.parametrize(("absent", "why"), [
+    (pd.bdate_range("2023-03-06", periods=4).strftime("%Y-%m-%d"), "four days in a row"),
+    (pd.bdate_range("2023-01-02", "2023-12-29")[5::11].strftime("%Y-%m-%d"), "9% of days"),
+])
+def test_business_day_gaps_that_are_not_holidays_are_refused(absent, why):
+    frame = panel({"spx": trading_days(list(absent))})
+    with pytest.raises(DataError, match=r"missing time steps \(business days\) in 1 series"):
+        time_steps(pipeline(step=BUSINESS), frame, [])
+
+
+def test_single_missing_days_of_a_daily_table_are_still_refused():
+    days = pd.date_range("2023-01-01", "2023-12-31", freq="D")
+    frame = panel({"shop": days[~days.isin(pd.DatetimeIndex(["2023-12-25"]))]})
+    with pytest.raises(DataError, match=r"^1 missing time steps \(daily\)"):
+        time_steps(pipeline(step=DAILY), frame, [])

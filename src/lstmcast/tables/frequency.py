@@ -317,6 +317,11 @@ def _like(out: pd.DatetimeIndex, start: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return same if same.as_unit(out.unit).equals(out) else out
 
 
+HOLIDAY_RUN = 3  # business days: Christmas and Boxing Day, a closure of a few days
+HOLIDAY_SHARE = 0.08  # of a series' business days: 9-10 holidays a year on the NYSE, 15 on
+# the NSE (6%)
+
+
 @dataclass
 class Gap:
     """Missing time steps in one series."""
@@ -325,6 +330,13 @@ class Gap:
     after: Any  # the last time before the first gap
     next: Any  # the first time after it
     missing: int  # missing steps in the whole series
+    longest: int = 1  # the most steps missing in a row
+    steps: int = 0  # steps from the series' first time to its last
+
+    def holidays(self) -> bool:
+        """Whether a business-day series' gaps read as market holidays: runs of at most
+        ``HOLIDAY_RUN`` days, at most ``HOLIDAY_SHARE`` of its days."""
+        return self.longest <= HOLIDAY_RUN and self.missing <= HOLIDAY_SHARE * self.steps
 
 
 def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
@@ -340,8 +352,10 @@ def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
         full, pos = _positions(times, step)
         if pos is None or len(full) == len(times):
             continue
-        k = int(np.flatnonzero(np.diff(pos) > 1)[0])
-        gaps.append(Gap(sid, times.iloc[k], times.iloc[k + 1], len(full) - len(times)))
+        jumps = np.diff(pos)
+        k = int(np.flatnonzero(jumps > 1)[0])
+        gaps.append(Gap(sid, times.iloc[k], times.iloc[k + 1], len(full) - len(times),
+                        int(jumps.max()) - 1, len(full)))
     return gaps
 
 

@@ -73,6 +73,11 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     what = (f"{total} missing time steps ({frequency.describe(pipeline.step)}) in {len(gaps)} "
             f"series; the first in {where}, between {shown(first.after)} and "
             f"{shown(first.next)}")
+    if pipeline.missing == "error" and _trading_days(pipeline.step, gaps):
+        notes.append(f"{total} business days absent in {len(gaps)} series, each at most "
+                     f"{frequency.HOLIDAY_RUN} in a row (market holidays): rows are taken as "
+                     "consecutive trading days (--missing ffill adds the days)")
+        return frame
     if pipeline.missing == "error":
         raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
                         "missing='interpolate', which adds the rows and fills "
@@ -86,6 +91,14 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     frame, added = frequency.fill_gaps(frame, roles.time, roles.group, pipeline.step, constant)
     notes.append(f"{added} missing time steps added and filled ({pipeline.missing})")
     return frame
+
+
+def _trading_days(step: dict[str, Any] | None, gaps: list[frequency.Gap]) -> bool:
+    """Business-day series whose gaps all read as market holidays (``Gap.holidays``): a
+    stock's trading days, which the rows count as they are, as exchanges and most
+    forecasting libraries do."""
+    return (step is not None and step.get("kind") == "datetime"
+            and str(step.get("freq")) == "B" and all(g.holidays() for g in gaps))
 
 
 def _most_common(steps: SeriesSteps) -> dict[str, Any] | None:
