@@ -219,6 +219,20 @@ def explain_window(model: Sequential, window: np.ndarray, feature_names: list[st
         completeness_gap=float(abs(attributions.sum() - diff)), output_index=output_index)
 
 
+def time_labels(times: pd.Series, pipeline: TablePipeline) -> list[list[str]]:
+    """A series' times as text, then as an explanation names them, then any other form
+    ``at`` may give: quarters, months and years read as such ("2009 Q4", "2009-10",
+    "2009"), quarters as the table wrote them ("Q4-2009", as predict writes them)."""
+    is_date = pd.api.types.is_datetime64_any_dtype(times)
+    text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
+            if is_date else times.astype(str)).tolist()
+    periods = period_labels(times, pipeline.step)
+    notation = pipeline.time_.get("notation")
+    written = (timeline.write_quarters(times, notation).tolist() if notation and is_date
+               else None)
+    return [text, written or periods or text, *([periods] if periods else [])]
+
+
 def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, series: Any = None,
                    at: Any = None, window: int | None = None, baseline: str | np.ndarray = "mean",
                    output_index: int = 0) -> Explanation:
@@ -243,16 +257,8 @@ def explain_series(pipeline: TablePipeline, ensemble: Ensemble, data: Any, serie
     times = (table.frame[roles.time].iloc[a:b] if roles.time
              else pd.Series(np.arange(b - a)))
     is_date = pd.api.types.is_datetime64_any_dtype(times)
-    text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
-            if is_date else times.astype(str)).tolist()
-    # quarters, months and years read as such ("2009 Q4"; quarters as the table wrote
-    # them, "Q4-2009"); `at` may give any of these forms
-    periods = period_labels(times, pipeline.step)
-    notation = pipeline.time_.get("notation")
-    written = (timeline.write_quarters(times, notation).tolist() if notation and is_date
-               else None)
-    shown = written or periods or text
-    forms = [text, shown, *([periods] if periods else [])]
+    forms = time_labels(times, pipeline)
+    text, shown = forms[0], forms[1]
     extra = pipeline.input_length - length  # rows to forecast, read for known-ahead inputs
     last_end = b - 1 - extra  # the last window whose forecast rows are in the data
     if last_end < a:
