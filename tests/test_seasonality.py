@@ -2,12 +2,12 @@
 period each series was made with, against series made without one, and against the
 development panel's calendar seasons with the times removed."""
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import tomllib
 
 from lstmcast import Forecaster
 from lstmcast.tables.seasonality import FoundSeason, autocorrelation, find_season
