@@ -26,7 +26,13 @@ from lstmcast.tables.frequency import (
     infer_step,
     season,
 )
-from lstmcast.tables.timeline import TimeError, parse_time, quarter_notation, write_quarters
+from lstmcast.tables.timeline import (
+    MIDNIGHTS,
+    TimeError,
+    parse_time,
+    quarter_notation,
+    write_quarters,
+)
 
 TEXT_DTYPES = [object, "str", "string"]
 try:  # Arrow strings, when pyarrow's pandas types are there (pandas >= 2)
@@ -558,3 +564,46 @@ def test_the_command_line_writes_quarters_as_the_table_did(tmp_path):
 def test_mixed_date_formats_are_named_not_counted_as_zero():
     with pytest.raises(TimeError, match="mixes date formats"):
         parse_time(pd.Series(["2024-01-31", "31/01/2024"]), "t", "dayfirst")
+
+
+def local_midnights(zone, start="2000-01-01", months=24):
+    """The first of each month at midnight in ``zone``, written in UTC as JavaScript does."""
+    days = pd.date_range(start, periods=months, freq="MS").tz_localize(zone)
+    return pd.Series(days.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "America/New_York",
+                                  "Europe/Paris", "Australia/Sydney", "Pacific/Auckland"])
+def test_local_midnights_written_in_utc_read_as_their_dates(zone):
+    text = local_midnights(zone)
+    assert text.str[11:13].nunique() == 2  # summer time: two clock readings an hour apart
+    parsed, used = parse_time(text, "date")
+    assert used == MIDNIGHTS and parsed.dt.tz is None
+    assert list(parsed) == list(pd.date_range("2000-01-01", periods=24, freq="MS"))
+    # a later table read as the model's: summer or winter rows alone, or plain dates
+    for rows in (text.iloc[4:8], text.iloc[:2], pd.Series(["2002-01-01", "2002-02-01"])):
+        again, _ = parse_time(rows.reset_index(drop=True), "date", MIDNIGHTS)
+        assert again.dt.tz is None and (again.dt.hour == 0).all()
+    assert list(parse_time(text.iloc[4:8].reset_index(drop=True), "date", MIDNIGHTS)[0]) == \
+        list(pd.date_range("2000-05-01", periods=4, freq="MS"))
+
+
+def test_other_utc_times_stay_times():
+    hours = pd.Series(pd.date_range("2000-01-01", periods=48, freq="h", tz="UTC")
+                      .strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert parse_time(hours, "t")[1] == "iso8601"  # hourly: every clock reading
+    eight = local_midnights("America/Los_Angeles").str.replace("T07:", "T08:")
+    parsed, used = parse_time(eight, "t")  # one clock reading: kept as written
+    assert used == "iso8601" and str(parsed.dt.tz) == "UTC"
+    half = pd.Series(["2000-01-01T07:30:00Z", "2000-02-01T08:30:00Z", "2000-03-01T08:30:00Z"])
+    assert parse_time(half, "t")[1] == "iso8601"  # not whole hours
+
+
+def test_a_table_of_local_midnights_trains_monthly_and_forecasts_dates():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"date": local_midnights("America/Los_Angeles", months=60),
+                          "count": 100 + np.tile(np.arange(12.0), 5) + rng.normal(size=60)})
+    model = Forecaster(units=(4,), epochs=1, verbose=0).fit(frame, "count", time="date")
+    assert model.pipeline_.step == {"kind": "datetime", "freq": "MS"} and model.season_ == 12
+    out = model.predict(frame.tail(30), n_ahead=2)
+    assert list(out["date"]) == [pd.Timestamp("2005-01-01"), pd.Timestamp("2005-02-01")]

@@ -6,7 +6,9 @@
   strftime ``time_format`` (or "iso8601") says they are dates written without
   separators (20240131); datetimes stay as they are, time zones are kept. A
   column written with several UTC offsets (daylight saving time) is held in
-  UTC, each row's offset kept for its hours as written.
+  UTC, each row's offset kept for its hours as written. Dates written as the UTC
+  instants of their local midnights (``local_dates``: 07:00Z in summer, 08:00Z in
+  winter) are read as the dates.
 - ``infer_step`` finds the regular step of a series, tolerating gaps: the
   coarsest grid every time lies on, which must also be the most common
   difference: sub-daily (hourly, 15 minutes...), daily, business days, weekly
@@ -52,6 +54,7 @@ _DATES = {"dayfirst": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y
 _NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d %B %Y",
           "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y"]
 QUARTERS = "quarters"  # the format name of quarters written as 1960 Q1, 1960-Q1, Q1 1960
+MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``local_dates``
 _QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
                       r"\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
@@ -167,6 +170,28 @@ def write_quarters(times: Any, notation: str) -> np.ndarray:
                     dtype=object)
 
 
+def local_dates(parsed: pd.Series, known: bool = False) -> pd.Series | None:
+    """Dates written as the UTC instants of their local midnights, as a JavaScript export
+    writes them ("2000-05-01T07:00:00.000Z" for May 1 in California, 08:00 in winter),
+    as the dates (2000-05-01); None for other times. Recognised by a clock in UTC that
+    reads two whole hours an hour apart and nothing else (summer time), never twice in a
+    day; ``known``: the
+    training table's times were such dates, so these are too. A clock from 11:00 on is
+    a midnight east of Greenwich, on the next day (23:00 for Paris, 13:00 for Sydney)."""
+    if parsed.dtype.kind != "M" or parsed.dt.tz is None:
+        return parsed if known and parsed.dtype.kind == "M" else None
+    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    day = utc.dt.floor("D")
+    minutes = ((utc - day) // pd.Timedelta(minutes=1)).to_numpy()
+    dates = day + pd.to_timedelta(np.where(minutes >= 11 * 60, 1, 0), unit="D")
+    if not known:
+        clocks = np.unique(minutes)
+        if (str(parsed.dt.tz) != "UTC" or len(clocks) != 2 or clocks[1] - clocks[0] != 60
+                or clocks[0] % 60 or pd.Series(utc.unique()).dt.floor("D").duplicated().any()):
+            return None  # not two whole hours an hour apart, or two times in a day
+    return dates
+
+
 def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Series, str]:
     fmt = time_format.lower()
     if fmt in ("auto", QUARTERS):
@@ -175,11 +200,13 @@ def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Serie
             return parsed, QUARTERS
         if fmt == QUARTERS:
             _raise_first_bad(text, name, [])
-    if fmt in ("auto", "iso8601", "dayfirst", "monthfirst"):  # ISO 8601 is never ambiguous
+    if fmt in ("auto", "iso8601", "dayfirst", "monthfirst", MIDNIGHTS):  # never ambiguous
         parsed = _try(text, "ISO8601")
         if parsed is not None:
-            return _one_zone(parsed, text, name), "iso8601"
-        if fmt == "iso8601":
+            parsed = _one_zone(parsed, text, name)
+            dates = local_dates(parsed, known=fmt == MIDNIGHTS)
+            return (parsed, "iso8601") if dates is None else (dates, MIDNIGHTS)
+        if fmt in ("iso8601", MIDNIGHTS):
             _raise_first_bad(text, name, ["ISO8601"])
     if fmt not in ("auto", "dayfirst", "monthfirst"):  # a strftime format
         parsed = _try(text, time_format)
