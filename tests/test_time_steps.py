@@ -201,3 +201,46 @@ def test_single_missing_days_of_a_daily_table_are_still_refused():
     frame = panel({"shop": days[~days.isin(pd.DatetimeIndex(["2023-12-25"]))]})
     with pytest.raises(DataError, match=r"^1 missing time steps \(daily\)"):
         time_steps(pipeline(step=DAILY), frame, [])
+
+
+def local_clock(start, end, freq="h", zone="America/Los_Angeles"):
+    """A local clock without its zone: the hour summer time skips is absent, the hour it
+    repeats appears twice."""
+    return pd.date_range(start, end, freq=freq, tz=zone).tz_localize(None)
+
+
+@pytest.mark.parametrize(("freq", "absent"), [("h", 1), ("30min", 2), ("15min", 4)])
+def test_the_hour_summer_time_skips_is_no_gap(freq, absent):
+    times = local_clock("2010-01-01", "2010-10-31", freq)  # before the autumn's repeated hour
+    frame, notes = panel({"site": times}), []
+    out = time_steps(pipeline(step={"kind": "datetime", "freq": freq}), frame, notes)
+    assert out is frame and notes == [
+        f"{absent} time steps absent in 1 series, each the hour a local clock skips for "
+        "summer time (the first 2010-03-14 02:00:00): rows are taken as consecutive, as the "
+        "hours passed (--missing interpolate adds them)"]
+
+
+@pytest.mark.parametrize("absent", [["2010-03-14 05:00"], ["2010-06-13 02:00"],
+                                    ["2010-03-14 02:00", "2010-03-14 03:00"],
+                                    ["2010-03-14 02:00", "2010-03-21 02:00"]],
+                         ids=["morning", "june", "two hours", "twice a month"])
+def test_other_missing_hours_are_refused(absent):
+    times = pd.date_range("2010-01-01", "2010-10-31", freq="h")
+    frame = panel({"site": times[~times.isin(pd.DatetimeIndex(absent))]})
+    with pytest.raises(DataError, match=r"missing time steps \(hourly\) in 1 series"):
+        time_steps(pipeline(step=HOURLY), frame, [])
+
+
+def test_the_hour_summer_time_repeats_is_refused_before_training_with_a_hint(tmp_path):
+    from helpers import one_line_error, run_cli
+
+    times = local_clock("2010-07-01", "2010-11-20")  # the repeat in the last 20%
+    data = tmp_path / "temps.csv"
+    pd.DataFrame({"date": times.strftime("%Y/%m/%d %H:%M:%S"),
+                  "temp": np.sin(np.arange(len(times)) / 4.0)}).to_csv(data, index=False)
+    result = run_cli("train", data, "--target", "temp", "--time", "date", "--epochs", "1",
+                     "--out", tmp_path / "run")
+    one_line_error(result, "Time 2010-11-07 01:00:00 appears more than once",
+                   "the hour a local clock repeats when summer time ends")
+    assert "Epoch" not in result.stdout  # refused before training: the repeat is in the
+    assert not (tmp_path / "run").exists()  # rows held out for the test

@@ -332,11 +332,26 @@ class Gap:
     missing: int  # missing steps in the whole series
     longest: int = 1  # the most steps missing in a row
     steps: int = 0  # steps from the series' first time to its last
+    runs: tuple = ()  # the first missing time of each run of missing steps
 
     def holidays(self) -> bool:
         """Whether a business-day series' gaps read as market holidays: runs of at most
         ``HOLIDAY_RUN`` days, at most ``HOLIDAY_SHARE`` of its days."""
         return self.longest <= HOLIDAY_RUN and self.missing <= HOLIDAY_SHARE * self.steps
+
+    def summer_time(self, step: dict[str, Any]) -> bool:
+        """Whether a sub-daily series' gaps read as the hour a local clock skips when it
+        moves to summer time: each an hour long, from 00:00 to 03:00, in March, April,
+        September, October or November, at most one a year."""
+        per_hour = rows_per_day(step)
+        if per_hour is None or per_hour % 24:
+            return False
+        per_hour //= 24
+        times = pd.DatetimeIndex(self.runs)
+        years = self.steps / (per_hour * 24 * 365) + 1
+        return (self.missing == per_hour * len(times) and self.longest == per_hour
+                and len(times) <= years and bool((times.hour <= 3).all())
+                and bool(times.month.isin([3, 4, 9, 10, 11]).all()))
 
 
 def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
@@ -353,9 +368,11 @@ def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
         if pos is None or len(full) == len(times):
             continue
         jumps = np.diff(pos)
-        k = int(np.flatnonzero(jumps > 1)[0])
+        starts = np.flatnonzero(jumps > 1)
+        k = int(starts[0])
         gaps.append(Gap(sid, times.iloc[k], times.iloc[k + 1], len(full) - len(times),
-                        int(jumps.max()) - 1, len(full)))
+                        int(jumps.max()) - 1, len(full),
+                        tuple(full[pos[starts[:50]] + 1])))
     return gaps
 
 

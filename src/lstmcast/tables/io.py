@@ -185,8 +185,18 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
             raise DataError(
                 f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
-                "one row per time.")
+                f"one row per time.{_repeated_hour(first[time])}")
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _repeated_hour(value: Any) -> str:
+    """A hint where a duplicate time may be the hour a local clock repeats when summer
+    time ends (01:00 twice on an autumn night)."""
+    if (isinstance(value, pd.Timestamp) and value.tz is None and value.hour <= 3
+            and value.month in (3, 4, 9, 10, 11)):
+        return (" It may be the hour a local clock repeats when summer time ends: write the "
+                "times with their UTC offset (2010-11-07 01:00-07:00), or in UTC.")
+    return ""
 
 
 def _as_written(path: Path, sep: str, frame: pd.DataFrame) -> pd.DataFrame:

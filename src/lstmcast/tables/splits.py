@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.tables.io import sort_series
 from lstmcast.tables.timeline import parse_time
 from lstmcast.tables.windows import target_rows, window_starts
 
@@ -81,9 +82,8 @@ def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: in
     keys = [c for c in (group, time) if c]
     if time is not None and time in frame.columns:
         parsed = parse_time(frame[time], time, time_format)[0]
-        order = frame.assign(_lstmcast_time=parsed)
-        keys = [c for c in (group, "_lstmcast_time") if c]
-        ordered = order.sort_values(keys, kind="stable").drop(columns="_lstmcast_time")
+        order = frame.assign(_lstmcast_time=parsed)  # duplicate times refused before training
+        ordered = sort_series(order, group, "_lstmcast_time").drop(columns="_lstmcast_time")
     else:
         ordered = frame.sort_values(keys, kind="stable") if keys else frame
     if group:

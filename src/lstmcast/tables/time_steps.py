@@ -78,6 +78,13 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
                      f"{frequency.HOLIDAY_RUN} in a row (market holidays): rows are taken as "
                      "consecutive trading days (--missing ffill adds the days)")
         return frame
+    if pipeline.missing == "error" and _clock_changes(pipeline.step, gaps):
+        first_run = pd.Timestamp(gaps[0].runs[0])
+        notes.append(f"{total} time steps absent in {len(gaps)} series, each the hour a "
+                     f"local clock skips for summer time (the first {first_run}): rows are "
+                     "taken as consecutive, as the hours passed (--missing interpolate adds "
+                     "them)")
+        return frame
     if pipeline.missing == "error":
         raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
                         "missing='interpolate', which adds the rows and fills "
@@ -99,6 +106,14 @@ def _trading_days(step: dict[str, Any] | None, gaps: list[frequency.Gap]) -> boo
     forecasting libraries do."""
     return (step is not None and step.get("kind") == "datetime"
             and str(step.get("freq")) == "B" and all(g.holidays() for g in gaps))
+
+
+def _clock_changes(step: dict[str, Any] | None, gaps: list[frequency.Gap]) -> bool:
+    """Sub-daily series on a local clock without its zone, whose gaps are all the hour
+    skipped when summer time starts (``Gap.summer_time``): no value is missing, the
+    clock jumped."""
+    return (step is not None and step.get("kind") == "datetime"
+            and all(g.summer_time(step) for g in gaps))
 
 
 def _most_common(steps: SeriesSteps) -> dict[str, Any] | None:
