@@ -134,3 +134,15 @@ def test_a_season_given_or_from_the_calendar_is_not_searched():
     off = Forecaster(units=(4,), epochs=1, season=1, verbose=0).fit(months[["y"]], "y")
     assert off.season_ is None and off.season_choice(off.pipeline_) == (None,
                                                                         "given as 1: none")
+
+
+def test_a_smooth_cycle_under_noise_gives_its_period_not_two_rows():
+    """Noise makes the changes' first lag negative, so a smooth daily cycle's changes
+    peak at lag 2 without repeating there: the season is the day."""
+    rng = np.random.default_rng(7)
+    t = np.arange(2600)
+    y = (30 + 5 * np.sin(2 * np.pi * t / 48) + 2 * np.sin(2 * np.pi * t / 336)
+         + rng.normal(0, 0.5, len(t)))
+    r, _ = autocorrelation([y], 3)
+    assert r[1] < 0 < r[2]  # the shape that read as a season of 2
+    assert find_season([y]).period == 48

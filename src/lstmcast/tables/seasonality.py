@@ -13,11 +13,13 @@ written without its times repeats every 48 rows, a quarterly series every 4.
   ``REPEATS`` multiples (where the rows reach them: a season repeats, a lag beside it
   drifts off its multiples), above ``MIN_CORRELATION`` and above ``Z`` times its
   standard error under no correlation beyond the earlier lags (Bartlett's formula),
-  and a rise of as much from the lowest autocorrelation at a shorter lag (a smooth
-  series correlates highly at its first lags: no cycle yet);
+  and a rise of as much from the lowest autocorrelation at a shorter lag from the
+  second on (a smooth series correlates highly at its first lags, and noise makes the
+  changes' first lag negative: no cycle yet);
 - the season is the shortest candidate whose autocorrelation is within ``NEAR_BEST``
   of the highest one (so hourly rows that peak at a day and again at a week give the
-  day).
+  day), or the lag beside it where the mean autocorrelation at every multiple within
+  reach is higher (a broad peak may crest a row off).
 
 The thresholds were set on simulated series without a cycle (random walks with and
 without drift, white noise, AR(1) and MA(1) series, trends, heavy-tailed walks; 20 to
@@ -122,10 +124,23 @@ def find_season(series: Sequence[np.ndarray]) -> FoundSeason | None:
     found = [m for m in range(2, min(MAX_SEASON, max_lag - 1) + 1)
              if comb[m] >= comb[m - 1] and comb[m] >= comb[m + 1]
              and comb[m] > max(MIN_CORRELATION, Z * comb_error[m])
-             and r[m] > MIN_CORRELATION
-             and r[m] - np.min(r[1:m]) > MIN_CORRELATION]  # a rise after a fall
+             and r[m] > MIN_CORRELATION and r[m] - _trough(r, m) > MIN_CORRELATION]
     if not found:
         return None
     best = max(r[m] for m in found)
     period = next(m for m in found if r[m] >= NEAR_BEST * best)
+    # a broad peak (a smooth cycle under noise) may crest a row off: the lag beside it
+    # whose every multiple within reach correlates more is the season
+    period = max((m for m in (period - 1, period, period + 1) if 2 <= m <= max_lag),
+                 key=lambda m: (np.nanmean(r[np.arange(m, max_lag + 1, m)]), m == period))
     return FoundSeason(period, float(r[period]))
+
+
+def _trough(r: np.ndarray, m: int) -> float:
+    """The lowest autocorrelation before lag ``m`` that a season's rise is measured from:
+    at lags 2 to m - 1, since noise alone makes the changes' first lag negative (a smooth
+    cycle's changes then peak at lag 2 without repeating there); for lag 2, its first
+    lag, which must itself fall (an alternation)."""
+    if m == 2:
+        return float(r[1]) if r[1] < -MIN_CORRELATION else np.inf
+    return float(np.min(r[2:m]))
