@@ -35,6 +35,26 @@ def test_text_columns_are_left_out_with_a_warning(frame):
     assert "name" not in roles.features
 
 
+def test_an_index_pandas_wrote_with_the_table_is_no_feature(tmp_path):
+    from lstmcast.tables.io import read_table
+
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"sales": [1.0, 2, 3, 4], "temp": [20.0, 21, 19, 22]},
+                 index=range(10, 14)).to_csv(data)  # the index as a column without a name
+    table = read_table(data)
+    assert list(table.columns) == ["Unnamed: 0", "sales", "temp"]
+    with pytest.warns(UserWarning, match=r"Column 'Unnamed: 0' holds the row numbers 10 \.\. "
+                      r"13 \(an index pandas wrote with the table\): not used as a feature"):
+        roles = resolve(table, "sales")
+    assert roles.features == ["temp"]
+    # an unnamed column of other numbers is data, and a named counter is the user's
+    for values, name in (([3, 1, 4, 1], "Unnamed: 0"), ([0, 1, 2, 3], "t")):
+        other = table.rename(columns={"Unnamed: 0": name}).assign(**{name: values})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert name in resolve(other, "sales").features
+
+
 def test_future_static_and_the_order_of_inputs(frame):
     roles = resolve(frame, ["sales"], features=["temp"], group="store", time="day",
                     future=["promo", "price"], static="size", scale_by="store")

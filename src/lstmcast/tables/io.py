@@ -15,6 +15,7 @@ import difflib
 import gzip
 import hashlib
 import os
+import re
 import tempfile
 import warnings
 import zlib
@@ -229,6 +230,11 @@ def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
     for c in frame.columns:
         if c in skip or pd.api.types.is_bool_dtype(frame[c]):
             continue
+        if _row_numbers(frame, c):
+            warnings.warn(f"Column {str(c)!r} holds the row numbers {frame[c].iloc[0]} .. "
+                          f"{frame[c].iloc[-1]} (an index pandas wrote with the table): not "
+                          "used as a feature.", stacklevel=3)
+            continue
         if pd.api.types.is_numeric_dtype(frame[c]):
             features.append(c)
         elif pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
@@ -239,6 +245,17 @@ def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
         warnings.warn(f"Non-numeric columns are not used as features: {', '.join(text)}.",
                       stacklevel=3)
     return features
+
+
+def _row_numbers(frame: pd.DataFrame, column: Any) -> bool:
+    """A column without a name in the file (pandas reads it as "Unnamed: 0") holding whole
+    numbers that count the rows one by one: a DataFrame's index written by ``to_csv``."""
+    if not (isinstance(column, str) and re.fullmatch(r"Unnamed: \d+|", column)):
+        return False
+    values = frame[column]
+    if not pd.api.types.is_integer_dtype(values) or len(values) < 2:
+        return False
+    return bool((np.diff(values.to_numpy(dtype=np.int64)) == 1).all())
 
 
 def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
