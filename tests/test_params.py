@@ -66,6 +66,8 @@ def test_command_line_hints_use_flags():
         "choose --missing drop, or set --autoregressive")
     assert as_flags("`horizon=0` labels") == "--horizon 0 labels"
     assert as_flags("keep x=1 and layers=None") == "keep x=1 and layers=None"
+    # a value a shell would split is quoted, as it must be typed
+    assert as_flags("(give time='Unnamed: 0')") == "(give --time 'Unnamed: 0')"
 
 
 @pytest.mark.parametrize(("name", "good", "other_spellings"), [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -99,7 +100,7 @@ def as_flags(message: str) -> str:
         if value in ("True", "False"):
             return param.flag if value == "True" else "--no-" + param.flag[2:]
         text = match.group(3) if match.group(3) is not None else match.group(4)
-        return f"{param.flag} {text if text is not None else value}"
+        return f"{param.flag} {value if text is None else shlex.quote(text)}"  # as typed
 
     def named(match: re.Match) -> str:
         param = params.BY_NAME.get(match.group(1))
