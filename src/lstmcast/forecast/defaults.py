@@ -121,7 +121,7 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
         window = cap
         why = (f"{window} rows: half of the {train_rows} rows the shortest series trains on"
                + (f" (a season is {season})" if season else ""))
-    weeks = WEEKS_SEEN * 7 * season if daily and season and not segment else 0
+    weeks = WEEKS_SEEN * 7 * season if _weeks_long(season, daily, segment) else 0
     if window < weeks <= cap:
         why = (f"{weeks} rows: {WEEKS_SEEN} weeks of {7 * season} rows; the networks read "
                f"its last {window} ({SEASONS_SEEN} days)")
@@ -136,8 +136,14 @@ def network_rows(window: int, season: int | None, daily: bool,
                  segment: int | None = None) -> int | None:
     """The rows of a chosen window the networks read, its last ones: ``SEASONS_SEEN`` days
     where ``choose_window`` made a sub-daily table's window weeks long; else None (all)."""
-    days = SEASONS_SEEN * season if daily and season and not segment else None
+    days = SEASONS_SEEN * season if _weeks_long(season, daily, segment) else None
     return days if days is not None and window > days else None
+
+
+def _weeks_long(season: int | None, daily: bool, segment: int | None) -> bool:
+    """Whether a chosen window may hold weeks, its networks reading its last days: a
+    sub-daily table's season is a day, and no segment asks for its own multiple."""
+    return bool(daily and season and not segment)
 
 
 def is_a_day(season: int | None, step: dict[str, Any] | None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.tables.timeline import TimeError
+from lstmcast.tables.timeline import TimeError, clock_change_hour
 
 # -- the step ------------------------------------------------------------------------
 _WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
@@ -341,17 +341,15 @@ class Gap:
 
     def summer_time(self, step: dict[str, Any]) -> bool:
         """Whether a sub-daily series' gaps read as the hour a local clock skips when it
-        moves to summer time: each an hour long, from 00:00 to 03:00, in March, April,
-        September, October or November, at most one a year."""
+        moves to summer time: each an hour long, where a clock changes
+        (``timeline.clock_change_hour``), at most one a year."""
         per_hour = rows_per_day(step)
         if per_hour is None or per_hour % 24:
             return False
         per_hour //= 24
-        times = pd.DatetimeIndex(self.runs)
         years = self.steps / (per_hour * 24 * 365) + 1
-        return (self.missing == per_hour * len(times) and self.longest == per_hour
-                and len(times) <= years and bool((times.hour <= 3).all())
-                and bool(times.month.isin([3, 4, 9, 10, 11]).all()))
+        return (self.missing == per_hour * len(self.runs) and self.longest == per_hour
+                and len(self.runs) <= years and bool(clock_change_hour(self.runs).all()))
 
 
 def find_gaps(frame: pd.DataFrame, time: str, group: str | None,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
+from lstmcast.tables.timeline import clock_change_hour
 
 
 def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
@@ -193,8 +194,7 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
 def _repeated_hour(value: Any) -> str:
     """A hint where a duplicate time may be the hour a local clock repeats when summer
     time ends (01:00 twice on an autumn night)."""
-    if (isinstance(value, pd.Timestamp) and value.tz is None and value.hour <= 3
-            and value.month in (3, 4, 9, 10, 11)):
+    if isinstance(value, pd.Timestamp) and value.tz is None and clock_change_hour([value])[0]:
         return (" It may be the hour a local clock repeats when summer time ends: write the "
                 "times with their UTC offset (2010-11-07 01:00-07:00), or in UTC.")
     return ""

@@ -170,14 +170,22 @@ def write_quarters(times: Any, notation: str) -> np.ndarray:
                     dtype=object)
 
 
+def clock_change_hour(times: Any) -> np.ndarray:
+    """Per time of a local clock without its zone, whether it falls where summer time
+    starts or ends: from 00:00 to 03:00, in March, April, September, October or November
+    (the hour skipped in spring, the hour repeated in autumn, either hemisphere)."""
+    index = pd.DatetimeIndex(times)
+    return np.asarray((index.hour <= 3) & index.month.isin([3, 4, 9, 10, 11]))
+
+
 def local_dates(parsed: pd.Series, known: bool = False) -> pd.Series | None:
     """Dates written as the UTC instants of their local midnights, as a JavaScript export
     writes them ("2000-05-01T07:00:00.000Z" for May 1 in California, 08:00 in winter),
     as the dates (2000-05-01); None for other times. Recognised by a clock in UTC that
     reads two whole hours an hour apart and nothing else (summer time), never twice in a
-    day; ``known``: the
-    training table's times were such dates, so these are too. A clock from 11:00 on is
-    a midnight east of Greenwich, on the next day (23:00 for Paris, 13:00 for Sydney)."""
+    day; ``known``: the training table's times were such dates, so these are too. A
+    clock from 11:00 on is a midnight east of Greenwich, on the next day (23:00 for
+    Paris, 13:00 for Sydney)."""
     if parsed.dtype.kind != "M" or parsed.dt.tz is None:
         return parsed if known and parsed.dtype.kind == "M" else None
     utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
