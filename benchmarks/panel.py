@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/panel.py [--tables a10,nile] [--max-seconds 90]
         [--config-set NAME='FLAGS' ...] [--tune SECONDS] [--no-defaults] [--peers ets,nf_lstm]
+        [--peer-budget SECONDS]
         [--drop-time] [--runs /tmp/lstmcast-panel] [--reuse] [--out docs/panel.md]
 
 The tables and their roles are in benchmarks/panel/panel.toml (sources: SOURCES.md).
@@ -24,7 +25,8 @@ For every table, side by side in one run:
   (a FLAGS of a ``--config-set`` that starts with ``tune`` does the same);
 - peers, each in its own environment (benchmarks/peers/panel_peer.py, run with
   ``--peers-python``): statsforecast's AutoETS (ets) and NeuralForecast's LSTM
-  (nf_lstm), both with their defaults.
+  (nf_lstm), both with their defaults, and NeuralForecast's AutoLSTM (nf_autolstm:
+  its Optuna search for ``--peer-budget`` seconds in all, beside ``--tune``).
 
 Every model is scored here, on the same windows: lstmcast's own held-out rows (the
 last floor(0.2 x the shortest series) rows of every series, as ``train`` holds them out)
@@ -70,8 +72,8 @@ except ModuleNotFoundError:  # Python 3.10: the project's tomli
 ROOT = Path(__file__).resolve().parents[1]
 PANEL = ROOT / "benchmarks" / "panel"
 BASELINES = ("naive", "seasonal_naive", "window_mean", "train_mean")
-PEERS = ("ets", "nf_lstm")
-PEER_NAMES = {"ets": "AutoETS", "nf_lstm": "NF LSTM"}
+PEERS = ("ets", "nf_lstm", "nf_autolstm")
+PEER_NAMES = {"ets": "AutoETS", "nf_lstm": "NF LSTM", "nf_autolstm": "NF AutoLSTM"}
 DEFAULT_WINDOW = 30
 # lstmcast train's defaults (lstmcast train --help): a flag that restates one is dropped
 CLI_DEFAULTS = {"--window": "30", "--normalize": "auto", "--loss": "mse", "--units": "100,50",
@@ -304,6 +306,8 @@ def run_peer(args: argparse.Namespace, model: str, table: dict,
              series: dict[str, np.ndarray], info: dict) -> dict:
     spec = {"series": {k: v.tolist() for k, v in series.items()}, "holdout": info["holdout"],
             "steps": table["steps"], "season": int(table.get("season") or 1)}
+    if model == "nf_autolstm":
+        spec["budget"] = args.peer_budget
     key = hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:10]
     folder = Path(args.runs) / table["name"]
     folder.mkdir(parents=True, exist_ok=True)
@@ -328,8 +332,9 @@ def run_peer(args: argparse.Namespace, model: str, table: dict,
     result = json.loads(path_out.read_text())
     out = {"seconds": round(result["seconds"], 1), "version": result.get("version"),
            "preds": {k: np.asarray(v) for k, v in result["forecasts"].items()}}
-    if "models" in result:
-        out["models"] = result["models"]
+    for extra in ("models", "trials", "best"):  # AutoETS's models; AutoLSTM's search
+        if extra in result:
+            out[extra] = result[extra]
     return out
 
 
@@ -543,9 +548,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="give lstmcast each table without its time column (a CSV of values "
                    "only, rows in time order); baselines and peers keep the table's season")
     p.add_argument("--peers", default="ets",
-                   help="comma-separated peers: ets, nf_lstm (empty: none)")
+                   help="comma-separated peers: ets, nf_lstm, nf_autolstm (empty: none)")
     p.add_argument("--peers-python", default="/tmp/peers-venv/bin/python")
     p.add_argument("--peer-timeout", type=float, default=600)
+    p.add_argument("--peer-budget", type=float, default=600,
+                   help="nf_autolstm's budget in seconds: it searches for 70%% of it, then "
+                   "refits the best settings (as lstmcast tune --budget)")
     p.add_argument("--lstmcast-src", default=None,
                    help="run lstmcast from this src folder (e.g. a `git archive HEAD src` "
                    "snapshot, so that edits to the working tree during a run do not change "

@@ -107,8 +107,57 @@ class SeasonalDriftVariant:
         return out.reshape(len(x), -1).astype(np.float32)
 
 
+class LevelMap:
+    """A map of the window in levels (not in lstmcast): each target row as an intercept
+    plus free weights on the target's last ``lags`` values, one map per step, fitted by
+    least squares (ridge 1e-3 per window) on the training windows. lstmcast's maps take
+    the window relative to its last value, which holds their weights to sum to one (a
+    unit root); this one may revert to a mean, as an AR(p) model does. ``lags`` from 1
+    to the window (at most a fifth of the training windows) by ``criterion``: "loo" (the
+    leave-one-out error, closed form), "bic" or "aic" (``level_map``, ``level_bic``,
+    ``level_aic``)."""
+
+    def __init__(self, window: int, steps: int, columns: list[int], criterion: str = "loo",
+                 ridge: float = 1e-3) -> None:
+        self.window, self.steps, self.columns = window, steps, list(columns)
+        self.criterion, self.ridge = criterion, ridge
+
+    def _design(self, x, lags: int) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        rows = np.concatenate([x[:, self.window - lags:self.window, c] for c in self.columns])
+        return np.hstack([np.ones((len(rows), 1)), rows])  # targets stacked: (W * T, 1 + lags)
+
+    def fit(self, pairs: list) -> LevelMap:
+        x = np.concatenate([np.asarray(a, dtype=np.float64) for a, _ in pairs])
+        y = np.concatenate([np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+                            for _, b in pairs]).reshape(len(x), self.steps, len(self.columns))
+        y = np.concatenate([y[:, :, t] for t in range(len(self.columns))])  # (W * T, steps)
+        n, best = len(y), None
+        for lags in range(1, min(self.window, max(1, n // 5)) + 1):
+            d = self._design(x, lags)
+            inverse = np.linalg.inv(d.T @ d + self.ridge * n * np.diag([0.0] + [1.0] * lags))
+            weights = inverse @ d.T @ y
+            residual = y - d @ weights
+            if self.criterion == "loo":
+                leverage = np.einsum("ij,jk,ik->i", d, inverse, d)
+                score = float(((residual / (1 - leverage)[:, None]) ** 2).mean())
+            else:
+                penalty = np.log(n) if self.criterion == "bic" else 2.0
+                score = n * np.log(float((residual ** 2).mean())) + penalty * (lags + 1)
+            if best is None or score < best[0]:
+                best = (score, lags, weights)
+        _, self.lags, self.weights = best
+        return self
+
+    def predict(self, x) -> np.ndarray:
+        out = self._design(x, self.lags) @ self.weights  # (W * T, steps)
+        per_target = np.split(out, len(self.columns))
+        return np.stack(per_target, axis=-1).reshape(len(per_target[0]), -1).astype(np.float32)
+
+
 VARIANTS = ("seasonal_drift_half", "seasonal_drift_last")
-NEW_CHEAP = ("seasonal_drift",) + VARIANTS  # not among today's candidates
+LEVEL_MAPS = ("level_map", "level_bic", "level_aic")
+NEW_CHEAP = ("seasonal_drift",) + VARIANTS + LEVEL_MAPS  # not among today's candidates
 
 
 def refit_maps(spec: tuple, pairs: list) -> dict:
@@ -306,6 +355,9 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
             window, steps, columns, season, horizon, damping=0.5)
         forecasters["seasonal_drift_last"] = SeasonalDriftVariant(
             window, steps, columns, season, horizon, last_only=True)
+    if given_window is not None:
+        for name, criterion in zip(LEVEL_MAPS, ("loo", "bic", "aic")):
+            forecasters[name] = LevelMap(window, steps, columns, criterion).fit(seen["train"])
     val_rmse = real_errors(forecasters, seen["validation"])
     if maps_only:
         forecasters.pop("networks")
@@ -808,7 +860,11 @@ def judge_cheap(store: Path, seed: int = 0) -> None:
     pools = {"today": (), "today + seasonal_drift": ("seasonal_drift",),
              "today + seasonal_drift_half": ("seasonal_drift_half",),
              "today + seasonal_drift_last": ("seasonal_drift_last",),
-             "today + all three": NEW_CHEAP}
+             "today + all three": ("seasonal_drift",) + VARIANTS,
+             "today + level_map": ("level_map",),
+             "today + seasonal_drift + level_map": ("seasonal_drift", "level_map"),
+             "today + seasonal_drift + level_bic": ("seasonal_drift", "level_bic"),
+             "today + seasonal_drift + level_aic": ("seasonal_drift", "level_aic")}
 
     def pair(r, extra, swap=False):
         e = {m: v for m, v in r["val_rmse"].items()

@@ -1,4 +1,5 @@
-"""Peers of the development panel (benchmarks/panel.py): AutoETS and NeuralForecast's LSTM.
+"""Peers of the development panel (benchmarks/panel.py): AutoETS and NeuralForecast's LSTM
+and AutoLSTM.
 
 Run by panel.py with the peers' own python (they are not in lstmcast's environment):
 
@@ -22,6 +23,13 @@ origin with its parameters fixed, seeing the true values up to the origin:
 - nf_lstm: NeuralForecast's LSTM(h=steps) with every other setting its default (input
   size 3 x steps, 1,000 training steps, MAE loss, robust scaler, seed 1); the target only;
   NeuralForecast.cross_validation(n_windows, step_size=1, refit=False).
+- nf_autolstm: NeuralForecast's AutoLSTM(h=steps, backend="optuna"), its default search
+  space and TPE sampler, searching for 70% of ``budget`` seconds (``time_budget``; as
+  ``lstmcast tune`` searches for 70% of its budget) and then refitting the best settings;
+  validated on the rows ``lstmcast tune``'s three folds score (``val_size``: 3 x
+  max(steps, a tenth of the shortest series' training rows)); the target only; the same
+  cross-validation as nf_lstm; windows longer than the rows before them are padded
+  (``start_padding_enabled``, as NeuralForecast advises for short series).
 
 The output: per series a list of forecasts (windows x steps), and the seconds taken.
 """
@@ -60,7 +68,8 @@ def run_ets(series: dict[str, np.ndarray], holdout: int, steps: int, season: int
     return {"forecasts": out, "models": chosen}
 
 
-def run_nf_lstm(series: dict[str, np.ndarray], holdout: int, steps: int, season: int) -> dict:
+def run_nf_lstm(series: dict[str, np.ndarray], holdout: int, steps: int, season: int,
+                budget: float | None = None) -> dict:
     import torch
     from neuralforecast import NeuralForecast
     from neuralforecast.models import LSTM
@@ -73,10 +82,31 @@ def run_nf_lstm(series: dict[str, np.ndarray], holdout: int, steps: int, season:
               for name, y in series.items()]
     df = pd.concat(frames, ignore_index=True)
     windows = holdout - steps + 1
-    model = LSTM(h=steps, enable_progress_bar=False, enable_model_summary=False,
-                 logger=False, enable_checkpointing=False, accelerator="cpu")
+    if budget is None:
+        model = LSTM(h=steps, enable_progress_bar=False, enable_model_summary=False,
+                     logger=False, enable_checkpointing=False, accelerator="cpu")
+        val_size = 0
+    else:  # AutoLSTM: the search on the rows lstmcast tune's folds score
+        from neuralforecast.auto import AutoLSTM
+
+        config = AutoLSTM.get_default_config(h=steps, backend="optuna")
+
+        def quiet(trial):
+            cfg = config(trial)
+            cfg.update(enable_progress_bar=False, enable_model_summary=False, logger=False,
+                       enable_checkpointing=False, accelerator="cpu",
+                       start_padding_enabled=True)  # its own advice on short series
+            return cfg
+
+        shortest = min(len(y) for y in series.values()) - holdout
+        val_size = 3 * max(steps, shortest // 10)
+        model = AutoLSTM(h=steps, backend="optuna", config=quiet, num_samples=10_000,
+                         time_budget=0.7 * budget)
+        logging.getLogger("optuna").setLevel(logging.WARNING)
     nf = NeuralForecast(models=[model], freq=1)
-    cv = nf.cross_validation(df, n_windows=windows, step_size=1, refit=False)
+    cv = nf.cross_validation(df, n_windows=windows, step_size=1, refit=False,
+                             val_size=val_size)
+    column = "AutoLSTM" if budget is not None else "LSTM"
     out = {}
     for name, y in series.items():
         part = cv[cv["unique_id"] == name].sort_values(["cutoff", "ds"])
@@ -85,14 +115,20 @@ def run_nf_lstm(series: dict[str, np.ndarray], holdout: int, steps: int, season:
             rows = part[part["cutoff"] == o]
             if len(rows) != steps:
                 raise SystemExit(f"nf_lstm: {name}: {len(rows)} forecasts from origin {o}")
-            preds.append(rows["LSTM"].to_numpy(dtype=np.float64))
+            preds.append(rows[column].to_numpy(dtype=np.float64))
         out[name] = np.asarray(preds).tolist()
-    return {"forecasts": out}
+    result = {"forecasts": out}
+    if budget is not None:
+        study = nf.models[0].results  # the fitted copy's Optuna study
+        result["trials"] = len(study.trials)
+        result["best"] = {k: v for k, v in study.best_trial.user_attrs["ALL_PARAMS"].items()
+                          if isinstance(v, (int, float, str))}
+    return result
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=["ets", "nf_lstm"], required=True)
+    p.add_argument("--model", choices=["ets", "nf_lstm", "nf_autolstm"], required=True)
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     args = p.parse_args()
@@ -100,8 +136,13 @@ def main() -> None:
     series = {k: np.asarray(v, dtype=np.float64) for k, v in spec["series"].items()}
     warnings.filterwarnings("ignore")
     start = time.perf_counter()
-    run = run_ets if args.model == "ets" else run_nf_lstm
-    result = run(series, int(spec["holdout"]), int(spec["steps"]), int(spec.get("season") or 1))
+    holdout, steps, season = int(spec["holdout"]), int(spec["steps"]), int(spec.get("season") or 1)
+    if args.model == "ets":
+        result = run_ets(series, holdout, steps, season)
+    elif args.model == "nf_lstm":
+        result = run_nf_lstm(series, holdout, steps, season)
+    else:
+        result = run_nf_lstm(series, holdout, steps, season, budget=float(spec["budget"]))
     result["seconds"] = time.perf_counter() - start
     from importlib import metadata
 
