@@ -136,3 +136,33 @@ def test_inspect_says_what_was_chosen_and_why(tmp_path):
     plain = run_cli("inspect", walk, "--target", "load")
     assert ("season: none (no time column was given, and the rows show no cycle that "
             "repeats: rows are taken in file order; give --time, or --season N") in plain.stdout
+
+
+def test_a_day_found_in_rows_without_a_calendar_gets_the_sub_daily_window():
+    """A half-hourly load written without its times (a CSV of values only, or a time column
+    counting the rows): a season of 48 found in the rows is taken as a day, so the window
+    holds two weeks and the networks read two days, as with its dates. A season of 12 found
+    the same way is no day; nor is a season of 24 given on daily dates."""
+    k = np.arange(48 * 45)
+    load = (5 + np.sin(2 * np.pi * k / 48) + 0.4 * (k // 48 % 7 >= 5)
+            + np.random.default_rng(0).normal(0, 0.05, len(k)))
+    dated = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=len(k), freq="30min"),
+                          "load": load})
+    with_dates = Forecaster().inspect(dated, target="load", time="t")["window"]
+    values_only = Forecaster().inspect(dated[["load"]], target="load")
+    counted = Forecaster().inspect(dated.assign(t=k), target="load", time="t")
+    assert with_dates[0] == 672 and "taken as a day" not in with_dates[1]
+    for facts in (values_only, counted):
+        assert facts["season"][0] == 48
+        window, why = facts["window"]
+        assert window == 672, why
+        assert why == ("672 rows: 2 weeks of 336 rows; the networks read its last 96 "
+                       "(2 days); the rows have no calendar: a season of 48 is taken as a day")
+    given = Forecaster(season=48).inspect(dated[["load"]], target="load")["window"]
+    assert given[0] == 672
+    monthly = 10 + np.sin(2 * np.pi * np.arange(400) / 12)
+    facts = Forecaster().inspect(pd.DataFrame({"y": monthly}), target="y")
+    assert facts["season"][0] == 12 and facts["window"][0] == 30
+    days = pd.DataFrame({"t": pd.date_range("2020-01-01", periods=2000, freq="D"),
+                         "y": np.sin(2 * np.pi * np.arange(2000) / 24)})
+    assert Forecaster(season=24).inspect(days, target="y", time="t")["window"][0] == 48

@@ -69,7 +69,7 @@ def chosen_network_rows(settings: Forecaster, pipeline: TablePipeline) -> int | 
         return None
     season = settings.season_choice(pipeline)[0]
     return defaults.network_rows(pipeline.window, season,
-                                 defaults.is_a_day(season, pipeline.step), settings.segment)
+                                 defaults.is_a_day(season, pipeline), settings.segment)
 
 
 def network_layers(settings: Forecaster, pipeline: TablePipeline, slots: int = 1) -> list[Layer]:

@@ -12,7 +12,7 @@ No torch here: the command line's checks use these before training.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +29,9 @@ BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
 SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
 WEEKS_SEEN = 2  # a sub-daily table's window sees two weeks where the rows allow ...
 # ... and its networks the last SEASONS_SEEN days of it (``network_rows``)
+DAYS_IN_ROWS = (24, 48, 96, 144, 288)
+"""Seasons taken as a day where the rows have no calendar (no time column, or numbers):
+a day of hourly, half-hourly, 15-, 10- and 5-minute rows."""
 
 
 def choose_season(given: int | None, pipeline: TablePipeline) -> tuple[int | None, str]:
@@ -146,6 +149,18 @@ def _weeks_long(season: int | None, daily: bool, segment: int | None) -> bool:
     return bool(daily and season and not segment)
 
 
-def is_a_day(season: int | None, step: dict[str, Any] | None) -> bool:
-    """Whether ``season`` is a day of a sub-daily step (24 on hourly rows)."""
-    return season is not None and season == rows_per_day(step)
+def is_a_day(season: int | None, pipeline: TablePipeline) -> bool:
+    """Whether ``season`` is a day of sub-daily rows: a day of the time column's step (24
+    on hourly rows), or, where the rows have no calendar, a season of ``DAYS_IN_ROWS``
+    (a season of 48 found in a CSV of values only: half-hourly rows' day)."""
+    if season is None:
+        return False
+    return season == rows_per_day(pipeline.step) or day_without_calendar(season, pipeline)
+
+
+def day_without_calendar(season: int | None, pipeline: TablePipeline) -> bool:
+    """Whether ``is_a_day`` takes ``season`` as a day by its length alone: the rows have
+    no calendar (no time column, or one of numbers) and it is one of ``DAYS_IN_ROWS``."""
+    step = pipeline.step
+    calendar = step is not None and step.get("kind") == "datetime"
+    return not calendar and season in DAYS_IN_ROWS

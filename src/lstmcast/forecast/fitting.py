@@ -223,9 +223,12 @@ def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> Non
         pipeline.window, fc.window_choice_ = fc.window, "given"
         return
     season = fc.season_choice(pipeline)[0]
+    daily = defaults.is_a_day(season, pipeline)
     pipeline.window, fc.window_choice_ = defaults.choose_window(
-        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment,
-        defaults.is_a_day(season, pipeline.step))
+        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment, daily)
+    if daily and defaults.network_rows(pipeline.window, season, daily, fc.segment) and \
+            defaults.day_without_calendar(season, pipeline):
+        fc.window_choice_ += f"; the rows have no calendar: a season of {season} is taken as a day"
 
 
 def validation_fraction(fc: Forecaster) -> float:

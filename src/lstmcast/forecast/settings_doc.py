@@ -25,7 +25,8 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'rows per input window. None (default): chosen from the data (``window_``, '
         "``defaults.choose_window``): the tutorial's 30, or two seasons where that is longer "
         '(96 for half-hourly rows), at most half the rows the shortest series trains on; '
-        'on sub-daily rows two weeks where they fit (336 hourly rows), of which the '
+        'on sub-daily rows (or rows without a calendar whose season is a day of such rows: '
+        '24, 48, 96, 144 or 288) two weeks where they fit (336 hourly rows), of which the '
         'networks read the last two days (``network_rows_``) and the linear maps and '
         'naive forecasts all.')),
     (('horizon',), (
