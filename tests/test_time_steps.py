@@ -231,6 +231,27 @@ def test_other_missing_hours_are_refused(absent):
         time_steps(pipeline(step=HOURLY), frame, [])
 
 
+def test_the_error_names_the_first_gap_that_is_not_the_hour_summer_time_skips():
+    clock = local_clock("2010-01-01", "2010-10-31")  # each misses 2010-03-14 02:00
+    broken = clock[clock != pd.Timestamp("2010-05-05 10:00")]
+    frame = panel({"a": clock, "b": clock, "c": broken})
+    with pytest.raises(DataError) as raised:
+        time_steps(pipeline(step=HOURLY), frame, [])
+    assert str(raised.value).startswith(
+        "4 missing time steps (hourly) in 3 series; the first in series 'c', between "
+        "2010-05-05 09:00:00 and 2010-05-05 11:00:00 (the series before it that miss steps "
+        "miss only the hour summer time skips). Fill them")
+    alone = panel({"c": broken})  # one series: its first gap that summer time does not explain
+    with pytest.raises(DataError, match=r"^2 missing time steps \(hourly\) in 1 series; the "
+                       r"first in series 'c', between 2010-05-05 09:00:00 and 2010-05-05 "
+                       r"11:00:00\. Fill"):
+        time_steps(pipeline(step=HOURLY), alone, [])
+    plain = pd.date_range("2010-01-01", "2010-10-31", freq="h")  # no clock change: as before
+    gaps = plain[~plain.isin(pd.DatetimeIndex(["2010-02-02 02:00", "2010-03-14 02:00"]))]
+    with pytest.raises(DataError, match=r"between 2010-02-02 01:00:00 and 2010-02-02 03:00"):
+        time_steps(pipeline(step=HOURLY), panel({"d": gaps}), [])
+
+
 def test_the_hour_summer_time_repeats_is_refused_before_training_with_a_hint(tmp_path):
     from helpers import one_line_error, run_cli
 

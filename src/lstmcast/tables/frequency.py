@@ -332,7 +332,17 @@ class Gap:
     missing: int  # missing steps in the whole series
     longest: int = 1  # the most steps missing in a row
     steps: int = 0  # steps from the series' first time to its last
-    runs: tuple = ()  # the first missing time of each run of missing steps
+    runs: tuple = ()  # the first missing time of each run of missing steps (up to 50)
+    bounds: tuple = ()  # (the time before, the time after) each of those runs
+
+    def first_real_run(self, step: dict[str, Any]) -> tuple[Any, Any]:
+        """The times around the first run of missing steps that is not an hour a local
+        clock skips for summer time (the first run where every run is)."""
+        if self.bounds and rows_per_day(step):
+            real = np.flatnonzero(~clock_change_hour(self.runs))
+            if len(real):
+                return self.bounds[int(real[0])]
+        return self.after, self.next
 
     def holidays(self) -> bool:
         """Whether a business-day series' gaps read as market holidays: runs of at most
@@ -370,7 +380,8 @@ def find_gaps(frame: pd.DataFrame, time: str, group: str | None,
         k = int(starts[0])
         gaps.append(Gap(sid, times.iloc[k], times.iloc[k + 1], len(full) - len(times),
                         int(jumps.max()) - 1, len(full),
-                        tuple(full[pos[starts[:50]] + 1])))
+                        tuple(full[pos[starts[:50]] + 1]),
+                        tuple(zip(times.iloc[starts[:50]], times.iloc[starts[:50] + 1]))))
     return gaps
 
 

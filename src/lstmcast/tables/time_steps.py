@@ -68,11 +68,17 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     if not gaps:
         return frame
     total = sum(g.missing for g in gaps)
-    first = gaps[0]
+    # the first series whose gaps are not all explained (summer time, market holidays)
+    first = next((g for g in gaps if not (_trading_days(pipeline.step, [g])
+                                          or _clock_changes(pipeline.step, [g]))), gaps[0])
     where = f"series {shown(first.series)}" if roles.group else "the series"
+    after, following = first.first_real_run(pipeline.step)
     what = (f"{total} missing time steps ({frequency.describe(pipeline.step)}) in {len(gaps)} "
-            f"series; the first in {where}, between {shown(first.after)} and "
-            f"{shown(first.next)}")
+            f"series; the first in {where}, between {shown(after)} and {shown(following)}")
+    if first is not gaps[0]:
+        kind = ("market holidays" if str(pipeline.step.get("freq")) == "B"
+                else "the hour summer time skips")
+        what += f" (the series before it that miss steps miss only {kind})"
     if pipeline.missing == "error" and _trading_days(pipeline.step, gaps):
         notes.append(f"{total} business days absent in {len(gaps)} series, each at most "
                      f"{frequency.HOLIDAY_RUN} in a row (market holidays): rows are taken as "
