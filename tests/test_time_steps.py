@@ -178,7 +178,7 @@ def test_market_holidays_in_business_days_are_trading_days_not_gaps():
     out = time_steps(pipeline(step=BUSINESS), frame, notes)
     assert out is frame  # no row added: the rows are the trading days
     assert notes == ["14 business days absent in 2 series, each at most 3 in a row (market "
-                     "holidays): rows are taken as consecutive trading days (--missing ffill "
+                     "holidays): rows are taken as consecutive trading days (missing='ffill' "
                      "adds the days)"]
     notes = []
     filled = time_steps(pipeline(step=BUSINESS, missing="ffill"), frame, notes)
@@ -194,6 +194,20 @@ def test_business_day_gaps_that_are_not_holidays_are_refused(absent, why):
     frame = panel({"spx": trading_days(list(absent))})
     with pytest.raises(DataError, match=r"missing time steps \(business days\) in 1 series"):
         time_steps(pipeline(step=BUSINESS), frame, [])
+
+
+def test_the_command_line_says_the_note_in_its_own_flags(tmp_path):
+    from helpers import run_cli
+
+    days = trading_days(US_HOLIDAYS)
+    data = tmp_path / "spx.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"),
+                  "Close": 100 + np.arange(len(days)) * 0.1}).to_csv(data, index=False)
+    shown = run_cli("inspect", data, "--target", "Close", "--time", "Date")  # training rows
+    assert shown.returncode == 0, shown.stderr
+    assert ("note: 7 business days absent in 1 series, each at most 3 in a row (market "
+            "holidays): rows are taken as consecutive trading days (--missing ffill adds the "
+            "days)") in shown.stdout
 
 
 def test_single_missing_days_of_a_daily_table_are_still_refused():
@@ -217,7 +231,7 @@ def test_the_hour_summer_time_skips_is_no_gap(freq, absent):
     assert out is frame and notes == [
         f"{absent} time steps absent in 1 series, each the hour a local clock skips for "
         "summer time (the first 2010-03-14 02:00:00): rows are taken as consecutive, as the "
-        "hours passed (--missing interpolate adds them)"]
+        "hours passed (missing='interpolate' adds them)"]
 
 
 @pytest.mark.parametrize("absent", [["2010-03-14 05:00"], ["2010-06-13 02:00"],

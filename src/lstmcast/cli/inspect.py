@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from lstmcast.cli.common import (
     add_model_options,
+    as_flags,
     build_forecaster,
     data_columns,
     read_settings,
@@ -98,7 +99,7 @@ def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
                      "the model; rows are taken in file order" if found else
                      f"season: none ({why}: rows are taken in file order; give --time, or "
                      "--season N for a seasonal naive baseline)")
-    return lines + [f"note: {note}" for note in facts["notes"]]
+    return lines + [f"note: {as_flags(note)}" for note in facts["notes"]]
 
 
 def _model_lines(model: dict, facts: dict) -> list[str]:

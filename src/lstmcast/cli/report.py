@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstmcast.cli.common import as_flags
 from lstmcast.forecast.intervals import split_score_columns
 
 STYLE = """
@@ -55,7 +56,7 @@ def write_report(path: str | os.PathLike, title: str, scores: pd.DataFrame,
                  figures: Sequence[tuple[Path, str]], explanation_text: str | None,
                  explanation_figures: Sequence[tuple[Path, str]], config_text: str) -> Path:
     """Write the report; ``figures`` are (png path, caption) pairs."""
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in scores.attrs.get("notes", []))
+    notes = "".join(f"<li>{html.escape(as_flags(n))}</li>" for n in scores.attrs.get("notes", []))
     point, interval = split_score_columns(scores.columns)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -82,13 +82,13 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     if pipeline.missing == "error" and _trading_days(pipeline.step, gaps):
         notes.append(f"{total} business days absent in {len(gaps)} series, each at most "
                      f"{frequency.HOLIDAY_RUN} in a row (market holidays): rows are taken as "
-                     "consecutive trading days (--missing ffill adds the days)")
+                     "consecutive trading days (missing='ffill' adds the days)")
         return frame
     if pipeline.missing == "error" and _clock_changes(pipeline.step, gaps):
         first_run = pd.Timestamp(gaps[0].runs[0])
         notes.append(f"{total} time steps absent in {len(gaps)} series, each the hour a "
                      f"local clock skips for summer time (the first {first_run}): rows are "
-                     "taken as consecutive, as the hours passed (--missing interpolate adds "
+                     "taken as consecutive, as the hours passed (missing='interpolate' adds "
                      "them)")
         return frame
     if pipeline.missing == "error":
