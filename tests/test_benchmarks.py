@@ -135,6 +135,36 @@ def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_pat
 
 
 @pytest.mark.benchmark
+@pytest.mark.parametrize("criterion", ["loo", "bic", "aic"])
+def test_the_level_map_recovers_an_ar2_process(criterion):
+    """panel_choice.LevelMap (an experiment's candidate) on windows of a simulated AR(2)
+    series y_t = 0.5 + 1.2 y_t-1 - 0.5 y_t-2 + noise: its forecasts three rows ahead
+    against the process's own, and with BIC the order and weights it was made with."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import panel_choice
+
+    rng = np.random.default_rng(0)
+    y = np.zeros(6000)
+    for t in range(2, len(y)):
+        y[t] = 0.5 + 1.2 * y[t - 1] - 0.5 * y[t - 2] + rng.normal(0, 0.3)
+    y = y[100:]
+    window, steps = 8, 3
+    starts = np.arange(len(y) - window - steps + 1)
+    x = np.stack([y[s:s + window] for s in starts])[:, :, None]
+    target = np.stack([y[s + window:s + window + steps] for s in starts])
+    level = panel_choice.LevelMap(window, steps, [0], criterion).fit([(x, target)])
+    if criterion == "bic":  # BIC finds the order (the others may add lags of little weight)
+        assert level.lags == 2
+        np.testing.assert_allclose(level.weights[:, 0], [0.5, -0.5, 1.2], atol=0.05)
+    # the process's own forecast (its mean, by recursion) from the last 500 windows' ends
+    path = [x[-500:, -2, 0], x[-500:, -1, 0]]
+    for _ in range(steps):
+        path.append(0.5 + 1.2 * path[-1] - 0.5 * path[-2])
+    own = np.stack(path[2:], axis=1)
+    assert np.abs(level.predict(x[-500:]) - own).mean() < 0.03  # the noise's spread: 0.3
+
+
+@pytest.mark.benchmark
 def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
     """benchmarks/serve.py on 4 series, 1 and 4 clients, 30 requests: the service under
     load beside in-process predict and onnxruntime, batching off and on, and beside a busy
