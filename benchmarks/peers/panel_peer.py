@@ -102,8 +102,9 @@ def run_nf_lstm(series: dict[str, np.ndarray], holdout: int, steps: int, season:
                        start_padding_enabled=True)  # its own advice on short series
             # sized for one CPU core: at its defaults (inputs up to 64 x h rows, 4 layers
             # of 128, 1,000 steps) one trial outlasts a 10-minute budget
-            cfg["input_size"] = min(cfg["input_size"], 4 * steps)
-            cfg["max_steps"] = min(cfg["max_steps"], MAX_STEPS_CPU)
+            if isinstance(cfg["input_size"], int):  # (NeuralForecast's mock trial: lists)
+                cfg["input_size"] = min(cfg["input_size"], 4 * steps)
+                cfg["max_steps"] = min(cfg["max_steps"], MAX_STEPS_CPU)
             return cfg
 
         shortest = min(len(y) for y in series.values()) - holdout
