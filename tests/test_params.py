@@ -59,17 +59,6 @@ def test_config_sections_and_keys_are_checked_with_suggestions():
         params.read_config({"modle": {}}, "c.toml")
 
 
-def test_command_line_hints_use_flags():
-    from lstmcast.cli.main import as_flags
-
-    assert as_flags("choose missing='drop', or set autoregressive=True") == (
-        "choose --missing drop, or set --autoregressive")
-    assert as_flags("`horizon=0` labels") == "--horizon 0 labels"
-    assert as_flags("keep x=1 and layers=None") == "keep x=1 and layers=None"
-    # a value a shell would split is quoted, as it must be typed
-    assert as_flags("(give time='Unnamed: 0')") == "(give --time 'Unnamed: 0')"
-
-
 @pytest.mark.parametrize(("name", "good", "other_spellings"), [
     (p.name, p.choices[-1], (p.choices[-1].upper(), p.choices[-1].capitalize(),
                              f" {p.choices[-1]}"))

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from lstmcast.cli.common import (
     add_model_options,
-    as_flags,
     build_forecaster,
     data_columns,
     read_settings,
     test_plan,
 )
+from lstmcast.cli.flags import as_flags
 from lstmcast.errors import size_text
 
 if TYPE_CHECKING:

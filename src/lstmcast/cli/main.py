@@ -24,7 +24,8 @@ from lstmcast.cli import (
     train,
     tune,
 )
-from lstmcast.cli.common import ACCESS, as_flags
+from lstmcast.cli.common import ACCESS
+from lstmcast.cli.flags import as_flags
 from lstmcast.errors import LstmcastError
 
 EXAMPLES = """examples:

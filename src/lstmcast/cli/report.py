@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmcast.cli.common import as_flags
+from lstmcast.cli.flags import as_flags
 from lstmcast.forecast.intervals import split_score_columns
 
 STYLE = """

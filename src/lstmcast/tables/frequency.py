@@ -335,15 +335,6 @@ class Gap:
     runs: tuple = ()  # the first missing time of each run of missing steps (up to 50)
     bounds: tuple = ()  # (the time before, the time after) each of those runs
 
-    def first_real_run(self, step: dict[str, Any]) -> tuple[Any, Any]:
-        """The times around the first run of missing steps that is not an hour a local
-        clock skips for summer time (the first run where every run is)."""
-        if self.bounds and rows_per_day(step):
-            real = np.flatnonzero(~clock_change_hour(self.runs))
-            if len(real):
-                return self.bounds[int(real[0])]
-        return self.after, self.next
-
     def holidays(self) -> bool:
         """Whether a business-day series' gaps read as market holidays: runs of at most
         ``HOLIDAY_RUN`` days, at most ``HOLIDAY_SHARE`` of its days."""

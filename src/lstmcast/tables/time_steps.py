@@ -9,11 +9,13 @@ import warnings
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
 from lstmcast.tables import frequency
 from lstmcast.tables.io import DataError
+from lstmcast.tables.timeline import clock_change_hour
 
 if TYPE_CHECKING:
     from lstmcast.tables.pipeline import TablePipeline
@@ -72,7 +74,7 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     first = next((g for g in gaps if not (_trading_days(pipeline.step, [g])
                                           or _clock_changes(pipeline.step, [g]))), gaps[0])
     where = f"series {shown(first.series)}" if roles.group else "the series"
-    after, following = first.first_real_run(pipeline.step)
+    after, following = _first_real_run(first, pipeline.step)
     what = (f"{total} missing time steps ({frequency.describe(pipeline.step)}) in {len(gaps)} "
             f"series; the first in {where}, between {shown(after)} and {shown(following)}")
     if first is not gaps[0]:
@@ -104,6 +106,16 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
     frame, added = frequency.fill_gaps(frame, roles.time, roles.group, pipeline.step, constant)
     notes.append(f"{added} missing time steps added and filled ({pipeline.missing})")
     return frame
+
+
+def _first_real_run(gap: frequency.Gap, step: dict[str, Any]) -> tuple[Any, Any]:
+    """The times around a series' first run of missing steps that is not an hour a local
+    clock skips for summer time (its first run where every run is)."""
+    if gap.bounds and frequency.rows_per_day(step):
+        real = np.flatnonzero(~clock_change_hour(gap.runs))
+        if len(real):
+            return gap.bounds[int(real[0])]
+    return gap.after, gap.next
 
 
 def _trading_days(step: dict[str, Any] | None, gaps: list[frequency.Gap]) -> bool:
