@@ -535,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--panel", default=str(PANEL / "panel.toml"))
     p.add_argument("--tables", help="comma-separated table names (default: all)")
-    p.add_argument("--max-seconds", type=float, default=90,
+    p.add_argument("--max-seconds", type=float, default=90.0,  # (a float, as typed ones are:
+                   # the run key holds it, and 90 and 90.0 would not reuse each other)
                    help="lstmcast train's --max-seconds for every run (90)")
     p.add_argument("--config-set", action="append", type=parse_config, default=[],
                    metavar="NAME='FLAGS'", help="an extra lstmcast configuration (repeat)")
