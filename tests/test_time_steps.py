@@ -260,6 +260,13 @@ def test_the_error_names_the_first_gap_that_is_not_the_hour_summer_time_skips():
                        r"first in series 'c', between 2010-05-05 09:00:00 and 2010-05-05 "
                        r"11:00:00\. Fill"):
         time_steps(pipeline(step=HOURLY), alone, [])
+    # two hours absent where the clock changes are no summer-time hour: they come first
+    hours = pd.date_range("2010-01-01", "2010-10-31", freq="h")
+    two = hours[~hours.isin(pd.DatetimeIndex(["2010-03-14 02:00", "2010-03-14 03:00",
+                                               "2010-05-05 10:00"]))]
+    with pytest.raises(DataError, match=r"the first in series 'e', between 2010-03-14 "
+                       r"01:00:00 and 2010-03-14 04:00:00\. Fill"):
+        time_steps(pipeline(step=HOURLY), panel({"e": two}), [])
     plain = pd.date_range("2010-01-01", "2010-10-31", freq="h")  # no clock change: as before
     gaps = plain[~plain.isin(pd.DatetimeIndex(["2010-02-02 02:00", "2010-03-14 02:00"]))]
     with pytest.raises(DataError, match=r"between 2010-02-02 01:00:00 and 2010-02-02 03:00"):

@@ -85,8 +85,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-
-
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
     return f"warning: {as_flags(str(message))}\n"
 

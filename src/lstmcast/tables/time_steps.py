@@ -9,7 +9,6 @@ import warnings
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
@@ -110,11 +109,15 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
 
 def _first_real_run(gap: frequency.Gap, step: dict[str, Any]) -> tuple[Any, Any]:
     """The times around a series' first run of missing steps that is not an hour a local
-    clock skips for summer time (its first run where every run is)."""
-    if gap.bounds and frequency.rows_per_day(step):
-        real = np.flatnonzero(~clock_change_hour(gap.runs))
-        if len(real):
-            return gap.bounds[int(real[0])]
+    clock skips for summer time: an hour long, where a clock changes (its first run where
+    every run is such an hour)."""
+    per_day = frequency.rows_per_day(step)
+    if gap.bounds and per_day:
+        hour_skipped = pd.Timedelta(hours=1) + pd.Timedelta(days=1) / per_day
+        at_change = clock_change_hour(gap.runs)
+        for (before, after), changes in zip(gap.bounds, at_change):
+            if not (changes and pd.Timestamp(after) - pd.Timestamp(before) == hour_skipped):
+                return before, after
     return gap.after, gap.next
 
 
