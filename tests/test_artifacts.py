@@ -55,7 +55,7 @@ def read(path):
             k: handle.get_tensor(k) for k in handle.keys()}
 
 
-@pytest.mark.parametrize("kind, version", [("networks", 2), ("linear", 3), ("select", 5)])
+@pytest.mark.parametrize("kind, version", [("networks", 2), ("linear", 3), ("select", 7)])
 def test_the_file_holds_every_networks_weights_under_a_config_of_the_right_version(
         models, tmp_path, kind, version):
     fc = models[0][kind]
@@ -67,12 +67,15 @@ def test_the_file_holds_every_networks_weights_under_a_config_of_the_right_versi
     for i, member in enumerate(fc.ensemble_.members):
         prefix = "" if i == 0 else f"member{i}."
         want.update({prefix + k: v for k, v in member.network_.state_dict().items()})
-    networks = {k: v for k, v in tensors.items() if not k.endswith("map.weights")}
+    map_keys = ("linear_map.weights", "shrunk_map.weights", "holt_winters.weights")
+    networks = {k: v for k, v in tensors.items() if k not in map_keys}
     assert set(networks) == set(want)
     for k, v in want.items():
         assert torch.equal(networks[k], v.cpu()), k
-    maps = sorted(k for k in tensors if k.endswith("map.weights"))
-    assert maps == ([] if kind == "networks" else ["linear_map.weights"])
+    maps = sorted(k for k in tensors if k in map_keys)
+    # the chosen combination here: the linear map and the Holt-Winters smoothing (a map)
+    assert maps == {"networks": [], "linear": ["linear_map.weights"],
+                    "select": ["holt_winters.weights", "linear_map.weights"]}[kind]
     assert config["params"]["units"] == [4] and "layers" not in config["params"]
     assert config["versions"]["lstmcast"] == lstmcast.__version__
     assert config["history"] == fc.history_ and config["n_windows"] == fc.n_windows_
@@ -103,12 +106,12 @@ def test_a_config_from_a_newer_lstmcast_is_refused_by_name(models, tmp_path):
     path = tmp_path / "f.lstmcast"
     fc.save(path)
     config, _, tensors = read(path)
-    config.update(config_version=7, versions={**config["versions"], "lstmcast": "9.0.0"})
+    config.update(config_version=8, versions={**config["versions"], "lstmcast": "9.0.0"})
     newer = tmp_path / "newer.lstmcast"
     bundle.save(newer, tensors, config, "forecaster")  # well formed, sealed: only newer
     with pytest.raises(ArtifactError, match=r"newer\.lstmcast' was saved by lstmcast 9\.0\.0 "
-                                            r"\(Forecaster config version 7\); this lstmcast "
-                                            r"reads up to 6: upgrade it"):
+                                            r"\(Forecaster config version 8\); this lstmcast "
+                                            r"reads up to 7: upgrade it"):
         Forecaster.load(newer)
 
 

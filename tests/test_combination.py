@@ -18,6 +18,7 @@ from helpers import run_cli
 
 from lstmcast import Forecaster
 from lstmcast.engine.bundle import load as load_bundle
+from lstmcast.forecast import smoothing
 from lstmcast.forecast.combination import (
     SHRUNK_RIDGE,
     WindowBaseline,
@@ -161,6 +162,11 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
         back = (window + np.arange(steps) - seasonal_rows) // 12
         change = np.mean([val[:, i] - val[:, i - 12] for i in range(12, window)], axis=0)
         forecasts["seasonal_drift"] = val[:, seasonal_rows] + back * change[:, None]
+    # Holt-Winters over the window's last rows, its constants fitted on the training
+    # windows (its recursion is checked against statsmodels in tests/test_smoothing.py)
+    rows = smoothing.rows_read(window, 12)
+    _, matrix, _ = smoothing.fit(train[:, window - rows:window], train[:, window:], 12, 1, steps)
+    forecasts["holt_winters"] = val[:, window - rows:window] @ matrix
     want = {k: float(np.sqrt(np.mean((v - val[:, window:]) ** 2)))
             for k, v in forecasts.items()}
     assert set(fc.blend_scores_) == set(want)
@@ -176,7 +182,8 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
     fc.save(tmp_path / "m.lstmcast")
     saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")[1]
     chosen = set(fc.blend_weights_)
-    assert saved["config_version"] == (6 if "seasonal_drift" in chosen else
+    assert saved["config_version"] == (7 if "holt_winters" in chosen else
+                                       6 if "seasonal_drift" in chosen else
                                        5 if {"train_mean", "drift"} & chosen else 4)
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weights_ == fc.blend_weights_

@@ -106,7 +106,7 @@ def test_a_blended_forecaster_averages_the_networks_and_the_map_of_its_training_
     # saved and loaded: the same forecasts; the file says it needs a reader of blends
     fc.save(tmp_path / "m.lstmcast")
     _, saved = load_bundle(tmp_path / "m.lstmcast", "forecaster")
-    assert saved["config_version"] == 3 and CONFIG_VERSION == 6
+    assert saved["config_version"] == 3 and CONFIG_VERSION == 7
     loaded = Forecaster.load(tmp_path / "m.lstmcast")
     assert loaded.blend_weight_ == fc.blend_weight_
     pd.testing.assert_frame_equal(loaded.predict(df), fc.predict(df))

@@ -14,7 +14,9 @@ holds any combination chosen on the validation windows (``blend="select"``): eac
 forecast's weight and config, the maps' weights beside the networks'. 5 is 4's
 layout with a forecast version 4 does not know (the training mean or the drift): a
 model whose choice holds neither is still written as 4. 6 is the same layout with the
-seasonal naive with drift, which 5 does not know (a model without it: 5 or 4).
+seasonal naive with drift, which 5 does not know (a model without it: 5 or 4). 7 is
+the same layout with the Holt-Winters smoothing (a map named ``holt_winters``), which 6
+does not know (a model without it: 6, 5 or 4).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ if TYPE_CHECKING:
     from lstmcast.forecast.forecaster import Forecaster
 
 FORECASTER_KIND = artifact_file.FORECASTER_KIND
-CONFIG_VERSION = 6
+CONFIG_VERSION = 7
 NEW_IN_5 = ("train_mean", "drift")  # kinds of ``combination.WindowBaseline``
 NEW_IN_6 = ("seasonal_drift",)
+NEW_IN_7 = ("holt_winters",)  # names of parts (a map, without a kind)
 LINEAR_WEIGHTS = "linear_map.weights"
 MAP_PREFIXES = tuple(f"{name}." for name in MAPS)
 
@@ -61,9 +64,10 @@ def config(fc: Forecaster) -> dict[str, Any]:
     kinds = {getattr(part, "kind", None) for part in ensemble.parts.values()}
     return {
         # 2: the networks alone; 3: blended with one linear map; 4: any combination;
-        # 5, 6: one with a forecast 4 (5) does not know; each saved as the oldest
+        # 5, 6, 7: one with a forecast 4 (5, 6) does not know; each saved as the oldest
         # version that reads it, so that an older lstmcast still loads what it can
         "config_version": (2 if not ensemble.combined else 3 if two_halves else
+                           7 if set(ensemble.parts) & set(NEW_IN_7) else
                            6 if kinds & set(NEW_IN_6) else 5 if kinds & set(NEW_IN_5)
                            else 4),
         "params": values,

@@ -21,7 +21,10 @@ best there (the networks only when best of all: see below):
   series that return to their level, such as yearly flows, the best of them);
 - drift: the last value plus the window's mean change per row, per row ahead;
 - seasonal_drift: the seasonal naive plus the window's mean change per season, per
-  season it reaches back (windows of two seasons or more).
+  season it reaches back (windows of two seasons or more);
+- holt_winters: additive Holt-Winters smoothing (level, damped trend, season) run
+  through the window, its four constants fitted on the training windows
+  (``lstmcast.forecast.smoothing``): a fixed linear map of the window.
 
 The training mean and the drift were added when the panel showed, on the same
 training runs, the geometric mean of the ratio to the best baseline going from
@@ -54,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmcast.forecast import smoothing
 from lstmcast.forecast.linear_map import (
     WindowLinearMap,
     fit_maps,
@@ -70,7 +74,7 @@ CHOSEN = 2
 BASELINE_KINDS = ("naive", "seasonal_naive", "window_mean", "train_mean", "drift",
                   "seasonal_drift")
 SEASONAL = ("seasonal_naive", "seasonal_drift")
-MAPS = ("linear_map", "shrunk_map")
+MAPS = ("linear_map", "shrunk_map", "holt_winters")
 
 
 class WindowBaseline:
@@ -162,11 +166,14 @@ def candidates(window: int, steps: int, columns: list[int], season: int | None,
                              ridge=SHRUNK_RIDGE, season=season if seasonal else None,
                              horizon=horizon)
     targets = _TargetMean(steps, len(columns))
-    # one pass over the training windows for both maps and the targets' mean
-    fit_maps([linear, shrunk], targets.counted(train()))
+    sample = smoothing.Sample(smoothing.rows_read(window, season), steps, columns, window)
+    # one pass over the training windows for both maps, the targets' mean and the
+    # smoothing's sample
+    fit_maps([linear, shrunk], sample.counted(targets.counted(train())))
     out: dict[str, Any] = {
         "linear_map": linear,
         "shrunk_map": shrunk,
+        "holt_winters": smoothing.smoothing_map(sample, season, horizon),
         "naive": WindowBaseline("naive", window, steps, columns),
         "window_mean": WindowBaseline("window_mean", window, steps, columns),
         "train_mean": WindowBaseline("train_mean", window, steps, columns,
@@ -237,5 +244,6 @@ def describe(weights: Mapping[str, float]) -> str:
              "shrunk_map": "the shrunk linear map", "naive": "the naive forecast",
              "seasonal_naive": "the seasonal naive", "window_mean": "the window's mean",
              "train_mean": "the training mean", "drift": "the drift forecast",
-             "seasonal_drift": "the seasonal naive with drift"}
+             "seasonal_drift": "the seasonal naive with drift",
+             "holt_winters": "the Holt-Winters smoothing"}
     return " + ".join(f"{w:.2f} x {names.get(n, n)}" for n, w in weights.items() if w > 0)

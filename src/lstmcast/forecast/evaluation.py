@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from lstmcast.forecast.forecaster import Forecaster
 
-HALVES = ("networks", "linear_map", "shrunk_map")
+HALVES = ("networks", "linear_map", "shrunk_map", "holt_winters")
 """The rows of a combined model's own forecasts, each alone (``Forecaster(blend=...)``);
 the naive forecasts it may combine are rows of their own already, as baselines."""
 
