@@ -199,7 +199,7 @@ def test_a_choice_with_a_newer_forecast_is_saved_as_the_oldest_version_that_read
                                                          np.full((4, 6), 0.3))])
     assert parts["train_mean"].values == pytest.approx([0.3])
     for name, version in (("drift", 5), ("train_mean", 5), ("seasonal_drift", 6),
-                          ("naive", 4)):
+                          ("holt_winters", 7), ("naive", 4)):
         fc.ensemble_ = type(fc.ensemble_)(fc.ensemble_.members, {name: parts[name]},
                                           {"networks": 0.5, name: 0.5})
         fc.save(tmp_path / f"{name}.lstmcast")

@@ -125,3 +125,18 @@ def test_the_map_reads_the_last_rows_of_a_long_window():
 def test_no_training_windows_is_an_error():
     with pytest.raises(ValueError, match="no training windows"):
         smoothing.fit(np.zeros((0, 10)), np.zeros((0, 2)), None, 1, 2)
+
+
+def test_a_table_read_in_many_chunks_keeps_a_bounded_sample():
+    rng = np.random.default_rng(6)
+    sample = smoothing.Sample(8, 2, [0], 8)
+    chunks = [(rng.normal(size=(3000, 8, 1)), rng.normal(size=(3000, 2))) for _ in range(6)]
+    passed = list(sample.counted(iter(chunks)))
+    assert len(passed) == 6 and passed[0][0] is chunks[0][0]  # the chunks go on unchanged
+    assert sum(len(h) for h in sample.history) <= 2 * smoothing.SAMPLE
+    history, targets = sample.arrays()
+    assert history.shape == (smoothing.SAMPLE, 8) and targets.shape == (smoothing.SAMPLE, 2)
+    # the windows kept are windows of the chunks, paired with their own targets
+    first = history[0]
+    assert np.array_equal(first, chunks[0][0][0, :, 0]) and np.array_equal(targets[0],
+                                                                             chunks[0][1][0])

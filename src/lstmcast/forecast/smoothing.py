@@ -148,8 +148,9 @@ def fit(history: np.ndarray, targets: np.ndarray, season: int | None, horizon: i
 
 class Sample:
     """The target columns' last ``rows`` rows of the training windows and their
-    targets, gathered as the windows pass by (every window while at most
-    ``SAMPLE``; beyond, every k-th of each chunk)."""
+    targets, gathered as the windows pass by: at most ``SAMPLE`` of each chunk (every
+    k-th), and when more than twice ``SAMPLE`` have gathered (a table read in many
+    shards), every other one of them, so that memory stays bounded."""
 
     def __init__(self, rows: int, steps: int, columns: list[int], window: int) -> None:
         self.rows, self.steps, self.columns, self.window = rows, steps, list(columns), window
@@ -165,6 +166,9 @@ class Sample:
                 self.history.append(np.asarray(
                     x[keep, self.window - self.rows:self.window, c], dtype=np.float64))
                 self.targets.append(y_kept[:, :, t])
+            if sum(len(h) for h in self.history) > 2 * SAMPLE:
+                self.history = [np.concatenate(self.history)[::2]]
+                self.targets = [np.concatenate(self.targets)[::2]]
             yield x, y
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
