@@ -24,6 +24,7 @@ from lstmcast.forecast.combination import (
     WindowBaseline,
     candidates,
     choose,
+    component_from_config,
     describe,
     validation_errors,
 )
@@ -95,6 +96,21 @@ def test_a_map_anchored_on_the_season_solves_its_ridge_problem(rng):
     huge = WindowLinearMap(window, steps, [0], anchor="season", ridge=1e6, season=season,
                            horizon=1).fit([(x, y)])
     np.testing.assert_allclose(huge.predict(x), anchor, atol=0.05)
+
+
+def test_a_smoothings_constants_are_shown_and_kept_with_its_map():
+    weights = np.vstack([np.eye(4)[:, :2][::-1], np.zeros((1, 2))])  # the last two rows
+    smoothed = WindowLinearMap(4, 2, [0], weights,
+                               constants={"alpha": 0.2, "beta": 0.01, "gamma": 0.4, "phi": 0.98})
+    assert describe({"holt_winters": 0.5, "naive": 0.5}, {"holt_winters": smoothed}) == (
+        "0.50 x the Holt-Winters smoothing (alpha 0.2, beta 0.01, gamma 0.4, phi 0.98) "
+        "+ 0.50 x the naive forecast")
+    back = component_from_config("holt_winters", json.loads(json.dumps(smoothed.get_config())),
+                                 smoothed.weights)
+    assert back.constants == smoothed.constants
+    x = np.arange(12.0).reshape(3, 4, 1)
+    np.testing.assert_array_equal(back.predict(x), smoothed.predict(x))
+    np.testing.assert_array_equal(smoothed.predict(x)[:, 0], x[:, 3, 0])
 
 
 def test_choose_averages_the_two_lowest_and_describes_them():

@@ -96,7 +96,7 @@ def blend_line(forecaster: Forecaster) -> str:
     """What the forecast combines, and on what evidence."""
     from lstmcast.forecast.combination import describe
 
-    line = f"The forecast: {describe(forecaster.blend_weights_)}"
+    line = f"The forecast: {describe(forecaster.blend_weights_, forecaster.ensemble_.parts)}"
     scores = forecaster.blend_scores_
     if not scores:
         return line + "."

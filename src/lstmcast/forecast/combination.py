@@ -151,7 +151,8 @@ def component_from_config(name: str, config: Mapping[str, Any],
         return WindowLinearMap(config["window"], config["steps"], config["columns"], weights,
                                anchor=config.get("anchor", "last"),
                                ridge=config.get("ridge", 1e-3),
-                               season=config.get("season"), horizon=config.get("horizon", 1))
+                               season=config.get("season"), horizon=config.get("horizon", 1),
+                               constants=config.get("constants"))
     return WindowBaseline(**config)
 
 
@@ -238,12 +239,19 @@ def choose(errors: Mapping[str, float], networks: str = "networks") -> dict[str,
     return {name: 1.0 / len(best) for name in best}
 
 
-def describe(weights: Mapping[str, float]) -> str:
-    """``0.50 x the networks + 0.50 x the seasonal naive``."""
+def describe(weights: Mapping[str, float], parts: Mapping[str, Any] | None = None) -> str:
+    """``0.50 x the networks + 0.50 x the seasonal naive``; with ``parts``, a smoothing's
+    constants after its name (``the Holt-Winters smoothing (alpha 0.2, ...)``)."""
     names = {"networks": "the networks", "linear_map": "the linear map",
              "shrunk_map": "the shrunk linear map", "naive": "the naive forecast",
              "seasonal_naive": "the seasonal naive", "window_mean": "the window's mean",
              "train_mean": "the training mean", "drift": "the drift forecast",
              "seasonal_drift": "the seasonal naive with drift",
              "holt_winters": "the Holt-Winters smoothing"}
-    return " + ".join(f"{w:.2f} x {names.get(n, n)}" for n, w in weights.items() if w > 0)
+    def name(n: str) -> str:
+        constants = getattr((parts or {}).get(n), "constants", None)
+        if not constants:
+            return names.get(n, n)
+        return f"{names.get(n, n)} ({', '.join(f'{k} {v:g}' for k, v in constants.items())})"
+
+    return " + ".join(f"{w:.2f} x {name(n)}" for n, w in weights.items() if w > 0)

@@ -67,11 +67,14 @@ class WindowLinearMap:
         columns: the targets' positions among the window's columns.
         anchor: "last" or "season" (which needs ``season`` and ``horizon``).
         ridge: the ridge on the weights, per window and channel.
+        constants: for a map made by a smoothing (``lstmcast.forecast.smoothing``), its
+            constants by name, kept with the map to be shown.
     """
 
     def __init__(self, window: int, steps: int, columns: list[int],
                  weights: np.ndarray | None = None, anchor: str = "last",
-                 ridge: float = RIDGE, season: int | None = None, horizon: int = 1) -> None:
+                 ridge: float = RIDGE, season: int | None = None, horizon: int = 1,
+                 constants: dict[str, float] | None = None) -> None:
         if anchor not in ANCHORS:
             raise ValueError(f"anchor must be one of {ANCHORS}, not {anchor!r}")
         self.window = window
@@ -79,6 +82,7 @@ class WindowLinearMap:
         self.columns = list(columns)
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.anchor, self.ridge, self.season, self.horizon = anchor, ridge, season, horizon
+        self.constants = None if constants is None else dict(constants)
         self._rows = (seasonal_positions(window, steps, season, horizon)
                       if anchor == "season" else None)
 
@@ -117,6 +121,8 @@ class WindowLinearMap:
         if self.anchor != "last" or self.ridge != RIDGE:  # the first maps' config, unchanged
             config.update(anchor=self.anchor, ridge=self.ridge, season=self.season,
                           horizon=self.horizon)
+        if self.constants is not None:
+            config["constants"] = self.constants
         return config
 
 

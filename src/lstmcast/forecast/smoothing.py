@@ -187,6 +187,6 @@ def smoothing_map(sample: Sample, season: int | None, horizon: int) -> WindowLin
     params, matrix, _ = fit(history, targets, season, horizon, sample.steps)
     weights = np.zeros((sample.window + 1, sample.steps))
     weights[sample.window - sample.rows:sample.window] = matrix
-    out = WindowLinearMap(sample.window, sample.steps, sample.columns, weights)
-    out.constants = dict(zip(("alpha", "beta", "gamma", "phi"), map(float, params)))
-    return out
+    constants = dict(zip(("alpha", "beta", "gamma", "phi"), map(float, params)))
+    return WindowLinearMap(sample.window, sample.steps, sample.columns, weights,
+                           constants=constants)
