@@ -138,8 +138,8 @@ def fit(history: np.ndarray, targets: np.ndarray, season: int | None, horizon: i
         params = candidates[start:start + BATCH]
         maps = matrices(rows, season, params, horizon, steps)  # (P, rows, steps)
         # |X M - Y|^2 = tr(M' G M) - 2 tr(M' C) + |Y|^2, without forming X M
-        sse = (np.einsum("prs,rq,pqs->p", maps, gram, maps)
-               - 2 * np.einsum("prs,rs->p", maps, cross) + base)
+        sse = ((maps * (gram @ maps)).sum(axis=(1, 2))
+               - 2 * (maps * cross).sum(axis=(1, 2)) + base)
         i = int(np.argmin(sse))
         if sse[i] < best[0]:
             best = (float(sse[i]), params[i], maps[i])
