@@ -211,6 +211,35 @@ def test_the_objective_prunes_from_its_own_loop(sales):
     assert trial.user_attrs["note"].startswith("pruned in fold 1, epoch 2")
 
 
+def test_the_search_stops_where_the_finished_trials_leave_the_final_fit_its_time():
+    from types import SimpleNamespace
+
+    from lstmcast.forecast.tune.objective import _deadline
+
+    def study_with_a_fold_of(seconds):
+        study = optuna.create_study()
+        study.add_trial(optuna.trial.create_trial(value=1.0,
+                                                  user_attrs={"longest_fold": seconds}))
+        return study
+
+    # 100 s from now, folds of 3 s: the search ends at 90 - 6 = 84 s, not yet
+    ahead = SimpleNamespace(clock=tune.Clock(time.time(), 100.0))
+    study = study_with_a_fold_of(3.0)
+    study.optimize(lambda trial: 1.0, n_trials=3, callbacks=[_deadline(ahead)])
+    assert len(study.trials) == 4 and ahead.clock.longest_fold == 3.0
+    # 85 s into a budget of 100: past 84 s, the study stops after the trial under way
+    late = SimpleNamespace(clock=tune.Clock(time.time() - 85.0, 100.0))
+    study = study_with_a_fold_of(3.0)
+    study.optimize(lambda trial: 1.0, n_trials=5, callbacks=[_deadline(late)])
+    assert len(study.trials) == 2
+    # with a fold of 20 s the end stays at 70 s: 85 s is past it as well
+    slow = SimpleNamespace(clock=tune.Clock(time.time() - 75.0, 100.0))
+    study = study_with_a_fold_of(20.0)
+    study.optimize(lambda trial: 1.0, n_trials=5, callbacks=[_deadline(slow)])
+    assert len(study.trials) == 2 and slow.clock.search_end == pytest.approx(
+        slow.clock.start + 70)
+
+
 def test_two_jobs_share_one_study_and_the_budget_holds(sales, tmp_path):
     """A search of 20 s in two processes whose trials run until the time ends (one test:
     the search is the slowest thing here, and run once)."""

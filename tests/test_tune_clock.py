@@ -59,3 +59,21 @@ def test_final_seconds_run_to_the_fit_deadline_within_max_seconds():
     late = Clock(start=now - 2000, budget=1000.0)  # past its deadline: a second still
     assert final_seconds(late, {}) == 1.0
     assert final_seconds(late, {"max_seconds": 60}) == 1.0
+
+
+def test_the_search_end_follows_the_longest_fold_of_the_finished_trials():
+    clock = Clock(start=1000.0, budget=600.0)
+    assert clock.search_end == pytest.approx(1000 + 0.7 * 600)  # no trial finished yet
+    clock.saw_fold(5.0)  # folds of seconds: the search goes on to 90% less two folds
+    assert clock.search_end == pytest.approx(1000 + 0.9 * 600 - 10)
+    clock.saw_fold(2.0)  # the longest fold counts
+    assert clock.longest_fold == 5.0 and clock.search_end == pytest.approx(1530)
+    clock.saw_fold(0.1)
+    assert clock.search_end == pytest.approx(1530)
+    short = Clock(start=0.0, budget=60.0)
+    short.saw_fold(0.1)  # at least a second kept for the final fit
+    assert short.search_end == pytest.approx(0.9 * 60 - 1)
+    long = Clock(start=0.0, budget=600.0)
+    long.saw_fold(200.0)  # never before 70%
+    assert long.search_end == pytest.approx(0.7 * 600)
+    assert long.fit_end == pytest.approx(0.9 * 600)  # the final fit's end does not move

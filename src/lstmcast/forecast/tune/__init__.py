@@ -22,7 +22,9 @@ The search, in the order it runs:
   epoch, among those trained on the same loss and scale (``comparable_pruner``: a
   loss is only comparable with the same loss), stops, and the trial raises
   ``optuna.TrialPruned`` from its own loop.
-- the budget: the search ends at ``SEARCH_SHARE`` of it (Optuna's timeout, and
+- the budget: the search ends at ``SEARCH_SHARE`` of it, or later once trials have
+  finished: ``FIT_SHARE`` less twice their longest fold (``Clock.search_end``; a study
+  callback stops each process there, and
   each fold's ``max_seconds`` so that a trial started late cannot overrun; a batch
   past that point ends the trial), the best settings are retrained on all training
   rows until ``FIT_SHARE``, and the rest is for scoring and writing the run.

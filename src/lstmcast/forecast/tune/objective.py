@@ -127,10 +127,12 @@ class Objective:
         trial_end = min(started + cap, self.clock.search_end)
         rmses: list[float] = []
         baselines: dict[str, list[float]] = {}
+        longest = 0.0
         try:
             for k, fold in enumerate(self.folds):
                 if time.time() > self.clock.search_end - 0.05:
                     raise _OutOfTime()
+                fold_started = time.time()
                 seconds = max(0.01, (trial_end - time.time()) / (len(self.folds) - k))
                 if settings.get("max_seconds"):
                     seconds = min(seconds, settings["max_seconds"])
@@ -154,6 +156,8 @@ class Objective:
                 trial.set_user_attr("baselines", baselines)
                 trial.set_user_attr("window", int(model.window_))
                 trial.set_user_attr("seconds", round(time.time() - started, 2))
+                longest = max(longest, time.time() - fold_started)
+                trial.set_user_attr("longest_fold", round(longest, 3))
         except _OutOfTime:
             trial.set_user_attr("note", f"stopped: the search's time ended ({len(rmses)} "
                                 f"of {len(self.folds)} folds done)")
@@ -195,6 +199,21 @@ def _progress(quiet: bool) -> StudyCallback:
     return line
 
 
+def _deadline(objective: Objective) -> StudyCallback:
+    """A study callback: the search's end follows the longest fold of the study's
+    finished trials (every process's: ``Clock.search_end``), and this process stops
+    once it has passed."""
+    def check(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        done = optuna_module().trial.TrialState
+        for finished in study.get_trials(deepcopy=False, states=(done.COMPLETE,)):
+            seconds = finished.user_attrs.get("longest_fold")
+            if seconds is not None:
+                objective.clock.saw_fold(seconds)
+        if time.time() >= objective.clock.search_end:
+            study.stop()
+    return check
+
+
 def _enough(objective: Objective) -> StudyCallback:
     """A study callback: stop every process once the run has ``objective.trials``."""
     def check(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -208,9 +227,10 @@ def _enough(objective: Objective) -> StudyCallback:
 
 def _optimize(study: optuna.Study, objective: Objective, quiet: bool) -> None:
     warm_up(objective.make, objective.device)
-    left = objective.clock.search_end - time.time()
-    callbacks = [_progress(quiet)] + ([_enough(objective)] if objective.trials else [])
-    if left > 0:
+    left = objective.clock.fit_end - time.time()  # at most; _deadline stops it before
+    callbacks = ([_progress(quiet), _deadline(objective)]
+                 + ([_enough(objective)] if objective.trials else []))
+    if objective.clock.search_end > time.time():
         study.optimize(objective, n_trials=objective.trials, timeout=left,
                        callbacks=callbacks, catch=(Exception,), gc_after_trial=False)
 
