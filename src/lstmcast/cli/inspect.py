@@ -115,8 +115,9 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     elif blend == "select":
         lines.append("forecast: the mean of the two that score best on the validation rows "
                      "among the networks (only when best of all), two least-squares linear "
-                     "maps of the window and the naive, seasonal naive, window-mean, "
-                     "training-mean, drift and seasonal-drift forecasts "
+                     "maps of the window, Holt-Winters smoothing over it and the naive, "
+                     "seasonal naive, window-mean, training-mean, drift and seasonal-drift "
+                     "forecasts "
                      "(chosen after training; --blend linear: the "
                      "networks and the linear map; --blend none: the networks alone)")
     else:

@@ -248,6 +248,7 @@ def describe(weights: Mapping[str, float], parts: Mapping[str, Any] | None = Non
              "train_mean": "the training mean", "drift": "the drift forecast",
              "seasonal_drift": "the seasonal naive with drift",
              "holt_winters": "the Holt-Winters smoothing"}
+
     def name(n: str) -> str:
         constants = getattr((parts or {}).get(n), "constants", None)
         if not constants:
