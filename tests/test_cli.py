@@ -276,3 +276,25 @@ def test_one_version_number_that_of_the_installed_package():
     assert lstmcast.__version__ == version("lstmcast")
     result = run_cli("--version")
     assert result.stdout.strip() == f"lstmcast {version('lstmcast')}"
+
+
+@pytest.mark.parametrize("rows, said", [
+    (2, "The table has 1 row; training needs a history"),
+    (3, "Every series is shorter than window + horizon + steps - 1 = 4 rows; the longest has 2"),
+])
+def test_a_table_too_short_to_train_on_says_the_rows_held_out_were_left_out(tmp_path, rows,
+                                                                              said):
+    """Train holds out each series' last rows for the test; too short a table's error says
+    the rows it counts are those before them, not the file's (2 rows: 1 to train on)."""
+    path = tmp_path / "short.csv"
+    quarters = ["1960 Q1", "1960 Q2", "1960 Q3"][:rows]
+    pd.DataFrame({"quarter": quarters, "gas": [160.0, 170.0, 150.0][:rows]}).to_csv(
+        path, index=False)
+    done = run_cli("train", path, "--target", "gas", "--time", "quarter", "--steps", 2,
+                   "--out", tmp_path / "run")
+    assert done.returncode != 0
+    error = done.stderr.strip().splitlines()[-1]
+    assert said in error
+    assert error.endswith("Those are the rows trained on: each series' rows before its last 1, "
+                          "which are held out for the test (--holdout sets how many).")
+    assert not (tmp_path / "run").exists()

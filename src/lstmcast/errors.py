@@ -63,3 +63,8 @@ class TrainingError(LstmcastError, RuntimeError):
 
 class DataError(InvalidArgumentError):
     """A table lstmcast cannot use: missing or unreadable file, bad columns or values."""
+
+
+class ShortSeriesError(DataError):
+    """The rows given to train on are too few: a row, or no series as long as a window.
+    The command line says which rows those were (the file's less those held out)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lstmcast.cli.flags import as_flags
-from lstmcast.errors import LstmcastError
+from lstmcast.errors import LstmcastError, ShortSeriesError
 from lstmcast.forecast import params
 from lstmcast.runs.outputs import Access
 
@@ -91,6 +91,21 @@ def data_columns(data: dict) -> dict:
     return {"target": target[0] if len(target) == 1 else target, "features": data.get("features"),
             "group": data.get("group"), "time": data.get("time"), "future": data.get("future"),
             "static": data.get("static")}
+
+def fit_training_rows(forecaster: Forecaster, frame: pd.DataFrame, data: dict,
+                      how: dict) -> None:
+    """``forecaster.fit`` on ``test_plan``'s rows to fit on; when they are too few, the
+    error says they are the file's rows less those held out for the test."""
+    try:
+        forecaster.fit(frame, **data_columns(data))
+    except ShortSeriesError as err:
+        if not how.get("holdout"):
+            raise
+        raise ShortSeriesError(
+            f"{err} Those are the rows trained on: each series' rows before its last "
+            f"{how['holdout']}, which are held out for the test (--holdout sets how "
+            "many).") from None
+
 
 def blend_line(forecaster: Forecaster) -> str:
     """What the forecast combines, and on what evidence."""

@@ -15,8 +15,8 @@ from lstmcast.cli.common import (
     blend_line,
     build_forecaster,
     config_sections,
-    data_columns,
     default_out,
+    fit_training_rows,
     output_guard,
     read_settings,
     show_scores,
@@ -158,7 +158,7 @@ def _train(args: argparse.Namespace) -> int:
 
             print(f"Training on {describe_device(forecaster.device)}", flush=True)
         started = time.perf_counter()
-        forecaster.fit(fit_frame, **data_columns(data))
+        fit_training_rows(forecaster, fit_frame, data, how)
         seconds = time.perf_counter() - started
         if not main_rank:  # rank 0 scores the model and writes the run folder
             return 0

@@ -42,7 +42,7 @@ from lstmcast.engine.callbacks import (
 from lstmcast.engine.metrics import pinball_loss
 from lstmcast.engine.optimizers import get_optimizer
 from lstmcast.engine.seeding import set_seed
-from lstmcast.errors import InvalidArgumentError, LstmcastError
+from lstmcast.errors import InvalidArgumentError, LstmcastError, ShortSeriesError
 from lstmcast.forecast import combination, defaults, evaluation, params, scores
 from lstmcast.forecast.architecture import network_layers
 from lstmcast.forecast.ensemble import NETWORKS, Ensemble
@@ -52,7 +52,7 @@ from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.layers import Layer, check_memory
 from lstmcast.models import Sequential
 from lstmcast.tables import parquet, roles, streaming
-from lstmcast.tables.io import DataError, fingerprint, read_table
+from lstmcast.tables.io import fingerprint, read_table
 from lstmcast.tables.parts import Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
 from lstmcast.tables.seen import SeenRows
@@ -142,7 +142,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
     stats = parts.fit(fc.calendar, season or 1, pipeline.roles.columns())
     warn_short(stats.short, stats.series, stats.longest, pipeline.span)
     if not parts.count:
-        raise DataError("No training window is left after holding out the validation "
+        raise ShortSeriesError("No training window is left after holding out the validation "
                         "part: lower `validation` or `window`.")
     intervals = new_intervals(fc, pipeline)
     if fc.calibrate:  # on the sample shard's validation windows
@@ -192,7 +192,7 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
     train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
                                              pipeline.window, fc.horizon, fc.steps)
     if len(train_starts) == 0:
-        raise DataError("No training window is left after holding out the validation "
+        raise ShortSeriesError("No training window is left after holding out the validation "
                         "part: lower `validation` or `window`.")
     return Prepared(pipeline, table, train_rows, train_starts, val_starts)
 
@@ -239,7 +239,7 @@ def validation_fraction(fc: Forecaster) -> float:
 
 def warn_short(short: list[Any], series: int, longest: int = 0, span: int = 0) -> None:
     if len(short) == series:
-        raise DataError(
+        raise ShortSeriesError(
             f"Every series is shorter than window + horizon + steps - 1 = {span} "
             f"rows; the longest has {longest}.")
     if short:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, shown
+from lstmcast.errors import InvalidArgumentError, ShortSeriesError, shown
 from lstmcast.tables import calendar_inputs, frequency, future_rows, time_steps, timeline
 from lstmcast.tables.changes import first_rows, row_changes, window_changes
 from lstmcast.tables.io import (
@@ -187,7 +187,7 @@ class TablePipeline:
                 check_finite(frame, name)
         frame = sort_series(frame, roles.group, roles.time)
         if fitting and len(frame) < 2:
-            raise DataError(f"The table has {len(frame)} row; training needs a history of "
+            raise ShortSeriesError(f"The table has {len(frame)} row; training needs a history of "
                             "several rows per series.")
         if fitting and roles.time is not None:
             time_steps.learn_step(self, frame)
