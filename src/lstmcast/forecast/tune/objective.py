@@ -157,7 +157,8 @@ class Objective:
                 trial.set_user_attr("window", int(model.window_))
                 trial.set_user_attr("seconds", round(time.time() - started, 2))
                 longest = max(longest, time.time() - fold_started)
-                trial.set_user_attr("longest_fold", round(longest, 3))
+            # read by _deadline from finished trials only: written once, when all folds are
+            trial.set_user_attr("longest_fold", round(longest, 3))
         except _OutOfTime:
             trial.set_user_attr("note", f"stopped: the search's time ended ({len(rmses)} "
                                 f"of {len(self.folds)} folds done)")
