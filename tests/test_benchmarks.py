@@ -189,7 +189,8 @@ def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
 @pytest.mark.benchmark
 def test_the_predict_latency_benchmark_sets_predict_beside_onnxruntime(tmp_path):
     """benchmarks/predict_latency.py on two models, 5 calls each: Forecaster.predict (the
-    short way), the full table path, predict_window and onnxruntime, with their ratios."""
+    short way), the full table path, predict_window, onnxruntime and the floor of a table in
+    and a table out, with their ratios."""
     out = tmp_path / "latency.md"
     done = subprocess.run([sys.executable, str(BENCHMARKS / "predict_latency.py"),
                            "--repeats", "5", "--series", "3", "--models", "0,3",
@@ -199,4 +200,7 @@ def test_the_predict_latency_benchmark_sets_predict_beside_onnxruntime(tmp_path)
     assert len(rows) == 2 and all(r["short_way"] for r in rows)
     assert all(r["predict_ratio"] == pytest.approx(r["predict_ms"] / r["onnxruntime_ms"])
                for r in rows)
-    assert "load average" in out.read_text()
+    assert all(0 < r["floor_ms"] and r["floor_ratio"] == pytest.approx(
+        r["floor_ms"] / r["onnxruntime_ms"]) for r in rows)
+    text = out.read_text()
+    assert "load average" in text and text.startswith("# ") and "| floor (ms) |" in text
