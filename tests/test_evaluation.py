@@ -26,6 +26,7 @@ import pytest
 
 from lstmcast import Forecaster
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.forecast import evaluation
 from lstmcast.forecast.evaluation import (
     LagCopyWarning,
     TrainingRowsWarning,
@@ -220,3 +221,33 @@ def test_a_model_that_copies_the_last_value_is_warned_about_in_evaluate(fitted):
     assert bool(lag) == expected
     if lag:
         assert "'y'" in str(lag[0].message) and f"{copy_distance:.3g}" in str(lag[0].message)
+
+
+class _Chosen:
+    """What ``_add_skill`` reads of an ensemble: the networks' share and every share."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.weights = weights
+        self.weight = weights.get("networks", 0.0)
+
+
+@pytest.mark.parametrize("weights, says, not_says", [
+    ({"networks": 1.0}, "train longer (epochs)", "several folds"),
+    ({"networks": 0.5, "linear_map": 0.5}, "train longer (epochs)", "several folds"),
+    ({"linear_map": 0.5, "holt_winters": 0.5},
+     "its forecast (0.50 x the linear map + 0.50 x the Holt-Winters smoothing) scored best "
+     "on the validation rows", "train longer"),
+])
+def test_a_model_that_loses_is_told_what_to_try_for_what_it_forecasts_with(weights, says,
+                                                                            not_says):
+    result = pd.DataFrame({"target": "y", "model": ["lstmcast", "naive", "seasonal_naive"],
+                           "rmse": [1.2, 1.0, 1.5]})
+    notes: list[str] = []
+    evaluation._add_skill(result, notes, _Chosen(weights))
+    assert result["skill"].tolist() == pytest.approx([-0.2, 0.0, -0.5])
+    (note,) = notes
+    assert note.startswith("the model forecasts 'y' worse than the naive baseline "
+                           "(RMSE 1.2 against 1, skill -0.200): ")
+    assert says in note and not_says not in note
+    if "networks" not in weights:
+        assert note.endswith("or the naive forecast itself.")

@@ -126,7 +126,7 @@ def score(pipeline: TablePipeline, ensemble: Ensemble, stats: TrainingStats, tab
         rows += target_scores
         pred_frames.append(frame)
     result = pd.DataFrame(rows)
-    _add_skill(result, notes)
+    _add_skill(result, notes, ensemble)
     result.attrs["notes"] = list(dict.fromkeys(notes))
     result.attrs["n_windows"] = scored
     return result, pd.concat(pred_frames, ignore_index=True)
@@ -230,8 +230,10 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
     return rows, frame, int(ok.sum())
 
 
-def _add_skill(result: pd.DataFrame, notes: list[str]) -> None:
-    """``skill`` = 1 - RMSE / the best baseline's, per target; a note when the model loses."""
+def _add_skill(result: pd.DataFrame, notes: list[str], ensemble: Ensemble) -> None:
+    """``skill`` = 1 - RMSE / the best baseline's, per target; a note when the model loses,
+    with what to try: for the networks, training; for a forecast chosen on the validation
+    rows without them, a search on several folds, or the baseline."""
     result["skill"] = np.nan
     for name, part in result.groupby("target", sort=False):
         baselines = part[~part["model"].isin(["lstmcast", *HALVES])]
@@ -246,9 +248,18 @@ def _add_skill(result: pd.DataFrame, notes: list[str]) -> None:
             best = baselines.loc[baselines["rmse"].idxmin(), "model"]
             notes.append(f"the model forecasts {name!r} worse than the {best} baseline "
                          f"(RMSE {ours:.4g} against {base:.4g}, skill "
-                         f"{1 - ours / base:+.3f}): train longer (epochs), on more data, or "
-                         "try another configuration (the long-horizon preset for forecasts "
-                         "of many steps).")
+                         f"{1 - ours / base:+.3f}): {_what_to_try(ensemble, best)}")
+
+
+def _what_to_try(ensemble: Ensemble, best: str) -> str:
+    """The advice of ``_add_skill``'s note for this model's forecast."""
+    if ensemble.weight > 0:
+        return ("train longer (epochs), on more data, or try another configuration (the "
+                "long-horizon preset for forecasts of many steps).")
+    return (f"its forecast ({combination.describe(ensemble.weights)}) scored best on the "
+            "validation rows, but not here; on a short or noisy series one stretch of rows "
+            "can favour another forecast than the next. Try a search that chooses on "
+            f"several folds (tune), more rows, or the {best} forecast itself.")
 
 
 def late_lower(truth: np.ndarray, band: np.ndarray, levels: tuple[float, ...]
