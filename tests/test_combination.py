@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import run_cli
+from test_linear_map import brute_force_gcv
 
 from lstmcast import Forecaster
 from lstmcast.engine.bundle import load as load_bundle
@@ -28,7 +29,7 @@ from lstmcast.forecast.combination import (
     describe,
     validation_errors,
 )
-from lstmcast.forecast.linear_map import WindowLinearMap, seasonal_positions
+from lstmcast.forecast.linear_map import RIDGES, WindowLinearMap, seasonal_positions
 
 
 def augmented_lstsq(rows: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
@@ -161,8 +162,10 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
         return np.hstack([part[:, :window] - part[:, window - 1:window],
                           np.ones((len(part), 1))])
 
-    linear = rows_of(val) @ augmented_lstsq(
-        rows_of(train), train[:, window:] - train[:, window - 1:window], 1e-3) + last
+    # the linear map's ridge per step by GCV, the hat matrix written out
+    gcv_weights, _ = brute_force_gcv(
+        rows_of(train), train[:, window:] - train[:, window - 1:window], RIDGES)
+    linear = rows_of(val) @ gcv_weights + last
     shrunk = rows_of(val) @ augmented_lstsq(
         rows_of(train), train[:, window:] - train[:, seasonal_rows], SHRUNK_RIDGE
     ) + val[:, seasonal_rows]

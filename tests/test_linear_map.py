@@ -226,3 +226,74 @@ def test_the_long_horizon_benchmark_scores_the_blend_and_its_networks_alone(tmp_
         assert rows["recommended"]["mse"] != rows["networks-alone"]["mse"]
     doc = (tmp_path / "lh.md").read_text()
     assert "the preset's networks alone (same runs, without --blend)" in doc
+
+
+def brute_force_gcv(a: np.ndarray, y: np.ndarray, ridges: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For each target column, the ridge of ``ridges`` (per row) with the lowest GCV, the
+    hat matrix written out: ``H = A (A'A + lam n P)^-1 A'`` with P the identity but on the
+    intercept (the last column), GCV = ``n |y - H y|^2 / (n - trace H)^2``; and the weights
+    solved at it."""
+    n, k = a.shape
+    penalty = np.diag([1.0] * (k - 1) + [0.0])
+    scores, solutions = [], []
+    for lam in ridges:
+        inverse = np.linalg.inv(a.T @ a + lam * n * penalty)
+        hat = a @ inverse @ a.T
+        residual = y - hat @ y
+        scores.append(n * (residual ** 2).sum(axis=0) / (n - np.trace(hat)) ** 2)
+        solutions.append(inverse @ a.T @ y)
+    best = np.argmin(np.array(scores), axis=0)  # (steps,)
+    weights = np.stack([solutions[b][:, j] for j, b in enumerate(best)], axis=1)
+    return weights, np.asarray(ridges)[best]
+
+
+def test_the_ridge_chosen_by_gcv_is_the_brute_force_choice(rng):
+    """``gcv_ridge`` from the summed normal equations against the hat matrix written out,
+    on a problem where the steps want different ridges (one signal, one noise)."""
+    from lstmcast.forecast.linear_map import RIDGES, gcv_ridge
+
+    n, k = 90, 6
+    x = rng.normal(size=(n, k)) + [3.0, 0, 0, 0, 0, -2.0]  # columns off zero: centring
+    a = np.hstack([x, np.ones((n, 1))])
+    y = np.stack([x @ [1.0, -0.5, 0.2, 0, 0, 0.3] + 0.1 * rng.normal(size=n) + 4.0,
+                  rng.normal(size=n), x[:, 0] * 0.05 + rng.normal(size=n)], axis=1)
+    weights, ridges = gcv_ridge(a.T @ a, a.T @ y, (y ** 2).sum(axis=0))
+    want_weights, want_ridges = brute_force_gcv(a, y, RIDGES)
+    np.testing.assert_array_equal(ridges, want_ridges)
+    np.testing.assert_allclose(weights, want_weights, rtol=1e-7, atol=1e-9)
+    assert ridges[0] < ridges[1]  # the signal keeps its weights, the noise is shrunk
+    # given one ridge, it solves the problem the map's normal equations solve at that ridge
+    fixed, ridge = gcv_ridge(a.T @ a, a.T @ y, (y ** 2).sum(axis=0), ridges=np.array([0.1]))
+    assert ridge.tolist() == [0.1] * 3
+    ridged = a.T @ a + 0.1 * n * np.diag([1.0] * k + [0.0])
+    np.testing.assert_allclose(fixed, np.linalg.solve(ridged, a.T @ y), rtol=1e-8, atol=1e-10)
+
+
+def test_a_map_with_its_ridge_by_gcv_fits_in_chunks_and_is_kept_in_its_config(rng):
+    from lstmcast.forecast.combination import component_from_config
+    from lstmcast.forecast.linear_map import GCV, RIDGES, _relative
+
+    window, steps, n = 10, 4, CHUNK + 300
+    data = np.cumsum(rng.normal(size=n + window + steps - 1))
+    data += np.sin(np.arange(len(data)) / 3.0)
+    x = np.lib.stride_tricks.sliding_window_view(data, window)[:n][:, :, None]
+    y = np.stack([data[i + window:i + window + steps] for i in range(n)])
+    fitted = WindowLinearMap(window, steps, [0], ridge=GCV).fit([(x[:500], y[:500]),
+                                                                 (x[500:], y[500:])])
+    a = _relative(x[:, :, 0])
+    want_weights, want_ridges = brute_force_gcv(a, y - x[:, -1:, 0], RIDGES)
+    np.testing.assert_array_equal(fitted.ridges, want_ridges)
+    np.testing.assert_allclose(fitted.weights, want_weights, rtol=1e-6, atol=1e-9)
+    config = fitted.get_config()
+    assert config["ridge"] == GCV
+    again = component_from_config("linear_map", json.loads(json.dumps(config)),
+                                  fitted.weights)
+    np.testing.assert_array_equal(again.predict(x), fitted.predict(x))
+    plain = WindowLinearMap(window, steps, [0]).fit([(x, y)])
+    assert plain.ridges.tolist() == [RIDGE] * steps
+
+
+def test_a_ridge_that_is_neither_a_number_nor_gcv_is_refused():
+    with pytest.raises(ValueError, match="ridge must be a number or 'gcv', not 'loo'"):
+        WindowLinearMap(5, 2, [0], ridge="loo")

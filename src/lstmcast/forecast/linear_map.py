@@ -30,6 +30,12 @@ import numpy as np
 RIDGE = 1e-3
 """Ridge on the map's weights, per window and channel (the data are scaled to unit spread)."""
 
+GCV = "gcv"
+"""``ridge=GCV``: each step's ridge chosen from ``RIDGES`` by generalized cross-validation."""
+
+RIDGES = np.logspace(-5, 1.5, 27)
+"""The ridges GCV chooses among, per window and channel (``RIDGE`` is one of them)."""
+
 CHUNK = 8192
 """Windows gathered at a time while fitting or forecasting."""
 
@@ -66,7 +72,9 @@ class WindowLinearMap:
         steps: forecast steps per target.
         columns: the targets' positions among the window's columns.
         anchor: "last" or "season" (which needs ``season`` and ``horizon``).
-        ridge: the ridge on the weights, per window and channel.
+        ridge: the ridge on the weights, per window and channel, or ``"gcv"``: for each
+            step, the ridge of ``RIDGES`` with the lowest generalized cross-validation
+            error on the training windows (``ridges`` after fitting).
         constants: for a map made by a smoothing (``lstmcast.forecast.smoothing``), its
             constants by name, kept with the map to be shown.
     """
@@ -77,12 +85,15 @@ class WindowLinearMap:
                  constants: dict[str, float] | None = None) -> None:
         if anchor not in ANCHORS:
             raise ValueError(f"anchor must be one of {ANCHORS}, not {anchor!r}")
+        if ridge != GCV and not isinstance(ridge, (int, float)):
+            raise ValueError(f"ridge must be a number or {GCV!r}, not {ridge!r}")
         self.window = window
         self.steps = steps
         self.columns = list(columns)
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.anchor, self.ridge, self.season, self.horizon = anchor, ridge, season, horizon
         self.constants = None if constants is None else dict(constants)
+        self.ridges: np.ndarray | None = None  # each step's ridge, once fitted
         self._rows = (seasonal_positions(window, steps, season, horizon)
                       if anchor == "season" else None)
 
@@ -138,6 +149,7 @@ def fit_maps(maps: list[WindowLinearMap], chunks: Iterable[tuple[Any, np.ndarray
     size = first.window + 1
     gram = np.zeros((size, size))
     crosses = [np.zeros((size, first.steps)) for _ in maps]
+    squares = [np.zeros(first.steps) for _ in maps]  # each step's sum of squared targets
     rows = 0
     for x, y in chunks:
         y = np.asarray(y, dtype=np.float64).reshape(len(y), first.steps, len(first.columns))
@@ -147,15 +159,62 @@ def fit_maps(maps: list[WindowLinearMap], chunks: Iterable[tuple[Any, np.ndarray
                 history = first._history(x, start, stop, column)
                 a = _relative(history)
                 gram += a.T @ a
-                for m, cross in zip(maps, crosses):
-                    cross += a.T @ (y[start:stop, :, t] - m._base(history))
+                for m, cross, square in zip(maps, crosses, squares):
+                    target = y[start:stop, :, t] - m._base(history)
+                    cross += a.T @ target
+                    square += np.square(target).sum(axis=0)
                 rows += len(a)
     if rows == 0:
         raise ValueError("no windows to fit the linear map on")
-    for m, cross in zip(maps, crosses):
+    for m, cross, square in zip(maps, crosses, squares):
+        if m.ridge == GCV:
+            m.weights, m.ridges = gcv_ridge(gram, cross, square)
+            continue
         ridged = gram.copy()
         ridged[:-1, :-1] += m.ridge * rows * np.eye(first.window)
         m.weights = np.linalg.solve(ridged, cross)
+        m.ridges = np.full(first.steps, float(m.ridge))
+
+
+def gcv_ridge(gram: np.ndarray, cross: np.ndarray, squares: np.ndarray,
+              ridges: np.ndarray = RIDGES) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression of each step with its ridge chosen by generalized cross-validation
+    (Golub, Heath and Wahba 1979), from the sums a pass over the windows gives.
+
+    The design is ``[X, 1]`` (the window relative to its last value, and an intercept
+    that is not penalized). For a ridge ``lam`` (per row: ``lam * n`` in all), the fitted
+    targets are ``H y`` and GCV is ``n * |y - H y|^2 / (n - trace H)^2``; with the
+    intercept unpenalized, that is ridge regression on centred columns, whose terms come
+    from the eigenvalues ``d`` of the centred ``X'X`` and the projections ``p`` of the
+    centred ``X'y`` on its eigenvectors: ``|y - H y|^2 = |y|^2 - sum p^2 (d + 2 lam) /
+    (d + lam)^2`` and ``trace H = 1 + sum d / (d + lam)``.
+
+    Args:
+        gram: ``[X, 1]' [X, 1]`` summed over the rows, (k + 1, k + 1).
+        cross: ``[X, 1]' Y``, (k + 1, steps).
+        squares: each step's sum of ``Y ** 2``, (steps,).
+        ridges: the ridges to choose among, per row.
+
+    Returns:
+        The weights (k + 1, steps), the intercept last, and each step's ridge (steps,).
+    """
+    n = gram[-1, -1]
+    mean_x, mean_y = gram[:-1, -1] / n, cross[-1] / n
+    centred = gram[:-1, :-1] - n * np.outer(mean_x, mean_x)
+    d, vectors = np.linalg.eigh(centred)
+    d = np.clip(d, 0.0, None)
+    p = vectors.T @ (cross[:-1] - n * np.outer(mean_x, mean_y))  # (k, steps)
+    spread = squares - n * mean_y ** 2
+    best, chosen = np.full(len(spread), np.inf), np.zeros(len(spread))
+    for ridge in np.asarray(ridges, dtype=np.float64):
+        lam = ridge * n
+        explained = ((d + 2 * lam) / (d + lam) ** 2) @ np.square(p)
+        used = 1.0 + float((d / (d + lam)).sum())
+        score = n * np.clip(spread - explained, 0.0, None) / max(n - used, 1e-12) ** 2
+        better = score < best
+        best, chosen = np.where(better, score, best), np.where(better, ridge, chosen)
+    weights = vectors @ (p / (d[:, None] + chosen[None, :] * n))
+    return np.vstack([weights, mean_y - mean_x @ weights]), chosen
 
 
 def _relative(history: np.ndarray) -> np.ndarray:

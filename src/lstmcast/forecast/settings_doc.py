@@ -137,8 +137,8 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         '(docs/longhorizon.md). False by default.')),
     (('blend',), (
         '"select" (default), "linear", "auto" or None. "select": after training, every '
-        'candidate forecasts the validation windows (the networks, two least-squares linear '
-        'maps of the window, Holt-Winters smoothing over it, the naive, seasonal naive and '
+        'candidate forecasts the validation windows (the networks, two ridge least-squares '
+        'linear maps of the window, Holt-Winters smoothing over it, the naive, seasonal naive and '
         'window-mean forecasts, the training mean and the drifts: '
         '``lstmcast.forecast.combination``) and the forecast is the mean of the two that '
         "score best there, the networks only when best of all; where nothing is held out, "
