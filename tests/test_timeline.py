@@ -566,6 +566,19 @@ def test_mixed_date_formats_are_named_not_counted_as_zero():
         parse_time(pd.Series(["2024-01-31", "31/01/2024"]), "t", "dayfirst")
 
 
+def test_a_date_written_unlike_the_others_is_the_one_named():
+    """Among 119 ISO dates, the one written month-first (row 70) is quoted, not the first
+    and last rows, which read alike."""
+    dates = pd.date_range("2020-01-01", periods=120, freq="D").strftime("%Y-%m-%d").tolist()
+    dates[70] = "03/11/2020"
+    with pytest.raises(TimeError) as raised:
+        parse_time(pd.Series(dates), "date", "auto")
+    assert str(raised.value) == (
+        "Time column 'date' mixes date formats: most values are written like '2020-01-01' "
+        "(row 0), but 1 is not, the first '03/11/2020' at row 70. Write them alike, or give "
+        "the format with `time_format`, e.g. '%d/%m/%Y %H:%M'.")
+
+
 def local_midnights(zone, start="2000-01-01", months=24):
     """The first of each month at midnight in ``zone``, written in UTC as JavaScript does."""
     days = pd.date_range(start, periods=months, freq="MS").tz_localize(zone)

@@ -281,6 +281,7 @@ def _written_offsets(text: pd.Series) -> np.ndarray | None:
 
 def _raise_first_bad(text: pd.Series, name: str, formats: list[str]) -> None:
     bad = np.ones(len(text), dtype=bool)
+    most = np.zeros(len(text), dtype=bool)  # the values of the format that reads the most
     for fmt in formats:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -288,13 +289,18 @@ def _raise_first_bad(text: pd.Series, name: str, formats: list[str]) -> None:
                 ok = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).notna()
             except (ValueError, TypeError):
                 continue
-        bad &= ~ok.to_numpy()
+        ok = ok.to_numpy()
+        bad &= ~ok
+        most = ok if ok.sum() > most.sum() else most
     rows = np.flatnonzero(bad)
     if not len(rows):  # each value reads in some format, but no one format reads them all
+        like, odd = int(np.flatnonzero(most)[0]), np.flatnonzero(~most)
         raise TimeError(
-            f"Time column {name!r} mixes date formats ({text.iloc[0]!r} at row {text.index[0]}, "
-            f"{text.iloc[-1]!r} at row {text.index[-1]}): no one format reads every value. "
-            "Write them alike, or give the format with `time_format`, e.g. '%d/%m/%Y %H:%M'.")
+            f"Time column {name!r} mixes date formats: most values are written like "
+            f"{text.iloc[like]!r} (row {text.index[like]}), but {len(odd)} "
+            f"{'is' if len(odd) == 1 else 'are'} not, the first {text.iloc[odd[0]]!r} at row "
+            f"{text.index[odd[0]]}. Write them alike, or give the format with `time_format`, "
+            "e.g. '%d/%m/%Y %H:%M'.")
     row = int(rows[0])
     raise TimeError(
         f"Time column {name!r} does not read as dates: {text.iloc[row]!r} at row "
