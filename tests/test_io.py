@@ -131,3 +131,31 @@ def test_inspect_reads_a_parquet_folder_s_metadata_and_its_first_file(tmp_path):
                      "store_id", "--window", "10", "--shard-rows", "250")
     assert ("training reads them in 2 shards of at most 250 rows (--shard-rows; the largest "
             "has 200)") in result.stdout
+
+
+def test_numbers_with_a_decimal_comma_are_read_where_the_delimiter_is_not_a_comma(tmp_path):
+    """A spreadsheet's European CSV: semicolons, "100,13" and "1.234,5"; the columns read
+    are named in a warning; a column with a word among its numbers stays text."""
+    path = tmp_path / "euro.csv"
+    path.write_text("datum;wert;menge;notiz\n01.01.2020;100,13;1.234,5;a\n"
+                    "02.01.2020;-99,9;12;b\n03.01.2020;7;2.000;c\n")
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["wert"].tolist() == [100.13, -99.9, 7.0]
+    assert frame["menge"].tolist() == [1234.5, 12.0, 2000.0]
+    assert frame["notiz"].tolist() == ["a", "b", "c"]
+    assert not pd.api.types.is_numeric_dtype(frame["datum"])  # dates, read later
+    assert [str(w.message) for w in caught] == [
+        "Read with a decimal comma: 'wert' ('100,13' as 100.13), 'menge' ('1.234,5' as "
+        "1234.5)."]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("t;y\n1;100,13\n2;n/a1\n")
+    assert read_table(mixed)["y"].tolist() == ["100,13", "n/a1"]
+
+
+def test_a_comma_delimited_file_keeps_its_quoted_commas_as_text(tmp_path):
+    """With commas between columns, "100,126" (quoted) is a thousands separator or text,
+    never a decimal comma: it is left as text, for the numeric check to name."""
+    path = tmp_path / "thousands.csv"
+    path.write_text('t,y\n1,"100,126"\n2,"99,994"\n')
+    assert read_table(path)["y"].tolist() == ["100,126", "99,994"]

@@ -60,7 +60,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
             sep = _delimiter(path)
-            frame = _as_written(path, sep, pd.read_csv(path, sep=sep))
+            frame = _decimal_commas(_as_written(path, sep, pd.read_csv(path, sep=sep)), sep)
     except DataError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
@@ -210,6 +210,35 @@ def _as_written(path: Path, sep: str, frame: pd.DataFrame) -> pd.DataFrame:
     for name in ints:
         if text[name].str.match(r"\s*[+-]?0\d").any():
             frame[name] = text[name].str.strip()
+    return frame
+
+
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
+
+
+def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """Text columns of numbers written with a decimal comma ("100,13", "1.234,5"), as
+    spreadsheets write them where the delimiter is not a comma, read as numbers, with a
+    warning naming them. Every value must be such a number and one at least must hold a
+    comma; a column with anything else is left as it is (and refused later by name)."""
+    if sep == ",":
+        return frame
+    read = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
+            continue
+        text = column.dropna()
+        if not all(isinstance(v, str) for v in text):
+            continue
+        if not (text.str.fullmatch(_DECIMAL_COMMA).all() and text.str.contains(",").any()):
+            continue
+        plain = column.str.strip().str.replace(".", "", regex=False)
+        frame[name] = pd.to_numeric(plain.str.replace(",", ".", regex=False))
+        read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
+    if read:
+        warnings.warn("Read with a decimal comma: " + ", ".join(
+            f"{str(n)!r} ({v!r} as {x:g})" for n, v, x in read) + ".", stacklevel=3)
     return frame
 
 
