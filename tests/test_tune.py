@@ -240,6 +240,41 @@ def test_the_search_stops_where_the_finished_trials_leave_the_final_fit_its_time
         slow.clock.start + 70)
 
 
+def test_the_defaults_when_best_choose_their_window_again_on_all_the_rows():
+    """The defaults' trial read a window chosen from the folds' rows; when it wins, the
+    final fit leaves the window to the Forecaster (as ``lstmcast train`` on the same rows).
+    A searched trial keeps the window it drew, and a window the user gave is kept."""
+    from lstmcast.forecast.tune.study import best_settings
+
+    window = optuna.distributions.IntDistribution(4, 40)
+    units = optuna.distributions.IntDistribution(8, 128)
+
+    def trial(value, kind, params, settings):
+        dists = {"window": window, "units": units}
+        return optuna.trial.create_trial(
+            value=value, params=params, distributions={k: dists[k] for k in params},
+            user_attrs={"kind": kind, "settings": settings})
+
+    defaults = trial(1.0, "defaults", {"window": 8, "units": 100},
+                     {"window": 8, "units": [100, 50], "dropout": 0.2})
+    searched = trial(2.0, "search", {"window": 20, "units": 16},
+                     {"window": 20, "units": [16], "dropout": 0.1})
+    study = optuna.create_study()
+    study.add_trials([defaults, searched])
+    best, settings = best_settings(study)
+    assert best.user_attrs["kind"] == "defaults"
+    assert settings == {"units": (100, 50), "dropout": 0.2}
+    study = optuna.create_study()
+    study.add_trials([trial(2.0, "defaults", {"window": 8, "units": 100},
+                            {"window": 8, "units": [100, 50]}),
+                      trial(1.0, "search", {"window": 20, "units": 16},
+                            {"window": 20, "units": [16]})])
+    assert best_settings(study)[1] == {"window": 20, "units": (16,)}
+    study = optuna.create_study()  # --window 12 given: not a parameter of the search
+    study.add_trial(trial(1.0, "defaults", {"units": 100}, {"window": 12, "units": [100, 50]}))
+    assert best_settings(study)[1] == {"window": 12, "units": (100, 50)}
+
+
 def test_two_jobs_share_one_study_and_the_budget_holds(sales, tmp_path):
     """A search of 20 s in two processes whose trials run until the time ends (one test:
     the search is the slowest thing here, and run once)."""

@@ -293,8 +293,10 @@ def _final_run(args: argparse.Namespace, clock: Clock, run: Path, source: Source
 
     seconds = final_seconds(clock, settings)
     if not args.quiet:
+        again = (", its window chosen again on them as train chooses it"
+                 if "window" in best.params and "window" not in settings else "")
         print(f"\nBest: trial {best.number} ({best.user_attrs.get('kind', 'search')}), mean "
-              f"fold RMSE {best.value:.4g}. Training it on all training rows (at most "
+              f"fold RMSE {best.value:.4g}. Training it on all training rows{again} (at most "
               f"{seconds:.0f} s)...", flush=True)
     forecaster = build_forecaster({**settings, "max_seconds": seconds}, args, verbose=0)
     staging = _Staging(run)

@@ -242,7 +242,11 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
 def best_settings(study: optuna.Study, fixed: dict | None = None
                   ) -> tuple[optuna.trial.FrozenTrial, dict]:
     """The best finished trial and its Forecaster settings (with ``fixed``'s settings
-    that are Python objects: layers, callbacks), or a one-line error."""
+    that are Python objects: layers, callbacks), or a one-line error.
+
+    When the defaults win, their window is left for the Forecaster to choose again: the
+    trial chose it from the folds' rows, fewer than the final fit trains on, and the
+    defaults retrained are then what ``lstmcast train`` makes of the same rows."""
     try:
         best = study.best_trial
     except ValueError:
@@ -253,6 +257,8 @@ def best_settings(study: optuna.Study, fixed: dict | None = None
             f"a larger budget.{hint}") from None
     settings = {**{k: v for k, v in (fixed or {}).items()
                    if k not in params.SECTIONS["model"]}, **best.user_attrs["settings"]}
+    if best.user_attrs.get("kind") == "defaults" and "window" in best.params:
+        settings.pop("window", None)  # searched, not the user's: chosen again on all rows
     if isinstance(settings.get("units"), list):
         settings["units"] = tuple(settings["units"])
     if isinstance(settings.get("quantiles"), list):
