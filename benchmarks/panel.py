@@ -99,7 +99,7 @@ def load_series(table: dict) -> dict[str, np.ndarray]:
 
 def plan(table: dict, series: dict[str, np.ndarray]) -> dict:
     shortest = min(len(y) for y in series.values())
-    holdout = max(1, math.floor(0.2 * shortest))
+    holdout = max(1, table["steps"], math.floor(0.2 * shortest))  # as lstmcast train holds out
     return {"shortest": shortest, "holdout": holdout,
             "windows": holdout - table["steps"] + 1, "series": len(series),
             "rows": int(sum(len(y) for y in series.values()))}

@@ -278,9 +278,38 @@ def test_one_version_number_that_of_the_installed_package():
     assert result.stdout.strip() == f"lstmcast {version('lstmcast')}"
 
 
+def test_a_short_series_among_long_ones_holds_out_the_rows_one_forecast_spans(tmp_path):
+    """20% of the shortest series (12 weeks: 2 rows) cannot hold a forecast of 4 steps: the
+    test holds out 4 rows of each series, and every series is scored (it failed after
+    training: 'No window of 2 rows plus its targets fits in the rows to score')."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for store, n in [(1, 120), (2, 90), (3, 12)]:
+        weeks = pd.date_range(end="2024-06-30", periods=n, freq="W-SUN").strftime("%Y-%m-%d")
+        frames.append(pd.DataFrame({"store": store, "week": weeks,
+                                    "units": rng.poisson(5.0, n).astype(float)}))
+    path = tmp_path / "stores.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    done = run_cli("train", path, "--target", "units", "--time", "week", "--group", "store",
+                   "--steps", 4, "--epochs", 1, "--out", tmp_path / "run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    # one window per series; the short one has no year of history for the seasonal naive
+    assert "Test scores on the last 4 rows of each series (2 windows)" in done.stdout
+    assert "scored on the 2 of 3 windows with a season of history" in done.stdout
+    scores = json.loads((tmp_path / "run" / "metrics.json").read_text())["scores"]
+    assert {row["model"] for row in scores} >= {"lstmcast", "naive", "seasonal_naive"}
+    done = run_cli("train", path, "--target", "units", "--time", "week", "--group", "store",
+                   "--steps", 12, "--epochs", 1, "--out", tmp_path / "run12")
+    assert done.returncode != 0 and not (tmp_path / "run12").exists()
+    assert done.stderr.strip().splitlines()[-1] == (
+        "lstmcast train: error: The shortest series has 12 rows: the test holds out the last "
+        "12 of each series, the rows one forecast of 12 steps spans, which leaves none to "
+        "train on. Leave out the shortest series, or forecast fewer steps (--steps).")
+
+
 @pytest.mark.parametrize("rows, said", [
     (2, "The table has 1 row; training needs a history"),
-    (3, "Every series is shorter than window + horizon + steps - 1 = 4 rows; the longest has 2"),
+    (3, "Every series is shorter than window + horizon + steps - 1 = 3 rows; the longest has 2"),
 ])
 def test_a_table_too_short_to_train_on_says_the_rows_held_out_were_left_out(tmp_path, rows,
                                                                               said):
@@ -290,7 +319,7 @@ def test_a_table_too_short_to_train_on_says_the_rows_held_out_were_left_out(tmp_
     quarters = ["1960 Q1", "1960 Q2", "1960 Q3"][:rows]
     pd.DataFrame({"quarter": quarters, "gas": [160.0, 170.0, 150.0][:rows]}).to_csv(
         path, index=False)
-    done = run_cli("train", path, "--target", "gas", "--time", "quarter", "--steps", 2,
+    done = run_cli("train", path, "--target", "gas", "--time", "quarter", "--steps", 1,
                    "--out", tmp_path / "run")
     assert done.returncode != 0
     error = done.stderr.strip().splitlines()[-1]

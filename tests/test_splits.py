@@ -79,6 +79,8 @@ def test_split_windows_by_series_and_never_across_series():
 def test_holdout_rows(group, fraction, rows):
     frame = pd.DataFrame({"store": ["a"] * 10 + ["b"] * 7, "y": np.arange(17.0)})
     assert holdout_rows(frame, group, fraction) == rows
+    # at least the rows one forecast spans, so that a window can be scored
+    assert holdout_rows(frame, group, fraction, least=3) == max(rows, 3)
 
 
 def test_drop_tail_cuts_the_latest_rows_of_each_series_in_time_order():

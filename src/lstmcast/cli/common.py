@@ -162,10 +162,18 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     if shortest < 2:
         raise usage_error(f"{source.name!r} has a series of {shortest} row: training needs several "
                      "rows per series, and some after them to test on.")
-    holdout = data.get("holdout") or source.holdout or holdout_rows(source.frame, group, 0.2)
+    given = data.get("holdout") or source.holdout
+    spans = max(1, model.get("steps", 1) + max(model.get("horizon", 1), 1) - 1)
+    holdout = given or holdout_rows(source.frame, group, 0.2, least=spans)
     if holdout >= shortest:
-        raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
-                     f"shortest series: nothing would be left to train on.")
+        raise usage_error(
+            f"--holdout {holdout} is not less than the {shortest} rows of the shortest series: "
+            "nothing would be left to train on." if given else
+            f"{'The shortest series has' if group else 'The table has'} {shortest} rows: the "
+            f"test holds out the last {holdout} of each series, the rows one forecast of "
+            f"{spans} steps spans, which leaves none to train on. "
+            + ("Leave out the shortest series, or forecast" if group else "Forecast")
+            + " fewer steps (--steps).")
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
@@ -180,7 +188,8 @@ def shard_plan(source: Source, data: dict, model: dict
     group, time_col = data.get("group"), data.get("time")
     shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS)
     shortest = shards.shortest(group)
-    holdout = data.get("holdout") or max(1, shortest // 5)
+    spans = max(1, model.get("steps", 1) + max(model.get("horizon", 1), 1) - 1)
+    holdout = data.get("holdout") or max(1, spans, shortest // 5)
     if holdout >= shortest:
         raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
                      f"shortest series: nothing would be left to train on.")

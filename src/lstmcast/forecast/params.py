@@ -277,7 +277,8 @@ DATA: tuple[Param, ...] = (
     _p("static", None, "names", "per-series constants (a store's size), comma-separated",
        optional=True),
     _p("holdout", None, "int", "rows at the end of each series kept for the test (default: the "
-       "dataset's, else 20%% of the shortest series)", optional=True),
+       "dataset's, else 20%% of the shortest series, at least the rows one forecast spans)",
+       optional=True),
 )
 """The table's roles, given to ``fit`` (``holdout`` is the command line's test split)."""
 

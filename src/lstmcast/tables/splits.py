@@ -68,11 +68,13 @@ def split_windows(n_rows: int, ids: np.ndarray, train_rows: np.ndarray, held_out
     return starts[all_train], starts[all_val]
 
 
-def holdout_rows(frame: pd.DataFrame, group: str | None, fraction: float) -> int:
-    """Rows per series to hold out: ``fraction`` of the shortest series, at least 1."""
+def holdout_rows(frame: pd.DataFrame, group: str | None, fraction: float,
+                 least: int = 1) -> int:
+    """Rows per series to hold out: ``fraction`` of the shortest series, at least ``least``
+    (the rows one forecast's targets span, so that a window can be scored) and 1."""
     lengths = (frame.groupby(group, dropna=False, observed=True).size() if group
                else pd.Series([len(frame)]))
-    return max(1, int(math.floor(lengths.min() * fraction)))
+    return max(1, int(least), int(math.floor(lengths.min() * fraction)))
 
 
 def drop_tail(frame: pd.DataFrame, group: str | None, time: str | None, rows: int,
