@@ -163,20 +163,34 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
         raise usage_error(f"{source.name!r} has a series of {shortest} row: training needs several "
                      "rows per series, and some after them to test on.")
     given = data.get("holdout") or source.holdout
-    spans = max(1, model.get("steps", 1) + max(model.get("horizon", 1), 1) - 1)
-    holdout = given or holdout_rows(source.frame, group, 0.2, least=spans)
-    if holdout >= shortest:
-        raise usage_error(
-            f"--holdout {holdout} is not less than the {shortest} rows of the shortest series: "
-            "nothing would be left to train on." if given else
-            f"{'The shortest series has' if group else 'The table has'} {shortest} rows: the "
-            f"test holds out the last {holdout} of each series, the rows one forecast of "
-            f"{spans} steps spans, which leaves none to train on. "
-            + ("Leave out the shortest series, or forecast" if group else "Forecast")
-            + " fewer steps (--steps).")
+    holdout = given or holdout_rows(source.frame, group, 0.2, least=forecast_rows(model))
+    check_holdout(holdout, shortest, bool(given), model, group)
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
+
+def forecast_rows(model: dict) -> int:
+    """The rows one forecast's targets span (steps + horizon - 1, at least 1): the fewest
+    the test holds out, so that a window can be scored."""
+    return max(1, model.get("steps", 1) + max(model.get("horizon", 1), 1) - 1)
+
+
+def check_holdout(holdout: int, shortest: int, given: bool, model: dict,
+                  group: str | None) -> None:
+    """Refuse a test that leaves the shortest series nothing to train on, saying whether
+    ``--holdout`` or the forecast's span set it."""
+    if holdout < shortest:
+        return
+    if given:
+        raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
+                          "shortest series: nothing would be left to train on.")
+    raise usage_error(
+        f"{'The shortest series has' if group else 'The table has'} {shortest} rows: the "
+        f"test holds out the last {holdout} of each series, the rows one forecast of "
+        f"{forecast_rows(model)} steps spans, which leaves none to train on. "
+        + ("Leave out the shortest series, or forecast" if group else "Forecast")
+        + " fewer steps (--steps).")
+
 
 def shard_plan(source: Source, data: dict, model: dict
                ) -> tuple[ShardedTable, pd.DataFrame, dict]:
@@ -188,11 +202,8 @@ def shard_plan(source: Source, data: dict, model: dict
     group, time_col = data.get("group"), data.get("time")
     shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS)
     shortest = shards.shortest(group)
-    spans = max(1, model.get("steps", 1) + max(model.get("horizon", 1), 1) - 1)
-    holdout = data.get("holdout") or max(1, spans, shortest // 5)
-    if holdout >= shortest:
-        raise usage_error(f"--holdout {holdout} is not less than the {shortest} rows of the "
-                     f"shortest series: nothing would be left to train on.")
+    holdout = data.get("holdout") or max(1, forecast_rows(model), shortest // 5)
+    check_holdout(holdout, shortest, bool(data.get("holdout")), model, group)
     shards.select = lambda frame: drop_tail(frame, group, time_col, int(holdout),
                                             model.get("time_format"))
     test = shards.read(0, select=False)

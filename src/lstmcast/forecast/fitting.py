@@ -143,7 +143,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
     warn_short(stats.short, stats.series, stats.longest, pipeline.span)
     if not parts.count:
         raise ShortSeriesError("No training window is left after holding out the validation "
-                        "part: lower `validation` or `window`.")
+                               "part: lower `validation` or `window`.")
     intervals = new_intervals(fc, pipeline)
     if fc.calibrate:  # on the sample shard's validation windows
         intervals.check_windows(parts.val_sizes[parts.sample_shard])
@@ -193,7 +193,7 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
                                              pipeline.window, fc.horizon, fc.steps)
     if len(train_starts) == 0:
         raise ShortSeriesError("No training window is left after holding out the validation "
-                        "part: lower `validation` or `window`.")
+                               "part: lower `validation` or `window`.")
     return Prepared(pipeline, table, train_rows, train_starts, val_starts)
 
 

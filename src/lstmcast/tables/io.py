@@ -229,7 +229,7 @@ def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
             continue
         text = column.dropna()
-        if not all(isinstance(v, str) for v in text):
+        if pd.api.types.infer_dtype(text, skipna=True) != "string":
             continue
         if not (text.str.fullmatch(_DECIMAL_COMMA).all() and text.str.contains(",").any()):
             continue

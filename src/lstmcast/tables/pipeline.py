@@ -187,8 +187,8 @@ class TablePipeline:
                 check_finite(frame, name)
         frame = sort_series(frame, roles.group, roles.time)
         if fitting and len(frame) < 2:
-            raise ShortSeriesError(f"The table has {len(frame)} row; training needs a history of "
-                            "several rows per series.")
+            raise ShortSeriesError(f"The table has {len(frame)} row; training needs a history "
+                                   "of several rows per series.")
         if fitting and roles.time is not None:
             time_steps.learn_step(self, frame)
         elif roles.time is not None and self.step is not None:
