@@ -25,13 +25,16 @@ test: $(STAMP) browser
 	$(VENV)/bin/lint-imports  # the architecture: dependencies point one way (docs/architecture.md)
 	$(PY) -m pytest -q -m "not benchmark" -n auto --maxprocesses 4 --dist worksteal  # a worker per core (tests/conftest.py: one thread each)
 
-# The same suite on pandas 2 (users have both; CI runs it after make test), in its own venv
+# The same suite on pandas 2 (users have both; CI runs it after make test). Its venv holds pandas 2
+# alone and reads every other package from the main venv through a .pth file: a second copy of
+# torch and the rest (2 GB) ran a CI machine out of disk.
 PANDAS2_VENV := .venv-pandas2
-test-pandas2: browser
+test-pandas2: $(STAMP) browser
 	test -x $(PANDAS2_VENV)/bin/python || $(PYTHON) -m venv $(PANDAS2_VENV)
-	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(PANDAS2_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(PANDAS2_VENV)/bin/python -m pip install --quiet -e ".[test]" "pandas>=2.0,<3"
+	$(PANDAS2_VENV)/bin/python -c "import sys, sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], \
+	  'lstmcast-main-venv.pth').write_text('import site; site.addsitedir(%r)\n' % sys.argv[1])" \
+	  "$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")"
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "pandas>=2.0,<3"
 	$(PANDAS2_VENV)/bin/python -c "import pandas; assert pandas.__version__ < '3', pandas.__version__"
 	$(PANDAS2_VENV)/bin/python -m pytest -q -m "not benchmark" -n auto --maxprocesses 4 --dist worksteal
 
