@@ -125,6 +125,11 @@ def test_choose_averages_the_two_lowest_and_describes_them():
     assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}) == {
         "networks": 0.5, "linear_map": 0.5}
     assert choose({"networks": 0.3, "naive": 0.2}) == {"naive": 1.0}
+    # networks reading inputs known in advance: alone when best, else out as before
+    assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}, alone=True) == {
+        "networks": 1.0}
+    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3}, alone=True) == {
+        "linear_map": 0.5, "naive": 0.5}
     assert describe({"networks": 0.5, "seasonal_naive": 0.5, "naive": 0.0}) == (
         "0.50 x the networks + 0.50 x the seasonal naive")
     with pytest.raises(ValueError, match="no validation windows"):

@@ -46,6 +46,43 @@ def test_a_promotion_known_in_advance_is_forecast(promo_models):
     assert with_future["lstmcast"] < with_future["naive"] / 5
 
 
+def test_networks_that_read_a_promotion_and_win_forecast_alone(promo_models):
+    """Every candidate is scored, but none besides the networks sees the promotion: a mean
+    with one would halve its effect, so the networks, best on the validation rows, are the
+    whole forecast."""
+    _, known, _ = promo_models
+    scores = known.blend_scores_
+    assert {"networks", "linear_map", "shrunk_map", "holt_winters", "naive"} <= set(scores)
+    assert min(scores, key=scores.get) == "networks"
+    assert known.blend_weights_ == {"networks": 1.0}
+
+
+def test_where_the_networks_lose_a_future_table_gets_the_best_other_forecasts(tmp_path):
+    """A price known ahead that the sales do not follow, and a network too small to learn
+    the season: the forecast is chosen among the others, which do not read the price."""
+    rng = np.random.default_rng(3)
+    n, rows = 160, []
+    for s in range(2):
+        t = np.arange(n)
+        rows.append(pd.DataFrame({
+            "id": f"0{s}", "t": t, "price": rng.uniform(3, 6, n),
+            "sales": 100 + 0.3 * t + 20 * np.sin(2 * np.pi * t / 4 + s) + rng.normal(0, 1, n)}))
+    df = pd.concat(rows, ignore_index=True)
+    fc = Forecaster(window=12, steps=4, units=(4,), epochs=2, seed=0, verbose=0,
+                    season=4).fit(df, "sales", group="id", time="t", future=["price"])
+    assert "networks" in fc.blend_scores_ and "networks" not in fc.blend_weights_
+    assert sum(fc.blend_weights_.values()) == pytest.approx(1.0)
+    history = df.groupby("id").head(150)
+    future = df.groupby("id").nth(list(range(150, 154)))[["id", "t", "price"]]
+    forecast = fc.predict(history, future=future)
+    moved = fc.predict(history, future=future.assign(price=future["price"] * 10))
+    np.testing.assert_allclose(forecast["sales"], moved["sales"])  # the price is not read
+    _, predictions = fc.evaluate(df.groupby("id").head(154), holdout=4,
+                                 return_predictions=True)
+    np.testing.assert_allclose(forecast["sales"].to_numpy(),
+                               predictions["lstmcast"].to_numpy(), rtol=1e-5)
+
+
 def test_predict_reads_the_future_table_aligned_with_the_rows_to_forecast(promo_models):
     df, known, _ = promo_models
     history = df.groupby("store").head(220)

@@ -52,6 +52,13 @@ third recorded after the rule was chosen) from 78% of runs beating the best
 baseline to 83%, the geometric mean from 0.916 to 0.899, the worst from 1.33
 to 1.24.
 
+Where the networks read inputs known in advance (``future`` columns, the calendar),
+no other candidate sees them: when the networks score best on the validation windows
+they forecast alone, and otherwise the two best others are averaged as everywhere. On a
+quarterly table of three series with a price known ahead, where the networks alone
+scored 1.8x the seasonal naive's RMSE on the held-out rows, the choice fell on the
+cheap candidates (see docs/panel.md, "Inputs known in advance").
+
 Every candidate reads the scaled window and forecasts scaled targets
 ``(W, steps * targets)``, step-major, as the networks do, so the combination
 is one weighted sum (``Ensemble``), inside the ONNX graph too.
@@ -234,18 +241,21 @@ def validation_errors(forecasters: Mapping[str, Any],
     return {name: float(np.sqrt(total / count)) for name, total in sums.items()}
 
 
-def choose(errors: Mapping[str, float], networks: str = "networks") -> dict[str, float]:
+def choose(errors: Mapping[str, float], networks: str = "networks",
+           alone: bool = False) -> dict[str, float]:
     """The weights: the ``CHOSEN`` candidates with the lowest validation RMSE, equally
     (ties go to the earlier candidate: the networks, then the maps).
 
     The ``networks`` take part only when they score best of all: their score on the
     validation windows flatters them, since early stopping chose their epoch on those
     same windows, and where they come second or lower the forecast is the mean of the
-    best others (see the module's notes)."""
+    best others (see the module's notes). With ``alone`` (the networks read inputs known
+    in advance, which no other candidate sees), the networks when best are the whole
+    forecast: a mean with a candidate blind to a promotion halves its effect."""
     order = sorted(errors, key=lambda name: (errors[name], list(errors).index(name)))
     if order and order[0] != networks:
         order = [name for name in order if name != networks]
-    best = order[:CHOSEN]
+    best = order[:1] if alone and order and order[0] == networks else order[:CHOSEN]
     return {name: 1.0 / len(best) for name in best}
 
 

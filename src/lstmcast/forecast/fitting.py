@@ -359,10 +359,11 @@ def blends(fc: Forecaster, pipeline: TablePipeline) -> bool:
     if fc.blend is None:
         return False
     missing = [t for t in pipeline.targets if t not in pipeline.inputs]
-    if fc.blend in ("auto", "select"):  # not with inputs known in advance: the map
-        # and the naive forecasts cannot see them
-        return not (missing or params.blend_conflict(fc.get_params())
-                    or pipeline.roles.future_inputs or fc.horizon < 1)
+    if fc.blend in ("auto", "select"):
+        # "auto" not with inputs known in advance: the map cannot see them ("select" then
+        # lets the networks forecast alone when they score best: combination.choose)
+        return not (missing or params.blend_conflict(fc.get_params()) or fc.horizon < 1
+                    or (fc.blend == "auto" and pipeline.roles.future_inputs))
     if missing:
         raise InvalidArgumentError(
             f"`blend='linear'` maps each target's own past, but {missing} "
@@ -395,7 +396,7 @@ def blended(fc: Forecaster, ensemble: Ensemble, pipeline: TablePipeline, x_train
                                        train)
         scores = combination.validation_errors(
             {NETWORKS: ensemble, **parts}, held_out())
-        weights = combination.choose(scores)
+        weights = combination.choose(scores, alone=bool(pipeline.roles.future_inputs))
         fc.blend_scores_ = scores
         return Ensemble(ensemble.members,
                         {n: parts[n] for n in weights if n != NETWORKS}, weights)

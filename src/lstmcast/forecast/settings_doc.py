@@ -141,7 +141,9 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'linear maps of the window, Holt-Winters smoothing over it, the naive, seasonal naive and '
         'window-mean forecasts, the training mean and the drifts: '
         '``lstmcast.forecast.combination``) and the forecast is the mean of the two that '
-        "score best there, the networks only when best of all; where nothing is held out, "
+        "score best there, the networks only when best of all (and alone then, where they "
+        "read inputs known in advance, which no other candidate sees); where nothing is "
+        "held out, "
         "or the target's past is not an input, "
         'as "auto". "linear": after training, fit a least-squares linear map of each target\'s '
         'window (relative to its last value, one map for all targets, in closed form on the '
