@@ -159,3 +159,44 @@ def test_a_comma_delimited_file_keeps_its_quoted_commas_as_text(tmp_path):
     path = tmp_path / "thousands.csv"
     path.write_text('t,y\n1,"100,126"\n2,"99,994"\n')
     assert read_table(path)["y"].tolist() == ["100,126", "99,994"]
+
+
+RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}
+           for d in range(1, 6)]
+
+
+def _as_given(frame):
+    """The frame's rows back as plain Python records, to compare with what was written."""
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def test_json_records_are_read_as_written(tmp_path):
+    """A list of records (as vega-style datasets ship), one record per line (.jsonl, or
+    .json holding lines), and any name whose text opens with '[': text stays text (the ids
+    '01', the dates as written: read later as a CSV's are), numbers are numbers."""
+    import json
+
+    (tmp_path / "a.json").write_text(json.dumps(RECORDS))
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
+    (tmp_path / "c.json").write_text("\n".join(json.dumps(r) for r in RECORDS))
+    (tmp_path / "d.txt").write_text(json.dumps(RECORDS, indent=2))
+    for name in ("a.json", "b.jsonl", "c.json", "d.txt"):
+        frame = read_table(tmp_path / name)
+        assert list(frame.columns) == ["id", "date", "sales", "promo"], name
+        assert _as_given(frame) == RECORDS, name
+        assert pd.api.types.is_float_dtype(frame["sales"]), name
+
+
+def test_nested_json_is_refused_by_column(tmp_path):
+    import json
+
+    (tmp_path / "n.json").write_text(json.dumps({"data": RECORDS}))
+    with pytest.raises(DataError, match=r"column 'data' holds nested values .*flat records"):
+        read_table(tmp_path / "n.json")
+    (tmp_path / "e.json").write_text("[]")
+    with pytest.raises(DataError, match="no columns|no data rows"):
+        read_table(tmp_path / "e.json")
+    (tmp_path / "bad.json").write_text('[{"a": 1},')
+    with pytest.raises(DataError, match="could not be read as a table"):
+        read_table(tmp_path / "bad.json")

@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p = sub.add_parser("backtest", parents=[common], formatter_class=raw,
                        help="rolling-origin evaluation, refitting per fold",
                        epilog="example:\n  lstmcast backtest airline --folds 3 --epochs 50")
-    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name")
     add_model_options(p)
     p.add_argument("--folds", default="3", help="number of origins (3)")
     p.add_argument("--test-size", dest="test_size", help="rows per fold and series")

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                        help="score a trained run on data, beside baselines",
                        epilog="example:\n  lstmcast evaluate runs/fd001 cmapss:FD001")
     p.add_argument("run", help="run folder")
-    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name")
     p.add_argument("--holdout", help="score only the last N rows of each series (default: the "
                    "rows after the model's training data)")
     p.add_argument("--last-only", action="store_true",

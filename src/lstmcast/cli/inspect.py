@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p = sub.add_parser("inspect", parents=[common], formatter_class=raw,
                        help="dry run: shapes per split, the first window, memory",
                        epilog="example:\n  lstmcast inspect cmapss:FD001 --window 40")
-    p.add_argument("data", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name")
     add_model_options(p)
     p.set_defaults(handler=cmd_inspect)
 

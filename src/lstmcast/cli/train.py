@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                        "history.csv, predictions.csv, plots).",
                        epilog="examples:\n  lstmcast train cmapss:FD001 --out runs/fd001\n"
                        "  lstmcast train data.csv --target y --time t --window 48 --epochs 50")
-    p.add_argument("data", nargs="?", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", nargs="?", help="CSV, Parquet or JSON path, or a built-in dataset name")
     add_model_options(p)
     p.add_argument("--out", help="run folder to create (default runs/NAME-TIMESTAMP)")
     p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last "

@@ -69,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--jobs 2\n  lstmcast tune --resume runs/air-tune --budget 120\n"
         "  lstmcast tune sales.csv --target sales --budget 3600 --storage "
         "postgresql://user@host/db --study sales   (on each machine)")
-    p.add_argument("data", nargs="?", help="CSV/Parquet path or built-in dataset name")
+    p.add_argument("data", nargs="?", help="CSV, Parquet or JSON path, or a built-in dataset name")
     add_model_options(p)
     search = p.add_argument_group("the search")
     search.add_argument("--budget", metavar="SECONDS", help="wall-clock seconds for the whole "

@@ -14,6 +14,7 @@ import csv
 import difflib
 import gzip
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -31,8 +32,9 @@ from lstmcast.tables.timeline import clock_change_hour
 
 
 def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    """Read a CSV (any delimiter pandas can sniff) or Parquet file into a DataFrame; a
-    folder or a glob of Parquet files as one table (``lstmcast.tables.parquet``).
+    """Read a CSV (any delimiter pandas can sniff), Parquet or JSON file (a list of flat
+    records, or one record per line) into a DataFrame; a folder or a glob of Parquet
+    files as one table (``lstmcast.tables.parquet``).
 
     Raises:
         DataError: the file is missing, empty, header-only or not a table.
@@ -55,6 +57,8 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     try:
         if ".parquet" in suffixes or ".pq" in suffixes:
             frame = pd.read_parquet(path)
+        elif _json(path, suffixes):
+            frame = _read_json(path, suffixes)
         else:
             head = path.read_bytes()[:4096]
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
@@ -75,6 +79,42 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
         raise DataError(
             f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
             "is the delimiter one of , ; tab or |?")
+    return frame
+
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def _json(path: Path, suffixes: list[str]) -> bool:
+    """A JSON file: by its name, or (any name) text that opens with ``[`` or ``{``."""
+    if any(s in JSON_SUFFIXES for s in suffixes):
+        return True
+    head = path.read_bytes()[:64].lstrip()
+    return head[:1] in (b"[", b"{")
+
+
+def _read_json(path: Path, suffixes: list[str]) -> pd.DataFrame:
+    """Records as rows, their keys as columns, values as written: text stays text (dates
+    and ids such as "01" are read later as a CSV's are), numbers numbers. Nested values
+    (a table under a key, lists) are refused by column."""
+    lines = ".jsonl" in suffixes or ".ndjson" in suffixes
+    if not lines:  # one record per line without the name: more than one value at the top
+        with open(path, "rb") as handle:
+            first, second = handle.readline().strip(), handle.readline().strip()
+        lines = first.startswith(b"{") and first.endswith(b"}") and second.startswith(b"{")
+    # pandas 2 makes dates of columns named like dates unless told not to; pandas 3 does
+    # not, and warns that the keyword goes
+    dates = {"convert_dates": False} if int(pd.__version__.split(".")[0]) < 3 else {}
+    frame = pd.read_json(path, lines=lines, dtype=False, **dates)
+    for name in frame.columns:
+        nested = frame[name].map(lambda v: isinstance(v, (dict, list)))
+        if nested.any():
+            value = json.dumps(frame[name][nested].iloc[0], default=str)
+            raise DataError(
+                f"{str(path)!r}: column {str(name)!r} holds nested values ({value[:60]}"
+                f"{'...' if len(value) > 60 else ''}): lstmcast reads JSON as a list of flat "
+                'records, [{"date": "2020-01-01", "sales": 3.5}, ...], or one record per '
+                "line.")
     return frame
 
 
