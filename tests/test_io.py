@@ -200,3 +200,20 @@ def test_nested_json_is_refused_by_column(tmp_path):
     (tmp_path / "bad.json").write_text('[{"a": 1},')
     with pytest.raises(DataError, match="could not be read as a table"):
         read_table(tmp_path / "bad.json")
+
+
+def test_a_spreadsheet_workbook_is_named_with_what_to_do(tmp_path):
+    import zipfile
+
+    book = tmp_path / "sales.xlsx"
+    with zipfile.ZipFile(book, "w") as z:  # a workbook is a zip of XML parts
+        z.writestr("[Content_Types].xml", "<Types/>")
+    old = tmp_path / "sales.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # the OLE2 header
+    for path in (book, old):
+        with pytest.raises(DataError, match="spreadsheet workbook.*save the sheet as CSV"):
+            read_table(path)
+    renamed = tmp_path / "sales.csv"  # the same bytes under a CSV name: binary, as before
+    renamed.write_bytes(book.read_bytes())
+    with pytest.raises(DataError, match="binary data"):
+        read_table(renamed)

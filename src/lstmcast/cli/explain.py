@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                        epilog="examples:\n  lstmcast explain runs/fd001 cmapss:FD001 --series 3"
                        "\n  lstmcast explain runs/air airline --at 1958-06 --out why")
     p.add_argument("run", help="run folder")
-    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name (the history)")
+    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name "
+                   "(the history)")
     p.add_argument("--series", help="series id (default: the first)")
     p.add_argument("--at", help="time of the window's last row (default: the last)")
     p.add_argument("--window", type=int, help="or: the K-th window of the series (-1 = last)")

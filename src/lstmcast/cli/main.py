@@ -40,8 +40,8 @@ EXAMPLES = """examples:
   lstmcast export runs/air --out air.onnx          ONNX + a JSON sidecar, for serving
   lstmcast serve runs/air --port 8000             live forecasts over HTTP (docs/serve.md)
   lstmcast import-keras model.keras --out model.lstmcast
-data: a CSV, Parquet or JSON file (records), or a built-in dataset: cmapss:FD001..FD004, airline, sunspots,
-  etth2 (the shipped ETTh2.csv)
+data: a CSV, Parquet or JSON file (records), or a built-in dataset: cmapss:FD001..FD004,
+  airline, sunspots, etth2 (the shipped ETTh2.csv)
 """
 
 

@@ -28,10 +28,11 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                        "--out forecast.csv")
     p.add_argument("run", help="run folder (or a saved model file, then DATA is a .npy "
                    "array of windows)")
-    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name (the history)")
+    p.add_argument("data", help="CSV, Parquet or JSON path, or a built-in dataset name "
+                   "(the history)")
     p.add_argument("--n-ahead", dest="n_ahead", help="rows to forecast (steps)")
-    p.add_argument("--future", help="CSV, Parquet or JSON of the inputs known in advance for the rows "
-                   "to forecast (series id, time and the future columns)")
+    p.add_argument("--future", help="CSV, Parquet or JSON of the inputs known in advance for "
+                   "the rows to forecast (series id, time and the future columns)")
     p.add_argument("--out", help="write the forecast here (a new file): .csv, .parquet or "
                    ".json (records), as its extension says")
     add_table_options(p)

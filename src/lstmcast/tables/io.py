@@ -62,6 +62,11 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
         else:
             head = path.read_bytes()[:4096]
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
+                if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and set(suffixes) & {
+                        ".xlsx", ".xlsm", ".xls", ".ods"}:
+                    raise DataError(f"{str(path)!r} is a spreadsheet workbook, which lstmcast "
+                                    "does not read: save the sheet as CSV (or Parquet) and "
+                                    "give that file.")
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
             sep = _delimiter(path)
             frame = _decimal_commas(_as_written(path, sep, pd.read_csv(path, sep=sep)), sep)
