@@ -217,3 +217,23 @@ def test_a_spreadsheet_workbook_is_named_with_what_to_do(tmp_path):
     renamed.write_bytes(book.read_bytes())
     with pytest.raises(DataError, match="binary data"):
         read_table(renamed)
+
+
+def test_a_csv_saved_in_a_windows_code_page_is_read_with_a_warning(tmp_path):
+    """Excel on Windows saves CSV as Windows-1252: the text is read as written there, and
+    the warning quotes the first line that is not UTF-8."""
+    text = "datum;umsatz;filiale\n2020-01-01;3,5;Köln\n2020-01-02;4,5;Düsseldorf €\n"
+    path = tmp_path / "umsatz.csv"
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.warns(UserWarning) as record:
+        frame = read_table(path)
+    said = [str(w.message) for w in record]
+    assert any("not UTF-8: read as Windows-1252" in m and "'2020-01-01;3,5;Köln'" in m
+               for m in said), said
+    assert any("Read with a decimal comma: 'umsatz'" in m for m in said), said
+    assert frame["filiale"].tolist() == ["Köln", "Düsseldorf €"]
+    assert frame["umsatz"].tolist() == [3.5, 4.5]  # and the decimal commas, as in UTF-8
+    # a byte Windows-1252 leaves undefined: Latin-1, which reads every byte
+    path.write_bytes("t,y,name\n1,2,a\x81b\n".encode("latin-1"))
+    with pytest.warns(UserWarning, match="read as Latin-1"):
+        assert read_table(path)["name"].tolist() == ["a\x81b"]

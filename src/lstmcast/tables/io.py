@@ -69,7 +69,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
                                     "give that file.")
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
             sep = _delimiter(path)
-            frame = _decimal_commas(_as_written(path, sep, pd.read_csv(path, sep=sep)), sep)
+            frame = _decimal_commas(_read_csv(path, sep), sep)
     except DataError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
@@ -245,13 +245,46 @@ def _repeated_hour(value: Any) -> str:
     return ""
 
 
-def _as_written(path: Path, sep: str, frame: pd.DataFrame) -> pd.DataFrame:
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
+    as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
+    line that needed it."""
+    try:
+        return _as_written(path, sep, pd.read_csv(path, sep=sep))
+    except UnicodeDecodeError:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        encoding = "latin-1" if any(b in raw for b in _CP1252_UNDEFINED) else "cp1252"
+        line = next((b.decode(encoding).strip() for b in raw.split(b"\n")
+                     if not _utf8(b)), "")
+    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding), encoding)
+    name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
+    warnings.warn(f"{str(path)!r} is not UTF-8: read as {name}, as spreadsheets on Windows "
+                  f"save CSV files (the first such line: {line[:60]!r}). Save it as UTF-8 to be "
+                  "sure of its text.", stacklevel=4)
+    return frame
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _as_written(path: Path, sep: str, frame: pd.DataFrame,
+                encoding: str | None = None) -> pd.DataFrame:
     """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
     numbers) kept as the text written, so that "01" and "1" stay two series."""
     ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
     if not ints or frame.columns.duplicated().any():
         return frame
-    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str)
+    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str, encoding=encoding)
     for name in ints:
         if text[name].str.match(r"\s*[+-]?0\d").any():
             frame[name] = text[name].str.strip()
