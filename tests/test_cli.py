@@ -327,3 +327,19 @@ def test_a_table_too_short_to_train_on_says_the_rows_held_out_were_left_out(tmp_
     assert error.endswith("Those are the rows trained on: each series' rows before its last 1, "
                           "which are held out for the test (--holdout sets how many).")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_warning_is_shown_once_per_command(tmp_path):
+    """The table is read for training, for the test and for the scores: a warning about
+    it (here: the UTC offsets daylight saving time writes) was printed once per reading."""
+    times = pd.date_range("2021-03-20", periods=24 * 20, freq="h", tz="Europe/Berlin")
+    text = times.strftime("%Y-%m-%d %H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2",
+                                                             regex=True)
+    hours = np.arange(len(times))
+    pd.DataFrame({"zeit": text, "last": 50 + 10 * np.sin(hours * 2 * np.pi / 24)
+                  + np.random.default_rng(0).normal(size=len(hours))}).to_csv(
+        tmp_path / "dst.csv", index=False)
+    result = run_cli("train", tmp_path / "dst.csv", "--target", "last", "--time", "zeit",
+                     "--steps", "2", *FAST, "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("several UTC offsets (+01:00, +02:00)") == 1, result.stderr

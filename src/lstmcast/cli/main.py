@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     warnings.formatwarning = _one_line_warning
     args.access = ACCESS[args.command]
+    show = warnings.showwarning
+    warnings.showwarning = _once(show)
     try:
         return handler(args)
     except BrokenPipeError:  # `lstmcast predict ... | head`: the reader left; not an error
@@ -133,6 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lstmcast: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = show
+
+
+def _once(show):
+    """``show`` for each warning's text once per command: the same table read for training,
+    for the test and for the scores raised its warnings from several places."""
+    seen: set[str] = set()
+
+    def once(message, category, filename, lineno, file=None, line=None) -> None:
+        if str(message) not in seen:
+            seen.add(str(message))
+            show(message, category, filename, lineno, file, line)
+    return once
 
 
 if __name__ == "__main__":
