@@ -24,12 +24,13 @@ def test_a_resumed_run_may_change_the_budget_and_the_printing_but_not_the_networ
         inputs=["y"], targets=["y"])) != tag
 
 
-def test_the_chosen_forecast_needs_the_targets_past_and_no_future_inputs():
+def test_the_chosen_forecast_needs_the_targets_past():
     assert blends(Forecaster(), PIPELINE)
     assert not blends(Forecaster(blend=None), PIPELINE)
     future = SimpleNamespace(inputs=["y", "x"], targets=["y"],
                              roles=SimpleNamespace(future_inputs=["x"]))
-    assert not blends(Forecaster(), future)
+    assert blends(Forecaster(), future)  # chosen (the networks alone when best)
+    assert not blends(Forecaster(blend="auto"), future)  # the map cannot see "x"
     assert not blends(Forecaster(horizon=0), PIPELINE)
     blind = SimpleNamespace(inputs=["x"], targets=["y"], roles=SimpleNamespace(
         future_inputs=[]))
