@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import FAST, run_cli
+from helpers import FAST, one_line_error, run_cli
 
 from lstmcast.cli.main import command_parsers
 
@@ -343,3 +343,28 @@ def test_a_warning_is_shown_once_per_command(tmp_path):
                      "--steps", "2", *FAST, "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("several UTC offsets (+01:00, +02:00)") == 1, result.stderr
+
+
+def test_blank_targets_are_refused_before_training_and_rows_to_forecast_named(tmp_path):
+    """Blank targets in the rows the test holds out failed after training, with a hint to
+    resume; a spreadsheet's rows to forecast (blank at the end of each series) are named."""
+    months = pd.period_range("2010-01", periods=60, freq="M").astype(str)
+    sales = 100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12)
+    table = pd.concat([pd.DataFrame({"store": s, "month": months, "sales": sales + i})
+                       for i, s in enumerate("ab")], ignore_index=True)
+    tail = table.copy()
+    tail.loc[tail.groupby("store").tail(6).index, "sales"] = np.nan
+    tail.to_csv(tmp_path / "tail.csv", index=False)
+    middle = table.copy()
+    middle.loc[[20, 115], "sales"] = np.nan  # one early, one in the rows to test on
+    middle.to_csv(tmp_path / "middle.csv", index=False)
+    for name, needles in (("tail", ("blank in the last rows of its series (12 rows, the "
+                                    "first at row 54)", "rows to forecast")),
+                          ("middle", ("holds 2 NaN or infinite values (first at rows 20, "
+                                      "115)", "--missing interpolate"))):
+        out = tmp_path / f"run-{name}"
+        result = run_cli("train", tmp_path / f"{name}.csv", "--target", "sales", "--time",
+                         "month", "--group", "store", *FAST, "--out", out)
+        one_line_error(result, *needles)
+        assert "Epoch" not in result.stdout and "resume" not in result.stderr
+        assert not out.exists() and not any(tmp_path.glob(".run-*"))

@@ -141,16 +141,20 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     """(frame to fit on, frame to score, evaluate() arguments) for a source. A set of
     Parquet files gives its shards to fit on (``shards``; else its first file's rows)."""
     from lstmcast.tables import roles
-    from lstmcast.tables.io import check_ids
+    from lstmcast.tables.io import check_complete, check_ids
     from lstmcast.tables.splits import drop_tail, holdout_rows
 
     with warnings.catch_warnings():  # roles checked before training; fit warns once more
         warnings.simplefilter("ignore")
-        roles.resolve(source.frame, **data_columns(data), scale_by=model.get("scale_by", "global"),
+        table_roles = roles.resolve(source.frame, **data_columns(data), scale_by=model.get("scale_by", "global"),
                       horizon=model.get("horizon", 1),
                       autoregressive=model.get("autoregressive"),
                       difference=model.get("difference", False),
                       calendar=model.get("calendar", False))
+    if model.get("missing", "error") == "error":  # the rows to test on too, before training
+        r = table_roles
+        check_complete(source.frame, [*r.target, *r.features, *r.future, *r.static],
+                       data.get("group"), r.target)
     if source.test is not None:
         return source.frame, source.test, {"last_only": source.last_only}
     if source.parquet is not None and shards:
