@@ -146,11 +146,10 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
 
     with warnings.catch_warnings():  # roles checked before training; fit warns once more
         warnings.simplefilter("ignore")
-        table_roles = roles.resolve(source.frame, **data_columns(data), scale_by=model.get("scale_by", "global"),
-                      horizon=model.get("horizon", 1),
-                      autoregressive=model.get("autoregressive"),
-                      difference=model.get("difference", False),
-                      calendar=model.get("calendar", False))
+        table_roles = roles.resolve(
+            source.frame, **data_columns(data), scale_by=model.get("scale_by", "global"),
+            horizon=model.get("horizon", 1), autoregressive=model.get("autoregressive"),
+            difference=model.get("difference", False), calendar=model.get("calendar", False))
     if model.get("missing", "error") == "error":  # the rows to test on too, before training
         r = table_roles
         check_complete(source.frame, [*r.target, *r.features, *r.future, *r.static],
