@@ -368,3 +368,13 @@ def test_blank_targets_are_refused_before_training_and_rows_to_forecast_named(tm
         one_line_error(result, *needles)
         assert "Epoch" not in result.stdout and "resume" not in result.stderr
         assert not out.exists() and not any(tmp_path.glob(".run-*"))
+
+
+def test_scores_of_tiny_values_are_shown_in_significant_digits():
+    from lstmcast.cli.common import show_scores
+
+    scores = pd.DataFrame({"target": "y", "model": ["lstmcast", "naive"],
+                           "rmse": [2.4771e-9, 6.8503e-9], "mase": [0.3182, 0.9481]})
+    text = show_scores(scores)
+    assert "2.48e-09" in text and "6.85e-09" in text  # three decimals showed 0.000 for both
+    assert "0.318" in text and "0.948" in text  # the rest as before

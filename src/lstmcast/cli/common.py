@@ -125,16 +125,33 @@ def show_scores(scores: pd.DataFrame, out: object = None) -> str:
 
     table = scores.drop(columns=["target"]) if scores["target"].nunique() == 1 else scores
     point, interval = split_score_columns(table.columns)
-    text = table[point].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    text = table[point].to_string(index=False, formatters=_digits(table[point]))
     if interval:
         labels = [c for c in ("target", "model") if c in table.columns]
         text += ("\n\nIntervals (pinball loss per quantile, CRPS, coverage and width of "
                  "each central interval):\n"
-                 + table[labels + interval].to_string(index=False,
-                                                      float_format=lambda v: f"{v:.3f}"))
+                 + table[labels + interval].to_string(
+                     index=False, formatters=_digits(table[labels + interval])))
     for note in scores.attrs.get("notes", []):
         text += f"\nnote: {as_flags(note)}"
     return text
+
+def _digits(table: pd.DataFrame) -> dict[str, Any]:
+    """Three decimals per score column, or three significant digits where that shows nothing
+    (a series of values near 1e-9 scored 0.000 for every model)."""
+    import numpy as np
+    import pandas as pd
+
+    out = {}
+    for name in table.columns:
+        if not pd.api.types.is_float_dtype(table[name]):
+            continue
+        values = np.abs(table[name].to_numpy(dtype=np.float64))
+        values = values[np.isfinite(values) & (values > 0)]
+        small = values.size > 0 and values.max() < 0.01
+        out[name] = (lambda v: f"{v:.3g}") if small else (lambda v: f"{v:.3f}")
+    return out
+
 
 def test_plan(source: Source, data: dict, model: dict, shards: bool = True
               ) -> tuple[pd.DataFrame | ShardedTable, pd.DataFrame, dict]:
