@@ -620,3 +620,16 @@ def test_a_table_of_local_midnights_trains_monthly_and_forecasts_dates():
     assert model.pipeline_.step == {"kind": "datetime", "freq": "MS"} and model.season_ == 12
     out = model.predict(frame.tail(30), n_ahead=2)
     assert list(out["date"]) == [pd.Timestamp("2005-01-01"), pd.Timestamp("2005-02-01")]
+
+
+def test_a_total_among_the_dates_is_named_and_unreadable_dates_ask_for_a_format():
+    months = pd.period_range("2010-01", periods=120, freq="M").astype(str).tolist()
+    with pytest.raises(TimeError, match=r"reads as dates but for 1 value: 'Total' at row "
+                                        r"120 .*Leave that row out of the file"):
+        parse_time(pd.Series(months + ["Total"]), "month", "auto")
+    with pytest.raises(TimeError, match=r"but for 2 values: 'Sum' at row 3, 'n/a' at row 7"):
+        parse_time(pd.Series(months[:3] + ["Sum"] + months[3:6] + ["n/a"]), "month", "auto")
+    # mostly unreadable: the format is asked for, as before
+    odd = pd.Series([f"{d:02d}-{m:02d}-2020 h" for m in range(1, 6) for d in range(1, 20)])
+    with pytest.raises(TimeError, match=r"does not read as dates: .*Give its format"):
+        parse_time(odd, "day", "auto")

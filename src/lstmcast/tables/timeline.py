@@ -302,6 +302,14 @@ def _raise_first_bad(text: pd.Series, name: str, formats: list[str]) -> None:
             f"{text.index[odd[0]]}. Write them alike, or give the format with `time_format`, "
             "e.g. '%d/%m/%Y %H:%M'.")
     row = int(rows[0])
+    if len(rows) <= max(3, len(text) // 100) and (most | bad).all() and most.any():
+        # one format reads every other row: a total, a note or units among the dates
+        listed = ", ".join(f"{text.iloc[r]!r} at row {text.index[r]}" for r in rows[:3])
+        raise TimeError(
+            f"Time column {name!r} reads as dates but for {len(rows)} "
+            f"{'value' if len(rows) == 1 else 'values'}: {listed} (a total, a note or units "
+            f"among the rows?). Leave {'that row' if len(rows) == 1 else 'those rows'} out "
+            "of the file.")
     raise TimeError(
         f"Time column {name!r} does not read as dates: {text.iloc[row]!r} at row "
         f"{text.index[row]} ({len(rows)} values like it). Give its format with `time_format`, "
