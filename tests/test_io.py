@@ -237,3 +237,18 @@ def test_a_csv_saved_in_a_windows_code_page_is_read_with_a_warning(tmp_path):
     path.write_bytes("t,y,name\n1,2,a\x81b\n".encode("latin-1"))
     with pytest.warns(UserWarning, match="read as Latin-1"):
         assert read_table(path)["name"].tolist() == ["a\x81b"]
+
+
+def test_comment_lines_at_the_top_are_skipped_with_a_warning(tmp_path):
+    body = "store;day;sales\n01;2020-01-01;3,5\n02;2020-01-01;4,5\n"
+    plain, noted = tmp_path / "plain.csv", tmp_path / "noted.csv"
+    plain.write_text(body)
+    noted.write_text("# Daily sales per store\n#   source: the shop's till\n" + body)
+    with pytest.warns(UserWarning) as record:
+        frame = read_table(noted)
+    said = [str(w.message) for w in record]
+    assert "Skipped 2 comment lines at the top of 'noted.csv' ('# Daily sales per store')." \
+        in said, said
+    with pytest.warns(UserWarning, match="decimal comma"):
+        pd.testing.assert_frame_equal(frame, read_table(plain))
+    assert frame["store"].tolist() == ["01", "02"]  # ids as written, past the comments too

@@ -68,8 +68,9 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
                                     "does not read: save the sheet as CSV (or Parquet) and "
                                     "give that file.")
                 raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-            sep = _delimiter(path)
-            frame = _decimal_commas(_read_csv(path, sep), sep)
+            skip = _comment_lines(path)
+            sep = _delimiter(path, skip)
+            frame = _decimal_commas(_read_csv(path, sep, skip), sep)
     except DataError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
@@ -137,11 +138,29 @@ def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
 DELIMITERS = ",;\t|"
 
 
-def _delimiter(path: Path) -> str:
-    """The file's delimiter among , ; tab |, by its first lines (a comma if none fits)."""
+def _head(path: Path) -> str:
+    """The file's first 64 KiB as text (gzip opened, undecodable bytes replaced)."""
     opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        sample = handle.read(65536)
+        return handle.read(65536)
+
+
+def _comment_lines(path: Path) -> int:
+    """How many lines at the top start with '#' (a note on the source, as some data
+    exports write one): skipped, with a warning quoting the first."""
+    lines = _head(path).lstrip("\ufeff").splitlines()
+    count = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")),
+                 len(lines))
+    if count:
+        warnings.warn(f"Skipped {count} comment {'line' if count == 1 else 'lines'} at the "
+                      f"top of {path.name!r} ({lines[0].strip()[:60]!r}).", stacklevel=4)
+    return count
+
+
+def _delimiter(path: Path, skip: int = 0) -> str:
+    """The file's delimiter among , ; tab |, by its first lines after ``skip`` comment
+    lines (a comma if none fits)."""
+    sample = "\n".join(_head(path).lstrip("\ufeff").splitlines()[skip:])
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:  # one column, or no consistent delimiter
@@ -277,12 +296,12 @@ def _repeated_hour(value: Any) -> str:
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, skip: int = 0) -> pd.DataFrame:
     """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
     as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
     line that needed it."""
     try:
-        return _as_written(path, sep, pd.read_csv(path, sep=sep))
+        return _as_written(path, sep, pd.read_csv(path, sep=sep, skiprows=skip), skip=skip)
     except UnicodeDecodeError:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
@@ -290,7 +309,8 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
         encoding = "latin-1" if any(b in raw for b in _CP1252_UNDEFINED) else "cp1252"
         line = next((b.decode(encoding).strip() for b in raw.split(b"\n")
                      if not _utf8(b)), "")
-    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding), encoding)
+    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding,
+                                               skiprows=skip), encoding, skip)
     name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
     warnings.warn(f"{str(path)!r} is not UTF-8: read as {name}, as spreadsheets on Windows "
                   f"save CSV files (the first such line: {line[:60]!r}). Save it as UTF-8 to be "
@@ -307,13 +327,14 @@ def _utf8(line: bytes) -> bool:
 
 
 def _as_written(path: Path, sep: str, frame: pd.DataFrame,
-                encoding: str | None = None) -> pd.DataFrame:
+                encoding: str | None = None, skip: int = 0) -> pd.DataFrame:
     """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
     numbers) kept as the text written, so that "01" and "1" stay two series."""
     ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
     if not ints or frame.columns.duplicated().any():
         return frame
-    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str, encoding=encoding)
+    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str, encoding=encoding,
+                       skiprows=skip)
     for name in ints:
         if text[name].str.match(r"\s*[+-]?0\d").any():
             frame[name] = text[name].str.strip()
