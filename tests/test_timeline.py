@@ -32,6 +32,7 @@ from lstmcast.tables.timeline import (
     parse_time,
     quarter_notation,
     write_quarters,
+    written_format,
 )
 
 TEXT_DTYPES = [object, "str", "string"]
@@ -633,3 +634,38 @@ def test_a_total_among_the_dates_is_named_and_unreadable_dates_ask_for_a_format(
     odd = pd.Series([f"{d:02d}-{m:02d}-2020 h" for m in range(1, 6) for d in range(1, 20)])
     with pytest.raises(TimeError, match=r"does not read as dates: .*Give its format"):
         parse_time(odd, "day", "auto")
+
+
+@pytest.mark.parametrize(("written", "fmt"), [
+    (["2019-11", "2019-12", "2020-01"], "%Y-%m"),
+    (["30/11/2019", "31/12/2019", "31/01/2020"], "%d/%m/%Y"),
+    (["Nov 2019", "Dec 2019", "Jan 2020"], "%b %Y"),
+    (["2019-12-31 22:00", "2019-12-31 23:00", "2020-01-01 00:00"], "%Y-%m-%d %H:%M"),
+    (["2019-11-01", "2019-12-01", "2020-01-01"], None),  # pandas writes these itself
+    (["2019-12-31T23:00:00Z", "2020-01-01T00:00:00Z", "2020-01-01T01:00:00Z"], None),
+])
+def test_the_format_a_table_wrote_its_dates_in_is_found_for_writing_back(written, fmt):
+    text = pd.Series(written)
+    parsed, _ = parse_time(text, "t", "auto")
+    assert written_format(text, parsed) == fmt
+    if fmt is not None:
+        assert pd.DatetimeIndex(parsed).strftime(fmt).tolist() == written
+
+
+def test_forecasts_are_written_with_the_dates_as_the_table_wrote_them(tmp_path):
+    months = pd.period_range("2012-01", periods=48, freq="M")
+    sales = 100 + 10 * np.sin(np.arange(48) * 2 * np.pi / 12)
+    for name, text, ahead in (
+            ("ym", months.astype(str), ["2016-01", "2016-02"]),
+            ("dmy", months.to_timestamp(how="end").strftime("%d/%m/%Y"),
+             ["31/01/2016", "29/02/2016"])):
+        data = tmp_path / f"{name}.csv"
+        pd.DataFrame({"month": text, "sales": sales}).to_csv(data, index=False)
+        run = tmp_path / f"run-{name}"
+        assert run_cli("train", data, "--target", "sales", "--time", "month", "--steps", 2,
+                       *FAST_CLI, "--out", run).returncode == 0
+        out = tmp_path / f"{name}-f.csv"
+        result = run_cli("predict", run, data, "--out", out)
+        assert result.returncode == 0, result.stderr
+        assert pd.read_csv(out, dtype=str)["month"].tolist() == ahead
+        assert pd.read_csv(run / "predictions.csv", dtype=str)["month"].iloc[0] in set(text)

@@ -222,14 +222,14 @@ def explain_window(model: Sequential, window: np.ndarray, feature_names: list[st
 def time_labels(times: pd.Series, pipeline: TablePipeline) -> list[list[str]]:
     """A series' times as text, then as an explanation names them, then any other form
     ``at`` may give: quarters, months and years read as such ("2009 Q4", "2009-10",
-    "2009"), quarters as the table wrote them ("Q4-2009", as predict writes them)."""
+    "2009"), times as the table wrote them ("Q4-2009", "31/12/2009": as predict writes them)."""
     is_date = pd.api.types.is_datetime64_any_dtype(times)
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
     periods = period_labels(times, pipeline.step)
-    notation = pipeline.time_.get("notation")
-    written = (timeline.write_quarters(times, notation).tolist() if notation and is_date
-               else None)
+    notation, fmt = pipeline.time_.get("notation"), pipeline.time_.get("written")
+    written = (None if not is_date else timeline.write_quarters(times, notation).tolist()
+               if notation else times.dt.strftime(fmt).tolist() if fmt else None)
     return [text, written or periods or text, *([periods] if periods else [])]
 
 

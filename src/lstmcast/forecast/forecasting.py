@@ -191,15 +191,17 @@ def forecast_frame(pipeline: TablePipeline, last_rows: LastRows, forecast: Forec
 
 def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (a forecast, predictions by time) with its times written as the training
-    table wrote them where that was as quarters ("2010 Q1", not 2010-01-01); otherwise
-    ``frame`` itself. What the command line writes to files and prints, and the service
-    answers."""
+    table wrote them where that was as quarters ("2010 Q1", not 2010-01-01) or in a format
+    of ``timeline.WRITTEN`` ("2019-12", "31/12/2019"); otherwise ``frame`` itself. What the
+    command line writes to files and prints, and the service answers."""
     notation, time = pipeline.time_.get("notation"), pipeline.roles.time
-    if (not notation or time not in frame.columns
+    fmt = pipeline.time_.get("written")
+    if ((not notation and not fmt) or time not in frame.columns
             or not pd.api.types.is_datetime64_any_dtype(frame[time])):
         return frame
     written = frame.copy()
-    written[time] = timeline.write_quarters(frame[time], notation)
+    written[time] = (timeline.write_quarters(frame[time], notation) if notation else
+                     frame[time].dt.strftime(fmt).astype(object))
     return written
 
 

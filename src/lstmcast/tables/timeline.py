@@ -163,6 +163,29 @@ def quarter_notation(text: str) -> str:
     return "".join(written) + found.string[at:]
 
 
+WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
+           "%b %Y", "%B %Y", "%b %d %Y", "%d %b %Y", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+           "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M",
+           "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M")
+"""How dates are written besides pandas' own ("2020-01-01", "2020-01-01 13:00:00"), for
+``written_format``: what a table's forecasts are written back in."""
+
+
+def written_format(text: pd.Series, parsed: pd.Series) -> str | None:
+    """The format of ``WRITTEN`` that writes ``parsed`` exactly as ``text`` was written (its
+    first and last 100 values), so that forecasts of a table of "2019-12" months read
+    "2020-01", not 2020-01-01; None for pandas' own way, times with a zone, and any other."""
+    if getattr(parsed.dt, "tz", None) is not None or len(text) == 0:
+        return None
+    keep = np.r_[0:min(100, len(text)), max(0, len(text) - 100):len(text)]
+    want = text.iloc[keep].astype(str).str.strip().to_numpy()
+    times = pd.DatetimeIndex(parsed.iloc[keep])
+    for fmt in WRITTEN:
+        if (times.strftime(fmt).to_numpy() == want).all():
+            return fmt
+    return None
+
+
 def write_quarters(times: Any, notation: str) -> np.ndarray:
     """Each time as its quarter written in ``notation`` (``quarter_notation``)."""
     index = pd.DatetimeIndex(times)
