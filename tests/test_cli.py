@@ -378,3 +378,37 @@ def test_scores_of_tiny_values_are_shown_in_significant_digits():
     text = show_scores(scores)
     assert "2.48e-09" in text and "6.85e-09" in text  # three decimals showed 0.000 for both
     assert "0.318" in text and "0.948" in text  # the rest as before
+
+
+def test_predict_reads_rows_to_forecast_left_blank_at_the_end_of_each_series(tmp_path):
+    """A spreadsheet holds the rows to forecast below the history, their target blank and
+    their inputs known in advance filled in: predict forecasts after the rows before them,
+    reading those inputs there, as from a history and a --future table."""
+    rng = np.random.default_rng(0)
+    days = 80
+    parts = [pd.DataFrame({"store": s, "day": np.arange(days), "promo": rng.integers(0, 2, days),
+                           "sales": 20 + 5 * rng.integers(0, 2, days) + rng.normal(size=days)})
+             for s in ("a", "b")]
+    table = pd.concat(parts, ignore_index=True)
+    ahead = table.groupby("store").tail(2).index
+    history, future = table.drop(index=ahead), table.loc[ahead, ["store", "day", "promo"]]
+    history.to_csv(tmp_path / "history.csv", index=False)
+    future.to_csv(tmp_path / "future.csv", index=False)
+    table.loc[ahead, "sales"] = np.nan
+    table.to_csv(tmp_path / "sheet.csv", index=False)
+    run = tmp_path / "run"
+    assert run_cli("train", tmp_path / "history.csv", "--target", "sales", "--group", "store",
+                   "--time", "day", "--future", "promo", "--steps", 2, *FAST,
+                   "--out", run).returncode == 0
+    apart = run_cli("predict", run, tmp_path / "history.csv", "--future",
+                    tmp_path / "future.csv", "--out", tmp_path / "a.csv")
+    sheet = run_cli("predict", run, tmp_path / "sheet.csv", "--out", tmp_path / "b.csv")
+    assert apart.returncode == 0 and sheet.returncode == 0, sheet.stderr
+    assert ("the last rows of each series (4 in all) hold no sales: forecasting after the "
+            "rows before them, with promo read from those rows") in sheet.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"),
+                                  pd.read_csv(tmp_path / "b.csv"))
+    trained = run_cli("train", tmp_path / "sheet.csv", "--target", "sales", "--group",
+                      "store", "--time", "day", *FAST, "--out", tmp_path / "run2")
+    one_line_error(trained, "blank in the last rows of its series (4 rows",
+                   "predict reads the file as it is and forecasts them")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lstmcast.cli.common import (
     add_force,
@@ -64,6 +65,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     forecaster = load_run(args)  # torch: after the cheap checks
     from lstmcast.forecast import forecasting
 
+    if not isinstance(frame, str):
+        frame, future = _rows_to_forecast(args, forecaster, frame, future)
+
     forecast = forecasting.as_written(  # quarters as the table wrote them
         forecaster.pipeline_, forecaster.predict(frame, n_ahead=n_ahead, future=future))
     if args.out:
@@ -73,6 +77,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(forecast.to_string(index=False))
     return 0
+
+
+def _rows_to_forecast(args: argparse.Namespace, forecaster: Any, frame: Any, future: Any
+                      ) -> tuple[Any, Any]:
+    """A table that holds its rows to forecast as a spreadsheet does (the targets blank at
+    the end of each series): the history is the rows before them, and they give the
+    inputs known in advance where the model reads some and no --future was given."""
+    from lstmcast.tables.io import blank_tail
+
+    roles = forecaster.pipeline_.roles
+    tail = blank_tail(frame, roles.target, roles.group)
+    if tail is None:
+        return frame, future
+    known = future is None and bool(roles.future)
+    if not args.quiet:
+        where = (f"the last rows of each series ({int(tail.sum())} in all)" if roles.group
+                 else f"the last {int(tail.sum())} rows")
+        print(f"note: {where} hold no {', '.join(roles.target)}: forecasting after the rows "
+              "before them"
+              + (f", with {', '.join(roles.future)} read from those rows" if known else "")
+              + ".", file=sys.stderr)
+    return frame[~tail], (frame[tail] if known else future)
 
 
 def _predict_arrays(args: argparse.Namespace, guard: OutputGuard) -> int:

@@ -210,33 +210,45 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
             "choose missing='drop', missing='ffill' or missing='interpolate'.")
 
 
+def blank_tail(frame: pd.DataFrame, targets: Sequence[str], group: str | None
+               ) -> np.ndarray | None:
+    """The rows to forecast of a table that holds them as a spreadsheet does: where the
+    targets are blank from some row to the end of each series (in file order) and nowhere
+    before, with rows before them in every series, those rows' mask; else None."""
+    names = [t for t in targets if t in frame.columns
+             and pd.api.types.is_numeric_dtype(frame[t])]
+    if not names:
+        return None
+    blank = pd.Series(np.zeros(len(frame), dtype=bool), index=frame.index)
+    for name in names:
+        blank |= ~np.isfinite(frame[name].to_numpy(dtype=np.float64))
+    if not blank.any():
+        return None
+    keys = frame[group] if group else pd.Series(0, index=frame.index)
+    tail = blank[::-1].groupby(keys[::-1], sort=False).cummin()[::-1]
+    if not (blank == tail).all() or tail.groupby(keys, sort=False).all().any():
+        return None
+    return tail.to_numpy()
+
+
 def check_complete(frame: pd.DataFrame, columns: Sequence[str], group: str | None,
                    targets: Sequence[str]) -> None:
     """``check_finite`` on every column of a whole table before anything trains; targets
     left blank only in the last rows of each series (rows to forecast, as a spreadsheet
     holds them) are named as such, with where those rows go instead."""
+    tail = blank_tail(frame, targets, group)
+    if tail is not None:
+        first = frame.index[tail][0]
+        raise DataError(
+            f"{'Column' if len(targets) == 1 else 'Columns'} "
+            f"{', '.join(repr(t) for t in targets)} {'is' if len(targets) == 1 else 'are'} "
+            f"blank in the last rows of {'its series' if group else 'the table'} "
+            f"({int(tail.sum())} rows, the first at row {first}), as rows to forecast are: "
+            "train on the rows before them (leave the blank rows out of the file); predict "
+            "reads the file as it is and forecasts them.")
     for name in columns:  # text columns are left to check_numeric, which names a value
-        if name not in frame.columns or not pd.api.types.is_numeric_dtype(frame[name]):
-            continue
-        bad = ~np.isfinite(frame[name].to_numpy(dtype=np.float64))
-        if not bad.any():
-            continue
-        if name in targets:
-            blank = pd.Series(bad, index=frame.index)
-            keys = frame[group] if group else pd.Series(0, index=frame.index)
-            # blank from some row to the end of its series, and nowhere before
-            tail = blank[::-1].groupby(keys[::-1], sort=False).cummin()[::-1]
-            if (blank == tail).all() and not tail.groupby(keys, sort=False).all().any():
-                rows = int(tail.sum())
-                first = frame.index[tail.to_numpy()][0]
-                raise DataError(
-                    f"Column {name!r} is blank in the last rows of "
-                    f"{'its series' if group else 'the table'} ({rows} rows, the first at "
-                    f"row {first}), as rows to forecast are: train on the rows before them "
-                    "(leave the blank rows out of the file); predict then forecasts the rows "
-                    "after each series' last (their inputs known in advance, if any, given "
-                    "as future values).")
-        check_finite(frame, name)
+        if name in frame.columns and pd.api.types.is_numeric_dtype(frame[name]):
+            check_finite(frame, name)
 
 
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
