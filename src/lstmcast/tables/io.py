@@ -60,7 +60,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
         elif _json(path, suffixes):
             frame = _read_json(path, suffixes)
         else:
-            head = path.read_bytes()[:4096]
+            head = _first_bytes(path, 4096)
             if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
                 if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and set(suffixes) & {
                         ".xlsx", ".xlsm", ".xls", ".ods"}:
@@ -88,6 +88,12 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _first_bytes(path: Path, count: int) -> bytes:
+    """The file's first ``count`` bytes (not the whole file read to slice them)."""
+    with open(path, "rb") as handle:
+        return handle.read(count)
+
+
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
@@ -95,7 +101,7 @@ def _json(path: Path, suffixes: list[str]) -> bool:
     """A JSON file: by its name, or (any name) text that opens with ``[`` or ``{``."""
     if any(s in JSON_SUFFIXES for s in suffixes):
         return True
-    head = path.read_bytes()[:64].lstrip()
+    head = _first_bytes(path, 64).lstrip()
     return head[:1] in (b"[", b"{")
 
 
@@ -140,7 +146,7 @@ DELIMITERS = ",;\t|"
 
 def _head(path: Path) -> str:
     """The file's first 64 KiB as text (gzip opened, undecodable bytes replaced)."""
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    opener = gzip.open if _first_bytes(path, 2) == b"\x1f\x8b" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
         return handle.read(65536)
 
@@ -225,8 +231,8 @@ def blank_tail(frame: pd.DataFrame, targets: Sequence[str], group: str | None
     if not blank.any():
         return None
     keys = frame[group] if group else pd.Series(0, index=frame.index)
-    tail = blank[::-1].groupby(keys[::-1], sort=False).cummin()[::-1]
-    if not (blank == tail).all() or tail.groupby(keys, sort=False).all().any():
+    tail = blank[::-1].groupby(keys[::-1], sort=False, dropna=False).cummin()[::-1]
+    if not (blank == tail).all() or tail.groupby(keys, sort=False, dropna=False).all().any():
         return None
     return tail.to_numpy()
 
