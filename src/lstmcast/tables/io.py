@@ -1,6 +1,7 @@
 """Reading and validating tables: clear errors, nothing silently dropped.
 
-``read_table`` takes a CSV or Parquet path, or a DataFrame. The checks that
+``read_table`` takes a CSV, Parquet or JSON path, or a DataFrame (text files as users
+write them: ``lstmcast.tables.text_files``). The checks that
 ``lstmcast.tables.pipeline.TablePipeline.prepare`` runs on the columns a model needs
 live here: they exist (with the nearest names suggested when not), they are
 numeric (the first offending rows named when not), they hold no NaN or inf
@@ -12,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gzip
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
+from lstmcast.tables import text_files
 from lstmcast.tables.timeline import clock_change_hour
 
 
@@ -57,20 +57,8 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     try:
         if ".parquet" in suffixes or ".pq" in suffixes:
             frame = pd.read_parquet(path)
-        elif _json(path, suffixes):
-            frame = _read_json(path, suffixes)
         else:
-            head = _first_bytes(path, 4096)
-            if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
-                if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and set(suffixes) & {
-                        ".xlsx", ".xlsm", ".xls", ".ods"}:
-                    raise DataError(f"{str(path)!r} is a spreadsheet workbook, which lstmcast "
-                                    "does not read: save the sheet as CSV (or Parquet) and "
-                                    "give that file.")
-                raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-            skip = _comment_lines(path)
-            sep = _delimiter(path, skip)
-            frame = _decimal_commas(_read_csv(path, sep, skip), sep)
+            frame = text_files.read(path, suffixes)
     except DataError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
@@ -88,48 +76,6 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _first_bytes(path: Path, count: int) -> bytes:
-    """The file's first ``count`` bytes (not the whole file read to slice them)."""
-    with open(path, "rb") as handle:
-        return handle.read(count)
-
-
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
-
-
-def _json(path: Path, suffixes: list[str]) -> bool:
-    """A JSON file: by its name, or (any name) text that opens with ``[`` or ``{``."""
-    if any(s in JSON_SUFFIXES for s in suffixes):
-        return True
-    head = _first_bytes(path, 64).lstrip()
-    return head[:1] in (b"[", b"{")
-
-
-def _read_json(path: Path, suffixes: list[str]) -> pd.DataFrame:
-    """Records as rows, their keys as columns, values as written: text stays text (dates
-    and ids such as "01" are read later as a CSV's are), numbers numbers. Nested values
-    (a table under a key, lists) are refused by column."""
-    lines = ".jsonl" in suffixes or ".ndjson" in suffixes
-    if not lines:  # one record per line without the name: more than one value at the top
-        with open(path, "rb") as handle:
-            first, second = handle.readline().strip(), handle.readline().strip()
-        lines = first.startswith(b"{") and first.endswith(b"}") and second.startswith(b"{")
-    # pandas 2 makes dates of columns named like dates unless told not to; pandas 3 does
-    # not, and warns that the keyword goes
-    dates = {"convert_dates": False} if int(pd.__version__.split(".")[0]) < 3 else {}
-    frame = pd.read_json(path, lines=lines, dtype=False, **dates)
-    for name in frame.columns:
-        nested = frame[name].map(lambda v: isinstance(v, (dict, list)))
-        if nested.any():
-            value = json.dumps(frame[name][nested].iloc[0], default=str)
-            raise DataError(
-                f"{str(path)!r}: column {str(name)!r} holds nested values ({value[:60]}"
-                f"{'...' if len(value) > 60 else ''}): lstmcast reads JSON as a list of flat "
-                'records, [{"date": "2020-01-01", "sales": 3.5}, ...], or one record per '
-                "line.")
-    return frame
-
-
 def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Names without the spaces around them (a header "t, y" means "y"); the empty columns
     that trailing delimiters make ("Unnamed: 3", all blank) left out."""
@@ -139,38 +85,6 @@ def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
     blank = [c for c in frame.columns if isinstance(c, str) and c.startswith("Unnamed: ")
              and frame[c].isna().all()]
     return frame.drop(columns=blank) if blank else frame
-
-
-DELIMITERS = ",;\t|"
-
-
-def _head(path: Path) -> str:
-    """The file's first 64 KiB as text (gzip opened, undecodable bytes replaced)."""
-    opener = gzip.open if _first_bytes(path, 2) == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        return handle.read(65536)
-
-
-def _comment_lines(path: Path) -> int:
-    """How many lines at the top start with '#' (a note on the source, as some data
-    exports write one): skipped, with a warning quoting the first."""
-    lines = _head(path).lstrip("\ufeff").splitlines()
-    count = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")),
-                 len(lines))
-    if count:
-        warnings.warn(f"Skipped {count} comment {'line' if count == 1 else 'lines'} at the "
-                      f"top of {path.name!r} ({lines[0].strip()[:60]!r}).", stacklevel=4)
-    return count
-
-
-def _delimiter(path: Path, skip: int = 0) -> str:
-    """The file's delimiter among , ; tab |, by its first lines after ``skip`` comment
-    lines (a comma if none fits)."""
-    sample = "\n".join(_head(path).lstrip("\ufeff").splitlines()[skip:])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:  # one column, or no consistent delimiter
-        return ","
 
 
 def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
@@ -309,83 +223,6 @@ def _repeated_hour(value: Any) -> str:
         return (" It may be the hour a local clock repeats when summer time ends: write the "
                 "times with their UTC offset (2010-11-07 01:00-07:00), or in UTC.")
     return ""
-
-
-_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
-
-
-def _read_csv(path: Path, sep: str, skip: int = 0) -> pd.DataFrame:
-    """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
-    as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
-    line that needed it."""
-    try:
-        return _as_written(path, sep, pd.read_csv(path, sep=sep, skiprows=skip), skip=skip)
-    except UnicodeDecodeError:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        encoding = "latin-1" if any(b in raw for b in _CP1252_UNDEFINED) else "cp1252"
-        line = next((b.decode(encoding).strip() for b in raw.split(b"\n")
-                     if not _utf8(b)), "")
-    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding,
-                                               skiprows=skip), encoding, skip)
-    name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
-    warnings.warn(f"{str(path)!r} is not UTF-8: read as {name}, as spreadsheets on Windows "
-                  f"save CSV files (the first such line: {line[:60]!r}). Save it as UTF-8 to be "
-                  "sure of its text.", stacklevel=4)
-    return frame
-
-
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _as_written(path: Path, sep: str, frame: pd.DataFrame,
-                encoding: str | None = None, skip: int = 0) -> pd.DataFrame:
-    """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
-    numbers) kept as the text written, so that "01" and "1" stay two series."""
-    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    if not ints or frame.columns.duplicated().any():
-        return frame
-    text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str, encoding=encoding,
-                       skiprows=skip)
-    for name in ints:
-        if text[name].str.match(r"\s*[+-]?0\d").any():
-            frame[name] = text[name].str.strip()
-    return frame
-
-
-_DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
-
-
-def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
-    """Text columns of numbers written with a decimal comma ("100,13", "1.234,5"), as
-    spreadsheets write them where the delimiter is not a comma, read as numbers, with a
-    warning naming them. Every value must be such a number and one at least must hold a
-    comma; a column with anything else is left as it is (and refused later by name)."""
-    if sep == ",":
-        return frame
-    read = []
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
-            continue
-        text = column.dropna()
-        if pd.api.types.infer_dtype(text, skipna=True) != "string":
-            continue
-        if not (text.str.fullmatch(_DECIMAL_COMMA).all() and text.str.contains(",").any()):
-            continue
-        plain = column.str.strip().str.replace(".", "", regex=False)
-        frame[name] = pd.to_numeric(plain.str.replace(",", ".", regex=False))
-        read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
-    if read:
-        warnings.warn("Read with a decimal comma: " + ", ".join(
-            f"{str(n)!r} ({v!r} as {x:g})" for n, v, x in read) + ".", stacklevel=3)
-    return frame
 
 
 def check_ids(frame: pd.DataFrame, group: str | None) -> None:

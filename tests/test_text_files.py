@@ -1,0 +1,138 @@
+"""Text tables as people write them (``lstmcast.tables.text_files``), read through
+``read_table``: delimiters, decimal commas, JSON records, code pages, comment lines and
+workbooks, each against the values written into the file."""
+
+import pandas as pd
+import pytest
+
+from lstmcast.tables.io import DataError, read_table
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_common_delimiters_are_recognised(tmp_path, sep):
+    path = tmp_path / "data.csv"
+    path.write_text(sep.join(["t", "y", "x"]) + "\n" + "\n".join(
+        sep.join(map(str, (i, i * 2.5, -i))) for i in range(5)) + "\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["t", "y", "x"] and frame["y"].iloc[2] == 5.0
+
+
+def test_numbers_with_a_decimal_comma_are_read_where_the_delimiter_is_not_a_comma(tmp_path):
+    """A spreadsheet's European CSV: semicolons, "100,13" and "1.234,5"; the columns read
+    are named in a warning; a column with a word among its numbers stays text."""
+    path = tmp_path / "euro.csv"
+    path.write_text("datum;wert;menge;notiz\n01.01.2020;100,13;1.234,5;a\n"
+                    "02.01.2020;-99,9;12;b\n03.01.2020;7;2.000;c\n")
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["wert"].tolist() == [100.13, -99.9, 7.0]
+    assert frame["menge"].tolist() == [1234.5, 12.0, 2000.0]
+    assert frame["notiz"].tolist() == ["a", "b", "c"]
+    assert not pd.api.types.is_numeric_dtype(frame["datum"])  # dates, read later
+    assert [str(w.message) for w in caught] == [
+        "Read with a decimal comma: 'wert' ('100,13' as 100.13), 'menge' ('1.234,5' as "
+        "1234.5)."]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("t;y\n1;100,13\n2;n/a1\n")
+    assert read_table(mixed)["y"].tolist() == ["100,13", "n/a1"]
+
+
+def test_a_comma_delimited_file_keeps_its_quoted_commas_as_text(tmp_path):
+    """With commas between columns, "100,126" (quoted) is a thousands separator or text,
+    never a decimal comma: it is left as text, for the numeric check to name."""
+    path = tmp_path / "thousands.csv"
+    path.write_text('t,y\n1,"100,126"\n2,"99,994"\n')
+    assert read_table(path)["y"].tolist() == ["100,126", "99,994"]
+
+
+RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}
+           for d in range(1, 6)]
+
+
+def _as_given(frame):
+    """The frame's rows back as plain Python records, to compare with what was written."""
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def test_json_records_are_read_as_written(tmp_path):
+    """A list of records (as vega-style datasets ship), one record per line (.jsonl, or
+    .json holding lines), and any name whose text opens with '[': text stays text (the ids
+    '01', the dates as written: read later as a CSV's are), numbers are numbers."""
+    import json
+
+    (tmp_path / "a.json").write_text(json.dumps(RECORDS))
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
+    (tmp_path / "c.json").write_text("\n".join(json.dumps(r) for r in RECORDS))
+    (tmp_path / "d.txt").write_text(json.dumps(RECORDS, indent=2))
+    for name in ("a.json", "b.jsonl", "c.json", "d.txt"):
+        frame = read_table(tmp_path / name)
+        assert list(frame.columns) == ["id", "date", "sales", "promo"], name
+        assert _as_given(frame) == RECORDS, name
+        assert pd.api.types.is_float_dtype(frame["sales"]), name
+
+
+def test_nested_json_is_refused_by_column(tmp_path):
+    import json
+
+    (tmp_path / "n.json").write_text(json.dumps({"data": RECORDS}))
+    with pytest.raises(DataError, match=r"column 'data' holds nested values .*flat records"):
+        read_table(tmp_path / "n.json")
+    (tmp_path / "e.json").write_text("[]")
+    with pytest.raises(DataError, match="no columns|no data rows"):
+        read_table(tmp_path / "e.json")
+    (tmp_path / "bad.json").write_text('[{"a": 1},')
+    with pytest.raises(DataError, match="could not be read as a table"):
+        read_table(tmp_path / "bad.json")
+
+
+def test_a_spreadsheet_workbook_is_named_with_what_to_do(tmp_path):
+    import zipfile
+
+    book = tmp_path / "sales.xlsx"
+    with zipfile.ZipFile(book, "w") as z:  # a workbook is a zip of XML parts
+        z.writestr("[Content_Types].xml", "<Types/>")
+    old = tmp_path / "sales.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # the OLE2 header
+    for path in (book, old):
+        with pytest.raises(DataError, match="spreadsheet workbook.*save the sheet as CSV"):
+            read_table(path)
+    renamed = tmp_path / "sales.csv"  # the same bytes under a CSV name: binary, as before
+    renamed.write_bytes(book.read_bytes())
+    with pytest.raises(DataError, match="binary data"):
+        read_table(renamed)
+
+
+def test_a_csv_saved_in_a_windows_code_page_is_read_with_a_warning(tmp_path):
+    """Excel on Windows saves CSV as Windows-1252: the text is read as written there, and
+    the warning quotes the first line that is not UTF-8."""
+    text = "datum;umsatz;filiale\n2020-01-01;3,5;Köln\n2020-01-02;4,5;Düsseldorf €\n"
+    path = tmp_path / "umsatz.csv"
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.warns(UserWarning) as record:
+        frame = read_table(path)
+    said = [str(w.message) for w in record]
+    assert any("not UTF-8: read as Windows-1252" in m and "'2020-01-01;3,5;Köln'" in m
+               for m in said), said
+    assert any("Read with a decimal comma: 'umsatz'" in m for m in said), said
+    assert frame["filiale"].tolist() == ["Köln", "Düsseldorf €"]
+    assert frame["umsatz"].tolist() == [3.5, 4.5]  # and the decimal commas, as in UTF-8
+    # a byte Windows-1252 leaves undefined: Latin-1, which reads every byte
+    path.write_bytes("t,y,name\n1,2,a\x81b\n".encode("latin-1"))
+    with pytest.warns(UserWarning, match="read as Latin-1"):
+        assert read_table(path)["name"].tolist() == ["a\x81b"]
+
+
+def test_comment_lines_at_the_top_are_skipped_with_a_warning(tmp_path):
+    body = "store;day;sales\n01;2020-01-01;3,5\n02;2020-01-01;4,5\n"
+    plain, noted = tmp_path / "plain.csv", tmp_path / "noted.csv"
+    plain.write_text(body)
+    noted.write_text("# Daily sales per store\n#   source: the shop's till\n" + body)
+    with pytest.warns(UserWarning) as record:
+        frame = read_table(noted)
+    said = [str(w.message) for w in record]
+    assert "Skipped 2 comment lines at the top of 'noted.csv' ('# Daily sales per store')." \
+        in said, said
+    with pytest.warns(UserWarning, match="decimal comma"):
+        pd.testing.assert_frame_equal(frame, read_table(plain))
+    assert frame["store"].tolist() == ["01", "02"]  # ids as written, past the comments too
