@@ -408,7 +408,34 @@ def test_predict_reads_rows_to_forecast_left_blank_at_the_end_of_each_series(tmp
             "rows before them, with promo read from those rows") in sheet.stderr
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"),
                                   pd.read_csv(tmp_path / "b.csv"))
+    table.loc[table.groupby("store").nth(-3).index, "sales"] = np.nan  # 3 rows, 2 steps
+    table.to_csv(tmp_path / "sheet3.csv", index=False)
+    more = run_cli("predict", run, tmp_path / "sheet3.csv", "--out", tmp_path / "c.csv")
+    assert more.returncode == 0, more.stderr
+    assert "note: 3 rows left blank, but" in more.stderr and "forecasting its 2." in more.stderr
+    assert len(pd.read_csv(tmp_path / "c.csv")) == 4  # the model's 2 steps, per series
     trained = run_cli("train", tmp_path / "sheet.csv", "--target", "sales", "--group",
                       "store", "--time", "day", *FAST, "--out", tmp_path / "run2")
     one_line_error(trained, "blank in the last rows of its series (4 rows",
                    "predict reads the file as it is and forecasts them")
+
+
+def test_predict_forecasts_as_many_rows_as_were_left_blank(tmp_path):
+    """Five rows left blank for a model of 2 steps: five forecast, recursively, as
+    --n-ahead 5 on the history does."""
+    months = pd.period_range("2010-01", periods=72, freq="M").astype(str)
+    sales = 100 + 10 * np.sin(np.arange(72) * 2 * np.pi / 12)
+    table = pd.DataFrame({"month": months, "sales": sales})
+    table.iloc[:67].to_csv(tmp_path / "history.csv", index=False)
+    table.loc[67:, "sales"] = np.nan
+    table.to_csv(tmp_path / "sheet.csv", index=False)
+    run = tmp_path / "run"
+    assert run_cli("train", tmp_path / "history.csv", "--target", "sales", "--time", "month",
+                   "--steps", 2, *FAST, "--out", run).returncode == 0
+    assert run_cli("predict", run, tmp_path / "history.csv", "--n-ahead", 5, "--out",
+                   tmp_path / "a.csv").returncode == 0
+    sheet = run_cli("predict", run, tmp_path / "sheet.csv", "--out", tmp_path / "b.csv")
+    assert sheet.returncode == 0, sheet.stderr
+    got = pd.read_csv(tmp_path / "b.csv", dtype={"month": str})
+    assert got["month"].tolist() == months[67:].tolist()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv", dtype={"month": str}), got)

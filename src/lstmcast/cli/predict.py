@@ -13,7 +13,8 @@ from lstmcast.cli.common import (
     load_run,
     output_guard,
 )
-from lstmcast.errors import LstmcastError
+from lstmcast.cli.flags import as_flags
+from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.forecast import params
 
 if TYPE_CHECKING:
@@ -65,11 +66,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     forecaster = load_run(args)  # torch: after the cheap checks
     from lstmcast.forecast import forecasting
 
+    blank = None
     if not isinstance(frame, str):
-        frame, future = _rows_to_forecast(args, forecaster, frame, future)
-
+        frame, future, blank = _rows_to_forecast(args, forecaster, frame, future)
     forecast = forecasting.as_written(  # quarters as the table wrote them
-        forecaster.pipeline_, forecaster.predict(frame, n_ahead=n_ahead, future=future))
+        forecaster.pipeline_, _predict(args, forecaster, frame, n_ahead, future, blank))
     if args.out:
         guard.write_file(args.out, table_bytes(forecast, args.out))
         if not args.quiet:
@@ -79,17 +80,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace, forecaster: Any, frame: Any, n_ahead: int | None,
+             future: Any, blank: int | None) -> Any:
+    """The forecast: of the rows left blank (``blank``: the most in a series) where no
+    --n-ahead is given, or of the model's steps where it cannot forecast that many."""
+    if blank is None or n_ahead is not None or blank == forecaster.steps:
+        return forecaster.predict(frame, n_ahead=n_ahead, future=future)
+    try:
+        return forecaster.predict(frame, n_ahead=blank, future=future)
+    except InvalidArgumentError as exc:  # more rows than it forecasts, and no recursion
+        if not args.quiet:
+            print(f"note: {blank} rows left blank, but {as_flags(str(exc)).split(';')[0]}: "
+                  f"forecasting its {forecaster.steps}.", file=sys.stderr)
+        return forecaster.predict(frame, future=future)
+
+
 def _rows_to_forecast(args: argparse.Namespace, forecaster: Any, frame: Any, future: Any
-                      ) -> tuple[Any, Any]:
+                      ) -> tuple[Any, Any, int | None]:
     """A table that holds its rows to forecast as a spreadsheet does (the targets blank at
     the end of each series): the history is the rows before them, and they give the
-    inputs known in advance where the model reads some and no --future was given."""
+    inputs known in advance where the model reads some and no --future was given; the
+    most blank rows in a series, the rows to forecast."""
+    import numpy as np
+    import pandas as pd
+
     from lstmcast.tables.io import blank_tail
 
     roles = forecaster.pipeline_.roles
     tail = blank_tail(frame, roles.target, roles.group)
     if tail is None:
-        return frame, future
+        return frame, future, None
     known = future is None and bool(roles.future)
     if not args.quiet:
         where = (f"the last rows of each series ({int(tail.sum())} in all)" if roles.group
@@ -98,7 +118,9 @@ def _rows_to_forecast(args: argparse.Namespace, forecaster: Any, frame: Any, fut
               "before them"
               + (f", with {', '.join(roles.future)} read from those rows" if known else "")
               + ".", file=sys.stderr)
-    return frame[~tail], (frame[tail] if known else future)
+    keys = frame[roles.group] if roles.group else np.zeros(len(frame))
+    most = int(pd.Series(tail).groupby(np.asarray(keys), dropna=False).sum().max())
+    return frame[~tail], (frame[tail] if known else future), most
 
 
 def _predict_arrays(args: argparse.Namespace, guard: OutputGuard) -> int:
