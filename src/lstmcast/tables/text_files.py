@@ -25,9 +25,9 @@ from lstmcast.errors import DataError
 
 def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     """The table in text file ``path`` (``suffixes``: its name's, lower case)."""
-    if _json(path, suffixes):
-        return _read_json(path, suffixes)
     head = _first_bytes(path, 4096)
+    if _json(head, suffixes):
+        return _read_json(path, suffixes)
     if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
         if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and set(suffixes) & {
                 ".xlsx", ".xlsm", ".xls", ".ods"}:
@@ -35,8 +35,9 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
                             "does not read: save the sheet as CSV (or Parquet) and "
                             "give that file.")
         raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-    skip = _comment_lines(path)
-    sep = _delimiter(path, skip)
+    lines = _head(path, gzipped=head.startswith(b"\x1f\x8b")).lstrip("\ufeff").splitlines()
+    skip = _comment_lines(path, lines)
+    sep = _delimiter(lines[skip:])
     return _decimal_commas(_read_csv(path, sep, skip), sep)
 
 
@@ -49,12 +50,11 @@ def _first_bytes(path: Path, count: int) -> bytes:
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
-def _json(path: Path, suffixes: list[str]) -> bool:
-    """A JSON file: by its name, or (any name) text that opens with ``[`` or ``{``."""
-    if any(s in JSON_SUFFIXES for s in suffixes):
-        return True
-    head = _first_bytes(path, 64).lstrip()
-    return head[:1] in (b"[", b"{")
+def _json(head: bytes, suffixes: list[str]) -> bool:
+    """A JSON file: by its name, or (any name) text that opens with ``[`` or ``{``
+    (``head``: its first bytes)."""
+    return (any(s in JSON_SUFFIXES for s in suffixes)
+            or head.lstrip()[:1] in (b"[", b"{"))
 
 
 def _read_json(path: Path, suffixes: list[str]) -> pd.DataFrame:
@@ -85,17 +85,16 @@ def _read_json(path: Path, suffixes: list[str]) -> pd.DataFrame:
 DELIMITERS = ",;\t|"
 
 
-def _head(path: Path) -> str:
-    """The file's first 64 KiB as text (gzip opened, undecodable bytes replaced)."""
-    opener = gzip.open if _first_bytes(path, 2) == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+def _head(path: Path, gzipped: bool) -> str:
+    """The file's first 64 KiB as text (undecodable bytes replaced)."""
+    with (gzip.open if gzipped else open)(path, "rt", encoding="utf-8",
+                                          errors="replace") as handle:
         return handle.read(65536)
 
 
-def _comment_lines(path: Path) -> int:
-    """How many lines at the top start with '#' (a note on the source, as some data
-    exports write one): skipped, with a warning quoting the first."""
-    lines = _head(path).lstrip("\ufeff").splitlines()
+def _comment_lines(path: Path, lines: list[str]) -> int:
+    """How many of the file's first ``lines`` start with '#' (a note on the source, as
+    some data exports write one): skipped, with a warning quoting the first."""
     count = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")),
                  len(lines))
     if count:
@@ -104,12 +103,11 @@ def _comment_lines(path: Path) -> int:
     return count
 
 
-def _delimiter(path: Path, skip: int = 0) -> str:
-    """The file's delimiter among , ; tab |, by its first lines after ``skip`` comment
-    lines (a comma if none fits)."""
-    sample = "\n".join(_head(path).lstrip("\ufeff").splitlines()[skip:])
+def _delimiter(lines: list[str]) -> str:
+    """The file's delimiter among , ; tab |, by its first ``lines`` (after any comment
+    lines; a comma if none fits)."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
     except csv.Error:  # one column, or no consistent delimiter
         return ","
 
