@@ -227,9 +227,8 @@ def time_labels(times: pd.Series, pipeline: TablePipeline) -> list[list[str]]:
     text = (times.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "")
             if is_date else times.astype(str)).tolist()
     periods = period_labels(times, pipeline.step)
-    notation, fmt = pipeline.time_.get("notation"), pipeline.time_.get("written")
-    written = (None if not is_date else timeline.write_quarters(times, notation).tolist()
-               if notation else times.dt.strftime(fmt).tolist() if fmt else None)
+    written = timeline.write_back(times, pipeline.time_) if is_date else None
+    written = None if written is None else written.tolist()
     return [text, written or periods or text, *([periods] if periods else [])]
 
 

@@ -194,14 +194,14 @@ def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
     table wrote them where that was as quarters ("2010 Q1", not 2010-01-01) or in a format
     of ``timeline.WRITTEN`` ("2019-12", "31/12/2019"); otherwise ``frame`` itself. What the
     command line writes to files and prints, and the service answers."""
-    notation, time = pipeline.time_.get("notation"), pipeline.roles.time
-    fmt = pipeline.time_.get("written")
-    if ((not notation and not fmt) or time not in frame.columns
-            or not pd.api.types.is_datetime64_any_dtype(frame[time])):
+    time = pipeline.roles.time
+    if time not in frame.columns or not pd.api.types.is_datetime64_any_dtype(frame[time]):
+        return frame
+    text = timeline.write_back(frame[time], pipeline.time_)
+    if text is None:
         return frame
     written = frame.copy()
-    written[time] = (timeline.write_quarters(frame[time], notation) if notation else
-                     frame[time].dt.strftime(fmt).astype(object))
+    written[time] = text
     return written
 
 

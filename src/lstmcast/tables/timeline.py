@@ -203,6 +203,17 @@ def writing(text: pd.Series, parsed: pd.Series, used: str | None) -> dict[str, s
     return {} if written is None else {"written": written}
 
 
+def write_back(times: Any, writing: dict[str, Any]) -> np.ndarray | None:
+    """Datetimes ``times`` written as the training table wrote them (``writing``: what
+    ``writing`` returned, kept in the pipeline's time record), as text; None where that
+    was pandas' own way."""
+    if writing.get("notation"):
+        return write_quarters(times, writing["notation"])
+    if writing.get("written"):
+        return pd.DatetimeIndex(times).strftime(writing["written"]).to_numpy(dtype=object)
+    return None
+
+
 def write_quarters(times: Any, notation: str) -> np.ndarray:
     """Each time as its quarter written in ``notation`` (``quarter_notation``)."""
     index = pd.DatetimeIndex(times)
