@@ -105,6 +105,23 @@ def test_the_sidecar_serves_each_series_with_its_own_scaler(table, tmp_path):
                                    rtol=1e-5)
 
 
+def test_the_sidecar_serves_a_model_that_reads_its_target_as_log(table, tmp_path):
+    frame = pd.read_csv(table)
+    assert (frame["sales"] > 0).all()
+    fc = Forecaster(window=6, steps=3, units=(8,), epochs=2, log=True, scale_by="series")
+    fc.fit(frame, target="sales", features=["promo", "temp", "sales"], group="store",
+           time="day")
+    side = json.loads(fc.export_onnx(tmp_path / "l.onnx").read_text())
+    assert side["log"] == ["sales"]
+    assert [c["past"] for c in side["columns"]] == ["value", "value", "log"]
+    sess = session(tmp_path / "l.onnx")
+    want = fc.predict(frame)
+    for store, rows in frame.groupby("store"):
+        got = serve_window(side, rows.iloc[-10:], lambda w: run_onnx(sess, w), key=store)
+        np.testing.assert_allclose(got[:, 0], want[want["store"] == store]["sales"],
+                                   rtol=1e-5)
+
+
 def test_export_through_the_cli_refuses_to_overwrite(trained, tmp_path):
     run, _ = trained
     done = run_cli("export", run, "--out", tmp_path / "m.onnx")

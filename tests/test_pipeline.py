@@ -99,3 +99,53 @@ def test_networks_see_only_the_past_of_columns_not_known_in_advance():
         moved = net(torch.from_numpy(changed)).numpy()
     np.testing.assert_array_equal(base, same)
     assert not np.allclose(base, moved)
+
+
+def _growing_season(n: int = 96, seed: int = 0) -> pd.DataFrame:
+    """Monthly sales whose seasonal swing grows with their level (multiplicative)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = 100 * np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    sales = level * np.exp(rng.normal(0, 0.03, n))
+    months = pd.date_range("2015-01-01", periods=n, freq="MS").strftime("%Y-%m")
+    return pd.DataFrame({"month": months, "sales": sales})
+
+
+def test_a_log_model_is_the_plain_model_on_the_logged_column(tmp_path):
+    # independent reference: the same settings on a copy of the table whose target the
+    # user logged, its forecasts exp'd (networks and every candidate see the same arrays)
+    table = _growing_season()
+    settings = dict(steps=3, epochs=4, seed=0)
+    logged = Forecaster(log=True, **settings).fit(table, target="sales", time="month")
+    by_hand = Forecaster(**settings).fit(table.assign(sales=np.log(table["sales"])),
+                                         target="sales", time="month")
+    assert logged.pipeline_.log == ["sales"]
+    assert logged.blend_weights_ == by_hand.blend_weights_
+    ours = logged.predict(table)["sales"].to_numpy()
+    reference = np.exp(by_hand.predict(table.assign(sales=np.log(table["sales"])))["sales"])
+    np.testing.assert_allclose(ours, reference.to_numpy(), rtol=1e-5)
+    path = tmp_path / "log.lstmcast"
+    logged.save(path)
+    again = Forecaster.load(path)
+    assert again.pipeline_.log == ["sales"]
+    np.testing.assert_array_equal(again.predict(table)["sales"].to_numpy(), ours)
+
+
+def test_a_log_model_names_a_value_its_log_cannot_take():
+    from lstmcast.errors import DataError, InvalidArgumentError
+
+    table = _growing_season()
+    zero = table.copy()
+    zero.loc[40, "sales"] = 0.0
+    with pytest.raises(DataError, match=r"'sales' holds 1 value at or below 0 \(0 at row "
+                                        r"40\), but the model reads it as its log.*Leave "
+                                        r"out `log=True`"):
+        Forecaster(log=True, epochs=1).fit(zero, target="sales", time="month")
+    model = Forecaster(log=True, epochs=1).fit(table, target="sales", time="month")
+    later = table.copy()
+    later.loc[95, "sales"] = -5.0
+    with pytest.raises(DataError, match=r"at or below 0 \(-5 at row 95\).*trained on "
+                                        r"values above 0.*\(log=False\)"):
+        model.predict(later)
+    with pytest.raises(InvalidArgumentError, match="`log=True` .* `difference=True`"):
+        Forecaster(log=True, difference=True).fit(table, target="sales", time="month")

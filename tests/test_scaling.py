@@ -31,3 +31,48 @@ def test_round_trip_through_config_and_not_fitted():
     np.testing.assert_array_equal(again.transform(np.arange(3.0)), scaler.transform(np.arange(3.0)))
     with pytest.raises(NotFittedError):
         Scaler().transform(np.zeros(3))
+
+
+def test_log_columns_are_scaled_as_their_log_and_come_back_by_exp():
+    # reference by hand: column 0 as log, min-max over the training rows; column 1 as is
+    from lstmcast.tables.scaling import KeyedScaler
+
+    train = np.array([[1.0, -3.0], [np.e, 0.0], [np.e ** 3, 3.0]])
+    scaler = KeyedScaler("minmax", log=[0]).fit(train)
+    new = np.array([[np.e ** 2, 1.5], [np.e ** 4, -3.0]])
+    np.testing.assert_allclose(scaler.transform(new), [[2 / 3, 0.75], [4 / 3, 0.0]],
+                               rtol=1e-12)
+    back = scaler.inverse_transform(scaler.transform(new))
+    np.testing.assert_allclose(back, new, rtol=1e-12)
+    again = KeyedScaler.from_config(scaler.get_config())
+    assert again.get_config()["log"] == [0]
+    np.testing.assert_allclose(again.transform(new), scaler.transform(new), rtol=1e-15)
+    # a huge scaled value comes back as float64's largest, not inf
+    assert np.isfinite(scaler.inverse_transform(np.array([[1e6, 0.0]]))).all()
+
+
+def test_log_columns_per_series_and_in_parts_match_one_fit():
+    from lstmcast.tables.scaling import KeyedScaler
+
+    rng = np.random.default_rng(0)
+    values = np.exp(rng.normal(size=(40, 2)))
+    keys = np.repeat(["a", "b"], 20)
+    whole = KeyedScaler("standard", log=[1]).fit(values, keys)
+    parts = KeyedScaler("standard", log=[1])
+    parts.partial_fit(values[:13], keys[:13]).partial_fit(values[13:], keys[13:])
+    np.testing.assert_allclose(parts.transform(values, keys), whole.transform(values, keys),
+                               rtol=1e-9)
+    b = values[20:, 1]
+    expected = (np.log(b) - np.log(b).mean()) / np.log(b).std()
+    np.testing.assert_allclose(whole.transform(values, keys)[20:, 1], expected, rtol=1e-9)
+
+
+def test_a_log_column_refuses_values_at_or_below_zero():
+    from lstmcast import InvalidArgumentError
+    from lstmcast.tables.scaling import KeyedScaler
+
+    with pytest.raises(InvalidArgumentError, match="value of 0 .* log"):
+        KeyedScaler("minmax", log=[0]).fit(np.array([[1.0], [0.0]]))
+    scaler = KeyedScaler("minmax", log=[0]).fit(np.array([[1.0], [2.0]]))
+    with pytest.raises(InvalidArgumentError, match="value of -1"):
+        scaler.transform(np.array([[-1.0]]))

@@ -171,6 +171,8 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
         r = table_roles
         check_complete(source.frame, [*r.target, *r.features, *r.future, *r.static],
                        data.get("group"), r.target)
+    if model.get("log") is None and not _all_above_zero(source.frame, table_roles.target):
+        model["log"] = False  # the rows to test on could not be read as their log either
     if source.test is not None:
         return source.frame, source.test, {"last_only": source.last_only}
     if source.parquet is not None and shards:
@@ -188,6 +190,16 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
     return fit_frame, source.frame, {"holdout": int(holdout)}
+
+def _all_above_zero(frame: pd.DataFrame, targets: list[str]) -> bool:
+    """Whether every target value of the whole table (the rows to test on too) is above 0:
+    else the log is not chosen, as the fit's training rows alone might allow it."""
+    import numpy as np
+    import pandas as pd
+
+    values = frame[targets].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    return bool((values[np.isfinite(values)] > 0).all())
+
 
 def forecast_rows(model: dict) -> int:
     """The rows one forecast's targets span (steps + horizon - 1, at least 1): the fewest
@@ -262,7 +274,7 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
                "blend_weight": forecaster.blend_weight_,
                "blend_weights": forecaster.blend_weights_,
                "blend_scores": forecaster.blend_scores_, "window": forecaster.window_,
-               "season": forecaster.season_}
+               "season": forecaster.season_, "log": log_record(forecaster)}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))
@@ -299,6 +311,14 @@ def default_out(name: str) -> Path:
 
     slug = "".join(c if c.isalnum() else "-" for c in Path(name).stem if c).strip("-").lower()
     return free_name(Path("runs") / f"{slug or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+def log_record(forecaster: Forecaster) -> dict:
+    """The targets read as their log, and why (the folds' squared errors, plain and log,
+    when they were compared)."""
+    choice = getattr(forecaster, "log_choice_", None)
+    return {"targets": list(forecaster.pipeline_.log),
+            "why": None if choice is None else choice.why,
+            "fold_errors": None if choice is None else [list(e) for e in choice.errors]}
 
 def output_guard(args: argparse.Namespace) -> OutputGuard:
     """The output guard of a command, from what the command declares it reads and writes."""

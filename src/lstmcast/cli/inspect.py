@@ -106,6 +106,9 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     """The window chosen and what the forecast combines."""
     window, why = facts["window"]
     lines = [f"window: {window} rows" + ("" if why == "given" else f" (chosen: {why})")]
+    log, why = facts["log"]
+    lines.append(f"scale: {'the targets as their log' if log else 'the targets as they are'}"
+                 + ("" if why == "given" else f" (chosen: {why})"))
     blend = model.get("blend", "select")
     if not facts["blend"]:
         lines.append("forecast: the networks alone" + (

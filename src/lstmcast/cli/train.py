@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lstmcast.cli.common import (
     RankError,
@@ -25,6 +25,9 @@ from lstmcast.cli.common import (
     write_run,
 )
 from lstmcast.errors import LstmcastError
+
+if TYPE_CHECKING:
+    from lstmcast.forecast.forecaster import Forecaster
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -175,11 +178,7 @@ def _train(args: argparse.Namespace) -> int:
         for path in partial.glob(CHECKPOINT + "*"):  # the run is complete
             path.unlink()
     if not args.quiet:
-        if forecaster.window is None:
-            print(f"\nWindow: {forecaster.window_choice_}.")
-        found, why = forecaster.season_choice(forecaster.pipeline_)
-        print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
-              else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")
+        print_choices(forecaster)
         print(f"\nTest scores on {scores.attrs['scored']} ({scores.attrs['n_windows']} "
               "windows):")
         print(show_scores(scores))
@@ -189,6 +188,20 @@ def _train(args: argparse.Namespace) -> int:
         print(f"\nTrained {len(forecaster.history_['loss'])} epochs in {seconds:.0f} s. "
               f"Run folder: {folder.target} (open report.html in a browser)")
     return 0
+
+
+def print_choices(forecaster: Forecaster) -> None:
+    """What was chosen from the data, and why: the window, the scale and the season."""
+    if forecaster.window is None:
+        print(f"\nWindow: {forecaster.window_choice_}.")
+    if forecaster.log is None:
+        choice = forecaster.log_choice_
+        print(f"\nScale: the targets' log ({choice.why}; --no-log keeps them as they are)."
+              if choice.log else f"\nScale: the targets as they are ({choice.why}; --log "
+              "models their log).")
+    found, why = forecaster.season_choice(forecaster.pipeline_)
+    print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
+          else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

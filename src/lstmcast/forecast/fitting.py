@@ -43,7 +43,7 @@ from lstmcast.engine.metrics import pinball_loss
 from lstmcast.engine.optimizers import get_optimizer
 from lstmcast.engine.seeding import set_seed
 from lstmcast.errors import InvalidArgumentError, LstmcastError, ShortSeriesError
-from lstmcast.forecast import combination, defaults, evaluation, params, scores
+from lstmcast.forecast import combination, defaults, evaluation, log_choice, params, scores
 from lstmcast.forecast.architecture import network_layers
 from lstmcast.forecast.ensemble import NETWORKS, Ensemble
 from lstmcast.forecast.evaluation import TrainingStats
@@ -139,6 +139,9 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
     parts.learn_time()
     season = fc.season_choice(pipeline)[0]
     choose_window(fc, pipeline, parts.shortest_rows)
+    fc.log_choice_ = log_choice.LogChoice(
+        bool(fc.log), "given" if fc.log is not None else "a table read in shards is not "
+        "compared on folds: off (log=True to take it)", [])
     stats = parts.fit(fc.calendar, season or 1, pipeline.roles.columns())
     warn_short(stats.short, stats.series, stats.longest, pipeline.span)
     if not parts.count:
@@ -187,6 +190,7 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
     choose_window(fc, pipeline, min(b - a for a, b in segs))
     warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
                      max(b - a for a, b in segs), pipeline.span)
+    choose_log(fc, pipeline, frame, ids, segs, train_rows)
     pipeline.fit(frame, train_rows)
     table = pipeline.arrays(frame)
     train_starts, val_starts = split_windows(len(frame), ids, train_rows, held_out,
@@ -213,7 +217,8 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
     return TablePipeline(table_roles, fc.window or defaults.BASE_WINDOW, fc.horizon,
                          fc.steps,
                          fc.scaler, fc.scale_by, fc.difference, fc.missing,
-                         fc.time_format, fc.calendar)
+                         fc.time_format, fc.calendar,
+                         table_roles.target if fc.log else None)
 
 
 def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> None:
@@ -229,6 +234,18 @@ def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> Non
     if daily and defaults.network_rows(pipeline.window, season, daily, fc.segment) and \
             defaults.day_without_calendar(season, pipeline):
         fc.window_choice_ += f"; the rows have no calendar: a season of {season} is taken as a day"
+
+
+def choose_log(fc: Forecaster, pipeline: TablePipeline, frame: pd.DataFrame,
+               ids: np.ndarray, segs: list[tuple[int, int]], train_rows: np.ndarray) -> None:
+    """Whether the pipeline reads the targets as their log: ``log``, or chosen on folds of
+    the training rows (``lstmcast.forecast.log_choice``) when it is None."""
+    if fc.log is not None:
+        fc.log_choice_ = log_choice.LogChoice(bool(fc.log), "given", [])
+    else:
+        fc.log_choice_ = log_choice.choose(pipeline, frame, ids, segs, train_rows,
+                                           fc.season_choice(pipeline)[0], fc.validation)
+    pipeline.log = list(pipeline.targets) if fc.log_choice_.log else []
 
 
 def validation_fraction(fc: Forecaster) -> float:

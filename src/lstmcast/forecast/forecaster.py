@@ -62,6 +62,9 @@ class Forecaster(Estimator, FittedAttributes):
             without a blend).
         blend_scores_: with "select", each candidate's RMSE on the validation
             windows (scaled units), else None.
+        log_choice_: whether the targets are read as their log, and why
+            (``lstmcast.forecast.log_choice.LogChoice``); after ``fit``, not saved (a
+            loaded model's ``pipeline_.log`` names the targets read so).
         history_, histories_: per-epoch losses of the first / every network.
         stats_: the training rows' mean and MASE scale (``TrainingStats``).
         seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
@@ -97,6 +100,7 @@ class Forecaster(Estimator, FittedAttributes):
         season: int | None = None,
         autoregressive: bool | None = None,
         difference: bool = False,
+        log: bool | None = None,
         normalize: str | None = "auto",
         channels: str = "joint",
         segment: int | None = None,

@@ -15,8 +15,8 @@ the future table, the calendar of the row's time, or 0), how many rows of each,
 the calendar's exact formulas, the time step that continues the time column,
 each scaler's offset and scale (one over all rows, and one per series or
 condition when the model scales that way) and which entry each row takes,
-differencing, what the graph already does, and how outputs map back to
-forecasts and quantiles. ``recipe`` in the sidecar says it in words;
+differencing, the targets read as their log, what the graph already does, and how
+outputs map back to forecasts and quantiles. ``recipe`` in the sidecar says it in words;
 ``serve_window`` below is the same in NumPy, for reference.
 
 Sidecar versions: 1 gave the past rows, the scalers and the outputs; 2 (this
@@ -59,7 +59,8 @@ RECIPE = [
     "2. Columns: build an array (rows.past + rows.future, len(inputs)), columns `inputs` in "
     "that order; `columns` says where each one's values come from. Past rows: 'value' is "
     "the table's value, 'change' the value minus the row before's (`difference`, the "
-    "targets), 'calendar' the calendar of the row's time (`calendar_parts`).",
+    "targets), 'log' the natural log of the table's value (the targets `log` names), "
+    "'calendar' the calendar of the row's time (`calendar_parts`).",
     "3. Rows to forecast (only when rows.future > 0: models reading inputs known in "
     "advance, `future_table` columns or the calendar): the rows.future times after the "
     "series' last time, each one `time_column.step` after the one before. Over them, a "
@@ -80,8 +81,8 @@ RECIPE = [
     "the row horizon - 1 + s after the series' last row: its time is the last time advanced "
     "horizon - 1 + s steps.",
     "7. Unscale: value * scale + offset with `y_scaler` (the entry `scaling.targets` names); "
-    "with `difference`, add each target's value in the last past row (in its own units). "
-    "Quantiles: `quantiles.recipe`.",
+    "with `difference`, add each target's value in the last past row (in its own units); "
+    "for each target `log` names, take exp of it. Quantiles: `quantiles.recipe`.",
 ]
 
 CALENDAR_VALUES = {
@@ -147,8 +148,8 @@ def sidecar(forecaster: Forecaster) -> dict[str, Any]:
         "inputs": list(pipeline.inputs), "targets": list(pipeline.targets),
         "window": pipeline.window, "input_length": pipeline.input_length,
         "horizon": pipeline.horizon, "steps": pipeline.steps,
-        "difference": pipeline.difference, "scale_by": pipeline.scale_by,
-        "group": roles.group, "time": roles.time,
+        "difference": pipeline.difference, "log": list(pipeline.log),
+        "scale_by": pipeline.scale_by, "group": roles.group, "time": roles.time,
         "future": list(roles.future_inputs or []), "calendar": config["calendar"],
         "x_scaler": config["x_scaler"], "y_scaler": config["y_scaler"],
         # version 2
@@ -183,7 +184,8 @@ def _columns(pipeline: TablePipeline, future_rows: int) -> list[dict[str, Any]]:
                 else "target" if name in roles.target else "static" if name in roles.static
                 else "feature")
         past = ("calendar" if role == "calendar" else
-                "change" if role == "target" and pipeline.difference else "value")
+                "change" if role == "target" and pipeline.difference else
+                "log" if name in pipeline.log else "value")
         ahead = (None if not future_rows else "calendar" if role == "calendar"
                  else "future table" if role == "future" else "zero")
         out.append({"position": position, "name": name, "role": role, "past": past,
@@ -294,6 +296,8 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,
             raw[:past, j] = calendar[name]
         elif column["past"] == "change":
             raw[:past, j] = np.diff(recent[name].to_numpy(dtype=np.float64))[-past:]
+        elif column["past"] == "log":
+            raw[:past, j] = np.log(recent[name].to_numpy(dtype=np.float64)[-past:])
         else:
             raw[:past, j] = recent[name].to_numpy(dtype=np.float64)[-past:]
         if column["future"] == "calendar":
@@ -318,10 +322,19 @@ def serve_window(side: dict[str, Any], history: Any, run: Any, key: Any = None,
     out = out.reshape(side["steps"], -1, len(targets))
     levels = (side.get("quantiles") or {}).get("network_levels") or []
     out = out[:, levels.index(0.5) if levels else 0]  # the point forecast (steps, targets)
-    offset, scale = _entry(side["y_scaler"], key if scaling["targets"] == "series" else None)
+    return _unscaled(side, out, recent, key)
+
+
+def _unscaled(side: dict[str, Any], out: np.ndarray, recent: Any, key: Any) -> np.ndarray:
+    """Step 7 of the recipe: scaled outputs (steps, targets) in the targets' units."""
+    targets = side["targets"]
+    offset, scale = _entry(side["y_scaler"],
+                           key if side["scaling"]["targets"] == "series" else None)
     forecast = out * scale + offset
     if side["difference"]:
         forecast = forecast + recent[targets].to_numpy(dtype=np.float64)[-1]
+    logged = [targets.index(t) for t in side.get("log", [])]
+    forecast[:, logged] = np.exp(forecast[:, logged])
     return forecast
 
 

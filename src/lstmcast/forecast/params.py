@@ -211,6 +211,9 @@ MODEL: tuple[Param, ...] = (
        "forecasting ahead, never with horizon 0)", optional=True),
     _p("difference", False, "bool", "model changes instead of levels, for series that trend "
        "beyond their training range"),
+    _p("log", None, "bool", "model the log of the targets (values above 0 only), their "
+       "forecasts mapped back with exp: for series whose swings grow with their level "
+       "(default: chosen on time-ordered folds of the training rows)", optional=True),
     _p("normalize", "auto", "choice", "instance normalization: each window's targets relative "
        "to its last value (last) or its mean and spread (mean), the forecast mapped back; auto: "
        "last whenever the target's past is an input (without difference), else off",
@@ -404,6 +407,10 @@ def check_settings(values: dict[str, Any]) -> None:
     conflict = blend_conflict(values)
     if values.get("blend") == "linear" and conflict:
         raise InvalidArgumentError(conflict)
+    if values.get("log") and values.get("difference"):
+        raise InvalidArgumentError(
+            "`log=True` models the targets' log and `difference=True` their changes, "
+            "which reach 0 and below: choose one.")
     normalize = values.get("normalize")
     if normalize not in (None, "auto") and values.get("difference"):
         raise InvalidArgumentError(

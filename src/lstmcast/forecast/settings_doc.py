@@ -110,6 +110,18 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'passengers: MASE 2.0 on raw levels -> 0.85; the default ``normalize`` gets 0.69 '
         "there, docs/accuracy.md); it needs the target's past as an input (autoregressive) "
         'and at least window + 1 rows of history.')),
+    (('log',), (
+        "model the targets' natural log (True): the scalers, the networks and every forecast "
+        "of the blend read the log of each target (its past among the inputs too), and the "
+        'forecasts (quantiles too) come back by exp, so a seasonal swing that grows with the '
+        "level is a constant one to the model. Every target value must be above 0, in "
+        'training and in what ``predict`` reads (an error names the first that is not). Not '
+        'with ``difference``. None (default): chosen before training, on three '
+        'time-ordered folds of the training rows, where every target value is above 0: the '
+        'log when the forecasts that need no training (the linear maps, the smoothing, the '
+        'naive forecasts) score clearly and repeatedly better on it '
+        '(``lstmcast.forecast.log_choice``; ``log_choice_`` says what was found). False: '
+        'never.')),
     (('normalize',), (
         'instance normalization (RevIN-style): "last" makes each window\'s targets relative to '
         'the window\'s last value, "mean" to its mean and standard deviation, and the forecast '

@@ -13,7 +13,8 @@ result for:
 - a DataFrame of at most ``ROWS`` rows with unique column names, every column
   the model reads present, one series (the group column holds one value);
 - numeric columns of NumPy integer or float dtype, every value finite (no
-  missing-value policy applies), static columns constant;
+  missing-value policy applies) and above 0 where the model reads its log, static
+  columns constant;
 - a time column of naive datetimes, of ISO 8601 text when the model read its
   times as ISO 8601 (parsed by NumPy at pandas' resolution; anything outside
   plain ``YYYY-MM-DD[ HH[:MM[:SS[.ffffff]]]]`` goes the full way), or of
@@ -77,6 +78,8 @@ def last_window(pipeline: TablePipeline, data: Any, need_target: bool, future: A
         column = values[name]
         if column.dtype.kind not in "iuf" or not np.isfinite(column).all():
             return None
+        if name in pipeline.log and not (column > 0).all():
+            return None  # the full path names the value the log cannot take
     if any(not _one_value(values[c]) for c in roles.static):
         return None
     if roles.time is not None:

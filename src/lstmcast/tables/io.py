@@ -130,6 +130,37 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
             "choose missing='drop', missing='ffill' or missing='interpolate'.")
 
 
+def check_static(frame: pd.DataFrame, static: Sequence[str], group: str | None) -> None:
+    """Raise if a ``static`` column holds more than one value in a series (``group``;
+    None: in the table), naming the column, the series and how many values."""
+    for name in static:
+        if group:
+            counts = frame.groupby(group, sort=False, observed=True)[name].nunique(dropna=False)
+        else:
+            counts = pd.Series([frame[name].nunique(dropna=False)])
+        varying = counts[counts > 1]
+        if len(varying):
+            where = f"series {shown(varying.index[0])}" if group else "the table"
+            raise DataError(f"Static column {name!r} must hold one value per series, but "
+                            f"{where} has {int(varying.iloc[0])} different values.")
+
+
+def check_positive(frame: pd.DataFrame, name: str, fitting: bool) -> None:
+    """Raise if column ``name``, which the model reads as its log, holds a value at or
+    below 0, counting them and naming the first (``fitting``: a table to train on)."""
+    col = frame[name]
+    bad = ~(col.to_numpy(dtype=np.float64) > 0)
+    if bad.any():
+        count = int(bad.sum())
+        hint = ("Leave out `log=True` for a column that reaches 0." if fitting else
+                "The model was trained on values above 0: check the rows, or train without "
+                "the log (log=False).")
+        raise DataError(
+            f"Column {name!r} holds {count} value{'s' if count > 1 else ''} at or below 0 "
+            f"({shown(col[bad].iloc[0])} at row {col.index[bad][0]}), but the model reads "
+            f"it as its log, which only values above 0 have. {hint}")
+
+
 def blank_tail(frame: pd.DataFrame, targets: Sequence[str], group: str | None
                ) -> np.ndarray | None:
     """The rows to forecast of a table that holds them as a spreadsheet does: where the

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, ShortSeriesError, shown
+from lstmcast.errors import InvalidArgumentError, ShortSeriesError
 from lstmcast.tables import calendar_inputs, frequency, future_rows, time_steps, timeline
 from lstmcast.tables.changes import first_rows, row_changes, window_changes
 from lstmcast.tables.io import (
@@ -30,6 +30,8 @@ from lstmcast.tables.io import (
     check_finite,
     check_ids,
     check_numeric,
+    check_positive,
+    check_static,
     fill_missing,
     missing_column,
     read_table,
@@ -78,12 +80,16 @@ class TablePipeline:
             missing time steps.
         time_format: how text times read (``lstmcast.tables.timeline.parse_time``).
         calendar: derive calendar inputs from a datetime time column.
+        log: the targets taken as their natural log before scaling, wherever they are
+            read (the targets and their past as inputs), forecasts exp'd back: values
+            above 0 only (``lstmcast.tables.log_scale`` decides it for ``"auto"``).
     """
 
     def __init__(self, roles: Roles, window: int, horizon: int, steps: int,
                  scaler: str | None = "minmax", scale_by: str = "global",
                  difference: bool = False, missing: str = "error",
-                 time_format: str | None = None, calendar: bool = False) -> None:
+                 time_format: str | None = None, calendar: bool = False,
+                 log: list[str] | None = None) -> None:
         self.roles = roles
         self.window = window
         self.horizon = horizon
@@ -94,6 +100,7 @@ class TablePipeline:
         self.missing = missing
         self.time_format = time_format
         self.calendar = calendar
+        self.log = list(log or [])
         self.read_format: str | None = None  # how later tables' times read, when told
         self.time_: dict[str, Any] = {"kind": None, "step": None, "format": None,
                                       "tz": None, "irregular": []}
@@ -201,7 +208,10 @@ class TablePipeline:
             notes.append(f"{filled['values']} missing values: {self.missing}"
                          + (f", {filled['rows_dropped']} rows dropped" if filled.get(
                              "rows_dropped") else ""))
-        self._check_static(frame)
+        check_static(frame, roles.static, roles.group)
+        for name in self.log:
+            if name in frame.columns:
+                check_positive(frame, name, fitting)
         if roles.calendar:
             cal = self.calendar_frame(frame[roles.time], roles.calendar, frame)
             for name in cal.columns:
@@ -263,22 +273,6 @@ class TablePipeline:
         keys = rows[self.roles.group] if self.roles.group else None
         return calendar_inputs.calendar_columns(times, parts, self._written, keys)
 
-    def _check_static(self, frame: pd.DataFrame) -> None:
-        roles = self.roles
-        if not roles.static:
-            return
-        for name in roles.static:
-            if roles.group:
-                per = frame.groupby(roles.group, sort=False, observed=True)[name]
-                counts = per.nunique(dropna=False)
-            else:
-                counts = pd.Series([frame[name].nunique(dropna=False)])
-            varying = counts[counts > 1]
-            if len(varying):
-                where = (f"series {shown(varying.index[0])}" if roles.group else "the table")
-                raise DataError(f"Static column {name!r} must hold one value per series, but "
-                                f"{where} has {int(varying.iloc[0])} different values.")
-
     # -- scaling -----------------------------------------------------------------------
     def input_keys(self, frame: pd.DataFrame | dict[str, np.ndarray], ids: np.ndarray
                    ) -> np.ndarray | None:
@@ -320,10 +314,10 @@ class TablePipeline:
         """Fit the scalers on the training rows of a prepared frame (never other rows)."""
         if self.scaler is None:
             return self.finish_fit()
-        what = "series" if self.scale_by in ("global", "series") else self.scale_by
         x, x_keys, y, y_keys, rows = self._fit_rows(frame, train_rows)
-        self.x_scaler_ = KeyedScaler(self.scaler, what).fit(x[rows], _take(x_keys, rows))
-        self.y_scaler_ = KeyedScaler(self.scaler, what).fit(y[rows], _take(y_keys, rows))
+        x_scaler, y_scaler = new_scalers(self)
+        self.x_scaler_ = x_scaler.fit(x[rows], _take(x_keys, rows))
+        self.y_scaler_ = y_scaler.fit(y[rows], _take(y_keys, rows))
         return self
 
     def partial_fit(self, frame: pd.DataFrame, train_rows: np.ndarray) -> TablePipeline:
@@ -331,10 +325,8 @@ class TablePipeline:
         The scalers are those of one fit on all the parts' training rows."""
         if self.scaler is None:
             return self
-        what = "series" if self.scale_by in ("global", "series") else self.scale_by
         if not hasattr(self, "x_scaler_"):
-            self.x_scaler_ = KeyedScaler(self.scaler, what)
-            self.y_scaler_ = KeyedScaler(self.scaler, what)
+            self.x_scaler_, self.y_scaler_ = new_scalers(self)
         ids = group_ids(frame, self.roles.group)
         segs = segments(ids, len(frame))
         _, x_keys, y, y_keys, fit_rows = self._fit_rows(frame, train_rows, inputs=False)
@@ -346,8 +338,7 @@ class TablePipeline:
 
     def finish_fit(self) -> TablePipeline:
         if self.scaler is None:
-            self.x_scaler_ = KeyedScaler.identity(len(self.inputs))
-            self.y_scaler_ = KeyedScaler.identity(len(self.targets))
+            self.x_scaler_, self.y_scaler_ = new_scalers(self)
         return self
 
     def _fit_rows(self, frame: pd.DataFrame, train_rows: np.ndarray, inputs: bool = True
@@ -448,7 +439,7 @@ class TablePipeline:
                 "horizon": self.horizon, "steps": self.steps, "scaler": self.scaler,
                 "scale_by": self.scale_by, "difference": self.difference,
                 "missing": self.missing, "time_format": self.time_format,
-                "calendar": self.calendar, "time": self.time_,
+                "calendar": self.calendar, "log": self.log, "time": self.time_,
                 "x_scaler": self.x_scaler_.get_config(),
                 "y_scaler": self.y_scaler_.get_config()}
 
@@ -457,11 +448,24 @@ class TablePipeline:
         pipeline = cls(Roles.from_config(config["roles"]), config["window"], config["horizon"],
                        config["steps"], config["scaler"], config["scale_by"],
                        config["difference"], config["missing"], config["time_format"],
-                       config["calendar"])
+                       config["calendar"], config.get("log"))
         pipeline.time_ = dict(config["time"])
         pipeline.x_scaler_ = KeyedScaler.from_config(config["x_scaler"])
         pipeline.y_scaler_ = KeyedScaler.from_config(config["y_scaler"])
         return pipeline
+
+
+def new_scalers(pipeline: TablePipeline) -> tuple[KeyedScaler, KeyedScaler]:
+    """The pipeline's input and target scalers, not fitted (with ``scaler=None``, ones
+    that change nothing but take the log of the ``log`` targets)."""
+    x_log = [pipeline.inputs.index(t) for t in pipeline.log if t in pipeline.inputs]
+    y_log = [pipeline.targets.index(t) for t in pipeline.log]
+    if pipeline.scaler is None:
+        return (KeyedScaler.identity(len(pipeline.inputs), x_log),
+                KeyedScaler.identity(len(pipeline.targets), y_log))
+    what = "series" if pipeline.scale_by in ("global", "series") else pipeline.scale_by
+    return (KeyedScaler(pipeline.scaler, what, x_log),
+            KeyedScaler(pipeline.scaler, what, y_log))
 
 
 def group_ids(frame: pd.DataFrame, group: str | None) -> np.ndarray:

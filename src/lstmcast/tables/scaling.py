@@ -127,6 +127,8 @@ class KeyedScaler:
     Args:
         kind: "minmax" or "standard".
         what: what the keys are ("series", or a key column's name), for messages.
+        log: the columns taken as their natural log before scaling (and exp'd after
+            unscaling): values above 0 only.
 
     ``fit(values, keys)`` learns one Scaler per distinct key from the rows
     given (the training rows only) and one over all of them. Keys are matched
@@ -136,12 +138,44 @@ class KeyedScaler:
     forecasts in the wrong units. With ``keys=None`` it is a single global scaler.
     """
 
-    def __init__(self, kind: str = "minmax", what: str = "series") -> None:
+    def __init__(self, kind: str = "minmax", what: str = "series",
+                 log: tuple[int, ...] | list[int] = ()) -> None:
         self.kind = check_choice("kind", kind, ["minmax", "standard"])
         self.what = what
+        self.log = [int(c) for c in log]
+
+    def logged(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (rows, columns) with the ``log`` columns as their natural log (a new
+        array when there are such columns).
+
+        Raises:
+            InvalidArgumentError: a value at or below 0 in a ``log`` column.
+        """
+        if not self.log:
+            return values
+        values = np.array(values, dtype=np.float64)
+        part = values[..., self.log] if values.ndim > 1 else values
+        if not (part > 0).all():
+            bad = float(part[~(part > 0)].flat[0])
+            raise InvalidArgumentError(
+                f"A value of {bad:g} reached a scaler that takes the log of its column: "
+                "only values above 0 have one.")
+        if values.ndim > 1:
+            values[:, self.log] = np.log(part)
+        else:
+            values = np.log(values)
+        return values
+
+    def exped(self, values: np.ndarray) -> np.ndarray:
+        """The inverse of ``logged`` (in place): exp of the ``log`` columns, clipped to
+        float64's range."""
+        if self.log:
+            cols = values[:, self.log]
+            values[:, self.log] = np.exp(np.clip(cols, -745.0, 709.0))
+        return values
 
     def fit(self, values: np.ndarray, keys: np.ndarray | None = None) -> KeyedScaler:
-        values = np.asarray(values, dtype=np.float64)
+        values = self.logged(np.asarray(values, dtype=np.float64))
         self.global_ = Scaler(self.kind).fit(values)
         self.by_key_: dict[str, Scaler] = {}
         if keys is not None:
@@ -152,7 +186,7 @@ class KeyedScaler:
 
     def partial_fit(self, values: np.ndarray, keys: np.ndarray | None = None) -> KeyedScaler:
         """``fit`` on rows that come in parts (``Scaler.partial_fit``, per key too)."""
-        values = np.asarray(values, dtype=np.float64)
+        values = self.logged(np.asarray(values, dtype=np.float64))
         if not hasattr(self, "global_"):
             self.global_ = Scaler(self.kind)
             self.by_key_ = {}
@@ -194,8 +228,8 @@ class KeyedScaler:
             rows = slice(a, a + BLOCK_ROWS)
             offset, scale = ((offsets[0], scales[0]) if codes is None
                              else (offsets[codes[rows]], scales[codes[rows]]))
-            out[rows] = (values[rows] * scale + offset if inverse
-                         else (values[rows] - offset) / scale)
+            out[rows] = (self.exped(values[rows] * scale + offset) if inverse
+                         else (self.logged(values[rows]) - offset) / scale)
         return out[:, 0] if squeeze else out
 
     def transform(self, values: np.ndarray, keys: np.ndarray | None = None,
@@ -207,20 +241,24 @@ class KeyedScaler:
         return self._apply(values, keys, inverse=True)
 
     def get_config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "what": self.what, "global": self.global_.get_config(),
-                "by_key": [[k, s.get_config()] for k, s in self.by_key_.items()]}
+        config = {"kind": self.kind, "what": self.what, "global": self.global_.get_config(),
+                  "by_key": [[k, s.get_config()] for k, s in self.by_key_.items()]}
+        if self.log:
+            config["log"] = list(self.log)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> KeyedScaler:
-        scaler = cls(config["kind"], config.get("what", "series"))
+        scaler = cls(config["kind"], config.get("what", "series"), config.get("log", ()))
         scaler.global_ = Scaler.from_config(config["global"])
         scaler.by_key_ = {key_str(k): Scaler.from_config(c) for k, c in config["by_key"]}
         return scaler
 
     @classmethod
-    def identity(cls, width: int) -> KeyedScaler:
-        """A scaler that changes nothing (``scaler=None``)."""
-        scaler = cls("minmax")
+    def identity(cls, width: int, log: tuple[int, ...] | list[int] = ()) -> KeyedScaler:
+        """A scaler that changes nothing (``scaler=None``) but take the log of the ``log``
+        columns."""
+        scaler = cls("minmax", log=log)
         scaler.global_ = Scaler("minmax")
         scaler.global_.offset_ = np.zeros(width)
         scaler.global_.scale_ = np.ones(width)
