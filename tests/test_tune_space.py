@@ -115,12 +115,26 @@ def test_window_cap_loss_name_comparable_and_plain():
     assert window_cap(3, {}) == 2
     assert loss_name({}) == "mse" and loss_name({"quantiles": (0.5,)}) == "pinball"
     assert loss_name({"loss": "mae", "quantiles": (0.5,)}) == "mae"
-    assert comparable("stacked", {}) == "stacked/mse/minmax/level"
+    assert comparable("stacked", {}) == "stacked/mse/minmax/level/log None"
     assert comparable("segment", {"loss": "mae", "scaler": "standard", "normalize": "mean"}
-                      ) == "segment/mae/standard/mean"
+                      ) == "segment/mae/standard/mean/log None"
+    assert comparable("stacked", {"log": True}) == "stacked/mse/minmax/level/log True"
     assert plain((1, 2)) == [1, 2] and plain("x") == "x"
 
 
 def test_describe():
     assert space().describe() == {"space": "all", "families": ["stacked", "segment"],
                                   "windows": [8, 64], "segments": [6, 12, 24]}
+
+
+def test_the_scale_is_drawn_where_the_table_allows_the_log():
+    for drawn, log in (("auto", None), ("off", False), ("on", True)):
+        _, settings = space("stacked", logs=True).settings(FixedTrial({**STACKED, "log": drawn}))
+        assert settings["log"] is log
+    _, settings = space("stacked").settings(FixedTrial(STACKED))  # a target reaches 0
+    assert "log" not in settings
+    for fixed in ({"log": False}, {"difference": True}):
+        _, settings = space("stacked", fixed, logs=True).settings(FixedTrial(STACKED))
+        assert settings.get("log") is fixed.get("log")  # given, or not with differences
+    assert space("stacked", logs=True).defaults_params(30)["log"] == "auto"
+    assert "log" not in space("stacked").defaults_params(30)

@@ -90,7 +90,7 @@ class Search:
                  else sorted({s for s in (*SEGMENT_SIZES, season or 0) if 2 <= s <= cap}))
         ar = any(role == "target's past" for role in facts["roles"].values())
         self.space = Space(self.space_name, self.fixed, (low, high), tuple(sizes), cap,
-                           len(facts["target"]), ar)
+                           len(facts["target"]), ar, facts["log_possible"])
         self.preset_windows: dict[str, int | None] = {}
         for name in params.PRESETS:
             with warnings.catch_warnings():

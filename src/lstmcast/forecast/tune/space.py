@@ -22,6 +22,8 @@ SPACES = ("all", "stacked", "segment")
 STACKED_BATCHES = ("auto", "16", "32", "64", "128", "256")
 
 
+LOGS = {"auto": None, "off": False, "on": True}  # the scale a trial draws: its ``log``
+
 SEGMENT_SIZES = (6, 12, 24, 48)  # segment lengths tried, with the season, where they fit
 
 
@@ -46,6 +48,8 @@ class Space:
         cap: the longest window the first fold's shortest series allows.
         targets: how many target columns (channels are drawn with several).
         autoregressive: the targets' past is an input (instance normalization needs it).
+        logs: the table allows the targets' log (every value above 0): the scale is drawn,
+            chosen on folds (auto, the default), as they are (off) or their log (on).
     """
 
     name: str
@@ -55,6 +59,7 @@ class Space:
     cap: int
     targets: int = 1
     autoregressive: bool = True
+    logs: bool = False
     families: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,11 +86,16 @@ class Space:
         return (self._free("normalize") and self.autoregressive
                 and not self.fixed.get("difference"))
 
+    def _draws_log(self) -> bool:
+        return self.logs and self._free("log") and not self.fixed.get("difference")
+
     def settings(self, trial: optuna.Trial) -> tuple[str, dict]:
         """The family and the Forecaster settings of ``trial`` (drawn from it)."""
         family = (self.families[0] if len(self.families) == 1
                   else trial.suggest_categorical("family", list(self.families)))
         drawn = self._stacked(trial) if family == "stacked" else self._segment(trial)
+        if self._draws_log():
+            drawn["log"] = LOGS[trial.suggest_categorical("log", list(LOGS))]
         base = {} if family == "stacked" else preset_settings("long-horizon", self.fixed,
                                                        self.autoregressive)
         return family, {**base, **drawn, **self.fixed}
@@ -156,6 +166,8 @@ class Space:
             p["loss"] = "mse"
         if self._normalizes():
             p["normalize"] = "auto"
+        if self._draws_log():
+            p["log"] = "auto"
         return p
 
     def preset_params(self, name: str, window: int | None) -> dict | None:
@@ -182,6 +194,8 @@ class Space:
             p["blend"] = preset.get("blend") or "none"
         if self._free("channels") and self.targets > 1 and self.autoregressive:
             p["channels"] = preset["channels"]
+        if self._draws_log():
+            p["log"] = "auto"
         return p
 
     def describe(self) -> dict:
@@ -215,6 +229,8 @@ def window_cap(shortest: int, settings: dict) -> int:
 
 
 def comparable(family: str, settings: dict) -> str:
-    """Trials whose validation losses can be compared: the same family, loss and scale."""
+    """Trials whose validation losses can be compared: the same family, loss and scale
+    (the scaler, the normalization and the log: auto trials among themselves)."""
     return (f"{family}/{loss_name(settings)}/{settings.get('scaler', 'minmax')}/"
-            f"{'mean' if settings.get('normalize') == 'mean' else 'level'}")
+            f"{'mean' if settings.get('normalize') == 'mean' else 'level'}"
+            f"/log {settings.get('log')}")
