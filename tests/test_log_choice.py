@@ -131,3 +131,11 @@ def test_a_zero_in_the_rows_held_out_for_the_test_keeps_the_values_as_they_are(t
     assert done.returncode == 0, done.stderr
     model = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
     assert model.pipeline_.log == [] and model.log is False
+
+
+def test_a_table_too_large_to_compare_quickly_is_left_as_it_is(monkeypatch):
+    monkeypatch.setattr(log_choice, "ROWS", 100)
+    facts = inspect(growing())  # 144 rows
+    assert facts["log"] == (False, "a table of over 100 rows is not compared on folds "
+                                   "(log=True to take the log)")
+    assert facts["log_possible"]

@@ -19,7 +19,8 @@ squared error is below ``MARGIN`` times the plain scale's and it wins on most fo
 a clear and repeated gain, not a lucky split.
 
 Only where every target value of the table is above 0 (the log needs it), the targets'
-past is an input (the candidates read it), and without ``difference``. No torch here.
+past is an input (the candidates read it), without ``difference``, and on tables of at
+most ``ROWS`` rows (a Parquet set read in shards is not compared either). No torch here.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from lstmcast.tables.windows import target_rows, window_starts
 
 FOLDS = 3
 """Rolling origins inside the training rows."""
+
+ROWS = 100_000
+"""Tables of more rows are not compared (the folds fit the candidates six times: about
+half a minute for this many rows on 2 cores)."""
 
 MARGIN = 0.95
 """The log scale's squared error over the folds must be below this share of the plain
@@ -67,6 +72,9 @@ def choose(pipeline: TablePipeline, frame: pd.DataFrame, ids: np.ndarray,
         return LogChoice(False, "a target value is 0 or below", [], possible=False)
     if pipeline.difference or any(t not in pipeline.inputs for t in pipeline.targets):
         return LogChoice(False, "the targets' past is not read as it is", [], possible=False)
+    if len(frame) > ROWS:
+        return LogChoice(False, f"a table of over {ROWS:,} rows is not compared on folds "
+                         "(log=True to take the log)", [])
     errors = []
     for fit_rows, held in _folds(segments, train_rows, validation, pipeline.steps):
         pair = [_fold_error(_with_log(pipeline, log), frame, ids, fit_rows, held, season)
