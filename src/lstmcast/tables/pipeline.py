@@ -82,7 +82,7 @@ class TablePipeline:
         calendar: derive calendar inputs from a datetime time column.
         log: the targets taken as their natural log before scaling, wherever they are
             read (the targets and their past as inputs), forecasts exp'd back: values
-            above 0 only (``lstmcast.tables.log_scale`` decides it for ``"auto"``).
+            above 0 only (a Forecaster's ``log=None``: ``lstmcast.forecast.log_choice``).
     """
 
     def __init__(self, roles: Roles, window: int, horizon: int, steps: int,
