@@ -99,6 +99,7 @@ def test_the_command_line_says_the_scale_chosen_and_serves_it(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Scale: the targets' log (on 3 time-ordered folds of the training rows" in done.stdout
     assert "--no-log keeps them as they are" in done.stdout
+    assert "(RMSE in scaled units of the log: " in done.stdout
     out = run_cli("predict", tmp_path / "run", path, "--out", tmp_path / "forecast.csv")
     assert out.returncode == 0, out.stderr
     forecast = pd.read_csv(tmp_path / "forecast.csv")

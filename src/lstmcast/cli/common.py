@@ -117,8 +117,9 @@ def blend_line(forecaster: Forecaster) -> str:
         return line + "."
     ranked = ", ".join(f"{name} {value:.3g}" for name, value in
                        sorted(scores.items(), key=lambda item: item[1]))
+    units = "scaled units of the log" if forecaster.pipeline_.log else "scaled units"
     return (f"{line}, the two best on the validation rows, the networks only when best "
-            f"of all (RMSE in scaled units: {ranked}).")
+            f"of all (RMSE in {units}: {ranked}).")
 
 def show_scores(scores: pd.DataFrame, out: object = None) -> str:
     from lstmcast.forecast.intervals import split_score_columns
