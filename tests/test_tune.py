@@ -133,6 +133,8 @@ def test_defaults_and_presets_are_the_first_trials(tuned):
     # the defaults leave the blend to the Forecaster: the board says which one that is
     assert "blend" not in defaults and board.loc["defaults", "blend"] == "select"
     assert board.loc["preset: long-horizon", "blend"] == str(preset["blend"])
+    # the scale, as the defaults choose it (on folds), unless a trial draws it
+    assert board.loc["defaults", "log"] == "auto" and defaults.get("log") is None
 
 
 def test_leaderboard_and_run_folder(tuned):
@@ -144,7 +146,7 @@ def test_leaderboard_and_run_folder(tuned):
     assert list(board.columns) == [
         "trial", "kind", "model", "state", "rmse", "rmse_fold_1", "rmse_fold_2",
         "rmse_fold_3", "seconds", "family", "window", "units", "dropout", "learning_rate",
-        "batch_size", "loss", "normalize", "segment", "blend", "channels", "note"]
+        "batch_size", "loss", "normalize", "segment", "blend", "channels", "log", "note"]
     trials = board[board["kind"] != "baseline"]
     assert sorted(trials["trial"]) == [0, 1, 2]
     assert set(trials["state"]) <= {"complete", "pruned", "failed"}

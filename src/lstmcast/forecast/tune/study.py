@@ -32,7 +32,7 @@ KEEP = (STUDY_FILE, SEARCH_FILE, SETTINGS_FILE, ".lock")  # a rewritten run keep
 
 
 SETTING_COLUMNS = ("family", "window", "units", "dropout", "learning_rate", "batch_size",
-                   "loss", "normalize", "segment", "blend", "channels")
+                   "loss", "normalize", "segment", "blend", "channels", "log")
 
 
 def optuna_module() -> ModuleType:
@@ -213,7 +213,8 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
                "window": t.user_attrs.get("window", settings.get("window"))}
         for name in SETTING_COLUMNS[2:]:  # a setting the trial left alone: the default
             value = settings[name] if name in settings else params.BY_NAME[name].default
-            row[name] = ("auto" if value is None and name == "batch_size" else
+            row[name] = ("auto" if value is None and name in ("batch_size", "log") else
+                         ("on" if value else "off") if name == "log" else
                          "none" if value is None and name in ("normalize", "blend") else
                          ",".join(map(str, value)) if isinstance(value, list) else value)
         row["note"] = t.user_attrs.get("note", "")
