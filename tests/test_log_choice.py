@@ -130,6 +130,8 @@ def test_a_zero_in_the_rows_held_out_for_the_test_keeps_the_values_as_they_are(t
     done = run_cli("train", path, "--target", "sales", "--time", "month", "--steps", "3",
                    "--epochs", "1", "--out", tmp_path / "run")
     assert done.returncode == 0, done.stderr
+    assert ("note: the targets are read as they are, not as their log: the rows held out "
+            "for the test hold a value at or below 0") in done.stdout
     model = Forecaster.load(tmp_path / "run" / "forecaster.lstmcast")
     assert model.pipeline_.log == [] and model.log is False
 

@@ -172,10 +172,10 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
         r = table_roles
         check_complete(source.frame, [*r.target, *r.features, *r.future, *r.static],
                        data.get("group"), r.target)
-    if model.get("log") is None and not _all_above_zero(source.frame, table_roles.target):
-        model["log"] = False  # the rows to test on could not be read as their log either
+    targets = table_roles.target
     if source.test is not None:
-        return source.frame, source.test, {"last_only": source.last_only}
+        return source.frame, source.test, kept_values(
+            model, source.frame, source.test, targets, {"last_only": source.last_only})
     if source.parquet is not None and shards:
         return shard_plan(source, data, model)
     group = data.get("group")
@@ -190,11 +190,25 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     check_holdout(holdout, shortest, bool(given), model, group)
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
-    return fit_frame, source.frame, {"holdout": int(holdout)}
+    return fit_frame, source.frame, kept_values(model, fit_frame, source.frame, targets,
+                                                {"holdout": int(holdout)})
+
+def kept_values(model: dict, fit: pd.DataFrame, test: pd.DataFrame, targets: list[str],
+                how: dict) -> dict:
+    """``how``, and where the scale is left to the fit (``log`` not given) and the rows to
+    fit on are all above 0 but those to test on are not, ``log`` set to False with a note
+    saying why: the fit's rows alone could choose the log, and the test's windows could
+    not be read so."""
+    if model.get("log") is None and _all_above_zero(fit, targets) and \
+            not _all_above_zero(test, targets):
+        model["log"] = False
+        how["note"] = ("the targets are read as they are, not as their log: the rows held "
+                       "out for the test hold a value at or below 0")
+    return how
+
 
 def _all_above_zero(frame: pd.DataFrame, targets: list[str]) -> bool:
-    """Whether every target value of the whole table (the rows to test on too) is above 0:
-    else the log is not chosen, as the fit's training rows alone might allow it."""
+    """Whether every target value of ``frame`` is above 0 (blank values are not read)."""
     import numpy as np
     import pandas as pd
 
