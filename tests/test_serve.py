@@ -67,13 +67,13 @@ def _train(folder: Path, frame: pd.DataFrame, **fit) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Three tiny runs: many series with features (blended, scaled per series), one hourly
-    series with
-    with quantiles, and one with an input known in advance."""
+    """Three tiny runs: many series with features (blended, scaled per series, the target
+    read as its log), one hourly series with quantiles, and one with an input known in
+    advance."""
     root = tmp_path_factory.mktemp("serve")
     return {
         "many": _train(root / "many", _sales(), target="sales", group="store", time="day",
-                       settings={"window": 6, "scale_by": "series"}),
+                       settings={"window": 6, "scale_by": "series", "log": True}),
         "quantile": _train(root / "quantile", _hourly()[["time", "y"]], target="y",
                            time="time", settings={"window": 8, "steps": 3,
                                                   "quantiles": (0.1, 0.5, 0.9)}),
