@@ -389,3 +389,25 @@ def test_sequential_trains_quantiles_with_the_pinball_loss():
     assert np.mean(width) == pytest.approx(2 * stats.norm.ppf(0.9), rel=0.15)
     assert np.mean((y[:500, 0] > out[:, 0]) & (y[:500, 0] < out[:, 2])) == pytest.approx(
         0.8, abs=0.06)
+
+
+def test_a_log_model_s_quantiles_are_those_of_the_logged_table_exp_d():
+    # independent reference: the same settings on a copy of the table whose target was
+    # logged by hand; calibration and the pinball outputs are then exp'd level by level
+    t = np.arange(120)
+    rng = np.random.default_rng(3)
+    sales = 50 * np.exp(0.01 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(
+        rng.normal(0, 0.05, len(t)))
+    table = pd.DataFrame({"month": pd.date_range("2010-01-01", periods=len(t), freq="MS")
+                          .strftime("%Y-%m"), "sales": sales})
+    logged = table.assign(sales=np.log(table["sales"]))
+    for settings in ({"quantiles": (0.1, 0.9), "calibrate": True, "loss": "mae"},
+                     {"quantiles": (0.1, 0.5, 0.9)}):
+        ours = Forecaster(log=True, steps=2, epochs=2, seed=0, **settings).fit(
+            table, target="sales", time="month").predict(table)
+        ref = Forecaster(log=False, steps=2, epochs=2, seed=0, **settings).fit(
+            logged, target="sales", time="month").predict(logged)
+        for column in [c for c in ours.columns if c.startswith("sales")]:
+            np.testing.assert_allclose(ours[column], np.exp(ref[column]), rtol=1e-5)
+        assert (ours["sales_q0.1"] <= ours["sales"]).all()
+        assert (ours["sales"] <= ours["sales_q0.9"]).all()
