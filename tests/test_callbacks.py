@@ -326,6 +326,16 @@ def test_time_limit_stops_at_the_end_of_the_first_epoch_past_it(monkeypatch):
     assert run == [0, 1, 2] and limit.stopped_epoch == 2
 
 
+def test_time_limit_counts_from_the_start_it_is_given(monkeypatch):
+    import lstmcast.engine.callbacks as callbacks
+
+    clock = iter([104.0, 109.0, 111.0])  # each epoch's end: training began at 100 s...
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))
+    limit = TimeLimit(10.0, since=97.0)  # ...after 3 s of preparation, in the budget
+    run, _ = fit(FakeModel(), [limit], [1.0] * 10)
+    assert run == [0, 1] and limit.stopped_epoch == 1  # 109 s is 12 s after 97 s
+
+
 def test_time_limit_not_reached_and_bad_budget(monkeypatch):
     import lstmcast.engine.callbacks as callbacks
 

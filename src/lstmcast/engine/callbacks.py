@@ -309,16 +309,19 @@ class TimeLimit(Callback):
 
     Args:
         seconds: wall-clock budget for ``fit``, > 0.
+        since: the ``time.perf_counter()`` the budget counts from (default: when
+            training begins), such as the start of the work before it.
     """
 
-    def __init__(self, seconds: float, verbose: int = 0) -> None:
+    def __init__(self, seconds: float, verbose: int = 0, since: float | None = None) -> None:
         super().__init__()
         self.seconds = check_float("seconds", seconds, low=0.0, low_inclusive=False)
         self.verbose = verbose
+        self.since = since
         self.stopped_epoch: int | None = None
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if self.since is None else self.since
         self.stopped_epoch = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:

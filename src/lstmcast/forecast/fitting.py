@@ -24,6 +24,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,6 +93,7 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
         data = streaming.ShardedTable(data, fc.shard_rows)
     if isinstance(data, streaming.ShardedTable):
         return fit_shards(fc, data, target, features, group, time, future, static)
+    started = perf_counter()  # the time budget counts the preparation too
     prep = prepare(fc, data, target, features, group, time, future, static)
     pipeline, table = prep.pipeline, prep.table
     x_train, y_train = pipeline.windows(table, prep.train_starts)
@@ -102,7 +104,7 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
         intervals.check_windows(len(prep.val_starts))
     found = fingerprint(table.frame)
     train(fc, pipeline, intervals, x_train, y_train, validation,
-                len(prep.train_starts), run_tag(fc, found["sha256"], pipeline))
+                len(prep.train_starts), run_tag(fc, found["sha256"], pipeline), started)
     frame = table.frame
     if fc.calibrate:
         intervals.calibrate(fc.ensemble_.predict(validation[0]), validation[1])
@@ -289,9 +291,11 @@ def make_optimizer(fc: Forecaster):
 
 def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None,
           x_train: Windows, y_train: np.ndarray | None, validation: Pair | None, n_train: int,
-          tag: str) -> None:
+          tag: str, started: float | None = None) -> None:
     """Train the ensemble's networks on the windows (arrays, or ``Parts`` with
-    ``y_train`` None) and keep them with the pipeline."""
+    ``y_train`` None) and keep them with the pipeline. ``started``: the
+    ``time.perf_counter()`` the first network's ``max_seconds`` counts from (the start of
+    the fit's preparation; each later network has its own)."""
     blend = blends(fc, pipeline)  # checked before training, not after
     batch_size = batch_size_for(fc, n_train)
     loss = (pinball_loss(intervals.network_levels, len(pipeline.targets))
@@ -310,7 +314,8 @@ def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None,
             x_train.seed = fc.seed + member
         history = model.fit(x_train, y_train, batch_size=batch_size,
                             epochs=fc.epochs, validation_data=validation,
-                            callbacks=training_callbacks(fc, watched, tag, member),
+                            callbacks=training_callbacks(fc, watched, tag, member,
+                                                         started if member == 0 else None),
                             verbose=fc.verbose)
         members.append(model)
         histories.append({k: [float(v) for v in vals]
@@ -328,8 +333,8 @@ def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None,
     fc.history_ = histories[0]
 
 
-def training_callbacks(fc: Forecaster, has_validation: bool, tag: str, member: int
-                       ) -> list[Callback]:
+def training_callbacks(fc: Forecaster, has_validation: bool, tag: str, member: int,
+                       started: float | None = None) -> list[Callback]:
     callbacks: list[Callback] = []
     if has_validation and fc.early_stopping:
         callbacks.append(EarlyStopping(patience=fc.patience, restore_best_weights=True))
@@ -339,7 +344,7 @@ def training_callbacks(fc: Forecaster, has_validation: bool, tag: str, member: i
     if fc.lr_decay is not None:
         callbacks.append(LearningRateScheduler(decay_after(3, fc.lr_decay)))
     if fc.max_seconds is not None:
-        callbacks.append(TimeLimit(fc.max_seconds, verbose=fc.verbose))
+        callbacks.append(TimeLimit(fc.max_seconds, verbose=fc.verbose, since=started))
     callbacks += list(fc.callbacks or [])
     if fc.checkpoint is not None:  # kept until every member is done (_drop_checkpoints)
         callbacks.append(BackupAndRestore(checkpoint_path(fc, member),

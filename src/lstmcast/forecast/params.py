@@ -234,7 +234,8 @@ MODEL: tuple[Param, ...] = (
        "the target's past is an input and the forecast a point forecast; none: the networks "
        "alone",
        choices=("select", "linear", "auto"), optional=True),
-    _p("max_seconds", None, "float", "training time budget in seconds", low=0.0, low_open=True,
+    _p("max_seconds", None, "float", "time budget in seconds for training, counted from the "
+       "start of the fit (reading and preparing the table included)", low=0.0, low_open=True,
        optional=True, restart=False),
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
        low_open=True, optional=True),

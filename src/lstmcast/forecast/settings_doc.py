@@ -170,7 +170,10 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'baseline on 9 of 16 tables where the network alone beats it on 6. None: the networks '
         'alone. On a table read in shards, the map takes one more pass over the shards.')),
     (('max_seconds',), (
-        'wall-clock budget for training (None: no limit).')),
+        'wall-clock budget for training (None: no limit), counted from the start of '
+        "``fit``: the table's preparation and the choice of the scale are in it (each "
+        'network of an ensemble after the first has its own; a Parquet set read in shards '
+        'counts from the training).')),
     (('clipnorm',), (
         'if set, gradients are rescaled to this global L2 norm at most.')),
     (('missing',), (
