@@ -95,9 +95,9 @@ class Search:
         for name in params.PRESETS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                try:
-                    window = Forecaster(**preset_settings(name, self.fixed, ar)).inspect(
-                        first, **self.columns)["window"][0]
+                try:  # the window alone: the scale left as given, not chosen on folds again
+                    window = Forecaster(**{"log": False, **preset_settings(
+                        name, self.fixed, ar)}).inspect(first, **self.columns)["window"][0]
                 except LstmcastError:
                     window = None
             self.preset_windows[name] = window if window is None or window <= cap else None
