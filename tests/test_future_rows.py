@@ -68,6 +68,17 @@ def test_future_columns_scaled_as_in_training_and_the_rest_zero():
     assert (out[:, :, :2] == 0).all()  # what is not known in advance is not given
 
 
+def test_a_target_read_as_its_log_leaves_the_known_inputs_as_they_were():
+    # the target is not known over those rows: nothing of it is scaled there, not even a
+    # placeholder its log could not take
+    plain, last = fitted(history())
+    roles = plain.roles
+    logged = TablePipeline(roles, window=3, horizon=1, steps=2, log=["sales"])
+    logged.fit(logged.prepare(history(), fitting=True), np.ones(20, dtype=bool))
+    out = future_inputs(logged, last, future_table(FUTURE))
+    np.testing.assert_array_equal(out, future_inputs(plain, last, future_table(FUTURE)))
+
+
 def test_one_scaler_per_series():
     pipe, last = fitted(history(), scale_by="series")
     out = future_inputs(pipe, last, future_table(FUTURE))

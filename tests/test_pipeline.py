@@ -131,6 +131,25 @@ def test_a_log_model_is_the_plain_model_on_the_logged_column(tmp_path):
     np.testing.assert_array_equal(again.predict(table)["sales"].to_numpy(), ours)
 
 
+@pytest.mark.parametrize("known", ["future", "calendar"])
+def test_a_log_model_with_inputs_known_in_advance_forecasts_as_by_hand(known):
+    # the same reference as above, with a promotion known ahead (the rows to forecast
+    # read from a future table) or the calendar (a small table: the short way)
+    table = _growing_season().assign(promo=lambda d: (np.arange(len(d)) % 3 == 0) * 1.0)
+    later = pd.DataFrame({"month": ["2023-01", "2023-02"], "promo": [1.0, 0.0]})
+    inputs = ({"future": ["promo"]} if known == "future" else {"features": []})
+    extra = {"future": later} if known == "future" else {}
+    settings = dict(steps=2, epochs=3, seed=0, calendar=known == "calendar")
+    logged = Forecaster(log=True, **settings).fit(table, target="sales", time="month",
+                                                  **inputs)
+    logs = table.assign(sales=np.log(table["sales"]))
+    by_hand = Forecaster(log=False, **settings).fit(logs, target="sales", time="month",
+                                                    **inputs)
+    ours = logged.predict(table, **extra)["sales"].to_numpy()
+    reference = np.exp(by_hand.predict(logs, **extra)["sales"].to_numpy())
+    np.testing.assert_allclose(ours, reference, rtol=1e-5)
+
+
 def test_a_log_model_names_a_value_its_log_cannot_take():
     from lstmcast.errors import DataError, InvalidArgumentError
 

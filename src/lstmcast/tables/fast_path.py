@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.tables import calendar_inputs, frequency, timeline
+from lstmcast.tables import calendar_inputs, frequency, future_rows, timeline
 from lstmcast.tables.changes import row_changes
 from lstmcast.tables.pipeline import Table, TablePipeline
 
@@ -249,18 +249,12 @@ def _window(pipeline: TablePipeline, values: dict[str, np.ndarray], needed: list
 def _future_inputs(pipeline: TablePipeline, cal: dict[str, np.ndarray], series: np.ndarray,
                    count: int) -> np.ndarray:
     """``TablePipeline.future_inputs`` for calendar inputs only: (count, F) scaled."""
-    raw = np.zeros((count, len(pipeline.inputs)))
-    cols = pipeline.future_columns()
-    raw[:, cols] = np.column_stack([cal[c] for c in pipeline.roles.future_inputs])
     keys = None
     if pipeline.roles.key is None and pipeline.scaler is not None and (
             pipeline.scale_by == "series"):
         keys = np.repeat(series, count) if pipeline.roles.group else np.zeros(count, np.int64)
-    scaled = pipeline.scale_inputs(raw, keys)
-    keep = np.zeros(len(pipeline.inputs), dtype=bool)
-    keep[cols] = True
-    scaled[:, ~keep] = 0.0
-    return scaled
+    known = np.column_stack([cal[c] for c in pipeline.roles.future_inputs])
+    return future_rows.scaled_future(pipeline, known, keys)
 
 
 def calendar(times: np.ndarray, parts: list[str]) -> dict[str, np.ndarray]:

@@ -48,16 +48,27 @@ def future_inputs(pipeline: TablePipeline, last_rows: pd.DataFrame, future: Any)
             rows[name] = cal[name].to_numpy()
     if roles.future:
         rows = join_future(pipeline, rows, future, count)
-    raw = np.zeros((len(rows), len(pipeline.inputs)))
-    cols = pipeline.future_columns()
-    raw[:, cols] = rows[pipeline.roles.future_inputs].to_numpy(dtype=np.float64)
     ids = rows[roles.group].to_numpy() if roles.group else np.zeros(len(rows), np.int64)
-    scaled = pipeline.scale_inputs(raw, pipeline.input_keys(rows, ids)
-                               if roles.key is None else None)
+    scaled = scaled_future(pipeline, rows[roles.future_inputs].to_numpy(dtype=np.float64),
+                           pipeline.input_keys(rows, ids) if roles.key is None else None)
+    return scaled.reshape(n, count, -1)
+
+
+def scaled_future(pipeline: TablePipeline, known: np.ndarray, keys: np.ndarray | None
+                  ) -> np.ndarray:
+    """Rows after a series' end as the network reads them (rows, F): the inputs known in
+    advance (``known``, (rows, len(future_inputs)) in their own units) scaled with the
+    input scaler's ``keys``, every other input 0. The others are scaled from a placeholder
+    of 1, which every scaler takes (one that reads a target as its log too), then set
+    to 0."""
+    raw = np.ones((len(known), len(pipeline.inputs)))
+    cols = pipeline.future_columns()
+    raw[:, cols] = known
+    scaled = pipeline.scale_inputs(raw, keys)
     keep = np.zeros(len(pipeline.inputs), dtype=bool)
     keep[cols] = True
     scaled[:, ~keep] = 0.0
-    return scaled.reshape(n, count, -1)
+    return scaled
 
 
 def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count: int
