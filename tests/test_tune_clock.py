@@ -50,6 +50,18 @@ def test_check_budget_names_the_option_it_was_given_as():
         check_budget(0, 3, option="budget")
 
 
+@pytest.mark.parametrize(("budget", "fit_end"), [
+    (600.0, 540.0),  # 90%: the last 60 s for the run folder
+    (40.0, 36.0),  # 90% leaves exactly the 4 s floor
+    (20.0, 16.0),  # 90% would leave 2 s: the floor keeps 4
+    (8.0, 6.0),  # the floor is at most a quarter of the budget
+])
+def test_the_final_fit_leaves_seconds_for_the_run_folder(budget, fit_end):
+    clock = Clock(start=0.0, budget=budget)
+    assert clock.fit_end == pytest.approx(fit_end)
+    assert clock.fit_end > clock.search_end  # the final fit still starts after the search
+
+
 def test_final_seconds_run_to_the_fit_deadline_within_max_seconds():
     now = time.time()
     clock = Clock(start=now, budget=1000.0)  # fit_end 900 s from now

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from lstmcast.errors import InvalidArgumentError, LstmcastError
 from lstmcast.forecast.tune import (
-    FIT_SHARE,
     KEEP,
     LEADERBOARD,
     MIN_FOLDS,
@@ -242,7 +241,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             done = finished_trials(study)
             print(f"Searching {', '.join(search.space.families)} settings on {folds} folds of "
                   f"{search.size} rows per series (the training rows only), "
-                  f"{clock.budget:g} s: trials until {SEARCH_SHARE:.0%}-{FIT_SHARE:.0%} of it"
+                  f"{clock.budget:g} s: trials until {SEARCH_SHARE:.0%}-"
+                  f"{(clock.fit_end - clock.start) / clock.budget:.0%} of it"
                   + (f"; first {', '.join(queued)}" if queued else "")
                   + (f"; continuing a study of {done} finished trials" if done else "")
                   + ".", flush=True)

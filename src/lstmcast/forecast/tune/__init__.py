@@ -27,7 +27,8 @@ The search, in the order it runs:
   callback stops each process there, and
   each fold's ``max_seconds`` so that a trial started late cannot overrun; a batch
   past that point ends the trial), the best settings are retrained on all training
-  rows until ``FIT_SHARE``, and the rest is for scoring and writing the run.
+  rows until ``FIT_SHARE`` (``Clock.fit_end``: earlier on a budget under 40 s, which keeps
+  ``MIN_TAIL_SECONDS``), and the rest is for scoring and writing the run.
 - the study is kept in a storage (the command line: ``RUN/study.sqlite``), so that
   ``--resume RUN`` continues it and ``--jobs N`` processes share it (a PostgreSQL
   URL shares it between machines).

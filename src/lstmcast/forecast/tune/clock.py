@@ -6,6 +6,8 @@ the longest fold a finished trial trained (the final fit trains the best setting
 all the training rows, a little more than a fold's), but never less than a second and
 never ends before ``SEARCH_SHARE``. On a small table, whose folds take seconds, the
 trials go on to nearly ``FIT_SHARE`` of the budget instead of stopping at 70% of it.
+On a budget of less than a minute the training's end keeps a few seconds for what comes
+after it (``MIN_TAIL_SECONDS``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ MIN_REFIT_SECONDS = 1.0  # and at least this
 
 
 FIT_SHARE = 0.9  # the best settings retrained on all training rows until here; then the run
+
+
+MIN_TAIL_SECONDS = 4.0  # after the final fit's training: at least this is kept for its
+# scores, the blend, the explanation and the run folder with its plots (2 s of a 20 s
+# budget was too little beside another process on 2 cores), but never more than a quarter
+# of the budget, so that the final fit still starts after SEARCH_SHARE
 
 
 TRIAL_SHARE = 1 / 6  # one trial takes at most this much of the search time
@@ -59,7 +67,10 @@ class Clock:
 
     @property
     def fit_end(self) -> float:
-        return self.start + FIT_SHARE * self.budget
+        """``FIT_SHARE`` of the budget, earlier on a small one: the run's last step keeps
+        ``MIN_TAIL_SECONDS`` (at most a quarter of the budget)."""
+        tail = max((1 - FIT_SHARE) * self.budget, min(MIN_TAIL_SECONDS, self.budget / 4))
+        return self.start + self.budget - tail
 
     @property
     def trial_seconds(self) -> float:
