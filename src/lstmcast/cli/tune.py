@@ -185,6 +185,16 @@ def _run_folder(args: argparse.Namespace, guard: OutputGuard) -> tuple[Path, dic
     return run, {}
 
 
+def _searching(search, folds: int, clock: Clock, queued: list[str], done: int) -> str:
+    """The line that opens a search: what, on what, for how long, and what comes first."""
+    return (f"Searching {', '.join(search.space.families)} settings on {folds} folds of "
+            f"{search.size} rows per series (the training rows only), "
+            f"{clock.budget:g} s: trials until {SEARCH_SHARE:.0%}-"
+            f"{(clock.fit_end - clock.start) / clock.budget:.0%} of it"
+            + (f"; first {', '.join(queued)}" if queued else "")
+            + (f"; continuing a study of {done} finished trials" if done else "") + ".")
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     """``lstmcast tune``: check everything, search, retrain the best, write the run."""
     from lstmcast.cli.common import (
@@ -238,14 +248,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         queued = search.start(study)
         quiet = args.quiet
         if not quiet:
-            done = finished_trials(study)
-            print(f"Searching {', '.join(search.space.families)} settings on {folds} folds of "
-                  f"{search.size} rows per series (the training rows only), "
-                  f"{clock.budget:g} s: trials until {SEARCH_SHARE:.0%}-"
-                  f"{(clock.fit_end - clock.start) / clock.budget:.0%} of it"
-                  + (f"; first {', '.join(queued)}" if queued else "")
-                  + (f"; continuing a study of {done} finished trials" if done else "")
-                  + ".", flush=True)
+            print(_searching(search, folds, clock, queued, finished_trials(study)), flush=True)
         try:
             run_search(study, objective, jobs, url, model.get("seed", 0), quiet)
         except KeyboardInterrupt:
