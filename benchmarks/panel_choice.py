@@ -4,6 +4,7 @@
         [--max-seconds 90] [--store /tmp/lstmcast-choice]
     .venv/bin/python benchmarks/panel_choice.py record --rolling --seed 0   # and --seed 1
     .venv/bin/python benchmarks/panel_choice.py judge [--store /tmp/lstmcast-choice]
+    .venv/bin/python benchmarks/panel_choice.py record --residual --store /tmp/lstmcast-res
     .venv/bin/python benchmarks/panel_choice.py record --window-set --store /tmp/lstmcast-window
     .venv/bin/python benchmarks/panel_choice.py judge-windows --store /tmp/lstmcast-window
     .venv/bin/python benchmarks/panel_choice.py record --window-set \
@@ -33,6 +34,10 @@ default, 2 and 3 seasons, 30 rows, a quarter and a third of the rows before the
 holdout, capped as ``defaults.choose_window`` caps), with their validation forecasts;
 ``judge-windows`` scores rules that choose the window per table on the validation
 windows (the validation targets are the same rows whatever the window).
+
+``record --residual`` trains the networks on the correction to the linear map (the targets
+less its forecast, fitted first on the training windows) and records the map plus the
+networks as the networks, for ``judge`` as usual.
 
 Uses lstmcast's internals on purpose (the candidates are not public): this is an
 experiment on the choice, not a user's path; benchmarks/panel.py is that.
@@ -197,6 +202,51 @@ def split_validation(fitting, seen: dict) -> tuple:
     return real_prepare, real_blended
 
 
+class Residual:
+    """Networks trained on the correction to a linear map, as one forecaster: the map's
+    forecast plus the networks' (``record --residual``)."""
+
+    def __init__(self, networks, anchor) -> None:
+        self.networks, self.anchor = networks, anchor
+        self.members = networks.members
+
+    def predict(self, x):
+        return self.networks.predict(x) + self.anchor.predict(x)
+
+
+def residual_networks(fitting):
+    """Patches: before training, the linear map (ridge by GCV) is fitted on the training
+    windows, and the networks (without instance normalization, which would add the last
+    value back) learn the targets less its forecast; the choice then scores the map plus
+    the networks as "networks" (``record --residual``; an experiment, as in hybrids of
+    smoothing and recurrent networks)."""
+    from lstmcast.forecast.linear_map import GCV, WindowLinearMap
+
+    real_train, real_blended, real_blends = fitting.train, fitting.blended, fitting.blends
+
+    def train(fc, pipeline, intervals, x_train, y_train, validation, n_train, tag,
+              started=None):
+        anchor = WindowLinearMap(pipeline.window, fc.steps, pipeline.target_columns(),
+                                 ridge=GCV).fit([(x_train, y_train)])
+
+        def less(x, y):
+            return (np.asarray(y) - anchor.predict(x)).astype(np.float32)
+
+        held = None if validation is None else (validation[0], less(*validation))
+        fc.normalize = None
+        fitting.blends = lambda fc, pipeline: False
+        try:
+            real_train(fc, pipeline, intervals, x_train, less(x_train, y_train), held,
+                       n_train, tag, started)
+        finally:
+            fitting.blends = real_blends
+        fc.ensemble_ = real_blended(fc, Residual(fc.ensemble_, anchor), pipeline, x_train,
+                                    y_train, validation)
+
+    fitting.train = train
+    return real_train
+
+
 def rolling_errors(seen: dict, share: float = 0.5, folds: int = 4) -> dict:
     """Each candidate but the networks scored window by window from rolling origins:
     the last ``share`` of each series' training windows, in ``folds`` blocks in time,
@@ -258,7 +308,8 @@ def rolling_errors(seen: dict, share: float = 0.5, folds: int = 4) -> dict:
 
 def record_table(table: dict, seed: int, max_seconds: float, out: Path,
                  maps_only: bool = False, split: bool = False,
-                 rolling: bool = False, window: int | None = None) -> dict:
+                 rolling: bool = False, window: int | None = None,
+                 residual: bool = False) -> dict:
     """``window``: one epoch with ``--window window`` (``record --window-set``); the
     record then keeps the candidates' validation forecasts too, and is saved as
     ``NAME-seedS-wW.pkl``."""
@@ -324,6 +375,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
 
     if rolling:
         fitting.prepare = prepare
+    real_train = residual_networks(fitting) if residual else fitting.train
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -331,7 +383,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     finally:
         combination.candidates, combination.validation_errors = real_candidates, real_errors
         defaults.choose_window = real_choose_window
-        fitting.prepare = real_prepare
+        fitting.prepare, fitting.train = real_prepare, real_train
         if real is not None:
             fitting.prepare, fitting.blended = real
     if "forecasters" not in seen:
@@ -947,6 +999,8 @@ def main() -> None:
     p.add_argument("--split-validation", action="store_true",
                    help="stop early on the first half of the validation windows, choose on "
                    "the second (an experiment)")
+    p.add_argument("--residual", action="store_true",
+                   help="the networks learn the correction to the linear map (an experiment)")
     p.add_argument("--window-set", action="store_true",
                    help="one epoch per window of window_set (today's default, 2 and 3 "
                    "seasons, 30, a quarter and a third of the rows): the cheap candidates, "
@@ -976,7 +1030,7 @@ def main() -> None:
         if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():
             continue
         r = record_table(table, args.seed, args.max_seconds, args.store, args.maps_only,
-                         args.split_validation, args.rolling)
+                         args.split_validation, args.rolling, residual=args.residual)
         print(json.dumps({k: v for k, v in r.items() if k in ("table", "seed", "window",
                           "val_windows", "chosen", "epochs", "skipped", "windows")}),
               flush=True)

@@ -135,6 +135,55 @@ def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_pat
 
 
 @pytest.mark.benchmark
+def test_the_residual_experiment_trains_the_networks_on_what_the_map_leaves():
+    """panel_choice.residual_networks: the networks are trained on the targets less the
+    linear map's forecast (ridge by GCV, fitted on the same windows), without instance
+    normalization, and the choice scores the map plus the networks as the networks."""
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(BENCHMARKS))
+    import panel_choice
+
+    from lstmcast.forecast.linear_map import GCV, WindowLinearMap
+
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=400))
+    window, steps = 6, 2
+    starts = np.arange(len(y) - window - steps + 1)
+    x = np.stack([y[s:s + window] for s in starts])[:, :, None].astype(np.float32)
+    target = np.stack([y[s + window:s + window + steps] for s in starts]).astype(np.float32)
+    seen = {}
+
+    class Networks:
+        members = ["one"]
+
+        def predict(self, windows):
+            return np.full((len(windows), steps), 0.25)
+
+    def train(fc, pipeline, intervals, x_train, y_train, validation, *rest):
+        seen.update(y=y_train, validation=validation[1], normalize=fc.normalize)
+        fc.ensemble_ = Networks()
+
+    def blended(fc, ensemble, *rest):
+        seen["blended"] = ensemble
+        return ensemble
+
+    fitting = SimpleNamespace(train=train, blended=blended, blends=lambda fc, p: True)
+    real = panel_choice.residual_networks(fitting)
+    assert real is train
+    fc = SimpleNamespace(steps=steps, normalize="last")
+    pipeline = SimpleNamespace(window=window, target_columns=lambda: [0])
+    fitting.train(fc, pipeline, None, x[:300], target[:300], (x[300:], target[300:]), 300, "t")
+    reference = WindowLinearMap(window, steps, [0], ridge=GCV).fit([(x[:300], target[:300])])
+    np.testing.assert_allclose(seen["y"], target[:300] - reference.predict(x[:300]), atol=1e-5)
+    np.testing.assert_allclose(seen["validation"], target[300:] - reference.predict(x[300:]),
+                               atol=1e-5)
+    assert seen["normalize"] is None  # the normalization would add the last value back
+    np.testing.assert_allclose(seen["blended"].predict(x[300:]),
+                               reference.predict(x[300:]) + 0.25, atol=1e-5)
+
+
+@pytest.mark.benchmark
 @pytest.mark.parametrize("criterion", ["loo", "bic", "aic"])
 def test_the_level_map_recovers_an_ar2_process(criterion):
     """panel_choice.LevelMap (an experiment's candidate) on windows of a simulated AR(2)
