@@ -1,4 +1,7 @@
-"""Settings chosen from the data: the window (``lstmcast.forecast.defaults``), checked by hand."""
+"""Settings chosen from the data: the window and the scaling of several series
+(``lstmcast.forecast.defaults``), checked by hand."""
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -6,7 +9,7 @@ import pytest
 
 from lstmcast import Forecaster
 from lstmcast.forecast.architecture import chosen_network_rows
-from lstmcast.forecast.defaults import choose_window, network_rows
+from lstmcast.forecast.defaults import choose_scaling, choose_window, network_rows
 
 
 @pytest.mark.parametrize(("season", "shortest", "segment", "expected"), [
@@ -166,3 +169,72 @@ def test_a_day_found_in_rows_without_a_calendar_gets_the_sub_daily_window():
     days = pd.DataFrame({"t": pd.date_range("2020-01-01", periods=2000, freq="D"),
                          "y": np.sin(2 * np.pi * np.arange(2000) / 24)})
     assert Forecaster(season=24).inspect(days, target="y", time="t")["window"][0] == 48
+
+
+@pytest.mark.parametrize(("given", "group", "autoregressive", "validation_by", "used", "why"), [
+    ("auto", "store", True, "time", "series", "each series by its own training rows"),
+    ("auto", None, True, "time", "global", "one series"),
+    ("auto", "unit", False, "time", "global", "the target's past is not an input"),
+    ("auto", "unit", True, "series", "global", "whole series are held out for validation"),
+    ("global", "store", True, "time", "global", "given"),
+    ("series", None, True, "time", "series", "given"),
+    ("condition", "unit", False, "series", "condition", "given"),
+])
+def test_the_scaling_rule(given, group, autoregressive, validation_by, used, why):
+    chosen, reason = choose_scaling(given, group, autoregressive, validation_by)
+    assert chosen == used and why in reason
+
+
+def stores_csv(path, days=120):
+    """Three stores whose daily sales differ tenfold in level, dates written as text."""
+    rng = np.random.default_rng(0)
+    t = pd.date_range("2024-01-01", periods=days, freq="D")
+    frames = [pd.DataFrame({"day": t.strftime("%d/%m/%Y"), "store": name,
+                            "sales": level * (1 + 0.2 * np.sin(2 * np.pi * np.arange(days) / 7))
+                            + rng.normal(0, level / 20, days)})
+              for name, level in (("north", 10.0), ("south", 100.0), ("east", 1000.0))]
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_several_series_are_scaled_each_by_its_own_rows_and_train_says_so(tmp_path):
+    """As a user: a CSV of three stores, nothing but the columns named. inspect and train say
+    each store is scaled by its own rows, the run records it, and the forecasts are those of
+    ``scale_by="series"`` given (the same settings otherwise); the file is left as it was."""
+    from helpers import run_cli
+
+    data = stores_csv(tmp_path / "stores.csv")
+    before = data.read_bytes()
+    args = ["--target", "sales", "--time", "day", "--group", "store", "--steps", "7"]
+    shown = run_cli("inspect", data, *args)
+    assert shown.returncode == 0, shown.stderr
+    assert ("scaling: per series (chosen: each series by its own training rows, as the model "
+            "reads each series' past on its own)") in shown.stdout
+    fast = ["--epochs", "2", "--units", "4", "--seed", "0"]
+    runs = {}
+    for name, extra in (("auto", []), ("series", ["--scale-by", "series"])):
+        done = run_cli("train", data, *args, *fast, *extra, "--out", tmp_path / name)
+        assert done.returncode == 0, done.stderr
+        runs[name] = done
+    assert ("Scaling: each series by its own training rows, as the model reads each series' "
+            "past on its own (--scale-by global scales them together).") in runs["auto"].stdout
+    assert "Scaling:" not in runs["series"].stdout  # given: nothing was chosen
+    metrics = json.loads((tmp_path / "auto" / "metrics.json").read_text())
+    assert metrics["scale_by"]["value"] == "series"
+    auto, series = (pd.read_csv(tmp_path / n / "predictions.csv") for n in ("auto", "series"))
+    pd.testing.assert_frame_equal(auto, series)
+    assert data.read_bytes() == before
+
+
+def test_one_series_and_remaining_useful_life_keep_one_scaler():
+    t = np.arange(200)
+    one = pd.DataFrame({"t": t, "y": np.sin(t / 5) + t / 50})
+    fc = Forecaster(units=(4,), epochs=1)
+    assert fc.inspect(one, target="y", time="t")["scaling"] == ("global", "one series")
+    engines = pd.DataFrame({"unit": np.repeat([1, 2, 3, 4, 5], 40), "cycle": np.tile(t[:40], 5),
+                            "s1": np.tile(np.linspace(0, 1, 40), 5),
+                            "rul": np.tile(np.arange(40)[::-1], 5).astype(float)})
+    rul = Forecaster(units=(4,), epochs=1, horizon=0, window=5, validation_by="series")
+    used, why = rul.inspect(engines, target="rul", features=["s1"], group="unit",
+                            time="cycle")["scaling"]
+    assert used == "global" and "the target's past is not an input" in why

@@ -34,6 +34,7 @@ from lstmcast.forecast.evaluation import (
     late_lower,
 )
 from lstmcast.tables.io import DataError
+from lstmcast.tables.scaling import UnknownKeyError
 
 pytestmark = pytest.mark.filterwarnings("ignore::lstmcast.forecast.evaluation.LagCopyWarning")
 
@@ -152,13 +153,25 @@ def test_by_default_only_rows_after_the_training_data_are_scored(fitted):
 
 
 def test_a_series_the_model_never_saw_is_scored_on_every_window(fitted):
-    fc, table, _, _, _ = fitted
+    _, table, history, _, _ = fitted  # a model scaled globally: unseen series are in units
+    fc = Forecaster(units=(4,), window=WINDOW, steps=STEPS, season=SEASON, epochs=1,
+                    dropout=0.0, blend=None, validation=0.0, early_stopping=False, seed=0,
+                    scale_by="global").fit(history, "y", group="sid", time="t")
     fresh = table[table["t"] < 12].assign(sid=lambda d: d["sid"] + "_new")
     result, pred = fc.evaluate(fresh, return_predictions=True)
     assert result.attrs["n_windows"] == 2 * (12 - WINDOW - STEPS + 1)
     assert result.attrs["scored"] == "every window of 2 series not in the training data"
     assert pred["t"].min() == WINDOW  # from the first window on
     assert not pred["seasonal_naive"].isna().any()  # window 6 > season 4: always known
+
+
+def test_a_model_scaled_per_series_names_a_series_it_never_saw(fitted):
+    fc, table, _, _, _ = fitted  # the default: each series scaled by its own rows
+    assert fc.pipeline_.scale_by == "series"
+    fresh = table[table["t"] < 12].assign(sid=lambda d: d["sid"] + "_new")
+    with pytest.raises(UnknownKeyError, match=r"^2 series had no rows in the training data "
+                                              r"\('a_new', 'b_new'\); .*scale_by='global'"):
+        fc.evaluate(fresh)
 
 
 def test_holdout_and_last_only_errors_are_named(fitted):

@@ -282,8 +282,10 @@ def test_a_covariate_and_calendar_model_serves_from_its_sidecar_alone(settings, 
         **({"promo": ("value", "future table")} if known else {}), "size": ("value", "zero"),
         **{f"{p}_{f}": ("calendar", "calendar") for p in ("hour", "weekday", "yearday")
            for f in ("sin", "cos")}}
-    assert side["scaling"]["inputs"] == {"past": fc.scale_by, "future": "global" if
-                                         fc.scale_by == "mode" else fc.scale_by}
+    used = fc.pipeline_.scale_by  # "auto" is per series here: stores, each its own past
+    assert used == settings.get("scale_by", "series")
+    assert side["scaling"]["inputs"] == {"past": used, "future": "global" if
+                                         used == "mode" else used}
     network = side["network"]
     assert network["members"] == settings.get("ensemble", 1)
     assert (network["blend"] is not None) == ("blend" in settings)

@@ -289,7 +289,9 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
                "blend_weight": forecaster.blend_weight_,
                "blend_weights": forecaster.blend_weights_,
                "blend_scores": forecaster.blend_scores_, "window": forecaster.window_,
-               "season": forecaster.season_, "log": log_record(forecaster)}
+               "season": forecaster.season_, "log": log_record(forecaster),
+               "scale_by": {"value": forecaster.pipeline_.scale_by,
+                            "why": getattr(forecaster, "scaling_choice_", (None, None))[1]}}
     folder.file("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     history = pd.DataFrame(forecaster.history_)
     history.insert(0, "epoch", range(1, len(history) + 1))

@@ -109,6 +109,10 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     log, why = facts["log"]
     lines.append(f"scale: {'the targets as their log' if log else 'the targets as they are'}"
                  + ("" if why == "given" else f" (chosen: {why})"))
+    scale_by, why = facts["scaling"]
+    if why not in ("given", "one series"):
+        lines.append(f"scaling: {'per series' if scale_by == 'series' else 'global'} "
+                     f"(chosen: {why})")
     blend = model.get("blend", "select")
     if not facts["blend"]:
         lines.append("forecast: the networks alone" + (

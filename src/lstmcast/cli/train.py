@@ -191,7 +191,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def print_choices(forecaster: Forecaster) -> None:
-    """What was chosen from the data, and why: the window, the scale and the season."""
+    """What was chosen from the data, and why: the window, the scale, the scaling of
+    several series and the season."""
     if forecaster.window is None:
         print(f"\nWindow: {forecaster.window_choice_}.")
     if forecaster.log is None:
@@ -199,6 +200,10 @@ def print_choices(forecaster: Forecaster) -> None:
         print(f"\nScale: the targets' log ({choice.why}; --no-log keeps them as they are)."
               if choice.log else f"\nScale: the targets as they are ({choice.why}; --log "
               "models their log).")
+    scale_by, why = getattr(forecaster, "scaling_choice_", (None, "given"))
+    if why not in ("given", "one series"):
+        print(f"\nScaling: {why} (" + ("--scale-by global scales them together" if
+              scale_by == "series" else "--scale-by series scales each on its own") + ").")
     found, why = forecaster.season_choice(forecaster.pipeline_)
     print(f"\nSeason: {found} ({why}), for the seasonal naive baseline and MASE." if found
           else f"\nSeason: none ({why}); --season N adds a seasonal naive baseline.")

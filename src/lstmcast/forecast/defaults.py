@@ -5,7 +5,9 @@ The Forecaster's defaults are judged on a panel of public tables
 its choice and a short reason, which ``inspect`` and ``lstmcast train`` print.
 
 - the season: ``choose_season`` below (from the frequency, else found in the rows);
-- the window: ``choose_window`` below.
+- the window: ``choose_window`` below;
+- the scaling of several series: ``choose_scaling`` below (one scaler per series where
+  the model reads each series' own past).
 
 No torch here: the command line's checks use these before training.
 """
@@ -164,3 +166,31 @@ def day_without_calendar(season: int | None, pipeline: TablePipeline) -> bool:
     step = pipeline.step
     calendar = step is not None and step.get("kind") == "datetime"
     return not calendar and season in DAYS_IN_ROWS
+
+
+def choose_scaling(given: str, group: str | None, autoregressive: bool,
+                   validation_by: str) -> tuple[str, str]:
+    """``scale_by`` and why: as given, or for "auto" one scaler per series where the table
+    has series (a group column), the model reads the targets' past and every series
+    keeps rows of its own for training; else one scaler for all rows.
+
+    Per series, each series' window is read on its own scale, as its own past: on the
+    panel's five tables of several series (docs/panel.md), quarterly arrivals from four
+    countries went from 1.24x the best baseline's RMSE to 1.05x and accommodation in
+    eight states from 0.82x to 0.67x, and out of the panel Grunfeld's ten firms from
+    1.11x to 0.98x. Where whole series are held out for validation (C-MAPSS's engines),
+    they have no training rows to be scaled by; where the target's past is no input
+    (remaining useful life), the series' levels are what the inputs must tell apart.
+    """
+    if given != "auto":
+        return given, "given"
+    if group is None:
+        return "global", "one series"
+    if not autoregressive:
+        return "global", ("all series together: the target's past is not an input, so "
+                          "their levels are what the inputs tell apart")
+    if validation_by == "series":
+        return "global", ("all series together: whole series are held out for validation, "
+                          "with no training rows of their own to be scaled by")
+    return "series", ("each series by its own training rows, as the model reads each "
+                      "series' past on its own")

@@ -208,7 +208,8 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
                  ) -> TablePipeline:
     """The columns' roles decided from ``frame`` and an unfitted pipeline for them."""
     table_roles = roles.resolve(frame, target, features, group, time, future, static,
-                                scale_by=fc.scale_by, horizon=fc.horizon,
+                                scale_by="global" if fc.scale_by == "auto" else fc.scale_by,
+                                horizon=fc.horizon,
                                 autoregressive=fc.autoregressive,
                                 difference=fc.difference, calendar=fc.calendar)
     if table_roles.future and table_roles.key:
@@ -216,9 +217,12 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
             "Inputs known in advance (`future`) with scaling by a key column "
             f"(`scale_by={fc.scale_by!r}`) are not supported: the key's value over the "
             "forecast rows is unknown. Use scale_by='global' or 'series'.")
+    fc.scaling_choice_ = defaults.choose_scaling(fc.scale_by, group,
+                                                 table_roles.autoregressive, fc.validation_by)
+    scale_by = fc.scaling_choice_[0]
     return TablePipeline(table_roles, fc.window or defaults.BASE_WINDOW, fc.horizon,
                          fc.steps,
-                         fc.scaler, fc.scale_by, fc.difference, fc.missing,
+                         fc.scaler, scale_by, fc.difference, fc.missing,
                          fc.time_format, fc.calendar,
                          table_roles.target if fc.log else None)
 

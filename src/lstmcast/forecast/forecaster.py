@@ -65,6 +65,8 @@ class Forecaster(Estimator, FittedAttributes):
         log_choice_: whether the targets are read as their log, and why
             (``lstmcast.forecast.log_choice.LogChoice``); after ``fit``, not saved (a
             loaded model's ``pipeline_.log`` names the targets read so).
+        scaling_choice_: ``scale_by`` as used ("global", "series" or a key column; a
+            loaded model's ``pipeline_.scale_by``) and why.
         history_, histories_: per-epoch losses of the first / every network.
         stats_: the training rows' mean and MASE scale (``TrainingStats``).
         seen_: which rows were trained on (``SeenRows``), for ``evaluate``.
@@ -96,7 +98,7 @@ class Forecaster(Estimator, FittedAttributes):
         validation: float = 0.2,
         validation_by: str = "time",
         scaler: str | None = "minmax",
-        scale_by: str = "global",
+        scale_by: str = "auto",
         season: int | None = None,
         autoregressive: bool | None = None,
         difference: bool = False,

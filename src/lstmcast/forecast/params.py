@@ -200,8 +200,9 @@ MODEL: tuple[Param, ...] = (
        "series", choices=("time", "series")),
     _p("scaler", "minmax", "choice", "input and target scaling (none: off)",
        choices=("minmax", "standard"), optional=True),
-    _p("scale_by", "global", "str", "one scaler for all rows (global), one per series, or one "
-       "per value of a key column"),
+    _p("scale_by", "auto", "str", "one scaler for all rows (global), one per series, or one "
+       "per value of a key column; auto: per series where the table has several series whose "
+       "own past the model reads, else global"),
     _p("season", None, "int", "season length for the seasonal naive baseline and MASE "
        "(default: from the frequency: 24 hourly, 48 half-hourly, 7 daily, 5 business days, "
        "52 weekly, 12 monthly, 4 quarterly; for numbers, years or no time column, a cycle "

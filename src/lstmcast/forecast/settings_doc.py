@@ -89,8 +89,12 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (('scaler',), (
         '"minmax", "standard" or None.')),
     (('scale_by',), (
-        '"global", "series", or the name of a key column (e.g. an operating condition) whose '
-        'values each get their own scaler. Scalers are fitted on training rows only.')),
+        '"auto" (default), "global", "series", or the name of a key column (e.g. an '
+        'operating condition) whose values each get their own scaler. "auto" is "series" '
+        "where the table has several series (``group``) whose own past the model reads and "
+        'validation holds out the end of every series, else "global" '
+        '(``scaling_choice_`` says which, and why). Scalers are fitted on training rows '
+        'only. A model scaled per series cannot forecast a series it was not trained on.')),
     (('season',), (
         'season length for the seasonal naive baseline and MASE. None (default): from the '
         "time column's frequency (``season_``): a day of sub-daily rows (24 hourly, 48 "
