@@ -339,6 +339,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
 
     seen: dict = {}
     real_errors, real_candidates = combination.validation_errors, combination.candidates
+    real_window_errors = combination.window_errors
 
     def candidates(window, steps, columns, season, horizon, train):
         pairs = list(train())
@@ -346,11 +347,11 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         seen["spec"] = (window, steps, columns, season, horizon)
         return real_candidates(window, steps, columns, season, horizon, lambda: pairs)
 
-    def validation_errors(forecasters, validation):
+    def window_errors(forecasters, validation):  # the choice after training scores here
         validation = list(validation)
         seen["validation"] = validation
         seen["forecasters"] = dict(forecasters)
-        return real_errors(forecasters, validation)
+        return real_window_errors(forecasters, validation)
 
     real_choose_window = defaults.choose_window
 
@@ -361,7 +362,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         return real_choose_window(season, shortest, horizon, steps, validation, segment,
                                   daily)
 
-    combination.candidates, combination.validation_errors = candidates, validation_errors
+    combination.candidates, combination.window_errors = candidates, window_errors
     defaults.choose_window = choose_window  # fitting reads it from the module
     from lstmcast.forecast import fitting
 
@@ -381,7 +382,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
             warnings.simplefilter("ignore")
             fc.fit(fit_frame, **data_columns(data))
     finally:
-        combination.candidates, combination.validation_errors = real_candidates, real_errors
+        combination.candidates, combination.window_errors = real_candidates, real_window_errors
         defaults.choose_window = real_choose_window
         fitting.prepare, fitting.train = real_prepare, real_train
         if real is not None:
@@ -413,6 +414,11 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         for name, criterion in zip(LEVEL_MAPS, ("loo", "bic", "aic")):
             forecasters[name] = LevelMap(window, steps, columns, criterion).fit(seen["train"])
     val_rmse = real_errors(forecasters, seen["validation"])
+    val_window_sse = {  # per validation window, every step pooled (scaled units)
+        name: np.concatenate([np.square(np.asarray(f.predict(x), dtype=np.float64)
+                                        - np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+                                        ).sum(axis=1) for x, y in seen["validation"]])
+        for name, f in forecasters.items()}
     if maps_only:
         forecasters.pop("networks")
         forecasters.update(refit_maps(seen["spec"], seen["train"] + seen["validation"]))
@@ -433,7 +439,8 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     chosen = fc.ensemble_.weights
     result = {"table": table["name"], "seed": seed, "window": pipeline.window,
               "val_windows": int(sum(len(np.asarray(y)) for _, y in seen["validation"])),
-              "val_rmse": val_rmse, "truth": truth, "test": test, "chosen": chosen,
+              "val_rmse": val_rmse, "val_window_sse": val_window_sse, "truth": truth,
+              "test": test, "chosen": chosen,
               "epochs": len(fc.history_["loss"])}
     if given_window is None:
         name = f"{table['name']}-seed{seed}{'-maps' if maps_only else ''}.pkl"

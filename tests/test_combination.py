@@ -27,7 +27,9 @@ from lstmcast.forecast.combination import (
     choose,
     component_from_config,
     describe,
+    networks_edge,
     validation_errors,
+    window_errors,
 )
 from lstmcast.forecast.linear_map import RIDGES, WindowLinearMap, seasonal_positions
 
@@ -112,6 +114,51 @@ def test_a_smoothings_constants_are_shown_and_kept_with_its_map():
     x = np.arange(12.0).reshape(3, 4, 1)
     np.testing.assert_array_equal(back.predict(x), smoothed.predict(x))
     np.testing.assert_array_equal(smoothed.predict(x)[:, 0], x[:, 3, 0])
+
+
+def test_the_networks_edge_is_a_paired_t_statistic_over_overlapping_windows():
+    """``networks_edge`` against SciPy's paired t-test: the same mean difference over its
+    standard error, with the windows counted as windows / steps (the statistic divided by
+    the square root of the steps)."""
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(0)
+    naive = rng.gamma(2.0, 1.0, 60)
+    errors = {"networks": naive * 0.9 + rng.normal(0, 0.1, 60), "linear_map": naive * 1.2,
+              "naive": naive}
+    reference = ttest_rel(naive, errors["networks"]).statistic  # the best other: naive
+    assert networks_edge(errors, steps=1) == pytest.approx(reference, rel=1e-12)
+    assert networks_edge(errors, steps=4) == pytest.approx(reference / 2, rel=1e-12)
+    assert networks_edge(errors, steps=120) == pytest.approx(  # at least one window
+        reference / np.sqrt(60), rel=1e-12)
+    assert networks_edge({"naive": naive}, steps=1) is None
+    assert networks_edge({"networks": naive + 1, "naive": naive}, steps=1) == 0.0
+    assert networks_edge({"networks": naive - 1, "naive": naive}, steps=1) == float("inf")
+
+
+def test_window_errors_sum_each_windows_squares_and_give_the_rmse():
+    x = np.zeros((5, 3, 1))
+    y = np.arange(10.0).reshape(5, 2)
+
+    class Zero:
+        def predict(self, windows):
+            return np.zeros((len(windows), 2))
+
+    errors, width = window_errors({"zero": Zero()}, [(x[:2], y[:2]), (x[2:], y[2:])])
+    np.testing.assert_allclose(errors["zero"], (y ** 2).sum(axis=1))
+    assert width == 2
+    assert validation_errors({"zero": Zero()}, [(x, y)])["zero"] == pytest.approx(
+        np.sqrt((y ** 2).mean()))
+
+
+def test_the_networks_need_a_clear_edge_to_be_chosen():
+    errors = {"networks": 0.19, "linear_map": 0.20, "naive": 0.3}
+    assert choose(errors, edge=2.5) == {"networks": 0.5, "linear_map": 0.5}
+    assert choose(errors, edge=1.0) == {"networks": 0.5, "linear_map": 0.5}  # EDGE: enough
+    assert choose(errors, edge=0.4) == {"linear_map": 0.5, "naive": 0.5}
+    assert choose(errors, alone=True, edge=0.4) == {"linear_map": 0.5, "naive": 0.5}
+    assert choose(errors, alone=True, edge=3.0) == {"networks": 1.0}
+    assert choose(errors, edge=None) == {"networks": 0.5, "linear_map": 0.5}  # not scored
 
 
 def test_choose_averages_the_two_lowest_and_describes_them():
@@ -259,10 +306,34 @@ def test_the_cli_says_what_the_forecast_combines_and_keeps_it_in_metrics(tmp_pat
     weights = metrics["blend_weights"]
     assert sum(weights.values()) == pytest.approx(1.0) and len(weights) == 2
     assert set(metrics["blend_scores"]) >= set(weights)
+    edge = metrics["networks_edge"]  # how clearly the networks beat the best other there
+    assert edge is None or isinstance(edge, float)
     assert "The forecast: 0.50 x" in done.stdout
     assert "the two best on the validation rows" in done.stdout
     done = run_cli("inspect", path, "--target", "sales", "--time", "month", "--steps", 6)
     assert done.returncode == 0 and "score best on the validation rows" in done.stdout
+
+
+def test_train_says_when_the_networks_scored_best_but_not_clearly():
+    from types import SimpleNamespace
+
+    from lstmcast.cli.common import blend_line
+
+    def run(edge, weights):
+        return SimpleNamespace(blend_weights_=weights, ensemble_=SimpleNamespace(parts={}),
+                               blend_scores_={"networks": 0.10, "naive": 0.11,
+                                              "linear_map": 0.12},
+                               pipeline_=SimpleNamespace(log=[]), networks_edge_=edge)
+
+    unclear = blend_line(run(0.43, {"naive": 0.5, "linear_map": 0.5}))
+    assert unclear.endswith("(RMSE in scaled units: networks 0.1, naive 0.11, linear_map "
+                            "0.12); the networks scored best by 0.43 standard errors of the "
+                            "difference window by window, too little to tell from luck, and "
+                            "are left out.")
+    clear = blend_line(run(2.0, {"networks": 0.5, "naive": 0.5}))
+    assert clear.startswith("The forecast: 0.50 x the networks + 0.50 x the naive forecast, "
+                            "the two best on the validation rows, the networks only when "
+                            "clearly best of all") and "left out" not in clear
 
 
 def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):

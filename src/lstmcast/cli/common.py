@@ -118,8 +118,15 @@ def blend_line(forecaster: Forecaster) -> str:
     ranked = ", ".join(f"{name} {value:.3g}" for name, value in
                        sorted(scores.items(), key=lambda item: item[1]))
     units = "scaled units of the log" if forecaster.pipeline_.log else "scaled units"
-    return (f"{line}, the two best on the validation rows, the networks only when best "
-            f"of all (RMSE in {units}: {ranked}).")
+    edge = getattr(forecaster, "networks_edge_", None)
+    first = min(scores, key=scores.get)
+    unclear = (first == "networks" and edge is not None
+               and "networks" not in forecaster.blend_weights_)
+    return (f"{line}, the two best on the validation rows, the networks only when clearly "
+            f"best of all (RMSE in {units}: {ranked})"
+            + (f"; the networks scored best by {edge:.2g} standard errors of the difference "
+               "window by window, too little to tell from luck, and are left out"
+               if unclear else "") + ".")
 
 def show_scores(scores: pd.DataFrame, out: object = None) -> str:
     from lstmcast.forecast.intervals import split_score_columns
@@ -279,6 +286,7 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
     from lstmcast import plots
     from lstmcast.cli.report import write_report
     from lstmcast.forecast import forecasting
+    from lstmcast.forecast.combination import finite
 
     forecaster.save(folder.file("forecaster.lstmcast"))
     metrics = {"scores": json.loads(scores.to_json(orient="records")),
@@ -288,7 +296,9 @@ def write_run(folder: RunFiles, forecaster: Forecaster, scores: pd.DataFrame,
                "epochs_run": len(forecaster.history_["loss"]),
                "blend_weight": forecaster.blend_weight_,
                "blend_weights": forecaster.blend_weights_,
-               "blend_scores": forecaster.blend_scores_, "window": forecaster.window_,
+               "blend_scores": forecaster.blend_scores_,
+               "networks_edge": finite(getattr(forecaster, "networks_edge_", None)),
+               "window": forecaster.window_,
                "season": forecaster.season_, "log": log_record(forecaster),
                "scale_by": {"value": forecaster.pipeline_.scale_by,
                             "why": getattr(forecaster, "scaling_choice_", (None, None))[1]}}

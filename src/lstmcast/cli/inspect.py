@@ -121,7 +121,7 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
             if blend in ("auto", "select") else ""))
     elif blend == "select":
         lines.append("forecast: the mean of the two that score best on the validation rows "
-                     "among the networks (only when best of all), two least-squares linear "
+                     "among the networks (only when clearly best of all), two least-squares linear "
                      "maps of the window, Holt-Winters smoothing over it and the naive, "
                      "seasonal naive, window-mean, training-mean, drift and seasonal-drift "
                      "forecasts "

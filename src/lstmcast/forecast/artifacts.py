@@ -28,7 +28,7 @@ import torch
 
 from lstmcast.engine import artifact_file, bundle
 from lstmcast.errors import ArtifactError
-from lstmcast.forecast.combination import MAPS, component_from_config
+from lstmcast.forecast.combination import MAPS, component_from_config, finite
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.evaluation import TrainingStats
 from lstmcast.forecast.intervals import Intervals
@@ -74,6 +74,7 @@ def config(fc: Forecaster) -> dict[str, Any]:
         "blend": {"weight": ensemble.weight, **linear.get_config()} if two_halves else None,
         "combination": None if two_halves or not ensemble.combined else {
             "weights": ensemble.weights, "scores": getattr(fc, "blend_scores_", None),
+            "networks_edge": finite(getattr(fc, "networks_edge_", None)),
             "parts": {n: part.get_config() for n, part in ensemble.parts.items()}},
         "model": fc.model_.get_config(),
         "input_shape": list(fc.model_.built_input_shape_),
@@ -138,6 +139,7 @@ def load(cls: type[Forecaster], path: str | os.PathLike, device: str | None = No
         members.append(model)
     forecaster.ensemble_ = Ensemble(members)
     forecaster.blend_scores_ = (saved.get("combination") or {}).get("scores")
+    forecaster.networks_edge_ = (saved.get("combination") or {}).get("networks_edge")
     blend = saved.get("blend")
     if blend is not None:
         linear = WindowLinearMap(blend["window"], blend["steps"], blend["columns"],

@@ -327,7 +327,7 @@ def train(fc: Forecaster, pipeline: TablePipeline, intervals: Intervals | None,
     drop_checkpoints(fc)
     fc.pipeline_ = pipeline
     fc.ensemble_ = Ensemble(members)
-    fc.blend_scores_ = None
+    fc.blend_scores_ = fc.networks_edge_ = None
     if blend:
         fc.ensemble_ = blended(fc, fc.ensemble_, pipeline, x_train, y_train,
                                        validation)
@@ -420,9 +420,12 @@ def blended(fc: Forecaster, ensemble: Ensemble, pipeline: TablePipeline, x_train
         parts = combination.candidates(pipeline.window, fc.steps,
                                        pipeline.target_columns(), season, fc.horizon,
                                        train)
-        scores = combination.validation_errors(
-            {NETWORKS: ensemble, **parts}, held_out())
-        weights = combination.choose(scores, alone=bool(pipeline.roles.future_inputs))
+        errors, width = combination.window_errors({NETWORKS: ensemble, **parts},
+                                                  held_out())
+        scores = combination.rmse(errors, width)
+        fc.networks_edge_ = combination.networks_edge(errors, fc.steps)
+        weights = combination.choose(scores, alone=bool(pipeline.roles.future_inputs),
+                                     edge=fc.networks_edge_)
         fc.blend_scores_ = scores
         return Ensemble(ensemble.members,
                         {n: parts[n] for n in weights if n != NETWORKS}, weights)

@@ -60,6 +60,8 @@ class Forecaster(Estimator, FittedAttributes):
             with "linear"; the other forecasts have the rest); None without.
         blend_weights_: every forecast's share by name (``{"networks": 1.0}``
             without a blend).
+        networks_edge_: with "select", how clearly the networks beat the best other
+            candidate there (``combination.networks_edge``; None when not scored).
         blend_scores_: with "select", each candidate's RMSE on the validation
             windows (scaled units), else None.
         log_choice_: whether the targets are read as their log, and why
