@@ -210,6 +210,9 @@ def test_several_series_are_scaled_each_by_its_own_rows_and_train_says_so(tmp_pa
     assert shown.returncode == 0, shown.stderr
     assert ("scaling: per series (chosen: each series by its own training rows, as the model "
             "reads each series' past on its own)") in shown.stdout
+    named = run_cli("inspect", data, *args, "--scale-by", "auto")  # the default, given
+    assert named.returncode == 0, named.stderr
+    assert "scaling: per series (chosen: each series" in named.stdout
     fast = ["--epochs", "2", "--units", "4", "--seed", "0"]
     runs = {}
     for name, extra in (("auto", []), ("series", ["--scale-by", "series"])):

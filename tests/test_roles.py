@@ -92,6 +92,8 @@ def test_a_missing_column_names_the_nearest(frame):
         resolve(frame, "sales", scale_by="region")
     with pytest.raises(DataError, match="^Feature column 'tmp' is not in the table.*'temp'"):
         resolve(frame, "sales", features=["tmp"])
+    for name in ("auto", "global", "series"):  # the scalings that name no column
+        assert resolve(frame, "sales", group="store", scale_by=name).key is None
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -208,8 +208,7 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
                  ) -> TablePipeline:
     """The columns' roles decided from ``frame`` and an unfitted pipeline for them."""
     table_roles = roles.resolve(frame, target, features, group, time, future, static,
-                                scale_by="global" if fc.scale_by == "auto" else fc.scale_by,
-                                horizon=fc.horizon,
+                                scale_by=fc.scale_by, horizon=fc.horizon,
                                 autoregressive=fc.autoregressive,
                                 difference=fc.difference, calendar=fc.calendar)
     if table_roles.future and table_roles.key:

@@ -133,6 +133,10 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
     return roles
 
 
+SCALINGS = ("auto", "global", "series")
+"""``scale_by`` values that name no column (any other names the key column)."""
+
+
 def _check_named(frame: pd.DataFrame, targets: list[str], group: str | None,
                  time: str | None, future_cols: list[str], static_cols: list[str],
                  scale_by: str) -> str | None:
@@ -144,7 +148,7 @@ def _check_named(frame: pd.DataFrame, targets: list[str], group: str | None,
         if name is not None and name not in frame.columns:
             raise missing_column(name, frame.columns, role)
     key = None
-    if scale_by not in ("global", "series"):
+    if scale_by not in SCALINGS:
         key = scale_by
         if key not in frame.columns:
             raise missing_column(key, frame.columns, "Scaling key (`scale_by`)")
