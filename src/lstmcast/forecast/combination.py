@@ -248,13 +248,13 @@ def window_errors(forecasters: Mapping[str, Any], validation: Iterable[tuple[Any
     (scaled units, every target and step of it), and how many values a window holds;
     ``forecasters`` map a name to anything with ``predict(x)``."""
     parts: dict[str, list[np.ndarray]] = {name: [] for name in forecasters}
-    width = 0
+    windows = width = 0
     for x, y in validation:
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         for name, model in forecasters.items():
             parts[name].append(np.square(model.predict(x) - y).sum(axis=1))
-        width = y.shape[1]
-    if not width or not sum(len(p) for p in next(iter(parts.values()), [])):
+        windows, width = windows + len(y), y.shape[1]
+    if windows == 0:
         raise ValueError("no validation windows to choose the forecast on")
     return {name: np.concatenate(p) for name, p in parts.items()}, width
 
@@ -285,7 +285,7 @@ def networks_edge(errors: Mapping[str, np.ndarray], steps: int,
     difference = others[best] - errors[networks]
     mean = float(difference.mean())
     spread = float(difference.std(ddof=1)) if len(difference) > 1 else 0.0
-    if spread <= 1e-12 * abs(mean) or spread == 0.0:  # the same difference everywhere
+    if spread <= 1e-12 * abs(mean):  # the same difference on every window
         return float("inf") if mean > 0 else 0.0
     return mean / (spread / np.sqrt(max(1.0, len(difference) / steps)))
 
