@@ -399,3 +399,38 @@ def test_a_short_table_and_a_folder_without_a_search(tmp_path):
     (tmp_path / "other").mkdir()
     one_line_error(run_cli("tune", "--resume", tmp_path / "other", "--budget", "60"),
                    "holds no search to resume")
+
+
+def test_when_no_trial_finishes_the_defaults_are_trained(sales, tmp_path, monkeypatch):
+    """A budget no trial's folds fit in leaves a model all the same: the defaults with the
+    settings given, said on stderr, the same model ``lstmcast train`` makes of the rows."""
+    from lstmcast.forecast.tune import objective
+
+    def out_of_time(self, trial):
+        trial.set_user_attr("note", "stopped: the search's time ended (0 of 3 folds done)")
+        raise optuna.TrialPruned()
+
+    monkeypatch.setattr(objective.Objective, "__call__", out_of_time)
+    run = tmp_path / "run"
+    result = run_cli(*cli_args(sales, "--budget", "60", "--trials", "2", "--seed", "3",
+                               "--out", run))
+    assert result.returncode == 0, result.stderr
+    assert ("No trial finished its folds within the search's time (2 started) (the first "
+            "trial's end: stopped: the search's time ended (0 of 3 folds done)): training "
+            "the defaults with the settings given instead") in result.stderr
+    assert "Training the defaults on all training rows" in result.stdout
+    board = pd.read_csv(run / "leaderboard.csv")
+    assert list(board["state"]) == ["pruned", "pruned"]
+    trained = run_cli("train", sales, "--target", "sales", "--group", "store", "--time", "day",
+                      *TINY, "--seed", "3", "--out", tmp_path / "train", "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    ours = pd.read_csv(run / "predictions.csv")
+    theirs = pd.read_csv(tmp_path / "train" / "predictions.csv")
+    pd.testing.assert_frame_equal(ours, theirs)
+
+    frame = pd.read_csv(sales)
+    with pytest.warns(UserWarning, match="No trial finished its folds.*fitted the defaults"):
+        found = Forecaster.tune(frame, "sales", group="store", time="day", budget=60,
+                                trials=1, units=(4,), epochs=2)
+    assert found.settings == {"units": (4,), "epochs": 2}
+    assert found.forecaster.predict(frame).shape[0] == 2

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmcast.errors import InvalidArgumentError, LstmcastError
+from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast.tune import (
     KEEP,
     LEADERBOARD,
@@ -35,6 +35,7 @@ from lstmcast.forecast.tune import (
     final_seconds,
     finished_trials,
     leaderboard,
+    no_trial_note,
     now,
     open_study,
     run_search,
@@ -259,16 +260,28 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   f"--resume {run} --budget SECONDS", file=sys.stderr)
             return 130
         board = _write_board(study, run)
-        try:
-            best, settings = best_settings(study)
-        except LstmcastError as exc:
-            raise LstmcastError(f"{exc} (the study is kept: lstmcast tune --resume {run} "
-                                "--budget SECONDS continues it)") from None
+        best, settings = best_settings(study, {k: v for k, v in model.items()
+                                               if v is not None})
+        if best is None:
+            print(f"lstmcast tune: {no_trial_note(study)}: training the defaults with the "
+                  f"settings given instead. Give a larger budget (lstmcast tune --resume {run} "
+                  "--budget SECONDS continues the study).", file=sys.stderr, flush=True)
         _final_run(args, clock, run, source, data, settings, best, board, fit_frame,
                    test_frame, how)
     finally:
         lock.release(run)
     return 0
+
+
+def _board_caption(best: optuna.trial.FrozenTrial | None) -> str:
+    if best is None:
+        return ("No trial finished its folds within the search's time: the run above is the "
+                "defaults with the settings given, trained on all training rows and scored "
+                "on the held-out rows.")
+    return (f"RMSE on {len(best.user_attrs.get('fold_rmse', []))} rolling-origin folds "
+            "inside the training rows (the mean and each fold), best first; the baselines "
+            "on the defaults' folds. The run above is the best trial's settings retrained "
+            "on all training rows, scored on the held-out rows.")
 
 
 def _write_board(study: optuna.Study, run: Path) -> pd.DataFrame:
@@ -280,10 +293,11 @@ def _write_board(study: optuna.Study, run: Path) -> pd.DataFrame:
 
 
 def _final_run(args: argparse.Namespace, clock: Clock, run: Path, source: Source, data: dict,
-               settings: dict, best: optuna.trial.FrozenTrial, board: pd.DataFrame,
+               settings: dict, best: optuna.trial.FrozenTrial | None, board: pd.DataFrame,
                fit_frame: pd.DataFrame, test_frame: pd.DataFrame, how: dict) -> None:
     """The best settings retrained on all training rows, scored on the held-out rows and
-    written as a run folder (as ``lstmcast train`` writes one) with the leaderboard."""
+    written as a run folder (as ``lstmcast train`` writes one) with the leaderboard; with
+    no best trial (none finished), the defaults with the settings given."""
     from lstmcast.cli.common import (
         build_forecaster,
         config_sections,
@@ -295,7 +309,10 @@ def _final_run(args: argparse.Namespace, clock: Clock, run: Path, source: Source
     from lstmcast.runs.folders import to_toml
 
     seconds = final_seconds(clock, settings)
-    if not args.quiet:
+    if not args.quiet and best is None:
+        print(f"\nTraining the defaults on all training rows (at most {seconds:.0f} s)...",
+              flush=True)
+    elif not args.quiet:
         again = (", its window chosen again on them as train chooses it"
                  if "window" in best.params and "window" not in settings else "")
         print(f"\nBest: trial {best.number} ({best.user_attrs.get('kind', 'search')}), mean "
@@ -322,10 +339,7 @@ def _final_run(args: argparse.Namespace, clock: Clock, run: Path, source: Source
                    explanation, source.name)
         add_section(staging.file("report.html"), "The search: every trial (leaderboard.csv)",
                     leaderboard_html(board),
-                    f"RMSE on {len(best.user_attrs.get('fold_rmse', []))} rolling-origin "
-                    "folds inside the training rows (the mean and each fold), best first; "
-                    "the baselines on the defaults' folds. The run above is the best trial's "
-                    "settings retrained on all training rows, scored on the held-out rows.")
+                    _board_caption(best))
         staging.publish()
     finally:
         shutil.rmtree(staging.path, ignore_errors=True)

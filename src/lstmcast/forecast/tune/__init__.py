@@ -70,6 +70,7 @@ from lstmcast.forecast.tune.study import (
     enqueue_first,
     finished_trials,
     leaderboard,
+    no_trial_note,
     open_study,
     storage_url,
 )
@@ -79,6 +80,6 @@ __all__ = [
     "SEARCH_SHARE", "SETTINGS_FILE", "SPACES", "STUDY_FILE", "TRIAL_SHARE", "Clock", "Fold",
     "Objective", "Search", "Space", "TuneResult", "best_settings", "check_budget",
     "comparable", "comparable_pruner", "enqueue_first", "final_seconds", "finished_trials",
-    "fold_size", "leaderboard", "make_folds", "minimum_budget", "now", "open_study",
-    "run_search", "storage_url", "tune", "warm_up",
+    "fold_size", "leaderboard", "make_folds", "minimum_budget", "no_trial_note", "now",
+    "open_study", "run_search", "storage_url", "tune", "warm_up",
 ]

@@ -28,6 +28,7 @@ from lstmcast.forecast.tune.study import (
     enqueue_first,
     finished_trials,
     leaderboard,
+    no_trial_note,
     open_study,
 )
 
@@ -166,6 +167,9 @@ def tune(make: type[Forecaster], data: Any, target: str | Sequence[str],
     search.start(study)
     run_search(study, objective, jobs, storage, seed, quiet=not progress)
     best, chosen = best_settings(study, search.fixed)
+    if best is None:
+        warnings.warn(f"{no_trial_note(study)}: fitted the defaults with the settings given "
+                      "instead. Give a larger budget to search.", stacklevel=3)
     final = final_seconds(clock, chosen)
     forecaster = make(**{**chosen, "max_seconds": final})
     forecaster.fit(frame, **columns)

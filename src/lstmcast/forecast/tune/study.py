@@ -240,26 +240,39 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
     return board.drop(columns="_order").reset_index(drop=True)
 
 
+def no_trial_note(study: optuna.Study) -> str:
+    """Why a search has no best trial, in one sentence: how many trials started and how
+    the first one ended."""
+    notes = [t.user_attrs.get("note") for t in study.trials if t.user_attrs.get("note")]
+    hint = f" (the first trial's end: {notes[0]})" if notes else ""
+    return (f"No trial finished its folds within the search's time ({len(study.trials)} "
+            f"started){hint}")
+
+
 def best_settings(study: optuna.Study, fixed: dict | None = None
-                  ) -> tuple[optuna.trial.FrozenTrial, dict]:
+                  ) -> tuple[optuna.trial.FrozenTrial | None, dict]:
     """The best finished trial and its Forecaster settings (with ``fixed``'s settings
-    that are Python objects: layers, callbacks), or a one-line error.
+    that are Python objects: layers, callbacks).
 
     When the defaults win, their window is left for the Forecaster to choose again: the
     trial chose it from the folds' rows, fewer than the final fit trains on, and the
-    defaults retrained are then what ``lstmcast train`` makes of the same rows."""
+    defaults retrained are then what ``lstmcast train`` makes of the same rows.
+
+    When no trial finished (a budget too small for one trial's folds), there is no best
+    trial (None) and the settings are ``fixed``'s alone: the defaults with the user's
+    settings, what ``lstmcast train`` would fit, rather than no model at all
+    (``no_trial_note`` says why).
+    """
+    fixed = fixed or {}
     try:
         best = study.best_trial
     except ValueError:
-        notes = [t.user_attrs.get("note") for t in study.trials if t.user_attrs.get("note")]
-        hint = f" The first trial's end: {notes[0]}" if notes else ""
-        raise LstmcastError(
-            f"No trial finished within the search's time ({len(study.trials)} started): give "
-            f"a larger budget.{hint}") from None
-    settings = {**{k: v for k, v in (fixed or {}).items()
-                   if k not in params.SECTIONS["model"]}, **best.user_attrs["settings"]}
-    if best.user_attrs.get("kind") == "defaults" and "window" in best.params:
-        settings.pop("window", None)  # searched, not the user's: chosen again on all rows
+        best, settings = None, dict(fixed)
+    else:
+        settings = {**{k: v for k, v in fixed.items() if k not in params.SECTIONS["model"]},
+                    **best.user_attrs["settings"]}
+        if best.user_attrs.get("kind") == "defaults" and "window" in best.params:
+            settings.pop("window", None)  # searched, not the user's: chosen again on all rows
     if isinstance(settings.get("units"), list):
         settings["units"] = tuple(settings["units"])
     if isinstance(settings.get("quantiles"), list):
