@@ -671,3 +671,64 @@ def test_forecasts_are_written_with_the_dates_as_the_table_wrote_them(tmp_path):
         assert result.returncode == 0, result.stderr
         assert pd.read_csv(out, dtype=str)["month"].tolist() == ahead
         assert pd.read_csv(run / "predictions.csv", dtype=str)["month"].iloc[0] in set(text)
+
+
+# -- times written as milliseconds since 1970, as JSON writers write dates ------------------
+JAN_2010_MS, FEB_2010_MS = 1262304000000, 1264982400000  # 2010-01-01 and 2010-02-01, UTC
+
+
+@pytest.mark.parametrize("values", [pd.Series([JAN_2010_MS, FEB_2010_MS]),
+                                    pd.Series([float(JAN_2010_MS), float(FEB_2010_MS)]),
+                                    pd.Series([str(JAN_2010_MS), str(FEB_2010_MS)])])
+def test_milliseconds_since_1970_read_as_dates(values):
+    parsed, used = parse_time(values, "date")
+    assert parsed.tolist() == [pd.Timestamp("2010-01-01"), pd.Timestamp("2010-02-01")]
+    assert used == "epoch-ms" and parsed.dt.tz is None
+    assert parse_time(values, "date", "epoch-ms")[0].tolist() == parsed.tolist()
+
+
+def test_seconds_since_1970_read_as_dates_when_told():
+    seconds = pd.Series([1262304000, 1262307600])  # 2010-01-01 00:00 and 01:00
+    assert parse_time(seconds, "t")[0].dtype.kind == "i"  # not told: numbers
+    parsed, used = parse_time(seconds, "t", "epoch-s")
+    assert parsed.tolist() == [pd.Timestamp("2010-01-01 00:00"),
+                               pd.Timestamp("2010-01-01 01:00")] and used == "epoch-s"
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([201001010000, 201001020000, 201001030000]),  # %Y%m%d%H%M: 12 digits
+    pd.Series([100000000001, 100000000002]),  # not whole seconds
+    pd.Series([0, 1, 2]), pd.Series([20240131, 20240201])])
+def test_other_numbers_stay_numbers(values):
+    parsed, used = parse_time(values, "t")
+    assert parsed.dtype.kind in "if" and used is None
+
+
+def test_epoch_formats_refuse_text_dates_and_numbers_out_of_range():
+    with pytest.raises(TimeError, match=r"holds text \(such as '2010-01-01'\); "
+                                        r"time_format='epoch-ms' reads numbers"):
+        parse_time(pd.Series(["2010-01-01", "2010-02-01"]), "date", "epoch-ms")
+    with pytest.raises(TimeError, match="cannot read as seconds since 1970-01-01"):
+        parse_time(pd.Series([10**17, 10**17 + 1]), "date", "epoch-s")
+
+
+def test_a_json_file_of_pandas_epoch_dates_trains_monthly_from_the_command_line(tmp_path):
+    months = [datetime(2010 + k // 12, 1 + k % 12, 1) for k in range(72)]
+    epoch = datetime(1970, 1, 1)
+    records = [{"date": int((m - epoch).total_seconds()) * 1000, "y": 50 + 10 * np.sin(k)}
+               for k, m in enumerate(months)]
+    path = tmp_path / "sales.json"
+    path.write_text(json.dumps(records))
+    before = path.read_bytes()
+    shown = run_cli("inspect", path, "--target", "y", "--time", "date")
+    assert shown.returncode == 0, shown.stderr
+    assert ("holds dates, read as epoch-ms (milliseconds since 1970-01-01, UTC); frequency "
+            "monthly") in shown.stdout
+    result = run_cli("train", path, "--target", "y", "--time", "date", *FAST_CLI,
+                     "--out", tmp_path / "run", "--quiet")
+    assert result.returncode == 0, result.stderr
+    dates = pd.read_csv(tmp_path / "run" / "predictions.csv")["date"]
+    assert dates.iloc[0] == "2014-11-01"  # the last 14 of 72 months (20%): from month 59
+    ahead = run_cli("predict", tmp_path / "run", path)
+    assert ahead.returncode == 0, ahead.stderr
+    assert "2016-01-01" in ahead.stdout and path.read_bytes() == before

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError
+from lstmcast.errors import InvalidArgumentError, shown
 
 
 class TimeError(InvalidArgumentError):
@@ -58,7 +58,12 @@ MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``loc
 _QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
                       r"\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
-TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst")
+EPOCHS = {"epoch-ms": "ms", "epoch-s": "s"}  # numbers counting from 1970-01-01 (UTC)
+TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst", *EPOCHS)
+# milliseconds since 1970 as JSON writers write dates (pandas' to_json, JavaScript): read as
+# dates without being told when every value is a whole second from 1973 to 2286 and the
+# numbers are not dates written with 12 digits (201001011300: %Y%m%d%H%M)
+_EPOCH_MS = (10**11, 10**13)
 
 
 def is_text(col: pd.Series) -> bool:
@@ -103,6 +108,8 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
     fmt = (time_format or "auto").strip()
     written = fmt.lower() not in ("auto", "dayfirst", "monthfirst")  # iso8601 or strftime
     if pd.api.types.is_numeric_dtype(col):
+        if fmt.lower() in EPOCHS or (fmt.lower() == "auto" and _epoch_ms(col)):
+            return _from_epoch(col, name, fmt.lower() if written else "epoch-ms")
         if written:  # dates written as numbers (20240131), as a CSV reads them
             return _parse_dates(_number_text(col), name, fmt)
         _numbers_not_dates(_number_text(col), name, fmt)
@@ -112,12 +119,38 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
         raise TimeError(f"Time column {name!r} has values of type {col.dtype}; expected "
                         "numbers, dates or text dates.")
     text = col.astype(str).str.strip()
-    if not written:
+    if not written or fmt.lower() in EPOCHS:
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
-            _numbers_not_dates(text, name, fmt)
-            return numbers, None
+            return parse_time(numbers, name, time_format)
+        if fmt.lower() in EPOCHS:
+            raise TimeError(f"Time column {name!r} holds text (such as {shown(text.iloc[0])}); "
+                            f"time_format={fmt.lower()!r} reads numbers counting from "
+                            "1970-01-01: leave time_format unset to read dates.")
     return _parse_dates(text, name, fmt)
+
+
+def _epoch_ms(col: pd.Series) -> bool:
+    """Whether a column of numbers is milliseconds since 1970 (see ``_EPOCH_MS``)."""
+    values = col.to_numpy(dtype=np.float64)
+    if not ((values >= _EPOCH_MS[0]) & (values < _EPOCH_MS[1]) & (values % 1000 == 0)).all():
+        return False
+    twelve = _number_text(col)
+    return not (twelve.str.len() == 12).all() or _try(twelve, "%Y%m%d%H%M") is None
+
+
+def _from_epoch(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
+    """Numbers counting ``EPOCHS[fmt]`` units from 1970-01-01 as dates (UTC, without a zone,
+    as the dates that were written so)."""
+    values = col.to_numpy(dtype=np.float64)
+    try:
+        parsed = pd.to_datetime(values, unit=EPOCHS[fmt])
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        raise TimeError(f"Time column {name!r} holds numbers (such as {shown(col.iloc[0])}) "
+                        f"that time_format={fmt!r} cannot read as "
+                        f"{'milliseconds' if fmt == 'epoch-ms' else 'seconds'} since "
+                        "1970-01-01.") from None
+    return pd.Series(parsed, index=col.index, name=col.name), fmt
 
 
 def _number_text(col: pd.Series) -> pd.Series:
