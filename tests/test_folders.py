@@ -56,6 +56,10 @@ def test_resolve_names_and_files(tmp_path):
     assert airline.holdout == 24 and airline.test is None
     assert (airline.defaults["target"], airline.defaults["season"]) == ("passengers", 12)
     assert "passengers" in airline.frame.columns
+    # months as the shipped file writes them (its first line: 1949-01,112), so that the
+    # forecasts of `lstmcast predict airline` read 1961-01, not 1961-01-01
+    assert airline.frame["month"].iloc[0] == "1949-01"
+    assert airline.frame["passengers"].iloc[0] == 112
     path = tmp_path / "t.csv"
     pd.DataFrame({"y": [1.0, 2.0]}).to_csv(path, index=False)
     source = resolve(str(path))
