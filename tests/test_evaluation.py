@@ -136,7 +136,7 @@ def test_the_scores_are_numpys_on_the_forecasts(fitted):
         assert row["skill"] == pytest.approx(1 - rmses[model] / best, rel=RTOL)
     assert rows.loc["seasonal_naive", "skill"] == pytest.approx(0.0, abs=1e-12)  # the best here
     worse = [n for n in result.attrs["notes"] if "worse than the seasonal_naive" in n]
-    assert len(worse) == (rows.loc["lstmcast", "skill"] < 0)
+    assert len(worse) == (rows.loc["lstmcast", "skill"] < -evaluation.SAME_RMSE)
 
 
 def test_by_default_only_rows_after_the_training_data_are_scored(fitted):
@@ -264,3 +264,15 @@ def test_a_model_that_loses_is_told_what_to_try_for_what_it_forecasts_with(weigh
     assert says in note and not_says not in note
     if "networks" not in weights:
         assert note.endswith("or the naive forecast itself.")
+
+
+@pytest.mark.parametrize("ours, told", [(1.0 + 1e-9, False), (1.0009, False), (1.0011, True)])
+def test_a_model_as_good_as_the_baseline_to_rounding_is_not_said_to_lose(ours, told):
+    """A forecast that is a baseline's (the smoothing at alpha 1 is the naive forecast)
+    scores its RMSE but for rounding: no note 'worse ... (RMSE 0.4775 against 0.4775)'.
+    Worse by more than a thousandth of the baseline's RMSE is said."""
+    result = pd.DataFrame({"target": "y", "model": ["lstmcast", "naive"], "rmse": [ours, 1.0]})
+    notes: list[str] = []
+    evaluation._add_skill(result, notes, _Chosen({"holt_winters": 0.5, "naive": 0.5}))
+    assert bool(notes) == told
+    assert evaluation.loses(ours, 1.0) == told

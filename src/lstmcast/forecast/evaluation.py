@@ -35,6 +35,18 @@ HALVES = ("networks", "linear_map", "shrunk_map", "holt_winters")
 the naive forecasts it may combine are rows of their own already, as baselines."""
 
 
+SAME_RMSE = 1e-3
+"""RMSEs within this share of each other are the same score: a model whose forecast is a
+baseline's (the smoothing at alpha 1 is the naive forecast) is not said to lose to it by
+rounding (``loses``)."""
+
+
+def loses(ours: float, base: float) -> bool:
+    """Whether the model's RMSE is worse than the best baseline's by more than
+    ``SAME_RMSE`` of it."""
+    return bool(ours > base * (1 + SAME_RMSE))
+
+
 class LagCopyWarning(UserWarning):
     """The model's forecasts are essentially the last input value, shifted."""
 
@@ -244,7 +256,7 @@ def _add_skill(result: pd.DataFrame, notes: list[str], ensemble: Ensemble) -> No
                          "constant over these rows?), so skill and MASE are left empty.")
             continue
         result.loc[part.index, "skill"] = 1.0 - part["rmse"] / base
-        if ours > base:  # say it: a user may read only the model's row
+        if loses(ours, base):  # say it: a user may read only the model's row
             best = baselines.loc[baselines["rmse"].idxmin(), "model"]
             notes.append(f"the model forecasts {name!r} worse than the {best} baseline "
                          f"(RMSE {ours:.4g} against {base:.4g}, skill "

@@ -454,7 +454,7 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         scored = part.set_index("model")["rmse"]
         ours = scored.get("lstmcast")
         others = scored.drop(["lstmcast", *evaluation.HALVES], errors="ignore")
-        if ours is None or others.empty or not ours > others.min():
+        if ours is None or others.empty or not evaluation.loses(ours, others.min()):
             continue
         best = others.idxmin()
         warnings.warn(
