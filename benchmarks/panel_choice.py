@@ -575,6 +575,18 @@ def rules() -> dict:
             return top(2)(scores, n)
         return rule
 
+    def with_edge(k):  # the product's rule (combination.choose): the networks join only
+        def rule(errors, n, rolling=None, record=None):  # when best by k standard errors
+            from lstmcast.forecast.combination import networks_edge
+
+            sse = {m: record["val_window_sse"][m] for m in errors}
+            edge = networks_edge(sse, record["steps"])
+            if min(errors, key=errors.get) != "networks" or (edge is not None and edge < k):
+                return top(2)({m: e for m, e in errors.items() if m != "networks"}, n)
+            return top(2)(errors, n)
+        rule.wants_record = True
+        return rule
+
     def median3(errors, n, rolling=None):
         return sorted(errors, key=errors.get)[:3]
 
@@ -582,12 +594,14 @@ def rules() -> dict:
                "window_mean")
     out = {
         "top1": top(1, current), "top2 (before)": top(2, current), "top3": top(3, current),
-        "top2+new (today)": top(2), "top3+new": top(3), "top4+new": top(4),
+        "top2+new": top(2), "top3+new": top(3), "top4+new": top(4),
         "within5%": within(0.05), "within10%": within(0.10), "within20%": within(0.2),
         "inverse-mse": inverse, "adaptive k": adaptive, "median of top3": median3,
         "no networks": lambda errors, n, rolling=None: top(2)(
             {m: e for m, e in errors.items() if m != "networks"}, n),
     }
+    out.update({f"networks' edge {k}{' (today)' if k == 1 else ''}": with_edge(k)
+                for k in (0.5, 1, 1.5, 2)})
     out.update({f"networks x{f}": handicap(f) for f in (1.05, 1.1, 1.15, 1.2, 1.3, 1.5)})
     out.update({f"networks x(1+{c}/sqrt n)": per_window(c) for c in (0.5, 1, 1.5, 2, 3)})
     out.update({f"networks only if best{f' by {m:.0%}' if m else ''}": only_if_best(m)
@@ -598,7 +612,12 @@ def rules() -> dict:
 
 
 FAMILIES = {"networks x": "a handicap", "networks x(1+": "a handicap per window",
-            "networks only if best": "networks only if best"}
+            "networks only if best": "networks only if best",
+            "networks' edge": "the networks' edge"}
+
+TODAY = "networks' edge 1 (today)"
+"""The product's rule (``combination.choose`` with ``EDGE``); a store recorded before the
+errors were kept window by window is judged against ``top2+new`` in its place."""
 """Rules with one parameter: each family's parameter (or today's rule, which each family
 holds as its first member) chosen again on every 17 tables, scored on the table left
 out; ties go to the earlier member (today's rule, then the smaller parameter)."""
@@ -607,7 +626,12 @@ out; ties go to the earlier member (today's rule, then the smaller parameter).""
 def forecast_of(rule, r: dict, refit: bool = False) -> np.ndarray | None:
     errors = {m: e for m, e in r["val_rmse"].items() if np.isfinite(e)}
     try:
-        w = rule(errors, r["val_windows"], r.get("rolling"))
+        if getattr(rule, "wants_record", False):  # the edge: the errors window by window
+            if "val_window_sse" not in r:
+                return None
+            w = rule(errors, r["val_windows"], r.get("rolling"), record=r)
+        else:
+            w = rule(errors, r["val_windows"], r.get("rolling"))
     except TypeError:  # a rule on the rolling origins without their record
         return None
     if isinstance(w, list):
@@ -636,6 +660,7 @@ def judge(store: Path) -> None:
         rolling = path.with_name(path.stem + "-rolling.pkl")
         if rolling.exists():  # the rolling origins (record --rolling)
             r["rolling"] = pickle.load(open(rolling, "rb"))
+        r["steps"] = tables[r["table"]]["steps"]
         results.append(r)
     best = best_baselines({r["table"]: tables[r["table"]] for r in results})
     print(f"{len(results)} runs: " + ", ".join(f"{r['table']}/{r['seed']}" for r in results))
@@ -643,7 +668,7 @@ def judge(store: Path) -> None:
     variants = [(name, rule, False) for name, rule in every.items()]
     if all("linear_map_all" in r["test"] for r in results):
         variants += [(name + ", refit", every[name], True)
-                     for name in ("top2 (before)", "top2+new (today)", "top3+new")]
+                     for name in ("top2 (before)", "top2+new", "top3+new")]
     scored = {}
     for rule_name, rule, refit in variants:
         forecasts = [forecast_of(rule, r, refit) for r in results]
@@ -659,7 +684,8 @@ def judge(store: Path) -> None:
                            for i, a in enumerate(names) for b in names[i:])
                        / best[r["table"]][1])
     scored["(best pair on held-out rows)"] = np.asarray(ceiling)
-    losers = sorted({r["table"] for r, x in zip(results, scored["top2+new (today)"]) if x >= 1})
+    today = TODAY if TODAY in scored else "top2+new"
+    losers = sorted({r["table"] for r, x in zip(results, scored[today]) if x >= 1})
     print(f"{'rule':<32} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}"
           f" {'':16}" + "".join(f"{t[:11]:>12}" for t in losers))
     for name, ratios in scored.items():
@@ -673,7 +699,7 @@ def judge(store: Path) -> None:
     print(f"{'family':<32} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
     names = [r["table"] for r in results]
     for prefix, family in FAMILIES.items():
-        members = ["top2+new (today)"] + [
+        members = [today] + [
             n for n in scored if n.startswith(prefix) and
             not any(n.startswith(p) for p in FAMILIES if len(p) > len(prefix))]
         out = np.empty(len(results))
