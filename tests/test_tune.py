@@ -330,8 +330,10 @@ def _lines(stream, into):
 def test_ctrl_c_keeps_the_study(sales, tmp_path):
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # a budget the search cannot end within before Ctrl-C, however slow a loaded machine
+    # is to read the first trial's line (Ctrl-C stops it after that trial)
     proc = subprocess.Popen([sys.executable, "-m", "lstmcast", *map(str, cli_args(
-        sales, "--budget", "60", "--out", run))],
+        sales, "--budget", "600", "--out", run))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
