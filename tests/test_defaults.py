@@ -241,3 +241,36 @@ def test_one_series_and_remaining_useful_life_keep_one_scaler():
     used, why = rul.inspect(engines, target="rul", features=["s1"], group="unit",
                             time="cycle")["scaling"]
     assert used == "global" and "the target's past is not an input" in why
+
+
+@pytest.mark.parametrize(("season", "series", "expected", "words"), [
+    # 54 rows, 43 train (20% validation): half of them (43 - 1 - 6 + 1) // 2 = 18 alone;
+    # with other series, two seasons of 12 (the shortest keeps 37 - 24 + 1 = 14 windows)
+    (12, 1, 18, "half of the 43 rows the shortest series trains on"),
+    (12, 5, 24, "24 rows: 2 seasons of 12; the shortest series (54 rows) trains on 14 of its"
+                " windows, the other series on more"),
+    (None, 5, 9, "a sixth of the shortest series (54 rows)"),  # no season: as before
+    (24, 5, 18, "half of the 43 rows"),  # two seasons (48) leave the shortest no window
+])
+def test_one_short_series_among_several_keeps_two_seasons_where_it_holds_one_window(
+        season, series, expected, words):
+    window, why = choose_window(season, 54, horizon=1, steps=6, validation=0.2,
+                                series=series)
+    assert window == expected and words in why
+
+
+def test_a_short_series_among_long_ones_trains_and_is_forecast_with_two_seasons():
+    """Monthly series of 120 rows and one of 40 (a store opened later): the window sees two
+    years, and the short series is forecast too."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for store, rows in (("a", 120), ("b", 120), ("c", 40)):
+        t = pd.date_range("2010-01-01", periods=120, freq="MS")[-rows:]
+        k = np.arange(120)[-rows:]
+        frames.append(pd.DataFrame({"store": store, "month": t.strftime("%Y-%m"),
+                                    "sales": 50 + 10 * np.sin(2 * np.pi * k / 12)
+                                    + rng.normal(0, 1, rows)}))
+    frame = pd.concat(frames)
+    fc = Forecaster(units=(4,), epochs=1).fit(frame, "sales", group="store", time="month")
+    assert fc.window_ == 24 and "the shortest series (40 rows)" in fc.window_choice_
+    assert sorted(fc.predict(frame)["store"]) == ["a", "b", "c"]

@@ -140,7 +140,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
                                    fc.validation_by, fc.seed)
     parts.learn_time()
     season = fc.season_choice(pipeline)[0]
-    choose_window(fc, pipeline, parts.shortest_rows)
+    choose_window(fc, pipeline, parts.shortest_rows, parts.series_count)
     fc.log_choice_ = log_choice.LogChoice(
         bool(fc.log), "given" if fc.log is not None else "a table read in shards is not "
         "compared on folds: off (log=True to take it)", [])
@@ -189,7 +189,7 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
     train_rows, held_out = split_rows(segs, ids, validation_fraction(fc), fc.validation_by,
                                       fc.seed)
     defaults.find_season(fc.season, pipeline, frame, segs, train_rows)
-    choose_window(fc, pipeline, min(b - a for a, b in segs))
+    choose_window(fc, pipeline, min(b - a for a, b in segs), len(segs))
     warn_short([ids[a] for a, b in segs if b - a < pipeline.span], len(segs),
                      max(b - a for a, b in segs), pipeline.span)
     choose_log(fc, pipeline, frame, ids, segs, train_rows)
@@ -226,16 +226,18 @@ def new_pipeline(fc: Forecaster, frame: pd.DataFrame, target: Columns, features:
                          table_roles.target if fc.log else None)
 
 
-def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int) -> None:
+def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int, series: int = 1
+                  ) -> None:
     """Set the pipeline's window: ``window``, or one chosen from the data
-    (``defaults.choose_window``: the season, the shortest series)."""
+    (``defaults.choose_window``: the season, the shortest of ``series`` series)."""
     if fc.window is not None:
         pipeline.window, fc.window_choice_ = fc.window, "given"
         return
     season = fc.season_choice(pipeline)[0]
     daily = defaults.is_a_day(season, pipeline)
     pipeline.window, fc.window_choice_ = defaults.choose_window(
-        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment, daily)
+        season, shortest, fc.horizon, fc.steps, validation_fraction(fc), fc.segment, daily,
+        series)
     if daily and defaults.network_rows(pipeline.window, season, daily, fc.segment) and \
             defaults.day_without_calendar(season, pipeline):
         fc.window_choice_ += f"; the rows have no calendar: a season of {season} is taken as a day"

@@ -231,12 +231,14 @@ class ShardWindows(Parts):
         self.validation_by = validation_by
         self.seed = seed
         self.shortest_rows: int | None = None  # learned with the time (learn_time)
+        self.series_count = 1  # how many series, learned with them
         self._cached: tuple[int, Loaded] | None = None
 
     # -- pass 1 --------------------------------------------------------------------------
     def learn_time(self) -> None:
         """The time column's kind and frequency from every series; each series in one shard;
-        the rows of the shortest series (``shortest_rows``). Once: later calls return."""
+        the rows of the shortest series (``shortest_rows``) and how many series there are
+        (``series_count``). Once: later calls return."""
         if self.shortest_rows is not None:
             return
         roles, pipeline = self.pipeline.roles, self.pipeline
@@ -257,7 +259,7 @@ class ShardWindows(Parts):
                     pipeline, sort_series(frame, roles.group, roles.time)))
         if roles.time:
             time_steps.choose_step(pipeline, steps)
-        self.shortest_rows = shortest
+        self.shortest_rows, self.series_count = shortest, max(1, len(home))
 
     # -- pass 2 --------------------------------------------------------------------------
     def fit(self, calendar: bool, season: int, seen_columns: list[str]) -> StreamStats:
