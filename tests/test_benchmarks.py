@@ -256,3 +256,24 @@ def test_the_predict_latency_benchmark_sets_predict_beside_onnxruntime(tmp_path)
         r["floor_ms"] / r["onnxruntime_ms"]) for r in rows)
     text = out.read_text()
     assert "load average" in text and text.startswith("# ") and "| floor (ms) |" in text
+
+
+def test_the_short_series_benchmark_cuts_the_first_series_to_its_last_rows(tmp_path):
+    """benchmarks/short_series.py: the first series keeps its last 40% of rows, the others
+    stay whole, and the test rows are 20% of a full series (the same for every version)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import panel
+    import short_series
+
+    table = next(t for t in panel.load_panel(panel.PANEL / "panel.toml")
+                 if t["name"] == "arrivals")
+    path, holdout, rows = short_series.cut_table(table, 0.4, tmp_path)
+    whole = pd.read_csv(panel.PANEL / table["file"], dtype={"quarter": str})
+    cut = pd.read_csv(path, dtype={"quarter": str})
+    first = whole["origin"].iloc[0]
+    sizes = whole.groupby("origin").size()
+    assert (rows, holdout) == (int(0.4 * sizes[first]), int(0.2 * sizes.max()))
+    pd.testing.assert_frame_equal(cut[cut["origin"] == first].reset_index(drop=True),
+                                  whole[whole["origin"] == first].tail(rows)
+                                  .reset_index(drop=True))
+    assert cut.groupby("origin").size().drop(first).equals(sizes.drop(first))
