@@ -356,11 +356,11 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     real_choose_window = defaults.choose_window
 
     def choose_window(season, shortest, horizon, steps, validation, segment=None,
-                      daily=False):
+                      daily=False, series=1):
         seen["window_inputs"] = dict(season=season, shortest=shortest, horizon=horizon,
-                                     steps=steps, validation=validation)
+                                     steps=steps, validation=validation, series=series)
         return real_choose_window(season, shortest, horizon, steps, validation, segment,
-                                  daily)
+                                  daily, series)
 
     combination.candidates, combination.window_errors = candidates, window_errors
     defaults.choose_window = choose_window  # fitting reads it from the module

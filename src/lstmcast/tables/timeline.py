@@ -84,7 +84,9 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
             8601 dates, never ambiguous, read too), or a strftime format such as
             "%d/%m/%Y %H:%M". A strftime format or "iso8601" also reads a column
             of numbers as dates (20240131 with "%Y%m%d"); without one, numbers
-            stay numbers.
+            stay numbers, but for milliseconds since 1970 (``_EPOCH_MS``: read as
+            "epoch-ms"). "epoch-ms" and "epoch-s" read numbers counting from
+            1970-01-01 (UTC) as dates.
 
     Returns:
         The parsed column and the format that read it. Times written with
