@@ -248,11 +248,11 @@ def _window(pipeline: TablePipeline, values: dict[str, np.ndarray], needed: list
 
 def _future_inputs(pipeline: TablePipeline, cal: dict[str, np.ndarray], series: np.ndarray,
                    count: int) -> np.ndarray:
-    """``TablePipeline.future_inputs`` for calendar inputs only: (count, F) scaled."""
-    keys = None
-    if pipeline.roles.key is None and pipeline.scaler is not None and (
-            pipeline.scale_by == "series"):
-        keys = np.repeat(series, count) if pipeline.roles.group else np.zeros(count, np.int64)
+    """``TablePipeline.future_inputs`` for calendar inputs only: (count, F) scaled, their
+    scaler's keys from ``TablePipeline.input_keys`` (a key column's value over the rows
+    ahead is unknown: no keys)."""
+    ids = np.repeat(series, count) if pipeline.roles.group else np.zeros(count, np.int64)
+    keys = None if pipeline.roles.key is not None else pipeline.input_keys(cal, ids)
     known = np.column_stack([cal[c] for c in pipeline.roles.future_inputs])
     return future_rows.scaled_future(pipeline, known, keys)
 
