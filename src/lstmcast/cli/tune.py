@@ -260,8 +260,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   f"--resume {run} --budget SECONDS", file=sys.stderr)
             return 130
         board = _write_board(study, run)
-        best, settings = best_settings(study, {k: v for k, v in model.items()
-                                               if v is not None})
+        best, settings = best_settings(study, search.fixed)
         if best is None:
             print(f"lstmcast tune: {no_trial_note(study)}: training the defaults with the "
                   f"settings given instead. Give a larger budget (lstmcast tune --resume {run} "
