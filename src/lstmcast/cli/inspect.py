@@ -113,8 +113,10 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
     log, why = facts["log"]
     lines.append(f"scale: {'the targets as their log' if log else 'the targets as they are'}"
                  + ("" if why == "given" else f" (chosen: {why})"))
+    from lstmcast.forecast.defaults import UNSAID_SCALING
+
     scale_by, why = facts["scaling"]
-    if why not in ("given", "one series"):
+    if why not in UNSAID_SCALING:
         lines.append(f"scaling: {'per series' if scale_by == 'series' else 'global'} "
                      f"(chosen: {why})")
     blend = model.get("blend", "select")

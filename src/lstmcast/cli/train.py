@@ -193,6 +193,8 @@ def _train(args: argparse.Namespace) -> int:
 def print_choices(forecaster: Forecaster) -> None:
     """What was chosen from the data, and why: the window, the scale, the scaling of
     several series and the season."""
+    from lstmcast.forecast.defaults import UNSAID_SCALING
+
     if forecaster.window is None:
         print(f"\nWindow: {forecaster.window_choice_}.")
     if forecaster.log is None:
@@ -201,7 +203,7 @@ def print_choices(forecaster: Forecaster) -> None:
               if choice.log else f"\nScale: the targets as they are ({choice.why}; --log "
               "models their log).")
     scale_by, why = getattr(forecaster, "scaling_choice_", (None, "given"))
-    if why not in ("given", "one series"):
+    if why not in UNSAID_SCALING:
         print(f"\nScaling: {why} (" + ("--scale-by global scales them together" if
               scale_by == "series" else "--scale-by series scales each on its own") + ").")
     found, why = forecaster.season_choice(forecaster.pipeline_)

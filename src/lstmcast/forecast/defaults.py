@@ -182,6 +182,11 @@ def day_without_calendar(season: int | None, pipeline: TablePipeline) -> bool:
     return not calendar and season in DAYS_IN_ROWS
 
 
+UNSAID_SCALING = ("given", "one series")
+"""``choose_scaling``'s reasons that ``train`` and ``inspect`` leave unprinted: the user's
+own ``scale_by``, or a single series (nothing to scale apart)."""
+
+
 def choose_scaling(given: str, group: str | None, autoregressive: bool,
                    validation_by: str) -> tuple[str, str]:
     """``scale_by`` and why: as given, or for "auto" one scaler per series where the table
