@@ -80,9 +80,8 @@ def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
         kind = {"datetime": "dates", "number": "numbers"}.get(info["kind"], info["kind"])
         zone = f", zone {info['tz']}" if info.get("tz") else ""
         read = f", read as {info['format']}" if info.get("format") else ""
-        if info.get("format") in timeline.EPOCHS:
-            unit = "milliseconds" if info["format"] == "epoch-ms" else "seconds"
-            read += f" ({unit} since 1970-01-01, UTC)"
+        if info.get("format") in timeline.EPOCH_UNITS:
+            read += f" ({timeline.EPOCH_UNITS[info['format']]} since 1970-01-01, UTC)"
         lines.append(f"time: {time_col!r} holds {kind}{read}{zone}; frequency "
                      f"{describe(info['step'])}")
         found, why = facts["season"]

@@ -59,6 +59,7 @@ _QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4
                       r"\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
 EPOCHS = {"epoch-ms": "ms", "epoch-s": "s"}  # numbers counting from 1970-01-01 (UTC)
+EPOCH_UNITS = {"epoch-ms": "milliseconds", "epoch-s": "seconds"}  # the same, in words
 TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst", *EPOCHS)
 # milliseconds since 1970 as JSON writers write dates (pandas' to_json, JavaScript): read as
 # dates without being told when every value is a whole second from 1973 to 2286 and the
@@ -149,9 +150,8 @@ def _from_epoch(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
         parsed = pd.to_datetime(values, unit=EPOCHS[fmt])
     except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
         raise TimeError(f"Time column {name!r} holds numbers (such as {shown(col.iloc[0])}) "
-                        f"that time_format={fmt!r} cannot read as "
-                        f"{'milliseconds' if fmt == 'epoch-ms' else 'seconds'} since "
-                        "1970-01-01.") from None
+                        f"that time_format={fmt!r} cannot read as {EPOCH_UNITS[fmt]} "
+                        "since 1970-01-01.") from None
     return pd.Series(parsed, index=col.index, name=col.name), fmt
 
 
