@@ -136,3 +136,27 @@ def test_comment_lines_at_the_top_are_skipped_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="decimal comma"):
         pd.testing.assert_frame_equal(frame, read_table(plain))
     assert frame["store"].tolist() == ["01", "02"]  # ids as written, past the comments too
+
+
+def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path):
+    """Values saved without a header (numpy's savetxt, a spreadsheet's bare column): the
+    first line is data, not names; every value written is read, with a warning."""
+    values = [88.5261, 89.555, 87.62, 88.5261]
+    path = tmp_path / "bare.csv"
+    path.write_text("\n".join(f"{v:.4f}" for v in values) + "\n")
+    with pytest.warns(UserWarning, match="has no header line .*'88.5261'.*named 'value'"):
+        frame = read_table(path)
+    assert list(frame.columns) == ["value"] and frame["value"].tolist() == values
+    dated = tmp_path / "dated.csv"  # dates, and a first row repeating a value (5, 5)
+    dated.write_text("1980-01,5,5\n1980-02,6,7\n1980-03,8,9\n")
+    with pytest.warns(UserWarning, match="named 'column_1' .. 'column_3'"):
+        frame = read_table(dated)
+    assert frame.to_dict("list") == {"column_1": ["1980-01", "1980-02", "1980-03"],
+                                     "column_2": [5, 6, 8], "column_3": [5, 7, 9]}
+
+
+@pytest.mark.parametrize("header", ["year,2020", "t,y", "date,Jan 1980"])
+def test_a_header_with_any_name_in_it_is_a_header(tmp_path, header):
+    path = tmp_path / "named.csv"
+    path.write_text(header + "\n1,2\n3,4\n")
+    assert list(read_table(path).columns) == header.split(",")

@@ -3,7 +3,8 @@
 ``read`` takes a file that is not Parquet and reads what spreadsheets, data sites and
 programs write: any of the delimiters , ; tab |, comment lines at the top, Windows code
 pages, decimal commas where the delimiter is not a comma, identifiers with leading
-zeros kept as text, JSON records (a list of flat records, or one per line). Each
+zeros kept as text, a file without a header line (its first line holds numbers or dates,
+not names), JSON records (a list of flat records, or one per line). Each
 departure from a plain UTF-8 CSV is read with a warning that names it; a spreadsheet
 workbook or other binary file is refused with what to do (``lstmcast.tables.io`` checks
 the table itself).
@@ -38,7 +39,29 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     lines = _head(path, gzipped=head.startswith(b"\x1f\x8b")).lstrip("\ufeff").splitlines()
     skip = _comment_lines(path, lines)
     sep = _delimiter(lines[skip:])
-    return _decimal_commas(_read_csv(path, sep, skip), sep)
+    frame = _read_csv(path, sep, skip)
+    if len(frame.columns) and all(_value(name) for name in frame.columns):
+        names = (["value"] if len(frame.columns) == 1 else
+                 [f"column_{i}" for i in range(1, len(frame.columns) + 1)])
+        frame = _read_csv(path, sep, skip, names, quiet=True)
+        first = lines[skip].strip() if len(lines) > skip else ""
+        warnings.warn(f"{path.name!r} has no header line (its first line holds values, not "
+                      f"column names: {first[:60]!r}): read as data, the "
+                      + (f"column named {names[0]!r}" if len(names) == 1 else
+                         f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=3)
+    return _decimal_commas(frame, sep)
+
+
+_VALUE = re.compile(r"\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|"  # a number
+                    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?:[ T][\d:.]+)?|"  # 2020-01-31 ...
+                    r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"  # 31/01/2020
+                    r"(?:\.\d+)?\s*")  # pandas' suffix on a repeated name: 5.1 for a second 5
+
+
+def _value(name: object) -> bool:
+    """A column name that is a value (a number or a date written in digits) rather than
+    a name."""
+    return isinstance(name, str) and bool(_VALUE.fullmatch(name))
 
 
 def _first_bytes(path: Path, count: int) -> bytes:
@@ -115,12 +138,16 @@ def _delimiter(lines: list[str]) -> str:
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
-def _read_csv(path: Path, sep: str, skip: int = 0) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, skip: int = 0, names: list[str] | None = None,
+              quiet: bool = False) -> pd.DataFrame:
     """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
     as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
-    line that needed it."""
+    line that needed it (not when ``quiet``: the file read a second time). ``names``: the
+    columns' names of a file without a header line."""
+    header = {"skiprows": skip} if names is None else {"skiprows": skip, "header": None,
+                                                         "names": names}
     try:
-        return _as_written(path, sep, pd.read_csv(path, sep=sep, skiprows=skip), skip=skip)
+        return _as_written(path, sep, pd.read_csv(path, sep=sep, **header), header=header)
     except UnicodeDecodeError:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
@@ -128,8 +155,10 @@ def _read_csv(path: Path, sep: str, skip: int = 0) -> pd.DataFrame:
         encoding = "latin-1" if any(b in raw for b in _CP1252_UNDEFINED) else "cp1252"
         line = next((b.decode(encoding).strip() for b in raw.split(b"\n")
                      if not _utf8(b)), "")
-    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding,
-                                               skiprows=skip), encoding, skip)
+    frame = _as_written(path, sep, pd.read_csv(path, sep=sep, encoding=encoding, **header),
+                        encoding, header)
+    if quiet:
+        return frame
     name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
     warnings.warn(f"{str(path)!r} is not UTF-8: read as {name}, as spreadsheets on Windows "
                   f"save CSV files (the first such line: {line[:60]!r}). Save it as UTF-8 to be "
@@ -146,14 +175,14 @@ def _utf8(line: bytes) -> bool:
 
 
 def _as_written(path: Path, sep: str, frame: pd.DataFrame,
-                encoding: str | None = None, skip: int = 0) -> pd.DataFrame:
+                encoding: str | None = None, header: dict | None = None) -> pd.DataFrame:
     """Columns read as integers whose text has leading zeros ("01", "007": identifiers, not
     numbers) kept as the text written, so that "01" and "1" stay two series."""
     ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
     if not ints or frame.columns.duplicated().any():
         return frame
     text = pd.read_csv(path, sep=sep, usecols=ints, dtype=str, encoding=encoding,
-                       skiprows=skip)
+                       **(header or {}))
     for name in ints:
         if text[name].str.match(r"\s*[+-]?0\d").any():
             frame[name] = text[name].str.strip()
