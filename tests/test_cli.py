@@ -91,7 +91,8 @@ def test_every_command_has_help_with_an_example(command):
     (["train", "{table}", "--target", "sale"], "Did you mean 'sales'"),
     (["train", "{table}", "--target", "sales", "--window", "0"],
      "--window expects a positive integer, got '0'"),
-    (["train", "{table}"], "--target is required"),
+    (["train", "{table}"], "--target is required for this data (the column to forecast): "
+                           "one of 'day', 'promo', 'temp', 'sales'."),
     (["train", "{table}", "--target", "sales", "--group", "store", "--difference",
       "--no-autoregressive"],
      "target's past must be an input"),
@@ -105,6 +106,27 @@ def test_bad_input_is_one_clear_line(args, message, table, tmp_path):
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_bare_column_of_values_trains_without_naming_it(tmp_path):
+    """A file of values alone (no header, one column): its every row is read and its one
+    numeric column forecast, each said on stderr; the file is left as it was."""
+    values = 50 + 10 * np.sin(np.arange(80) / 3)
+    path = tmp_path / "bare.csv"
+    path.write_text("\n".join(f"{v:.3f}" for v in values) + "\n")
+    written = path.read_bytes()
+    result = run_cli("train", path, *FAST, "--out", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert "has no header line" in result.stderr
+    assert "Forecasting 'value', the table's only numeric column" in result.stderr
+    assert 'target = ["value"]' in (tmp_path / "r" / "config.toml").read_text()
+    assert "Test scores on the last 16 rows" in result.stdout  # 20% of the 80 written
+    named = tmp_path / "named.csv"  # the same values under a header: the same run
+    named.write_text("value\n" + path.read_text())
+    assert run_cli("train", named, *FAST, "--out", tmp_path / "n").returncode == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r" / "predictions.csv"),
+                                  pd.read_csv(tmp_path / "n" / "predictions.csv"))
+    assert path.read_bytes() == written
 
 
 def test_help_and_errors_about_arguments_or_files_come_before_torch(trained, table,

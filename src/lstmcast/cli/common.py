@@ -67,8 +67,26 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
                 values[name] = param.parse(value)
     model.update(params.with_preset(getattr(args, "preset", None), given))
     if not data.get("target"):
-        raise usage_error("--target is required for this data (the column to forecast).")
+        data["target"] = [_only_target(source.frame, data)]
     return data, model
+
+
+def _only_target(frame: pd.DataFrame, data: dict) -> str:
+    """The table's one numeric column left to forecast when --target is not given, with a
+    warning naming it; otherwise an error that lists the columns to choose from."""
+    from lstmcast.tables.roles import numeric_columns
+
+    taken = {data.get("time"), data.get("group"), *(data.get("features") or ()),
+             *(data.get("future") or ()), *(data.get("static") or ())}
+    numeric = numeric_columns(frame, taken)
+    if len(numeric) != 1:
+        shown = ", ".join(repr(str(c)) for c in numeric[:8])
+        raise usage_error("--target is required for this data (the column to forecast)"
+                          + (f": one of {shown}{', ...' if len(numeric) > 8 else ''}."
+                             if numeric else "; the table has no numeric column."))
+    warnings.warn(f"Forecasting {str(numeric[0])!r}, the table's only numeric column "
+                  "(--target names the column to forecast).", stacklevel=2)
+    return numeric[0]
 
 class UsageError(LstmcastError, ValueError):
     pass

@@ -16,6 +16,7 @@ row holds the answer.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -131,6 +132,16 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
                                    "(`future`) or `calendar` inputs, or turn `autoregressive` "
                                    "on to forecast from the target's past.")
     return roles
+
+
+def numeric_columns(frame: pd.DataFrame, taken: set) -> list[str]:
+    """The numeric columns of ``frame`` outside ``taken`` (the time, group and input
+    columns named) that could be forecast, leaving out an index pandas wrote with the
+    table: where --target is not given, the one there is is forecast."""
+    with warnings.catch_warnings():  # default_features' notes are for the inputs
+        warnings.simplefilter("ignore")
+        candidates = default_features(frame, taken)
+    return [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
 
 
 SCALINGS = ("auto", "global", "series")
