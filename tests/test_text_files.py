@@ -155,8 +155,11 @@ def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path):
                                      "column_2": [5, 6, 8], "column_3": [5, 7, 9]}
 
 
-@pytest.mark.parametrize("header", ["year,2020", "t,y", "date,Jan 1980"])
+@pytest.mark.parametrize("header", ["year,2020", "t,y", "date,Jan 1980",
+                                    "0", "0,1"])  # pandas' labels of columns without names
 def test_a_header_with_any_name_in_it_is_a_header(tmp_path, header):
     path = tmp_path / "named.csv"
-    path.write_text(header + "\n1,2\n3,4\n")
-    assert list(read_table(path).columns) == header.split(",")
+    path.write_text(header + "\n" + "\n".join([",".join(["1"] * header.count(",")
+                                                          + ["2"])] * 3) + "\n")
+    frame = read_table(path)
+    assert list(frame.columns) == header.split(",") and len(frame) == 3

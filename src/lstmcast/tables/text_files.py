@@ -40,7 +40,7 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     skip = _comment_lines(path, lines)
     sep = _delimiter(lines[skip:])
     frame = _read_csv(path, sep, skip)
-    if len(frame.columns) and all(_value(name) for name in frame.columns):
+    if _no_header(list(frame.columns)):
         names = (["value"] if len(frame.columns) == 1 else
                  [f"column_{i}" for i in range(1, len(frame.columns) + 1)])
         frame = _read_csv(path, sep, skip, names, quiet=True)
@@ -56,6 +56,14 @@ _VALUE = re.compile(r"\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|"  # a num
                     r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?:[ T][\d:.]+)?|"  # 2020-01-31 ...
                     r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"  # 31/01/2020
                     r"(?:\.\d+)?\s*")  # pandas' suffix on a repeated name: 5.1 for a second 5
+
+
+def _no_header(names: list) -> bool:
+    """Whether a CSV's first line, read as ``names``, is values rather than a header: every
+    name a number or a date, but not pandas' own labels 0, 1, ... of columns without names
+    (``DataFrame(array).to_csv()`` writes them as the header)."""
+    pandas_labels = [str(i) for i in range(len(names))]
+    return bool(names) and names != pandas_labels and all(_value(n) for n in names)
 
 
 def _value(name: object) -> bool:
