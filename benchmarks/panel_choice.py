@@ -575,15 +575,17 @@ def rules() -> dict:
             return top(2)(scores, n)
         return rule
 
-    def with_edge(k):  # the product's rule (combination.choose): the networks join only
-        def rule(errors, n, rolling=None, record=None):  # when best by k standard errors
-            from lstmcast.forecast.combination import networks_edge
+    def with_edge(k, weigh=True):  # the product's rule (combination.choose): the networks
+        def rule(errors, n, rolling=None, record=None):  # join only when best by k standard
+            from lstmcast.forecast.combination import inverse_mse, networks_edge  # errors
 
             sse = {m: record["val_window_sse"][m] for m in errors}
             edge = networks_edge(sse, record["steps"])
             if min(errors, key=errors.get) != "networks" or (edge is not None and edge < k):
-                return top(2)({m: e for m, e in errors.items() if m != "networks"}, n)
-            return top(2)(errors, n)
+                pair = top(2)({m: e for m, e in errors.items() if m != "networks"}, n)
+            else:
+                pair = top(2)(errors, n)
+            return inverse_mse({m: errors[m] for m in pair}) if weigh else pair
         rule.wants_record = True
         return rule
 
@@ -602,6 +604,7 @@ def rules() -> dict:
     }
     out.update({f"networks' edge {k}{' (today)' if k == 1 else ''}": with_edge(k)
                 for k in (0.5, 1, 1.5, 2)})
+    out["edge 1, pair equally (before)"] = with_edge(1, weigh=False)
     out.update({f"networks x{f}": handicap(f) for f in (1.05, 1.1, 1.15, 1.2, 1.3, 1.5)})
     out.update({f"networks x(1+{c}/sqrt n)": per_window(c) for c in (0.5, 1, 1.5, 2, 3)})
     out.update({f"networks only if best{f' by {m:.0%}' if m else ''}": only_if_best(m)

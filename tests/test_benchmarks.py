@@ -111,7 +111,8 @@ def test_the_panel_runs_the_defaults_on_a_table_and_scores_them(tmp_path):
 @pytest.mark.benchmark
 def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_path):
     """benchmarks/panel_choice.py on nile: the recorded choice is the product's rule (the
-    two lowest validation errors, the networks only when clearly lowest of all), and judge
+    two lowest validation errors weighed by their inverse MSEs, the networks only when
+    clearly lowest of all), and judge
     scores rules on the recorded forecasts."""
     import pickle
 
@@ -130,6 +131,9 @@ def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_pat
     if order[0] != "networks" or edge < EDGE:  # the networks only when clearly best of all
         order = [name for name in order if name != "networks"]
     assert set(run["chosen"]) == set(order[:2])
+    first, second = order[:2]  # weighed by the inverse of their validation MSEs
+    assert run["chosen"][first] / run["chosen"][second] == pytest.approx(
+        (errors[second] / errors[first]) ** 2, rel=1e-4)
     assert all(f.shape == run["truth"].shape for f in run["test"].values())
     done = subprocess.run([*script, "judge", *store], capture_output=True, text=True,
                           timeout=300)

@@ -151,32 +151,44 @@ def test_window_errors_sum_each_windows_squares_and_give_the_rmse():
         np.sqrt((y ** 2).mean()))
 
 
+def _pair(a, b):
+    """Weights in inverse proportion to the two MSEs, written out: 1/a² and 1/b², summed to 1."""
+    return {name: (1 / e ** 2) / (1 / a[1] ** 2 + 1 / b[1] ** 2) for name, e in (a, b)}
+
+
 def test_the_networks_need_a_clear_edge_to_be_chosen():
     errors = {"networks": 0.19, "linear_map": 0.20, "naive": 0.3}
-    assert choose(errors, edge=2.5) == {"networks": 0.5, "linear_map": 0.5}
-    assert choose(errors, edge=1.0) == {"networks": 0.5, "linear_map": 0.5}  # EDGE: enough
-    assert choose(errors, edge=0.4) == {"linear_map": 0.5, "naive": 0.5}
-    assert choose(errors, alone=True, edge=0.4) == {"linear_map": 0.5, "naive": 0.5}
+    with_networks = _pair(("networks", 0.19), ("linear_map", 0.20))
+    assert with_networks["networks"] == pytest.approx(0.5256, abs=1e-4)
+    assert choose(errors, edge=2.5) == pytest.approx(with_networks)
+    assert choose(errors, edge=1.0) == pytest.approx(with_networks)  # EDGE: enough
+    without = _pair(("linear_map", 0.20), ("naive", 0.3))
+    assert choose(errors, edge=0.4) == pytest.approx(without)
+    assert choose(errors, alone=True, edge=0.4) == pytest.approx(without)
     assert choose(errors, alone=True, edge=3.0) == {"networks": 1.0}
-    assert choose(errors, edge=None) == {"networks": 0.5, "linear_map": 0.5}  # not scored
+    assert choose(errors, edge=None) == pytest.approx(with_networks)  # not scored
 
 
-def test_choose_averages_the_two_lowest_and_describes_them():
+def test_choose_weighs_the_two_lowest_by_their_mse_and_describes_them():
     errors = {"networks": 0.30, "linear_map": 0.20, "shrunk_map": 0.25, "naive": 0.5}
-    assert choose(errors) == {"linear_map": 0.5, "shrunk_map": 0.5}
+    # 1/0.04 = 25 and 1/0.0625 = 16: 25/41 and 16/41
+    assert choose(errors) == pytest.approx({"linear_map": 25 / 41, "shrunk_map": 16 / 41})
     assert choose({"networks": 0.2, "linear_map": 0.2, "naive": 0.2}) == {
-        "networks": 0.5, "linear_map": 0.5}  # ties: the earlier ones
+        "networks": 0.5, "linear_map": 0.5}  # ties: the earlier ones, equally
     # the networks come in only when best of all: second best, they make way for the third
-    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3, "drift": 0.4}) == {
-        "linear_map": 0.5, "naive": 0.5}
-    assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}) == {
-        "networks": 0.5, "linear_map": 0.5}
+    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3, "drift": 0.4}) == (
+        pytest.approx(_pair(("linear_map", 0.20), ("naive", 0.3))))
+    assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}) == pytest.approx(
+        _pair(("networks", 0.19), ("linear_map", 0.20)))
     assert choose({"networks": 0.3, "naive": 0.2}) == {"naive": 1.0}
+    # one forecast exact on the validation windows: the whole weight
+    assert choose({"linear_map": 0.0, "holt_winters": 0.1, "naive": 0.3}) == {
+        "linear_map": 1.0}
     # networks reading inputs known in advance: alone when best, else out as before
     assert choose({"networks": 0.19, "linear_map": 0.20, "naive": 0.3}, alone=True) == {
         "networks": 1.0}
-    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3}, alone=True) == {
-        "linear_map": 0.5, "naive": 0.5}
+    assert choose({"networks": 0.21, "linear_map": 0.20, "naive": 0.3}, alone=True) == (
+        pytest.approx(_pair(("linear_map", 0.20), ("naive", 0.3))))
     assert describe({"networks": 0.5, "seasonal_naive": 0.5, "naive": 0.0}) == (
         "0.50 x the networks + 0.50 x the seasonal naive")
     with pytest.raises(ValueError, match="no validation windows"):
@@ -194,7 +206,7 @@ def seasonal_table(n=480, season=12, seed=0):
 SMALL = dict(steps=6, units=(8,), epochs=3, seed=0, verbose=0)
 
 
-def test_select_scores_every_candidate_on_the_validation_windows_and_averages_the_best_two(
+def test_select_scores_every_candidate_on_the_validation_windows_and_weighs_the_best_two(
         tmp_path):
     df = seasonal_table()
     fc = Forecaster(**SMALL).fit(df, target="sales", time="month")
@@ -244,10 +256,11 @@ def test_select_scores_every_candidate_on_the_validation_windows_and_averages_th
     for name, value in want.items():
         assert fc.blend_scores_[name] == pytest.approx(value, rel=1e-5), name
     best = sorted(want, key=want.get)[:2]
-    assert fc.blend_weights_ == {best[0]: 0.5, best[1]: 0.5}
+    weights = _pair((best[0], want[best[0]]), (best[1], want[best[1]]))
+    assert fc.blend_weights_ == pytest.approx(weights, rel=1e-5)
     x = val[:, :window, None]
-    np.testing.assert_allclose(fc.ensemble_.predict(x),
-                               0.5 * forecasts[best[0]] + 0.5 * forecasts[best[1]],
+    np.testing.assert_allclose(fc.ensemble_.predict(x), weights[best[0]] * forecasts[best[0]]
+                               + weights[best[1]] * forecasts[best[1]],
                                rtol=1e-4, atol=1e-4)
     # saved and loaded: the same forecasts, the same choice
     fc.save(tmp_path / "m.lstmcast")
@@ -308,7 +321,9 @@ def test_the_cli_says_what_the_forecast_combines_and_keeps_it_in_metrics(tmp_pat
     assert set(metrics["blend_scores"]) >= set(weights)
     edge = metrics["networks_edge"]  # how clearly the networks beat the best other there
     assert edge is None or isinstance(edge, float)
-    assert "The forecast: 0.50 x" in done.stdout
+    first, second = sorted(weights, key=weights.get, reverse=True)
+    assert f"The forecast: {weights[first]:.2f} x " in done.stdout
+    assert f" + {weights[second]:.2f} x " in done.stdout
     assert "the two best on the validation rows" in done.stdout
     done = run_cli("inspect", path, "--target", "sales", "--time", "month", "--steps", 6)
     assert done.returncode == 0 and "score best on the validation rows" in done.stdout
@@ -332,8 +347,9 @@ def test_train_says_when_the_networks_scored_best_but_not_clearly():
                             "are left out.")
     clear = blend_line(run(2.0, {"networks": 0.5, "naive": 0.5}))
     assert clear.startswith("The forecast: 0.50 x the networks + 0.50 x the naive forecast, "
-                            "the two best on the validation rows, the networks only when "
-                            "clearly best of all") and "left out" not in clear
+                            "the two best on the validation rows weighted by the inverse of "
+                            "their mean squared errors, the networks only when clearly best "
+                            "of all") and "left out" not in clear
 
 
 def test_every_candidate_combined_runs_in_onnxruntime_as_in_lstmcast(tmp_path):

@@ -126,7 +126,8 @@ def test_inspect_says_what_was_chosen_and_why(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "season: 48 (a day, from the frequency (every 30 minutes))" in shown.stdout
     assert "window: 96 rows (chosen: 96 rows: 2 seasons of 48)" in shown.stdout
-    assert "forecast: the mean of the two that score best on the validation rows" in shown.stdout
+    assert ("forecast: the two that score best on the validation rows, each weighted by the "
+            "inverse of its mean squared error there" in shown.stdout)
     off = run_cli("inspect", data, "--target", "load", "--time", "t", "--blend", "none")
     assert "forecast: the networks alone" in off.stdout
     bare = run_cli("inspect", data, "--target", "load")  # no time column: rows in file order

@@ -140,7 +140,8 @@ def blend_line(forecaster: Forecaster) -> str:
     first = min(scores, key=scores.get)
     unclear = (first == "networks" and edge is not None
                and "networks" not in forecaster.blend_weights_)
-    return (f"{line}, the two best on the validation rows, the networks only when clearly "
+    return (f"{line}, the two best on the validation rows weighted by the inverse of their "
+            "mean squared errors, the networks only when clearly "
             f"best of all (RMSE in {units}: {ranked})"
             + (f"; the networks scored best by {edge:.2g} standard errors of the difference "
                "window by window, too little to tell from luck, and are left out"

@@ -125,7 +125,8 @@ def _model_lines(model: dict, facts: dict) -> list[str]:
             "input, point forecasts and no inputs known in advance)"
             if blend in ("auto", "select") else ""))
     elif blend == "select":
-        lines.append("forecast: the mean of the two that score best on the validation rows "
+        lines.append("forecast: the two that score best on the validation rows, each "
+                     "weighted by the inverse of its mean squared error there, "
                      "among the networks (only when clearly best of all), two least-squares linear "
                      "maps of the window, Holt-Winters smoothing over it and the naive, "
                      "seasonal naive, window-mean, training-mean, drift and seasonal-drift "

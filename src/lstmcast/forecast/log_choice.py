@@ -135,7 +135,8 @@ def _folds(segments: list[tuple[int, int]], train_rows: np.ndarray, validation: 
 def _fold_error(pipeline: TablePipeline, frame: pd.DataFrame, ids: np.ndarray,
                 fit_rows: np.ndarray, held: np.ndarray, season: int | None) -> float | None:
     """The squared error, in the targets' units, over the held-out windows of one fold,
-    of the mean of the two candidates that score best there (None: no window to fit or
+    of the two candidates that score best there, combined as ``combination.choose``
+    weighs them (None: no window to fit or
     to score)."""
     window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
     starts = window_starts(len(frame), window, horizon=horizon, steps=steps, groups=ids)

@@ -227,8 +227,9 @@ MODEL: tuple[Param, ...] = (
        "tutorial's stack)", optional=True),
     _p("linear", False, "bool", "with segment: add a linear map of the window to the "
        "forecast, the recurrence learning what it leaves (helps at long horizons)"),
-    _p("blend", "select", "choice", "select: forecast the mean of the two forecasts that "
-       "score best on the validation rows among the networks (only when clearly best of all), two "
+    _p("blend", "select", "choice", "select: combine the two forecasts that score best "
+       "on the validation rows, weighted by the inverse of their mean squared errors, among "
+       "the networks (only when clearly best of all), two "
        "least-squares linear maps of the window and the naive forecasts (docs/panel.md); "
        "linear: the mean of the "
        "networks' forecast and a linear map of each target's window; auto: linear whenever "

@@ -156,8 +156,9 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'candidate forecasts the validation windows (the networks, two ridge least-squares '
         'linear maps of the window, Holt-Winters smoothing over it, the naive, seasonal naive and '
         'window-mean forecasts, the training mean and the drifts: '
-        '``lstmcast.forecast.combination``) and the forecast is the mean of the two that '
-        "score best there, the networks only when clearly best of all (and alone then, where they "
+        '``lstmcast.forecast.combination``) and the forecast combines the two that score best '
+        "there, each weighted by the inverse of its mean squared error, the networks only "
+        "when clearly best of all (and alone then, where they "
         "read inputs known in advance, which no other candidate sees); where nothing is "
         "held out, "
         "or the target's past is not an input, "
