@@ -267,7 +267,7 @@ def test_same_seed_bit_identical_weights_and_predictions():
     pd.testing.assert_frame_equal(a.predict(df), b.predict(df))
 
 
-@pytest.mark.parametrize("policy", ["drop", "ffill", "interpolate"])
+@pytest.mark.parametrize("policy", ["drop", "ffill", "interpolate", "zero"])
 def test_missing_value_policies(policy):
     df = series_frame(n_series=2)
     df.loc[[3, 4, 70], "x"] = np.nan
@@ -283,6 +283,11 @@ def test_missing_value_policies(policy):
     if policy == "interpolate":
         assert table.frame.loc[3, "x"] == pytest.approx(
             df.loc[2, "x"] + (df.loc[5, "x"] - df.loc[2, "x"]) / 3)
+    if policy == "zero":  # counts: what is not there is 0; the rest as it was
+        assert table.frame.loc[[3, 4, 70], "x"].tolist() == [0.0, 0.0, 0.0]
+        assert table.frame.loc[10, "y"] == 0.0
+        kept = ~df.index.isin([3, 4, 70])
+        np.testing.assert_array_equal(table.frame.loc[kept, "x"], df.loc[kept, "x"])
 
 
 def test_constant_feature_does_not_divide_by_zero():

@@ -135,8 +135,8 @@ def test_missing_steps_kept_with_a_warning_under_drop():
     assert notes == ["3 missing time steps left as they are"]
 
 
-@pytest.mark.parametrize("missing", ["ffill", "interpolate"])
-def test_missing_steps_added_under_ffill_or_interpolate(missing):
+@pytest.mark.parametrize("missing", ["ffill", "interpolate", "zero"])
+def test_missing_steps_added_under_ffill_interpolate_or_zero(missing):
     frame = gapped()
     frame["size"] = frame["id"].map({"a": 10.0, "b": 20.0, "c": 30.0})
     notes = []
@@ -286,3 +286,28 @@ def test_the_hour_summer_time_repeats_is_refused_before_training_with_a_hint(tmp
                    "the hour a local clock repeats when summer time ends")
     assert "Epoch" not in result.stdout  # refused before training: the repeat is in the
     assert not (tmp_path / "run").exists()  # rows held out for the test
+
+
+def test_absent_years_of_counts_are_zeros_with_missing_zero(tmp_path):
+    """Event counts where a year without events has no row (as disaster tables are
+    written): refused with the three ways to fill them named; with --missing zero the
+    absent years are added as 0 and scored so, and the file is left as it was."""
+    from helpers import FAST, run_cli
+
+    years = [y for y in range(1950, 2010) if y % 7 != 3]  # 1952, 1959, ... absent
+    counts = [(y * 37) % 11 + 1 for y in years]
+    path = tmp_path / "events.csv"
+    pd.DataFrame({"year": years, "events": counts}).to_csv(path, index=False)
+    written = path.read_bytes()
+    refused = run_cli("train", path, "--target", "events", "--time", "year", *FAST,
+                      "--out", tmp_path / "no")
+    assert refused.returncode == 1 and "--missing zero where a row is absent" in refused.stderr
+    done = run_cli("train", path, "--target", "events", "--time", "year", *FAST,
+                   "--missing", "zero", "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    predictions = pd.read_csv(tmp_path / "r" / "predictions.csv")
+    truth = dict(zip(years, counts))
+    assert predictions["actual"].tolist() == [float(truth.get(y, 0)) for y in
+                                              predictions["year"]]
+    assert 0.0 in predictions["actual"].tolist()  # an absent year among the scored
+    assert path.read_bytes() == written

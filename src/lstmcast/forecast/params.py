@@ -242,7 +242,7 @@ MODEL: tuple[Param, ...] = (
     _p("clipnorm", None, "float", "clip gradients to this global L2 norm", low=0.0,
        low_open=True, optional=True),
     _p("missing", "error", "choice", "what to do with NaN/inf values and missing time steps",
-       choices=("error", "drop", "ffill", "interpolate")),
+       choices=("error", "drop", "ffill", "interpolate", "zero")),
     _p("time_format", None, "str", "how text times read: auto (ISO 8601, then day- or "
        "month-first when the values tell), iso8601, dayfirst, monthfirst (both read ISO 8601 "
        "too), epoch-ms or epoch-s (numbers counting from 1970-01-01; whole seconds as "

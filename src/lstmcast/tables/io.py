@@ -96,7 +96,7 @@ def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
     return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}")
 
 
-MISSING_POLICIES = ("error", "drop", "ffill", "interpolate")
+MISSING_POLICIES = ("error", "drop", "ffill", "interpolate", "zero")
 
 
 def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -127,7 +127,8 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
         raise DataError(
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
             f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
-            "choose missing='drop', missing='ffill' or missing='interpolate'.")
+            "choose missing='drop', missing='ffill', missing='interpolate' or "
+            "missing='zero' (counts: nothing happened).")
 
 
 def check_static(frame: pd.DataFrame, static: Sequence[str], group: str | None) -> None:
@@ -215,6 +216,8 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
     parts = frame.groupby(group, sort=False, observed=True)[columns] if group else frame[columns]
     if policy == "ffill":
         frame[columns] = parts.ffill()
+    elif policy == "zero":  # counts: a row absent, or blank, where nothing was sold
+        frame[columns] = frame[columns].fillna(0.0)
     elif policy == "interpolate":
         if group:
             frame[columns] = parts.transform(

@@ -76,7 +76,7 @@ class TablePipeline:
         scale_by: "global", "series", or the key column's name.
         difference: the target's past as changes, forecasts as changes from the
             window's last value.
-        missing: "error", "drop", "ffill" or "interpolate": NaN/inf values and
+        missing: "error", "drop", "ffill", "interpolate" or "zero": NaN/inf values and
             missing time steps.
         time_format: how text times read (``lstmcast.tables.timeline.parse_time``).
         calendar: derive calendar inputs from a datetime time column.
