@@ -122,3 +122,19 @@ def test_inspect_reads_a_parquet_folder_s_metadata_and_its_first_file(tmp_path):
                      "store_id", "--window", "10", "--shard-rows", "250")
     assert ("training reads them in 2 shards of at most 250 rows (--shard-rows; the largest "
             "has 200)") in result.stdout
+
+
+def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
+    """Two series per job (men and women) given the job alone as the group: the error
+    names the time and the series, and says to join the columns that tell them apart."""
+    from lstmcast.tables.io import sort_series
+
+    frame = pd.DataFrame({"job": ["farmer"] * 4, "year": [1850, 1860, 1850, 1860],
+                          "count": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(DataError, match=r"^Time 1850 appears more than once in series "
+                       r"'farmer' \(4 rows share a time with another\); each series needs one "
+                       r"row per time\. If another column tells the series apart besides "
+                       r"'job' .*join them into one id column"):
+        sort_series(frame, "job", "year")
+    with pytest.raises(DataError, match=r"\(a store, a product\), give it as the group"):
+        sort_series(frame.drop(columns="job"), None, "year")

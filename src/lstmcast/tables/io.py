@@ -246,8 +246,17 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
             raise DataError(
                 f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
-                f"one row per time.{_repeated_hour(first[time])}")
+                f"one row per time.{_repeated_hour(first[time]) or _split_by_more(group)}")
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _split_by_more(group: str | None) -> str:
+    """A hint where the rows at one time may be several series told apart by more than
+    one column (a job and a sex, a store and a product)."""
+    what = (f"besides {group!r} (a product within a store, say), join them into one id "
+            "column and give that as the group" if group else
+            "(a store, a product), give it as the group column")
+    return f" If another column tells the series apart {what}."
 
 
 def _repeated_hour(value: Any) -> str:
