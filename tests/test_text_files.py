@@ -163,3 +163,15 @@ def test_a_header_with_any_name_in_it_is_a_header(tmp_path, header):
                                                           + ["2"])] * 3) + "\n")
     frame = read_table(path)
     assert list(frame.columns) == header.split(",") and len(frame) == 3
+
+
+def test_blank_rows_below_the_data_are_left_out(tmp_path):
+    """",," lines a spreadsheet leaves below its rows: left out with a warning; a blank
+    value within the data stays, for the missing-value policy."""
+    path = tmp_path / "sheet.csv"
+    path.write_text("month,sales\n2020-01,10\n2020-02,\n2020-03,11\n,\n,\n")
+    with pytest.warns(UserWarning, match=r"Skipped 2 empty rows \(every value blank\) at the "
+                      r"end of 'sheet.csv'"):
+        frame = read_table(path)
+    assert frame["month"].tolist() == ["2020-01", "2020-02", "2020-03"]
+    assert frame["sales"].isna().tolist() == [False, True, False]

@@ -3,8 +3,9 @@
 ``read`` takes a file that is not Parquet and reads what spreadsheets, data sites and
 programs write: any of the delimiters , ; tab |, comment lines at the top, Windows code
 pages, decimal commas where the delimiter is not a comma, identifiers with leading
-zeros kept as text, a file without a header line (its first line holds numbers or dates,
-not names), JSON records (a list of flat records, or one per line). Each
+zeros kept as text, blank rows at the end left out, a file without a header line (its
+first line holds numbers or dates, not names), JSON records (a list of flat records, or one
+per line). Each
 departure from a plain UTF-8 CSV is read with a warning that names it; a spreadsheet
 workbook or other binary file is refused with what to do (``lstmcast.tables.io`` checks
 the table itself).
@@ -49,7 +50,20 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
                       f"column names: {first[:60]!r}): read as data, the "
                       + (f"column named {names[0]!r}" if len(names) == 1 else
                          f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=3)
-    return _decimal_commas(frame, sep)
+    return _without_empty_tail(_decimal_commas(frame, sep), path)
+
+
+def _without_empty_tail(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table less its last rows where every value is blank (",,," lines a spreadsheet
+    leaves below its data), with a warning counting them."""
+    filled = frame.notna().any(axis=1).to_numpy()
+    if not len(frame) or filled[-1]:
+        return frame
+    keep = int(filled.nonzero()[0][-1]) + 1 if filled.any() else 0
+    count = len(frame) - keep
+    warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
+                  f"blank) at the end of {path.name!r}.", stacklevel=4)
+    return frame.iloc[:keep]
 
 
 _VALUE = re.compile(r"\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|"  # a number
