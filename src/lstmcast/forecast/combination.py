@@ -1,4 +1,4 @@
-"""The forecast chosen on the validation windows: which forecasts to average.
+"""The forecast chosen on the validation windows: which forecasts to combine, and how.
 
 A network trained on a few hundred rows often loses to the naive forecasts on
 short, trended or seasonal tables, while on long tables with many inputs it
@@ -80,7 +80,7 @@ recorded runs: 61% beating the best baseline against 83%, median 0.942).
 
 Where the networks read inputs known in advance (``future`` columns, the calendar),
 no other candidate sees them: when the networks score best on the validation windows
-they forecast alone, and otherwise the two best others are averaged as everywhere. On a
+they forecast alone, and otherwise the two best others are combined as everywhere. On a
 quarterly table of three series with a price known ahead, where the networks alone
 scored 1.8x the seasonal naive's RMSE on the held-out rows, the choice fell on the
 cheap candidates (see docs/panel.md, "Inputs known in advance").
@@ -112,7 +112,7 @@ SHRUNK_RIDGE = 1.0
 """The shrunk map's ridge, per window and channel (the linear map's is chosen by GCV)."""
 
 CHOSEN = 2
-"""How many of the best candidates on the validation windows are averaged."""
+"""How many of the best candidates on the validation windows are combined."""
 
 EDGE = 1.0
 """The networks' least edge over the best other candidate, in standard errors of the
@@ -318,7 +318,7 @@ def choose(errors: Mapping[str, float], networks: str = "networks",
     The ``networks`` take part only when they score best of all, and, with ``edge`` (their
     ``networks_edge``), by at least ``EDGE`` standard errors: their score on the
     validation windows flatters them, since early stopping chose their epoch on those
-    same windows, and otherwise the forecast is the mean of the best others (see the
+    same windows, and otherwise the forecast combines the best others (see the
     module's notes). With ``alone`` (the networks read inputs known in advance, which no
     other candidate sees), the networks when chosen are the whole forecast: a mean with a
     candidate blind to a promotion halves its effect."""
