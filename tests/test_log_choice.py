@@ -144,3 +144,16 @@ def test_a_table_too_large_to_compare_quickly_is_left_as_it_is(monkeypatch):
     assert facts["log"] == (False, "a table of over 100 rows is not compared on folds "
                                    "(log=True to take the log)")
     assert facts["log_possible"]
+
+
+def test_a_series_too_short_for_the_first_folds_is_left_out_of_them():
+    """Several series scaled each by its own rows, one with a few rows only (its values
+    begin late): the first fold holds none of them, so that fold scores the others alone
+    (its scalers have no scale for that series) and the choice is still made."""
+    years = np.arange(1960, 2010)
+    table = pd.concat([
+        pd.DataFrame({"year": years, "country": "a", "rate": 6 - 0.05 * (years - 1960)}),
+        pd.DataFrame({"year": years[-4:], "country": "b", "rate": [1.4, 1.5, 1.4, 1.6]})])
+    facts = Forecaster().inspect(table, target="rate", time="year", group="country")
+    log, why = facts["log"]
+    assert why.startswith("on 3 time-ordered folds of the training rows"), why

@@ -136,9 +136,12 @@ def _fold_error(pipeline: TablePipeline, frame: pd.DataFrame, ids: np.ndarray,
                 fit_rows: np.ndarray, held: np.ndarray, season: int | None) -> float | None:
     """The squared error, in the targets' units, over the held-out windows of one fold,
     of the two candidates that score best there, combined as ``combination.choose``
-    weighs them (None: no window to fit or
-    to score)."""
+    weighs them (None: no window to fit or to score)."""
     window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    if not (fit_rows | held).all():  # the fold's rows alone: each series' first rows, and
+        rows_in = fit_rows | held     # none of a series too short for the fold, which its
+        frame = frame[rows_in].reset_index(drop=True)  # scalers could not scale
+        ids, fit_rows, held = ids[rows_in], fit_rows[rows_in], held[rows_in]
     starts = window_starts(len(frame), window, horizon=horizon, steps=steps, groups=ids)
     rows = target_rows(starts, window, horizon, steps)
     kept = (fit_rows | held)[starts]  # a window that starts in the fold's rows
