@@ -461,3 +461,28 @@ def test_predict_forecasts_as_many_rows_as_were_left_blank(tmp_path):
     got = pd.read_csv(tmp_path / "b.csv", dtype={"month": str})
     assert got["month"].tolist() == months[67:].tolist()
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv", dtype={"month": str}), got)
+
+
+@pytest.mark.parametrize("missing", ["interpolate", "drop"])
+def test_series_the_missing_policy_leaves_nothing_to_train_on_are_left_out(tmp_path, missing):
+    """Yearly rates by country as the World Bank writes them: a country whose values begin
+    in the years held out for the test (nothing to train it on), and under drop one with
+    too few values for the test's rows. Both are left out before training, each named in a
+    warning; the others train and are scored."""
+    years = np.arange(1960, 2016)
+    rows = [pd.DataFrame({"year": years, "country": name,
+                          "rate": 6 - 0.04 * (years - 1960) + 0.3 * np.sin(years + k)})
+            for k, name in enumerate(["Aruba", "Chad", "Peru"])]
+    late = pd.DataFrame({"year": years, "country": "Curacao", "rate": np.nan})
+    late.loc[late["year"] >= 2008, "rate"] = 2.1  # in the test's last 12 rows only
+    few = pd.DataFrame({"year": years, "country": "Palau", "rate": np.nan})
+    few.loc[few["year"].isin([1990, 2000, 2010, 2012, 2014]), "rate"] = 2.5
+    path = tmp_path / "rates.csv"
+    pd.concat([*rows, late, few]).to_csv(path, index=False)
+    done = run_cli("train", path, "--target", "rate", "--time", "year", "--group", "country",
+                   "--missing", missing, *FAST, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert "series have no 'rate' value in the rows trained on" in done.stderr
+    assert "'Curacao'" in done.stderr and ("'Palau'" in done.stderr) == (missing == "drop")
+    scored = pd.read_csv(tmp_path / "r" / "predictions.csv")["country"].unique()
+    assert set(scored) == {"Aruba", "Chad", "Peru"} | ({"Palau"} if missing != "drop" else set())

@@ -216,8 +216,44 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     check_holdout(holdout, shortest, bool(given), model, group)
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
-    return fit_frame, source.frame, kept_values(model, fit_frame, source.frame, targets,
-                                                {"holdout": int(holdout)})
+    test_frame = source.frame
+    policy = model.get("missing")
+    if group and policy in ("drop", "ffill", "interpolate"):  # what the policy leaves
+        left = {}
+        for name in _series_with(fit_frame, group, targets, any, 1):
+            left[name] = (f"no {' or '.join(map(repr, targets))} value in the rows trained "
+                          f"on (every one blank before their last {int(holdout)} rows)")
+        if policy == "drop":  # rows with a blank value go: the test's rows need a history
+            used = [*table_roles.target, *table_roles.features, *table_roles.future,
+                    *table_roles.static]
+            for name in _series_with(test_frame, group, used, all, int(holdout) + 1):
+                left.setdefault(name, f"{int(holdout)} rows or fewer with every value given "
+                                      f"(the test takes each series' last {int(holdout)})")
+        for why in dict.fromkeys(left.values()):
+            names = [n for n, w in left.items() if w == why]
+            listed = ", ".join(repr(str(n)) for n in names[:5]) + (
+                " ..." if len(names) > 5 else "")
+            warnings.warn(f"{len(names)} series have {why}: left out of training and of the "
+                          f"test ({listed}).", stacklevel=2)
+        fit_frame = fit_frame[~fit_frame[group].isin(list(left))]
+        test_frame = test_frame[~test_frame[group].isin(list(left))]
+    return fit_frame, test_frame, kept_values(model, fit_frame, test_frame, targets,
+                                              {"holdout": int(holdout)})
+
+
+def _series_with(frame: pd.DataFrame, group: str, columns: list[str], rule: Any,
+                 least: int) -> list:
+    """The series of ``frame`` with fewer than ``least`` rows whose values in ``columns``
+    are ``rule`` (``any`` or ``all``) given: numbers, not blank."""
+    import numpy as np
+    import pandas as pd
+
+    values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    given = np.isfinite(values)
+    given = given.any(axis=1) if rule is any else given.all(axis=1)
+    counts = pd.Series(given, index=frame.index).groupby(
+        frame[group], observed=True, dropna=False, sort=False).sum()
+    return counts.index[counts.to_numpy() < least].tolist()
 
 def kept_values(model: dict, fit: pd.DataFrame, test: pd.DataFrame, targets: list[str],
                 how: dict) -> dict:
