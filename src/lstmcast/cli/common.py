@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # no torch at import: the commands import what they run
     from lstmcast.forecast.forecaster import Forecaster
     from lstmcast.runs.folders import Source
     from lstmcast.runs.outputs import OutputGuard
+    from lstmcast.tables.roles import Roles
     from lstmcast.tables.streaming import ShardedTable
 
 # What each command reads and writes (argument names): one guard enforces it (outputs.py)
@@ -216,41 +217,47 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     check_holdout(holdout, shortest, bool(given), model, group)
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
-    test_frame = source.frame
-    policy = model.get("missing")
-    if group and policy in ("drop", "ffill", "interpolate"):  # what the policy leaves
-        left = {}
-        for name in _series_with(fit_frame, group, targets, any, 1):
-            left[name] = (f"no {' or '.join(map(repr, targets))} value in the rows trained "
-                          f"on (every one blank before their last {int(holdout)} rows)")
-        if policy == "drop":  # rows with a blank value go: the test's rows need a history
-            used = [*table_roles.target, *table_roles.features, *table_roles.future,
-                    *table_roles.static]
-            for name in _series_with(test_frame, group, used, all, int(holdout) + 1):
-                left.setdefault(name, f"{int(holdout)} rows or fewer with every value given "
-                                      f"(the test takes each series' last {int(holdout)})")
-        for why in dict.fromkeys(left.values()):
-            names = [n for n, w in left.items() if w == why]
-            listed = ", ".join(repr(str(n)) for n in names[:5]) + (
-                " ..." if len(names) > 5 else "")
-            warnings.warn(f"{len(names)} series have {why}: left out of training and of the "
-                          f"test ({listed}).", stacklevel=2)
-        fit_frame = fit_frame[~fit_frame[group].isin(list(left))]
-        test_frame = test_frame[~test_frame[group].isin(list(left))]
+    fit_frame, test_frame = _leave_out_unusable(fit_frame, source.frame, table_roles,
+                                                model.get("missing"), int(holdout))
     return fit_frame, test_frame, kept_values(model, fit_frame, test_frame, targets,
                                               {"holdout": int(holdout)})
 
 
-def _series_with(frame: pd.DataFrame, group: str, columns: list[str], rule: Any,
-                 least: int) -> list:
-    """The series of ``frame`` with fewer than ``least`` rows whose values in ``columns``
-    are ``rule`` (``any`` or ``all``) given: numbers, not blank."""
+def _leave_out_unusable(fit: pd.DataFrame, test: pd.DataFrame, roles: Roles,
+                        policy: str | None, holdout: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``fit`` and ``test`` less the series a missing-value policy would leave nothing to
+    train on (no target value before the test's rows) or, under drop, too few rows for the
+    test, each named in a warning: found before training, not after it."""
+    group = roles.group
+    if not group or policy not in ("drop", "ffill", "interpolate"):
+        return fit, test
+    left = {}
+    for name in _series_with(fit, group, roles.target, least=1):
+        left[name] = (f"no {' or '.join(map(repr, roles.target))} value in the rows trained "
+                      f"on (every one blank before their last {holdout} rows)")
+    if policy == "drop":  # a row with a blank value goes: the test's rows need a history
+        used = [*roles.target, *roles.features, *roles.future, *roles.static]
+        for name in _series_with(test, group, used, least=holdout + 1, every=True):
+            left.setdefault(name, f"{holdout} rows or fewer with every value given (the test "
+                                  f"takes each series' last {holdout})")
+    for why in dict.fromkeys(left.values()):
+        names = [n for n, w in left.items() if w == why]
+        listed = ", ".join(repr(str(n)) for n in names[:5]) + (" ..." if len(names) > 5 else "")
+        warnings.warn(f"{len(names)} series have {why}: left out of training and of the test "
+                      f"({listed}).", stacklevel=3)
+    return fit[~fit[group].isin(list(left))], test[~test[group].isin(list(left))]
+
+
+def _series_with(frame: pd.DataFrame, group: str, columns: list[str], least: int,
+                 every: bool = False) -> list:
+    """The series of ``frame`` with fewer than ``least`` rows that hold a value (a number,
+    not blank) in any of ``columns``, or with ``every``, in all of them."""
     import numpy as np
     import pandas as pd
 
     values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     given = np.isfinite(values)
-    given = given.any(axis=1) if rule is any else given.all(axis=1)
+    given = given.all(axis=1) if every else given.any(axis=1)
     counts = pd.Series(given, index=frame.index).groupby(
         frame[group], observed=True, dropna=False, sort=False).sum()
     return counts.index[counts.to_numpy() < least].tolist()
