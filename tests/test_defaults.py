@@ -278,10 +278,10 @@ def test_a_short_series_among_long_ones_trains_and_is_forecast_with_two_seasons(
 
 
 def test_a_near_tie_with_the_last_value_gets_random_walk_advice():
-    from lstmcast.forecast.fitting import _what_to_try
+    from lstmcast.forecast.evaluation import what_to_try
 
-    assert _what_to_try("naive", 1.0017).startswith(
+    assert what_to_try("naive", 1.0017).startswith(
         "That is within 2% of the naive forecast (the last value): on a series that moves "
         "like a random walk")
-    assert _what_to_try("naive", 1.05).startswith("Try a longer window")
-    assert _what_to_try("seasonal_naive", 1.001).startswith("Try a longer window")
+    assert what_to_try("naive", 1.05).startswith("Try a longer window")
+    assert what_to_try("seasonal_naive", 1.001).startswith("Try a longer window")

@@ -47,6 +47,21 @@ def loses(ours: float, base: float) -> bool:
     return bool(ours > base * (1 + SAME_RMSE))
 
 
+NEAR = 1.02
+"""A model within this factor of the naive forecast's RMSE ties with it, as on a random
+walk, where a longer window or more epochs cannot help."""
+
+
+def what_to_try(best: str, ratio: float) -> str:
+    """The advice when the model loses to the ``best`` baseline by ``ratio`` of its RMSE."""
+    if best == "naive" and ratio <= NEAR:
+        return ("That is within 2% of the naive forecast (the last value): on a series that "
+                "moves like a random walk (a price, an index) little beats it. Use the "
+                "baseline, or give inputs that lead the series.")
+    return ("Try a longer window (`window`: two seasons or more), more epochs, the "
+            "long-horizon preset for many steps ahead, or use the baseline.")
+
+
 class LagCopyWarning(UserWarning):
     """The model's forecasts are essentially the last input value, shifted."""
 

@@ -462,23 +462,9 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         warnings.warn(
             f"On the validation rows the model forecasts {name!r} worse than the {best} "
             f"baseline (RMSE {ours:.4g} against {others.min():.4g}). "
-            + _what_to_try(best, ours / others.min()), stacklevel=4)
+            + evaluation.what_to_try(best, ours / others.min()), stacklevel=4)
     return result
 
-
-NEAR = 1.02
-"""A model within this factor of the naive forecast's RMSE ties with it, as on a random
-walk, where a longer window or more epochs cannot help."""
-
-
-def _what_to_try(best: str, ratio: float) -> str:
-    """The advice when the model loses to the ``best`` baseline by ``ratio`` of its RMSE."""
-    if best == "naive" and ratio <= NEAR:
-        return ("That is within 2% of the naive forecast (the last value): on a series that "
-                "moves like a random walk (a price, an index) little beats it. Use the "
-                "baseline, or give inputs that lead the series.")
-    return ("Try a longer window (`window`: two seasons or more), more epochs, the "
-            "long-horizon preset for many steps ahead, or use the baseline.")
 
 
 def baseline_intervals(fc: Forecaster, pipeline: TablePipeline, table: Table, starts: np.ndarray,
