@@ -486,3 +486,27 @@ def test_series_the_missing_policy_leaves_nothing_to_train_on_are_left_out(tmp_p
     assert "'Curacao'" in done.stderr and ("'Palau'" in done.stderr) == (missing == "drop")
     scored = pd.read_csv(tmp_path / "r" / "predictions.csv")["country"].unique()
     assert set(scored) == {"Aruba", "Chad", "Peru"} | ({"Palau"} if missing != "drop" else set())
+
+
+def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
+    """`Series.to_csv()` of a monthly series indexed by its dates: the dates stand in a
+    column without a name (pandas reads it as 'Unnamed: 0'). Given neither --time nor
+    --target, train reads that column as the time (its season from the months) and the
+    one numeric column as the target, each said on stderr; predict dates its forecasts."""
+    months = pd.date_range("2010-01-01", periods=96, freq="MS")
+    sales = pd.Series(100 + 10 * np.sin(2 * np.pi * np.arange(96) / 12), index=months,
+                      name="sales")
+    path = tmp_path / "sales.csv"
+    sales.to_csv(path)
+    assert path.read_text().startswith(",sales\n2010-01-01,")
+    done = run_cli("train", path, *FAST, "--steps", 3, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert "Column 'Unnamed: 0' (no name in the file's header" in done.stderr
+    assert "read as the time column" in done.stderr
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["season"] == 12  # from the months, not found in the rows
+    out = tmp_path / "forecast.csv"
+    done = run_cli("predict", tmp_path / "r", path, "--out", out)
+    assert done.returncode == 0, done.stderr
+    forecast = pd.read_csv(out)
+    assert forecast["Unnamed: 0"].tolist()[:3] == ["2018-01-01", "2018-02-01", "2018-03-01"]

@@ -67,9 +67,26 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
             if value is not None:
                 values[name] = param.parse(value)
     model.update(params.with_preset(getattr(args, "preset", None), given))
+    if not data.get("time"):
+        data.update(_unnamed_time(source.frame, data))
     if not data.get("target"):
         data["target"] = [_only_target(source.frame, data)]
     return data, model
+
+
+def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
+    """Where --time is not given, the column without a name in the header that holds dates
+    in order (a DataFrame's date index written by ``to_csv``) as the time column, with a
+    warning naming it."""
+    from lstmcast.tables.roles import unnamed_time
+
+    name = unnamed_time(frame, data.get("group"))
+    if name is None:
+        return {}
+    warnings.warn(f"Column {name!r} (no name in the file's header: an index written with the "
+                  "table) holds dates in order: read as the time column (--time names "
+                  "another).", stacklevel=3)
+    return {"time": name}
 
 
 def _only_target(frame: pd.DataFrame, data: dict) -> str:

@@ -16,6 +16,7 @@ row holds the answer.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -224,26 +225,47 @@ def _autoregressive(feature_cols: list[str], targets: list[str], horizon: int,
     return bool(autoregressive)
 
 
+def _dates_in_order(frame: pd.DataFrame, name: Any, group: str | None) -> bool | None:
+    """Whether text column ``name`` holds dates in order within each series (its first
+    200 rows read); None where it holds no dates (or a blank)."""
+    from lstmcast.tables.timeline import is_text, parse_time
+
+    if not is_text(frame[name]) or frame[name].isna().any():
+        return None
+    head = frame[name].iloc[:200]
+    try:
+        parsed = parse_time(head, str(name))[0]
+    except InvalidArgumentError:
+        return None
+    if parsed.dtype.kind != "M":
+        return None
+    return bool(parsed.groupby(frame[group].iloc[:200].to_numpy()).apply(
+        lambda t: t.is_monotonic_increasing).all() if group else
+        parsed.is_monotonic_increasing)
+
+
+def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
+    """The column without a name in the file's header (pandas reads it as "Unnamed: 0":
+    the index ``to_csv`` writes) that holds dates in order: the time column of a table
+    written from a DataFrame indexed by its dates. None where there is none."""
+    for name in frame.columns:
+        if isinstance(name, str) and re.fullmatch(r"Unnamed: \d+", name) and \
+                _dates_in_order(frame, name, group):
+            return name
+    return None
+
+
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
     """Without a time column the rows are taken in file order: a text column of dates that
     is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
     import warnings
 
-    from lstmcast.tables.timeline import is_text, parse_time
-
     for name in frame.columns:
-        if name in used or not is_text(frame[name]) or frame[name].isna().any():
+        if name in used:
             continue
-        head = frame[name].iloc[:200]
-        try:
-            parsed = parse_time(head, str(name))[0]
-        except InvalidArgumentError:
+        ordered = _dates_in_order(frame, name, group)
+        if ordered is None:
             continue
-        if parsed.dtype.kind != "M":
-            continue
-        ordered = (parsed.groupby(frame[group].iloc[:200].to_numpy()).apply(
-            lambda t: t.is_monotonic_increasing).all() if group else
-            parsed.is_monotonic_increasing)
         if not ordered:
             raise InvalidArgumentError(
                 f"Column {name!r} holds dates that are not in order, but no time column was "
