@@ -153,6 +153,10 @@ def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path):
         frame = read_table(dated)
     assert frame.to_dict("list") == {"column_1": ["1980-01", "1980-02", "1980-03"],
                                      "column_2": [5, 6, 8], "column_3": [5, 7, 9]}
+    stamped = tmp_path / "stamped.csv"  # ISO times with their zone
+    stamped.write_text("2020-01-01T00:00:00Z,5\n2020-01-01T01:00:00+01:00,6\n")
+    with pytest.warns(UserWarning, match="has no header line"):
+        assert len(read_table(stamped)) == 2
 
 
 @pytest.mark.parametrize("header", ["year,2020", "t,y", "date,Jan 1980",
@@ -175,3 +179,9 @@ def test_blank_rows_below_the_data_are_left_out(tmp_path):
         frame = read_table(path)
     assert frame["month"].tolist() == ["2020-01", "2020-02", "2020-03"]
     assert frame["sales"].isna().tolist() == [False, True, False]
+    ids = tmp_path / "ids.csv"  # the rows above keep the types they have without them
+    ids.write_text("store,week,sales\n007,1,5\n012,1,6\n,,\n")
+    with pytest.warns(UserWarning, match="Skipped 1 empty row "):
+        frame = read_table(ids)
+    assert frame["store"].tolist() == ["007", "012"] and frame["week"].tolist() == [1, 1]
+    assert pd.api.types.is_integer_dtype(frame["week"])

@@ -41,6 +41,7 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     skip = _comment_lines(path, lines)
     sep = _delimiter(lines[skip:])
     frame = _read_csv(path, sep, skip)
+    names = None
     if _no_header(list(frame.columns)):
         names = (["value"] if len(frame.columns) == 1 else
                  [f"column_{i}" for i in range(1, len(frame.columns) + 1)])
@@ -50,24 +51,25 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
                       f"column names: {first[:60]!r}): read as data, the "
                       + (f"column named {names[0]!r}" if len(names) == 1 else
                          f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=3)
-    return _without_empty_tail(_decimal_commas(frame, sep), path)
+    keep = _rows_above_blank_tail(frame)
+    if keep < len(frame):  # read again without them: blanks make integer columns floats
+        count = len(frame) - keep
+        warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
+                      f"blank) at the end of {path.name!r}.", stacklevel=3)
+        frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
+    return _decimal_commas(frame, sep)
 
 
-def _without_empty_tail(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The table less its last rows where every value is blank (",,," lines a spreadsheet
-    leaves below its data), with a warning counting them."""
+def _rows_above_blank_tail(frame: pd.DataFrame) -> int:
+    """How many rows stand above the table's last rows where every value is blank (",,,"
+    lines a spreadsheet leaves below its data)."""
     filled = frame.notna().any(axis=1).to_numpy()
-    if not len(frame) or filled[-1]:
-        return frame
-    keep = int(filled.nonzero()[0][-1]) + 1 if filled.any() else 0
-    count = len(frame) - keep
-    warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
-                  f"blank) at the end of {path.name!r}.", stacklevel=4)
-    return frame.iloc[:keep]
+    return int(filled.nonzero()[0][-1]) + 1 if filled.any() else 0
 
 
 _VALUE = re.compile(r"\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|"  # a number
-                    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?:[ T][\d:.]+)?|"  # 2020-01-31 ...
+                    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"  # 2020-01-31, with a time
+                    r"(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|"  # and its zone
                     r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"  # 31/01/2020
                     r"(?:\.\d+)?\s*")  # pandas' suffix on a repeated name: 5.1 for a second 5
 
@@ -161,13 +163,14 @@ _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
 def _read_csv(path: Path, sep: str, skip: int = 0, names: list[str] | None = None,
-              quiet: bool = False) -> pd.DataFrame:
+              quiet: bool = False, rows: int | None = None) -> pd.DataFrame:
     """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
     as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
     line that needed it (not when ``quiet``: the file read a second time). ``names``: the
-    columns' names of a file without a header line."""
-    header = {"skiprows": skip} if names is None else {"skiprows": skip, "header": None,
-                                                         "names": names}
+    columns' names of a file without a header line; ``rows``: how many data rows to read
+    (None: all)."""
+    header = {"skiprows": skip, "nrows": rows, **(
+        {} if names is None else {"header": None, "names": names})}
     try:
         return _as_written(path, sep, pd.read_csv(path, sep=sep, **header), header=header)
     except UnicodeDecodeError:
