@@ -482,7 +482,7 @@ def test_series_the_missing_policy_leaves_nothing_to_train_on_are_left_out(tmp_p
     done = run_cli("train", path, "--target", "rate", "--time", "year", "--group", "country",
                    "--missing", missing, *FAST, "--out", tmp_path / "r")
     assert done.returncode == 0, done.stderr
-    assert "series have no 'rate' value in the rows trained on" in done.stderr
+    assert "1 series has no 'rate' value in the rows trained on" in done.stderr
     assert "'Curacao'" in done.stderr and ("'Palau'" in done.stderr) == (missing == "drop")
     scored = pd.read_csv(tmp_path / "r" / "predictions.csv")["country"].unique()
     assert set(scored) == {"Aruba", "Chad", "Peru"} | ({"Palau"} if missing != "drop" else set())
@@ -510,3 +510,32 @@ def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
     assert done.returncode == 0, done.stderr
     forecast = pd.read_csv(out)
     assert forecast["Unnamed: 0"].tolist()[:3] == ["2018-01-01", "2018-02-01", "2018-03-01"]
+
+
+def test_an_input_blank_until_the_test_rows_leaves_its_series_out(tmp_path):
+    """A series whose input (a sensor fitted late) is blank in every training row: ffill
+    and interpolate cannot fill it, so it is left out before training, named; the others
+    train and are scored."""
+    rows = [pd.DataFrame({"g": g, "t": np.arange(40), "x": np.arange(40) % 7 * 1.0,
+                          "y": 10 + np.sin(np.arange(40) / 3) + k})
+            for k, g in enumerate("abc")]
+    rows[2].loc[rows[2]["t"] < 32, "x"] = np.nan
+    path = tmp_path / "late.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    done = run_cli("train", path, "--target", "y", "--group", "g", "--time", "t",
+                   "--missing", "interpolate", *FAST, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert ("1 series has no 'x' value in the rows trained on (every one blank before their "
+            "last 8 rows): left out of training and of the test ('c')") in done.stderr
+    scored = pd.read_csv(tmp_path / "r" / "predictions.csv")["g"].unique()
+    assert set(scored) == {"a", "b"}
+
+
+def test_a_mistyped_group_beside_a_date_index_is_one_clear_line(tmp_path):
+    months = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    path = tmp_path / "stores.csv"
+    pd.DataFrame({"": list(months) * 2, "store": ["a"] * 30 + ["b"] * 30,
+                  "sales": np.arange(60.0)}).to_csv(path, index=False)
+    result = run_cli("inspect", path, "--target", "sales", "--group", "stor")
+    one_line_error(result, "Group column 'stor' is not in the table")
+    assert "Did you mean 'store'?" in result.stderr
