@@ -283,9 +283,10 @@ def test_missing_value_policies(policy):
     if policy == "interpolate":
         assert table.frame.loc[3, "x"] == pytest.approx(
             df.loc[2, "x"] + (df.loc[5, "x"] - df.loc[2, "x"]) / 3)
-    if policy == "zero":  # counts: what is not there is 0; the rest as it was
-        assert table.frame.loc[[3, 4, 70], "x"].tolist() == [0.0, 0.0, 0.0]
+    if policy == "zero":  # the target counts: a blank is 0; an input is carried forward
         assert table.frame.loc[10, "y"] == 0.0
+        assert table.frame.loc[[3, 4, 70], "x"].tolist() == [df.loc[2, "x"]] * 2 + [
+            df.loc[69, "x"]]
         kept = ~df.index.isin([3, 4, 70])
         np.testing.assert_array_equal(table.frame.loc[kept, "x"], df.loc[kept, "x"])
 

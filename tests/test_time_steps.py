@@ -291,13 +291,15 @@ def test_the_hour_summer_time_repeats_is_refused_before_training_with_a_hint(tmp
 def test_absent_years_of_counts_are_zeros_with_missing_zero(tmp_path):
     """Event counts where a year without events has no row (as disaster tables are
     written): refused with the three ways to fill them named; with --missing zero the
-    absent years are added as 0 and scored so, and the file is left as it was."""
+    absent years are added, their counts 0 and scored so, their input (the population)
+    carried from the year before; the file is left as it was."""
     from helpers import FAST, run_cli
 
     years = [y for y in range(1950, 2010) if y % 7 != 3]  # 1952, 1959, ... absent
     counts = [(y * 37) % 11 + 1 for y in years]
     path = tmp_path / "events.csv"
-    pd.DataFrame({"year": years, "events": counts}).to_csv(path, index=False)
+    pd.DataFrame({"year": years, "events": counts, "population": [y - 1900.0 for y in years]}
+                 ).to_csv(path, index=False)  # an input: carried into the absent years
     written = path.read_bytes()
     refused = run_cli("train", path, "--target", "events", "--time", "year", *FAST,
                       "--out", tmp_path / "no")
@@ -311,3 +313,10 @@ def test_absent_years_of_counts_are_zeros_with_missing_zero(tmp_path):
                                               predictions["year"]]
     assert 0.0 in predictions["actual"].tolist()  # an absent year among the scored
     assert path.read_bytes() == written
+    from lstmcast import Forecaster
+
+    model = Forecaster.load(tmp_path / "r" / "forecaster.lstmcast")
+    rows = model.pipeline_.prepare(pd.read_csv(path))
+    absent = rows[~rows["year"].isin(years)]
+    assert (absent["events"] == 0).all() and len(absent) == 60 - len(years)
+    assert (absent["population"] == absent["year"] - 1901).all()  # the year before's

@@ -185,8 +185,9 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'NaN or inf in the used columns, and missing time steps (gaps in a regular time '
         'column): "error" (default, naming the first), "drop" the rows (gaps are left as they '
         'are, with a warning), "ffill" within each series, "interpolate" within each '
-        'series, or "zero" (counts, where a row is absent because nothing happened; gaps '
-        'are reindexed onto the time grid and filled the same way).')),
+        'series, or "zero" (targets that count, where a row is absent because nothing '
+        'happened: the targets 0, the inputs carried forward; gaps are reindexed onto the '
+        'time grid and filled the same way).')),
     (('time_format',), (
         'how a text time column reads: None or "auto" (ISO 8601 with or without time and '
         'zone; else day-first or month-first when the values tell them apart), "iso8601", '

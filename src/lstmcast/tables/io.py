@@ -128,7 +128,7 @@ def check_finite(frame: pd.DataFrame, name: str) -> None:
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
             f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
             "choose missing='drop', missing='ffill', missing='interpolate' or "
-            "missing='zero' (counts: nothing happened).")
+            "missing='zero' (targets that count: nothing happened).")
 
 
 def check_static(frame: pd.DataFrame, static: Sequence[str], group: str | None) -> None:
@@ -204,8 +204,10 @@ def check_complete(frame: pd.DataFrame, columns: Sequence[str], group: str | Non
 
 
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
-                 policy: str) -> pd.DataFrame:
-    """Apply a ``missing`` policy (see ``TableSpec.prepare``) to sorted rows."""
+                 policy: str, targets: Sequence[str] = ()) -> pd.DataFrame:
+    """Apply a ``missing`` policy (see ``TableSpec.prepare``) to sorted rows. Under "zero"
+    the ``targets`` among ``columns`` are 0 where blank (counts: nothing happened) and
+    the other columns (a price, a temperature) carried forward within each series."""
     bad = sum(int((~np.isfinite(frame[c].to_numpy(dtype=np.float64))).sum())
               for c in columns)  # column by column: no copy of the whole table
     frame.attrs["missing"] = {"policy": policy, "values": bad, "rows_dropped": 0}
@@ -217,7 +219,12 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
     if policy == "ffill":
         frame[columns] = parts.ffill()
     elif policy == "zero":  # counts: a row absent, or blank, where nothing was sold
-        frame[columns] = frame[columns].fillna(0.0)
+        counts = [c for c in columns if c in targets]
+        inputs = [c for c in columns if c not in targets]
+        frame[counts] = frame[counts].fillna(0.0)
+        if inputs:
+            frame[inputs] = (frame.groupby(group, sort=False, observed=True)[inputs].ffill()
+                             if group else frame[inputs].ffill())
     elif policy == "interpolate":
         if group:
             frame[columns] = parts.transform(

@@ -76,7 +76,8 @@ class TablePipeline:
         scale_by: "global", "series", or the key column's name.
         difference: the target's past as changes, forecasts as changes from the
             window's last value.
-        missing: "error", "drop", "ffill", "interpolate" or "zero": NaN/inf values and
+        missing: "error", "drop", "ffill", "interpolate" or "zero" (the targets 0, the
+            inputs carried forward): NaN/inf values and
             missing time steps.
         time_format: how text times read (``lstmcast.tables.timeline.parse_time``).
         calendar: derive calendar inputs from a datetime time column.
@@ -202,7 +203,7 @@ class TablePipeline:
             time_steps.check_step(self, frame)
         if roles.time is not None and self.step is not None:
             frame = time_steps.time_steps(self, frame, notes)
-        frame = fill_missing(frame, numeric, roles.group, self.missing)
+        frame = fill_missing(frame, numeric, roles.group, self.missing, roles.target)
         filled = frame.attrs.get("missing", {})
         if filled.get("values"):
             notes.append(f"{filled['values']} missing values: {self.missing}"

@@ -96,7 +96,8 @@ def time_steps(pipeline: TablePipeline, frame: pd.DataFrame, notes: list[str]) -
         raise DataError(f"{what[0].upper()}{what[1:]}. Fill them with missing='ffill' or "
                         "missing='interpolate', which adds the rows and fills "
                         "their values, or missing='zero' where a row is absent because "
-                        "nothing happened (counts, sales).")
+                        "nothing happened (counts, sales: the targets 0, the inputs carried "
+                        "forward).")
     if pipeline.missing == "drop":
         warnings.warn(f"{what[0].upper()}{what[1:]}: left as they are (missing='drop'), so "
                       "windows span them.", stacklevel=4)
