@@ -394,3 +394,17 @@ def test_the_seasonal_naive_with_drift_by_hand():
     assert "seasonal_drift" not in candidates(7, 2, [0], 4, 1, lambda: [(zero, np.zeros((5, 2)))])
     eight = np.zeros((5, 8, 1))
     assert "seasonal_drift" in candidates(8, 2, [0], 4, 1, lambda: [(eight, np.zeros((5, 2)))])
+
+
+def test_inverse_mse_weights_hold_at_the_edges_of_floating_point():
+    """Weights from RMSEs far apart, or none finite, are numbers that sum to 1 (1/e² of
+    1e-200 alone would overflow)."""
+    from lstmcast.forecast.combination import inverse_mse
+
+    for errors in ({"a": 1e-160, "b": 1e-3}, {"a": 1e-200, "b": 1e-3}, {"a": 3.0, "b": 4.0},
+                   {"a": float("inf"), "b": float("inf")}):
+        weights = inverse_mse(errors)
+        assert all(np.isfinite(list(weights.values()))), errors
+        assert sum(weights.values()) == pytest.approx(1.0)
+    assert inverse_mse({"a": 3.0, "b": 4.0}) == pytest.approx({"a": 16 / 25, "b": 9 / 25})
+    assert inverse_mse({"a": 1e-200, "b": 1e-3})["a"] == pytest.approx(1.0)

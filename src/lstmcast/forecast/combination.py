@@ -336,7 +336,10 @@ def inverse_mse(errors: Mapping[str, float]) -> dict[str, float]:
     exact = [name for name, e in errors.items() if e <= 0]
     if exact:
         return {name: 1.0 / len(exact) for name in exact}
-    inverse = {name: 1.0 / e ** 2 for name, e in errors.items()}
+    least = min(errors.values())
+    if not np.isfinite(least):  # none scored: equally
+        return {name: 1.0 / len(errors) for name in errors}
+    inverse = {name: (least / e) ** 2 for name, e in errors.items()}  # the best's is 1
     total = sum(inverse.values())
     return {name: value / total for name, value in inverse.items()}
 
@@ -357,4 +360,4 @@ def describe(weights: Mapping[str, float], parts: Mapping[str, Any] | None = Non
             return names.get(n, n)
         return f"{names.get(n, n)} ({', '.join(f'{k} {v:g}' for k, v in constants.items())})"
 
-    return " + ".join(f"{w:.2f} x {name(n)}" for n, w in weights.items() if w > 0)
+    return " + ".join(f"{w:.2f} x {name(n)}" for n, w in weights.items() if w >= 0.005)

@@ -462,7 +462,8 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         warnings.warn(
             f"On the validation rows the model forecasts {name!r} worse than the {best} "
             f"baseline (RMSE {ours:.4g} against {others.min():.4g}). "
-            + evaluation.what_to_try(best, ours / others.min()), stacklevel=4)
+            + evaluation.what_to_try(best, float(ours) / float(others.min())
+                                     if others.min() > 0 else float("inf")), stacklevel=4)
     return result
 
 
