@@ -20,14 +20,12 @@ from lstmcast.forecast import params
 from lstmcast.runs.outputs import Access
 
 if TYPE_CHECKING:  # no torch at import: the commands import what they run
-    import numpy as np
     import pandas as pd
 
     from lstmcast.forecast.explain import Explanation
     from lstmcast.forecast.forecaster import Forecaster
     from lstmcast.runs.folders import Source
     from lstmcast.runs.outputs import OutputGuard
-    from lstmcast.tables.roles import Roles
     from lstmcast.tables.streaming import ShardedTable
 
 # What each command reads and writes (argument names): one guard enforces it (outputs.py)
@@ -206,6 +204,7 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     from lstmcast.tables import roles
     from lstmcast.tables.io import check_complete, check_ids
     from lstmcast.tables.splits import drop_tail, holdout_rows
+    from lstmcast.tables.unusable import leave_out_unusable
 
     with warnings.catch_warnings():  # roles checked before training; fit warns once more
         warnings.simplefilter("ignore")
@@ -235,71 +234,10 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     check_holdout(holdout, shortest, bool(given), model, group)
     fit_frame = drop_tail(source.frame, group, data.get("time"), int(holdout),
                           model.get("time_format"))
-    fit_frame, test_frame = _leave_out_unusable(fit_frame, source.frame, table_roles,
-                                                model.get("missing"), int(holdout))
+    fit_frame, test_frame = leave_out_unusable(fit_frame, source.frame, table_roles,
+                                               model.get("missing"), int(holdout))
     return fit_frame, test_frame, kept_values(model, fit_frame, test_frame, targets,
                                               {"holdout": int(holdout)})
-
-
-def _leave_out_unusable(fit: pd.DataFrame, test: pd.DataFrame, roles: Roles,
-                        policy: str | None, holdout: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``fit`` and ``test`` less the series a missing-value policy would leave nothing to
-    train on (a column they use blank in every row before the test's rows: ffill and
-    interpolate cannot fill it, and every row goes) or, under drop, too few complete rows
-    for the test, each named in a warning: found before training, not after it."""
-    group = roles.group
-    if not group or policy not in ("drop", "ffill", "interpolate"):
-        return fit, test
-    used = list(dict.fromkeys([*roles.target, *roles.features, *roles.future,
-                               *roles.static]))
-    left = {}
-    for name, column in _blank_columns(fit, group, used).items():
-        left[name] = (f"no {column!r} value in the rows trained on (every one blank before "
-                      f"their last {holdout} rows)")
-    if policy == "drop":  # a row with a blank value goes: the test's rows need a history
-        for name in _series_with(test, group, used, least=holdout + 1, every=True):
-            left.setdefault(name, f"{holdout} rows or fewer with every value given (the test "
-                                  f"takes each series' last {holdout})")
-    for why in dict.fromkeys(left.values()):
-        names = [n for n, w in left.items() if w == why]
-        listed = ", ".join(repr(str(n)) for n in names[:5]) + (" ..." if len(names) > 5 else "")
-        warnings.warn(f"{len(names)} {'series has' if len(names) == 1 else 'series have'} "
-                      f"{why}: left out of training and of the test ({listed}).", stacklevel=3)
-    return fit[~fit[group].isin(list(left))], test[~test[group].isin(list(left))]
-
-
-def _given(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """(rows, columns): whether each value is given (a number, not blank)."""
-    import numpy as np
-    import pandas as pd
-
-    values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
-    return np.isfinite(values)
-
-
-def _blank_columns(frame: pd.DataFrame, group: str, columns: list[str]) -> dict:
-    """Per series of ``frame`` with a column of ``columns`` blank in every row: the first
-    such column."""
-    import pandas as pd
-
-    given = pd.DataFrame(_given(frame, columns), index=frame.index, columns=columns)
-    any_given = given.groupby(frame[group], observed=True, dropna=False, sort=False).any()
-    blank = ~any_given.to_numpy()
-    return {name: columns[int(row.argmax())]
-            for name, row in zip(any_given.index, blank) if row.any()}
-
-
-def _series_with(frame: pd.DataFrame, group: str, columns: list[str], least: int,
-                 every: bool = False) -> list:
-    """The series of ``frame`` with fewer than ``least`` rows that hold a value (a number,
-    not blank) in any of ``columns``, or with ``every``, in all of them."""
-    import pandas as pd
-
-    given = _given(frame, columns)
-    given = given.all(axis=1) if every else given.any(axis=1)
-    counts = pd.Series(given, index=frame.index).groupby(
-        frame[group], observed=True, dropna=False, sort=False).sum()
-    return counts.index[counts.to_numpy() < least].tolist()
 
 
 def kept_values(model: dict, fit: pd.DataFrame, test: pd.DataFrame, targets: list[str],
