@@ -501,7 +501,8 @@ def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
     assert path.read_text().startswith(",sales\n2010-01-01,")
     done = run_cli("train", path, *FAST, "--steps", 3, "--out", tmp_path / "r")
     assert done.returncode == 0, done.stderr
-    assert "Column 'Unnamed: 0' (no name in the file's header" in done.stderr
+    assert ("Column 'Unnamed: 0' (no name in the file: an index written with the table) "
+            "holds dates in order: read as the time column") in done.stderr
     assert "read as the time column" in done.stderr
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["season"] == 12  # from the months, not found in the rows
@@ -539,3 +540,18 @@ def test_a_mistyped_group_beside_a_date_index_is_one_clear_line(tmp_path):
     result = run_cli("inspect", path, "--target", "sales", "--group", "stor")
     one_line_error(result, "Group column 'stor' is not in the table")
     assert "Did you mean 'store'?" in result.stderr
+
+
+def test_a_file_without_a_header_line_reads_its_dates_as_the_time(tmp_path):
+    """Dates and values and no header line: the dates are the time column (the season
+    from the months), the values the target, each said on stderr."""
+    months = pd.date_range("2015-01-01", periods=60, freq="MS")
+    path = tmp_path / "bare.csv"
+    path.write_text("".join(f"{t:%Y-%m-%d},{100 + 10 * np.sin(i / 2):.2f}\n"
+                            for i, t in enumerate(months)))
+    done = run_cli("train", path, *FAST, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert ("Column 'column_1' (no name in the file: the file has no header line) holds "
+            "dates in order: read as the time column") in done.stderr
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["season"] == 12
+    assert pd.read_csv(tmp_path / "r" / "predictions.csv")["column_1"].iloc[-1] == "2019-12-01"

@@ -82,8 +82,10 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
     name = unnamed_time(frame, data.get("group"))
     if name is None:
         return {}
-    warnings.warn(f"Column {name!r} (no name in the file's header: an index written with the "
-                  "table) holds dates in order: read as the time column (--time names "
+    warnings.warn(f"Column {name!r} (no name in the file: "
+                  + ("an index written with the table" if name.startswith("Unnamed") else
+                     "the file has no header line")
+                  + ") holds dates in order: read as the time column (--time names "
                   "another).", stacklevel=3)
     return {"time": name}
 

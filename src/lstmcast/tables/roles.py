@@ -245,13 +245,14 @@ def _dates_in_order(frame: pd.DataFrame, name: Any, group: str | None) -> bool |
 
 
 def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
-    """The column without a name in the file's header (pandas reads it as "Unnamed: 0":
-    the index ``to_csv`` writes) that holds dates in order: the time column of a table
-    written from a DataFrame indexed by its dates. None where there is none (a ``group``
-    not in the table is named by the checks of the roles, later)."""
+    """The column without a name in the file that holds dates in order: the time column
+    of a table written from a DataFrame indexed by its dates (pandas reads the index's
+    blank name as "Unnamed: 0") or of a file without a header line (its columns named
+    column_1, column_2, ... by ``text_files``). None where there is none (a ``group`` not
+    in the table is named by the checks of the roles, later)."""
     group = group if group in frame.columns else None
     for name in frame.columns:
-        if isinstance(name, str) and re.fullmatch(r"Unnamed: \d+", name) and \
+        if isinstance(name, str) and re.fullmatch(r"Unnamed: \d+|column_\d+", name) and \
                 _dates_in_order(frame, name, group):
             return name
     return None
