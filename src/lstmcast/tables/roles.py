@@ -16,7 +16,6 @@ row holds the answer.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ import pandas as pd
 
 from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.tables import text_files
 from lstmcast.tables.calendar_inputs import calendar_names
 from lstmcast.tables.io import default_features, missing_column
 
@@ -252,7 +252,7 @@ def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
     in the table is named by the checks of the roles, later)."""
     group = group if group in frame.columns else None
     for name in frame.columns:
-        if isinstance(name, str) and re.fullmatch(r"Unnamed: \d+|column_\d+", name) and \
+        if isinstance(name, str) and text_files.NO_NAME.fullmatch(name) and \
                 _dates_in_order(frame, name, group):
             return name
     return None

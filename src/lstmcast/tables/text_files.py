@@ -44,7 +44,7 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     names = None
     if _no_header(list(frame.columns)):
         names = (["value"] if len(frame.columns) == 1 else
-                 [f"column_{i}" for i in range(1, len(frame.columns) + 1)])
+                 [HEADERLESS.format(i) for i in range(1, len(frame.columns) + 1)])
         frame = _read_csv(path, sep, skip, names, quiet=True)
         first = lines[skip].strip() if len(lines) > skip else ""
         warnings.warn(f"{path.name!r} has no header line (its first line holds values, not "
@@ -58,6 +58,14 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
         frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
     return _decimal_commas(frame, sep)
+
+
+HEADERLESS = "column_{}"
+"""The names of the columns of a file without a header line (one column: "value")."""
+
+NO_NAME = re.compile(r"Unnamed: \d+|" + HEADERLESS.format(r"\d+"))
+"""A column with no name in the file: pandas' name for a blank header field, or one of a
+file without a header line."""
 
 
 def _rows_above_blank_tail(frame: pd.DataFrame) -> int:
