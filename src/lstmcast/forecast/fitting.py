@@ -456,16 +456,16 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         scored = part.set_index("model")["rmse"]
         ours = scored.get("lstmcast")
         others = scored.drop(["lstmcast", *evaluation.HALVES], errors="ignore")
-        if ours is None or others.empty or not evaluation.loses(ours, others.min()):
+        if ours is None or others.empty:
             continue
-        best = others.idxmin()
+        best, base = others.idxmin(), float(others.min())
+        if not evaluation.loses(ours, base):
+            continue
         warnings.warn(
             f"On the validation rows the model forecasts {name!r} worse than the {best} "
-            f"baseline (RMSE {ours:.4g} against {others.min():.4g}). "
-            + evaluation.what_to_try(best, float(ours) / float(others.min())
-                                     if others.min() > 0 else float("inf")), stacklevel=4)
+            f"baseline (RMSE {ours:.4g} against {base:.4g}). " + evaluation.what_to_try(
+                best, float(ours) / base if base > 0 else float("inf")), stacklevel=4)
     return result
-
 
 
 def baseline_intervals(fc: Forecaster, pipeline: TablePipeline, table: Table, starts: np.ndarray,

@@ -222,7 +222,7 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
         counts = [c for c in columns if c in targets]
         inputs = [c for c in columns if c not in targets]
         frame[counts] = frame[counts].fillna(0.0)
-        if inputs:
+        if inputs:  # a grouping already narrowed to columns cannot narrow again
             frame[inputs] = (frame.groupby(group, sort=False, observed=True)[inputs].ffill()
                              if group else frame[inputs].ffill())
     elif policy == "interpolate":
