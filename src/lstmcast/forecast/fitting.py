@@ -458,9 +458,10 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         others = scored.drop(["lstmcast", *evaluation.HALVES], errors="ignore")
         if ours is None or others.empty:
             continue
-        best, base = others.idxmin(), float(others.min())
+        base = float(others.min())  # NaN where no baseline scored: nothing to say
         if not evaluation.loses(ours, base):
             continue
+        best = others.idxmin()
         warnings.warn(
             f"On the validation rows the model forecasts {name!r} worse than the {best} "
             f"baseline (RMSE {ours:.4g} against {base:.4g}). " + evaluation.what_to_try(
