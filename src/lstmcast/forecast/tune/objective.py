@@ -16,6 +16,7 @@ from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import params
 from lstmcast.forecast.tune.clock import MIN_FOLD_SECONDS, Clock
 from lstmcast.forecast.tune.folds import Fold
+from lstmcast.forecast.tune.interrupt import outside_storage
 from lstmcast.forecast.tune.space import Space, comparable, plain
 from lstmcast.forecast.tune.study import (
     comparable_pruner,
@@ -232,8 +233,9 @@ def _optimize(study: optuna.Study, objective: Objective, quiet: bool) -> None:
     callbacks = ([_progress(quiet), _deadline(objective)]
                  + ([_enough(objective)] if objective.trials else []))
     if objective.clock.search_end > time.time():
-        study.optimize(objective, n_trials=objective.trials, timeout=left,
-                       callbacks=callbacks, catch=(Exception,), gc_after_trial=False)
+        with outside_storage():  # Ctrl-C waits for a write to the study to end
+            study.optimize(objective, n_trials=objective.trials, timeout=left,
+                           callbacks=callbacks, catch=(Exception,), gc_after_trial=False)
 
 
 def _worker(url: str, name: str, objective: Objective, seed: int, threads: int,
