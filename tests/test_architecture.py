@@ -59,6 +59,7 @@ TESTED_IN = {
     "forecast/tune/objective.py": "test_tune.py", "forecast/tune/search.py": "test_tune.py",
     "forecast/tune/study.py": "test_tune.py", "forecast/tune/clock.py": "test_tune_clock.py",
     "forecast/tune/folds.py": "test_tune_folds.py", "forecast/tune/space.py": "test_tune_space.py",
+    "forecast/tune/interrupt.py": "test_tune_interrupt.py",
     "forecast/window_predict.py": "test_predict_speed_path.py",
     "tables/fast_path.py": "test_predict_speed_path.py",
     "layers/core.py": "test_models.py", "models/sequential.py": "test_models.py",
