@@ -79,9 +79,9 @@ def shards(out, folder):
                    shard_rows=250, callbacks=[Marker()], seed=3, blend=None)
     f.fit(folder, target="y", group="id", time="t")
     weights = float(sum(w.sum() for w in f.model_.get_weights()))
-    json.dump({"read": read, "history": f.history_, "weights": weights,
-               "streamed": f.streamed_, "windows": f.n_windows_},
-              open(f"{out}.rank{distributed.rank()}.json", "w"))
+    with open(f"{out}.rank{distributed.rank()}.json", "w") as file:
+        json.dump({"read": read, "history": f.history_, "weights": weights,
+                   "streamed": f.streamed_, "windows": f.n_windows_}, file)
 
 
 def main():
@@ -89,8 +89,7 @@ def main():
     distributed.init()
     if mode == "shards":
         shards(out, sys.argv[3])
-        distributed.close()
-        return
+        distributed.finish(0)
     x, y, xv, yv = data()
     m = model()
     taken = []
@@ -109,8 +108,9 @@ def main():
         torch.distributed.all_gather_object(every, taken)
         if distributed.is_main():
             weights = [w.tolist() for w in m.get_weights()]
-            json.dump({"history": history.history, "taken": every, "weights": weights},
-                      open(out, "w"))
+            with open(out, "w") as file:
+                json.dump({"history": history.history, "taken": every, "weights": weights},
+                          file)
     else:
         try:
             if mode == "few":
@@ -125,8 +125,9 @@ def main():
             result = "finished"
         except Exception as exc:  # noqa: BLE001 - the test reads what was raised
             result = f"{type(exc).__name__}: {exc}"
-        json.dump({"rank0": result}, open(out, "w"))
-    distributed.close()
+        with open(out, "w") as file:
+            json.dump({"rank0": result}, file)
+    distributed.finish(0)
 
 
 if __name__ == "__main__":

@@ -233,6 +233,22 @@ def test_the_scaling_benchmark_runs_on_tiny_sizes(tmp_path):
     assert runs["2"][0]["processes"] == 2
 
 
+END = ("import atexit, sys, torch\n"
+       "from lstmcast.engine.launcher import end\n"
+       "atexit.register(print, ' and the teardown')\n"
+       "print('done', end='')\n"
+       "end(3)\n"
+       "print(' and on')\n")
+
+
+@pytest.mark.parametrize("world, said, code", [("2", "done", 3),
+                                               ("1", "done and on\n and the teardown\n", 0)])
+def test_a_launched_process_ends_with_its_output_and_without_the_teardown(world, said, code):
+    result = subprocess.run([sys.executable, "-c", END], capture_output=True, text=True,
+                            env={**os.environ, "WORLD_SIZE": world}, timeout=120)
+    assert (result.stdout, result.returncode) == (said, code), result.stderr
+
+
 def test_a_process_is_launched_when_its_launcher_gives_it_several_ranks(monkeypatch):
     from lstmcast.engine.launcher import launched
 

@@ -26,6 +26,7 @@ from lstmcast.cli import (
 )
 from lstmcast.cli.common import ACCESS
 from lstmcast.cli.flags import as_flags
+from lstmcast.engine.launcher import end
 from lstmcast.errors import LstmcastError
 
 EXAMPLES = """examples:
@@ -107,6 +108,12 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    code = _command(argv)
+    end(code)  # a rank under torchrun ends here, having left its process group
+    return code
+
+
+def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None
                                                          else argv)))

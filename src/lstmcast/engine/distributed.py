@@ -22,7 +22,8 @@ stops the job then; a rank that dies stops it at once (its peers' connections
 close, and torchrun ends the others).
 
 From Python: call ``init()`` (or ``torch.distributed.init_process_group``)
-in each process, then ``Forecaster.fit`` or ``Sequential.fit`` as usual.
+in each process, then ``Forecaster.fit`` or ``Sequential.fit`` as usual, and
+end each process with ``finish()``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from __future__ import annotations
 import datetime
 import gc
 import os
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from lstmcast.engine.launcher import launched  # noqa: F401  (part of this API)
+from lstmcast.engine.launcher import end, launched  # noqa: F401  (part of this API)
 from lstmcast.errors import TrainingError
 
 DEFAULT_TIMEOUT = 600.0
@@ -96,6 +97,16 @@ def close() -> None:
     if dist.is_available() and dist.is_initialized():
         gc.collect()
         dist.destroy_process_group()
+
+
+def finish(code: int = 0) -> NoReturn:
+    """Leave the process group and end this process with ``code``: what ``lstmcast train``
+    does under torchrun, and what a script's ranks should do last. Under a launcher the
+    process ends at once, its output flushed, skipping the interpreter's teardown
+    (``launcher.end`` says why); alone, it raises SystemExit as ``sys.exit`` does."""
+    close()
+    end(code)
+    raise SystemExit(code)
 
 
 T = TypeVar("T")
