@@ -86,6 +86,30 @@ def test_bad_times_are_named(values, time_format, message):
         parse_time(pd.Series(values), "date", time_format)
 
 
+@pytest.mark.parametrize(("written", "order", "second"), [
+    ("%-m/%-d/%Y", "month-first", "2000-02-01"),  # a month's first days, as US sheets write
+    ("%d/%m/%Y", "day-first", "2000-02-01"),  # the same, as European sheets write
+    ("%m-%d-%Y", "month-first", "2000-02-01"),
+])
+def test_an_ambiguous_column_takes_the_one_reading_that_is_evenly_spaced(written, order,
+                                                                          second):
+    months = pd.date_range("2000-01-01", periods=30, freq="MS")  # the other reading: uneven
+    text = pd.Series(list(months.strftime(written)) * 2)  # two series, the same months
+    with pytest.warns(UserWarning, match=f"read {order}, the only reading whose times are "
+                      "evenly spaced \\(2000-01-01, 2000-02-01, 2000-03-01 ...\\)"):
+        parsed, used = parse_time(text, "date")
+    assert parsed.iloc[1] == pd.Timestamp(second) and parsed.iloc[29] == months[-1]
+    assert pd.to_datetime(text, format=used).equals(parsed)  # what predict reads it with
+
+
+def test_an_ambiguous_column_evenly_spaced_both_ways_or_neither_is_refused():
+    both = pd.Series([f"{d}/1/2001" for d in range(1, 13)])  # days of January, or months
+    uneven = pd.Series(["1/1/2000", "2/1/2000", "4/1/2000", "7/1/2000"])  # a gap either way
+    for text in (both, uneven):
+        with pytest.raises(TimeError, match="both day-first and month-first"):
+            parse_time(text, "date")
+
+
 def test_time_format_settles_an_ambiguous_column():
     col = pd.Series(["01/02/2016", "02/02/2016"])
     assert parse_time(col, "d", "dayfirst")[0].iloc[0] == pd.Timestamp("2016-02-01")

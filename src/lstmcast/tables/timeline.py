@@ -316,11 +316,8 @@ def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Serie
                 if parsed is not None:
                     found.setdefault(order, (date + clock, parsed))
     if "dayfirst" in found and "monthfirst" in found:
-        example = text.iloc[0]
-        raise TimeError(
-            f"Time column {name!r} reads both day-first and month-first ({example!r}: every day "
-            "is 12 or less); say which with time_format='dayfirst' or "
-            "time_format='monthfirst'.")
+        order = _evenly_spaced(found, text, name)
+        found = {order: found[order]}
     if not found and fmt == "auto":
         for date in _NAMED:
             parsed = _try(text, date)
@@ -332,6 +329,44 @@ def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Serie
     order = next(o for o in orders if o in found)
     fmt_used, parsed = found[order]
     return _one_zone(parsed, text, name), fmt_used
+
+
+def _evenly_spaced(found: dict[str, tuple[str, pd.Series]], text: pd.Series,
+                   name: str) -> str:
+    """Of a column that reads both day-first and month-first, the one reading whose times
+    are evenly spaced (a warning says so), as a month's first days written 1/1/2000,
+    2/1/2000 ... are; where both are, or neither, a TimeError asks which."""
+    spaced = {}
+    for order in ("dayfirst", "monthfirst"):
+        times = pd.DatetimeIndex(found[order][1].unique()).sort_values()
+        if len(times) >= 3 and _even(times):
+            dates = (times == times.normalize()).all()
+            spaced[order] = ", ".join(t.strftime("%Y-%m-%d") if dates else str(t)
+                                      for t in times[:3]) + " ..."
+    example = text.iloc[0]
+    if len(spaced) != 1:
+        raise TimeError(
+            f"Time column {name!r} reads both day-first and month-first ({example!r}: every day "
+            "is 12 or less); say which with time_format='dayfirst' or "
+            "time_format='monthfirst'.")
+    order = next(iter(spaced))
+    other = "monthfirst" if order == "dayfirst" else "dayfirst"
+    warnings.warn(f"Time column {name!r} reads both day-first and month-first ({example!r}: "
+                  f"every day is 12 or less): read {order.replace('first', '-first')}, the "
+                  f"only reading whose times are evenly spaced ({spaced[order]}); "
+                  f"time_format={other!r} reads it the other way.", stacklevel=4)
+    return order
+
+
+def _even(times: pd.DatetimeIndex) -> bool:
+    """Whether sorted ``times`` are evenly spaced: one fixed step, or the same day and
+    clock every same number of months (monthly, quarterly, yearly)."""
+    if len(np.unique(np.diff(times.asi8))) == 1:
+        return True
+    months = np.diff(times.year * 12 + times.month)
+    clock = times - times.normalize()
+    return (len(np.unique(months)) == 1 and len(times.day.unique()) == 1
+            and len(clock.unique()) == 1)
 
 
 def _try(text: pd.Series, fmt: str) -> pd.Series | None:
