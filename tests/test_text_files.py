@@ -37,12 +37,26 @@ def test_numbers_with_a_decimal_comma_are_read_where_the_delimiter_is_not_a_comm
     assert read_table(mixed)["y"].tolist() == ["100,13", "n/a1"]
 
 
-def test_a_comma_delimited_file_keeps_its_quoted_commas_as_text(tmp_path):
-    """With commas between columns, "100,126" (quoted) is a thousands separator or text,
-    never a decimal comma: it is left as text, for the numeric check to name."""
+def test_numbers_grouped_by_thousands_with_commas_are_read_with_a_warning(tmp_path):
+    """With commas between columns, "100,126" (quoted) is a thousands separator, never a
+    decimal comma, as a spreadsheet exports formatted cells; so is "1,234.5" under any
+    delimiter. A column with anything else among its numbers stays text, for the numeric
+    check to name."""
     path = tmp_path / "thousands.csv"
-    path.write_text('t,y\n1,"100,126"\n2,"99,994"\n')
-    assert read_table(path)["y"].tolist() == ["100,126", "99,994"]
+    path.write_text('t,y,z,w\n1,"100,126","1,234,567.25",3\n2,"99,994",-12.5,"1,0"\n'
+                    '3,7,"-2,000",4\n')
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["y"].tolist() == [100126, 99994, 7]
+    assert frame["z"].tolist() == [1234567.25, -12.5, -2000.0]
+    assert frame["w"].tolist() == ["3", "1,0", "4"]  # "1,0": no group of three
+    assert [str(w.message) for w in caught] == [
+        "Read with commas between thousands: 'y' ('100,126' as 100126), 'z' ('1,234,567.25' "
+        "as 1234567.25)."]
+    tabs = tmp_path / "thousands.tsv"
+    tabs.write_text("t\ty\n1\t1,234.5\n2\t987.25\n")
+    with pytest.warns(UserWarning, match="commas between thousands: 'y'"):
+        assert read_table(tabs)["y"].tolist() == [1234.5, 987.25]
 
 
 RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}

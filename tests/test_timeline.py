@@ -102,6 +102,17 @@ def test_an_ambiguous_column_takes_the_one_reading_that_is_evenly_spaced(written
     assert pd.to_datetime(text, format=used).equals(parsed)  # what predict reads it with
 
 
+def test_months_written_as_statistics_offices_write_them_are_read_and_written_back():
+    text = pd.Series(["1999M11", "1999M12", "2000M01"])  # Eurostat, the IMF
+    parsed, used = parse_time(text, "date")
+    assert list(parsed) == list(pd.date_range("1999-11-01", periods=3, freq="MS"))
+    assert written_format(text, parsed) == "%YM%m"
+    stata = pd.Series(["1999m11", "1999m12", "2000m1"])
+    parsed, used = parse_time(stata, "date")
+    assert parsed.iloc[2] == pd.Timestamp("2000-01-01")
+    assert written_format(stata, parsed) == "%Ym%-m"
+
+
 def test_an_ambiguous_column_evenly_spaced_both_ways_or_neither_is_refused():
     both = pd.Series([f"{d}/1/2001" for d in range(1, 13)])  # days of January, or months
     uneven = pd.Series(["1/1/2000", "2/1/2000", "4/1/2000", "7/1/2000"])  # a gap either way

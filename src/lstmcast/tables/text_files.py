@@ -57,7 +57,7 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
         frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
-    return _decimal_commas(frame, sep)
+    return _thousands(_decimal_commas(frame, sep))
 
 
 HEADERLESS = "column_{}"
@@ -248,4 +248,31 @@ def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     if read:
         warnings.warn("Read with a decimal comma: " + ", ".join(
             f"{str(n)!r} ({v!r} as {x:g})" for n, v, x in read) + ".", stacklevel=3)
+    return frame
+
+
+_THOUSANDS = re.compile(r"\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*")
+
+
+def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns of numbers grouped by thousands with commas ("1,003.8", "12,500"), as
+    spreadsheets export formatted cells, read as numbers, with a warning naming them.
+    Every value must be such a number and one at least must hold a comma (after
+    ``_decimal_commas``, which reads "1,234" as a decimal comma where the delimiter is not
+    a comma); a column with anything else is left as it is (and refused later by name)."""
+    read = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
+            continue
+        text = column.dropna()
+        if pd.api.types.infer_dtype(text, skipna=True) != "string":
+            continue
+        if not (text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",").any()):
+            continue
+        frame[name] = pd.to_numeric(column.str.strip().str.replace(",", "", regex=False))
+        read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
+    if read:
+        warnings.warn("Read with commas between thousands: " + ", ".join(
+            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=3)
     return frame

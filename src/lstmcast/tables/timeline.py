@@ -52,7 +52,8 @@ _DATES = {"dayfirst": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y
           "yearfirst": ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"]}
 # dates with month names, as spreadsheets and R write them ("Jan 1973", "3 March 2024")
 _NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d %B %Y",
-          "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y"]
+          "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y",
+          "%YM%m"]  # 2000M01: months as statistics offices (Eurostat, IMF) and Stata write
 QUARTERS = "quarters"  # the format name of quarters written as 1960 Q1, 1960-Q1, Q1 1960
 MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``local_dates``
 _QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
@@ -204,7 +205,7 @@ WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d
            "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M",
            # without leading zeros, as spreadsheets write them: "1/5/2020", "Jan 5 2020"
            "%-m/%-d/%Y", "%-d/%-m/%Y", "%-d.%-m.%Y", "%b %-d %Y", "%-m/%-d/%Y %H:%M",
-           "%-m/%-d/%Y %-H:%M", "%-d/%-m/%Y %H:%M")
+           "%-m/%-d/%Y %-H:%M", "%-d/%-m/%Y %H:%M", "%YM%m", "%Ym%-m")
 """How dates are written besides pandas' own ("2020-01-01", "2020-01-01 13:00:00"), for
 ``written_format``: what a table's forecasts are written back in. The ``%-`` forms (no
 leading zero) are the C library's on Linux and macOS; where one writes something else,
