@@ -59,6 +59,30 @@ def test_numbers_grouped_by_thousands_with_commas_are_read_with_a_warning(tmp_pa
         assert read_table(tabs)["y"].tolist() == [1234.5, 987.25]
 
 
+def test_punctuation_marking_a_missing_value_among_numbers_is_read_as_blank(tmp_path):
+    """World Bank files write "..", Eurostat ":", others "-" where a value is missing: read
+    as blank, each mark named in a warning, so that the missing-value policy applies; a
+    column with a word among its numbers, or with marks alone, stays as written."""
+    path = tmp_path / "marks.csv"
+    path.write_text('year,gdp,debt,note,flag\n2001,1.5,"1,200.5",a,-\n2002,..,:,..,-\n'
+                    '2003,-2,"3,000",b,-\n2004,..,4,c,-\n')
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["gdp"].tolist()[::2] == [1.5, -2.0] and frame["gdp"].isna().tolist() == [
+        False, True, False, True]
+    assert frame["debt"].tolist()[::2] == [1200.5, 3000.0] and pd.isna(frame["debt"][1])
+    assert frame["note"].tolist() == ["a", "..", "b", "c"]
+    assert frame["flag"].tolist() == ["-"] * 4
+    assert [str(w.message) for w in caught] == [
+        "Read '..' as a missing value, as statistics offices mark one: 'gdp' (2 rows).",
+        "Read ':' as a missing value, as statistics offices mark one: 'debt' (1 row).",
+        "Read with commas between thousands: 'debt' ('1,200.5' as 1200.5)."]
+    euro = tmp_path / "euro.csv"
+    euro.write_text("t;y\n1;100,5\n2;:\n3;7,25\n")
+    with pytest.warns(UserWarning, match="Read ':' as a missing value"):
+        assert read_table(euro)["y"].tolist()[::2] == [100.5, 7.25]
+
+
 RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}
            for d in range(1, 6)]
 

@@ -20,6 +20,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError
@@ -57,7 +58,7 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
         frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
-    return _thousands(_decimal_commas(frame, sep))
+    return _thousands(_decimal_commas(_missing_marks(frame, sep), sep))
 
 
 HEADERLESS = "column_{}"
@@ -275,4 +276,42 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
     if read:
         warnings.warn("Read with commas between thousands: " + ", ".join(
             f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=3)
+    return frame
+
+
+_MARK = re.compile(r"[^\w\s]+")  # punctuation alone: "..", ":", "-", "?"
+_PLAIN = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def _missing_marks(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """Values that are punctuation alone ("..", ":", "-") among numbers, as the World
+    Bank, Eurostat and many statistics offices mark a missing value, read as blank, with a
+    warning naming each mark and column: the missing-value policy then applies to them.
+    Every other value of the column must be a number (plain, with a decimal comma where
+    the delimiter is not a comma, or grouped by thousands)."""
+    numbers = [_PLAIN, _THOUSANDS] + ([_DECIMAL_COMMA] if sep != "," else [])
+    read: dict[str, list[str]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
+            continue
+        text = column.dropna()
+        if pd.api.types.infer_dtype(text, skipna=True) != "string":
+            continue
+        text = text.str.strip()
+        marked = text.str.fullmatch(_MARK)
+        rest = text[~marked]
+        if not marked.any() or rest.empty:
+            continue
+        if not np.logical_or.reduce([rest.str.fullmatch(p).to_numpy() for p in numbers]).all():
+            continue
+        kept = column.where(~column.index.isin(marked[marked].index))
+        plain = pd.to_numeric(kept, errors="coerce")
+        frame[name] = plain if plain.notna().sum() == len(rest) else kept
+        for mark, count in text[marked].value_counts(sort=False).items():
+            read.setdefault(mark, []).append(f"{str(name)!r} ({count} "
+                                             f"{'row' if count == 1 else 'rows'})")
+    for mark, where in read.items():
+        warnings.warn(f"Read {mark!r} as a missing value, as statistics offices mark one: "
+                      f"{', '.join(where)}.", stacklevel=3)
     return frame
