@@ -56,6 +56,21 @@ def test_missing_columns_by_role_with_suggestions():
             pipeline(roles).prepare(frame)
 
 
+def test_a_table_with_a_series_per_row_is_named_in_the_missing_column_error():
+    """World Bank files hold a year per column: whichever column is missing, the error says
+    the table must be turned; a table with fewer than three time-named columns does not."""
+    wide = pd.DataFrame({"Country Name": ["Peru"], "1960": [1.0], "1961": [2.0],
+                         "1962": [3.0], "2020-Q1": [4.0]})
+    with pytest.raises(DataError, match=r"Target column 'gdp' is not in the table .*Its "
+                       r"columns '1960' .. '2020-Q1' are times: the table holds a series per "
+                       r"row.*frame.melt\(id_vars="):
+        pipeline(Roles(target=["gdp"])).prepare(wide)
+    narrow = pd.DataFrame({"store": ["a"], "2019": [1.0], "2020": [2.0], "sales": [1.0]})
+    with pytest.raises(DataError) as caught:
+        pipeline(Roles(target=["sale"])).prepare(narrow)
+    assert "are times" not in str(caught.value)
+
+
 def pipeline(roles):
     return TablePipeline(roles, window=2, horizon=1, steps=1)
 

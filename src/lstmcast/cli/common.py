@@ -93,6 +93,7 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
 def _only_target(frame: pd.DataFrame, data: dict) -> str:
     """The table's one numeric column left to forecast when --target is not given, with a
     warning naming it; otherwise an error that lists the columns to choose from."""
+    from lstmcast.tables.io import wide_hint
     from lstmcast.tables.roles import numeric_columns
 
     taken = {data.get("time"), data.get("group"), *(data.get("features") or ()),
@@ -102,7 +103,8 @@ def _only_target(frame: pd.DataFrame, data: dict) -> str:
         shown = ", ".join(repr(str(c)) for c in numeric[:8])
         raise usage_error("--target is required for this data (the column to forecast)"
                           + (f": one of {shown}{', ...' if len(numeric) > 8 else ''}."
-                             if numeric else "; the table has no numeric column."))
+                             if numeric else "; the table has no numeric column.")
+                          + wide_hint(frame.columns))
     warnings.warn(f"Forecasting {str(numeric[0])!r}, the table's only numeric column "
                   "(--target names the column to forecast).", stacklevel=2)
     return numeric[0]

@@ -93,7 +93,25 @@ def missing_column(name: str, columns: Sequence[Any], role: str) -> DataError:
     near = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
     shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-    return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}")
+    return DataError(f"{role} column {name!r} is not in the table (columns: {shown}).{hint}"
+                     + wide_hint(columns))
+
+
+# a column named for a time: a year, a quarter or month of it, or a date
+_TIME_NAME = re.compile(r"\s*(?:1[5-9]|2[01])\d\d(?:[-/ ]?(?:Q[1-4]|M\d{1,2}|\d{1,2}"
+                        r"(?:[-/]\d{1,2})?))?\s*", re.IGNORECASE)
+
+
+def wide_hint(columns: Sequence[Any]) -> str:
+    """Where three columns or more are named for times (1960, 1961 ... as World Bank
+    files hold a series per row), what to do: lstmcast reads a row per time. Else ""."""
+    times = [str(c) for c in columns if _TIME_NAME.fullmatch(str(c))]
+    if len(times) < 3:
+        return ""
+    return (f" Its columns {times[0]!r} .. {times[-1]!r} are times: the table holds a series "
+            "per row, and lstmcast reads a row per time. Turn it first, e.g. with pandas: "
+            "frame.melt(id_vars=[its id columns], var_name='year', value_name='value'), then "
+            "give --time year --target value and the id column as --group.")
 
 
 MISSING_POLICIES = ("error", "drop", "ffill", "interpolate", "zero")
