@@ -149,7 +149,7 @@ def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
     with pytest.raises(DataError, match=r"^Time 1850 appears more than once in series "
                        r"'farmer' \(4 rows share a time with another\); each series needs one "
                        r"row per time\. If another column tells the series apart besides "
-                       r"'job' .*join them into one id column"):
+                       r"'job' .*name both as the group, joined by a comma \('job,OTHER'\)"):
         sort_series(frame, "job", "year")
     with pytest.raises(DataError, match=r"\(a store, a product\), give it as the group"):
         sort_series(frame.drop(columns="job"), None, "year")

@@ -50,6 +50,7 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
     data is fitted: an unknown key or a bad value is one line naming it.
     """
     from lstmcast.runs.folders import read_toml
+    from lstmcast.tables import compound_ids
 
     data = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
             if k in params.SECTIONS["data"]}
@@ -66,6 +67,9 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
             if value is not None:
                 values[name] = param.parse(value)
     model.update(params.with_preset(getattr(args, "preset", None), given))
+    source.frame = compound_ids.join(source.frame, data.get("group"))  # "store,item"
+    if source.test is not None:
+        source.test = compound_ids.join(source.test, data.get("group"))
     if not data.get("time"):
         data.update(_unnamed_time(source.frame, data))
     if not data.get("target"):

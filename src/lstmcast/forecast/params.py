@@ -276,7 +276,9 @@ DATA: tuple[Param, ...] = (
     _p("target", None, "names", "column(s) to forecast, comma-separated"),
     _p("features", None, "names", "past-observed input columns, comma-separated (default: all "
        "other numeric columns)", optional=True),
-    _p("group", None, "str", "series-id column (many series, one model)", optional=True),
+    _p("group", None, "str", "series-id column (many series, one model); several columns "
+       "joined by commas where it takes more than one to name a series ('store,item')",
+       optional=True),
     _p("time", None, "str", "time column (rows are sorted by it in each series)",
        optional=True),
     _p("future", None, "names", "input columns known in advance (prices, promotions, planned "

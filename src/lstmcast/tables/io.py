@@ -278,8 +278,8 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
 def _split_by_more(group: str | None) -> str:
     """A hint where the rows at one time may be several series told apart by more than
     one column (a job and a sex, a store and a product)."""
-    what = (f"besides {group!r} (a product within a store, say), join them into one id "
-            "column and give that as the group" if group else
+    what = (f"besides {group!r} (a product within a store, say), name both as the group, "
+            f"joined by a comma ('{group},OTHER')" if group else
             "(a store, a product), give it as the group column")
     return f" If another column tells the series apart {what}."
 

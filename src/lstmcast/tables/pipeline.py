@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import InvalidArgumentError, ShortSeriesError
-from lstmcast.tables import calendar_inputs, frequency, future_rows, time_steps, timeline
+from lstmcast.tables import (
+    calendar_inputs,
+    compound_ids,
+    frequency,
+    future_rows,
+    time_steps,
+    timeline,
+)
 from lstmcast.tables.changes import first_rows, row_changes, window_changes
 from lstmcast.tables.io import (
     DataError,
@@ -161,8 +168,8 @@ class TablePipeline:
         ``owned``: ``data`` is a DataFrame nobody else uses (a shard just read), changed
         in place rather than copied.
         """
-        frame = read_table(data)
         roles = self.roles
+        frame = compound_ids.join(read_table(data), roles.group)
         needed = [c for c in roles.columns() if need_target or c not in roles.target
                   or c in roles.inputs]
         for name in needed:
