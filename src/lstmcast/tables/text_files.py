@@ -18,7 +18,9 @@ import gzip
 import json
 import re
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -224,63 +226,54 @@ def _as_written(path: Path, sep: str, frame: pd.DataFrame,
 
 
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
+_THOUSANDS = re.compile(r"\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*")
+_MARK = re.compile(r"[^\w\s]+")  # punctuation alone: "..", ":", "-", "?"
+_PLAIN = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[Any, pd.Series, pd.Series]]:
+    """Each column of text values: its name, the column and its values given (not blank)."""
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
+            continue
+        text = column.dropna()
+        if pd.api.types.infer_dtype(text, skipna=True) == "string":
+            yield name, column, text
+
+
+def _numbers_as_written(frame: pd.DataFrame, pattern: re.Pattern, plain: Callable,
+                        how: str) -> pd.DataFrame:
+    """Text columns whose every value matches ``pattern``, one at least with a comma, read
+    as numbers (``plain`` rewrites the text as Python writes numbers), with a warning
+    naming them (``how`` they were written); a column with anything else is left as it
+    is (and refused later by name)."""
+    read = []
+    for name, column, text in _text_columns(frame):
+        if text.str.fullmatch(pattern).all() and text.str.contains(",").any():
+            frame[name] = pd.to_numeric(plain(column.str.strip()))
+            read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
+    if read:
+        warnings.warn(f"Read with {how}: " + ", ".join(
+            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=4)
+    return frame
 
 
 def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
-    """Text columns of numbers written with a decimal comma ("100,13", "1.234,5"), as
-    spreadsheets write them where the delimiter is not a comma, read as numbers, with a
-    warning naming them. Every value must be such a number and one at least must hold a
-    comma; a column with anything else is left as it is (and refused later by name)."""
+    """Numbers written with a decimal comma ("100,13", "1.234,5"), as spreadsheets write
+    them where the delimiter is not a comma."""
     if sep == ",":
         return frame
-    read = []
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
-            continue
-        text = column.dropna()
-        if pd.api.types.infer_dtype(text, skipna=True) != "string":
-            continue
-        if not (text.str.fullmatch(_DECIMAL_COMMA).all() and text.str.contains(",").any()):
-            continue
-        plain = column.str.strip().str.replace(".", "", regex=False)
-        frame[name] = pd.to_numeric(plain.str.replace(",", ".", regex=False))
-        read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
-    if read:
-        warnings.warn("Read with a decimal comma: " + ", ".join(
-            f"{str(n)!r} ({v!r} as {x:g})" for n, v, x in read) + ".", stacklevel=3)
-    return frame
-
-
-_THOUSANDS = re.compile(r"\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*")
+    return _numbers_as_written(frame, _DECIMAL_COMMA, lambda text: text.str.replace(
+        ".", "", regex=False).str.replace(",", ".", regex=False), "a decimal comma")
 
 
 def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns of numbers grouped by thousands with commas ("1,003.8", "12,500"), as
-    spreadsheets export formatted cells, read as numbers, with a warning naming them.
-    Every value must be such a number and one at least must hold a comma (after
-    ``_decimal_commas``, which reads "1,234" as a decimal comma where the delimiter is not
-    a comma); a column with anything else is left as it is (and refused later by name)."""
-    read = []
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
-            continue
-        text = column.dropna()
-        if pd.api.types.infer_dtype(text, skipna=True) != "string":
-            continue
-        if not (text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",").any()):
-            continue
-        frame[name] = pd.to_numeric(column.str.strip().str.replace(",", "", regex=False))
-        read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
-    if read:
-        warnings.warn("Read with commas between thousands: " + ", ".join(
-            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=3)
-    return frame
-
-
-_MARK = re.compile(r"[^\w\s]+")  # punctuation alone: "..", ":", "-", "?"
-_PLAIN = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+    """Numbers grouped by thousands with commas ("1,003.8", "12,500"), as spreadsheets
+    export formatted cells (after ``_decimal_commas``, which reads "1,234" as a decimal
+    comma where the delimiter is not a comma)."""
+    return _numbers_as_written(frame, _THOUSANDS, lambda text: text.str.replace(
+        ",", "", regex=False), "commas between thousands")
 
 
 def _missing_marks(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
@@ -291,13 +284,7 @@ def _missing_marks(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     the delimiter is not a comma, or grouped by thousands)."""
     numbers = [_PLAIN, _THOUSANDS] + ([_DECIMAL_COMMA] if sep != "," else [])
     read: dict[str, list[str]] = {}
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or not column.notna().any():
-            continue
-        text = column.dropna()
-        if pd.api.types.infer_dtype(text, skipna=True) != "string":
-            continue
+    for name, column, text in _text_columns(frame):
         text = text.str.strip()
         marked = text.str.fullmatch(_MARK)
         rest = text[~marked]
