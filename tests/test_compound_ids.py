@@ -7,6 +7,7 @@ import pytest
 from helpers import FAST, one_line_error, run_cli
 
 from lstmcast import Forecaster
+from lstmcast.forecast import window_predict
 from lstmcast.tables.compound_ids import join, parts, split
 from lstmcast.tables.io import DataError
 
@@ -54,6 +55,15 @@ def test_the_command_line_trains_predicts_and_writes_the_columns_back(jobs, tmp_
     assert list(forecast.columns[:2]) == ["job", "sex"] and len(forecast) == 4
     assert (forecast["year"] == 1995 + 5).all()
     assert jobs.read_bytes() == written
+    table = pd.read_csv(jobs)  # the rows to forecast held as a spreadsheet holds them
+    blank = table.groupby(["job", "sex"], as_index=False).last().assign(year=2000,
+                                                                         count=np.nan)
+    pd.concat([table, blank]).to_csv(tmp_path / "blank.csv", index=False)
+    result = run_cli("predict", tmp_path / "run", tmp_path / "blank.csv", "--out",
+                     tmp_path / "blank-next.csv")
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(tmp_path / "blank-next.csv")
+    assert list(forecast.columns[:2]) == ["job", "sex"] and (forecast["year"] == 2000).all()
     one_line_error(run_cli("train", jobs, "--target", "count", "--time", "year", "--group",
                            "job,gender", *FAST, "--out", tmp_path / "bad"),
                    "Group column 'gender' is not in the table")
@@ -66,3 +76,16 @@ def test_the_forecaster_takes_the_same_group(jobs):
     forecast = model.predict(frame)
     assert sorted(forecast["job,sex"]) == ["clerk / men", "clerk / women", "farmer / men",
                                            "farmer / women"]
+
+
+def test_the_service_path_answers_with_the_columns(jobs):
+    """The path ``lstmcast serve`` answers by (one window per series, as records)."""
+    frame = pd.read_csv(jobs)
+    model = Forecaster(window=6, units=(8,), epochs=1, seed=0).fit(
+        frame, target="count", group="job,sex", time="year")
+    prepared = window_predict.prepare_table(model, frame)
+    records = window_predict.finish_records(
+        model, prepared, window_predict.predict_window(model, prepared.windows))
+    assert [(r["job"], r["sex"]) for r in records] == [
+        ("clerk", "men"), ("clerk", "women"), ("farmer", "men"), ("farmer", "women")]
+    assert all(r["year"] == 2000 and np.isfinite(r["count"]) for r in records)

@@ -168,11 +168,12 @@ def finish_records(forecaster: Forecaster, prepared: Prepared, outputs: np.ndarr
     if prepared.labels is None:
         frame = forecasting.forecast_frame(prepared.pipeline,
                                            forecasting.last_row_values(prepared.view), forecast)
-        labels = forecasting.as_written(prepared.pipeline,
+        labels = forecasting.as_written(prepared.pipeline,  # a joined id as its columns
                                         frame.iloc[:, :frame.shape[1] - len(values)])
         rows = json.loads(labels.to_json(orient="values", date_format="iso",
                                          double_precision=15))
-        prepared.labels = (list(frame.columns), [tuple(row) for row in rows])
+        names = [*labels.columns, *frame.columns[frame.shape[1] - len(values):]]
+        prepared.labels = (names, [tuple(row) for row in rows])
     names, labels = prepared.labels
     numbers = zip(*(column.ravel().tolist() for column in values))
     return [dict(zip(names, (*label, *row))) for label, row in zip(labels, numbers)]
