@@ -153,3 +153,8 @@ def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
         sort_series(frame, "job", "year")
     with pytest.raises(DataError, match=r"\(a store, a product\), give it as the group"):
         sort_series(frame.drop(columns="job"), None, "year")
+    twice = pd.concat([frame.iloc[:2], frame.iloc[:2]])  # a file appended to itself
+    with pytest.raises(DataError, match=r"\(4 rows share a time with another\); each series "
+                       r"needs one row per time\. 2 rows repeat another row exactly .*"
+                       r"drop_duplicates\(\)\)\.$"):
+        sort_series(twice, "job", "year")

@@ -268,11 +268,24 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
         if dup.any():
             first = frame[dup].iloc[0]
             where = f" in series {shown(first[group])}" if group else ""
+            hint = (_repeats(frame, keys) or _repeated_hour(first[time])
+                    or _split_by_more(group))
             raise DataError(
                 f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
-                f"one row per time.{_repeated_hour(first[time]) or _split_by_more(group)}")
+                f"one row per time.{hint}")
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _repeats(frame: pd.DataFrame, keys: list[str]) -> str:
+    """A hint where every row that shares a time repeats another row exactly (a file
+    appended twice, an export run twice)."""
+    repeats = int(frame.duplicated(keep="first").sum())
+    if repeats == 0 or repeats != int(frame.duplicated(subset=keys, keep="first").sum()):
+        return ""
+    return (f" {repeats} {'row repeats' if repeats == 1 else 'rows repeat'} another row "
+            "exactly (the same time and values, as when a file is appended twice): drop the "
+            "repeats first (pandas: frame.drop_duplicates()).")
 
 
 def _split_by_more(group: str | None) -> str:
