@@ -17,7 +17,7 @@ def test_join_and_split_give_back_the_columns():
                           "day": [0, 0, 0, 0], "y": [1.0, 2.0, 3.0, 4.0]})
     joined = join(frame, "store, item")
     assert list(joined.columns) == ["store, item", "day", "y"]
-    assert joined["store, item"].tolist() == ["a / 1", "a / 2", "b / 1", None]  # blank stays
+    assert joined["store, item"].tolist() == ["a | 1", "a | 2", "b | 1", None]  # blank stays
     back = split(joined.iloc[:3], "store, item")
     assert list(back.columns) == ["store", "item", "day", "y"]
     assert back["store"].tolist() == ["a", "a", "b"] and back["item"].tolist() == ["1", "2", "1"]
@@ -74,8 +74,8 @@ def test_the_forecaster_takes_the_same_group(jobs):
     model = Forecaster(window=6, units=(8,), epochs=1, seed=0).fit(
         frame, target="count", group="job,sex", time="year")
     forecast = model.predict(frame)
-    assert sorted(forecast["job,sex"]) == ["clerk / men", "clerk / women", "farmer / men",
-                                           "farmer / women"]
+    assert sorted(forecast["job,sex"]) == ["clerk | men", "clerk | women", "farmer | men",
+                                           "farmer | women"]
 
 
 def test_the_service_path_answers_with_the_columns(jobs):

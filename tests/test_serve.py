@@ -158,6 +158,31 @@ def test_observe_in_chunks_equals_predict_on_the_whole_history(runs, name, tmp_p
                    .reset_index(drop=True) if key else expected)
 
 
+def test_series_named_by_two_columns_are_posted_and_answered_by_them(tmp_path):
+    """A model trained with group="store,region": records carry both columns, the answers
+    too, and a stored series is asked for by its joined id ("a | north")."""
+    frame = _sales().assign(region=lambda f: np.where(f["day"] % 2 == 0, "north", "south"))
+    frame = frame.assign(day=frame["day"] // 2)  # each store's days split over two regions
+    run = _train(tmp_path / "two", frame, target="sales", group="store,region", time="day",
+                 settings={"window": 6})
+    client = _client(run, tmp_path / "state")
+    rows = _records(frame)
+    answer = client.post("/forecast", json={"rows": rows})
+    assert answer.status_code == 200, answer.text
+    expected = _predicted(run, tmp_path)
+    assert list(expected.columns[:2]) == ["store", "region"]
+    _same_forecast(answer.json()["forecast"], expected)
+    assert client.post("/observe", json={"rows": rows}).status_code == 200
+    got = client.get("/forecast/a | north")
+    assert got.status_code == 200, got.text
+    _same_forecast(got.json()["forecast"], expected[(expected["store"] == "a")
+                                                    & (expected["region"] == "north")]
+                   .reset_index(drop=True))
+    missing = client.post("/forecast", json={"rows": [{k: v for k, v in r.items()
+                                                       if k != "region"} for r in rows]})
+    assert missing.status_code == 422 and "no column 'region'" in missing.text
+
+
 def test_the_state_outlives_the_app(runs, tmp_path):
     run, state = runs["many"], tmp_path / "state"
     rows = _records(pd.read_csv(run.parent / "many.csv"))

@@ -186,7 +186,7 @@ class Forecaster(Estimator, FittedAttributes):
                 column may be one of them when it is numeric (an engine's age).
             group: series-id column (many series, one model), or None; several columns
                 joined by commas ("store,item") where it takes more than one to name a
-                series (their values joined, "a / x", in the forecasts).
+                series (their values joined, "a | x", in the forecasts).
             time: time column: numbers, datetimes, or text dates (parsed; see
                 ``time_format``). Rows are sorted by it within each series;
                 duplicate times are an error; its frequency is inferred, and

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lstmcast.tables import compound_ids
 from lstmcast.tables.roles import Roles
 
 
@@ -107,16 +108,21 @@ class Columns:
     def history(cls, roles: Roles) -> Columns:
         """The history's records: every column the model reads; the targets optional where
         the model does not read them (horizon 0: the target is what it forecasts)."""
-        columns = roles.columns()
+        labels = _labels(roles)
+        columns = [*labels, *(c for c in roles.columns() if c not in (roles.group, roles.time))]
         optional = () if roles.autoregressive else tuple(roles.target)
-        return cls("rows", tuple(c for c in columns if c not in optional), optional,
-                   tuple(c for c in (roles.group, roles.time) if c))
+        return cls("rows", tuple(c for c in columns if c not in optional), optional, labels)
 
     @classmethod
     def future(cls, roles: Roles) -> Columns:
         """The future table's records: the series id, the time and the future columns."""
-        labels = tuple(c for c in (roles.group, roles.time) if c)
+        labels = _labels(roles)
         return cls("future", (*labels, *roles.future), (), labels)
+
+
+def _labels(roles: Roles) -> tuple[str, ...]:
+    """The series id's columns (several for ``group="store,item"``), then the time's."""
+    return tuple([*compound_ids.columns(roles.group), *([roles.time] if roles.time else [])])
 
 
 def check_records(records: Any, columns: Columns, limits: Limits) -> list[dict[str, Any]]:

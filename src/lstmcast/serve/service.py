@@ -33,7 +33,7 @@ from lstmcast.forecast.window_predict import Prepared, prepare_table
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.schema import Columns, Limits, RequestError, check_records
 from lstmcast.serve.state import Check, Store
-from lstmcast.tables import frequency, timeline
+from lstmcast.tables import compound_ids, frequency, timeline
 
 if TYPE_CHECKING:
     from lstmcast.forecast.forecaster import Forecaster
@@ -116,7 +116,8 @@ class Service:
 
     def key(self, record: dict[str, Any]) -> str:
         """The series id of a record, as text (``_`` without a series column)."""
-        return ONE_SERIES if self.roles.group is None else str(record[self.roles.group])
+        return (ONE_SERIES if self.roles.group is None
+                else compound_ids.record_id(record, self.roles.group))
 
     def _append(self, batches: dict[str, list], future: pd.DataFrame | None
                 ) -> list[Prepared]:

@@ -3,8 +3,8 @@
 A table of jobs by job and sex, or of sales by store and product, needs two
 columns to name a series. Where the group names several columns joined by
 commas (and no column bears that whole name), ``join`` gives the table one id
-column under that name, each id the parts' values joined by `` / ``
-(``"a / x"``), in place of the parts; every reader of a table calls it, so the
+column under that name, each id the parts' values joined by `` | ``
+(``"a | x"``), in place of the parts; every reader of a table calls it, so the
 rest of lstmcast sees one id column. ``split`` turns the id column of a table
 written out (forecasts) back into the parts.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 
 from lstmcast.tables.io import missing_column
 
-SEPARATOR = " / "
+SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
 
 
 def parts(group: str | None) -> list[str]:
@@ -23,6 +23,17 @@ def parts(group: str | None) -> list[str]:
     if not isinstance(group, str) or "," not in group:
         return []
     return [name.strip() for name in group.split(",")]
+
+
+def columns(group: str | None) -> list[str]:
+    """The columns a table holds its series id in: ``group``'s parts, or ``group`` itself
+    (none without a group)."""
+    return parts(group) or ([group] if group else [])
+
+
+def record_id(record: dict, group: str) -> str:
+    """A record's series id, as ``join`` writes it for a table of such records."""
+    return SEPARATOR.join(str(record[name]) for name in columns(group))
 
 
 def join(frame: pd.DataFrame, group: str | None) -> pd.DataFrame:
