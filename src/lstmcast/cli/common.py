@@ -50,7 +50,7 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
     data is fitted: an unknown key or a bad value is one line naming it.
     """
     from lstmcast.runs.folders import read_toml
-    from lstmcast.tables import compound_ids
+    from lstmcast.tables import joined_columns
 
     data = {k: params.BY_NAME[k].check(v) for k, v in source.defaults.items()
             if k in params.SECTIONS["data"]}
@@ -67,9 +67,10 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
             if value is not None:
                 values[name] = param.parse(value)
     model.update(params.with_preset(getattr(args, "preset", None), given))
-    source.frame = compound_ids.join(source.frame, data.get("group"))  # "store,item"
+    source.frame = joined_columns.join(source.frame, data.get("group"),  # "store,item"
+                                       data.get("time"))  # "year,month"
     if source.test is not None:
-        source.test = compound_ids.join(source.test, data.get("group"))
+        source.test = joined_columns.join(source.test, data.get("group"), data.get("time"))
     if not data.get("time"):
         data.update(_unnamed_time(source.frame, data))
     if not data.get("target"):

@@ -65,13 +65,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     future = None if args.future is None else read_table(args.future)
     forecaster = load_run(args)  # torch: after the cheap checks
     from lstmcast.forecast import forecasting
-    from lstmcast.tables import compound_ids
+    from lstmcast.tables import joined_columns
 
     blank = None
     if not isinstance(frame, str):
-        group = forecaster.pipeline_.roles.group  # "store,item": one id column, as trained
-        frame = compound_ids.join(frame, group)
-        future = None if future is None else compound_ids.join(future, group)
+        roles = forecaster.pipeline_.roles  # "store,item", "year,month": one column, as trained
+        frame = joined_columns.join(frame, roles.group, roles.time)
+        future = (None if future is None
+                  else joined_columns.join(future, roles.group, roles.time))
         frame, future, blank = _rows_to_forecast(args, forecaster, frame, future)
     forecast = forecasting.as_written(  # quarters as the table wrote them
         forecaster.pipeline_, _predict(args, forecaster, frame, n_ahead, future, blank))

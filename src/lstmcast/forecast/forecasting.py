@@ -23,7 +23,7 @@ from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.intervals import Intervals, quantile_columns
 from lstmcast.models.sequential import PREDICT_BATCH
-from lstmcast.tables import compound_ids, fast_path, timeline
+from lstmcast.tables import fast_path, joined_columns, timeline
 from lstmcast.tables.pipeline import Table, TablePipeline
 from lstmcast.tables.windows import WindowView, window_view
 
@@ -195,8 +195,9 @@ def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
     of ``timeline.WRITTEN`` ("2019-12", "31/12/2019"); otherwise ``frame`` itself. What the
     command line writes to files and prints, and the service answers. A series id joined
     from several columns (``group="store,item"``) is written back as those columns."""
-    frame = compound_ids.split(frame, pipeline.roles.group)
     time = pipeline.roles.time
+    frame = joined_columns.split(frame, pipeline.roles.group, time,
+                                 quarters=bool((pipeline.time_ or {}).get("notation")))
     if time not in frame.columns or not pd.api.types.is_datetime64_any_dtype(frame[time]):
         return frame
     text = timeline.write_back(frame[time], pipeline.time_)

@@ -279,8 +279,9 @@ DATA: tuple[Param, ...] = (
     _p("group", None, "str", "series-id column (many series, one model); several columns "
        "joined by commas where it takes more than one to name a series ('store,item')",
        optional=True),
-    _p("time", None, "str", "time column (rows are sorted by it in each series)",
-       optional=True),
+    _p("time", None, "str", "time column (rows are sorted by it in each series); a year and "
+       "a quarter, a year and a month, or a year, month and day in columns of their own "
+       "joined by commas ('year,quarter')", optional=True),
     _p("future", None, "names", "input columns known in advance (prices, promotions, planned "
        "load), comma-separated: read over the window and over the forecast rows",
        optional=True),

@@ -19,7 +19,7 @@ import pandas as pd
 from lstmcast.checks import check_int
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.forecast import forecasting
-from lstmcast.tables import compound_ids, parquet, streaming
+from lstmcast.tables import joined_columns, parquet, streaming
 from lstmcast.tables.io import read_table
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def predict_shards(fc: Forecaster, shards: streaming.ShardedTable, n_ahead: int 
     shards.check_one_series(group)
     columns = fc.pipeline_.roles.columns()
     if future is not None:  # read once, matched to each shard's series
-        future = compound_ids.join(read_table(future), group)
+        future = joined_columns.join(read_table(future), group, fc.pipeline_.roles.time)
     home: dict[str, int] = {}
     parts = []
     for k in range(len(shards)):

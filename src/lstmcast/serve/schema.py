@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lstmcast.tables import compound_ids
+from lstmcast.tables import joined_columns
 from lstmcast.tables.roles import Roles
 
 
@@ -122,7 +122,7 @@ class Columns:
 
 def _labels(roles: Roles) -> tuple[str, ...]:
     """The series id's columns (several for ``group="store,item"``), then the time's."""
-    return tuple([*compound_ids.columns(roles.group), *([roles.time] if roles.time else [])])
+    return tuple([*joined_columns.columns(roles.group), *joined_columns.columns(roles.time)])
 
 
 def check_records(records: Any, columns: Columns, limits: Limits) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from lstmcast.forecast.window_predict import Prepared, prepare_table
 from lstmcast.serve.batching import MicroBatcher
 from lstmcast.serve.schema import Columns, Limits, RequestError, check_records
 from lstmcast.serve.state import Check, Store
-from lstmcast.tables import compound_ids, frequency, timeline
+from lstmcast.tables import frequency, joined_columns, timeline
 
 if TYPE_CHECKING:
     from lstmcast.forecast.forecaster import Forecaster
@@ -117,7 +117,7 @@ class Service:
     def key(self, record: dict[str, Any]) -> str:
         """The series id of a record, as text (``_`` without a series column)."""
         return (ONE_SERIES if self.roles.group is None
-                else compound_ids.record_id(record, self.roles.group))
+                else joined_columns.record_id(record, self.roles.group))
 
     def _append(self, batches: dict[str, list], future: pd.DataFrame | None
                 ) -> list[Prepared]:
@@ -167,7 +167,9 @@ class Service:
         time = self.roles.time
         if time is None:
             return
-        values = ([last[time]] if last else []) + [r[time] for r in records]
+        rows = ([last] if last else []) + records
+        values = (joined_columns.join(pd.DataFrame.from_records(rows), None, time)[time].tolist()
+                  if joined_columns.parts(time) else [r[time] for r in rows])  # "year,month"
         fmt = self.pipeline.read_format or self.pipeline.time_["format"]
         try:
             parsed, _ = timeline.parse_time(pd.Series(values), time, fmt)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
-from lstmcast.tables import compound_ids
+from lstmcast.tables import joined_columns
 from lstmcast.tables.io import DataError, check_finite, check_numeric, missing_column, read_table
 from lstmcast.tables.scaling import key_strs
 
@@ -79,7 +79,7 @@ def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count:
         raise DataError(f"This model reads future values of {', '.join(roles.future)}: "
                         "give them for the rows to forecast (predict(..., future=TABLE), "
                         "--future FILE).")
-    table = compound_ids.join(read_table(future), roles.group)
+    table = joined_columns.join(read_table(future), roles.group, roles.time)
     keys = [c for c in (roles.group, roles.time) if c]
     for name in [*keys, *roles.future]:
         if name not in table.columns:

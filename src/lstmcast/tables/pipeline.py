@@ -25,9 +25,9 @@ import pandas as pd
 from lstmcast.errors import InvalidArgumentError, ShortSeriesError
 from lstmcast.tables import (
     calendar_inputs,
-    compound_ids,
     frequency,
     future_rows,
+    joined_columns,
     time_steps,
     timeline,
 )
@@ -169,7 +169,7 @@ class TablePipeline:
         in place rather than copied.
         """
         roles = self.roles
-        frame = compound_ids.join(read_table(data), roles.group)
+        frame = joined_columns.join(read_table(data), roles.group, roles.time)
         needed = [c for c in roles.columns() if need_target or c not in roles.target
                   or c in roles.inputs]
         for name in needed:

@@ -1,5 +1,6 @@
-"""Series told apart by several columns (``--group store,item``): joined into one id column
-wherever a table is read, written back as the columns in forecasts."""
+"""Series ids and times given as several columns (``--group store,item``, ``--time
+year,month``): joined into one column wherever a table is read, written back as the
+columns in forecasts."""
 
 import numpy as np
 import pandas as pd
@@ -8,8 +9,8 @@ from helpers import FAST, one_line_error, run_cli
 
 from lstmcast import Forecaster
 from lstmcast.forecast import window_predict
-from lstmcast.tables.compound_ids import join, parts, split
 from lstmcast.tables.io import DataError
+from lstmcast.tables.joined_columns import join, parts, split
 
 
 def test_join_and_split_give_back_the_columns():
@@ -17,7 +18,8 @@ def test_join_and_split_give_back_the_columns():
                           "day": [0, 0, 0, 0], "y": [1.0, 2.0, 3.0, 4.0]})
     joined = join(frame, "store, item")
     assert list(joined.columns) == ["store, item", "day", "y"]
-    assert joined["store, item"].tolist() == ["a | 1", "a | 2", "b | 1", None]  # blank stays
+    assert joined["store, item"].tolist()[:3] == ["a | 1", "a | 2", "b | 1"]
+    assert pd.isna(joined["store, item"].iloc[3])  # a blank part: a blank id, refused later
     back = split(joined.iloc[:3], "store, item")
     assert list(back.columns) == ["store", "item", "day", "y"]
     assert back["store"].tolist() == ["a", "a", "b"] and back["item"].tolist() == ["1", "2", "1"]
@@ -26,6 +28,39 @@ def test_join_and_split_give_back_the_columns():
     assert join(named, "a,b") is named
     with pytest.raises(DataError, match="Group column 'itm' is not in the table .* 'item'"):
         join(frame, "store,itm")
+
+
+@pytest.mark.parametrize(("columns", "time", "texts"), [
+    ({"year": [1999, 2000], "quarter": [4, 1]}, "year,quarter", ["1999 Q4", "2000 Q1"]),
+    ({"year": [1999, 2000], "qtr": ["Q4", "q1"]}, "year, qtr", ["1999 Q4", "2000 Q1"]),
+    ({"Year": [1999, 2000], "Period": ["Q4", "Q1"]}, "Year,Period", ["1999 Q4", "2000 Q1"]),
+    ({"year": [1999, 2000], "month": [12, 1]}, "year,month", ["1999-12", "2000-01"]),
+    ({"year": ["1999", "2000"], "month": ["Dec", "January"]}, "year,month",
+     ["1999-12", "2000-01"]),
+    ({"y": [1999, 2000], "m": [12, 1], "d": [31, 1]}, "y,m,d", ["1999-12-31", "2000-01-01"]),
+])
+def test_a_time_in_several_columns_is_one_time(columns, time, texts):
+    frame = pd.DataFrame({"id": ["a", "a"], **columns, "v": [1.0, 2.0]})
+    joined = join(frame, None, time)
+    assert list(joined.columns) == ["id", time, "v"] and joined[time].tolist() == texts
+    quarters = "Q" in texts[0]
+    times = joined.assign(**{time: [pd.Timestamp("1999-10-01" if quarters else "1999-12-31"),
+                                    pd.Timestamp("2000-01-01")]})
+    back = split(times, None, time, quarters=quarters)
+    assert list(back.columns) == list(frame.columns)
+    assert back[parts(time)[0]].tolist() == [1999, 2000]
+    assert back[parts(time)[1]].tolist() == ([4, 1] if quarters else [12, 1])
+
+
+def test_a_time_in_several_columns_that_is_not_one_is_named():
+    frame = pd.DataFrame({"year": [1999, 2000], "month": [12, 13]})
+    with pytest.raises(DataError, match=r"Time 'year,month': column 'month' holds 13 at row 1, "
+                                        r"not a whole number from 1 to 12 or a month's name"):
+        join(frame, None, "year,month")
+    with pytest.raises(DataError, match="Time column 'mon' is not in the table"):
+        join(frame, None, "year,mon")
+    with pytest.raises(DataError, match="joins 4 columns"):
+        join(frame.assign(a=1, b=2), None, "year,month,a,b")
 
 
 @pytest.fixture
@@ -89,3 +124,27 @@ def test_the_service_path_answers_with_the_columns(jobs):
     assert [(r["job"], r["sex"]) for r in records] == [
         ("clerk", "men"), ("clerk", "women"), ("farmer", "men"), ("farmer", "women")]
     assert all(r["year"] == 2000 and np.isfinite(r["count"]) for r in records)
+
+
+def test_the_command_line_reads_a_year_and_a_quarter_as_the_time(tmp_path):
+    """A quarterly table holding its time as a year and a quarter (as statsmodels'
+    macrodata does): the season is the year's four quarters, and forecasts say the year
+    and the quarter."""
+    rng = np.random.default_rng(7)
+    quarters = pd.period_range("1959Q1", periods=80, freq="Q")
+    t = np.arange(80)
+    path = tmp_path / "macro.csv"
+    pd.DataFrame({"year": quarters.year, "quarter": quarters.quarter,
+                  "gdp": 2700 + 30 * t + 50 * np.sin(t * np.pi / 2) + rng.normal(0, 20, 80)}
+                 ).to_csv(path, index=False)
+    result = run_cli("train", path, "--target", "gdp", "--time", "year,quarter", *FAST,
+                     "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert "Season: 4 (a year of quarters, from the frequency (quarterly))" in result.stdout
+    predictions = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    assert list(predictions.columns[:2]) == ["year", "quarter"]
+    assert predictions[["year", "quarter"]].iloc[-1].tolist() == [1978, 4]
+    result = run_cli("predict", tmp_path / "run", path, "--out", tmp_path / "next.csv")
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(tmp_path / "next.csv")
+    assert forecast[["year", "quarter"]].iloc[0].tolist() == [1979, 1]

@@ -1,0 +1,145 @@
+"""A series id or a time given as several columns: ``group="store,item"``,
+``time="year,month"``.
+
+A table of jobs by job and sex needs two columns to name a series; a table of
+quarterly accounts often holds its time as a year and a quarter, a government
+table as a year and a month. Where the group or the time names several columns
+joined by commas (and no column bears that whole name), ``join`` gives the table
+one column under that name, in the first part's place and instead of the parts,
+so that the rest of lstmcast sees one id and one time column; every reader of a
+table calls it. ``split`` writes such columns of a table written out (forecasts)
+back as their parts.
+
+- a series id: the parts' values joined by `` | `` (``"a | x"``);
+- a time: a year, then a quarter (a column named for quarters, or values
+  ``Q1`` .. ``Q4``: ``"2000 Q1"``), a month (1 to 12 or its name:
+  ``"2000-01"``), or a month and a day (``"2000-01-31"``): text the time column
+  reads as any other.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import shown
+from lstmcast.tables.io import DataError, missing_column
+
+SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
+_MONTHS = {m: k for k, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                        "aug", "sep", "oct", "nov", "dec"), start=1)}
+
+
+def parts(name: str | None) -> list[str]:
+    """The columns ``name`` joins: several for ``"store,item"``, else none."""
+    if not isinstance(name, str) or "," not in name:
+        return []
+    return [part.strip() for part in name.split(",")]
+
+
+def columns(name: str | None) -> list[str]:
+    """The columns a table holds ``name`` in: its parts, or ``name`` itself (none for
+    None)."""
+    return parts(name) or ([name] if name else [])
+
+
+def record_id(record: dict, group: str) -> str:
+    """A record's series id, as ``join`` writes it for a table of such records."""
+    return SEPARATOR.join(str(record[name]) for name in columns(group))
+
+
+def join(frame: pd.DataFrame, group: str | None, time: str | None = None) -> pd.DataFrame:
+    """``frame`` with the columns ``group`` and ``time`` name joined, each into one
+    column of that name; ``frame`` itself where each is one column (or the table already
+    holds the joined column)."""
+    for name, role, joined in ((group, "Group", _ids), (time, "Time", _times)):
+        names = parts(name)
+        if not names or name in frame.columns:
+            continue
+        for part in names:
+            if part not in frame.columns:
+                raise missing_column(part, frame.columns, role)
+        out = frame.drop(columns=names)
+        out.insert(list(frame.columns).index(names[0]), name, joined(frame, names, name))
+        frame = out
+    return frame
+
+
+def _ids(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
+    values = frame[names].astype("string")
+    joined = values[names[0]]
+    for part in names[1:]:
+        joined = joined + SEPARATOR + values[part]  # blank where a part is blank
+    return joined.astype(object).where(joined.notna(), None).to_numpy()
+
+
+def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
+    """Each row's time as text: "2000 Q1", "2000-01" or "2000-01-31"."""
+    if len(names) not in (2, 3):
+        raise DataError(f"Time {name!r} joins {len(names)} columns; give a year and a quarter, "
+                        "a year and a month, or a year, a month and a day.")
+    year = _whole(frame, names[0], name, 1, 9999)
+    if len(names) == 2 and _is_quarter(frame[names[1]], names[1]):
+        quarter = _whole(frame, names[1], name, 1, 4, strip="q")
+        return np.array([f"{y:04d} Q{q}" for y, q in zip(year, quarter)], dtype=object)
+    month = _whole(frame, names[1], name, 1, 12, names=_MONTHS)
+    if len(names) == 2:
+        return np.array([f"{y:04d}-{m:02d}" for y, m in zip(year, month)], dtype=object)
+    day = _whole(frame, names[2], name, 1, 31)
+    return np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year, month, day)],
+                    dtype=object)
+
+
+def _is_quarter(column: pd.Series, part: str) -> bool:
+    text = column.astype("string").str.strip().str.lower()
+    return bool(re.search(r"quarter|qtr", part, re.IGNORECASE)
+                or text.str.fullmatch(r"q[1-4]").fillna(False).all())
+
+
+def _whole(frame: pd.DataFrame, part: str, name: str, low: int, high: int,
+           strip: str = "", names: dict[str, int] | None = None) -> np.ndarray:
+    """Column ``part`` as whole numbers from ``low`` to ``high`` (``strip``: a letter
+    before them; ``names``: words for them, by their first three letters), or a
+    DataError naming the first value that is not."""
+    text = frame[part].astype("string").str.strip().str.lower()
+    if strip:
+        text = text.str.removeprefix(strip)
+    numbers = pd.to_numeric(text, errors="coerce")
+    if names:
+        numbers = numbers.fillna(text.str[:3].map(names).astype("Float64"))
+    good = numbers.notna() & (numbers % 1 == 0) & numbers.between(low, high)
+    good = good.fillna(False).to_numpy(dtype=bool)
+    if not good.all():
+        row = int(np.argmax(~good))
+        raise DataError(f"Time {name!r}: column {part!r} holds {shown(frame[part].iloc[row])} at "
+                        f"row {row}, not a whole number from {low} to {high}"
+                        + (" or a month's name" if names else "") + ".")
+    return numbers.to_numpy(dtype=np.int64)
+
+
+def split(frame: pd.DataFrame, group: str | None, time: str | None = None,
+          quarters: bool = False) -> pd.DataFrame:
+    """``frame`` with its joined id and time columns (``join``) back as the columns they
+    were made of: a time as its year, then its quarter (``quarters``: it was read as
+    quarters), its month, or its month and day."""
+    names = parts(group)
+    if names and group in frame.columns:
+        pieces = frame[group].astype(str).str.split(SEPARATOR, n=len(names) - 1, expand=True,
+                                                    regex=False)
+        frame = _replace(frame, group, {n: pieces[k].to_numpy() for k, n in enumerate(names)})
+    names = parts(time)
+    if names and time in frame.columns:
+        times = pd.DatetimeIndex(pd.to_datetime(frame[time]))
+        values = [times.year, times.quarter if quarters else times.month, times.day]
+        frame = _replace(frame, time, {n: np.asarray(v) for n, v in zip(names, values)})
+    return frame
+
+
+def _replace(frame: pd.DataFrame, name: str, parts_: dict[str, np.ndarray]) -> pd.DataFrame:
+    out = frame.drop(columns=[name])
+    at = list(frame.columns).index(name)
+    for k, (part, values) in enumerate(parts_.items()):
+        out.insert(at + k, part, values)
+    return out
