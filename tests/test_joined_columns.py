@@ -52,6 +52,11 @@ def test_a_time_in_several_columns_is_one_time(columns, time, texts):
     assert back[parts(time)[1]].tolist() == ([4, 1] if quarters else [12, 1])
 
 
+def test_the_parts_may_stand_anywhere_in_the_table():
+    frame = pd.DataFrame({"a": [1], "month": [12], "b": [2], "year": [1999], "y": [3.0]})
+    assert list(join(frame, None, "year,month").columns) == ["a", "b", "year,month", "y"]
+
+
 def test_a_time_in_several_columns_that_is_not_one_is_named():
     frame = pd.DataFrame({"year": [1999, 2000], "month": [12, 13]})
     with pytest.raises(DataError, match=r"Time 'year,month': column 'month' holds 13 at row 1, "

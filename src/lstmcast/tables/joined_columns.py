@@ -61,8 +61,10 @@ def join(frame: pd.DataFrame, group: str | None, time: str | None = None) -> pd.
         for part in names:
             if part not in frame.columns:
                 raise missing_column(part, frame.columns, role)
+        before = list(frame.columns)[:list(frame.columns).index(names[0])]
         out = frame.drop(columns=names)
-        out.insert(list(frame.columns).index(names[0]), name, joined(frame, names, name))
+        out.insert(len([c for c in before if c not in names]), name,
+                   joined(frame, names, name))
         frame = out
     return frame
 
