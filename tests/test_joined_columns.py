@@ -153,3 +153,33 @@ def test_the_command_line_reads_a_year_and_a_quarter_as_the_time(tmp_path):
     assert result.returncode == 0, result.stderr
     forecast = pd.read_csv(tmp_path / "next.csv")
     assert forecast[["year", "quarter"]].iloc[0].tolist() == [1979, 1]
+
+
+def test_inputs_known_in_advance_are_matched_by_the_joined_id_and_time(tmp_path):
+    """Both given as several columns, with --future: the future file's rows are matched to
+    the series and times by the same joins, and the forecasts carry the columns."""
+    rng = np.random.default_rng(3)
+    rows = [(store, item, 2000 + k // 12, k % 12 + 1, int(k % 5 == 0),
+             100 + 5 * np.sin(2 * np.pi * k / 12) + 10 * (k % 5 == 0) + rng.normal())
+            for store in "ab" for item in "xy" for k in range(60)]
+    history = tmp_path / "history.csv"
+    pd.DataFrame(rows, columns=["store", "item", "year", "month", "promo", "sales"]).to_csv(
+        history, index=False)
+    future = tmp_path / "future.csv"
+    pd.DataFrame([(s, i, 2005, 1, p) for s, i, p in (("a", "x", 1), ("a", "y", 0),
+                                                     ("b", "x", 1), ("b", "y", 0))],
+                 columns=["store", "item", "year", "month", "promo"]).to_csv(future, index=False)
+    result = run_cli("train", history, "--target", "sales", "--time", "year,month", "--group",
+                     "store,item", "--future", "promo", *FAST, "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    result = run_cli("predict", tmp_path / "run", history, "--future", future, "--out",
+                     tmp_path / "next.csv")
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(tmp_path / "next.csv")
+    assert list(forecast.columns[:2]) == ["store", "item"]
+    assert forecast[["year", "month"]].drop_duplicates().values.tolist() == [[2005, 1]]
+    assert len(forecast) == 4
+    late = tmp_path / "late.csv"  # a future row at another month is not the next one
+    pd.read_csv(future).assign(month=2).to_csv(late, index=False)
+    result = run_cli("predict", tmp_path / "run", history, "--future", late)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
