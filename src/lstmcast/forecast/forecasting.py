@@ -193,8 +193,9 @@ def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (a forecast, predictions by time) with its times written as the training
     table wrote them where that was as quarters ("2010 Q1", not 2010-01-01) or in a format
     of ``timeline.WRITTEN`` ("2019-12", "31/12/2019"); otherwise ``frame`` itself. What the
-    command line writes to files and prints, and the service answers. A series id joined
-    from several columns (``group="store,item"``) is written back as those columns."""
+    command line writes to files and prints, and the service answers. A series id or a
+    time joined from several columns (``group="store,item"``, ``time="year,quarter"``) is
+    written back as those columns."""
     time = pipeline.roles.time
     frame = joined_columns.split(frame, pipeline.roles.group, time,
                                  quarters=bool((pipeline.time_ or {}).get("notation")))

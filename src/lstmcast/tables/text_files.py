@@ -78,7 +78,8 @@ def _rows_above_blank_tail(frame: pd.DataFrame) -> int:
     return int(filled.nonzero()[0][-1]) + 1 if filled.any() else 0
 
 
-_VALUE = re.compile(r"\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|"  # a number
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"  # a number as Python writes it
+_VALUE = re.compile(r"\s*(?:" + _NUMBER + "|"
                     r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"  # 2020-01-31, with a time
                     r"(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|"  # and its zone
                     r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"  # 31/01/2020
@@ -228,7 +229,7 @@ def _as_written(path: Path, sep: str, frame: pd.DataFrame,
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
 _THOUSANDS = re.compile(r"\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*")
 _MARK = re.compile(r"[^\w\s]+")  # punctuation alone: "..", ":", "-", "?"
-_PLAIN = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_PLAIN = re.compile(r"\s*" + _NUMBER + r"\s*")
 
 
 def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[Any, pd.Series, pd.Series]]:
