@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
               else [list(MODELS)[int(k)] for k in args.models.split(",")])
     result = {"cores": os.cpu_count(), "repeats": args.repeats, "uptime_before": uptime()}
     table = synthetic(args.series, 200)
-    folder = Path(tempfile.mkdtemp(prefix="lstmcast-predict-latency-"))
-    result["models"] = [measure(name, *MODELS[name], table, folder, args.repeats)
-                        for name in chosen]
+    with tempfile.TemporaryDirectory(prefix="lstmcast-predict-latency-") as tmp:
+        result["models"] = [measure(name, *MODELS[name], table, Path(tmp), args.repeats)
+                            for name in chosen]
     result["uptime_after"] = uptime()
     command = "python benchmarks/predict_latency.py " + " ".join(
         argv if argv is not None else sys.argv[1:])

@@ -434,34 +434,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",")]
     before = uptime()
-    folder = Path(tempfile.mkdtemp(prefix="lstmcast-serve-bench-"))
-    table = synthetic(args.series, args.rows)
-    run = train(folder, table)
-    history = table[table["unit"] == "u0"].iloc[-25:]
-    result = {"series": args.series, "cores": os.cpu_count(), "uptime_before": before,
-              "client": args.client,
-              "in_process": in_process(run, folder / "model.onnx", history, args.repeats)}
-    print(result["in_process"], flush=True)
-    result["served"] = (served(run, folder, table, args, False, clients)
-                        + served(run, folder, table, args, True, clients))
-    if args.client == "raw":  # the same load through httpx, beside it
-        lean = next(r for r in result["served"] if r["batching"]
-                    and r["clients"] == max(clients))
-        result["httpx"] = [lean, served(run, folder, table, args, True, [max(clients)],
-                                        "-httpx", "httpx")[0]]
-    result["mixed"] = served_mixed(run, folder, table, args, 16 if 16 in clients
-                                   else max(clients))
-    quiet = next((r for r in result["served"] if r["batching"] and r["clients"] == 16),
-                 result["served"][-1])
-    spinner = busy(args.seconds * 2 + 120)
-    try:
-        loaded = served(run, folder, table, args, True, [quiet["clients"]], "-busy")[0]
-        window = in_process(run, folder / "model.onnx", history, args.repeats)
-    finally:
-        spinner.kill()
-        spinner.wait()
-    result["busy"] = {"quiet": quiet, "loaded": loaded,
-                      "predict_window_ms": window["predict_window_ms"]}
+    with tempfile.TemporaryDirectory(prefix="lstmcast-serve-bench-") as tmp:
+        folder = Path(tmp)
+        table = synthetic(args.series, args.rows)
+        run = train(folder, table)
+        history = table[table["unit"] == "u0"].iloc[-25:]
+        result = {"series": args.series, "cores": os.cpu_count(), "uptime_before": before,
+                  "client": args.client,
+                  "in_process": in_process(run, folder / "model.onnx", history, args.repeats)}
+        print(result["in_process"], flush=True)
+        result["served"] = (served(run, folder, table, args, False, clients)
+                            + served(run, folder, table, args, True, clients))
+        if args.client == "raw":  # the same load through httpx, beside it
+            lean = next(r for r in result["served"] if r["batching"]
+                        and r["clients"] == max(clients))
+            result["httpx"] = [lean, served(run, folder, table, args, True, [max(clients)],
+                                            "-httpx", "httpx")[0]]
+        result["mixed"] = served_mixed(run, folder, table, args, 16 if 16 in clients
+                                       else max(clients))
+        quiet = next((r for r in result["served"] if r["batching"] and r["clients"] == 16),
+                     result["served"][-1])
+        spinner = busy(args.seconds * 2 + 120)
+        try:
+            loaded = served(run, folder, table, args, True, [quiet["clients"]], "-busy")[0]
+            window = in_process(run, folder / "model.onnx", history, args.repeats)
+        finally:
+            spinner.kill()
+            spinner.wait()
+        result["busy"] = {"quiet": quiet, "loaded": loaded,
+                          "predict_window_ms": window["predict_window_ms"]}
     result["uptime_after"] = uptime()
     command = "python benchmarks/serve.py " + " ".join(argv if argv is not None
                                                       else sys.argv[1:])

@@ -1,6 +1,7 @@
 """The benchmark scripts show published results only beside the table they were published for."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -225,12 +226,15 @@ def test_the_serving_benchmark_runs_bounded_and_writes_its_figures(tmp_path):
     """benchmarks/serve.py on 4 series, 1 and 4 clients, 30 requests: the service under
     load beside in-process predict and onnxruntime, batching off and on, and beside a busy
     process."""
-    out = tmp_path / "serve.md"
+    out, scratch = tmp_path / "serve.md", tmp_path / "scratch"
+    scratch.mkdir()
     done = subprocess.run([sys.executable, str(BENCHMARKS / "serve.py"), "--series", "4",
                            "--rows", "60", "--clients", "1,4", "--requests", "30",
                            "--seconds", "5", "--repeats", "10", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(scratch.glob("lstmcast-*"))  # its model and run folders are removed
     result = json.loads(out.with_suffix(".json").read_text())
     served = result["served"]
     assert [(r["batching"], r["clients"]) for r in served] == [
@@ -247,11 +251,14 @@ def test_the_predict_latency_benchmark_sets_predict_beside_onnxruntime(tmp_path)
     """benchmarks/predict_latency.py on two models, 5 calls each: Forecaster.predict (the
     short way), the full table path, predict_window, onnxruntime and the floor of a table in
     and a table out, with their ratios."""
-    out = tmp_path / "latency.md"
+    out, scratch = tmp_path / "latency.md", tmp_path / "scratch"
+    scratch.mkdir()
     done = subprocess.run([sys.executable, str(BENCHMARKS / "predict_latency.py"),
                            "--repeats", "5", "--series", "3", "--models", "0,3",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(scratch.glob("lstmcast-*"))  # its saved models are removed
     rows = json.loads(out.with_suffix(".json").read_text())["models"]
     assert len(rows) == 2 and all(r["short_way"] for r in rows)
     assert all(r["predict_ratio"] == pytest.approx(r["predict_ms"] / r["onnxruntime_ms"])
