@@ -4,8 +4,12 @@
         [--config-set NAME='FLAGS' ...] [--tune SECONDS] [--no-defaults] [--peers ets,nf_lstm]
         [--peer-budget SECONDS]
         [--drop-time] [--runs /tmp/lstmcast-panel] [--reuse] [--out docs/panel.md]
+        [--panel benchmarks/panel/panel.toml]
 
 The tables and their roles are in benchmarks/panel/panel.toml (sources: SOURCES.md).
+``--panel benchmarks/check/panel.toml`` runs the check tables instead: a second panel on
+which no default was chosen, to judge a default chosen here (each panel file's tables are
+read from its own folder).
 For every table, side by side in one run:
 
 - defaults: ``lstmcast train FILE --target T --time C [--group G] --steps S --season P
@@ -83,14 +87,18 @@ CLI_DEFAULTS = {"--window": "30", "--normalize": "auto", "--loss": "mse", "--uni
 
 
 def load_panel(path: Path) -> list[dict]:
+    """The tables of a panel file, each file read from the panel file's folder (``path``)."""
     with open(path, "rb") as f:
-        return tomllib.load(f)["table"]
+        tables = tomllib.load(f)["table"]
+    for table in tables:
+        table["path"] = str(path.resolve().parent / table["file"])
+    return tables
 
 
 def load_series(table: dict) -> dict[str, np.ndarray]:
     """The target of every series, in the file's row order (the files are in time order)."""
     group = table.get("group")
-    frame = pd.read_csv(PANEL / table["file"], dtype={group: str} if group else None)
+    frame = pd.read_csv(table["path"], dtype={group: str} if group else None)
     if not group:
         return {"": frame[table["target"]].to_numpy(dtype=np.float64)}
     return {str(name): part[table["target"]].to_numpy(dtype=np.float64)
@@ -186,7 +194,7 @@ def lstmcast_command(args: argparse.Namespace, table: dict, extra: list[str], ou
         cmd = [*args.lstmcast_cmd, command, str(values_only(args, table)), "--target",
                table["target"]]
     else:
-        cmd = [*args.lstmcast_cmd, command, str(PANEL / table["file"]), "--target",
+        cmd = [*args.lstmcast_cmd, command, str(table["path"]), "--target",
                table["target"], "--time", table["time"]]
     if table.get("group"):
         cmd += ["--group", table["group"]]
@@ -208,7 +216,7 @@ def values_only(args: argparse.Namespace, table: dict) -> Path:
     path = Path(args.runs) / table["name"] / f"{Path(table['file']).stem}_values.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame = pd.read_csv(PANEL / table["file"], dtype=str, keep_default_na=False)
+        frame = pd.read_csv(table["path"], dtype=str, keep_default_na=False)
         frame.drop(columns=[table["time"]]).to_csv(path, index=False)
     return path
 
@@ -219,7 +227,7 @@ def short(cmd: list[str]) -> str:
     for i, part in enumerate(cmd):
         if i < cmd.index("tune" if "tune" in cmd else "train"):
             continue
-        if part.startswith(str(PANEL)) or part.endswith("_values.csv"):
+        if Path(part).is_absolute() and Path(part).is_file():  # a table's file
             parts.append(Path(part).name)
         elif i > 0 and cmd[i - 1] == "--out":
             parts.append("RUN")

@@ -288,3 +288,26 @@ def test_the_short_series_benchmark_cuts_the_first_series_to_its_last_rows(tmp_p
                                   whole[whole["origin"] == first].tail(rows)
                                   .reset_index(drop=True))
     assert cut.groupby("origin").size().drop(first).equals(sizes.drop(first))
+
+
+def test_the_check_tables_are_a_panel_of_their_own_read_from_their_folder():
+    """benchmarks/check/panel.toml: a second panel for panel.py --panel, its files read
+    from its own folder, none of them a table of the development panel, every one a
+    series with text dates at the frequency and length its entry says."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import panel
+
+    check = panel.load_panel(BENCHMARKS / "check" / "panel.toml")
+    development = panel.load_panel(panel.PANEL / "panel.toml")
+    assert len(check) == 15
+    assert not {t["name"] for t in check} & {t["name"] for t in development}
+    for table in check:
+        assert Path(table["path"]) == BENCHMARKS / "check" / table["file"]
+        series = panel.load_series(table)
+        assert list(series) and all(len(y) > 3 * table["steps"] for y in series.values())
+        dates = pd.read_csv(table["path"], dtype=str)["date"]
+        pattern = r"\d{4}-\d\d" if table["freq"] == "monthly" else r"\d{4} Q[1-4]"
+        assert dates.str.fullmatch(pattern).all(), table["name"]
+    # a run's command names a table's file, not where it lies on this machine
+    command = ["lstmcast", "train", check[0]["path"], "--out", "/tmp/x"]
+    assert panel.short(command) == f"lstmcast train {check[0]['file']} --out RUN"
