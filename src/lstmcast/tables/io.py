@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
-from lstmcast.tables import text_files
+from lstmcast.tables import text_files, workbooks
 from lstmcast.tables.timeline import clock_change_hour
 
 
 def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     """Read a CSV (any delimiter pandas can sniff), Parquet or JSON file (a list of flat
-    records, or one record per line) into a DataFrame; a folder or a glob of Parquet
+    records, or one record per line) or an Excel workbook's first sheet of values
+    (``lstmcast.tables.workbooks``) into a DataFrame; a folder or a glob of Parquet
     files as one table (``lstmcast.tables.parquet``).
 
     Raises:
@@ -57,6 +58,8 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     try:
         if ".parquet" in suffixes or ".pq" in suffixes:
             frame = pd.read_parquet(path)
+        elif workbooks.is_workbook(suffixes):
+            frame = workbooks.read(path, suffixes)
         else:
             frame = text_files.read(path, suffixes)
     except DataError:

@@ -6,9 +6,9 @@ pages, decimal commas where the delimiter is not a comma, identifiers with leadi
 zeros kept as text, blank rows at the end left out, a file without a header line (its
 first line holds numbers or dates, not names), JSON records (a list of flat records, or one
 per line). Each
-departure from a plain UTF-8 CSV is read with a warning that names it; a spreadsheet
-workbook or other binary file is refused with what to do (``lstmcast.tables.io`` checks
-the table itself).
+departure from a plain UTF-8 CSV is read with a warning that names it; a binary file is
+refused with what to do (workbooks: ``lstmcast.tables.workbooks``; ``lstmcast.tables.io``
+checks the table itself).
 """
 
 from __future__ import annotations
@@ -34,11 +34,9 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     if _json(head, suffixes):
         return _read_json(path, suffixes)
     if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
-        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and set(suffixes) & {
-                ".xlsx", ".xlsm", ".xls", ".ods"}:
-            raise DataError(f"{str(path)!r} is a spreadsheet workbook, which lstmcast "
-                            "does not read: save the sheet as CSV (or Parquet) and "
-                            "give that file.")
+        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise DataError(f"{str(path)!r} holds binary data, as a spreadsheet workbook "
+                            "does: name an Excel workbook .xlsx, or save the sheet as CSV.")
         raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
     lines = _head(path, gzipped=head.startswith(b"\x1f\x8b")).lstrip("\ufeff").splitlines()
     skip = _comment_lines(path, lines)
@@ -60,6 +58,13 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
         frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
+    return numbers_in_text(frame, sep)
+
+
+def numbers_in_text(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """Text columns that hold numbers as people write them read as numbers, each with a
+    warning: ".." and other marks of a missing value among numbers as blank, decimal
+    commas (where the delimiter ``sep`` is not a comma), numbers grouped by thousands."""
     return _thousands(_decimal_commas(_missing_marks(frame, sep), sep))
 
 
@@ -91,10 +96,10 @@ def _no_header(names: list) -> bool:
     name a number or a date, but not pandas' own labels 0, 1, ... of columns without names
     (``DataFrame(array).to_csv()`` writes them as the header)."""
     pandas_labels = [str(i) for i in range(len(names))]
-    return bool(names) and names != pandas_labels and all(_value(n) for n in names)
+    return bool(names) and names != pandas_labels and all(looks_like_value(n) for n in names)
 
 
-def _value(name: object) -> bool:
+def looks_like_value(name: object) -> bool:
     """A column name that is a value (a number or a date written in digits) rather than
     a name."""
     return isinstance(name, str) and bool(_VALUE.fullmatch(name))
