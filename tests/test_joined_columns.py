@@ -183,3 +183,26 @@ def test_inputs_known_in_advance_are_matched_by_the_joined_id_and_time(tmp_path)
     pd.read_csv(future).assign(month=2).to_csv(late, index=False)
     result = run_cli("predict", tmp_path / "run", history, "--future", late)
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_a_parquet_set_read_shard_by_shard_names_its_joined_columns_with_what_to_do(
+        tmp_path):
+    """A set of Parquet files is read shard by shard, each series id one column: train
+    (and Forecaster.fit) refuse a group joining two with one line that says how to write
+    the joined column, where pyarrow's own message named no way out."""
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for k, store in enumerate(("n", "s")):
+        rows = [{"store": store, "item": item, "day": i, "sales": float(i % 7 + k)}
+                for item in ("x", "y") for i in range(60)]
+        pd.DataFrame(rows).to_parquet(folder / f"part{k}.parquet")
+    said = ("is a set of Parquet files, read shard by shard, where each series id is one "
+            "column; 'store,item' joins 2. Write the joined column into the files first "
+            "(pandas: frame['store,item'] = frame['store'].astype(str) + ' | ' + "
+            "frame['item'].astype(str)), or give the table as one file.")
+    result = run_cli("train", folder, "--target", "sales", "--time", "day", "--group",
+                     "store,item", *FAST, "--out", tmp_path / "run")
+    one_line_error(result, said)
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(DataError, match=r"'store,item' joins 2\. Write the joined column"):
+        Forecaster(epochs=1).fit(folder, target="sales", group="store,item", time="day")
