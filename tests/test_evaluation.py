@@ -196,6 +196,21 @@ def test_backtest_refuses_series_too_short_for_its_folds_before_training():
             short, "y", group="sid", time="t", folds=3, test_size=5)
 
 
+def test_backtest_leaves_out_a_series_its_missing_value_policy_cannot_fill():
+    """A series whose input is blank in every row under missing="ffill" cannot be filled:
+    each fold leaves it out of training and of the test with a warning naming it, as
+    ``lstmcast train`` does, and the rows trained on count the series kept (it was left
+    out silently, its rows counted)."""
+    table = sales(n=60)
+    table["x"] = np.where(table["sid"] == "b", np.nan, np.cos(table["t"] / 3.0))
+    fc = Forecaster(units=(4,), window=WINDOW, steps=STEPS, epochs=1, missing="ffill")
+    with pytest.warns(UserWarning, match=r"1 series has no 'x' value in the rows trained on "
+                                         r".*left out of training and of the test \('b'\)"):
+        scores = fc.backtest(table, "y", features=["x"], group="sid", time="t", folds=2,
+                             test_size=5)
+    assert scores.groupby("fold")["train_rows"].first().tolist() == [50, 55]  # 'a' alone
+
+
 def test_describe_scored_names_each_kind_of_series():
     assert describe_scored({"extended": 2, "new": 0, "seen": 0}) == (
         "the rows after the training data (2 series)")

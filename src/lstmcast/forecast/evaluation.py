@@ -410,17 +410,39 @@ def backtest(forecaster: Forecaster, data: Any, target: str | Sequence[str],
         cut_back = (folds - fold) * size
         train_idx = np.concatenate([np.arange(a, b - cut_back) for a, b in segs])
         test_idx = np.concatenate([np.arange(a, b - cut_back + size) for a, b in segs])
+        fit_rows, test_rows = _usable(forecaster, frame.iloc[train_idx], frame.iloc[test_idx],
+                                      size, target, features, group, time, future, static)
         if progress:
-            print(f"Backtest fold {fold + 1}/{folds}: training on {len(train_idx)} rows, "
+            print(f"Backtest fold {fold + 1}/{folds}: training on {len(fit_rows)} rows, "
                   f"testing on the next {size} rows of each series", flush=True)
         model = type(forecaster)(**{**forecaster.get_params(), "checkpoint": None}).fit(
-            frame.iloc[train_idx], target, features, group, time, future=future,
-            static=static)
-        res = model.evaluate(frame.iloc[test_idx], holdout=size)
+            fit_rows, target, features, group, time, future=future, static=static)
+        res = model.evaluate(test_rows, holdout=size)
         res.insert(0, "fold", fold + 1)
-        res.insert(1, "train_rows", len(train_idx))
+        res.insert(1, "train_rows", len(fit_rows))
         results.append(res)
     return pd.concat(results, ignore_index=True)
+
+
+def _usable(forecaster: Forecaster, fit: pd.DataFrame, test: pd.DataFrame, size: int,
+            target: Any, features: Any, group: str | None, time: str | None, future: Any,
+            static: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fold's rows less the series its missing-value policy would leave nothing to train
+    on, named in a warning, as ``lstmcast train`` leaves them out (``tables.unusable``)."""
+    if group is None or forecaster.missing not in ("drop", "ffill", "interpolate"):
+        return fit, test
+    from lstmcast.tables import roles
+    from lstmcast.tables.unusable import leave_out_unusable
+
+    scale_by = forecaster.scale_by if forecaster.scale_by != "auto" else "global"
+    with warnings.catch_warnings():  # the roles are checked again, and said, by fit
+        warnings.simplefilter("ignore")
+        table_roles = roles.resolve(fit, target, features, group, time, future, static,
+                                    scale_by=scale_by, horizon=forecaster.horizon,
+                                    autoregressive=forecaster.autoregressive,
+                                    difference=forecaster.difference,
+                                    calendar=forecaster.calendar)
+    return leave_out_unusable(fit, test, table_roles, forecaster.missing, size)
 
 
 def evaluate(fc: Forecaster, data: Any, last_only: bool = False, holdout: int | None = None,

@@ -5,7 +5,8 @@ of a series cannot be filled, and every row of the series goes; under ``"drop"``
 with too few complete rows has no history left for the rows held out for the test. Found
 after training, either fails the run at scoring (no scale for the series, or no rows to
 forecast it from); found before, the series is left out of training and of the test, named
-in a warning. ``lstmcast train``, ``tune`` and ``inspect`` do this on the rows they split.
+in a warning. ``lstmcast train``, ``tune`` and ``inspect`` do this on the rows they split,
+and ``backtest`` on each fold's.
 """
 
 from __future__ import annotations
