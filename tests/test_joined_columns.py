@@ -206,3 +206,67 @@ def test_a_parquet_set_read_shard_by_shard_names_its_joined_columns_with_what_to
     assert not (tmp_path / "run").exists()
     with pytest.raises(DataError, match=r"'store,item' joins 2\. Write the joined column"):
         Forecaster(epochs=1).fit(folder, target="sales", group="store,item", time="day")
+
+
+def test_a_date_and_a_time_of_day_in_two_columns_are_one_time():
+    """A sensor log's Date and Time columns ("16/12/2006", "17:24:00"): joined as the
+    text of one time, the date as written; dates and time cells typed as such (a
+    workbook's) joined too; written back as the two columns, the date as the table wrote
+    it."""
+    import datetime
+
+    frame = pd.DataFrame({"Date": ["16/12/2006", "16/12/2006", "1/1/2007"],
+                          "Time": ["17:24:00", "18:24:00", "0:05"], "power": [4.2, 3.1, 1.0]})
+    joined = join(frame, None, "Date,Time")
+    assert list(joined.columns) == ["Date,Time", "power"]
+    assert joined["Date,Time"].tolist() == ["16/12/2006 17:24:00", "16/12/2006 18:24:00",
+                                            "1/1/2007 0:05"]
+    typed = pd.DataFrame({"day": pd.to_datetime(["2006-12-16", "2006-12-17"]),
+                          "at": [datetime.time(17, 24), datetime.time(0, 0)]})
+    assert join(typed, None, "day,at")["day,at"].tolist() == ["2006-12-16 17:24:00",
+                                                              "2006-12-17 00:00:00"]
+    forecast = pd.DataFrame({"step": [1, 2], "Date,Time": pd.to_datetime(
+        ["2007-02-14 17:00", "2007-02-15 00:30"]), "power": [1.5, 1.2]})
+    back = split(forecast, None, "Date,Time", writing={"written": "%-d/%-m/%Y %H:%M:%S"})
+    assert list(back.columns) == ["step", "Date", "Time", "power"]
+    assert back["Date"].tolist() == ["14/2/2007", "15/2/2007"]
+    assert back["Time"].tolist() == ["17:00:00", "00:30:00"]
+    iso = split(forecast, None, "Date,Time", writing={})  # read in pandas' own way
+    assert iso["Date"].tolist() == ["2007-02-14", "2007-02-15"]
+    months = forecast.rename(columns={"Date,Time": "year,month"}).assign(
+        **{"year,month": pd.to_datetime(["2007-02-01", "2007-03-01"])})
+    for writing in (None, {"written": "%Y-%m"}):  # a year and a month read as "2007-02"
+        assert split(months, None, "year,month", writing=writing)["month"].tolist() == [2, 3]
+
+
+def test_the_command_line_reads_a_log_with_a_date_and_a_time_column(tmp_path):
+    """A household power log as it is published: ';' between values, day-first dates
+    without leading zeros in one column and clock times in another, '?' for a missing
+    reading. --time Date,Time reads it hourly (season 24), and the forecasts carry Date and
+    Time written as the log writes them; the log is unchanged."""
+    import hashlib
+
+    times = pd.date_range("2006-12-16 17:00", periods=24 * 20, freq="h")
+    rng = np.random.default_rng(0)
+    power = 1.2 + 0.8 * np.sin(2 * np.pi * (times.hour - 7) / 24) + 0.1 * rng.normal(
+        size=len(times))
+    values = [f"{p:.3f}" for p in power]
+    values[50] = "?"
+    log = tmp_path / "household_power.txt"
+    log.write_text("Date;Time;Global_active_power\n" + "".join(
+        f"{t.day}/{t.month}/{t.year};{t:%H:%M:%S};{v}\n" for t, v in zip(times, values)))
+    before = hashlib.sha256(log.read_bytes()).hexdigest()
+    run = tmp_path / "run"
+    done = run_cli("train", log, "--target", "Global_active_power", "--time", "Date,Time",
+                   "--steps", "6", "--missing", "interpolate", *FAST, "--out", run)
+    assert done.returncode == 0, done.stderr
+    assert "Read '?' as a missing value" in done.stderr
+    out = tmp_path / "f.csv"
+    assert run_cli("predict", run, log, "--out", out).returncode == 0
+    forecast = pd.read_csv(out, dtype=str)
+    assert list(forecast.columns) == ["step", "Date", "Time", "Global_active_power"]
+    last = times[-1]
+    assert forecast["Date"].iloc[0] == f"{last.day}/{last.month}/{last.year}"
+    assert forecast["Time"].tolist()[:2] == [f"{(last + pd.Timedelta(hours=k)):%H:%M:%S}"
+                                             for k in (1, 2)]
+    assert hashlib.sha256(log.read_bytes()).hexdigest() == before

@@ -198,7 +198,8 @@ def as_written(pipeline: TablePipeline, frame: pd.DataFrame) -> pd.DataFrame:
     written back as those columns."""
     time = pipeline.roles.time
     frame = joined_columns.split(frame, pipeline.roles.group, time,
-                                 quarters=bool((pipeline.time_ or {}).get("notation")))
+                                 quarters=bool((pipeline.time_ or {}).get("notation")),
+                                 writing=pipeline.time_)
     if time not in frame.columns or not pd.api.types.is_datetime64_any_dtype(frame[time]):
         return frame
     text = timeline.write_back(frame[time], pipeline.time_)

@@ -13,18 +13,21 @@ back as their parts.
 - a series id: the parts' values joined by `` | `` (``"a | x"``);
 - a time: a year, then a quarter (a column named for quarters, or values
   ``Q1`` .. ``Q4``: ``"2000 Q1"``), a month (1 to 12 or its name:
-  ``"2000-01"``), or a month and a day (``"2000-01-31"``): text the time column
-  reads as any other.
+  ``"2000-01"``), or a month and a day (``"2000-01-31"``); or a date and a time
+  of day (a second column of clock times, ``"17:24:00"``, as sensor logs write
+  them: ``"16/12/2006 17:24:00"``): text the time column reads as any other.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
+from lstmcast.tables import timeline
 from lstmcast.tables.io import DataError, missing_column
 
 SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
@@ -92,11 +95,19 @@ def _ids(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
     return joined.astype(object).where(joined.notna(), None).to_numpy()
 
 
+_CLOCK = re.compile(r"\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?")
+"""A time of day as a clock column holds it: "17:24", "17:24:00", "5:00:00.5"."""
+
+
 def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
-    """Each row's time as text: "2000 Q1", "2000-01" or "2000-01-31"."""
+    """Each row's time as text: "2000 Q1", "2000-01", "2000-01-31", or a date and its
+    time of day ("16/12/2006 17:24:00", the date as written)."""
     if len(names) not in (2, 3):
         raise DataError(f"Time {name!r} joins {len(names)} columns; give a year and a quarter, "
-                        "a year and a month, or a year, a month and a day.")
+                        "a year and a month, a year, a month and a day, or a date and a time "
+                        "of day.")
+    if len(names) == 2 and _is_clock(frame[names[1]]):
+        return _date_and_clock(frame[names[0]], frame[names[1]])
     year = _whole(frame, names[0], name, 1, 9999)
     if len(names) == 2 and _is_quarter(frame[names[1]], names[1]):
         quarter = _whole(frame, names[1], name, 1, 4, strip="q")
@@ -107,6 +118,24 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
     day = _whole(frame, names[2], name, 1, 31)
     return np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year, month, day)],
                     dtype=object)
+
+
+def _is_clock(column: pd.Series) -> bool:
+    """A column of times of day ("17:24:00"; a workbook's time cells), none blank."""
+    values = column.to_numpy(dtype=object)
+    if len(values) and all(isinstance(v, datetime.time) for v in values):
+        return True
+    text = column.astype("string").str.strip()
+    return bool(len(text)) and bool(text.str.fullmatch(_CLOCK).fillna(False).all())
+
+
+def _date_and_clock(dates: pd.Series, clocks: pd.Series) -> np.ndarray:
+    """Each row's date and time of day joined as text: the date as written (a date typed
+    as such, in a workbook or a Parquet file: ISO), then the time."""
+    day = (pd.DatetimeIndex(dates).strftime("%Y-%m-%d").to_series(index=dates.index)
+           if pd.api.types.is_datetime64_any_dtype(dates) else dates.astype("string"))
+    joined = day.str.strip() + " " + clocks.astype("string").str.strip()
+    return joined.astype(object).where(joined.notna(), None).to_numpy()
 
 
 def _is_quarter(column: pd.Series, part: str) -> bool:
@@ -137,10 +166,13 @@ def _whole(frame: pd.DataFrame, part: str, name: str, low: int, high: int,
 
 
 def split(frame: pd.DataFrame, group: str | None, time: str | None = None,
-          quarters: bool = False) -> pd.DataFrame:
+          quarters: bool = False, writing: dict | None = None) -> pd.DataFrame:
     """``frame`` with its joined id and time columns (``join``) back as the columns they
     were made of: a time as its year, then its quarter (``quarters``: it was read as
-    quarters), its month, or its month and day."""
+    quarters), its month, or its month and day; or, given ``writing`` (the pipeline's time
+    record, for ``timeline.write_back``), as its date and its time of day, the date
+    written as the table wrote it. Of two columns not read as quarters, a year and a
+    month join into text read as "%Y-%m"; any other was a date and a time of day."""
     names = parts(group)
     if names and group in frame.columns:
         pieces = frame[group].astype(str).str.split(SEPARATOR, n=len(names) - 1, expand=True,
@@ -149,6 +181,14 @@ def split(frame: pd.DataFrame, group: str | None, time: str | None = None,
     names = parts(time)
     if names and time in frame.columns:
         times = pd.DatetimeIndex(pd.to_datetime(frame[time]))
+        if (len(names) == 2 and not quarters and writing is not None
+                and writing.get("written") != "%Y-%m"):
+            text = timeline.write_back(times, writing)
+            text = pd.Series(text if text is not None else
+                             times.strftime("%Y-%m-%d %H:%M:%S"), dtype=object)
+            pieces = text.str.rsplit(" ", n=1, expand=True)
+            return _replace(frame, time, {names[0]: pieces[0].to_numpy(),
+                                          names[1]: pieces[1].to_numpy()})
         values = [times.year, times.quarter if quarters else times.month, times.day]
         frame = _replace(frame, time, {n: np.asarray(v) for n, v in zip(names, values)})
     return frame

@@ -202,10 +202,12 @@ def quarter_notation(text: str) -> str:
 WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
            "%b %Y", "%B %Y", "%b %d %Y", "%d %b %Y", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
            "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M",
-           "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M",
+           "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+           "%d.%m.%Y %H:%M:%S",
            # without leading zeros, as spreadsheets write them: "1/5/2020", "Jan 5 2020"
            "%-m/%-d/%Y", "%-d/%-m/%Y", "%-d.%-m.%Y", "%b %-d %Y", "%-m/%-d/%Y %H:%M",
-           "%-m/%-d/%Y %-H:%M", "%-d/%-m/%Y %H:%M", "%YM%m", "%Ym%-m")
+           "%-m/%-d/%Y %-H:%M", "%-d/%-m/%Y %H:%M", "%-d/%-m/%Y %H:%M:%S",
+           "%-m/%-d/%Y %H:%M:%S", "%YM%m", "%Ym%-m")
 """How dates are written besides pandas' own ("2020-01-01", "2020-01-01 13:00:00"), for
 ``written_format``: what a table's forecasts are written back in. The ``%-`` forms (no
 leading zero) are the C library's on Linux and macOS; where one writes something else,
