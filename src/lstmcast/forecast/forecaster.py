@@ -191,8 +191,9 @@ class Forecaster(Estimator, FittedAttributes):
                 ``time_format``). Rows are sorted by it within each series;
                 duplicate times are an error; its frequency is inferred, and
                 missing time steps follow ``missing``. None: row order is time order.
-                A time held as a year and a quarter, a year and a month, or a year, a
-                month and a day: their columns joined by commas ("year,quarter").
+                A time held as a year and a quarter, a year and a month, a year, a
+                month and a day, or a date and a time of day: their columns joined by
+                commas ("year,quarter", "Date,Time").
             future: columns known in advance (prices, promotions, planned load,
                 holidays): the network sees them over the window and over the
                 forecast rows (``predict`` then needs their values: its ``future``

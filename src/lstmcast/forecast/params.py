@@ -280,8 +280,9 @@ DATA: tuple[Param, ...] = (
        "joined by commas where it takes more than one to name a series ('store,item')",
        optional=True),
     _p("time", None, "str", "time column (rows are sorted by it in each series); a year and "
-       "a quarter, a year and a month, or a year, month and day in columns of their own "
-       "joined by commas ('year,quarter')", optional=True),
+       "a quarter, a year and a month, a year, month and day, or a date and a time of day "
+       "in columns of their own joined by commas ('year,quarter', 'Date,Time')",
+       optional=True),
     _p("future", None, "names", "input columns known in advance (prices, promotions, planned "
        "load), comma-separated: read over the window and over the forecast rows",
        optional=True),
