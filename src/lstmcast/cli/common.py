@@ -299,13 +299,12 @@ def shard_plan(source: Source, data: dict, model: dict
                ) -> tuple[ShardedTable, pd.DataFrame, dict]:
     """``test_plan`` of a set of Parquet files, read shard by shard: the model trains on
     every series without its last rows, and is scored on the first shard's series."""
-    from lstmcast.tables.joined_columns import check_one_column_each
     from lstmcast.tables.splits import drop_tail
     from lstmcast.tables.streaming import SHARD_ROWS, ShardedTable
 
     group, time_col = data.get("group"), data.get("time")
-    check_one_column_each(source.name, group, time_col)
-    shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS)
+    shards = ShardedTable(source.name, model.get("shard_rows") or SHARD_ROWS).joined(
+        group, time_col)
     shortest = shards.shortest(group)
     holdout = data.get("holdout") or max(1, forecast_rows(model), shortest // 5)
     check_holdout(holdout, shortest, bool(data.get("holdout")), model, group)

@@ -133,7 +133,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
                static: Names) -> Forecaster:
     """``fit`` on a table read shard by shard (``lstmcast.tables.streaming``)."""
     fc.check_params()
-    joined_columns.check_one_column_each(shards.source, group, time)
+    shards.joined(group, time)
     pipeline = new_pipeline(fc, shards.first(), target, features, group, time, future,
                               static)
     set_seed(fc.seed)

@@ -71,7 +71,7 @@ def predict_shards(fc: Forecaster, shards: streaming.ShardedTable, n_ahead: int 
                     future: Any) -> pd.DataFrame:
     """``Forecaster._predict_shards``."""
     group = fc.pipeline_.roles.group
-    joined_columns.check_one_column_each(shards.source, group, fc.pipeline_.roles.time)
+    shards.joined(group, fc.pipeline_.roles.time)
     shards.check_one_series(group)
     columns = fc.pipeline_.roles.columns()
     if future is not None:  # read once, matched to each shard's series

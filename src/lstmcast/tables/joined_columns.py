@@ -48,21 +48,6 @@ def columns(name: str | None) -> list[str]:
     return parts(name) or ([name] if name else [])
 
 
-def check_one_column_each(source: object, group: str | None, time: str | None) -> None:
-    """A set of Parquet files is read shard by shard, each series and time from one
-    column: a group or time joining several is refused, with what to do."""
-    joined = [(name, role) for name, role in ((group, "series id"), (time, "time"))
-              if parts(name)]
-    if joined:
-        name, role = joined[0]
-        raise DataError(
-            f"{str(source)!r} is a set of Parquet files, read shard by shard, where each "
-            f"{role} is one column; {name!r} joins {len(parts(name))}. Write the joined "
-            f"column into the files first (pandas: frame[{name!r}] = "
-            + " + ' | ' + ".join(f"frame[{p!r}].astype(str)" for p in parts(name))
-            + "), or give the table as one file.")
-
-
 def record_id(record: dict, group: str) -> str:
     """A record's series id, as ``join`` writes it for a table of such records."""
     return SEPARATOR.join(str(record[name]) for name in columns(group))

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.tables import parquet, time_steps
+from lstmcast.tables import joined_columns, parquet, time_steps
 from lstmcast.tables.io import DataError, sort_series
 from lstmcast.tables.parts import Arrays, Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
@@ -77,6 +77,10 @@ class ShardedTable:
         select: applied to every shard's rows as read (the command line drops the
             rows it tests on this way).
 
+    A series id or a time of several columns (``joined``: ``group="store,item"``) is read
+    as its columns and joined into one as each shard is read
+    (``lstmcast.tables.joined_columns``).
+
     ``most_rows`` is the most rows held at once so far (what bounds the memory).
     """
 
@@ -86,6 +90,26 @@ class ShardedTable:
         self.shards = plan(source, shard_rows)
         self.select = select
         self.most_rows = 0
+        self.group: str | None = None
+        self.time: str | None = None
+
+    def joined(self, group: str | None, time: str | None) -> ShardedTable:
+        """This table, its shards read with ``group`` and ``time`` joined where each names
+        several columns."""
+        self.group, self.time = group, time
+        return self
+
+    def _read(self, files: list[str], columns: list[str] | None) -> pd.DataFrame:
+        """``files``' rows (``columns`` only: a joined name reads its parts), the joined
+        columns made."""
+        group, time = self.group, self.time
+        if columns is not None:
+            group, time = (name if name in columns else None for name in (group, time))
+            columns = list(dict.fromkeys(
+                part for name in columns for part in (
+                    joined_columns.columns(name) if name in (group, time) else [name])))
+        frame = parquet.read(self.source, files=files, columns=columns)
+        return joined_columns.join(frame, group, time)
 
     def __len__(self) -> int:
         return len(self.shards)
@@ -93,7 +117,7 @@ class ShardedTable:
     def read(self, k: int, columns: list[str] | None = None, select: bool = True
              ) -> pd.DataFrame:
         """Shard k's rows (``columns`` only), through ``select`` unless ``select`` is False."""
-        frame = parquet.read(self.source, files=self.shards[k].files, columns=columns)
+        frame = self._read(self.shards[k].files, columns)
         if select and self.select is not None:
             frame = self.select(frame)
         self.most_rows = max(self.most_rows, len(frame))
@@ -103,13 +127,13 @@ class ShardedTable:
         """Rows of the shortest series (reading the group column only)."""
         if group is None:
             return sum(s.rows for s in self.shards)
-        return int(min(parquet.read(self.source, files=s.files, columns=[group])
+        return int(min(self._read(s.files, [group])
                        .groupby(group, dropna=False, observed=True).size().min()
                        for s in self.shards))
 
     def first(self) -> pd.DataFrame:
         """The first file's rows: enough to decide the columns' roles."""
-        return parquet.read(self.source, files=self.shards[0].files[:1])
+        return self._read(self.shards[0].files[:1], None)
 
     def check_one_series(self, group: str | None) -> None:
         """A table without a group column is one series: it must fit in one shard."""
@@ -136,7 +160,7 @@ class ShardedTable:
         """The file of shard k that holds ``series`` (read again, one file at a time: only
         for an error message)."""
         for path in self.shards[k].files:
-            ids = parquet.read(self.source, files=[path], columns=[group])[group].to_numpy()
+            ids = self._read([path], [group])[group].to_numpy()
             if series in set(key_strs(ids)):
                 return repr(path)
         return repr(self.shards[k].files[0])
