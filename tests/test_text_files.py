@@ -2,6 +2,8 @@
 ``read_table``: delimiters, decimal commas, JSON records, code pages, comment lines and
 workbooks, each against the values written into the file."""
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -199,8 +201,16 @@ def test_a_header_with_any_name_in_it_is_a_header(tmp_path, header):
     path = tmp_path / "named.csv"
     path.write_text(header + "\n" + "\n".join([",".join(["1"] * header.count(",")
                                                           + ["2"])] * 3) + "\n")
-    frame = read_table(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_table(path)
     assert list(frame.columns) == header.split(",") and len(frame) == 3
+    # a bare column of counts may start at 0: that one header is said, the others not
+    said = [str(w.message) for w in caught]
+    assert said == ([] if header != "0" else [
+        "'named.csv': its first line '0' is read as the column's name, as pandas writes a "
+        "column without one; if it is a value, the first of the column, give the file a "
+        "header line (e.g. 'value') above it."])
 
 
 def test_blank_rows_below_the_data_are_left_out(tmp_path):

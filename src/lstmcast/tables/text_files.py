@@ -52,6 +52,11 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
                       f"column names: {first[:60]!r}): read as data, the "
                       + (f"column named {names[0]!r}" if len(names) == 1 else
                          f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=3)
+    elif [str(c) for c in frame.columns] == ["0"]:  # pandas' label, or a count of 0?
+        warnings.warn(f"{path.name!r}: its first line '0' is read as the column's name, as "
+                      "pandas writes a column without one; if it is a value, the first of "
+                      "the column, give the file a header line (e.g. 'value') above it.",
+                      stacklevel=3)
     keep = _rows_above_blank_tail(frame)
     if keep < len(frame):  # read again without them: blanks make integer columns floats
         count = len(frame) - keep
