@@ -137,6 +137,10 @@ def test_a_workbook_under_a_text_name_is_named_with_what_to_do(tmp_path):
     with pytest.raises(DataError, match="binary data, as a spreadsheet workbook does: name "
                                         "an Excel workbook .xlsx, or save the sheet as CSV"):
         read_table(renamed)
+    old = tmp_path / "old.csv"  # an Excel 97-2003 file's header (OLE2)
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(DataError, match="as an Excel 97-2003 workbook does: save it as .xlsx"):
+        read_table(old)
 
 
 def test_a_csv_saved_in_a_windows_code_page_is_read_with_a_warning(tmp_path):

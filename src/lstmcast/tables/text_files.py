@@ -34,9 +34,12 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     if _json(head, suffixes):
         return _read_json(path, suffixes)
     if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
-        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        if head.startswith(b"PK\x03\x04"):
             raise DataError(f"{str(path)!r} holds binary data, as a spreadsheet workbook "
                             "does: name an Excel workbook .xlsx, or save the sheet as CSV.")
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise DataError(f"{str(path)!r} holds binary data, as an Excel 97-2003 workbook "
+                            "does: save it as .xlsx or the sheet as CSV.")
         raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
     lines = _head(path, gzipped=head.startswith(b"\x1f\x8b")).lstrip("\ufeff").splitlines()
     skip = _comment_lines(path, lines)
