@@ -87,6 +87,10 @@ def test_a_sheet_of_values_without_a_header_and_year_columns_as_numbers(tmp_path
     frame = read_table(_book(tmp_path / "wide.xlsx", {"Data": wide}))
     assert list(frame.columns) == ["Country Name", "1960", "1961"]
     assert frame.iloc[0].tolist() == ["Aruba", 1.5, 1.7]
+    twice = {(1, 1): "day", (1, 2): "sales", (1, 3): "sales", (2, 1): 1, (2, 2): 2.0,
+             (2, 3): 3.0}  # a name typed twice: told apart as pandas tells a CSV's
+    assert list(read_table(_book(tmp_path / "twice.xlsx", {"S": twice})).columns) == [
+        "day", "sales", "sales.1"]
 
 
 def test_marks_of_a_missing_value_among_number_cells_are_read_as_blank(tmp_path):

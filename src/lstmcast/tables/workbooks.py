@@ -103,7 +103,8 @@ def _table(sheet: pd.DataFrame, file: str, name: str) -> pd.DataFrame:
     body = body.loc[:, body.notna().any(axis=0)]
     header = list(body.iloc[0])
     if not all(_value(v) for v in header if pd.notna(v)):  # as a CSV's header line is told
-        names = [_name(v) if pd.notna(v) else f"Unnamed: {i}" for i, v in enumerate(header)]
+        names = _distinct([_name(v) if pd.notna(v) else f"Unnamed: {i}"
+                           for i, v in enumerate(header)])
         body = body.iloc[1:]
     else:
         names = (["value"] if body.shape[1] == 1 else
@@ -117,6 +118,18 @@ def _table(sheet: pd.DataFrame, file: str, name: str) -> pd.DataFrame:
     filled = body.notna().any(axis=1).to_numpy()
     body = body.iloc[:len(filled) - filled[::-1].argmax()] if filled.any() else body.iloc[:0]
     return _typed(body)
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Names made distinct as pandas makes a CSV header's: a repeat of "sales" is
+    "sales.1", the next "sales.2"."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        out.append(name if count == 0 else f"{name}.{count}")
+        seen[name] = count + 1
+    return out
 
 
 def _name(cell: object) -> str:
