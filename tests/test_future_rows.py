@@ -198,3 +198,30 @@ def test_times_without_a_regular_step_have_no_rows_to_forecast():
     with pytest.raises(DataError, match=r"The time column 'day' has no regular step, so the "
                        r"times to forecast, and their future inputs, are unknown"):
         future_inputs(pipe, last, future_table(FUTURE))
+
+
+def test_a_future_table_with_its_dates_written_otherwise_is_read_on_its_own():
+    """A history with ISO dates and a future table exported by another tool: day-first
+    ("19/07/2020"), or month-first, or dates that read either way ("01/08/2020" .. seven
+    days): read on their own, the reading taken that holds the times to forecast, with a
+    warning; the values land on their rows. A table whose times hold none of them is the
+    first error, as before."""
+    t = pd.date_range("2020-07-22", periods=10, freq="D")  # to 2020-07-31
+    frame = pd.DataFrame({"store": "a", "day": t.strftime("%Y-%m-%d"),
+                          "temp": 1.0 + np.arange(10.0), "promo": np.arange(10.0) % 3,
+                          "sales": np.arange(10.0)})
+    pipe, last = fitted(frame, steps=7)
+    after = pd.date_range("2020-08-01", periods=7, freq="D")
+    promo = [0.0, 2.0, 1.0, 0.0, 2.0, 1.0, 0.0]
+    lo, hi = 0.0, 2.0
+    for written in ("%d/%m/%Y", "%m/%d/%Y", "%-d/%-m/%Y"):
+        table = pd.DataFrame({"store": "a", "day": after.strftime(written), "promo": promo})
+        with pytest.warns(UserWarning, match="The future table's times are written otherwise "
+                                             "than the training table's .*read on their own"):
+            out = future_inputs(pipe, last, table)
+        np.testing.assert_allclose(out[0, :, pipe.inputs.index("promo")],
+                                   (np.array(promo) - lo) / (hi - lo), rtol=0, atol=TOL)
+    elsewhere = pd.DataFrame({"store": "a", "day": pd.date_range("2019-03-13", periods=7)
+                              .strftime("%d/%m/%Y"), "promo": promo})
+    with pytest.raises(Exception, match="does not read as dates: '13/03/2019'"):
+        future_inputs(pipe, last, elsewhere)

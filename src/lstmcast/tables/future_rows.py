@@ -4,6 +4,7 @@ from the future table by series and time, scaled as the network reads them.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from lstmcast.errors import shown
 from lstmcast.tables import joined_columns
 from lstmcast.tables.io import DataError, check_finite, check_numeric, missing_column, read_table
 from lstmcast.tables.scaling import key_strs
+from lstmcast.tables.timeline import TimeError
 
 if TYPE_CHECKING:
     from lstmcast.tables.pipeline import TablePipeline
@@ -72,6 +74,39 @@ def scaled_future(pipeline: TablePipeline, known: np.ndarray, keys: np.ndarray |
     return scaled
 
 
+READINGS = {"auto": "as their values read alone", "dayfirst": "as day-first dates",
+            "monthfirst": "as month-first dates"}
+"""How a future table's times are read on their own, where the training table's way fails."""
+
+
+def _future_times(pipeline: TablePipeline, column: pd.Series, wanted: pd.Series
+                  ) -> pd.Series:
+    """The future table's times: read as the training table's were; where they are written
+    otherwise (another tool's export: "19/07/2020" beside a history in ISO), read on their
+    own, the reading taken that holds the most of the times to forecast (``wanted``), with a
+    warning. The first error stands where no reading holds any."""
+    try:
+        return pipeline.parse_time_column(column, fitting=False)
+    except (DataError, TimeError) as error:
+        refused = error
+    found = []
+    for how in READINGS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pipeline.parse_time_column(column, fitting=False, time_format=how)
+        except (DataError, TimeError):
+            continue
+        found.append((int(pd.Index(parsed).isin(pd.Index(wanted)).sum()), how, parsed))
+    hits, how, parsed = max(found, key=lambda f: f[0], default=(0, None, None))
+    if not hits:
+        raise refused
+    warnings.warn(f"The future table's times are written otherwise than the training table's "
+                  f"({shown(column.iloc[0])}): read on their own, {READINGS[how]}, the "
+                  f"reading that holds the times to forecast.", stacklevel=5)
+    return parsed
+
+
 def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count: int
                 ) -> pd.DataFrame:
     roles = pipeline.roles
@@ -86,7 +121,7 @@ def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count:
             raise missing_column(name, table.columns, "Future table's")
     table = table[[*keys, *roles.future]].copy()
     if roles.time:
-        table[roles.time] = pipeline.parse_time_column(table[roles.time], fitting=False)
+        table[roles.time] = _future_times(pipeline, table[roles.time], rows[roles.time])
     for name in roles.future:
         table[name] = check_numeric(table, name)
         check_finite(table, name)

@@ -227,10 +227,13 @@ class TablePipeline:
         frame.attrs["notes"] = notes
         return frame
 
-    def parse_time_column(self, col: pd.Series, fitting: bool) -> pd.Series:
+    def parse_time_column(self, col: pd.Series, fitting: bool,
+                          time_format: str | None = None) -> pd.Series:
+        """The time column ``col`` parsed: learning its kind and how it is written
+        (``fitting``), or as the training table's was (else ``time_format``)."""
         name = self.roles.time
         fmt = (self.time_format if fitting or self.time_["format"] is None
-               else self.read_format or self.time_["format"])
+               else time_format or self.read_format or self.time_["format"])
         parsed, used = timeline.parse_time(col, name, fmt)
         kind = "datetime" if parsed.dtype.kind == "M" else "number"
         tz = str(parsed.dt.tz) if kind == "datetime" and parsed.dt.tz is not None else None
