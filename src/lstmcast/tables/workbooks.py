@@ -23,10 +23,12 @@ table itself, as for any file.
 from __future__ import annotations
 
 import datetime
+import numbers
 import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError
@@ -145,7 +147,7 @@ def _value(cell: object) -> bool:
     column's name."""
     if isinstance(cell, str):
         return text_files.looks_like_value(cell)
-    return isinstance(cell, (int, float, datetime.date, datetime.time, pd.Timestamp))
+    return isinstance(cell, (numbers.Real, datetime.date, datetime.time, np.datetime64))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,7 +159,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if column.dtype != object:
             continue
         values = column.dropna()
-        kinds = {"number" if isinstance(v, (int, float)) and not isinstance(v, bool)
+        kinds = {"number" if isinstance(v, numbers.Real) and not isinstance(v, bool)
                  else "text" if isinstance(v, str) else "other" for v in values}
         if kinds == {"number", "text"}:
             frame[name] = column.map(lambda v: v if pd.isna(v) else str(v))
