@@ -47,14 +47,12 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     frame = _read_csv(path, sep, skip)
     names = None
     if _no_header(list(frame.columns)):
-        names = (["value"] if len(frame.columns) == 1 else
-                 [HEADERLESS.format(i) for i in range(1, len(frame.columns) + 1)])
+        names = headerless_names(len(frame.columns))
         frame = _read_csv(path, sep, skip, names, quiet=True)
         first = lines[skip].strip() if len(lines) > skip else ""
         warnings.warn(f"{path.name!r} has no header line (its first line holds values, not "
                       f"column names: {first[:60]!r}): read as data, the "
-                      + (f"column named {names[0]!r}" if len(names) == 1 else
-                         f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=3)
+                      f"{named(names)}.", stacklevel=3)
     elif [str(c) for c in frame.columns] == ["0"]:  # pandas' label, or a count of 0?
         warnings.warn(f"{path.name!r}: its first line '0' is read as the column's name, as "
                       "pandas writes a column without one; if it is a value, the first of "
@@ -78,6 +76,19 @@ def numbers_in_text(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
 
 HEADERLESS = "column_{}"
 """The names of the columns of a file without a header line (one column: "value")."""
+
+
+def headerless_names(count: int) -> list[str]:
+    """The names given to ``count`` columns read without a header: "value" for one,
+    else "column_1" .. "column_N"."""
+    return ["value"] if count == 1 else [HEADERLESS.format(i) for i in range(1, count + 1)]
+
+
+def named(names: list[str]) -> str:
+    """``headerless_names`` as a warning says them: "column named 'value'", or "columns
+    named 'column_1' .. 'column_3'"."""
+    return (f"column named {names[0]!r}" if len(names) == 1 else
+            f"columns named {names[0]!r} .. {names[-1]!r}")
 
 NO_NAME = re.compile(r"Unnamed: \d+|" + HEADERLESS.format(r"\d+"))
 """A column with no name in the file: pandas' name for a blank header field, or one of a

@@ -109,12 +109,10 @@ def _table(sheet: pd.DataFrame, file: str, name: str) -> pd.DataFrame:
                            for i, v in enumerate(header)])
         body = body.iloc[1:]
     else:
-        names = (["value"] if body.shape[1] == 1 else
-                 [text_files.HEADERLESS.format(i) for i in range(1, body.shape[1] + 1)])
+        names = text_files.headerless_names(body.shape[1])
         warnings.warn(f"Sheet {name!r} of {file!r} has no header row (its first row holds "
                       f"values, not column names): read as data, the "
-                      + (f"column named {names[0]!r}" if len(names) == 1 else
-                         f"columns named {names[0]!r} .. {names[-1]!r}") + ".", stacklevel=4)
+                      f"{text_files.named(names)}.", stacklevel=4)
     body = body.reset_index(drop=True)
     body.columns = names
     filled = body.notna().any(axis=1).to_numpy()
