@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -44,7 +45,8 @@ def test_an_index_pandas_wrote_with_the_table_is_no_feature(tmp_path):
     table = read_table(data)
     assert list(table.columns) == ["Unnamed: 0", "sales", "temp"]
     with pytest.warns(UserWarning, match=r"Column 'Unnamed: 0' holds the row numbers 10 \.\. "
-                      r"13 \(an index pandas wrote with the table\): not used as a feature"):
+                      r"13 \(an index written with the table, as pandas' to_csv and R's write.csv "
+                      r"write one\): not used as a feature"):
         roles = resolve(table, "sales")
     assert roles.features == ["temp"]
     # an unnamed column of other numbers is data, and a named counter is the user's
@@ -159,3 +161,27 @@ def test_roles_load_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_row_numbers_are_no_feature_in_the_training_rows_of_each_series(tmp_path):
+    """R's write.csv writes row names 1 .. n in a column without a name. Training reads
+    only the first rows of each series, so the numbers it sees skip the held-out rows
+    where each series ends; they are still row numbers, not a feature."""
+    from lstmcast.tables.io import read_table
+
+    data = tmp_path / "shops.csv"
+    rows = pd.DataFrame({"": range(1, 41), "shop": ["a"] * 20 + ["b"] * 20,
+                         "month": list(range(20)) * 2, "sales": np.arange(40.0),
+                         "price": np.linspace(1, 2, 40)})
+    rows.to_csv(data, index=False)
+    table = read_table(data)
+    training = table[table["month"] < 16]  # each series' last 4 rows held out
+    with pytest.warns(UserWarning, match=r"Column 'Unnamed: 0' holds the row numbers 1 \.\. "
+                      r"36 \(an index written with the table"):
+        roles = resolve(training, "sales", group="shop", time="month")
+    assert roles.features == ["price"]
+    # numbers that skip more than a tenth of the time are data
+    sparse = training.assign(**{"Unnamed: 0": np.arange(len(training)) * 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "Unnamed: 0" in resolve(sparse, "sales", group="shop", time="month").features

@@ -327,9 +327,10 @@ def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
         if c in skip or pd.api.types.is_bool_dtype(frame[c]):
             continue
         if _row_numbers(frame, c):
-            warnings.warn(f"Column {str(c)!r} holds the row numbers {frame[c].iloc[0]} .. "
-                          f"{frame[c].iloc[-1]} (an index pandas wrote with the table): not "
-                          "used as a feature.", stacklevel=3)
+            warnings.warn(f"Column {str(c)!r} holds the row numbers {frame[c].min()} .. "
+                          f"{frame[c].max()} (an index written with the table, as pandas' "
+                          "to_csv and R's write.csv write one): not used as a feature.",
+                          stacklevel=3)
             continue
         if pd.api.types.is_numeric_dtype(frame[c]):
             features.append(c)
@@ -343,15 +344,24 @@ def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
     return features
 
 
+ROW_NUMBER_GAPS = 0.1
+"""The share of gaps between sorted row numbers that still reads as row numbers (a
+series' held-out rows leave a gap where the next series begins)."""
+
+
 def _row_numbers(frame: pd.DataFrame, column: Any) -> bool:
     """A column without a name in the file (pandas reads it as "Unnamed: 0") holding whole
-    numbers that count the rows one by one: a DataFrame's index written by ``to_csv``."""
+    numbers that count the rows one by one: a DataFrame's index written by ``to_csv``, or
+    R's row names written by ``write.csv``. The frame may hold only some of the file's
+    rows (the training rows of each series, in another order), so the numbers are
+    distinct and, sorted, step by one but for at most ``ROW_NUMBER_GAPS`` of them."""
     if not (isinstance(column, str) and re.fullmatch(r"Unnamed: \d+|", column)):
         return False
     values = frame[column]
     if not pd.api.types.is_integer_dtype(values) or len(values) < 2:
         return False
-    return bool((np.diff(values.to_numpy(dtype=np.int64)) == 1).all())
+    steps = np.diff(np.sort(values.to_numpy(dtype=np.int64)))
+    return bool((steps >= 1).all() and (steps > 1).mean() <= ROW_NUMBER_GAPS)
 
 
 def fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
