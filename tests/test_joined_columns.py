@@ -68,6 +68,22 @@ def test_a_time_in_several_columns_that_is_not_one_is_named():
         join(frame.assign(a=1, b=2), None, "year,month,a,b")
 
 
+
+def test_a_month_and_a_day_without_a_year_are_refused_with_what_to_do():
+    """R's airquality: Month 5 .. 9 and Day 1 .. 31, a summer's days, no year. The month
+    is not a year (a year 5 would misplace every row), and the error says so."""
+    frame = pd.DataFrame({"Ozone": [41.0, 36.0], "Month": [5, 9], "Day": [1, 30]})
+    with pytest.raises(DataError, match=r"Time 'Month,Day': column 'Month' holds 5 \.\. 9, "
+                                        r"which are not years; .*--time Year,Month,Day.*"
+                                        r"leave --time out"):
+        join(frame, None, "Month,Day")
+    # years, or a column named for them, are read as before
+    years = pd.DataFrame({"Year": [1995, 1996], "Month": [5, 9]})
+    assert join(years, None, "Year,Month")["Year,Month"].tolist() == ["1995-05", "1996-09"]
+    early = pd.DataFrame({"yr": [5, 9], "Month": [1, 2]})
+    assert join(early, None, "yr,Month")["yr,Month"].tolist() == ["0005-01", "0009-02"]
+
+
 @pytest.fixture
 def jobs(tmp_path):
     """Counts by job and sex each decade: two columns name a series."""

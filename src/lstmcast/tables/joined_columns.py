@@ -93,6 +93,7 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
                         "of day.")
     if len(names) == 2 and _is_clock(frame[names[1]]):
         return _date_and_clock(frame[names[0]], frame[names[1]])
+    _check_year(frame, names, name)
     year = _whole(frame, names[0], name, 1, 9999)
     if len(names) == 2 and _is_quarter(frame[names[1]], names[1]):
         quarter = _whole(frame, names[1], name, 1, 4, strip="q")
@@ -103,6 +104,20 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
     day = _whole(frame, names[2], name, 1, 31)
     return np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year, month, day)],
                     dtype=object)
+
+
+def _check_year(frame: pd.DataFrame, names: list[str], name: str) -> None:
+    """A DataError where the first part holds days or months, not years (``--time
+    Month,Day``: a daily table that never says its year), with what to do."""
+    if re.search(r"y(ea)?r|an|jahr|ano|año", names[0], re.IGNORECASE):
+        return
+    numbers = pd.to_numeric(frame[names[0]].astype("string").str.strip(), errors="coerce")
+    if len(numbers) and numbers.notna().all() and numbers.between(1, 31).all():
+        raise DataError(
+            f"Time {name!r}: column {names[0]!r} holds {int(numbers.min())} .. "
+            f"{int(numbers.max())}, which are not years; a time of several columns starts "
+            "with the year (--time Year,Month,Day). Add a column of years to the file, or "
+            "leave --time out to read the rows as evenly spaced steps in their order.")
 
 
 def _is_clock(column: pd.Series) -> bool:
