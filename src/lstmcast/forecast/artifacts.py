@@ -28,9 +28,9 @@ import torch
 
 from lstmcast.engine import artifact_file, bundle
 from lstmcast.errors import ArtifactError
+from lstmcast.forecast.baselines import TrainingStats
 from lstmcast.forecast.combination import MAPS, component_from_config, finite
 from lstmcast.forecast.ensemble import Ensemble
-from lstmcast.forecast.evaluation import TrainingStats
 from lstmcast.forecast.intervals import Intervals
 from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.models.saving import library_versions, load_state

@@ -9,15 +9,21 @@ have seen: target values before the first target row.
 - seasonal_naive: for a target row t, the value one or more seasons earlier,
   y[t - k * season] with the smallest k that reaches back to a known value.
 
-(The training mean shown beside them comes from the fitted state, in
-``lstmcast.forecast.evaluation.baseline_forecasts``.)
+The training mean shown beside them comes from the training rows
+(``TrainingStats``); ``baseline_forecasts`` gives every baseline's forecasts.
 These need the target's own past, so they are shown only when the
 target is observed in the inputs (a forecast of a series from its own history).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from lstmcast.tables.pipeline import Table, TablePipeline
 
 
 def known_rows(starts: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,3 +56,48 @@ def seasonal_naive(y: np.ndarray, starts: np.ndarray, window: int, horizon: int,
     out = y[np.maximum(rows, 0)].astype(np.float64)
     out[rows < series_start[:, None]] = np.nan
     return out
+
+
+@dataclass
+class TrainingStats:
+    """What the baselines and MASE need from the training rows.
+
+    Attributes:
+        train_mean: the training targets' mean, per target.
+        naive_scale: MASE's denominator per target: the mean absolute
+            (seasonal) naive error on the training rows.
+        season: the season length (None: no seasonal baseline).
+        residual_quantiles: with quantiles, per baseline the quantiles (S, Q, T)
+            of its errors on the training windows (its interval: forecast + these).
+    """
+
+    train_mean: list[float]
+    naive_scale: list[float]
+    season: int | None = None
+    residual_quantiles: dict[str, list] | None = None
+
+
+def series_starts(table: Table) -> np.ndarray:
+    """Per row, the first row of its series."""
+    first = np.zeros(len(table.frame), dtype=np.int64)
+    for a, b in table.segments:
+        first[a:b] = a
+    return first
+
+
+def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarray,
+                       pipeline: TablePipeline, train_mean: float, season: int | None
+                       ) -> dict[str, np.ndarray]:
+    """Each baseline's forecasts (W, S) of target values ``y`` (R,) for windows at ``starts``:
+    the training mean, and with the target's past in the table (horizon >= 1) the last
+    value, the window's mean and the seasonal naive (``season``; NaN without a season
+    of history)."""
+    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
+    preds = {"train_mean": np.full((len(starts), steps), train_mean)}
+    if horizon >= 1:
+        args = (y, starts, window, horizon, steps)
+        preds["naive"] = naive(*args)
+        preds["window_mean"] = window_mean(*args)
+        if season:
+            preds["seasonal_naive"] = seasonal_naive(*args, season, series_start)
+    return preds

@@ -19,6 +19,7 @@ import pandas as pd
 from lstmcast.checks import check_int
 from lstmcast.errors import InvalidArgumentError, shown
 from lstmcast.forecast import baselines, combination, forecasting, scores
+from lstmcast.forecast.baselines import TrainingStats
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.intervals import Intervals, central_pairs, interval_scores, quantile_columns
 from lstmcast.tables import joined_columns
@@ -69,51 +70,6 @@ class LagCopyWarning(UserWarning):
 
 class TrainingRowsWarning(UserWarning):
     """The windows scored were in the model's training data."""
-
-
-@dataclass
-class TrainingStats:
-    """What the baselines and MASE need from the training rows.
-
-    Attributes:
-        train_mean: the training targets' mean, per target.
-        naive_scale: MASE's denominator per target: the mean absolute
-            (seasonal) naive error on the training rows.
-        season: the season length (None: no seasonal baseline).
-        residual_quantiles: with quantiles, per baseline the quantiles (S, Q, T)
-            of its errors on the training windows (its interval: forecast + these).
-    """
-
-    train_mean: list[float]
-    naive_scale: list[float]
-    season: int | None = None
-    residual_quantiles: dict[str, list] | None = None
-
-
-def series_starts(table: Table) -> np.ndarray:
-    """Per row, the first row of its series."""
-    first = np.zeros(len(table.frame), dtype=np.int64)
-    for a, b in table.segments:
-        first[a:b] = a
-    return first
-
-
-def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarray,
-                       pipeline: TablePipeline, train_mean: float, season: int | None
-                       ) -> dict[str, np.ndarray]:
-    """Each baseline's forecasts (W, S) of target values ``y`` (R,) for windows at ``starts``:
-    the training mean, and with the target's past in the table (horizon >= 1) the last
-    value, the window's mean and the seasonal naive (``season``; NaN without a season
-    of history)."""
-    window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
-    preds = {"train_mean": np.full((len(starts), steps), train_mean)}
-    if horizon >= 1:
-        args = (y, starts, window, horizon, steps)
-        preds["naive"] = baselines.naive(*args)
-        preds["window_mean"] = baselines.window_mean(*args)
-        if season:
-            preds["seasonal_naive"] = baselines.seasonal_naive(*args, season, series_start)
-    return preds
 
 
 @dataclass
@@ -191,7 +147,7 @@ def _windows_after(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
     truth_rows = target_rows(starts, window, horizon, steps)
     forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
     return _Scored(table.y_raw[truth_rows], truth_rows, forecast, table, starts,
-                   series_starts(table)[starts], starts)
+                   baselines.series_starts(table)[starts], starts)
 
 
 def _halves(pipeline: TablePipeline, ensemble: Ensemble, windows: _Scored,
@@ -221,7 +177,7 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
     if last_only:
         preds["train_mean"] = np.full_like(t, stats.train_mean[k])
     else:
-        preds.update(baseline_forecasts(table.y_raw[:, k], windows.base_starts,
+        preds.update(baselines.baseline_forecasts(table.y_raw[:, k], windows.base_starts,
                                         windows.series_start, pipeline, stats.train_mean[k],
                                         stats.season))
         sn = preds.get("seasonal_naive")

@@ -44,10 +44,17 @@ from lstmcast.engine.metrics import pinball_loss
 from lstmcast.engine.optimizers import get_optimizer
 from lstmcast.engine.seeding import set_seed
 from lstmcast.errors import InvalidArgumentError, LstmcastError, ShortSeriesError
-from lstmcast.forecast import combination, defaults, evaluation, log_choice, params, scores
+from lstmcast.forecast import (
+    baselines,
+    combination,
+    defaults,
+    evaluation,
+    log_choice,
+    params,
+    scores,
+)
 from lstmcast.forecast.architecture import network_layers
 from lstmcast.forecast.ensemble import NETWORKS, Ensemble
-from lstmcast.forecast.evaluation import TrainingStats
 from lstmcast.forecast.intervals import Intervals, check_levels, residual_quantiles
 from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.layers import Layer, check_memory
@@ -112,7 +119,7 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
     y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
     season = fc.season_choice(pipeline)[0]
     train_mean = y_train_rows.mean(axis=0).tolist()
-    fc.stats_ = TrainingStats(
+    fc.stats_ = baselines.TrainingStats(
         train_mean=train_mean,
         naive_scale=[scores.naive_scale(
             [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
@@ -161,7 +168,7 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
         x_val, y_val = pipeline.windows(sample.table, sample.val_starts)
         intervals.calibrate(fc.ensemble_.predict(x_val), y_val)
     fc.n_windows_ = parts.windows
-    fc.stats_ = TrainingStats(
+    fc.stats_ = baselines.TrainingStats(
         train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=season,
         residual_quantiles=None if intervals is None else baseline_intervals(
                 fc,             pipeline, sample.table, sample.train_starts, stats.train_mean,
@@ -475,11 +482,11 @@ def baseline_intervals(fc: Forecaster, pipeline: TablePipeline, table: Table, st
                         season: int | None) -> dict[str, list]:
     """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
     its interval is its forecast plus these."""
-    seg_start = evaluation.series_starts(table)
+    seg_start = baselines.series_starts(table)
     truth = table.y_raw[target_rows(starts, pipeline.window, fc.horizon, fc.steps)]
     out: dict[str, list] = {}
     for k in range(len(pipeline.targets)):
-        preds = evaluation.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
+        preds = baselines.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
                                               pipeline, train_mean[k], season)
         for name, pred in preds.items():
             rq = residual_quantiles(truth[:, :, k], pred, levels)  # (S, Q)

@@ -33,8 +33,9 @@ from lstmcast.forecast import (
     prediction,
     settings_doc,
 )
+from lstmcast.forecast.baselines import TrainingStats  # noqa: F401
 from lstmcast.forecast.estimator import Estimator
-from lstmcast.forecast.evaluation import LagCopyWarning, TrainingRowsWarning, TrainingStats  # noqa: F401
+from lstmcast.forecast.evaluation import LagCopyWarning, TrainingRowsWarning  # noqa: F401
 from lstmcast.forecast.explain import Explanation, explain_series
 from lstmcast.forecast.fitted import FittedAttributes
 from lstmcast.layers import Layer
