@@ -6,7 +6,8 @@ References, written here on the same rows of the table, never read from the modu
 - each baseline's forecast from the series itself: naive = the value before the window's
   first target row, window mean = the mean of the window's ``window`` values, seasonal
   naive = the value a whole number of seasons back (the fewest that reach a known row),
-  train mean = the mean of the training rows' targets;
+  train mean = the mean of the series' own training rows' targets (of all series' for a
+  series not trained on);
 - the scores with NumPy: MAE, RMSE, MAPE, sMAPE; MASE = MAE / the mean absolute seasonal
   difference of the training rows of each series; skill = 1 - RMSE / the best baseline's.
   Tolerance rtol 1e-9 (float64 sums in another order);
@@ -84,8 +85,8 @@ def test_the_holdout_windows_are_the_ones_whose_targets_lie_in_the_last_rows(fit
 
 def test_each_baseline_is_what_it_says_on_the_series_rows(fitted):
     _, table, history, _, pred = fitted
-    train_mean = history["y"].mean()
     for sid in "ab":
+        train_mean = history.loc[history["sid"] == sid, "y"].mean()  # its own, not both's
         y = series(table, sid)
         part = pred[pred["sid"] == sid]
         first = (part["t"] - part["step"] + 1).to_numpy()  # each window's first target row
@@ -101,6 +102,21 @@ def test_each_baseline_is_what_it_says_on_the_series_rows(fitted):
             seasonal.append(y[back])
         np.testing.assert_allclose(part["seasonal_naive"], seasonal, rtol=RTOL)
         np.testing.assert_allclose(part["train_mean"], train_mean, rtol=RTOL)
+
+
+def test_the_training_mean_of_a_series_not_trained_on_is_all_series_mean(fitted):
+    """Series 'a' and 'b' differ in level by 5: each baseline is its own series' mean;
+    a series the model never saw has none of its own, and gets the mean of all."""
+    _, table, history, _, _ = fitted
+    assert history.groupby("sid")["y"].mean().diff().iloc[-1] > 4
+    fc = Forecaster(units=(4,), window=WINDOW, steps=STEPS, season=SEASON, epochs=1,
+                    blend=None, validation=0.0, scale_by="global", seed=0)
+    fc.fit(history, "y", group="sid", time="t")  # one scaler: a new series can be read
+    other = table[table["sid"] == "a"].assign(sid="c", y=lambda f: f["y"] + 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, pred = fc.evaluate(other, holdout=H, return_predictions=True)
+    np.testing.assert_allclose(pred["train_mean"], history["y"].mean(), rtol=RTOL)
 
 
 def test_the_models_column_is_what_predict_forecasts_from_the_same_history(fitted):

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lstmcast.tables.scaling import key_str
+
 if TYPE_CHECKING:
     from lstmcast.tables.pipeline import Table, TablePipeline
 
@@ -64,6 +66,11 @@ class TrainingStats:
 
     Attributes:
         train_mean: the training targets' mean, per target.
+        series_mean: with several series, each series' own training mean per target,
+            by its id (``scaling.key_str``): the training-mean baseline of a series is
+            its own mean, not all series' (a table of prices in cents beside counts
+            of millions); a series not trained on falls back to ``train_mean``, and so
+            does every series of a table read in shards (None).
         naive_scale: MASE's denominator per target: the mean absolute
             (seasonal) naive error on the training rows.
         season: the season length (None: no seasonal baseline).
@@ -75,6 +82,25 @@ class TrainingStats:
     naive_scale: list[float]
     season: int | None = None
     residual_quantiles: dict[str, list] | None = None
+    series_mean: dict[str, list[float]] | None = None
+
+    def means(self, ids: np.ndarray, k: int) -> np.ndarray:
+        """Per window (``ids``: its series' id), the training mean of target ``k``."""
+        overall = float(self.train_mean[k])
+        if not self.series_mean:
+            return np.full(len(ids), overall)
+        known = {key: values[k] for key, values in self.series_mean.items()}
+        return np.array([known.get(key_str(i), overall) for i in ids], dtype=np.float64)
+
+
+def series_means(y: np.ndarray, ids: np.ndarray, segments: list[tuple[int, int]],
+                 rows: np.ndarray) -> dict[str, list[float]] | None:
+    """Each series' mean of its training rows (``rows``: a mask over ``y``'s (R, T)
+    rows), by id; None for one series."""
+    if len(segments) < 2:
+        return None
+    return {key_str(ids[a]): y[a:b][rows[a:b]].mean(axis=0).tolist()
+            for a, b in segments if rows[a:b].any()}
 
 
 def series_starts(table: Table) -> np.ndarray:
@@ -86,14 +112,15 @@ def series_starts(table: Table) -> np.ndarray:
 
 
 def baseline_forecasts(y: np.ndarray, starts: np.ndarray, series_start: np.ndarray,
-                       pipeline: TablePipeline, train_mean: float, season: int | None
-                       ) -> dict[str, np.ndarray]:
+                       pipeline: TablePipeline, train_mean: float | np.ndarray,
+                       season: int | None) -> dict[str, np.ndarray]:
     """Each baseline's forecasts (W, S) of target values ``y`` (R,) for windows at ``starts``:
-    the training mean, and with the target's past in the table (horizon >= 1) the last
-    value, the window's mean and the seasonal naive (``season``; NaN without a season
-    of history)."""
+    the training mean (one, or one per window: its series'), and with the target's past in
+    the table (horizon >= 1) the last value, the window's mean and the seasonal naive
+    (``season``; NaN without a season of history)."""
     window, horizon, steps = pipeline.window, pipeline.horizon, pipeline.steps
-    preds = {"train_mean": np.full((len(starts), steps), train_mean)}
+    means = np.broadcast_to(np.asarray(train_mean, dtype=np.float64), (len(starts),))
+    preds = {"train_mean": np.repeat(means[:, None], steps, axis=1)}
     if horizon >= 1:
         args = (y, starts, window, horizon, steps)
         preds["naive"] = naive(*args)

@@ -175,10 +175,12 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
     preds = {"lstmcast": forecast.point[:, :, k],
              **{model: half[:, :, k] for model, half in halves.items()}}
     if last_only:
-        preds["train_mean"] = np.full_like(t, stats.train_mean[k])
+        means = stats.means(windows.source.ids[windows.starts], k)
+        preds["train_mean"] = np.repeat(means[:, None], t.shape[1], axis=1)
     else:
         preds.update(baselines.baseline_forecasts(table.y_raw[:, k], windows.base_starts,
-                                        windows.series_start, pipeline, stats.train_mean[k],
+                                        windows.series_start, pipeline,
+                                        stats.means(table.ids[windows.base_starts], k),
                                         stats.season))
         sn = preds.get("seasonal_naive")
         if sn is not None and np.isnan(sn).any():

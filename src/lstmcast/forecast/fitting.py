@@ -116,17 +116,18 @@ def fit(fc: Forecaster, data: Any, target: str | Sequence[str],
     if fc.calibrate:
         intervals.calibrate(fc.ensemble_.predict(validation[0]), validation[1])
     fc.n_windows_ = {"train": len(prep.train_starts), "validation": len(prep.val_starts)}
-    y_train_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)[prep.train_rows]
+    y_rows = frame[pipeline.targets].to_numpy(dtype=np.float64)
     season = fc.season_choice(pipeline)[0]
-    train_mean = y_train_rows.mean(axis=0).tolist()
     fc.stats_ = baselines.TrainingStats(
-        train_mean=train_mean,
+        train_mean=y_rows[prep.train_rows].mean(axis=0).tolist(),
         naive_scale=[scores.naive_scale(
             [frame[t].to_numpy(dtype=np.float64)[a:b][prep.train_rows[a:b]]
              for a, b in table.segments], season or 1) for t in pipeline.targets],
         season=season,
-        residual_quantiles=None if intervals is None else baseline_intervals(
-            fc, pipeline, table, prep.train_starts, train_mean, intervals.levels, season))
+        series_mean=baselines.series_means(y_rows, table.ids, table.segments, prep.train_rows))
+    if intervals is not None:
+        fc.stats_.residual_quantiles = baseline_intervals(
+            fc, pipeline, table, prep.train_starts, fc.stats_, intervals.levels)
     fc.seen_ = SeenRows(pipeline.roles.columns()).fit(frame, table.ids, table.segments)
     fc.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
     fc.fingerprint_ = found
@@ -169,10 +170,10 @@ def fit_shards(fc: Forecaster, shards: streaming.ShardedTable, target: Columns,
         intervals.calibrate(fc.ensemble_.predict(x_val), y_val)
     fc.n_windows_ = parts.windows
     fc.stats_ = baselines.TrainingStats(
-        train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=season,
-        residual_quantiles=None if intervals is None else baseline_intervals(
-                fc,             pipeline, sample.table, sample.train_starts, stats.train_mean,
-            intervals.levels, season))
+        train_mean=stats.train_mean, naive_scale=stats.naive_scale, season=season)
+    if intervals is not None:
+        fc.stats_.residual_quantiles = baseline_intervals(
+            fc, pipeline, sample.table, sample.train_starts, fc.stats_, intervals.levels)
     fc.seen_ = stats.seen
     fc.dtypes_ = {c: str(frame[c].dtype) for c in pipeline.roles.columns()}
     fc.fingerprint_ = stats.fingerprint(list(frame.columns))
@@ -478,8 +479,8 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
 
 
 def baseline_intervals(fc: Forecaster, pipeline: TablePipeline, table: Table, starts: np.ndarray,
-                        train_mean: list[float], levels: tuple[float, ...],
-                        season: int | None) -> dict[str, list]:
+                       stats: baselines.TrainingStats, levels: tuple[float, ...]
+                       ) -> dict[str, list]:
     """Per baseline, the quantiles (S, Q, T) of its errors on the training windows:
     its interval is its forecast plus these."""
     seg_start = baselines.series_starts(table)
@@ -487,7 +488,8 @@ def baseline_intervals(fc: Forecaster, pipeline: TablePipeline, table: Table, st
     out: dict[str, list] = {}
     for k in range(len(pipeline.targets)):
         preds = baselines.baseline_forecasts(table.y_raw[:, k], starts, seg_start[starts],
-                                              pipeline, train_mean[k], season)
+                                             pipeline, stats.means(table.ids[starts], k),
+                                             stats.season)
         for name, pred in preds.items():
             rq = residual_quantiles(truth[:, :, k], pred, levels)  # (S, Q)
             out.setdefault(name, []).append(rq)
