@@ -285,3 +285,21 @@ def test_a_near_tie_with_the_last_value_gets_random_walk_advice():
         "like a random walk")
     assert what_to_try("naive", 1.05).startswith("Try a longer window")
     assert what_to_try("seasonal_naive", 1.001).startswith("Try a longer window")
+
+
+def test_a_pair_of_cheap_forecasts_losing_to_one_of_them_gets_no_advice_to_train_longer():
+    """Quarterly changes in consumption: the forecast chosen is 0.57 x the training mean +
+    0.43 x the window's mean, and on the validation rows the pair is worse than the training
+    mean alone. More epochs or a longer window change nothing there; say what does."""
+    from lstmcast.forecast.ensemble import Ensemble
+    from lstmcast.forecast.evaluation import what_to_try
+
+    pair = Ensemble([], {"train_mean": object(), "window_mean": object()},
+                    {"train_mean": 0.57, "window_mean": 0.43})
+    advice = what_to_try("train_mean", 1.04, pair)
+    assert advice.startswith("The forecast (0.57 x the training mean + 0.43 x the window's "
+                             "mean) is the two that scored best there")
+    assert "worse than the train_mean forecast alone" in advice and "epochs" not in advice
+    networks = Ensemble([], {"linear_map": object()}, {"networks": 0.5, "linear_map": 0.5})
+    assert what_to_try("train_mean", 1.04, networks).startswith("Try a longer window")
+    assert what_to_try("naive", 1.001, pair).startswith("That is within 2% of the naive")

@@ -54,12 +54,20 @@ NEAR = 1.02
 walk, where a longer window or more epochs cannot help."""
 
 
-def what_to_try(best: str, ratio: float) -> str:
-    """The advice when the model loses to the ``best`` baseline by ``ratio`` of its RMSE."""
+def what_to_try(best: str, ratio: float, ensemble: Ensemble | None = None) -> str:
+    """The advice when the model loses to the ``best`` baseline by ``ratio`` of its RMSE on
+    the validation rows; ``ensemble``: the model, whose forecast may be a pair of cheap
+    forecasts chosen there without the networks (then training longer cannot help)."""
     if best == "naive" and ratio <= NEAR:
         return ("That is within 2% of the naive forecast (the last value): on a series that "
                 "moves like a random walk (a price, an index) little beats it. Use the "
                 "baseline, or give inputs that lead the series.")
+    if ensemble is not None and ensemble.combined and ensemble.weight == 0:
+        return (f"The forecast ({combination.describe(ensemble.weights)}) is the two that "
+                "scored best there, weighted by their errors, and the pair is worse than "
+                f"the {best} forecast alone: their errors are alike, so mixing them gains "
+                "nothing. Try a search that chooses on several folds (tune), or use the "
+                "baseline.")
     return ("Try a longer window (`window`: two seasons or more), more epochs, the "
             "long-horizon preset for many steps ahead, or use the baseline.")
 

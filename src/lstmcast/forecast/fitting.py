@@ -474,7 +474,8 @@ def validation_scores(fc: Forecaster, pipeline: TablePipeline, table: Table,
         warnings.warn(
             f"On the validation rows the model forecasts {name!r} worse than the {best} "
             f"baseline (RMSE {ours:.4g} against {base:.4g}). " + evaluation.what_to_try(
-                best, float(ours) / base if base > 0 else float("inf")), stacklevel=4)
+                best, float(ours) / base if base > 0 else float("inf"), fc.ensemble_),
+            stacklevel=4)
     return result
 
 
