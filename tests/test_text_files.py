@@ -85,6 +85,29 @@ def test_punctuation_marking_a_missing_value_among_numbers_is_read_as_blank(tmp_
         assert read_table(euro)["y"].tolist()[::2] == [100.5, 7.25]
 
 
+def test_amounts_of_money_are_read_without_their_currency_sign(tmp_path):
+    """A spreadsheet's currency format, exported as text: "$3,056.50", "-$12.00" and an
+    accountant's "($7.25)" are numbers, named in one warning; so are "1.234,50 €" under
+    semicolons. A column mixing signs, or with a word, or a sign without a number, stays
+    as written, for the numeric check to name."""
+    path = tmp_path / "sales.csv"
+    path.write_text('day,sales,refunds,mixed,note\n1,"$3,056.50",-$12.00,$5,$ a\n'
+                    '2,$980,($7.25),€5,$ b\n3,"$1,000,000",$0.50,$6,$\n')
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["sales"].tolist() == [3056.5, 980.0, 1_000_000.0]
+    assert frame["refunds"].tolist() == [-12.0, -7.25, 0.5]
+    assert frame["mixed"].tolist() == ["$5", "€5", "$6"]
+    assert frame["note"].tolist() == ["$ a", "$ b", "$"]
+    assert [str(w.message) for w in caught] == [
+        "Read as amounts of money, without their currency sign: 'sales' ('$3,056.50' as "
+        "3056.5), 'refunds' ('-$12.00' as -12)."]
+    euro = tmp_path / "umsatz.csv"
+    euro.write_text("tag;umsatz\n1;1.234,50 €\n2;-99,00 €\n3;7 €\n")
+    with pytest.warns(UserWarning, match=r"'umsatz' \('1.234,50 €' as 1234.5\)"):
+        assert read_table(euro)["umsatz"].tolist() == [1234.5, -99.0, 7.0]
+
+
 RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}
            for d in range(1, 6)]
 

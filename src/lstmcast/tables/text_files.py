@@ -70,8 +70,9 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
 def numbers_in_text(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     """Text columns that hold numbers as people write them read as numbers, each with a
     warning: ".." and other marks of a missing value among numbers as blank, decimal
-    commas (where the delimiter ``sep`` is not a comma), numbers grouped by thousands."""
-    return _thousands(_decimal_commas(_missing_marks(frame, sep), sep))
+    commas (where the delimiter ``sep`` is not a comma), numbers grouped by thousands,
+    amounts of money ("$3,056.50", "-1.234,50 €", "($12.00)")."""
+    return _thousands(_decimal_commas(_missing_marks(_money(frame, sep), sep), sep))
 
 
 HEADERLESS = "column_{}"
@@ -299,6 +300,43 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
     comma where the delimiter is not a comma)."""
     return _numbers_as_written(frame, _THOUSANDS, lambda text: text.str.replace(
         ",", "", regex=False), "commas between thousands")
+
+
+_MONEY = re.compile(r"\s*(?P<open>\()?\s*(?P<minus>-)?\s*(?P<before>[$€£¥₹])?\s*"
+                    r"(?P<number>\d[\d.,]*)\s*(?P<after>[$€£¥₹])?\s*(?P<close>\))?\s*")
+"""An amount of money as a spreadsheet's currency format writes it: its sign before or
+after the number, a minus or an accountant's parentheses for a debit."""
+
+
+def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """Text columns whose every value is an amount of money with the same currency sign
+    ("$3,056.50", "1.234,50 €"), the number plain, grouped by thousands or (where the
+    delimiter ``sep`` is not a comma) with a decimal comma, read as numbers, with a warning
+    naming them; "(12.00)" and "-$12.00" are negative. Any other column is left as is."""
+    numbers = [("plain", _PLAIN, lambda t: t),
+               ("thousands", _THOUSANDS, lambda t: t.str.replace(",", "", regex=False))]
+    if sep != ",":
+        numbers.insert(1, ("comma", _DECIMAL_COMMA, lambda t: t.str.replace(
+            ".", "", regex=False).str.replace(",", ".", regex=False)))
+    read = []
+    for name, column, text in _text_columns(frame):
+        parts = text.str.extract(_MONEY.pattern)
+        sign = parts["before"].fillna(parts["after"])
+        if (parts["number"].isna().any() or not text.str.fullmatch(_MONEY).all()
+                or sign.isna().any() or sign.nunique() != 1
+                or (parts["open"].notna() != parts["close"].notna()).any()):
+            continue
+        for _, pattern, plain in numbers:
+            if parts["number"].str.fullmatch(pattern).all():
+                negative = parts["open"].notna() | parts["minus"].notna()
+                values = pd.to_numeric(plain(parts["number"])).where(~negative, lambda v: -v)
+                frame[name] = values.reindex(column.index)
+                read.append((name, str(text.iloc[0]).strip(), values.iloc[0]))
+                break
+    if read:
+        warnings.warn("Read as amounts of money, without their currency sign: " + ", ".join(
+            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=4)
+    return frame
 
 
 def _missing_marks(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
