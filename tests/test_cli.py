@@ -182,6 +182,26 @@ def test_an_existing_run_folder_is_never_overwritten(trained, table):
     assert (out / "forecaster.lstmcast").read_bytes() == before
 
 
+def test_a_run_folder_and_a_table_given_in_the_wrong_order_are_named(trained, table):
+    """``lstmcast predict sales.csv RUN`` said the CSV was a saved model wanting a .npy
+    array; ``lstmcast train RUN`` found no Parquet file in it. Each now says what is
+    what, and the order; nothing is written."""
+    out, _ = trained
+    before = sorted(p.name for p in out.iterdir())
+    for command in ("predict", "evaluate", "explain"):
+        result = run_cli(command, table, out)
+        assert result.returncode != 0
+        assert (f"{str(table)!r} is not a run folder, and {str(out)!r} is one: the run folder "
+                f"comes first (lstmcast {command} {out} {table})") in result.stderr, \
+            result.stderr
+    for command in ("train", "inspect"):
+        result = run_cli(command, out, "--target", "sales")
+        assert result.returncode == 1
+        assert f"{str(out)!r} is a run folder (it holds a saved model), not a table" in \
+            result.stderr, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
 def test_bad_files_are_named(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

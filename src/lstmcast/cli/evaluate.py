@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lstmcast.runs.folders import forecaster_file, resolve
+    from lstmcast.runs.folders import check_order, forecaster_file, resolve
     from lstmcast.runs.outputs import check_format, table_bytes
 
     guard = output_guard(args)
@@ -43,6 +43,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.out:
         check_format(args.out, (".json", ".csv"))
     holdout = None if args.holdout is None else params.BY_NAME["holdout"].parse(args.holdout)
+    check_order("evaluate", args.run, args.data)
     forecaster_file(args.run)  # its bytes checked, before torch
     source = resolve(args.data)
     forecaster = load_run(args)  # torch: after the cheap checks

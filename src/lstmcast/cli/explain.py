@@ -44,13 +44,14 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from lstmcast import plots
-    from lstmcast.runs.folders import forecaster_file, resolve
+    from lstmcast.runs.folders import check_order, forecaster_file, resolve
     from lstmcast.runs.outputs import free_name, publish_folder
 
     if args.at is not None and args.window is not None:
         raise usage_error("give --at or --window, not both.")
     guard = output_guard(args)
     guard.check_outputs(args)
+    check_order("explain", args.run, args.data)
     forecaster_file(args.run)  # its bytes checked, before torch
     source = resolve(args.data)
     forecaster = load_run(args)  # torch: after the cheap checks

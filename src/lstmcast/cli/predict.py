@@ -43,11 +43,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lstmcast.runs.folders import forecaster_file, resolve
+    from lstmcast.runs.folders import check_order, forecaster_file, resolve
     from lstmcast.runs.outputs import TABLE_FORMATS, check_format, table_bytes
     from lstmcast.tables.io import read_table
     from lstmcast.tables.parquet import is_parquet_set
 
+    check_order("predict", args.run, args.data)
     guard = output_guard(args)
     guard.check_outputs(args)
     if args.out:

@@ -287,6 +287,20 @@ class RunFolder:
         return candidate
 
 
+def is_run_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding a saved Forecaster (a run folder)."""
+    return Path(path).is_dir() and (Path(path) / "forecaster.lstmcast").is_file()
+
+
+def check_order(command: str, run: str | Path, data: str | Path | None) -> None:
+    """An error naming the order where the data came first and the run folder second
+    (``lstmcast predict sales.csv runs/a``), before either is read."""
+    if data is not None and is_run_folder(data) and not is_run_folder(run):
+        raise InvalidArgumentError(
+            f"{str(run)!r} is not a run folder, and {str(data)!r} is one: the run folder "
+            f"comes first (lstmcast {command} {data} {run}).")
+
+
 def forecaster_file(run: str | Path) -> Path:
     """The saved Forecaster of an existing run folder, its bytes checked (truncated,
     corrupted, edited, newer, another kind of file) before torch is imported."""

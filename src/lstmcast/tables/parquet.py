@@ -46,6 +46,10 @@ def _files(source: str | os.PathLike) -> list[str]:
     else:
         found = sorted(f for f in globbing.glob(text, recursive=True) if Path(f).is_file())
         where = f"the pattern {text!r}"
+    if not found and (Path(text) / "forecaster.lstmcast").is_file():
+        raise DataError(f"{text!r} is a run folder (it holds a saved model), not a table: give "
+                        "the table to read (the run's config.toml names the one it was "
+                        "trained on).")
     if not found:
         raise DataError(f"No Parquet file (.parquet, .pq) in {where}.")
     return found
