@@ -31,7 +31,9 @@ from lstmcast.tables.timeline import (
     TimeError,
     parse_time,
     quarter_notation,
+    write_back,
     write_quarters,
+    writing,
     written_format,
 )
 
@@ -111,6 +113,28 @@ def test_months_written_as_statistics_offices_write_them_are_read_and_written_ba
     parsed, used = parse_time(stata, "date")
     assert parsed.iloc[2] == pd.Timestamp("2000-01-01")
     assert written_format(stata, parsed) == "%Ym%-m"
+
+
+@pytest.mark.parametrize(("written", "later"), [
+    (["Jan-10", "Feb-10", "Mar-10"], ["Nov-18", "Dec-18", "Jan-19"]),  # Excel's "mmm-yy"
+    (["Jan-2010", "Feb-2010", "Mar-2010"], ["Nov-2018", "Dec-2018", "Jan-2019"]),
+    (["01-Jan-2010", "01-Feb-2010", "01-Mar-2010"], ["01-Nov-2018", "01-Dec-2018",
+                                                     "01-Jan-2019"]),
+    (["2010-Jan", "2010-Feb", "2010-Mar"], ["2018-Nov", "2018-Dec", "2019-Jan"]),
+    (["January 01, 2010", "February 01, 2010", "March 01, 2010"],
+     ["November 01, 2018", "December 01, 2018", "January 01, 2019"]),
+    (["01/2010", "02/2010", "03/2010"], ["11/2018", "12/2018", "01/2019"]),
+    (["01-2010", "02-2010", "03-2010"], ["11-2018", "12-2018", "01-2019"]),
+])
+def test_months_are_written_back_in_the_format_that_read_them(written, later):
+    """Forecasts of a table of "Jan-10" months read "Nov-18", not 2018-11-01: whatever
+    format read the column writes the forecasts' times, where it writes the values read."""
+    text = pd.Series(written)
+    parsed, used = parse_time(text, "Month")
+    assert list(parsed) == list(pd.date_range("2010-01-01", periods=3, freq="MS"))
+    record = writing(text, parsed, used)
+    assert list(write_back(parsed, record)) == written
+    assert list(write_back(pd.date_range("2018-11-01", periods=3, freq="MS"), record)) == later
 
 
 def test_an_ambiguous_column_evenly_spaced_both_ways_or_neither_is_refused():

@@ -53,7 +53,8 @@ _DATES = {"dayfirst": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y
 # dates with month names, as spreadsheets and R write them ("Jan 1973", "3 March 2024")
 _NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d %B %Y",
           "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y",
-          "%YM%m"]  # 2000M01: months as statistics offices (Eurostat, IMF) and Stata write
+          "%YM%m",  # 2000M01: months as statistics offices (Eurostat, IMF) and Stata write
+          "%m/%Y", "%m-%Y"]  # 01/2010: a month and its year, as ledgers write them
 QUARTERS = "quarters"  # the format name of quarters written as 1960 Q1, 1960-Q1, Q1 1960
 MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``local_dates``
 _QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
@@ -214,8 +215,9 @@ leading zero) are the C library's on Linux and macOS; where one writes something
 it matches no table, and the dates are written as pandas writes them."""
 
 
-def written_format(text: pd.Series, parsed: pd.Series) -> str | None:
-    """The format of ``WRITTEN`` that writes ``parsed`` exactly as ``text`` was written (its
+def written_format(text: pd.Series, parsed: pd.Series, formats: tuple[str, ...] = WRITTEN
+                   ) -> str | None:
+    """The format of ``formats`` that writes ``parsed`` exactly as ``text`` was written (its
     first and last 100 values), so that forecasts of a table of "2019-12" months read
     "2020-01", not 2020-01-01; None for pandas' own way, times with a zone, and any other."""
     if getattr(parsed.dt, "tz", None) is not None or len(text) == 0:
@@ -223,7 +225,7 @@ def written_format(text: pd.Series, parsed: pd.Series) -> str | None:
     keep = np.r_[0:min(100, len(text)), max(0, len(text) - 100):len(text)]
     want = text.iloc[keep].astype(str).str.strip().to_numpy()
     times = pd.DatetimeIndex(parsed.iloc[keep])
-    for fmt in WRITTEN:
+    for fmt in formats:
         if (times.strftime(fmt).to_numpy() == want).all():
             return fmt
     return None
@@ -237,6 +239,8 @@ def writing(text: pd.Series, parsed: pd.Series, used: str | None) -> dict[str, s
         return {"notation": quarter_notation(str(text.iloc[0]))}
     if parsed.dtype.kind != "M" or pd.api.types.is_datetime64_any_dtype(text):
         return {}
+    if used and "%" in used and written_format(text, parsed, (used,)):  # as it was read
+        return {"written": used}
     written = written_format(text, parsed)
     return {} if written is None else {"written": written}
 
