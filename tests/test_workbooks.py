@@ -151,3 +151,32 @@ def test_train_and_predict_read_a_workbook_and_leave_it_as_it_was(tmp_path):
     assert sorted(set(forecast["store"])) == ["01", "02"] and len(forecast) == 6
     assert forecast["month"].iloc[:3].tolist() == ["2018-05-01", "2018-06-01", "2018-07-01"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_sheet_named_after_the_file_is_read_and_its_workbook_guarded(tmp_path):
+    """``book.xlsx#Sales 2022``: the sheet named (in any case) is read, wherever the first
+    sheet holds notes; an unknown name lists the sheets; the first sheet's single column of
+    notes says where the table may be. ``--out book.xlsx --force`` on a command reading a
+    sheet of it is refused: the workbook is what it reads."""
+    cells, values = _monthly(1, 1, months=40)
+    path = _book(tmp_path / "book.xlsx", {"Notes": {(1, 1): "about", (2, 1): "by hand"},
+                                          "Sales 2022": cells})
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    frame = read_table(f"{path}#sales 2022")
+    assert list(frame.columns) == ["month", "store", "units"] and len(frame) == len(values)
+    np.testing.assert_array_equal(frame["units"].to_numpy(), [u for _, _, u in values])
+    with pytest.raises(DataError, match=r"has no sheet 'Sheet9'; its sheets: 'Notes', "
+                                        r"'Sales 2022'\."):
+        read_table(f"{path}#Sheet9")
+    with pytest.warns(UserWarning, match=r"To read another, add its name after the file's: "
+                                         r"'.*book.xlsx#Sales 2022'"), \
+            pytest.raises(DataError, match=r"single text column 'about': is the table on "
+                                           r"another sheet\? Name it after the file's"):
+        read_table(path)
+    run = tmp_path / "run"
+    done = run_cli("train", f"{path}#Sales 2022", "--target", "units", "--time", "month",
+                   "--group", "store", "--steps", "3", "--epochs", "1", "--out", run, "--quiet")
+    assert done.returncode == 0, done.stderr
+    done = run_cli("predict", run, f"{path}#Sales 2022", "--out", path, "--force")
+    assert done.returncode == 1 and "it is the data this command reads" in done.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.tables import workbooks
 from lstmcast.tables.io import atomic_write
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ class OutputGuard:
             if path is None:
                 continue
             text = os.fspath(path)
+            sheet = workbooks.sheet_of(text)  # book.xlsx#Sales reads book.xlsx
+            text = str(sheet[0]) if sheet is not None else text
             if glob.has_magic(text) and not Path(text).exists():
                 self.globs.append((str(Path(text).expanduser().absolute()), what))
                 self.reads += [(Path(p).resolve(), what) for p in glob.glob(text)]

@@ -50,6 +50,10 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
 
     if parquet.is_parquet_set(path):
         return _tidy_columns(parquet.read(path))
+    sheet = workbooks.sheet_of(str(source))  # book.xlsx#Sales: a sheet named
+    if sheet is not None:
+        return _checked(workbooks.read(sheet[0], [s.lower() for s in sheet[0].suffixes],
+                                       sheet[1]), path)
     if not path.exists():
         raise DataError(f"{str(path)!r}: no such file.")
     if path.stat().st_size == 0:
@@ -67,15 +71,24 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError,
             zlib.error, csv.Error) as exc:
         raise DataError(f"{str(path)!r} could not be read as a table: {exc}") from None
+    return _checked(frame, path)
+
+
+def _checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A table read from ``path``, its columns tidied; a DataError where it holds no
+    columns, no rows, or one column of text (a delimiter not found)."""
     frame = _tidy_columns(frame)
     if frame.shape[1] == 0:
         raise DataError(f"{str(path)!r} holds no columns.")
     if len(frame) == 0:
         raise DataError(f"{str(path)!r} has a header but no data rows.")
     if frame.shape[1] == 1 and not pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
+        book = workbooks.sheet_of(str(path)) or (
+            (path, None) if workbooks.is_workbook([s.lower() for s in path.suffixes]) else None)
         raise DataError(
             f"{str(path)!r} was read as a single text column {str(frame.columns[0])!r}: "
-            "is the delimiter one of , ; tab or |?")
+            + ("is the table on another sheet? Name it after the file's: "
+               f"'{book[0]}#SHEET'." if book else "is the delimiter one of , ; tab or |?"))
     return frame
 
 

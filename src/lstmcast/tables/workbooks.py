@@ -12,8 +12,9 @@
 - cells typed as dates are dates and cells typed as numbers are numbers; text cells
   stay text, and the rest of lstmcast reads them as it reads a CSV file's text (dates
   written as text, numbers grouped by thousands, ".." for a missing value);
-- the other sheets that hold values are named in a warning: to read one of them, save
-  it as CSV.
+- the other sheets that hold values are named in a warning; ``book.xlsx#Sales`` (the
+  sheet's name after the file's, ``sheet_of`` and ``read(..., sheet=)``) reads the sheet
+  named, wherever a table's file is given (``lstmcast train "book.xlsx#Sales"``).
 
 Excel 97-2003 workbooks (.xls) and OpenDocument spreadsheets (.ods) are refused with
 what to do: no reader for them ships with lstmcast. ``lstmcast.tables.io`` checks the
@@ -46,8 +47,19 @@ def is_workbook(suffixes: list[str]) -> bool:
     return bool(suffixes) and suffixes[-1] in SUFFIXES + REFUSED
 
 
-def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
-    """The table on the first sheet of workbook ``path`` that holds values."""
+def sheet_of(source: str) -> tuple[Path, str] | None:
+    """``book.xlsx#Sales`` as the workbook and the sheet's name, where no file bears the
+    whole name and the workbook is there; else None."""
+    book, mark, sheet = str(source).rpartition("#")
+    if not mark or not sheet or Path(source).exists() or not Path(book).is_file():
+        return None
+    return (Path(book), sheet) if is_workbook([s.lower() for s in Path(book).suffixes]) \
+        else None
+
+
+def read(path: Path, suffixes: list[str], sheet: str | None = None) -> pd.DataFrame:
+    """The table on the sheet named ``sheet`` of workbook ``path`` (its name in any case),
+    or on the first sheet that holds values."""
     if suffixes[-1] in REFUSED:
         kind = "an Excel 97-2003" if suffixes[-1] == ".xls" else "an OpenDocument"
         raise DataError(f"{str(path)!r} is {kind} workbook, which lstmcast does not read: "
@@ -65,17 +77,33 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         raise DataError(f"{str(path)!r} could not be read as an Excel workbook ({exc}): "
                         "open it in a spreadsheet and save it again, or save the sheet as "
                         "CSV.") from None
-    filled = {name: _trimmed(sheet) for name, sheet in sheets.items()}
-    filled = {name: sheet for name, sheet in filled.items() if sheet.size}
+    if sheet is not None:
+        return _named_sheet(path, sheets, sheet)
+    filled = {name: _trimmed(values) for name, values in sheets.items()}
+    filled = {name: values for name, values in filled.items() if values.size}
     if not filled:
         raise DataError(f"{str(path)!r}: no sheet of the workbook holds values.")
-    name, sheet = next(iter(filled.items()))
+    name, values = next(iter(filled.items()))
     if len(filled) > 1:
         others = ", ".join(repr(str(n)) for n in list(filled)[1:])
         warnings.warn(f"{path.name!r} holds values on {len(filled)} sheets: read the first, "
-                      f"{str(name)!r} (the others: {others}). To read another, save that "
-                      "sheet as CSV.", stacklevel=3)
-    return text_files.numbers_in_text(_table(sheet, path.name, str(name)), ",")
+                      f"{str(name)!r} (the others: {others}). To read another, add its name "
+                      f"after the file's: '{path}#{list(filled)[1]}'.", stacklevel=3)
+    return text_files.numbers_in_text(_table(values, path.name, str(name)), ",")
+
+
+def _named_sheet(path: Path, sheets: dict, sheet: str) -> pd.DataFrame:
+    """The table on the sheet named ``sheet`` (any case), or a DataError naming the
+    workbook's sheets."""
+    found = [n for n in sheets if str(n) == sheet] or [
+        n for n in sheets if str(n).casefold() == sheet.casefold()]
+    if not found:
+        raise DataError(f"{str(path)!r} has no sheet {sheet!r}; its sheets: "
+                        f"{', '.join(repr(str(n)) for n in sheets)}.")
+    values = _trimmed(sheets[found[0]])
+    if not values.size:
+        raise DataError(f"Sheet {str(found[0])!r} of {str(path)!r} holds no values.")
+    return text_files.numbers_in_text(_table(values, path.name, str(found[0])), ",")
 
 
 def _trimmed(sheet: pd.DataFrame) -> pd.DataFrame:
