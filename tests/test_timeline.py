@@ -748,7 +748,10 @@ def test_milliseconds_since_1970_read_as_dates(values):
 
 def test_seconds_since_1970_read_as_dates_when_told():
     seconds = pd.Series([1262304000, 1262307600])  # 2010-01-01 00:00 and 01:00
-    assert parse_time(seconds, "t")[0].dtype.kind == "i"  # not told: numbers
+    with pytest.warns(UserWarning, match=r"Time column 't' holds numbers such as 1262304000, "
+                      r"which read as seconds since 1970 \(2010-01-01 00:00 UTC\): they are "
+                      r"used as numbers. --time-format epoch-s reads them as dates"):
+        assert parse_time(seconds, "t")[0].dtype.kind == "i"  # not told: numbers, said so
     parsed, used = parse_time(seconds, "t", "epoch-s")
     assert parsed.tolist() == [pd.Timestamp("2010-01-01 00:00"),
                                pd.Timestamp("2010-01-01 01:00")] and used == "epoch-s"
@@ -757,9 +760,13 @@ def test_seconds_since_1970_read_as_dates_when_told():
 @pytest.mark.parametrize("values", [
     pd.Series([201001010000, 201001020000, 201001030000]),  # %Y%m%d%H%M: 12 digits
     pd.Series([100000000001, 100000000002]),  # not whole seconds
-    pd.Series([0, 1, 2]), pd.Series([20240131, 20240201])])
+    pd.Series([0, 1, 2]), pd.Series([20240131, 20240201]),
+    pd.Series([2021010100, 2021010101, 2021010102]),  # %Y%m%d%H: in range, not minutes apart
+    pd.Series([1262304000, 1262304001])])  # a second apart: ids, not a log's times
 def test_other_numbers_stay_numbers(values):
-    parsed, used = parse_time(values, "t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and are not taken for seconds since 1970
+        parsed, used = parse_time(values, "t")
     assert parsed.dtype.kind in "if" and used is None
 
 

@@ -118,6 +118,7 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
         if written:  # dates written as numbers (20240131), as a CSV reads them
             return _parse_dates(_number_text(col), name, fmt)
         _numbers_not_dates(_number_text(col), name, fmt)
+        _seconds_hint(col, name)
         kind = np.int64 if pd.api.types.is_integer_dtype(col) else np.float64
         return col.astype(kind), None
     if not is_text(col):
@@ -142,6 +143,22 @@ def _epoch_ms(col: pd.Series) -> bool:
         return False
     twelve = _number_text(col)
     return not (twelve.str.len() == 12).all() or _try(twelve, "%Y%m%d%H%M") is None
+
+
+def _seconds_hint(col: pd.Series, name: str) -> None:
+    """A warning where numbers kept as numbers read as seconds since 1970 (a sensor log's
+    1609459200): whole, from 1973 to 2286, apart by whole minutes."""
+    values = np.unique(col.to_numpy(dtype=np.float64))
+    if len(values) < 2 or not ((values % 1 == 0).all() and values[0] >= 1e8
+                               and values[-1] < 1e10):
+        return
+    if (np.diff(values) % 60).any():
+        return
+    first = pd.Timestamp(int(values[0]), unit="s")
+    warnings.warn(f"Time column {name!r} holds numbers such as {int(values[0])}, which read as "
+                  f"seconds since 1970 ({first:%Y-%m-%d %H:%M} UTC): they are used as "
+                  "numbers. --time-format epoch-s reads them as dates (a season from the "
+                  "calendar, forecasts dated).", stacklevel=3)
 
 
 def _from_epoch(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
