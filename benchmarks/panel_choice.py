@@ -4,6 +4,8 @@
         [--max-seconds 90] [--store /tmp/lstmcast-choice]
     .venv/bin/python benchmarks/panel_choice.py record --rolling --seed 0   # and --seed 1
     .venv/bin/python benchmarks/panel_choice.py judge [--store /tmp/lstmcast-choice]
+    .venv/bin/python benchmarks/panel_choice.py record --panel benchmarks/check/panel.toml \
+        --store /tmp/lstmcast-check      # the check tables; judge with the same --panel
     .venv/bin/python benchmarks/panel_choice.py record --residual --store /tmp/lstmcast-res
     .venv/bin/python benchmarks/panel_choice.py record --window-set --store /tmp/lstmcast-window
     .venv/bin/python benchmarks/panel_choice.py judge-windows --store /tmp/lstmcast-window
@@ -57,6 +59,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import panel  # noqa: E402  (benchmarks/panel.py: the tables, the baselines)
+
+PANEL_FILE = panel.PANEL / "panel.toml"
+"""The development panel: the tables recorded and judged unless ``--panel`` names another."""
 
 NEW = ("train_mean", "drift")
 CHOSEN = 2  # lstmcast.forecast.combination.CHOSEN: the candidates averaged
@@ -320,7 +325,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
     from lstmcast.tables.windows import target_rows, window_starts
 
     given_window = window  # (``window`` is read again from the candidates below)
-    argv = ["train", str(panel.PANEL / table["file"]), "--target", table["target"],
+    argv = ["train", table["path"], "--target", table["target"],
             "--time", table["time"], "--steps", str(table["steps"]),
             "--max-seconds", str(max_seconds), "--seed", str(seed), "--quiet"]
     if maps_only or rolling or window is not None:  # the maps and the naive forecasts
@@ -649,8 +654,8 @@ def summary(ratios: np.ndarray, results: list) -> tuple:
             float(np.exp(np.log(ratios).mean())), float(ratios.max()), worst)
 
 
-def judge(store: Path) -> None:
-    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
+def judge(store: Path, panel_file: Path = PANEL_FILE) -> None:
+    tables = {t["name"]: t for t in panel.load_panel(panel_file)}
     results = []
     for path in sorted(store.glob("*-seed[0-9].pkl")):
         r = pickle.load(open(path, "rb"))
@@ -752,10 +757,11 @@ def judge(store: Path) -> None:
 WATCHED = ("arrivals", "lakehuron", "nile", "frozenjuice", "prices", "a10")
 
 
-def window_records(store: Path, seed: int) -> tuple[dict, dict, list, dict]:
+def window_records(store: Path, seed: int, panel_file: Path = PANEL_FILE
+                   ) -> tuple[dict, dict, list, dict]:
     """``record --window-set``'s records: the panel's tables, each table's records by
     window, the tables recorded, and each one's best baseline."""
-    tables = {t["name"]: t for t in panel.load_panel(panel.PANEL / "panel.toml")}
+    tables = {t["name"]: t for t in panel.load_panel(panel_file)}
     runs: dict[str, dict[int, dict]] = {}
     for path in sorted(store.glob(f"*-seed{seed}-w*.pkl")):
         r = pickle.load(open(path, "rb"))
@@ -764,11 +770,11 @@ def window_records(store: Path, seed: int) -> tuple[dict, dict, list, dict]:
     return tables, runs, names, best_baselines({t: tables[t] for t in names})
 
 
-def judge_windows(store: Path, seed: int = 0) -> None:
+def judge_windows(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
     """Rules that choose the window per table on the validation windows, among the
     cheap candidates only (every candidate but the networks), from ``record
     --window-set``: each table's records, one per window of ``window_set``."""
-    tables, runs, names, best = window_records(store, seed)
+    tables, runs, names, best = window_records(store, seed, panel_file)
     sets, default_of = {}, {}
     for t in names:
         d = next(r for r in runs[t].values() if r.get("default"))
@@ -940,11 +946,11 @@ WATCHED_CHEAP = ("a10", "usmelec", "seatbelts", "usemployment", "ukgas", "arriva
                  "ausaccommodation", "lakehuron", "nile", "frozenjuice", "prices")
 
 
-def judge_cheap(store: Path, seed: int = 0) -> None:
+def judge_cheap(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
     """Today's choice among the cheap candidates (the two best on validation, equally)
     with and without ``seasonal_drift`` and its variants, at the windows recorded by
     ``record --window-set [--windows ...]``, per window rule ("default", "3 seasons")."""
-    tables, runs, names, best = window_records(store, seed)
+    tables, runs, names, best = window_records(store, seed, panel_file)
     default = {t: next(r for r in runs[t].values() if r.get("default")) for t in names}
     today = [m for m in default[names[0]]["val_rmse"] if m not in NEW_CHEAP]
     pools = {"today": (), "today + seasonal_drift": ("seasonal_drift",),
@@ -1025,6 +1031,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap"])
     p.add_argument("--tables", help="comma-separated names (default: every table)")
+    p.add_argument("--panel", type=Path, default=PANEL_FILE,
+                   help="a panel file (default: the development panel; "
+                   "benchmarks/check/panel.toml: the check tables)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=90)
     p.add_argument("--maps-only", action="store_true",
@@ -1046,17 +1055,17 @@ def main() -> None:
     p.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "lstmcast-choice")
     args = p.parse_args()
     if args.action == "judge":
-        judge(args.store)
+        judge(args.store, args.panel)
         return
     if args.action == "judge-windows":
-        judge_windows(args.store, args.seed)
+        judge_windows(args.store, args.seed, args.panel)
         return
     if args.action == "judge-cheap":
-        judge_cheap(args.store, args.seed)
+        judge_cheap(args.store, args.seed, args.panel)
         return
     keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None
-    for table in panel.load_panel(panel.PANEL / "panel.toml"):
+    for table in panel.load_panel(args.panel):
         if wanted and table["name"] not in wanted:
             continue
         if args.window_set:

@@ -38,7 +38,7 @@ def cut_table(table: dict, keep: float, folder: Path) -> tuple[Path, int, int]:
     """The table with its first series cut to its last ``keep`` of rows, written as CSV;
     with the holdout (20% of a full series) and the cut series' rows."""
     time = table["time"]
-    frame = pd.read_csv(panel.PANEL / table["file"], dtype={time: str})
+    frame = pd.read_csv(table["path"], dtype={time: str})
     group = table["group"]
     first = frame[group].iloc[0]
     mine = frame[frame[group] == first]
@@ -64,6 +64,9 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=60)
     p.add_argument("--lstmcast-src", default=None)
     p.add_argument("--out", default="/tmp/lstmcast-short")
+    p.add_argument("--panel", type=Path, default=panel.PANEL / "panel.toml",
+                   help="a panel file (default: the development panel); its tables of "
+                   "several series are cut")
     args = p.parse_args()
     out = Path(args.out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -71,7 +74,7 @@ def main() -> None:
     if args.lstmcast_src:
         env["PYTHONPATH"] = str(Path(args.lstmcast_src).resolve())
     results = []
-    for table in panel.load_panel(panel.PANEL / "panel.toml"):
+    for table in panel.load_panel(args.panel):
         if not table.get("group"):
             continue
         path, holdout, rows = cut_table(table, args.keep, out / "tables")
