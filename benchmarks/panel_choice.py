@@ -594,6 +594,22 @@ def rules() -> dict:
         rule.wants_record = True
         return rule
 
+    def few_rolling(k):  # today's rule, but where fewer than k validation windows
+        today = with_edge(1)  # choose: the cheap candidates ranked on the rolling origins
+        # and the validation windows together, the two best weighted by inverse MSE
+
+        def rule(errors, n, rolling, record=None):
+            if n >= k:
+                return today(errors, n, rolling, record=record)
+            from lstmcast.forecast.combination import inverse_mse
+
+            rms = {m: float(np.sqrt(sse[rolling["block"] >= -1].mean()))
+                   for m, sse in rolling["sse"].items() if m in errors}
+            pair = sorted(rms, key=rms.get)[:2]
+            return inverse_mse({m: rms[m] for m in pair})
+        rule.wants_record = True
+        return rule
+
     def median3(errors, n, rolling=None):
         return sorted(errors, key=errors.get)[:3]
 
@@ -610,6 +626,7 @@ def rules() -> dict:
     out.update({f"networks' edge {k}{' (today)' if k == 1 else ''}": with_edge(k)
                 for k in (0.5, 1, 1.5, 2)})
     out["edge 1, pair equally (before)"] = with_edge(1, weigh=False)
+    out.update({f"rolling below {k} windows": few_rolling(k) for k in (3, 6, 12, 24, 48)})
     out.update({f"networks x{f}": handicap(f) for f in (1.05, 1.1, 1.15, 1.2, 1.3, 1.5)})
     out.update({f"networks x(1+{c}/sqrt n)": per_window(c) for c in (0.5, 1, 1.5, 2, 3)})
     out.update({f"networks only if best{f' by {m:.0%}' if m else ''}": only_if_best(m)
@@ -620,6 +637,7 @@ def rules() -> dict:
 
 
 FAMILIES = {"networks x": "a handicap", "networks x(1+": "a handicap per window",
+            "rolling below": "rolling origins where few validation windows",
             "networks only if best": "networks only if best",
             "networks' edge": "the networks' edge"}
 

@@ -321,9 +321,10 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     read = []
     for name, column, text in _text_columns(frame):
         parts = text.str.extract(_MONEY.pattern)
-        sign = parts["before"].fillna(parts["after"])
+        before = parts["before"].to_numpy(dtype=object)  # numpy: no downcasting warnings
+        sign = np.where(pd.isna(before), parts["after"].to_numpy(dtype=object), before)
         if (parts["number"].isna().any() or not text.str.fullmatch(_MONEY).all()
-                or sign.isna().any() or sign.nunique() != 1
+                or pd.isna(sign).any() or len(set(sign)) != 1
                 or (parts["open"].notna() != parts["close"].notna()).any()):
             continue
         for _, pattern, plain in numbers:
