@@ -202,6 +202,28 @@ def test_a_run_folder_and_a_table_given_in_the_wrong_order_are_named(trained, ta
     assert sorted(p.name for p in out.iterdir()) == before
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (["predict", "RUN", "t.csv", "--window", "10"],
+     "unrecognized arguments: --window 10; --window is an option of lstmcast train, "),
+    (["predict", "RUN", "t.csv", "--quantile", "0.5"],
+     "; --quantiles is an option of lstmcast train, "),
+    (["predict", "RUN", "t.csv", "--n-ahed", "3"], "; did you mean --n-ahead?"),
+    (["evaluate", "RUN", "t.csv", "--zzz"], "unrecognized arguments: --zzz (see lstmcast"),
+])
+def test_an_option_another_command_takes_is_named_with_it(argv, said, capsys):
+    """``predict --window``: argparse said "unrecognized arguments" and no more; the option
+    is a training setting, which the run keeps, and a near name is the one meant."""
+    from lstmcast.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and said in err, err
+    if "is an option of" in said:
+        assert "not of " + argv[0] + " (a run folder keeps the settings it was trained with)" \
+            in err
+
+
 def test_bad_files_are_named(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

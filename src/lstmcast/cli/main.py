@@ -7,6 +7,7 @@ shows the traceback instead) and has ``--help`` with examples.
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 import warnings
@@ -107,6 +108,30 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _unknown(parser: argparse.ArgumentParser, command: str | None, unknown: list[str]) -> str:
+    """argparse's "unrecognized arguments", with the option meant where one is near
+    (``--quantile``: ``--quantiles``), or the commands that take it (``predict --window``:
+    a run keeps the window it was trained with)."""
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    flags = [u.split("=", 1)[0] for u in unknown if u.startswith("--")]
+    if command is None or not flags:
+        return message
+    parsers = command_parsers(parser)
+    own = option_flags(parsers[command])
+    near = difflib.get_close_matches(flags[0], sorted(own), n=1, cutoff=0.8)
+    if near:
+        return f"{message}; did you mean {near[0]}?"
+    every = sorted(set().union(*(option_flags(sub) for sub in parsers.values())))
+    meant = flags[0] if flags[0] in every else next(
+        iter(difflib.get_close_matches(flags[0], every, n=1, cutoff=0.8)), None)
+    if meant is None:
+        return message
+    others = [name for name, sub in parsers.items() if meant in option_flags(sub)]
+    return (f"{message}; {meant} is an option of lstmcast {', '.join(others)}, not of "
+            f"{command}" + (" (a run folder keeps the settings it was trained with)"
+                            if "train" in others else ""))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     code = _command(argv)
     end(code)  # a rank under torchrun ends here, having left its process group
@@ -115,8 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None
-                                                         else argv)))
+    args, unknown = parser.parse_known_args(_join_negative_values(list(
+        sys.argv[1:] if argv is None else argv)))
+    if unknown:
+        parser.error(_unknown(parser, getattr(args, "command", None), unknown))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
