@@ -50,6 +50,7 @@ def test_no_import_cycle_among_the_modules():
 # are run as a user runs them (test_cli), the service over HTTP (test_serve), the search
 # end to end (test_tune). Every other module has tests/test_<its name>.py.
 TESTED_IN = {
+    "tables/periods.py": "test_timeline.py",
     "cli/backtest.py": "test_cli.py", "cli/common.py": "test_cli.py",
     "cli/evaluate.py": "test_cli.py", "cli/export.py": "test_cli.py",
     "cli/import_keras.py": "test_keras_import.py", "cli/inspect.py": "test_cli.py",

@@ -137,6 +137,27 @@ def test_months_are_written_back_in_the_format_that_read_them(written, later):
     assert list(write_back(pd.date_range("2018-11-01", periods=3, freq="MS"), record)) == later
 
 
+@pytest.mark.parametrize(("written", "later"), [
+    (["2019-W52", "2020-W01", "2020-W02"], ["2020-W52", "2020-W53", "2021-W01"]),
+    (["2019W52", "2020W01", "2020W02"], ["2020W52", "2020W53", "2021W01"]),
+])
+def test_iso_weeks_read_as_their_mondays_and_are_written_back_as_weeks(written, later):
+    """Web analytics and weekly statistics write ISO 8601 weeks (2019-W52): each is the
+    Monday of that week (ISO week 1 of 2020 starts on Monday 30 December 2019), and
+    forecasts are weeks again, across a year of 53 weeks."""
+    text = pd.Series(written)
+    parsed, used = parse_time(text, "week")
+    assert list(parsed) == [pd.Timestamp("2019-12-23"), pd.Timestamp("2019-12-30"),
+                            pd.Timestamp("2020-01-06")]
+    record = writing(text, parsed, used)
+    assert list(write_back(parsed, record)) == written
+    mondays = pd.DatetimeIndex(["2020-12-21", "2020-12-28", "2021-01-04"])
+    assert list(write_back(mondays, record)) == later
+    with pytest.raises(TimeError, match=r"holds ISO weeks \(2019-W02\), but '2019-W60' at row "
+                       r"1 is no week of its year"):
+        parse_time(pd.Series(["2019-W02", "2019-W60"]), "week")  # no 60th week
+
+
 def test_an_ambiguous_column_evenly_spaced_both_ways_or_neither_is_refused():
     both = pd.Series([f"{d}/1/2001" for d in range(1, 13)])  # days of January, or months
     uneven = pd.Series(["1/1/2000", "2/1/2000", "4/1/2000", "7/1/2000"])  # a gap either way

@@ -8,7 +8,9 @@
   column written with several UTC offsets (daylight saving time) is held in
   UTC, each row's offset kept for its hours as written. Dates written as the UTC
   instants of their local midnights (``local_dates``: 07:00Z in summer, 08:00Z in
-  winter) are read as the dates.
+  winter) are read as the dates. Quarters (1960 Q1) and ISO weeks (2019-W02) are read
+  first, as periods (``lstmcast.tables.periods``); forecasts' times are written back as
+  the table wrote them (``writing``, ``write_back``).
 - ``infer_step`` finds the regular step of a series, tolerating gaps: the
   coarsest grid every time lies on, which must also be the most common
   difference: sub-daily (hourly, 15 minutes...), daily, business days, weekly
@@ -40,6 +42,15 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import InvalidArgumentError, shown
+from lstmcast.tables.periods import (
+    ISO_WEEK_FORMATS,
+    ISO_WEEKS,
+    QUARTERS,
+    iso_weeks,
+    quarter_notation,
+    quarters,
+    write_quarters,
+)
 
 
 class TimeError(InvalidArgumentError):
@@ -55,10 +66,7 @@ _NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d 
           "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y",
           "%YM%m",  # 2000M01: months as statistics offices (Eurostat, IMF) and Stata write
           "%m/%Y", "%m-%Y"]  # 01/2010: a month and its year, as ledgers write them
-QUARTERS = "quarters"  # the format name of quarters written as 1960 Q1, 1960-Q1, Q1 1960
 MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``local_dates``
-_QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-/ ]?"
-                      r"\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
 EPOCHS = {"epoch-ms": "ms", "epoch-s": "s"}  # numbers counting from 1970-01-01 (UTC)
 EPOCH_UNITS = {"epoch-ms": "milliseconds", "epoch-s": "seconds"}  # the same, in words
@@ -192,29 +200,6 @@ def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
         "(--time-format); to use them as numbers, leave time_format unset.")
 
 
-def _quarters(text: pd.Series) -> pd.Series | None:
-    """Quarters written as 1960 Q1, 1960-Q1, 1960Q1 or Q1 1960, as the quarter's first day."""
-    found = text.str.extract(_QUARTER)
-    if found.isna().all(axis=1).any():
-        return None
-    year = found["y1"].fillna(found["y2"]).astype(int)
-    quarter = found["q1"].fillna(found["q2"]).astype(int)
-    return pd.Series(pd.to_datetime({"year": year, "month": 3 * quarter - 2, "day": 1}),
-                     index=text.index)
-
-
-def quarter_notation(text: str) -> str:
-    """How a quarter was written, as a template of its year and quarter: "1960 Q1" gives
-    "{y} Q{q}", "Q1-1960" gives "Q{q}-{y}" (``write_quarters`` writes times back in it)."""
-    found = _QUARTER.match(text.strip())
-    if found is None:
-        raise ValueError(f"{text!r} is not a quarter such as 1960 Q1")
-    year, quarter = ("y1", "q1") if found.group("y1") else ("y2", "q2")
-    written, at = [], 0
-    for (a, b), field in sorted([(found.span(year), "{y}"), (found.span(quarter), "{q}")]):
-        written += [found.string[at:a], field]
-        at = b
-    return "".join(written) + found.string[at:]
 
 
 WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
@@ -258,6 +243,9 @@ def writing(text: pd.Series, parsed: pd.Series, used: str | None) -> dict[str, s
         return {}
     if used and "%" in used and written_format(text, parsed, (used,)):  # as it was read
         return {"written": used}
+    if used == ISO_WEEKS:
+        weeks = written_format(text, parsed, ISO_WEEK_FORMATS)
+        return {"written": weeks} if weeks else {}
     written = written_format(text, parsed)
     return {} if written is None else {"written": written}
 
@@ -273,11 +261,7 @@ def write_back(times: Any, writing: dict[str, Any]) -> np.ndarray | None:
     return None
 
 
-def write_quarters(times: Any, notation: str) -> np.ndarray:
-    """Each time as its quarter written in ``notation`` (``quarter_notation``)."""
-    index = pd.DatetimeIndex(times)
-    return np.array([notation.format(y=y, q=q) for y, q in zip(index.year, index.quarter)],
-                    dtype=object)
+
 
 
 def clock_change_hour(times: Any) -> np.ndarray:
@@ -313,10 +297,22 @@ def local_dates(parsed: pd.Series, known: bool = False) -> pd.Series | None:
 def _parse_dates(text: pd.Series, name: str, time_format: str) -> tuple[pd.Series, str]:
     fmt = time_format.lower()
     if fmt in ("auto", QUARTERS):
-        parsed = _quarters(text)
+        parsed = quarters(text)
         if parsed is not None:
             return parsed, QUARTERS
         if fmt == QUARTERS:
+            _raise_first_bad(text, name, [])
+    if fmt in ("auto", ISO_WEEKS):
+        try:
+            parsed = iso_weeks(text)
+        except ValueError as exc:
+            row, value = exc.args
+            raise TimeError(f"Time column {name!r} holds ISO weeks (2019-W02), but "
+                            f"{shown(value)} at row {row} is no week of its year (weeks 1 "
+                            "to 52, or 53 in a long year).") from None
+        if parsed is not None:
+            return parsed, ISO_WEEKS
+        if fmt == ISO_WEEKS:
             _raise_first_bad(text, name, [])
     if fmt in ("auto", "iso8601", "dayfirst", "monthfirst", MIDNIGHTS):  # never ambiguous
         parsed = _try(text, "ISO8601")
