@@ -185,3 +185,21 @@ def test_row_numbers_are_no_feature_in_the_training_rows_of_each_series(tmp_path
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "Unnamed: 0" in resolve(sparse, "sales", group="shop", time="month").features
+
+
+def test_true_false_flags_are_inputs_by_default_never_the_target(tmp_path):
+    """A promotion flag written TRUE/FALSE (R) reads as true/false: it is an input like
+    any other numeric column (it was left out without a word), and where --target is not
+    given it is not taken for the column to forecast."""
+    from lstmcast.tables.io import read_table
+    from lstmcast.tables.roles import numeric_columns
+
+    data = tmp_path / "promo.csv"
+    data.write_text("date,promo,sales\n2021-01-01,FALSE,10\n2021-01-02,TRUE,14\n"
+                    "2021-01-03,FALSE,11\n")
+    table = read_table(data)
+    assert pd.api.types.is_bool_dtype(table["promo"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve(table, "sales", time="date").features == ["promo"]
+    assert numeric_columns(table, {"date"}) == ["sales"]

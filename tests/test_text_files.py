@@ -85,7 +85,7 @@ def test_punctuation_marking_a_missing_value_among_numbers_is_read_as_blank(tmp_
         assert read_table(euro)["y"].tolist()[::2] == [100.5, 7.25]
 
 
-def test_amounts_of_money_are_read_without_their_currency_sign(tmp_path):
+def test_amounts_of_money_and_percentages_are_read_without_their_sign(tmp_path):
     """A spreadsheet's currency format, exported as text: "$3,056.50", "-$12.00" and an
     accountant's "($7.25)" are numbers, named in one warning; so are "1.234,50 €" under
     semicolons. A column mixing signs, or with a word, or a sign without a number, stays
@@ -102,6 +102,15 @@ def test_amounts_of_money_are_read_without_their_currency_sign(tmp_path):
     assert [str(w.message) for w in caught] == [
         "Read as amounts of money, without their currency sign: 'sales' ('$3,056.50' as "
         "3056.5), 'refunds' ('-$12.00' as -12)."]
+    rates = tmp_path / "rates.csv"
+    rates.write_text("day,rate,both\n1,8.7%,5%\n2,-0.25%,$5\n3,12%,5%\n")
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(rates)
+    assert frame["rate"].tolist() == [8.7, -0.25, 12.0]  # the numbers written
+    assert frame["both"].tolist() == ["5%", "$5", "5%"]  # a percent and a dollar: text
+    assert [str(w.message) for w in caught] == [
+        "Read as percentages, the numbers written without their % sign: 'rate' ('8.7%' as "
+        "8.7)."]
     euro = tmp_path / "umsatz.csv"
     euro.write_text("tag;umsatz\n1;1.234,50 €\n2;-99,00 €\n3;7 €\n")
     with pytest.warns(UserWarning, match=r"'umsatz' \('1.234,50 €' as 1234.5\)"):

@@ -333,11 +333,12 @@ def check_ids(frame: pd.DataFrame, group: str | None) -> None:
 
 
 def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
-    """All other numeric columns; a text column whose values are mostly numbers is kept (and
-    its bad values reported later), a text column of words is left out with a warning."""
+    """All other numeric columns, true/false flags among them (read as 0/1: a promotion, a
+    holiday); a text column whose values are mostly numbers is kept (and its bad values
+    reported later), a text column of words is left out with a warning."""
     features, text = [], []
     for c in frame.columns:
-        if c in skip or pd.api.types.is_bool_dtype(frame[c]):
+        if c in skip:
             continue
         if _row_numbers(frame, c):
             warnings.warn(f"Column {str(c)!r} holds the row numbers {frame[c].min()} .. "

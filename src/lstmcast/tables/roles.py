@@ -142,7 +142,8 @@ def numeric_columns(frame: pd.DataFrame, taken: set) -> list[str]:
     with warnings.catch_warnings():  # default_features' notes are for the inputs
         warnings.simplefilter("ignore")
         candidates = default_features(frame, taken)
-    return [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
+    return [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])]  # a flag is an input, not a target
 
 
 SCALINGS = ("auto", "global", "series")

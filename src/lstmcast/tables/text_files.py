@@ -303,16 +303,18 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _MONEY = re.compile(r"\s*(?P<open>\()?\s*(?P<minus>-)?\s*(?P<before>[$€£¥₹])?\s*"
-                    r"(?P<number>\d[\d.,]*)\s*(?P<after>[$€£¥₹])?\s*(?P<close>\))?\s*")
+                    r"(?P<number>\d[\d.,]*)\s*(?P<after>[$€£¥₹%])?\s*(?P<close>\))?\s*")
 """An amount of money as a spreadsheet's currency format writes it: its sign before or
-after the number, a minus or an accountant's parentheses for a debit."""
+after the number, a minus or an accountant's parentheses for a debit; or a percentage
+("8.7%", its sign after the number)."""
 
 
 def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     """Text columns whose every value is an amount of money with the same currency sign
-    ("$3,056.50", "1.234,50 €"), the number plain, grouped by thousands or (where the
-    delimiter ``sep`` is not a comma) with a decimal comma, read as numbers, with a warning
-    naming them; "(12.00)" and "-$12.00" are negative. Any other column is left as is."""
+    ("$3,056.50", "1.234,50 €") or a percentage ("8.7%"), the number plain, grouped by
+    thousands or (where the delimiter ``sep`` is not a comma) with a decimal comma, read as
+    the numbers written (8.7 for "8.7%"), with a warning naming them; "(12.00)" and
+    "-$12.00" are negative. Any other column is left as is."""
     numbers = [("plain", _PLAIN, lambda t: t),
                ("thousands", _THOUSANDS, lambda t: t.str.replace(",", "", regex=False))]
     if sep != ",":
@@ -332,11 +334,14 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
                 negative = parts["open"].notna() | parts["minus"].notna()
                 values = pd.to_numeric(plain(parts["number"])).where(~negative, lambda v: -v)
                 frame[name] = values.reindex(column.index)
-                read.append((name, str(text.iloc[0]).strip(), values.iloc[0]))
+                read.append((name, str(text.iloc[0]).strip(), values.iloc[0], sign[0]))
                 break
-    if read:
-        warnings.warn("Read as amounts of money, without their currency sign: " + ", ".join(
-            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=4)
+    for percent, how in ((False, "amounts of money, without their currency sign"),
+                         (True, "percentages, the numbers written without their % sign")):
+        named = [(n, v, x) for n, v, x, mark in read if (mark == "%") == percent]
+        if named:
+            warnings.warn(f"Read as {how}: " + ", ".join(
+                f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in named) + ".", stacklevel=4)
     return frame
 
 
