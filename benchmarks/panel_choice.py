@@ -694,7 +694,7 @@ def judge(store: Path, panel_file: Path = PANEL_FILE) -> None:
     variants = [(name, rule, False) for name, rule in every.items()]
     if all("linear_map_all" in r["test"] for r in results):
         variants += [(name + ", refit", every[name], True)
-                     for name in ("top2 (before)", "top2+new", "top3+new")]
+                     for name in ("top2 (before)", "top2+new", "top3+new", TODAY)]
     scored = {}
     for rule_name, rule, refit in variants:
         forecasts = [forecast_of(rule, r, refit) for r in results]
