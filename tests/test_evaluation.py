@@ -119,6 +119,20 @@ def test_the_training_mean_of_a_series_not_trained_on_is_all_series_mean(fitted)
     np.testing.assert_allclose(pred["train_mean"], history["y"].mean(), rtol=RTOL)
 
 
+def test_mase_left_empty_where_the_training_rows_hold_no_season_says_why():
+    """Weekly sales, 40 rows per series, a season of 52: the seasonal naive has no error on
+    the training rows, MASE has no scale; the column is empty, and a note says why."""
+    table = sales(60)
+    fc = Forecaster(units=(4,), window=WINDOW, steps=STEPS, season=52, epochs=1,
+                    blend=None, validation=0.0, seed=0)
+    fc.fit(table.groupby("sid").head(40), "y", group="sid", time="t")
+    result = fc.evaluate(table, holdout=H)
+    assert result["mase"].isna().all()
+    assert ("MASE of 'y' is left empty: each series trained on a season (52 rows) or fewer, "
+            "so the seasonal naive made no error on the training rows to scale by."
+            ) in result.attrs["notes"]
+
+
 def test_the_models_column_is_what_predict_forecasts_from_the_same_history(fitted):
     fc, table, _, _, pred = fitted
     for sid, first in (("a", N - H), ("b", N - 3)):

@@ -221,6 +221,10 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
     zeros = scores.zero_targets(t)
     if zeros:
         notes.append(f"MAPE leaves out {zeros} true values of {name!r} that are 0.")
+    if not np.isfinite(stats.naive_scale[k]):
+        notes.append(f"MASE of {name!r} is left empty: each series trained on a season "
+                     f"({stats.season or 1} rows) or fewer, so the seasonal naive made no "
+                     "error on the training rows to scale by.")
     return rows, frame, int(ok.sum())
 
 
