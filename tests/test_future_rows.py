@@ -101,6 +101,24 @@ def test_rows_are_matched_by_series_and_time_whatever_the_order_ids_and_extras()
     np.testing.assert_array_equal(out[:, :, 2], [[2.0, 6.0], [15.0, 25.0]])
 
 
+def test_ids_written_without_the_historys_leading_zeros_are_matched_by_number():
+    """History ids "001", "017"; the future table, saved from a spreadsheet, writes 1 and
+    17: matched by their number, with a warning. An id of no series stays unmatched."""
+    zeros = history().replace({"store": {"a": "001", "b": "017"}})
+    pipe, last = fitted(zeros, scaler=None)
+    plan = future_table(FUTURE).replace({"store": {"a": 1, "b": 17}})
+    with pytest.warns(UserWarning, match=r"The future table writes 2 of its 'store' values "
+                      r"without the history's leading zeros \('1' for '001'\), as a "
+                      r"spreadsheet drops them: matched by their number"):
+        out = future_inputs(pipe, last, plan)
+    np.testing.assert_array_equal(out[:, :, 2], [[2.0, 6.0], [15.0, 25.0]])
+    other = future_table(FUTURE).replace({"store": {"a": 1, "b": 18}})
+    with pytest.warns(UserWarning, match="1 of its 'store' values"), \
+            pytest.raises(DataError, match=r"lacks 2 of the 4 rows to forecast \(first: "
+                                           r"store '017'"):
+        future_inputs(pipe, last, other)
+
+
 def test_a_horizon_adds_the_rows_before_the_first_target():
     pipe, last = fitted(history(), scaler=None, horizon=3, steps=2)
     rows = {(s, d): float(d) + (100.0 if s == "b" else 0.0)

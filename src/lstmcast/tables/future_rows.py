@@ -107,6 +107,24 @@ def _future_times(pipeline: TablePipeline, column: pd.Series, wanted: pd.Series
     return parsed
 
 
+def _zeros_matched(ids: pd.Series, known: set[str], group: str) -> pd.Series:
+    """The future table's series ids, those written without the history's leading zeros
+    ("1" for "001": a spreadsheet drops them) matched to the one id of the same number,
+    with a warning; every other id as it is."""
+    numbered: dict[int, list[str]] = {}
+    for key in known:
+        if key.isdigit():
+            numbered.setdefault(int(key), []).append(key)
+    matched = {key: numbered[int(key)][0] for key in set(ids) - known
+               if key.isdigit() and len(numbered.get(int(key), [])) == 1}
+    if matched:
+        key, value = next(iter(sorted(matched.items())))
+        warnings.warn(f"The future table writes {len(matched)} of its {group!r} values "
+                      f"without the history's leading zeros ({key!r} for {value!r}), as a "
+                      "spreadsheet drops them: matched by their number.", stacklevel=5)
+    return ids.replace(matched) if matched else ids
+
+
 def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count: int
                 ) -> pd.DataFrame:
     roles = pipeline.roles
@@ -137,6 +155,7 @@ def join_future(pipeline: TablePipeline, rows: pd.DataFrame, future: Any, count:
     if roles.group:
         table[roles.group] = key_strs(table[roles.group].to_numpy())
         rows["_id"] = key_strs(rows[roles.group].to_numpy())
+        table[roles.group] = _zeros_matched(table[roles.group], set(rows["_id"]), roles.group)
         table = table.rename(columns={roles.group: "_id"})
         keys = ["_id" if k == roles.group else k for k in keys]
     merged = rows.merge(table.drop_duplicates(keys), on=keys, how="left",
