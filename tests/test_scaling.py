@@ -76,3 +76,18 @@ def test_a_log_column_refuses_values_at_or_below_zero():
     scaler = KeyedScaler("minmax", log=[0]).fit(np.array([[1.0], [2.0]]))
     with pytest.raises(InvalidArgumentError, match="value of -1"):
         scaler.transform(np.array([[-1.0]]))
+
+
+def test_ids_that_lost_their_leading_zeros_are_named_so():
+    """Series "001" and "017" trained; a table saved again from a spreadsheet writes 1 and
+    17: the error says they are the trained ids less their zeros."""
+    from lstmcast.tables.scaling import KeyedScaler, UnknownKeyError
+
+    scaler = KeyedScaler("minmax").fit(np.arange(4.0)[:, None],
+                                       np.array(["001", "001", "017", "017"], dtype=object))
+    with pytest.raises(UnknownKeyError, match=r"2 of them are trained ids without their "
+                       r"leading zeros \('1' for '001'\), as a spreadsheet saves them"):
+        scaler.transform(np.arange(2.0)[:, None], np.array([1, 17]))
+    with pytest.raises(UnknownKeyError) as other:
+        scaler.transform(np.arange(1.0)[:, None], np.array([5]))
+    assert "leading zeros" not in str(other.value)

@@ -121,6 +121,19 @@ class UnknownKeyError(InvalidArgumentError):
     """Rows whose series (or scaling key) had no rows in the training data."""
 
 
+def _zeros_hint(unknown: list[str], known: dict) -> str:
+    """Where the unknown ids are known ones less their leading zeros ("1" for "001", as a
+    spreadsheet saves them), a sentence saying so."""
+    numbered = {int(k): k for k in known if k.isdigit()}
+    pairs = [(k, numbered[int(k)]) for k in unknown if k.isdigit() and int(k) in numbered]
+    if not pairs:
+        return ""
+    key, trained = pairs[0]
+    return (f" {len(pairs)} of them are trained ids without their leading zeros ({key!r} for "
+            f"{trained!r}), as a spreadsheet saves them: write the ids as the training table "
+            "did (as text).")
+
+
 class KeyedScaler:
     """A Scaler per key (series id or operating condition), plus one over all rows.
 
@@ -217,7 +230,8 @@ class KeyedScaler:
                     f"had no rows in the training data ({listed}); this model scales each "
                     f"{'series' if self.what == 'series' else 'value'} with its own scaler, "
                     "so it cannot put them in the right units. Forecast only what it was "
-                    "trained on, or retrain with scale_by='global'.")
+                    "trained on, or retrain with scale_by='global'."
+                    + _zeros_hint(unknown, self.by_key_))
             if len(uniques):
                 offsets = np.stack([self.by_key_[k].offset_ for k in uniques])
                 scales = np.stack([self.by_key_[k].scale_ for k in uniques])
