@@ -137,6 +137,15 @@ def test_months_are_written_back_in_the_format_that_read_them(written, later):
     assert list(write_back(pd.date_range("2018-11-01", periods=3, freq="MS"), record)) == later
 
 
+def test_midnights_written_out_are_written_back_so():
+    """A spreadsheet's export writes "2022-01-03 00:00:00" for each day: forecasts keep the
+    clock, as pandas alone would write 2022-07-20."""
+    text = pd.Series(["2022-01-03 00:00:00", "2022-01-04 00:00:00"])
+    parsed, used = parse_time(text, "Date")
+    record = writing(text, parsed, used)
+    assert list(write_back(pd.DatetimeIndex(["2022-07-20"]), record)) == ["2022-07-20 00:00:00"]
+
+
 @pytest.mark.parametrize(("written", "later"), [
     (["2019-W52", "2020-W01", "2020-W02"], ["2020-W52", "2020-W53", "2021-W01"]),
     (["2019W52", "2020W01", "2020W02"], ["2020W52", "2020W53", "2021W01"]),

@@ -210,7 +210,9 @@ WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d
            # without leading zeros, as spreadsheets write them: "1/5/2020", "Jan 5 2020"
            "%-m/%-d/%Y", "%-d/%-m/%Y", "%-d.%-m.%Y", "%b %-d %Y", "%-m/%-d/%Y %H:%M",
            "%-m/%-d/%Y %-H:%M", "%-d/%-m/%Y %H:%M", "%-d/%-m/%Y %H:%M:%S",
-           "%-m/%-d/%Y %H:%M:%S", "%YM%m", "%Ym%-m")
+           "%-m/%-d/%Y %H:%M:%S", "%YM%m", "%Ym%-m",
+           "%Y-%m-%d %H:%M:%S")  # midnights written out (a spreadsheet's export), which
+# pandas' own way writes as dates
 """How dates are written besides pandas' own ("2020-01-01", "2020-01-01 13:00:00"), for
 ``written_format``: what a table's forecasts are written back in. The ``%-`` forms (no
 leading zero) are the C library's on Linux and macOS; where one writes something else,
