@@ -229,6 +229,8 @@ def written_format(text: pd.Series, parsed: pd.Series, formats: tuple[str, ...] 
     keep = np.r_[0:min(100, len(text)), max(0, len(text) - 100):len(text)]
     want = text.iloc[keep].astype(str).str.strip().to_numpy()
     times = pd.DatetimeIndex(parsed.iloc[keep])
+    if (times.astype(str).to_numpy() == want).all():
+        return None  # pandas' own way writes them so
     for fmt in formats:
         if (times.strftime(fmt).to_numpy() == want).all():
             return fmt
