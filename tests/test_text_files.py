@@ -34,6 +34,17 @@ def test_numbers_with_a_decimal_comma_are_read_where_the_delimiter_is_not_a_comm
     assert [str(w.message) for w in caught] == [
         "Read with a decimal comma: 'wert' ('100,13' as 100.13), 'menge' ('1.234,5' as "
         "1234.5)."]
+    french = tmp_path / "ventes.csv"  # a French spreadsheet groups thousands by spaces
+    french.write_text("date;ventes;prix\n01/01/2023;11\u202f566,44;1\u00a0234,50\u00a0€\n"
+                      "02/01/2023;14 415,36;99,00\u00a0€\n03/01/2023;7,5;1\u00a0000\u00a0€\n",
+                      encoding="utf-8")
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(french)
+    assert frame["ventes"].tolist() == [11566.44, 14415.36, 7.5]
+    assert frame["prix"].tolist() == [1234.5, 99.0, 1000.0]
+    assert [str(w.message) for w in caught] == [
+        r"Read as amounts of money, without their currency sign: 'prix' ('1\xa0234,50\xa0€' "
+        "as 1234.5).", r"Read with a decimal comma: 'ventes' ('11\u202f566,44' as 11566.44)."]
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("t;y\n1;100,13\n2;n/a1\n")
     assert read_table(mixed)["y"].tolist() == ["100,13", "n/a1"]

@@ -251,7 +251,9 @@ def _as_written(path: Path, sep: str, frame: pd.DataFrame,
     return frame
 
 
-_DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:[. \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?\s*")
+"""A number with a decimal comma, its thousands grouped by points or spaces ("1.234,5",
+"1 234,5": a French spreadsheet writes a no-break space)."""
 _THOUSANDS = re.compile(r"\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*")
 _MARK = re.compile(r"[^\w\s]+")  # punctuation alone: "..", ":", "-", "?"
 _PLAIN = re.compile(r"\s*" + _NUMBER + r"\s*")
@@ -290,8 +292,14 @@ def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     them where the delimiter is not a comma."""
     if sep == ",":
         return frame
-    return _numbers_as_written(frame, _DECIMAL_COMMA, lambda text: text.str.replace(
-        ".", "", regex=False).str.replace(",", ".", regex=False), "a decimal comma")
+    return _numbers_as_written(frame, _DECIMAL_COMMA, _from_decimal_comma, "a decimal comma")
+
+
+def _from_decimal_comma(text: pd.Series) -> pd.Series:
+    """Numbers written with a decimal comma as Python writes them: "1.234,5" and
+    "1 234,5" as "1234.5"."""
+    return text.str.replace(r"[. \u00a0\u202f]", "", regex=True).str.replace(
+        ",", ".", regex=False)
 
 
 def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
@@ -303,7 +311,8 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _MONEY = re.compile(r"\s*(?P<open>\()?\s*(?P<minus>-)?\s*(?P<before>[$€£¥₹])?\s*"
-                    r"(?P<number>\d[\d.,]*)\s*(?P<after>[$€£¥₹%])?\s*(?P<close>\))?\s*")
+                    r"(?P<number>\d(?:[\d., \u00a0\u202f]*\d)?)\s*(?P<after>[$€£¥₹%])?\s*"
+                    r"(?P<close>\))?\s*")
 """An amount of money as a spreadsheet's currency format writes it: its sign before or
 after the number, a minus or an accountant's parentheses for a debit; or a percentage
 ("8.7%", its sign after the number)."""
@@ -318,8 +327,7 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     numbers = [("plain", _PLAIN, lambda t: t),
                ("thousands", _THOUSANDS, lambda t: t.str.replace(",", "", regex=False))]
     if sep != ",":
-        numbers.insert(1, ("comma", _DECIMAL_COMMA, lambda t: t.str.replace(
-            ".", "", regex=False).str.replace(",", ".", regex=False)))
+        numbers.insert(1, ("comma", _DECIMAL_COMMA, _from_decimal_comma))
     read = []
     for name, column, text in _text_columns(frame):
         parts = text.str.extract(_MONEY.pattern)
