@@ -38,7 +38,8 @@ def test_text_values_parse(name, text, value):
 
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("window", "0", "--window expects a positive integer, got '0'"),
-    ("dropout", "1", "--dropout expects a number in \\[0.0, 1.0\\), got '1'"),
+    ("dropout", "1", "--dropout expects a number of at least 0 and below 1, got '1'"),
+    ("max_seconds", "0", "--max-seconds expects a number above 0, got '0'"),
     ("cell", "rnn", "--cell expects one of lstm, gru, got 'rnn'"),
     ("difference", "yes", "--difference expects true or false, got 'yes'"),
     ("units", "100,x", "--units expects positive integers"),

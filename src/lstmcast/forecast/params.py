@@ -143,9 +143,7 @@ class Param:
             low = int(self.low if self.low is not None else 1)
             return "a positive integer" if low == 1 else f"an integer >= {low}"
         if self.kind == "float":
-            left = "(" if self.low_open else "["
-            right = ")" if self.high_open else "]"
-            return f"a number in {left}{self.low}, {self.high}{right}"
+            return _number_between(self.low, self.high, self.low_open, self.high_open)
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         if self.kind == "bool":
@@ -458,3 +456,14 @@ def _check_quantiles(values: dict[str, Any]) -> None:
         raise InvalidArgumentError(
             "`calibrate=True` calibrates on the validation windows: `validation` must "
             "hold some out (e.g. 0.2).")
+
+
+def _number_between(low: float | None, high: float | None, low_open: bool,
+                    high_open: bool) -> str:
+    """A float's range in words: "a number above 0", "a number of at least 0 and below 1",
+    "a number from 0 to 1"."""
+    lows = None if low is None else (f"above {low:g}" if low_open else f"of at least {low:g}")
+    highs = None if high is None else (f"below {high:g}" if high_open else f"at most {high:g}")
+    if lows and highs and not (low_open or high_open):
+        return f"a number from {low:g} to {high:g}"
+    return "a number " + " and ".join(part for part in (lows, highs) if part)
