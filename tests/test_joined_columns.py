@@ -77,6 +77,10 @@ def test_a_month_and_a_day_without_a_year_are_refused_with_what_to_do():
                                         r"which are not years; .*--time Year,Month,Day.*"
                                         r"leave --time out"):
         join(frame, None, "Month,Day")
+    beaver = pd.DataFrame({"day": [346, 347], "time": [840, 850], "temp": [36.3, 36.4]})
+    with pytest.raises(DataError, match=r"Time 'day,time': column 'day' holds 346 \.\. 347, "
+                                        r"which are not years"):
+        join(beaver, None, "day,time")  # a day of the year and a clock: R's beaver1
     # years, or a column named for them, are read as before
     years = pd.DataFrame({"Year": [1995, 1996], "Month": [5, 9]})
     assert join(years, None, "Year,Month")["Year,Month"].tolist() == ["1995-05", "1996-09"]

@@ -108,11 +108,13 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
 
 def _check_year(frame: pd.DataFrame, names: list[str], name: str) -> None:
     """A DataError where the first part holds days or months, not years (``--time
-    Month,Day``: a daily table that never says its year), with what to do."""
+    Month,Day``: a daily table that never says its year; ``--time day,time``: a day of the
+    year and a clock), with what to do."""
     if re.search(r"y(ea)?r|an|jahr|ano|año", names[0], re.IGNORECASE):
         return
     numbers = pd.to_numeric(frame[names[0]].astype("string").str.strip(), errors="coerce")
-    if len(numbers) and numbers.notna().all() and numbers.between(1, 31).all():
+    days = bool(re.fullmatch(r"(day|doy|yday|julian)s?", names[0].strip(), re.IGNORECASE))
+    if len(numbers) and numbers.notna().all() and (days or numbers.between(1, 31).all()):
         raise DataError(
             f"Time {name!r}: column {names[0]!r} holds {int(numbers.min())} .. "
             f"{int(numbers.max())}, which are not years; a time of several columns starts "
