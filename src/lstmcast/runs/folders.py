@@ -39,6 +39,7 @@ from lstmcast.datasets import (
 )
 from lstmcast.engine import artifact_file
 from lstmcast.errors import InvalidArgumentError
+from lstmcast.runs.outputs import holds_model
 from lstmcast.tables import parquet
 from lstmcast.tables.io import DataError, read_table
 from lstmcast.tables.parquet import is_parquet_set
@@ -287,15 +288,10 @@ class RunFolder:
         return candidate
 
 
-def is_run_folder(path: str | Path) -> bool:
-    """Whether ``path`` is a folder holding a saved Forecaster (a run folder)."""
-    return Path(path).is_dir() and (Path(path) / "forecaster.lstmcast").is_file()
-
-
 def check_order(command: str, run: str | Path, data: str | Path | None) -> None:
     """An error naming the order where the data came first and the run folder second
     (``lstmcast predict sales.csv runs/a``), before either is read."""
-    if data is not None and is_run_folder(data) and not is_run_folder(run):
+    if data is not None and holds_model(data) and not holds_model(run):
         raise InvalidArgumentError(
             f"{str(run)!r} is not a run folder, and {str(data)!r} is one: the run folder "
             f"comes first (lstmcast {command} {data} {run}).")

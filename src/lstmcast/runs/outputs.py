@@ -68,10 +68,15 @@ class Access:
     folder: bool = False
 
 
+def holds_model(path: str | os.PathLike) -> bool:
+    """A folder holding a saved Forecaster: a finished run folder."""
+    return Path(path).is_dir() and (Path(path) / MODEL_FILE).exists()
+
+
 def is_run_folder(path: Path) -> bool:
     """A run folder (it holds a saved Forecaster) or one being built (``.NAME.partial``)."""
-    return path.is_dir() and ((path / MODEL_FILE).exists()
-                              or (path.name.startswith(".") and path.name.endswith(".partial")))
+    return holds_model(path) or (path.is_dir() and path.name.startswith(".")
+                                 and path.name.endswith(".partial"))
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -13,7 +13,7 @@ import pandas as pd
 from lstmcast.errors import shown
 from lstmcast.tables import joined_columns
 from lstmcast.tables.io import DataError, check_finite, check_numeric, missing_column, read_table
-from lstmcast.tables.scaling import key_strs
+from lstmcast.tables.scaling import key_strs, zeros_dropped
 from lstmcast.tables.timeline import TimeError
 
 if TYPE_CHECKING:
@@ -111,14 +111,9 @@ def _zeros_matched(ids: pd.Series, known: set[str], group: str) -> pd.Series:
     """The future table's series ids, those written without the history's leading zeros
     ("1" for "001": a spreadsheet drops them) matched to the one id of the same number,
     with a warning; every other id as it is."""
-    numbered: dict[int, list[str]] = {}
-    for key in known:
-        if key.isdigit():
-            numbered.setdefault(int(key), []).append(key)
-    matched = {key: numbered[int(key)][0] for key in set(ids) - known
-               if key.isdigit() and len(numbered.get(int(key), [])) == 1}
+    matched = zeros_dropped(set(ids) - known, known)
     if matched:
-        key, value = next(iter(sorted(matched.items())))
+        key, value = next(iter(matched.items()))
         warnings.warn(f"The future table writes {len(matched)} of its {group!r} values "
                       f"without the history's leading zeros ({key!r} for {value!r}), as a "
                       "spreadsheet drops them: matched by their number.", stacklevel=5)

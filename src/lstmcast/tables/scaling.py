@@ -7,6 +7,7 @@ JSON so that a loaded model scales new data exactly as it was trained.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -121,14 +122,24 @@ class UnknownKeyError(InvalidArgumentError):
     """Rows whose series (or scaling key) had no rows in the training data."""
 
 
+def zeros_dropped(unknown: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """Each of the ``unknown`` ids that is one of the ``known`` less its leading zeros ("1"
+    for "001", as a spreadsheet saves ids), mapped to it, where one known id alone has
+    that number."""
+    numbered: dict[int, list[str]] = {}
+    for key in known:
+        if key.isdigit():
+            numbered.setdefault(int(key), []).append(key)
+    return {key: numbered[int(key)][0] for key in sorted(set(unknown))
+            if key.isdigit() and len(numbered.get(int(key), [])) == 1}
+
+
 def _zeros_hint(unknown: list[str], known: dict) -> str:
-    """Where the unknown ids are known ones less their leading zeros ("1" for "001", as a
-    spreadsheet saves them), a sentence saying so."""
-    numbered = {int(k): k for k in known if k.isdigit()}
-    pairs = [(k, numbered[int(k)]) for k in unknown if k.isdigit() and int(k) in numbered]
+    """Where the unknown ids are known ones less their leading zeros, a sentence saying so."""
+    pairs = zeros_dropped(unknown, known)
     if not pairs:
         return ""
-    key, trained = pairs[0]
+    key, trained = next(iter(pairs.items()))
     return (f" {len(pairs)} of them are trained ids without their leading zeros ({key!r} for "
             f"{trained!r}), as a spreadsheet saves them: write the ids as the training table "
             "did (as text).")
