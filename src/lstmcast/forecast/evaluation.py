@@ -186,10 +186,9 @@ def _score_target(pipeline: TablePipeline, stats: TrainingStats, table: Table,
         means = stats.means(windows.source.ids[windows.starts], k)
         preds["train_mean"] = np.repeat(means[:, None], t.shape[1], axis=1)
     else:
-        preds.update(baselines.baseline_forecasts(table.y_raw[:, k], windows.base_starts,
-                                        windows.series_start, pipeline,
-                                        stats.means(table.ids[windows.base_starts], k),
-                                        stats.season))
+        preds.update(baselines.baseline_forecasts(
+            table.y_raw[:, k], windows.base_starts, windows.series_start, pipeline,
+            stats.means(table.ids[windows.base_starts], k), stats.season))
         sn = preds.get("seasonal_naive")
         if sn is not None and np.isnan(sn).any():
             kept = int((~np.isnan(sn)).all(axis=1).sum())

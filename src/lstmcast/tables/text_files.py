@@ -306,8 +306,21 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers grouped by thousands with commas ("1,003.8", "12,500"), as spreadsheets
     export formatted cells (after ``_decimal_commas``, which reads "1,234" as a decimal
     comma where the delimiter is not a comma)."""
-    return _numbers_as_written(frame, _THOUSANDS, lambda text: text.str.replace(
-        ",", "", regex=False), "commas between thousands")
+    return _numbers_as_written(frame, _THOUSANDS, _from_thousands, "commas between thousands")
+
+
+def _from_thousands(text: pd.Series) -> pd.Series:
+    """Numbers grouped by thousands with commas as Python writes them: "1,003.8" as
+    "1003.8"."""
+    return text.str.replace(",", "", regex=False)
+
+
+def _number_forms(sep: str) -> list[tuple[re.Pattern, Callable]]:
+    """The ways a number is written in a file delimited by ``sep``, each with what turns
+    it into a number as Python writes one: plain, with a decimal comma (where the
+    delimiter is not a comma), grouped by thousands with commas."""
+    comma = [(_DECIMAL_COMMA, _from_decimal_comma)] if sep != "," else []
+    return [(_PLAIN, lambda text: text), *comma, (_THOUSANDS, _from_thousands)]
 
 
 _MONEY = re.compile(r"\s*(?P<open>\()?\s*(?P<minus>-)?\s*(?P<before>[$€£¥₹])?\s*"
@@ -324,20 +337,16 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     thousands or (where the delimiter ``sep`` is not a comma) with a decimal comma, read as
     the numbers written (8.7 for "8.7%"), with a warning naming them; "(12.00)" and
     "-$12.00" are negative. Any other column is left as is."""
-    numbers = [("plain", _PLAIN, lambda t: t),
-               ("thousands", _THOUSANDS, lambda t: t.str.replace(",", "", regex=False))]
-    if sep != ",":
-        numbers.insert(1, ("comma", _DECIMAL_COMMA, _from_decimal_comma))
     read = []
     for name, column, text in _text_columns(frame):
-        parts = text.str.extract(_MONEY.pattern)
+        parts = text.str.extract(_MONEY)
         before = parts["before"].to_numpy(dtype=object)  # numpy: no downcasting warnings
         sign = np.where(pd.isna(before), parts["after"].to_numpy(dtype=object), before)
         if (parts["number"].isna().any() or not text.str.fullmatch(_MONEY).all()
                 or pd.isna(sign).any() or len(set(sign)) != 1
                 or (parts["open"].notna() != parts["close"].notna()).any()):
             continue
-        for _, pattern, plain in numbers:
+        for pattern, plain in _number_forms(sep):
             if parts["number"].str.fullmatch(pattern).all():
                 negative = parts["open"].notna() | parts["minus"].notna()
                 values = pd.to_numeric(plain(parts["number"])).where(~negative, lambda v: -v)
@@ -359,7 +368,7 @@ def _missing_marks(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     warning naming each mark and column: the missing-value policy then applies to them.
     Every other value of the column must be a number (plain, with a decimal comma where
     the delimiter is not a comma, or grouped by thousands)."""
-    numbers = [_PLAIN, _THOUSANDS] + ([_DECIMAL_COMMA] if sep != "," else [])
+    numbers = [pattern for pattern, _ in _number_forms(sep)]
     read: dict[str, list[str]] = {}
     for name, column, text in _text_columns(frame):
         text = text.str.strip()

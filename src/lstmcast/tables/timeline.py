@@ -200,8 +200,6 @@ def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
         "(--time-format); to use them as numbers, leave time_format unset.")
 
 
-
-
 WRITTEN = ("%Y-%m", "%Y/%m", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
            "%b %Y", "%B %Y", "%b %d %Y", "%d %b %Y", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
            "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M",
@@ -245,12 +243,9 @@ def writing(text: pd.Series, parsed: pd.Series, used: str | None) -> dict[str, s
         return {"notation": quarter_notation(str(text.iloc[0]))}
     if parsed.dtype.kind != "M" or pd.api.types.is_datetime64_any_dtype(text):
         return {}
-    if used and "%" in used and written_format(text, parsed, (used,)):  # as it was read
-        return {"written": used}
-    if used == ISO_WEEKS:
-        weeks = written_format(text, parsed, ISO_WEEK_FORMATS)
-        return {"written": weeks} if weeks else {}
-    written = written_format(text, parsed)
+    read_as = ((used,) if used and "%" in used else  # first as it was read
+               ISO_WEEK_FORMATS if used == ISO_WEEKS else ())
+    written = written_format(text, parsed, read_as + WRITTEN)
     return {} if written is None else {"written": written}
 
 
@@ -263,9 +258,6 @@ def write_back(times: Any, writing: dict[str, Any]) -> np.ndarray | None:
     if writing.get("written"):
         return pd.DatetimeIndex(times).strftime(writing["written"]).to_numpy(dtype=object)
     return None
-
-
-
 
 
 def clock_change_hour(times: Any) -> np.ndarray:

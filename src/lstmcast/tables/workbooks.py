@@ -77,8 +77,14 @@ def read(path: Path, suffixes: list[str], sheet: str | None = None) -> pd.DataFr
         raise DataError(f"{str(path)!r} could not be read as an Excel workbook ({exc}): "
                         "open it in a spreadsheet and save it again, or save the sheet as "
                         "CSV.") from None
-    if sheet is not None:
-        return _named_sheet(path, sheets, sheet)
+    name, values = (_named_sheet(path, sheets, sheet) if sheet is not None
+                    else _first_filled(path, sheets))
+    return text_files.numbers_in_text(_table(values, path.name, str(name)), ",")
+
+
+def _first_filled(path: Path, sheets: dict) -> tuple[object, pd.DataFrame]:
+    """The first sheet that holds values, trimmed, and its name; the others holding values
+    named in a warning."""
     filled = {name: _trimmed(values) for name, values in sheets.items()}
     filled = {name: values for name, values in filled.items() if values.size}
     if not filled:
@@ -88,13 +94,13 @@ def read(path: Path, suffixes: list[str], sheet: str | None = None) -> pd.DataFr
         others = ", ".join(repr(str(n)) for n in list(filled)[1:])
         warnings.warn(f"{path.name!r} holds values on {len(filled)} sheets: read the first, "
                       f"{str(name)!r} (the others: {others}). To read another, add its name "
-                      f"after the file's: '{path}#{list(filled)[1]}'.", stacklevel=3)
-    return text_files.numbers_in_text(_table(values, path.name, str(name)), ",")
+                      f"after the file's: '{path}#{list(filled)[1]}'.", stacklevel=4)
+    return name, values
 
 
-def _named_sheet(path: Path, sheets: dict, sheet: str) -> pd.DataFrame:
-    """The table on the sheet named ``sheet`` (any case), or a DataError naming the
-    workbook's sheets."""
+def _named_sheet(path: Path, sheets: dict, sheet: str) -> tuple[object, pd.DataFrame]:
+    """The sheet named ``sheet`` (any case), trimmed, and its name; a DataError naming the
+    workbook's sheets where there is none, or where it holds no values."""
     found = [n for n in sheets if str(n) == sheet] or [
         n for n in sheets if str(n).casefold() == sheet.casefold()]
     if not found:
@@ -103,7 +109,7 @@ def _named_sheet(path: Path, sheets: dict, sheet: str) -> pd.DataFrame:
     values = _trimmed(sheets[found[0]])
     if not values.size:
         raise DataError(f"Sheet {str(found[0])!r} of {str(path)!r} holds no values.")
-    return text_files.numbers_in_text(_table(values, path.name, str(found[0])), ",")
+    return found[0], values
 
 
 def _trimmed(sheet: pd.DataFrame) -> pd.DataFrame:
