@@ -65,6 +65,10 @@ class DataError(InvalidArgumentError):
     """A table lstmcast cannot use: missing or unreadable file, bad columns or values."""
 
 
+class TimeError(InvalidArgumentError):
+    """A time column that cannot be used: unparseable, ambiguous, mixed zones, gaps."""
+
+
 class ShortSeriesError(DataError):
     """The rows given to train on are too few: a row, or no series as long as a window.
     The command line says which rows those were (the file's less those held out)."""

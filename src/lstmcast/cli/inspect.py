@@ -66,7 +66,7 @@ def _parquet_lines(source: Source, most: int) -> list[str]:
 
 def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
     """The rows, the target, each input's role, the time column and the season."""
-    from lstmcast.tables import timeline
+    from lstmcast.tables import numbered_times
     from lstmcast.tables.frequency import describe
 
     lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
@@ -80,8 +80,8 @@ def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
         kind = {"datetime": "dates", "number": "numbers"}.get(info["kind"], info["kind"])
         zone = f", zone {info['tz']}" if info.get("tz") else ""
         read = f", read as {info['format']}" if info.get("format") else ""
-        if info.get("format") in timeline.EPOCH_UNITS:
-            read += f" ({timeline.EPOCH_UNITS[info['format']]} since 1970-01-01, UTC)"
+        if info.get("format") in numbered_times.COUNTED:
+            read += f" ({numbered_times.COUNTED[info['format']]})"
         lines.append(f"time: {time_col!r} holds {kind}{read}{zone}; frequency "
                      f"{describe(info['step'])}")
         found, why = facts["season"]

@@ -244,8 +244,9 @@ MODEL: tuple[Param, ...] = (
     _p("time_format", None, "str", "how text times read: auto (ISO 8601, then day- or "
        "month-first when the values tell), iso8601, dayfirst, monthfirst (both read ISO 8601 "
        "too), epoch-ms or epoch-s (numbers counting from 1970-01-01; whole seconds as "
-       "milliseconds from 1973 on, as JSON writers write dates, are read so without it), or "
-       "a strftime format such as %%d/%%m/%%Y (which also reads numbers such as 20240131)",
+       "milliseconds from 1973 on, as JSON writers write dates, are read so without it), "
+       "excel (a spreadsheet's day numbers, such as 43831 for 2020-01-01), or a strftime "
+       "format such as %%d/%%m/%%Y (which also reads numbers such as 20240131)",
        optional=True),
     _p("calendar", False, "bool", "calendar inputs from a datetime time column: hour, weekday, "
        "day of year or month, as sine/cosine pairs (those the frequency makes meaningful)"),

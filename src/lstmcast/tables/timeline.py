@@ -4,13 +4,14 @@
   time and a zone; day-first and month-first dates, which must be told apart
   by the values or by ``time_format``); numbers stay numbers, unless a
   strftime ``time_format`` (or "iso8601") says they are dates written without
-  separators (20240131); datetimes stay as they are, time zones are kept. A
-  column written with several UTC offsets (daylight saving time) is held in
-  UTC, each row's offset kept for its hours as written. Dates written as the UTC
-  instants of their local midnights (``local_dates``: 07:00Z in summer, 08:00Z in
-  winter) are read as the dates. Quarters (1960 Q1) and ISO weeks (2019-W02) are read
-  first, as periods (``lstmcast.tables.periods``); forecasts' times are written back as
-  the table wrote them (``writing``, ``write_back``).
+  separators (20240131), or another what they count (``numbered_times``);
+  datetimes stay as they are, time zones are kept. A column written with several
+  UTC offsets (daylight saving time) is held in UTC, each row's offset kept for
+  its hours as written. Dates written as the UTC instants of their local
+  midnights (``local_dates``: 07:00Z in summer, 08:00Z in winter) are read as the
+  dates. Quarters (1960 Q1) and ISO weeks (2019-W02) are read first, as periods
+  (``lstmcast.tables.periods``); forecasts' times are written back as the table
+  wrote them (``writing``, ``write_back``).
 - ``infer_step`` finds the regular step of a series, tolerating gaps: the
   coarsest grid every time lies on, which must also be the most common
   difference: sub-daily (hourly, 15 minutes...), daily, business days, weekly
@@ -41,7 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, shown
+from lstmcast.errors import TimeError, shown
+from lstmcast.tables import numbered_times
+from lstmcast.tables.numbered_times import number_text
 from lstmcast.tables.periods import (
     ISO_WEEK_FORMATS,
     ISO_WEEKS,
@@ -51,11 +54,6 @@ from lstmcast.tables.periods import (
     quarters,
     write_quarters,
 )
-
-
-class TimeError(InvalidArgumentError):
-    """A time column that cannot be used: unparseable, ambiguous, mixed zones, gaps."""
-
 
 # day-first and month-first forms people write (ISO 8601 is tried before these)
 _DATES = {"dayfirst": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"],
@@ -68,13 +66,7 @@ _NAMED = ["%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%Y %b", "%Y-%b", "%d %b %Y", "%d 
           "%m/%Y", "%m-%Y"]  # 01/2010: a month and its year, as ledgers write them
 MIDNIGHTS = "dates (local midnights written in utc)"  # the format name of ``local_dates``
 _CLOCKS = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p"]
-EPOCHS = {"epoch-ms": "ms", "epoch-s": "s"}  # numbers counting from 1970-01-01 (UTC)
-EPOCH_UNITS = {"epoch-ms": "milliseconds", "epoch-s": "seconds"}  # the same, in words
-TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst", *EPOCHS)
-# milliseconds since 1970 as JSON writers write dates (pandas' to_json, JavaScript): read as
-# dates without being told when every value is a whole second from 1973 to 2286 and the
-# numbers are not dates written with 12 digits (201001011300: %Y%m%d%H%M)
-_EPOCH_MS = (10**11, 10**13)
+TIME_FORMATS = ("auto", "iso8601", "dayfirst", "monthfirst", *numbered_times.UNITS)
 
 
 def is_text(col: pd.Series) -> bool:
@@ -95,9 +87,10 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
             8601 dates, never ambiguous, read too), or a strftime format such as
             "%d/%m/%Y %H:%M". A strftime format or "iso8601" also reads a column
             of numbers as dates (20240131 with "%Y%m%d"); without one, numbers
-            stay numbers, but for milliseconds since 1970 (``_EPOCH_MS``: read as
-            "epoch-ms"). "epoch-ms" and "epoch-s" read numbers counting from
-            1970-01-01 (UTC) as dates.
+            stay numbers, but for milliseconds since 1970 (read as "epoch-ms").
+            "epoch-ms" and "epoch-s" read numbers counting from 1970-01-01 (UTC)
+            as dates, "excel" a spreadsheet's day numbers
+            (``lstmcast.tables.numbered_times``).
 
     Returns:
         The parsed column and the format that read it. Times written with
@@ -121,72 +114,33 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
     fmt = (time_format or "auto").strip()
     written = fmt.lower() not in ("auto", "dayfirst", "monthfirst")  # iso8601 or strftime
     if pd.api.types.is_numeric_dtype(col):
-        if fmt.lower() in EPOCHS or (fmt.lower() == "auto" and _epoch_ms(col)):
-            return _from_epoch(col, name, fmt.lower() if written else "epoch-ms")
+        if fmt.lower() in numbered_times.UNITS or (
+                fmt.lower() == "auto" and numbered_times.is_epoch_ms(col)):
+            return numbered_times.read(col, name, fmt.lower() if written else "epoch-ms")
         if written:  # dates written as numbers (20240131), as a CSV reads them
-            return _parse_dates(_number_text(col), name, fmt)
-        _numbers_not_dates(_number_text(col), name, fmt)
-        _seconds_hint(col, name)
+            return _parse_dates(number_text(col), name, fmt)
+        _numbers_not_dates(number_text(col), name, fmt)
+        numbered_times.hint(col, name)
         kind = np.int64 if pd.api.types.is_integer_dtype(col) else np.float64
         return col.astype(kind), None
     if not is_text(col):
         raise TimeError(f"Time column {name!r} has values of type {col.dtype}; expected "
                         "numbers, dates or text dates.")
     text = col.astype(str).str.strip()
-    if not written or fmt.lower() in EPOCHS:
+    if not written or fmt.lower() in numbered_times.UNITS:
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
             return parse_time(numbers, name, time_format)
-        if fmt.lower() in EPOCHS:
+        if fmt.lower() in numbered_times.UNITS:
             raise TimeError(f"Time column {name!r} holds text (such as {shown(text.iloc[0])}); "
-                            f"time_format={fmt.lower()!r} reads numbers counting from "
-                            "1970-01-01: leave time_format unset to read dates.")
+                            f"time_format={fmt.lower()!r} reads numbers ("
+                            f"{numbered_times.COUNTED[fmt.lower()]}): leave time_format unset "
+                            "to read dates.")
     return _parse_dates(text, name, fmt)
 
 
-def _epoch_ms(col: pd.Series) -> bool:
-    """Whether a column of numbers is milliseconds since 1970 (see ``_EPOCH_MS``)."""
-    values = col.to_numpy(dtype=np.float64)
-    if not ((values >= _EPOCH_MS[0]) & (values < _EPOCH_MS[1]) & (values % 1000 == 0)).all():
-        return False
-    twelve = _number_text(col)
-    return not (twelve.str.len() == 12).all() or _try(twelve, "%Y%m%d%H%M") is None
 
 
-def _seconds_hint(col: pd.Series, name: str) -> None:
-    """A warning where numbers kept as numbers read as seconds since 1970 (a sensor log's
-    1609459200): whole, from 1973 to 2286, apart by whole minutes."""
-    values = np.unique(col.to_numpy(dtype=np.float64))
-    if len(values) < 2 or not ((values % 1 == 0).all() and values[0] >= 1e8
-                               and values[-1] < 1e10):
-        return
-    if (np.diff(values) % 60).any():
-        return
-    first = pd.Timestamp(int(values[0]), unit="s")
-    warnings.warn(f"Time column {name!r} holds numbers such as {int(values[0])}, which read as "
-                  f"seconds since 1970 ({first:%Y-%m-%d %H:%M} UTC): they are used as "
-                  "numbers. --time-format epoch-s reads them as dates (a season from the "
-                  "calendar, forecasts dated).", stacklevel=3)
-
-
-def _from_epoch(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
-    """Numbers counting ``EPOCHS[fmt]`` units from 1970-01-01 as dates (UTC, without a zone,
-    as the dates that were written so)."""
-    values = col.to_numpy(dtype=np.float64)
-    try:
-        parsed = pd.to_datetime(values, unit=EPOCHS[fmt])
-    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
-        raise TimeError(f"Time column {name!r} holds numbers (such as {shown(col.iloc[0])}) "
-                        f"that time_format={fmt!r} cannot read as {EPOCH_UNITS[fmt]} "
-                        "since 1970-01-01.") from None
-    return pd.Series(parsed, index=col.index, name=col.name), fmt
-
-
-def _number_text(col: pd.Series) -> pd.Series:
-    """Numbers as they were written: whole ones without a decimal point (20240131)."""
-    whole = pd.api.types.is_integer_dtype(col) or bool(
-        (col.to_numpy(dtype=np.float64) % 1 == 0).all())
-    return (col.astype(np.int64) if whole else col).astype(str)
 
 
 def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
