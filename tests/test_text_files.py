@@ -206,6 +206,38 @@ def test_a_csv_saved_in_a_windows_code_page_is_read_with_a_warning(tmp_path):
         assert read_table(path)["name"].tolist() == ["a\x81b"]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_unicode_text_saved_by_a_spreadsheet_is_read_with_a_warning(tmp_path, codec):
+    """A spreadsheet's "Unicode text" is tab-delimited UTF-16 after a byte-order mark: it
+    was refused as binary data. Read as written, ids with leading zeros kept."""
+    text = "store\tday\tsales\tcity\n01\t2020-01-01\t3.5\tKöln\n02\t2020-01-01\t4\t東京\n"
+    path = tmp_path / "export.txt"
+    path.write_bytes("\ufeff".encode(codec) + text.encode(codec))
+    with pytest.warns(UserWarning, match=r"'.*export.txt' is UTF-16 text, as spreadsheets save "
+                                         r"\"Unicode text\": read so."):
+        frame = read_table(path)
+    assert list(frame.columns) == ["store", "day", "sales", "city"]
+    assert frame["store"].tolist() == ["01", "02"]
+    assert frame["sales"].tolist() == [3.5, 4.0]
+    assert frame["city"].tolist() == ["Köln", "東京"]
+
+
+def test_a_column_named_twice_is_said_with_the_name_read_for_the_second(tmp_path):
+    """pandas reads a repeated name as "name.1": the first column is the one the name means,
+    which the warning says, with the other's new name."""
+    path = tmp_path / "dup.csv"
+    path.write_text("date,sales,sales,note,note\n2020-01,1,10,a,b\n2020-02,2,20,c,d\n")
+    with pytest.warns(UserWarning, match=r"'dup.csv' names 'sales' and 'note' more than once: "
+                                         r"the first is read under that name, the others as "
+                                         r"'sales.1', 'note.1'"):
+        frame = read_table(path)
+    assert frame["sales"].tolist() == [1, 2] and frame["sales.1"].tolist() == [10, 20]
+    with warnings.catch_warnings():  # names alike but for their case are two names
+        warnings.simplefilter("error")
+        path.write_text("date,Sales,sales\n2020-01,1,10\n")
+        assert list(read_table(path).columns) == ["date", "Sales", "sales"]
+
+
 def test_comment_lines_at_the_top_are_skipped_with_a_warning(tmp_path):
     body = "store;day;sales\n01;2020-01-01;3,5\n02;2020-01-01;4,5\n"
     plain, noted = tmp_path / "plain.csv", tmp_path / "noted.csv"

@@ -33,7 +33,8 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
     head = _first_bytes(path, 4096)
     if _json(head, suffixes):
         return _read_json(path, suffixes)
-    if b"\x00" in head and not head.startswith(b"\x1f\x8b"):
+    encoding = _utf16(head)
+    if b"\x00" in head and not head.startswith(b"\x1f\x8b") and not encoding:
         if head.startswith(b"PK\x03\x04"):
             raise DataError(f"{str(path)!r} holds binary data, as a spreadsheet workbook "
                             "does: name an Excel workbook .xlsx, or save the sheet as CSV.")
@@ -41,14 +42,14 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
             raise DataError(f"{str(path)!r} holds binary data, as an Excel 97-2003 workbook "
                             "does: save it as .xlsx or the sheet as CSV.")
         raise DataError(f"{str(path)!r} is not a text table (it holds binary data).")
-    lines = _head(path, gzipped=head.startswith(b"\x1f\x8b")).lstrip("\ufeff").splitlines()
+    lines = _head(path, head.startswith(b"\x1f\x8b"), encoding).lstrip("\ufeff").splitlines()
     skip = _comment_lines(path, lines)
     sep = _delimiter(lines[skip:])
-    frame = _read_csv(path, sep, skip)
+    frame = _read_csv(path, sep, skip, encoding=encoding)
     names = None
     if _no_header(list(frame.columns)):
         names = headerless_names(len(frame.columns))
-        frame = _read_csv(path, sep, skip, names, quiet=True)
+        frame = _read_csv(path, sep, skip, names, quiet=True, encoding=encoding)
         first = lines[skip].strip() if len(lines) > skip else ""
         warnings.warn(f"{path.name!r} has no header line (its first line holds values, not "
                       f"column names: {first[:60]!r}): read as data, the "
@@ -63,7 +64,9 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         count = len(frame) - keep
         warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
-        frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep)
+        frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep, encoding=encoding)
+    if names is None and len(lines) > skip:
+        _repeated_names(path, lines[skip], sep, list(frame.columns))
     return numbers_in_text(frame, sep)
 
 
@@ -169,11 +172,35 @@ def _read_json(path: Path, suffixes: list[str]) -> pd.DataFrame:
 DELIMITERS = ",;\t|"
 
 
-def _head(path: Path, gzipped: bool) -> str:
+def _head(path: Path, gzipped: bool, encoding: str | None = None) -> str:
     """The file's first 64 KiB as text (undecodable bytes replaced)."""
-    with (gzip.open if gzipped else open)(path, "rt", encoding="utf-8",
+    with (gzip.open if gzipped else open)(path, "rt", encoding=encoding or "utf-8",
                                           errors="replace") as handle:
         return handle.read(65536)
+
+
+def _utf16(head: bytes) -> str | None:
+    """"utf-16" for a file that starts with UTF-16's byte-order mark, as spreadsheets save
+    "Unicode text" (tab-delimited UTF-16); None for any other."""
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+
+
+def _repeated_names(path: Path, line: str, sep: str, columns: list[Any]) -> None:
+    """A warning where the header line names a column twice: pandas reads the second as
+    "name.1", so the first is the one a name means."""
+    written = next(csv.reader([line], delimiter=sep), [])
+    counts: dict[str, int] = {}
+    for name in (w.strip() for w in written):
+        counts[name] = counts.get(name, 0) + 1
+    twice = [name for name, count in counts.items() if count > 1 and name]
+    if not twice or len(written) != len(columns):
+        return
+    renamed = [str(c) for w, c in zip(written, columns) if w.strip() in twice
+               and str(c) != w.strip()]
+    others = ", ".join(map(repr, renamed))
+    warnings.warn(f"{path.name!r} names {' and '.join(repr(n) for n in twice)} more than once: "
+                  f"the first is read under that name, the others as {others}. Rename them in "
+                  "the file if another one is meant.", stacklevel=4)
 
 
 def _comment_lines(path: Path, lines: list[str]) -> int:
@@ -200,14 +227,21 @@ _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
 def _read_csv(path: Path, sep: str, skip: int = 0, names: list[str] | None = None,
-              quiet: bool = False, rows: int | None = None) -> pd.DataFrame:
+              quiet: bool = False, rows: int | None = None,
+              encoding: str | None = None) -> pd.DataFrame:
     """The CSV as UTF-8; a file that is not (Excel on Windows saves CSV in Windows-1252) read
     as Windows-1252, or Latin-1 where that cannot read it, with a warning quoting the first
     line that needed it (not when ``quiet``: the file read a second time). ``names``: the
     columns' names of a file without a header line; ``rows``: how many data rows to read
-    (None: all)."""
+    (None: all); ``encoding``: UTF-16's, told by its byte-order mark (read with a warning)."""
     header = {"skiprows": skip, "nrows": rows, **(
         {} if names is None else {"header": None, "names": names})}
+    if encoding:
+        frame = pd.read_csv(path, sep=sep, encoding=encoding, **header)
+        if not quiet:
+            warnings.warn(f"{str(path)!r} is UTF-16 text, as spreadsheets save \"Unicode "
+                          "text\": read so.", stacklevel=4)
+        return _as_written(path, sep, frame, encoding, header)
     try:
         return _as_written(path, sep, pd.read_csv(path, sep=sep, **header), header=header)
     except UnicodeDecodeError:
