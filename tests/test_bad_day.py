@@ -27,6 +27,13 @@ def frame(n=40, ids=("a", "b")):
     return pd.concat(parts, ignore_index=True)
 
 
+def units_row(df, units):
+    """The first row made a row of units, as a spreadsheet export writes one."""
+    for name, unit in units.items():
+        df[name] = df[name].astype(object)
+        df.loc[0, name] = unit
+
+
 def unchanged(paths, before):
     assert {p: p.read_bytes() for p in paths} == before
 
@@ -57,6 +64,10 @@ def bad_file(tmp_path, name, edit):
     # missing keys: never sorted to the end or dropped in silence
     (lambda df: df.__setitem__("t", df["t"].astype(float).where(df.index != 5)), [],
      ["Time column 't' has 1 missing values (first at row 5)"]),
+    # a row of units under the header: the time blank there, the numbers text
+    (lambda df: units_row(df, {"t": None, "x": "kWh"}), [],
+     ["Time column 't' is blank in the first row (a row of units or notes under the "
+      "header?): leave that row out"]),
     (lambda df: df.__setitem__("id", df["id"].where(df.index != 7)), [],
      ["Series-id column 'id' has 1 missing values (first at row 7)"]),
     # a NaN value: the hint names the command line's option, not Python's

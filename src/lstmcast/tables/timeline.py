@@ -104,6 +104,10 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
     """
     missing = col.isna().to_numpy()
     if missing.any():
+        if missing.sum() == 1 and missing[0] and len(col) > 1:
+            raise TimeError(f"Time column {name!r} is blank in the first row (a row of units "
+                            "or notes under the header?): leave that row out; every row needs a "
+                            "time.")
         row = col.index[missing][0]
         raise TimeError(f"Time column {name!r} has {int(missing.sum())} missing values (first "
                         f"at row {row}); every row needs a time.")
