@@ -555,6 +555,42 @@ def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
     assert forecast["Unnamed: 0"].tolist()[:3] == ["2018-01-01", "2018-02-01", "2018-03-01"]
 
 
+def test_the_tables_one_column_of_dates_is_the_time_column(tmp_path):
+    """A stock download, newest first, trained without --time: its one column of dates was
+    left out (rows in file order, newest first; no season, forecasts undated). It is read
+    as the time column, said on stderr: the rows sorted by it, forecasts dated after the
+    newest day. The file is not changed."""
+    days = pd.bdate_range("2020-01-01", periods=300)
+    close = 50 + np.cumsum(np.random.default_rng(3).normal(0, 1, 300))
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": close.round(2)}).iloc[::-1].to_csv(
+        path, index=False)
+    before = path.read_bytes()
+    done = run_cli("train", path, *FAST, "--target", "Close", "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert ("Column 'Date' holds the table's dates: read as the time column, as --time Date "
+            "reads it") in done.stderr
+    out = tmp_path / "forecast.csv"
+    assert run_cli("predict", tmp_path / "r", path, "--out", out).returncode == 0
+    assert pd.read_csv(out)["Date"].tolist() == [f"{days[-1] + pd.offsets.BDay():%Y-%m-%d}"]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("dates", [
+    {"ordered": "2020-01-01", "shipped": "2020-01-03"},  # two columns of dates: which?
+    {"promo_start": "2020-01-01"}])  # one date repeated on every row: no time column
+def test_dates_that_are_not_one_time_column_are_not_taken_for_one(tmp_path, dates):
+    frame = pd.DataFrame({"y": np.sin(np.arange(60) / 3)})
+    for name, first in dates.items():
+        frame[name] = (pd.date_range(first, periods=60).strftime("%Y-%m-%d")
+                       if len(dates) > 1 else first)
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    shown = run_cli("inspect", path, "--target", "y")
+    assert shown.returncode == 0, shown.stderr
+    assert "read as the time column" not in shown.stderr and "time:" not in shown.stdout
+
+
 def test_an_input_blank_until_the_test_rows_leaves_its_series_out(tmp_path):
     """A series whose input (a sensor fitted late) is blank in every training row: ffill
     and interpolate cannot fill it, so it is left out before training, named; the others

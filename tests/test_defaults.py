@@ -130,7 +130,13 @@ def test_inspect_says_what_was_chosen_and_why(tmp_path):
             "inverse of its mean squared error there" in shown.stdout)
     off = run_cli("inspect", data, "--target", "load", "--time", "t", "--blend", "none")
     assert "forecast: the networks alone" in off.stdout
-    bare = run_cli("inspect", data, "--target", "load")  # no time column: rows in file order
+    found = run_cli("inspect", data, "--target", "load")  # no --time: the table's dates
+    assert ("Column 't' holds the table's dates: read as the time column, as --time t reads "
+            "it") in found.stderr
+    assert "season: 48 (a day, from the frequency (every 30 minutes))" in found.stdout
+    rows_only = tmp_path / "load_rows.csv"  # no time column at all: rows in file order
+    pd.read_csv(data)[["load"]].to_csv(rows_only, index=False)
+    bare = run_cli("inspect", rows_only, "--target", "load")
     assert ("season: 48 (found in the rows: their changes repeat every 48 rows, "
             "autocorrelation 0.95; no time column was given): the seasonal naive baseline is "
             "scored beside the model; rows are taken in file order") in bare.stdout

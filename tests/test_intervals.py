@@ -349,9 +349,10 @@ def test_the_command_line_trains_predicts_and_evaluates_intervals(tmp_path):
     assert forecast["date"].iloc[0] == "2016-07-17 16:00:00"
     result = run_cli("evaluate", run, path, "--holdout", "50")
     assert result.returncode == 0 and "coverage_80" in result.stdout, result.stderr
-    one_line_error(run_cli("train", path, "--target", "y", "--quantiles", "0.5,1",
+    one_line_error(run_cli("train", path, "--target", "y", "--time", "date", "--quantiles", "0.5,1",
                            "--out", tmp_path / "bad"), "--quantiles: Quantile level 1.0")
-    one_line_error(run_cli("train", path, "--target", "y", "--quantiles", "0.1,0.9",
+    one_line_error(run_cli("train", path, "--target", "y", "--time", "date", "--quantiles",
+                           "0.1,0.9",
                            "--loss", "mse", "--out", tmp_path / "bad"),
                    "cannot train quantiles", "--calibrate")
     assert not (tmp_path / "bad").exists()

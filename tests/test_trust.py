@@ -156,10 +156,17 @@ def test_a_negative_value_reaches_the_option_s_own_check(tmp_path):
     assert "expected one argument" not in result.stderr
 
 
-def test_dates_out_of_order_without_time_are_refused(tmp_path):
+def test_dates_out_of_order_without_time_are_the_time_or_refused(tmp_path):
+    """Shuffled rows and no --time: the table's one column of dates is read as the time
+    (the rows sorted by it, said); with a second column of dates, which one is meant is
+    not guessed, and the rows are not taken in their shuffled order either."""
     data = tmp_path / "shuffled.csv"
-    pd.read_csv(daily(tmp_path / "d.csv")).sample(frac=1, random_state=0).to_csv(data,
-                                                                                 index=False)
+    shuffled = pd.read_csv(daily(tmp_path / "d.csv")).sample(frac=1, random_state=0)
+    shuffled.to_csv(data, index=False)
+    result = run_cli("inspect", data, "--target", "sales", "--group", "shop")
+    assert result.returncode == 0, result.stderr
+    assert "Column 'date' holds the table's dates: read as the time column" in result.stderr
+    shuffled.assign(booked=shuffled["date"]).to_csv(data, index=False)
     result = run_cli("train", data, "--target", "sales", "--group", "shop", *FAST)
     one_line_error(result, "'date' holds dates that are not in order", "--time date")
 

@@ -79,19 +79,26 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
 
 
 def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
-    """Where --time is not given, the column without a name in the header that holds dates
-    in order (a DataFrame's date index written by ``to_csv``) as the time column, with a
-    warning naming it."""
-    from lstmcast.tables.roles import unnamed_time
+    """Where --time is not given, the time column found in the table, with a warning naming
+    it: the column without a name in the header that holds dates in order (a DataFrame's
+    date index written by ``to_csv``), else the table's one column of dates (its rows then
+    sorted by it, as --time sorts them)."""
+    from lstmcast.tables.roles import dated_column, unnamed_time
 
     name = unnamed_time(frame, data.get("group"))
+    if name is not None:
+        warnings.warn(f"Column {name!r} (no name in the file: "
+                      + ("an index written with the table" if name.startswith("Unnamed") else
+                         "the file has no header line")
+                      + ") holds dates in order: read as the time column (--time names "
+                      "another).", stacklevel=3)
+        return {"time": name}
+    name = dated_column(frame, data.get("group"))
     if name is None:
         return {}
-    warnings.warn(f"Column {name!r} (no name in the file: "
-                  + ("an index written with the table" if name.startswith("Unnamed") else
-                     "the file has no header line")
-                  + ") holds dates in order: read as the time column (--time names "
-                  "another).", stacklevel=3)
+    warnings.warn(f"Column {name!r} holds the table's dates: read as the time column, as "
+                  f"--time {name} reads it (a season from the calendar, forecasts dated; "
+                  "--time names another).", stacklevel=3)
     return {"time": name}
 
 

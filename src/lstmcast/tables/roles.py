@@ -259,6 +259,33 @@ def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
     return None
 
 
+def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
+    """Where no time column is given, the one column of the table (the series id aside)
+    holding dates, text or datetimes, distinct within each series (its first 200 rows
+    read): a table's time column. None where there is none, or more than one."""
+    from lstmcast.tables.timeline import is_text, parse_time
+
+    group = group if group in frame.columns else None
+    found = []
+    for name in frame.columns:
+        col = frame[name].iloc[:200]
+        if name == group or col.isna().any() or not (
+                is_text(col) or pd.api.types.is_datetime64_any_dtype(col)):
+            continue
+        try:
+            with warnings.catch_warnings():  # said when the column is read as the time
+                warnings.simplefilter("ignore")
+                parsed = parse_time(col, str(name))[0]
+        except InvalidArgumentError:
+            continue
+        keys = pd.DataFrame({"time": parsed.to_numpy()})
+        if group:
+            keys["series"] = frame[group].iloc[:200].to_numpy()
+        if parsed.dtype.kind == "M" and not keys.duplicated().any():
+            found.append(name)
+    return found[0] if len(found) == 1 else None
+
+
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
     """Without a time column the rows are taken in file order: a text column of dates that
     is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
