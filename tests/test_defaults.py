@@ -6,10 +6,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import one_line_error, run_cli
 
 from lstmcast import Forecaster
+from lstmcast.errors import ShortSeriesError
 from lstmcast.forecast.architecture import chosen_network_rows
-from lstmcast.forecast.defaults import choose_scaling, choose_window, network_rows
+from lstmcast.forecast.defaults import MAX_WINDOW, choose_scaling, choose_window, network_rows
 
 
 @pytest.mark.parametrize(("season", "shortest", "segment", "expected"), [
@@ -26,6 +28,7 @@ from lstmcast.forecast.defaults import choose_scaling, choose_window, network_ro
     (24, 1000, 24, 48),       # a multiple of the segment
     (None, 1000, 24, 24),     # 30 rounded down to the segment
     (None, 20, 24, 24),       # never below one segment
+    (1500, 100000, None, 2016),  # a long season found in the rows: at most MAX_WINDOW rows
 ])
 def test_the_window_rule(season, shortest, segment, expected):
     window, why = choose_window(season, shortest, horizon=1, steps=1, validation=0.2,
@@ -41,6 +44,8 @@ def test_the_window_rule(season, shortest, segment, expected):
     (48, 1440, None, 96, None),   # a month of half-hours: two weeks do not fit
     (24, 4000, 24, 48, None),     # segments (the long-horizon preset): as before
     (96, 8000, None, 1344, 192),  # every 15 minutes
+    (288, 20000, None, 2016, 576),  # 5 minutes: two weeks would be 4032 rows
+    (1440, 100000, None, 2016, 576),  # minutes: two weeks would be 20160, two days 2880
 ])
 def test_a_sub_daily_window_sees_two_weeks_and_its_networks_two_days(
         season, shortest, segment, expected, networks):
@@ -50,9 +55,28 @@ def test_a_sub_daily_window_sees_two_weeks_and_its_networks_two_days(
     assert network_rows(window, season, True, segment) == networks
     if networks:
         assert f"the networks read its last {networks}" in why
+    if expected == MAX_WINDOW:
+        assert why.startswith(f"{MAX_WINDOW} rows, the longest window chosen ("
+                              f"{2 * 7 * season} would take too long to train on; give "
+                              "--window for another)")
     # a season that is not a day (daily: a week of 7): the rule of two seasons
     assert choose_window(7, 4000, horizon=1, steps=1, validation=0.2)[0] == 30
     assert network_rows(30, 7, False) is None
+
+
+def test_a_window_longer_than_lstmcast_reads_is_refused_before_anything_is_fitted(tmp_path):
+    """A minute table with --window 20000: the linear maps' normal matrix of 20,001 rows
+    crashed numpy's OpenBLAS (a segmentation fault, no message). Refused at once instead;
+    the longest window read is accepted."""
+    path = tmp_path / "minutes.csv"
+    pd.DataFrame({"y": np.sin(np.arange(200) / 5)}).to_csv(path, index=False)
+    result = run_cli("train", path, "--target", "y", "--window", "20000", "--out",
+                     tmp_path / "run")
+    one_line_error(result, "--window 20000 is longer than lstmcast reads: at most 8192 rows",
+                   "3.0 GiB here")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ShortSeriesError, match="shorter than window"):  # 8192 is read,
+        Forecaster(window=8192, epochs=1).fit(pd.read_csv(path), target="y")  # too long here
 
 
 def test_a_long_window_is_cropped_for_the_networks_alone(tmp_path):

@@ -5,7 +5,7 @@ The Forecaster's defaults are judged on a panel of public tables
 its choice and a short reason, which ``inspect`` and ``lstmcast train`` print.
 
 - the season: ``choose_season`` below (from the frequency, else found in the rows);
-- the window: ``choose_window`` below;
+- the window: ``choose_window`` below (and ``check_window``: the longest one read);
 - the scaling of several series: ``choose_scaling`` below (one scaler per series where
   the model reads each series' own past).
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lstmcast.errors import InvalidArgumentError, size_text
 from lstmcast.tables import frequency, seasonality
 from lstmcast.tables.frequency import rows_per_day
 from lstmcast.tables.splits import training_rows
@@ -31,6 +32,18 @@ BASE_WINDOW = 30  # the tutorial's window, kept where no season asks for more
 SEASONS_SEEN = 2  # a window sees this many of the main season where the rows allow
 WEEKS_SEEN = 2  # a sub-daily table's window sees two weeks where the rows allow ...
 # ... and its networks the last SEASONS_SEEN days of it (``network_rows``)
+MAX_WINDOW = 2016
+"""The longest window chosen: two weeks of 10-minute rows. A day of minutes is 1440 rows,
+two weeks 20,160: the linear maps' normal matrix alone would take 3 GiB (numpy's OpenBLAS
+crashed forming it), an LSTM over days of minutes trains for hours on a CPU. Longer: give
+``window``."""
+LONGEST_WINDOW = 8192
+"""The longest window a Forecaster reads, given or chosen: the linear maps' normal matrix
+grows with its square (512 MiB here), and numpy's OpenBLAS crashed forming one of 20,161
+rows."""
+MAX_NETWORK_ROWS = 576
+"""The most rows of a chosen window the networks read, its last: two days of 5-minute
+rows (every step of the window is a step of the recurrence)."""
 DAYS_IN_ROWS = (24, 48, 96, 144, 288)
 """Seasons taken as a day where the rows have no calendar (no time column, or numbers):
 a day of hourly, half-hourly, 15-, 10- and 5-minute rows."""
@@ -145,18 +158,37 @@ def choose_window(season: int | None, shortest: int, horizon: int, steps: int,
         why = (f"{weeks} rows: {WEEKS_SEEN} weeks of {7 * season} rows; the networks read "
                f"its last {window} ({SEASONS_SEEN} days)")
         window = weeks
+    if window > MAX_WINDOW:
+        why = (f"{MAX_WINDOW} rows, the longest window chosen ({window} would take too long "
+               "to train on; give --window for another)")
+        window = MAX_WINDOW
+        rows = network_rows(window, season, daily, segment)
+        why += f"; the networks read its last {rows}" if rows else ""
     if segment:
         window = max(segment, window // segment * segment)
         why += f", a multiple of the segment ({segment})"
     return window, why
 
 
+def check_window(window: int) -> None:
+    """Refuse a window given longer than ``LONGEST_WINDOW``, saying why."""
+    if window > LONGEST_WINDOW:
+        raise InvalidArgumentError(
+            f"`window={window}` is longer than lstmcast reads: at most {LONGEST_WINDOW} rows "
+            "(the linear maps' normal matrix grows with the window's square, "
+            f"{size_text(8 * (window + 1) ** 2)} here, and the networks step through every "
+            "row). Give a shorter window, or aggregate the rows (hours instead of minutes).")
+
+
 def network_rows(window: int, season: int | None, daily: bool,
                  segment: int | None = None) -> int | None:
     """The rows of a chosen window the networks read, its last ones: ``SEASONS_SEEN`` days
-    where ``choose_window`` made a sub-daily table's window weeks long; else None (all)."""
-    days = SEASONS_SEEN * season if _weeks_long(season, daily, segment) else None
-    return days if days is not None and window > days else None
+    where ``choose_window`` made a sub-daily table's window weeks long, at most
+    ``MAX_NETWORK_ROWS`` (without a segment); else None (all)."""
+    rows = SEASONS_SEEN * season if _weeks_long(season, daily, segment) else window
+    if not segment:
+        rows = min(rows, MAX_NETWORK_ROWS)
+    return rows if rows < window else None
 
 
 def _weeks_long(season: int | None, daily: bool, segment: int | None) -> bool:

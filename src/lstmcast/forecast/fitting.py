@@ -240,6 +240,7 @@ def choose_window(fc: Forecaster, pipeline: TablePipeline, shortest: int, series
     """Set the pipeline's window: ``window``, or one chosen from the data
     (``defaults.choose_window``: the season, the shortest of ``series`` series)."""
     if fc.window is not None:
+        defaults.check_window(fc.window)
         pipeline.window, fc.window_choice_ = fc.window, "given"
         return
     season = fc.season_choice(pipeline)[0]
