@@ -166,8 +166,9 @@ MODEL: tuple[Param, ...] = (
     _p("dropout", 0.2, "float", "dropout after each recurrent layer", low=0.0, high=1.0,
        high_open=True),
     _p("cell", "lstm", "choice", "recurrent cell", choices=("lstm", "gru")),
-    _p("window", None, "int", "rows per input window (default: from the data: 30, or two "
-       "seasons where that is longer, at most half the rows the shortest series trains on)",
+    _p("window", None, "int", "rows per input window, at most 8192 (default: from the data: "
+       "30, or two seasons where that is longer, at most half the rows the shortest series "
+       "trains on and 2016)",
        optional=True),
     _p("horizon", 1, "int", "rows from a window's last row to its first target (0: the "
        "window's own last row)", low=0),

@@ -28,7 +28,8 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'on sub-daily rows (or rows without a calendar whose season is a day of such rows: '
         '24, 48, 96, 144 or 288) two weeks where they fit (336 hourly rows), of which the '
         'networks read the last two days (``network_rows_``) and the linear maps and '
-        'naive forecasts all.')),
+        'naive forecasts all. At most 2016 rows are chosen, of which the networks read at '
+        'most 576 (a day of minutes is 1440 rows); a window given is at most 8192.')),
     (('horizon',), (
         "rows from a window's last row to its first target (1 = next row; 0 = the window's "
         'own last row, e.g. remaining useful life).')),
