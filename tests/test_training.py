@@ -289,6 +289,30 @@ def test_a_callback_stops_training_after_the_epoch_and_initial_epoch_counts():
     assert len(resumed.logs) == 1  # epochs 2..2 of 0..2
 
 
+def test_a_time_limit_ends_the_epoch_at_the_batch_past_it(monkeypatch):
+    """An epoch of many windows ran whole past the budget (633 s of one epoch on a table
+    of minutes with --max-seconds 60). Now the batch that ends past it ends the epoch: the
+    epoch's logs and validation come from the batches run, and training stops there. The
+    clock is the callback's, a second per reading."""
+    import lstmcast.engine.callbacks as callbacks
+
+    clock = iter(range(1000))  # the callbacks' module's clock only, not the loop's
+    monkeypatch.setattr(callbacks, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    x, y = data(n=80)
+    record, limit = Record(), callbacks.TimeLimit(3.5)  # read at the start, then per batch
+    net = network()
+    train(fake_model(net), Samples(x[:64], CPU), torch.from_numpy(y[:64]), epochs=5,
+          batch_size=4, shuffle=False,
+          validation=(Samples(x[64:], CPU), torch.from_numpy(y[64:])),
+          callbacks=[limit, record], verbose=0)
+    assert record.batches == 4 and len(record.logs) == 1  # 4 of 16 batches, one epoch
+    assert limit.stopped_epoch == 0
+    with torch.no_grad():  # validated with the weights the 4 batches left
+        out = net.eval()(torch.from_numpy(x[64:])).double().numpy()
+    assert record.logs[0]["val_loss"] == pytest.approx(np.mean((out - y[64:]) ** 2),
+                                                       rel=RTOL_SCORES)
+
+
 def test_a_non_finite_loss_stops_with_a_training_error_and_keeps_the_last_good_weights():
     x, y = data(n=30)
     net = network()

@@ -305,7 +305,10 @@ class ReduceLROnPlateau(_Monitor):
 
 
 class TimeLimit(Callback):
-    """Stops training at the end of the first epoch that ends past ``seconds`` of training.
+    """Stops training at the first batch that ends past ``seconds`` of training: the epoch
+    ends there (its logs, its validation and every callback's ``on_epoch_end`` as at any
+    epoch's end), so that an epoch of many windows does not run minutes past the budget.
+    A run of several processes (torchrun) stops at the end of that epoch, where they agree.
 
     Args:
         seconds: wall-clock budget for ``fit``, > 0.
@@ -319,13 +322,18 @@ class TimeLimit(Callback):
         self.verbose = verbose
         self.since = since
         self.stopped_epoch: int | None = None
+        self.reached = False  # a batch ended past the budget
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.start = time.perf_counter() if self.since is None else self.since
-        self.stopped_epoch = None
+        self.stopped_epoch, self.reached = None, False
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        if time.perf_counter() - self.start > self.seconds:
+            self.reached = self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        if time.perf_counter() - self.start > self.seconds:
+        if self.reached or time.perf_counter() - self.start > self.seconds:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.verbose:

@@ -347,6 +347,8 @@ def run_epoch(model: TrainedModel, forward: nn.Module, samples: Samples | Parts,
             plan = _own_plan(n, batch_size, shuffle, device, parallel)
             done = run_plan(model, forward, *held, plan, epoch, done, meter, bar,
                             callbacks, last_good, parallel)
+            if model.stop_training and not parallel:
+                break
         logs = meter.logs()
         if samples.validation_count:
             val_meter = EpochMeter(model.metrics_, device, "val_", across_ranks=parallel)
@@ -425,4 +427,6 @@ def run_plan(model: TrainedModel, forward: nn.Module, samples: Samples, targets:
             bar.update(min(done, bar.total), meter.logs(local=True))
         for cb in callbacks:
             cb.on_train_batch_end(done - 1)
+        if model.stop_training and not parallel:  # as Keras: the epoch ends here (ranks
+            break  # of a parallel run agree at its end)
     return done
