@@ -140,3 +140,16 @@ def test_a_table_read_in_many_chunks_keeps_a_bounded_sample():
     first = history[0]
     assert np.array_equal(first, chunks[0][0][0, :, 0]) and np.array_equal(targets[0],
                                                                              chunks[0][1][0])
+
+
+def test_a_season_longer_than_a_day_of_5_minute_rows_is_not_kept():
+    """A day of minutes (1440 rows): the smoothing runs without a season, over its last 60
+    rows, so that its fit costs what a short season's does; a day of 5-minute rows (288)
+    is kept, over four of them where the window holds them."""
+    assert smoothing.LONGEST_SEASON == 288
+    assert not smoothing.seasonal(2016, 1440) and smoothing.rows_read(2016, 1440) == 60
+    assert smoothing.seasonal(1152, 288) and smoothing.rows_read(2016, 288) == 1152
+    rng = np.random.default_rng(0)
+    history = rng.normal(size=(40, 60)).cumsum(axis=1)
+    params, _, _ = smoothing.fit(history, history[:, -1:] + 0.1, 1440, 1, 1)
+    assert params[2] == 0.0  # gamma: no seasonal terms were fitted
