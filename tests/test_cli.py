@@ -576,6 +576,29 @@ def test_the_tables_one_column_of_dates_is_the_time_column(tmp_path):
     assert path.read_bytes() == before
 
 
+def test_a_column_of_years_named_so_is_the_time_column(tmp_path):
+    """R's Nile written with its years (`year,flow`) and no --time: the years were an input
+    (a counter the networks extrapolate past the training rows). They are the time: the
+    forecast is for the year after the last. Years that skip, or a column of years not
+    named so, stay numbers."""
+    path = tmp_path / "nile.csv"
+    flow = 900 + np.random.default_rng(0).normal(0, 150, 100).round()
+    pd.DataFrame({"Year": np.arange(1871, 1971), "flow": flow}).to_csv(path, index=False)
+    done = run_cli("train", path, *FAST, "--target", "flow", "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert ("Column 'Year' holds years one apart: read as the time column, as --time Year "
+            "reads it, not as an input") in done.stderr
+    out = tmp_path / "forecast.csv"
+    assert run_cli("predict", tmp_path / "r", path, "--out", out).returncode == 0
+    assert pd.read_csv(out)["Year"].tolist() == [1971]
+    for other in ({"year": np.arange(1871, 1971) * 2 - 1871},  # every other year
+                  {"opened": np.arange(1871, 1971)}):  # years, but named otherwise
+        pd.DataFrame({**other, "flow": flow}).to_csv(path, index=False)
+        shown = run_cli("inspect", path, "--target", "flow")
+        assert shown.returncode == 0 and "read as the time column" not in shown.stderr
+        assert "past feature: " + next(iter(other)) in shown.stdout
+
+
 @pytest.mark.parametrize("dates", [
     {"ordered": "2020-01-01", "shipped": "2020-01-03"},  # two columns of dates: which?
     {"promo_start": "2020-01-01"}])  # one date repeated on every row: no time column

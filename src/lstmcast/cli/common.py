@@ -82,8 +82,8 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
     """Where --time is not given, the time column found in the table, with a warning naming
     it: the column without a name in the header that holds dates in order (a DataFrame's
     date index written by ``to_csv``), else the table's one column of dates (its rows then
-    sorted by it, as --time sorts them)."""
-    from lstmcast.tables.roles import dated_column, unnamed_time
+    sorted by it, as --time sorts them), else a column of years one apart named so."""
+    from lstmcast.tables.roles import dated_column, unnamed_time, year_column
 
     name = unnamed_time(frame, data.get("group"))
     if name is not None:
@@ -94,11 +94,16 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
                       "another).", stacklevel=3)
         return {"time": name}
     name = dated_column(frame, data.get("group"))
+    if name is not None:
+        warnings.warn(f"Column {name!r} holds the table's dates: read as the time column, as "
+                      f"--time {name} reads it (a season from the calendar, forecasts dated; "
+                      "--time names another).", stacklevel=3)
+        return {"time": name}
+    name = year_column(frame, data.get("group"))
     if name is None:
         return {}
-    warnings.warn(f"Column {name!r} holds the table's dates: read as the time column, as "
-                  f"--time {name} reads it (a season from the calendar, forecasts dated; "
-                  "--time names another).", stacklevel=3)
+    warnings.warn(f"Column {name!r} holds years one apart: read as the time column, as --time "
+                  f"{name} reads it, not as an input (--time names another).", stacklevel=3)
     return {"time": name}
 
 

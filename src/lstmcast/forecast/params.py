@@ -280,7 +280,7 @@ DATA: tuple[Param, ...] = (
        "joined by commas where it takes more than one to name a series ('store,item')",
        optional=True),
     _p("time", None, "str", "time column (rows are sorted by it in each series; the command "
-       "line takes the table's one column of dates without it); a year and "
+       "line takes the table's one column of dates without it, or its years); a year and "
        "a quarter, a year and a month, a year, month and day, or a date and a time of day "
        "in columns of their own joined by commas ('year,quarter', 'Date,Time')",
        optional=True),

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.checks import invalid
@@ -284,6 +285,32 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
         if parsed.dtype.kind == "M" and not keys.duplicated().any():
             found.append(name)
     return found[0] if len(found) == 1 else None
+
+
+YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "anno")
+"""Names a column of years goes by (in any case)."""
+
+
+def year_column(frame: pd.DataFrame, group: str | None) -> str | None:
+    """Where no time column is given, a column named for years (``YEAR_NAMES``) holding
+    whole numbers from 1000 to 2999, one year apart and in order within each series (its
+    first 200 rows read): a yearly table's time column (Nile's 'year'), which otherwise is
+    an input counting the rows. None where there is none."""
+    group = group if group in frame.columns else None
+    for name in frame.columns:
+        col = frame[name].iloc[:200]
+        if not (isinstance(name, str) and name.strip().lower() in YEAR_NAMES
+                and pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                and len(col) > 1 and col.notna().all()):
+            continue
+        values = col.to_numpy(dtype=float)
+        if not ((values % 1 == 0).all() and values.min() >= 1000 and values.max() < 3000):
+            continue
+        keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(col))
+        steps = [np.diff(values[keys == k]) for k in pd.unique(keys)]
+        if all((d == 1).all() for d in steps):
+            return name
+    return None
 
 
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
