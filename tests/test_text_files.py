@@ -308,3 +308,32 @@ def test_blank_rows_below_the_data_are_left_out(tmp_path):
         frame = read_table(ids)
     assert frame["store"].tolist() == ["007", "012"] and frame["week"].tolist() == [1, 1]
     assert pd.api.types.is_integer_dtype(frame["week"])
+
+
+def test_whole_numbers_grouped_by_spaces_are_read_where_the_delimiter_is_not_a_comma(tmp_path):
+    """A French spreadsheet writes 1112 as "1 112" (a space, or a no-break space): without
+    a decimal comma in the column it was refused as text."""
+    path = tmp_path / "trafic.csv"
+    path.write_text('mois;passagers\n1949-01;"1 112"\n1949-02;"1\u00a0118"\n1949-03;"987"\n')
+    with pytest.warns(UserWarning, match=r"Read with spaces between thousands: 'passagers' "
+                                         r"\('1 112' as 1112\)"):
+        frame = read_table(path)
+    assert frame["passagers"].tolist() == [1112, 1118, 987]
+
+
+def test_notes_below_the_data_after_a_blank_line_are_not_rows(tmp_path):
+    """A spreadsheet's footer ("Source: ...") below a blank line made every column text
+    ("the table has no numeric column"). Up to three such lines are skipped, said; more
+    lines after a blank line are rows."""
+    rows = "".join(f"2020-{m:02d},{m * 10}\n" for m in range(1, 13))
+    path = tmp_path / "sales.csv"
+    path.write_text("month,sales\n" + rows + "\nSource: the shop's ledger, 2020\nUnits: EUR\n")
+    with pytest.warns(UserWarning, match=r"Skipped 2 lines below the data of 'sales.csv', "
+                                         r"after a blank line: notes, not rows \(.Source: "):
+        frame = read_table(path)
+    assert frame["sales"].tolist() == [m * 10 for m in range(1, 13)]
+    more = "".join(f"2021-{m:02d},{m}\n" for m in range(1, 5))
+    path.write_text("month,sales\n" + rows + "\n" + more)  # a blank line among the rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_table(path)) == 16

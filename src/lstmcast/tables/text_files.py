@@ -65,6 +65,13 @@ def read(path: Path, suffixes: list[str]) -> pd.DataFrame:
         warnings.warn(f"Skipped {count} empty {'row' if count == 1 else 'rows'} (every value "
                       f"blank) at the end of {path.name!r}.", stacklevel=3)
         frame = _read_csv(path, sep, skip, names, quiet=True, rows=keep, encoding=encoding)
+    notes = _notes_below(path, head.startswith(b"\x1f\x8b"), encoding)
+    if notes and len(frame) > len(notes):
+        warnings.warn(f"Skipped {len(notes)} {'line' if len(notes) == 1 else 'lines'} below "
+                      f"the data of {path.name!r}, after a blank line: notes, not rows "
+                      f"({notes[0].strip()[:60]!r}).", stacklevel=3)
+        frame = _read_csv(path, sep, skip, names, quiet=True, rows=len(frame) - len(notes),
+                          encoding=encoding)
     if names is None and len(lines) > skip:
         _repeated_names(path, lines[skip], sep, list(frame.columns))
     return numbers_in_text(frame, sep)
@@ -177,6 +184,27 @@ def _head(path: Path, gzipped: bool, encoding: str | None = None) -> str:
     with (gzip.open if gzipped else open)(path, "rt", encoding=encoding or "utf-8",
                                           errors="replace") as handle:
         return handle.read(65536)
+
+
+NOTE_LINES = 3
+"""At most this many lines after a blank line at the end of a file are notes below the
+data (a spreadsheet's "Source: ..." footer), not rows."""
+
+
+def _notes_below(path: Path, gzipped: bool, encoding: str | None) -> list[str]:
+    """The lines after the last blank line of the file, where there are 1 to ``NOTE_LINES``
+    of them and the blank line is not the file's first (a text file's last 64 KiB read)."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        if gzipped or (encoding and size > 65536):  # UTF-16 is read from its byte-order mark
+            return []
+        handle.seek(max(0, size - 65536))
+        tail = handle.read().decode(encoding or "utf-8", errors="replace")
+    lines = tail.rstrip().splitlines()
+    blank = next((i for i in range(len(lines) - 1, -1, -1) if not lines[i].strip()), None)
+    if blank is None or blank == 0 or not 1 <= len(lines) - blank - 1 <= NOTE_LINES:
+        return []
+    return lines[blank + 1:]
 
 
 def _utf16(head: bytes) -> str | None:
@@ -305,28 +333,35 @@ def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[Any, pd.Series, pd.Seri
 
 
 def _numbers_as_written(frame: pd.DataFrame, pattern: re.Pattern, plain: Callable,
-                        how: str) -> pd.DataFrame:
-    """Text columns whose every value matches ``pattern``, one at least with a comma, read
-    as numbers (``plain`` rewrites the text as Python writes numbers), with a warning
-    naming them (``how`` they were written); a column with anything else is left as it
-    is (and refused later by name)."""
-    read = []
+                        marks: dict[str, str]) -> pd.DataFrame:
+    """Text columns whose every value matches ``pattern``, one at least with a mark of
+    ``marks`` (a pattern: how the numbers are written, in words), read as numbers
+    (``plain`` rewrites the text as Python writes numbers), with a warning naming them
+    and how they were written (the first mark found); a column with anything else is left
+    as it is (and refused later by name)."""
+    read: dict[str, list] = {}
     for name, column, text in _text_columns(frame):
-        if text.str.fullmatch(pattern).all() and text.str.contains(",").any():
+        if not text.str.fullmatch(pattern).all():
+            continue
+        how = next((how for mark, how in marks.items() if text.str.contains(mark).any()), None)
+        if how is not None:
             frame[name] = pd.to_numeric(plain(column.str.strip()))
-            read.append((name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
-    if read:
+            read.setdefault(how, []).append(
+                (name, str(text.iloc[0]).strip(), frame[name].dropna().iloc[0]))
+    for how, columns in read.items():
         warnings.warn(f"Read with {how}: " + ", ".join(
-            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in read) + ".", stacklevel=4)
+            f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in columns) + ".", stacklevel=4)
     return frame
 
 
 def _decimal_commas(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
-    """Numbers written with a decimal comma ("100,13", "1.234,5"), as spreadsheets write
-    them where the delimiter is not a comma."""
+    """Numbers written with a decimal comma ("100,13", "1.234,5") or their thousands grouped
+    by spaces ("1 112", a French spreadsheet's whole numbers), as spreadsheets write them
+    where the delimiter is not a comma."""
     if sep == ",":
         return frame
-    return _numbers_as_written(frame, _DECIMAL_COMMA, _from_decimal_comma, "a decimal comma")
+    return _numbers_as_written(frame, _DECIMAL_COMMA, _from_decimal_comma, {
+        ",": "a decimal comma", r"\d[ \u00a0\u202f]\d{3}": "spaces between thousands"})
 
 
 def _from_decimal_comma(text: pd.Series) -> pd.Series:
@@ -340,7 +375,8 @@ def _thousands(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers grouped by thousands with commas ("1,003.8", "12,500"), as spreadsheets
     export formatted cells (after ``_decimal_commas``, which reads "1,234" as a decimal
     comma where the delimiter is not a comma)."""
-    return _numbers_as_written(frame, _THOUSANDS, _from_thousands, "commas between thousands")
+    return _numbers_as_written(frame, _THOUSANDS, _from_thousands,
+                               {",": "commas between thousands"})
 
 
 def _from_thousands(text: pd.Series) -> pd.Series:
