@@ -156,6 +156,20 @@ def test_an_unnamed_date_column_is_a_forgotten_time(frame):
         resolve(frame, "sales", group="store", time="date", features=["temp"])
 
 
+@pytest.mark.parametrize(("dates", "said"), [
+    (["2024-01-01", "2024-01-02", "03/01/2024"], "it mixes date formats: most values are "
+                                                 "written like '2024-01-01'"),
+    (["01/02/2024", "02/02/2024", "03/02/2024"], "it reads both day-first and month-first"),
+])
+def test_dates_that_do_not_read_as_written_are_said_when_no_time_is_given(frame, dates, said):
+    """A column of dates written in two formats, or day-first and month-first alike, was
+    left out without a word (no time given): rows in file order, no dates."""
+    frame["date"] = dates
+    with pytest.warns(UserWarning, match=r"Column 'date' is not read as the time column, and "
+                      r"rows are taken in file order: no time column was given, and " + said):
+        resolve(frame, "sales", group="store", features=["temp"])
+
+
 def test_roles_load_no_torch():
     code = "import sys, lstmcast.tables.roles; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

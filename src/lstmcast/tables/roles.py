@@ -313,14 +313,49 @@ def year_column(frame: pd.DataFrame, group: str | None) -> str | None:
     return None
 
 
+_DATES_UNREAD = ("reads both day-first", "mixes date formats", "reads as dates but for",
+                 "mixes times with a zone")
+"""What ``parse_time`` says of a column of dates it cannot read as they are written."""
+
+
+def _unread_dates(frame: pd.DataFrame, name: Any) -> str | None:
+    """What keeps text column ``name``, which holds dates, from being read as dates (mixed
+    formats, day-first or month-first...), as ``parse_time`` says it after the column's
+    name (its first 200 rows tried first); None where it reads, or holds no dates."""
+    from lstmcast.errors import TimeError
+    from lstmcast.tables.timeline import is_text, parse_time
+
+    col = frame[name]
+    if not is_text(col) or col.isna().any():
+        return None
+    said = None
+    for rows in (col.iloc[:200], col):  # the whole column for the message's counts
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parse_time(rows, str(name))
+        except TimeError as error:
+            said = str(error)
+            if not any(mark in said for mark in _DATES_UNREAD):
+                return None
+        else:
+            if said is None:
+                return None
+    return None if said is None else said.removeprefix(f"Time column {str(name)!r} ")
+
+
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
     """Without a time column the rows are taken in file order: a text column of dates that
     is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
-    import warnings
-
     for name in frame.columns:
         if name in used:
             continue
+        unread = _unread_dates(frame, name)
+        if unread:
+            warnings.warn(f"Column {name!r} is not read as the time column, and rows are taken "
+                          f"in file order: no time column was given, and it {unread}",
+                          stacklevel=4)
+            return
         ordered = _dates_in_order(frame, name, group)
         if ordered is None:
             continue
