@@ -179,7 +179,8 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'wall-clock budget for training (None: no limit), counted from the start of '
         "``fit``: the table's preparation and the choice of the scale are in it (each "
         'network of an ensemble after the first has its own; a Parquet set read in shards '
-        'counts from the training).')),
+        'counts from the training). The batch that ends past it ends the epoch and the '
+        'training; scoring the candidates and the held-out rows comes after.')),
     (('clipnorm',), (
         'if set, gradients are rescaled to this global L2 norm at most.')),
     (('missing',), (
