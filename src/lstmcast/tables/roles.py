@@ -227,23 +227,34 @@ def _autoregressive(feature_cols: list[str], targets: list[str], horizon: int,
     return bool(autoregressive)
 
 
-def _dates_in_order(frame: pd.DataFrame, name: Any, group: str | None) -> bool | None:
-    """Whether text column ``name`` holds dates in order within each series (its first
-    200 rows read); None where it holds no dates (or a blank)."""
+def _first_times(frame: pd.DataFrame, name: Any) -> tuple[pd.Series | None, str | None]:
+    """Text column ``name`` (blank nowhere) read by ``parse_time`` over its first 200 rows:
+    the times and None, or None and what ``parse_time`` said; (None, None) for any other
+    column."""
     from lstmcast.tables.timeline import is_text, parse_time
 
     if not is_text(frame[name]) or frame[name].isna().any():
-        return None
-    head = frame[name].iloc[:200]
+        return None, None
     try:
-        parsed = parse_time(head, str(name))[0]
-    except InvalidArgumentError:
+        return parse_time(frame[name].iloc[:200], str(name))[0], None
+    except InvalidArgumentError as error:
+        return None, str(error)
+
+
+def _in_order(times: pd.Series | None, frame: pd.DataFrame, group: str | None) -> bool | None:
+    """Whether ``times`` (``_first_times``') are dates in order within each series; None
+    where they are no dates."""
+    if times is None or times.dtype.kind != "M":
         return None
-    if parsed.dtype.kind != "M":
-        return None
-    return bool(parsed.groupby(frame[group].iloc[:200].to_numpy()).apply(
+    return bool(times.groupby(frame[group].iloc[:200].to_numpy()).apply(
         lambda t: t.is_monotonic_increasing).all() if group else
-        parsed.is_monotonic_increasing)
+        times.is_monotonic_increasing)
+
+
+def _dates_in_order(frame: pd.DataFrame, name: Any, group: str | None) -> bool | None:
+    """Whether text column ``name`` holds dates in order within each series (its first
+    200 rows read); None where it holds no dates (or a blank)."""
+    return _in_order(_first_times(frame, name)[0], frame, group)
 
 
 def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
@@ -318,30 +329,25 @@ _DATES_UNREAD = ("reads both day-first", "mixes date formats", "reads as dates b
 """What ``parse_time`` says of a column of dates it cannot read as they are written."""
 
 
-def _unread_dates(frame: pd.DataFrame, name: Any) -> str | None:
+def _unread_dates(frame: pd.DataFrame, name: Any, said: str | None) -> str | None:
     """What keeps text column ``name``, which holds dates, from being read as dates (mixed
-    formats, day-first or month-first...), as ``parse_time`` says it after the column's
-    name (its first 200 rows tried first); None where it reads, or holds no dates."""
-    from lstmcast.errors import TimeError
-    from lstmcast.tables.timeline import is_text, parse_time
+    formats, day-first or month-first...), as ``parse_time`` says it of the whole column
+    after the column's name, where it ``said`` so of its first 200 rows (``_first_times``);
+    None where that is not what it said, or it said nothing."""
+    from lstmcast.tables.timeline import parse_time
 
-    col = frame[name]
-    if not is_text(col) or col.isna().any():
+    def unread(message: str | None) -> bool:
+        return message is not None and any(mark in message for mark in _DATES_UNREAD)
+
+    if not unread(said):
         return None
-    said = None
-    for rows in (col.iloc[:200], col):  # the whole column for the message's counts
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parse_time(rows, str(name))
-        except TimeError as error:
-            said = str(error)
-            if not any(mark in said for mark in _DATES_UNREAD):
-                return None
-        else:
-            if said is None:
-                return None
-    return None if said is None else said.removeprefix(f"Time column {str(name)!r} ")
+    try:  # the whole column, for the message's counts
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parse_time(frame[name], str(name))
+    except InvalidArgumentError as error:
+        said = str(error)
+    return said.removeprefix(f"Time column {str(name)!r} ") if unread(said) else None
 
 
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
@@ -350,13 +356,14 @@ def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> No
     for name in frame.columns:
         if name in used:
             continue
-        unread = _unread_dates(frame, name)
+        times, said = _first_times(frame, name)
+        unread = _unread_dates(frame, name, said)
         if unread:
             warnings.warn(f"Column {name!r} is not read as the time column, and rows are taken "
                           f"in file order: no time column was given, and it {unread}",
                           stacklevel=4)
             return
-        ordered = _dates_in_order(frame, name, group)
+        ordered = _in_order(times, frame, group)
         if ordered is None:
             continue
         if not ordered:

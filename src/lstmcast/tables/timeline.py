@@ -143,10 +143,6 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
     return _parse_dates(text, name, fmt)
 
 
-
-
-
-
 def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
     """Refuse day-first / month-first for a column of numbers, which they cannot read."""
     if fmt.lower() == "auto":
