@@ -530,6 +530,18 @@ def test_series_the_missing_policy_leaves_nothing_to_train_on_are_left_out(tmp_p
     assert set(scored) == {"Aruba", "Chad", "Peru"} | ({"Palau"} if missing != "drop" else set())
 
 
+def forecast_without_time(tmp_path, path, said, *args):
+    """``lstmcast train PATH ARGS`` without --time, ``said`` on its stderr (the column read
+    as the time), then ``lstmcast predict`` on the same file: the forecast."""
+    done = run_cli("train", path, *FAST, *args, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr
+    out = tmp_path / "forecast.csv"
+    done = run_cli("predict", tmp_path / "r", path, "--out", out)
+    assert done.returncode == 0, done.stderr
+    return pd.read_csv(out)
+
+
 def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
     """`Series.to_csv()` of a monthly series indexed by its dates: the dates stand in a
     column without a name (pandas reads it as 'Unnamed: 0'). Given neither --time nor
@@ -541,17 +553,11 @@ def test_a_date_index_written_by_to_csv_is_the_time_column(tmp_path):
     path = tmp_path / "sales.csv"
     sales.to_csv(path)
     assert path.read_text().startswith(",sales\n2010-01-01,")
-    done = run_cli("train", path, *FAST, "--steps", 3, "--out", tmp_path / "r")
-    assert done.returncode == 0, done.stderr
-    assert ("Column 'Unnamed: 0' (no name in the file: an index written with the table) "
-            "holds dates in order: read as the time column") in done.stderr
-    assert "read as the time column" in done.stderr
+    forecast = forecast_without_time(
+        tmp_path, path, "Column 'Unnamed: 0' (no name in the file: an index written with the "
+        "table) holds dates in order: read as the time column", "--steps", 3)
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["season"] == 12  # from the months, not found in the rows
-    out = tmp_path / "forecast.csv"
-    done = run_cli("predict", tmp_path / "r", path, "--out", out)
-    assert done.returncode == 0, done.stderr
-    forecast = pd.read_csv(out)
     assert forecast["Unnamed: 0"].tolist()[:3] == ["2018-01-01", "2018-02-01", "2018-03-01"]
 
 
@@ -566,13 +572,10 @@ def test_the_tables_one_column_of_dates_is_the_time_column(tmp_path):
     pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": close.round(2)}).iloc[::-1].to_csv(
         path, index=False)
     before = path.read_bytes()
-    done = run_cli("train", path, *FAST, "--target", "Close", "--out", tmp_path / "r")
-    assert done.returncode == 0, done.stderr
-    assert ("Column 'Date' holds the table's dates: read as the time column, as --time Date "
-            "reads it") in done.stderr
-    out = tmp_path / "forecast.csv"
-    assert run_cli("predict", tmp_path / "r", path, "--out", out).returncode == 0
-    assert pd.read_csv(out)["Date"].tolist() == [f"{days[-1] + pd.offsets.BDay():%Y-%m-%d}"]
+    forecast = forecast_without_time(
+        tmp_path, path, "Column 'Date' holds the table's dates: read as the time column, as "
+        "--time Date reads it", "--target", "Close")
+    assert forecast["Date"].tolist() == [f"{days[-1] + pd.offsets.BDay():%Y-%m-%d}"]
     assert path.read_bytes() == before
 
 
@@ -584,13 +587,10 @@ def test_a_column_of_years_named_so_is_the_time_column(tmp_path):
     path = tmp_path / "nile.csv"
     flow = 900 + np.random.default_rng(0).normal(0, 150, 100).round()
     pd.DataFrame({"Year": np.arange(1871, 1971), "flow": flow}).to_csv(path, index=False)
-    done = run_cli("train", path, *FAST, "--target", "flow", "--out", tmp_path / "r")
-    assert done.returncode == 0, done.stderr
-    assert ("Column 'Year' holds years one apart: read as the time column, as --time Year "
-            "reads it, not as an input") in done.stderr
-    out = tmp_path / "forecast.csv"
-    assert run_cli("predict", tmp_path / "r", path, "--out", out).returncode == 0
-    assert pd.read_csv(out)["Year"].tolist() == [1971]
+    forecast = forecast_without_time(
+        tmp_path, path, "Column 'Year' holds years one apart: read as the time column, as "
+        "--time Year reads it, not as an input", "--target", "flow")
+    assert forecast["Year"].tolist() == [1971]
     for other in ({"year": np.arange(1871, 1971) * 2 - 1871},  # every other year
                   {"opened": np.arange(1871, 1971)}):  # years, but named otherwise
         pd.DataFrame({**other, "flow": flow}).to_csv(path, index=False)
