@@ -1,6 +1,7 @@
 """Times written as numbers (lstmcast.tables.numbered_times): a spreadsheet's day numbers
 read with ``time_format="excel"`` against Python's own calendar, the warning where numbers
-kept as numbers read as such days, and the command line on a CSV saved so.
+kept as numbers read as such days, and the command line on a CSV saved so; dates written
+as digits (19490101), against Python's ``datetime.strptime``.
 
 Seconds and milliseconds since 1970 are tested in test_timeline.py, through parse_time.
 """
@@ -14,7 +15,7 @@ import pytest
 from helpers import run_cli
 
 from lstmcast.errors import TimeError
-from lstmcast.tables.numbered_times import hint
+from lstmcast.tables.numbered_times import hint, written_digits
 from lstmcast.tables.timeline import parse_time
 
 SPREADSHEET_DAY_0 = dt.datetime(1899, 12, 30)  # day 1 is 1900-01-01, past the 1900-02-29 it counts
@@ -86,4 +87,68 @@ def test_command_line_names_the_format_and_reads_the_days(tmp_path):
     assert ("time: 'Date' holds dates, read as excel (a spreadsheet's day numbers, days since "
             "1899-12-30); frequency monthly") in told.stdout
     assert "season: 12" in told.stdout and "day numbers" not in told.stderr
+    assert table.read_bytes() == before
+
+
+# -- dates written as digits --------------------------------------------------------------
+MONTHS = [dt.datetime(1949 + k // 12, 1 + k % 12, 1) for k in range(30)]
+
+
+@pytest.mark.parametrize("fmt", ["%Y%m", "%Y%m%d", "%Y%m%d%H", "%Y%m%d%H%M"])
+def test_dates_written_as_digits_read_as_dates_where_numbers_would_have_gaps(fmt):
+    """Monthly dates through two year ends, written as one whole number each (as a CSV
+    reads 19490101): as numbers they are not evenly spaced (19491201 to 19500101 is 8,900),
+    so they are read as the dates Python's strptime reads, in the format that wrote them."""
+    numbers = pd.Series([int(m.strftime(fmt)) for m in MONTHS])
+    assert written_digits(numbers) == fmt
+    parsed, used = parse_time(numbers, "date")
+    assert used == fmt
+    assert parsed.tolist() == [pd.Timestamp(dt.datetime.strptime(str(n), fmt)) for n in numbers]
+
+
+@pytest.mark.parametrize("values", [
+    [20240101, 20240102, 20240103],  # evenly spaced: numbers (with a hint, below)
+    [19491201, 19491232, 19500101],  # no day 32
+    [17991201, 17991231, 18000101],  # before 1800
+    [123456, 123457, 123469],  # 6 digits, month 34
+    [20240101, 2024010200, 20240103],  # digits of two lengths
+    [19490101.5, 19490201, 19500101]])  # not whole
+def test_other_numbers_are_not_read_as_digit_dates(values):
+    assert written_digits(pd.Series(values)) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert parse_time(pd.Series(values), "t")[0].dtype.kind in "if"
+
+
+def test_digit_dates_a_step_apart_stay_numbers_with_the_format_named():
+    days = pd.Series([20240101, 20240102, 20240103])
+    with pytest.warns(UserWarning, match=r"Time column 't' holds numbers such as 20240101, "
+                      r"which read as dates written %Y%m%d \(2024-01-01 00:00\): they are used "
+                      r"as numbers. --time-format %Y%m%d reads them as dates"):
+        hint(days, "t")
+
+
+def test_command_line_reads_a_column_of_digit_dates_as_the_time(tmp_path):
+    """Months written 19490101 (a column of whole numbers to a CSV reader), trained without
+    --time: the column was a past input counting the rows, and with --time the months had
+    "792 missing time steps (every 100)". It is the time column, with a season of 12, and
+    the forecasts are written as the table wrote its dates. The file is not changed."""
+    months = pd.date_range("1949-01-01", periods=96, freq="MS")
+    table = tmp_path / "ymd.csv"
+    pd.DataFrame({"date": months.strftime("%Y%m%d").astype(int),
+                  "value": 100 + 10 * np.sin(2 * np.pi * np.arange(96) / 12)}).to_csv(
+        table, index=False)
+    before = table.read_bytes()
+    told = run_cli("inspect", table, "--target", "value", "--time", "date")
+    assert told.returncode == 0, told.stderr
+    assert "time: 'date' holds dates, read as %Y%m%d; frequency monthly" in told.stdout
+    assert "season: 12" in told.stdout
+    out = tmp_path / "forecast.csv"
+    trained = run_cli("train", table, "--target", "value", "--steps", 2, "--epochs", 1,
+                      "--out", tmp_path / "run")
+    assert trained.returncode == 0, trained.stderr
+    assert "Column 'date' holds the table's dates: read as the time column" in trained.stderr
+    done = run_cli("predict", tmp_path / "run", table, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(out)["date"].tolist() == [19570101, 19570201]
     assert table.read_bytes() == before

@@ -247,7 +247,8 @@ MODEL: tuple[Param, ...] = (
        "too), epoch-ms or epoch-s (numbers counting from 1970-01-01; whole seconds as "
        "milliseconds from 1973 on, as JSON writers write dates, are read so without it), "
        "excel (a spreadsheet's day numbers, such as 43831 for 2020-01-01), or a strftime "
-       "format such as %%d/%%m/%%Y (which also reads numbers such as 20240131)",
+       "format such as %%d/%%m/%%Y (which also reads numbers such as 20240131; without it "
+       "they are read as dates where as numbers they would not be evenly spaced)",
        optional=True),
     _p("calendar", False, "bool", "calendar inputs from a datetime time column: hour, weekday, "
        "day of year or month, as sine/cosine pairs (those the frequency makes meaningful)"),

@@ -195,7 +195,10 @@ ENTRIES: tuple[tuple[tuple[str, ...], str], ...] = (
         'zone; else day-first or month-first when the values tell them apart), "iso8601", '
         '"dayfirst", "monthfirst" (which read ISO 8601 dates too), or a strftime format such '
         'as "%d/%m/%Y %H:%M"; a strftime format or "iso8601" reads a column of numbers such '
-        'as 20240131 as dates. Changed after fit (``set_params``), it is how ``predict`` '
+        'as 20240131 as dates (unasked, dates written as 6 to 12 digits are read so where, as '
+        'numbers, they would not be evenly spaced: 19491201 then 19500101); "epoch-ms", '
+        '"epoch-s" and "excel" read numbers counting from 1970-01-01 or a spreadsheet\'s day '
+        'numbers. Changed after fit (``set_params``), it is how ``predict`` '
         'reads its tables.')),
     (('calendar',), (
         'derive inputs known in advance from a datetime time column: hour of day, day of '

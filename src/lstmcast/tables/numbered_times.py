@@ -1,9 +1,11 @@
-"""Times written as numbers: seconds or milliseconds since 1970, and spreadsheets' day
-numbers.
+"""Times written as numbers: seconds or milliseconds since 1970, spreadsheets' day
+numbers, and dates written as digits (19490101).
 
 A column of numbers named as the time stays numbers (a step of 1, no calendar) unless a
-``time_format`` says what they count (``read``), with one exception: whole seconds
-written as milliseconds from 1973 on, as JSON writers write dates (``is_epoch_ms``).
+``time_format`` says what they count (``read``), with two exceptions: whole seconds
+written as milliseconds from 1973 on, as JSON writers write dates (``is_epoch_ms``), and
+dates written without separators that as numbers would not be evenly spaced
+(``written_digits``: 19491201 then 19500101, which as numbers leave a gap of 8,900).
 Where numbers kept as numbers look like dates counted one of these ways, a warning
 names the dates they read as and the format that reads them (``hint``): a sensor log's
 1609459200 (seconds since 1970), or a spreadsheet's 43831 (2020-01-01: a date column
@@ -39,6 +41,11 @@ numbers are not dates written with 12 digits (201001011300: %Y%m%d%H%M)."""
 
 DAY_NUMBERS = (10_000, 80_000)
 """The spreadsheet day numbers ``hint`` looks at: 1927-05-18 to 2119-01-10."""
+DIGIT_FORMATS = {6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M"}
+"""Dates written as whole numbers without separators, by their number of digits."""
+DIGIT_YEARS = (1800, 2200)
+"""The years such dates are read in."""
+
 _DAY_STEPS = ((1 / 24, 1 / 24), (1, 1), (7, 7), (28, 31), (89, 92), (181, 184), (365, 366))
 """The steps, in days, of regular times: hours, days, weeks, months, quarters, halves,
 years."""
@@ -62,6 +69,36 @@ def is_epoch_ms(col: pd.Series) -> bool:
     return bool(pd.to_datetime(twelve, format="%Y%m%d%H%M", errors="coerce").isna().any())
 
 
+def digit_dates(col: pd.Series) -> str | None:
+    """The format of ``DIGIT_FORMATS`` that reads every value of a column of whole numbers
+    as a date from ``DIGIT_YEARS``; None where there is none."""
+    values = col.to_numpy(dtype=np.float64)
+    if len(values) == 0 or not np.isfinite(values).all() or (values % 1).any():
+        return None
+    text = number_text(col)
+    lengths = text.str.len().unique()
+    fmt = DIGIT_FORMATS.get(int(lengths[0])) if len(lengths) == 1 else None
+    if fmt is None:
+        return None
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    years = parsed.dt.year
+    if parsed.isna().any() or (years < DIGIT_YEARS[0]).any() or (years >= DIGIT_YEARS[1]).any():
+        return None
+    return fmt
+
+
+def written_digits(col: pd.Series) -> str | None:
+    """The format that reads a column of numbers as dates written without separators
+    (``digit_dates``) where, as numbers, they are not evenly spaced: a month or a year
+    passed (19490101, 19490201, ... 19500101), which read as numbers would be a time with
+    gaps; None otherwise (numbers a step apart stay numbers, with a ``hint``)."""
+    fmt = digit_dates(col)
+    if fmt is None:
+        return None
+    steps = np.diff(np.unique(col.to_numpy(dtype=np.float64)))
+    return fmt if len(steps) > 1 and (steps != steps[0]).any() else None
+
+
 def read(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
     """Numbers counting ``UNITS[fmt]`` from ``ORIGINS[fmt]`` as dates (without a zone, as
     the dates that were written so); a spreadsheet's fractions of a day to the second."""
@@ -78,12 +115,19 @@ def read(col: pd.Series, name: str, fmt: str) -> tuple[pd.Series, str]:
 
 
 def hint(col: pd.Series, name: str) -> None:
-    """A warning where numbers kept as numbers read as seconds since 1970 or as a
-    spreadsheet's day numbers."""
+    """A warning where numbers kept as numbers read as seconds since 1970, as a
+    spreadsheet's day numbers or as dates written as digits."""
     values = np.unique(col.to_numpy(dtype=np.float64))
     if len(values) < 2:
         return
-    if _seconds(values):
+    digits = digit_dates(pd.Series(values))
+    if digits:
+        first = pd.to_datetime(number_text(pd.Series(values[:1])), format=digits).iloc[0]
+        warnings.warn(f"Time column {name!r} holds numbers such as {int(values[0])}, which "
+                      f"read as dates written {digits} ({first:%Y-%m-%d %H:%M}): they are "
+                      f"used as numbers. --time-format {digits} reads them as dates (a season "
+                      "from the calendar, forecasts dated).", stacklevel=4)
+    elif _seconds(values):
         first = pd.Timestamp(int(values[0]), unit="s")
         warnings.warn(f"Time column {name!r} holds numbers such as {int(values[0])}, which "
                       f"read as seconds since 1970 ({first:%Y-%m-%d %H:%M} UTC): they are "

@@ -273,8 +273,10 @@ def unnamed_time(frame: pd.DataFrame, group: str | None) -> str | None:
 
 def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
     """Where no time column is given, the one column of the table (the series id aside)
-    holding dates, text or datetimes, distinct within each series (its first 200 rows
-    read): a table's time column. None where there is none, or more than one."""
+    holding dates, text or datetimes or dates written as digits (``numbered_times.
+    written_digits``: 19490101), distinct within each series (its first 200 rows read): a
+    table's time column. None where there is none, or more than one."""
+    from lstmcast.tables.numbered_times import written_digits
     from lstmcast.tables.timeline import is_text, parse_time
 
     group = group if group in frame.columns else None
@@ -282,7 +284,9 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
     for name in frame.columns:
         col = frame[name].iloc[:200]
         if name == group or col.isna().any() or not (
-                is_text(col) or pd.api.types.is_datetime64_any_dtype(col)):
+                is_text(col) or pd.api.types.is_datetime64_any_dtype(col) or (
+                    pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                    and written_digits(col))):
             continue
         try:
             with warnings.catch_warnings():  # said when the column is read as the time

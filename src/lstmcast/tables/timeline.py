@@ -4,7 +4,8 @@
   time and a zone; day-first and month-first dates, which must be told apart
   by the values or by ``time_format``); numbers stay numbers, unless a
   strftime ``time_format`` (or "iso8601") says they are dates written without
-  separators (20240131), or another what they count (``numbered_times``);
+  separators (20240131), or another what they count (``numbered_times``), or they
+  read as such dates and as numbers would have gaps (19491201, 19500101);
   datetimes stay as they are, time zones are kept. A column written with several
   UTC offsets (daylight saving time) is held in UTC, each row's offset kept for
   its hours as written. Dates written as the UTC instants of their local
@@ -87,7 +88,9 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
             8601 dates, never ambiguous, read too), or a strftime format such as
             "%d/%m/%Y %H:%M". A strftime format or "iso8601" also reads a column
             of numbers as dates (20240131 with "%Y%m%d"); without one, numbers
-            stay numbers, but for milliseconds since 1970 (read as "epoch-ms").
+            stay numbers, but for milliseconds since 1970 (read as "epoch-ms") and
+            dates written as 6 to 12 digits that as numbers are not evenly spaced
+            (19490101, 19490201 ...: read as "%Y%m%d").
             "epoch-ms" and "epoch-s" read numbers counting from 1970-01-01 (UTC)
             as dates, "excel" a spreadsheet's day numbers
             (``lstmcast.tables.numbered_times``).
@@ -121,8 +124,9 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
         if fmt.lower() in numbered_times.UNITS or (
                 fmt.lower() == "auto" and numbered_times.is_epoch_ms(col)):
             return numbered_times.read(col, name, fmt.lower() if written else "epoch-ms")
-        if written:  # dates written as numbers (20240131), as a CSV reads them
-            return _parse_dates(number_text(col), name, fmt)
+        digits = numbered_times.written_digits(col) if fmt.lower() == "auto" else None
+        if written or digits:  # dates written as numbers (20240131), as a CSV reads them
+            return _parse_dates(number_text(col), name, digits or fmt)
         _numbers_not_dates(number_text(col), name, fmt)
         numbered_times.hint(col, name)
         kind = np.int64 if pd.api.types.is_integer_dtype(col) else np.float64
