@@ -153,6 +153,14 @@ def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
         sort_series(frame, "job", "year")
     with pytest.raises(DataError, match=r"\(a store, a product\), give it as the group"):
         sort_series(frame.drop(columns="job"), None, "year")
+    frame["sex"] = ["m", "m", "f", "f"]  # the column that tells them apart, named
+    with pytest.raises(DataError, match=r"row per time\. Column 'sex' tells the series apart: "
+                       r"name it as the group beside 'job', joined by a comma \('job,sex'\)\.$"):
+        sort_series(frame, "job", "year")
+    with pytest.raises(DataError, match=r"Column 'job' tells the series apart: name it as the "
+                       r"group \(--group job\)\.$"):
+        sort_series(frame.assign(job=["a", "a", "b", "b"]).drop(columns="sex"), None, "year")
+    frame = frame.drop(columns="sex")
     twice = pd.concat([frame.iloc[:2], frame.iloc[:2]])  # a file appended to itself
     with pytest.raises(DataError, match=r"\(4 rows share a time with another\); each series "
                        r"needs one row per time\. 2 rows repeat another row exactly .*"

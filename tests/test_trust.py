@@ -171,6 +171,22 @@ def test_dates_out_of_order_without_time_are_the_time_or_refused(tmp_path):
     one_line_error(result, "'date' holds dates that are not in order", "--time date")
 
 
+def test_a_long_table_without_its_group_names_the_column_that_tells_series_apart(tmp_path):
+    """Two shops' rows one under the other (a long table, as a download of several stocks
+    gives them), trained without --group: the dates repeat, so they are neither in order
+    nor one per row. Both errors named no column to group by; they name 'shop'."""
+    data = daily(tmp_path / "long.csv")
+    before = data.read_bytes()
+    result = run_cli("train", data, "--target", "sales", *FAST)
+    one_line_error(result, "'date' holds dates that are not in order", "--time date",
+                   "Column 'shop' tells the series apart (each has one row per date): give "
+                   "--group shop too.")
+    result = run_cli("train", data, "--target", "sales", "--time", "date", *FAST)
+    one_line_error(result, "Time 2024-01-01 appears more than once",
+                   "Column 'shop' tells the series apart: name it as the group (--group shop).")
+    assert data.read_bytes() == before
+
+
 def test_a_closed_pipe_is_not_an_error(tmp_path):
     import subprocess
     import sys

@@ -28,7 +28,7 @@ from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import text_files
 from lstmcast.tables.calendar_inputs import calendar_names
-from lstmcast.tables.io import default_features, missing_column
+from lstmcast.tables.io import default_features, missing_column, series_column
 
 
 @dataclass
@@ -371,10 +371,13 @@ def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> No
         if ordered is None:
             continue
         if not ordered:
+            series = None if group else series_column(frame, [name])
             raise InvalidArgumentError(
                 f"Column {name!r} holds dates that are not in order, but no time column was "
                 f"given: the rows would be taken in file order. Give time={name!r} to sort "
-                "each series by it (or sort the file).")
+                "each series by it (or sort the file)." + (
+                    f" Column {series!r} tells the series apart (each has one row per date): "
+                    f"give group={series!r} too." if series else ""))
         warnings.warn(f"Column {name!r} holds dates but no time column was given: rows are "
                       f"taken in file order, and forecasts get no dates (give time={name!r}).",
                       stacklevel=4)
