@@ -68,6 +68,8 @@ def test_backtest_and_inspect(table):
                      "--window", "10")
     assert result.returncode == 0, result.stderr
     assert "(samples, time_steps, features)" in result.stdout
+    assert ("sales.csv, 120 rows; 96 rows in 2 series to fit on, the last 12 of each "
+            "series held out to test") in result.stdout  # the file's rows first, not the 96
     assert "first training window: series 'a', day 0 .. 9; target at ['10']" in result.stdout
     assert "zero-copy" in result.stdout
 

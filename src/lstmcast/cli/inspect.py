@@ -41,7 +41,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     forecaster = build_forecaster(model, args, verbose=0)
     facts = forecaster.inspect(fit_frame, **data_columns(data))
     lines = _parquet_lines(source, forecaster.shard_rows) if source.parquet else []
-    lines += _table_lines(source, data, facts)
+    lines += _table_lines(source, data, facts, how.get("holdout"))
     lines += _model_lines(model, facts)
     lines += _window_lines(data, facts, test_frame, how)
     lines += _memory_lines(facts)
@@ -64,12 +64,18 @@ def _parquet_lines(source: Source, most: int) -> list[str]:
             f"below: the first file only, {info['first_file']}"]
 
 
-def _table_lines(source: Source, data: dict, facts: dict) -> list[str]:
-    """The rows, the target, each input's role, the time column and the season."""
+def _table_lines(source: Source, data: dict, facts: dict, holdout: int | None = None
+                 ) -> list[str]:
+    """The rows (the file's, and those fitted on where ``holdout`` rows of each series are
+    held out to test), the target, each input's role, the time column and the season."""
     from lstmcast.tables import numbered_times
     from lstmcast.tables.frequency import describe
 
-    lines = [f"data: {source.name}, {facts['rows']} rows in {facts['series']} series",
+    rows = f"{facts['rows']} rows in {facts['series']} series"
+    if holdout and source.parquet is None:
+        rows = (f"{len(source.frame)} rows; {rows} to fit on, the last {holdout} of each "
+                "series held out to test")
+    lines = [f"data: {source.name}, {rows}",
              f"target: {', '.join(facts['target'])}", f"inputs ({len(facts['inputs'])}):"]
     by_role: dict[str, list[str]] = {}
     for column, role in facts["roles"].items():
