@@ -584,8 +584,8 @@ def test_the_tables_one_column_of_dates_is_the_time_column(tmp_path):
 def test_a_column_of_years_named_so_is_the_time_column(tmp_path):
     """R's Nile written with its years (`year,flow`) and no --time: the years were an input
     (a counter the networks extrapolate past the training rows). They are the time: the
-    forecast is for the year after the last. Years that skip, or a column of years not
-    named so, stay numbers."""
+    forecast is for the year after the last; a census every 5 years forecasts 5 years on.
+    Years that skip unevenly, or a column of years not named so, stay numbers."""
     path = tmp_path / "nile.csv"
     flow = 900 + np.random.default_rng(0).normal(0, 150, 100).round()
     pd.DataFrame({"Year": np.arange(1871, 1971), "flow": flow}).to_csv(path, index=False)
@@ -593,7 +593,14 @@ def test_a_column_of_years_named_so_is_the_time_column(tmp_path):
         tmp_path, path, "Column 'Year' holds years one apart: read as the time column, as "
         "--time Year reads it, not as an input", "--target", "flow")
     assert forecast["Year"].tolist() == [1971]
-    for other in ({"year": np.arange(1871, 1971) * 2 - 1871},  # every other year
+    pd.DataFrame({"year": np.arange(1500, 2000, 5), "flow": flow}).to_csv(path, index=False)
+    (tmp_path / "5").mkdir()
+    forecast = forecast_without_time(
+        tmp_path / "5", path, "Column 'year' holds years 5 apart: read as the time column",
+        "--target", "flow")
+    assert forecast["year"].tolist() == [2000]
+    uneven = np.r_[1871:1921, 1922:1972]  # a year left out
+    for other in ({"year": uneven},
                   {"opened": np.arange(1871, 1971)}):  # years, but named otherwise
         pd.DataFrame({**other, "flow": flow}).to_csv(path, index=False)
         shown = run_cli("inspect", path, "--target", "flow")

@@ -82,7 +82,8 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
     """Where --time is not given, the time column found in the table, with a warning naming
     it: the column without a name in the header that holds dates in order (a DataFrame's
     date index written by ``to_csv``), else the table's one column of dates (its rows then
-    sorted by it, as --time sorts them), else a column of years one apart named so."""
+    sorted by it, as --time sorts them), else a column of years named so, the same number
+    apart."""
     from lstmcast.tables.roles import dated_column, unnamed_time, year_column
 
     name = unnamed_time(frame, data.get("group"))
@@ -99,11 +100,13 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
                       f"--time {name} reads it (a season from the calendar, forecasts dated; "
                       "--time names another).", stacklevel=3)
         return {"time": name}
-    name = year_column(frame, data.get("group"))
-    if name is None:
+    found = year_column(frame, data.get("group"))
+    if found is None:
         return {}
-    warnings.warn(f"Column {name!r} holds years one apart: read as the time column, as --time "
-                  f"{name} reads it, not as an input (--time names another).", stacklevel=3)
+    name, apart = found
+    warnings.warn(f"Column {name!r} holds years {'one' if apart == 1 else apart} apart: read as "
+                  f"the time column, as --time {name} reads it, not as an input (--time names "
+                  "another).", stacklevel=3)
     return {"time": name}
 
 

@@ -306,11 +306,12 @@ YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "
 """Names a column of years goes by (in any case)."""
 
 
-def year_column(frame: pd.DataFrame, group: str | None) -> str | None:
+def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | None:
     """Where no time column is given, a column named for years (``YEAR_NAMES``) holding
-    whole numbers from 1000 to 2999, one year apart and in order within each series (its
-    first 200 rows read): a yearly table's time column (Nile's 'year'), which otherwise is
-    an input counting the rows. None where there is none."""
+    whole numbers from 1000 to 2999, in order within each series and all the same number
+    of years apart, from 1 to 10 (its first 200 rows read): a yearly table's time column
+    (Nile's 'year'; a census every 10 years), which otherwise is an input counting the
+    rows, and the years between rows. None where there is none."""
     group = group if group in frame.columns else None
     for name in frame.columns:
         col = frame[name].iloc[:200]
@@ -322,9 +323,9 @@ def year_column(frame: pd.DataFrame, group: str | None) -> str | None:
         if not ((values % 1 == 0).all() and values.min() >= 1000 and values.max() < 3000):
             continue
         keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(col))
-        steps = [np.diff(values[keys == k]) for k in pd.unique(keys)]
-        if all((d == 1).all() for d in steps):
-            return name
+        steps = np.concatenate([np.diff(values[keys == k]) for k in pd.unique(keys)])
+        if len(steps) and 1 <= steps[0] <= 10 and (steps == steps[0]).all():
+            return name, int(steps[0])
     return None
 
 
