@@ -581,6 +581,36 @@ def test_the_tables_one_column_of_dates_is_the_time_column(tmp_path):
     assert path.read_bytes() == before
 
 
+def test_a_year_and_a_month_named_so_are_the_time_without_time(tmp_path):
+    """A government table's months as `Year,Month,value` (month numbers or names) and a
+    year and quarter, trained without --time: both columns were inputs, the rows undated
+    and the season guessed from the rows. They are read together as the time (as --time
+    Year,Month reads them), the season from the calendar, the forecasts written as the
+    two columns. A year and a month that repeat (several series, no group) stay inputs."""
+    months = pd.date_range("2001-01-01", periods=96, freq="MS")
+    value = 100 + 10 * np.sin(2 * np.pi * np.arange(96) / 12)
+    path = tmp_path / "ym.csv"
+    for month, first in ((months.month, 1), (months.strftime("%b"), 1)):  # names back as numbers
+        pd.DataFrame({"Year": months.year, "Month": month, "value": value}).to_csv(
+            path, index=False)
+        folder = tmp_path / str(month[0])
+        folder.mkdir()
+        forecast = forecast_without_time(
+            folder, path, "Columns 'Year' and 'Month' hold the time: read together as the "
+            "time column, as --time Year,Month reads them", "--target", "value", "--steps", 2)
+        assert forecast[["Year", "Month"]].values.tolist()[0] == [2009, first]
+        assert json.loads((folder / "r" / "metrics.json").read_text())["season"] == 12
+    quarters = months[::3]
+    pd.DataFrame({"year": quarters.year, "quarter": quarters.quarter,
+                  "value": value[:32]}).to_csv(path, index=False)
+    shown = run_cli("inspect", path, "--target", "value")
+    assert "time: 'year,quarter' holds dates, read as quarters" in shown.stdout, shown.stderr
+    pd.concat([pd.DataFrame({"Year": months.year, "Month": months.month, "value": value})] * 2
+              ).to_csv(path, index=False)
+    shown = run_cli("inspect", path, "--target", "value")
+    assert shown.returncode == 0 and "past feature: Year, Month" in shown.stdout
+
+
 def test_a_column_of_years_named_so_is_the_time_column(tmp_path):
     """R's Nile written with its years (`year,flow`) and no --time: the years were an input
     (a counter the networks extrapolate past the training rows). They are the time: the

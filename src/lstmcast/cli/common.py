@@ -73,6 +73,10 @@ def read_settings(args: argparse.Namespace, source: Source) -> tuple[dict, dict]
         source.test = joined_columns.join(source.test, data.get("group"), data.get("time"))
     if not data.get("time"):
         data.update(_unnamed_time(source.frame, data))
+        if joined_columns.parts(data.get("time")):  # found as a year and a month
+            source.frame = joined_columns.join(source.frame, None, data["time"])
+            if source.test is not None:
+                source.test = joined_columns.join(source.test, None, data["time"])
     if not data.get("target"):
         data["target"] = [_only_target(source.frame, data)]
     return data, model
@@ -83,8 +87,8 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
     it: the column without a name in the header that holds dates in order (a DataFrame's
     date index written by ``to_csv``), else the table's one column of dates (its rows then
     sorted by it, as --time sorts them), else a column of years named so, the same number
-    apart."""
-    from lstmcast.tables.roles import dated_column, unnamed_time, year_column
+    apart, else a column of years beside one of months or quarters ("Year,Month")."""
+    from lstmcast.tables.roles import dated_column, unnamed_time, year_and_period, year_column
 
     name = unnamed_time(frame, data.get("group"))
     if name is not None:
@@ -102,7 +106,14 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
         return {"time": name}
     found = year_column(frame, data.get("group"))
     if found is None:
-        return {}
+        name = year_and_period(frame, data.get("group"))
+        if name is None:
+            return {}
+        first, second = name.split(",")
+        warnings.warn(f"Columns {first!r} and {second!r} hold the time: read together as the "
+                      f"time column, as --time {name} reads them, not as inputs (--time names "
+                      "another).", stacklevel=3)
+        return {"time": name}
     name, apart = found
     warnings.warn(f"Column {name!r} holds years {'one' if apart == 1 else apart} apart: read as "
                   f"the time column, as --time {name} reads it, not as an input (--time names "

@@ -329,6 +329,40 @@ def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | Non
     return None
 
 
+PERIOD_NAMES = ("month", "months", "mon", "monat", "mois", "mes", "mese", "quarter", "qtr",
+                "quartal", "trimestre")
+"""Names a column of months or of quarters goes by (in any case), beside one of years."""
+
+
+def year_and_period(frame: pd.DataFrame, group: str | None) -> str | None:
+    """Where no time column is given, a column named for years (``YEAR_NAMES``) beside one
+    named for months or quarters (``PERIOD_NAMES``) that read together as times in order
+    and distinct within each series (their first 200 rows read): a government table's
+    time written in two columns, as ``time="Year,Month"`` joins them. None where there is
+    none."""
+    from lstmcast.tables import joined_columns
+    from lstmcast.tables.timeline import parse_time
+
+    group = group if group in frame.columns else None
+    named = {c.strip().lower(): c for c in frame.columns if isinstance(c, str)}
+    years = [named[n] for n in YEAR_NAMES if n in named]
+    periods = [named[n] for n in PERIOD_NAMES if n in named]
+    if len(years) != 1 or len(periods) != 1:
+        return None
+    name, head = f"{years[0]},{periods[0]}", frame.iloc[:200]
+    try:
+        with warnings.catch_warnings():  # said when the columns are read as the time
+            warnings.simplefilter("ignore")
+            times = parse_time(joined_columns.join(head, None, name)[name], name)[0]
+    except InvalidArgumentError:
+        return None
+    keys = pd.DataFrame({"time": times.to_numpy(),
+                         "series": head[group].to_numpy() if group else 0})
+    if times.dtype.kind != "M" or keys.duplicated().any() or not _in_order(times, head, group):
+        return None
+    return name
+
+
 _DATES_UNREAD = ("reads both day-first", "mixes date formats", "reads as dates but for",
                  "mixes times with a zone")
 """What ``parse_time`` says of a column of dates it cannot read as they are written."""
