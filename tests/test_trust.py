@@ -187,6 +187,32 @@ def test_a_long_table_without_its_group_names_the_column_that_tells_series_apart
     assert data.read_bytes() == before
 
 
+def test_years_without_time_that_repeat_or_skip_are_named(tmp_path):
+    """A census table (`year,age,sex,people`, every age and sex in every tenth year) trained
+    without --time or --group read its 32 series as one, in file order, the years an input.
+    It is refused, naming the columns that tell the series apart. Years in order that skip
+    (a disaster's years) stay an input, with a warning naming --time."""
+    rows = [(y, a, s, 1000 * (1 + a) + y) for y in range(1850, 2010, 10) for a in range(16)
+            for s in (1, 2)]
+    census = tmp_path / "census.csv"
+    pd.DataFrame(rows, columns=["year", "age", "sex", "people"]).to_csv(census, index=False)
+    result = run_cli("train", census, "--target", "people", *FAST)
+    one_line_error(result, "Column 'year' holds years, each on several rows of the table, but "
+                   "no time column was given", "Columns 'age' and 'sex' tell the series apart: "
+                   "give --group age,sex and --time year.")
+    result = run_cli("train", census, "--target", "people", "--group", "age", *FAST)
+    one_line_error(result, "each on several rows of a series", "Column 'sex' tells the series "
+                   "apart: give --group age,sex and --time year.")
+    years = np.sort(np.random.default_rng(0).choice(np.arange(1900, 2020), 60, replace=False))
+    skipping = tmp_path / "disasters.csv"
+    pd.DataFrame({"Year": years, "Deaths": np.arange(60.0) % 7}).to_csv(skipping, index=False)
+    result = run_cli("inspect", skipping, "--target", "Deaths")
+    assert result.returncode == 0, result.stderr
+    assert ("Column 'Year' holds years in order, and no time column was given: it is an input "
+            "counting the rows, which are taken in file order. Give --time Year to read it as "
+            "the time (its missing years are then named).") in result.stderr
+
+
 def test_a_closed_pipe_is_not_an_error(tmp_path):
     import subprocess
     import sys

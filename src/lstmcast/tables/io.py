@@ -285,7 +285,7 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
             first = frame[dup].iloc[0]
             where = f" in series {shown(first[group])}" if group else ""
             hint = (_repeats(frame, keys) or _repeated_hour(first[time])
-                    or _split_by_more(group, series_column(frame, keys)))
+                    or _split_by_more(group, series_columns(frame, keys)))
             raise DataError(
                 f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
@@ -304,30 +304,36 @@ def _repeats(frame: pd.DataFrame, keys: list[str]) -> str:
             "repeats first (pandas: frame.drop_duplicates()).")
 
 
-def series_column(frame: pd.DataFrame, keys: list[str]) -> str | None:
-    """The first column besides ``keys`` that labels rows (text or whole numbers, each
-    value on two rows or more on average) and with them tells every row apart: the series
-    id of a long table (a stock's symbol beside its dates); None where there is none."""
-    for name in frame.columns:
-        col = frame[name]
-        if name in keys or not (pd.api.types.is_object_dtype(col)
-                                or pd.api.types.is_string_dtype(col)
-                                or pd.api.types.is_integer_dtype(col)):
-            continue
-        if 2 * col.nunique() <= len(col) and not frame.duplicated(
-                subset=[*keys, name]).any():
-            return name
-    return None
+def series_columns(frame: pd.DataFrame, keys: list[str], skip: Sequence[str] = ()
+                   ) -> list[str]:
+    """The first column, else the first two, besides ``keys`` that label rows (text or
+    whole numbers, each value on two rows or more on average; none named in ``skip``, in
+    any case) and with them tell every row apart: the series id of a long table (a stock's
+    symbol beside its dates; an age and a sex beside years); [] where there is none."""
+    labels = [c for c in frame.columns if c not in keys
+              and str(c).strip().lower() not in skip
+              and (pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(
+                  frame[c]) or pd.api.types.is_integer_dtype(frame[c]))
+              and 2 * frame[c].nunique() <= len(frame)]
+    for found in ([[c] for c in labels]
+                  + [[a, b] for k, a in enumerate(labels[:10]) for b in labels[k + 1:10]]):
+        if not frame.duplicated(subset=[*keys, *found]).any():
+            return found
+    return []
 
 
-def _split_by_more(group: str | None, found: str | None = None) -> str:
+def _split_by_more(group: str | None, found: Sequence[str] = ()) -> str:
     """A hint where the rows at one time may be several series told apart by more than
-    one column (a job and a sex, a store and a product), naming the column ``found`` that
-    tells them apart where there is one."""
-    if found is not None:
-        return (f" Column {found!r} tells the series apart: name it as the group "
-                + (f"beside {group!r}, joined by a comma ('{group},{found}')." if group else
-                   f"(--group {found})."))
+    one column (a job and a sex, a store and a product), naming the columns ``found`` that
+    tell them apart where there are some."""
+    if found:
+        named = ",".join(found)
+        return (f" {'Column' if len(found) == 1 else 'Columns'} "
+                f"{' and '.join(repr(c) for c in found)} "
+                f"{'tells' if len(found) == 1 else 'tell'} the series apart: name "
+                f"{'it' if len(found) == 1 else 'them'} as the group "
+                + (f"beside {group!r}, joined by a comma ('{group},{named}')." if group else
+                   f"(--group {named})."))
     what = (f"besides {group!r} (a product within a store, say), name both as the group, "
             f"joined by a comma ('{group},OTHER')" if group else
             "(a store, a product), give it as the group column")

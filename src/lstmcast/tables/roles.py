@@ -28,7 +28,7 @@ from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import text_files
 from lstmcast.tables.calendar_inputs import calendar_names
-from lstmcast.tables.io import default_features, missing_column, series_column
+from lstmcast.tables.io import default_features, missing_column, series_columns
 
 
 @dataclass
@@ -129,6 +129,7 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
                   autoregressive=bool(autoregressive))
     if time is None:
         _check_unnamed_time(frame, {*roles.columns()}, group)
+        _check_unnamed_years(frame, roles.target, group)
     if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
         raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
                                    "(`future`) or `calendar` inputs, or turn `autoregressive` "
@@ -306,6 +307,18 @@ YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "
 """Names a column of years goes by (in any case)."""
 
 
+def _years(frame: pd.DataFrame, name: Any) -> bool:
+    """Whether column ``name`` is named for years (``YEAR_NAMES``) and holds whole numbers
+    from 1000 to 2999 (its first 200 rows read)."""
+    col = frame[name].iloc[:200]
+    if not (isinstance(name, str) and name.strip().lower() in YEAR_NAMES
+            and pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            and len(col) > 1 and col.notna().all()):
+        return False
+    values = col.to_numpy(dtype=float)
+    return bool((values % 1 == 0).all() and values.min() >= 1000 and values.max() < 3000)
+
+
 def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | None:
     """Where no time column is given, a column named for years (``YEAR_NAMES``) holding
     whole numbers from 1000 to 2999, in order within each series and all the same number
@@ -314,15 +327,10 @@ def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | Non
     rows, and the years between rows. None where there is none."""
     group = group if group in frame.columns else None
     for name in frame.columns:
-        col = frame[name].iloc[:200]
-        if not (isinstance(name, str) and name.strip().lower() in YEAR_NAMES
-                and pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-                and len(col) > 1 and col.notna().all()):
+        if not _years(frame, name):
             continue
-        values = col.to_numpy(dtype=float)
-        if not ((values % 1 == 0).all() and values.min() >= 1000 and values.max() < 3000):
-            continue
-        keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(col))
+        values = frame[name].iloc[:200].to_numpy(dtype=float)
+        keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(values))
         steps = np.concatenate([np.diff(values[keys == k]) for k in pd.unique(keys)])
         if len(steps) and 1 <= steps[0] <= 10 and (steps == steps[0]).all():
             return name, int(steps[0])
@@ -389,6 +397,56 @@ def _unread_dates(frame: pd.DataFrame, name: Any, said: str | None) -> str | Non
     return said.removeprefix(f"Time column {str(name)!r} ") if unread(said) else None
 
 
+CALENDAR_NAMES = (*YEAR_NAMES, *PERIOD_NAMES, "day", "days", "week", "weekday", "hour",
+                  "minute", "date", "time")
+"""Names of columns that hold a part of the time: never a series id."""
+
+
+def _told_apart(series: list[str], each: str) -> str:
+    """The end of a message naming the columns that tell a table's series apart."""
+    if not series:
+        return ""
+    named = " and ".join(repr(c) for c in series)
+    return (f" {'Column' if len(series) == 1 else 'Columns'} {named} tell"
+            f"{'s' if len(series) == 1 else ''} the series apart (each has one row per "
+            f"{each}): give group={','.join(series)!r} too.")
+
+
+def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | None) -> None:
+    """Without a time column a column of years (``_years``) is an input counting the rows:
+    where a year repeats within a series, the table holds several series not told apart (an
+    error where columns tell them apart, named); where the years are in order but unevenly
+    apart, a warning names the time column."""
+    group = group if group in frame.columns else None
+    for name in frame.columns:
+        if name in targets or name == group or not _years(frame, name):
+            continue
+        keys = [group, name] if group else [name]
+        if frame.duplicated(subset=keys).any():
+            series = series_columns(frame, keys, skip=CALENDAR_NAMES)
+            if series:
+                named = " and ".join(repr(c) for c in series)
+                joined = ",".join([group, *series] if group else series)
+                raise InvalidArgumentError(
+                    f"Column {name!r} holds years, each on several rows of "
+                    f"{'a series' if group else 'the table'}, but no time column was given: "
+                    "the rows of several series would be read as one. "
+                    f"{'Column' if len(series) == 1 else 'Columns'} {named} tell"
+                    f"{'s' if len(series) == 1 else ''} the series apart: give "
+                    f"group={joined!r} and time={name!r}.")
+            return
+        steps = np.concatenate([np.diff(y) for _, y in frame.groupby(
+            group, sort=False)[name]] if group else [np.diff(frame[name].to_numpy())])
+        if (steps > 0).all():
+            uneven = len(steps) and (steps != steps[0]).any()
+            warnings.warn(f"Column {name!r} holds years in order, and no time column was "
+                          "given: it is an input counting the rows, which are taken in file "
+                          f"order. Give time={name!r} to read it as the time"
+                          + (" (its missing years are then named)." if uneven else "."),
+                          stacklevel=4)
+        return
+
+
 def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> None:
     """Without a time column the rows are taken in file order: a text column of dates that
     is not in order is a forgotten ``time`` (an error); one in order gets a warning."""
@@ -406,13 +464,11 @@ def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> No
         if ordered is None:
             continue
         if not ordered:
-            series = None if group else series_column(frame, [name])
+            series = [] if group else series_columns(frame, [name])
             raise InvalidArgumentError(
                 f"Column {name!r} holds dates that are not in order, but no time column was "
                 f"given: the rows would be taken in file order. Give time={name!r} to sort "
-                "each series by it (or sort the file)." + (
-                    f" Column {series!r} tells the series apart (each has one row per date): "
-                    f"give group={series!r} too." if series else ""))
+                "each series by it (or sort the file)." + _told_apart(series, "date"))
         warnings.warn(f"Column {name!r} holds dates but no time column was given: rows are "
                       f"taken in file order, and forecasts get no dates (give time={name!r}).",
                       stacklevel=4)
