@@ -128,6 +128,23 @@ def test_amounts_of_money_and_percentages_are_read_without_their_sign(tmp_path):
         assert read_table(euro)["umsatz"].tolist() == [1234.5, -99.0, 7.0]
 
 
+def test_an_accountants_negatives_in_parentheses_are_read_without_a_currency_sign(tmp_path):
+    """A profit column exported from an accounts sheet: "(138)" and "(1,204.50)" among
+    "950" were text, and the table had "no numeric column". They are negative numbers,
+    named in a warning. A column all in parentheses (standard errors under estimates)
+    stays as written."""
+    path = tmp_path / "profit.csv"
+    path.write_text('month,profit,errors\n2020-01,(138),(0.12)\n2020-02,950,(0.30)\n'
+                    '2020-03,"(1,204.50)",(0.07)\n')
+    with pytest.warns(UserWarning) as caught:
+        frame = read_table(path)
+    assert frame["profit"].tolist() == [-138.0, 950.0, -1204.5]
+    assert frame["errors"].tolist() == ["(0.12)", "(0.30)", "(0.07)"]
+    assert [str(w.message) for w in caught] == [
+        "Read as numbers, those in parentheses negative, as accounts write them: 'profit' "
+        "('(138)' as -138)."]
+
+
 RECORDS = [{"id": "01", "date": f"Jan {d} 2020", "sales": 1.5 * d, "promo": d % 2}
            for d in range(1, 6)]
 

@@ -69,6 +69,19 @@ def test_time_zones_are_kept():
     assert parsed.iloc[0] == pd.Timestamp("2016-06-30 22:00", tz="UTC")
 
 
+def test_times_followed_by_the_word_utc_read_in_utc():
+    """A database's export ("2020-01-01 00:00:00 UTC", BigQuery's way) did not read as
+    dates: every value was refused. The word is the zone +00:00."""
+    for values in (["2020-01-01 00:00:00 UTC", "2020-01-01 01:00:00 UTC"],
+                   ["2020-01-01T00:00 GMT", "2020-01-01T01:00 GMT"]):
+        parsed, used = parse_time(pd.Series(values), "date")
+        assert used == "iso8601" and str(parsed.dt.tz) == "UTC"
+        assert parsed.tolist() == [pd.Timestamp("2020-01-01 00:00", tz="UTC"),
+                                   pd.Timestamp("2020-01-01 01:00", tz="UTC")]
+    with pytest.raises(TimeError, match="does not read as dates"):  # a word for some rows only
+        parse_time(pd.Series(["2020-01-01 00:00:00 UTC", "2020-01-01 01:00:00 CET"]), "date")
+
+
 def test_numeric_time_stays_numeric():
     for col in (pd.Series([1, 2, 3]), pd.Series(["1", "2", "3"]),
                 pd.Series([1, 2, 3], dtype="Int64"), pd.Series([0.5, 1.0, 1.5])):

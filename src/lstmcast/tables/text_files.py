@@ -406,12 +406,16 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
     ("$3,056.50", "1.234,50 €") or a percentage ("8.7%"), the number plain, grouped by
     thousands or (where the delimiter ``sep`` is not a comma) with a decimal comma, read as
     the numbers written (8.7 for "8.7%"), with a warning naming them; "(12.00)" and
-    "-$12.00" are negative. Any other column is left as is."""
+    "-$12.00" are negative. Numbers without a sign, some in an accountant's parentheses
+    ("(1,200)" among "950"), are read so too. Any other column is left as is."""
     read = []
     for name, column, text in _text_columns(frame):
         parts = text.str.extract(_MONEY)
         before = parts["before"].to_numpy(dtype=object)  # numpy: no downcasting warnings
         sign = np.where(pd.isna(before), parts["after"].to_numpy(dtype=object), before)
+        if pd.isna(sign).all() and parts["open"].notna().any() and parts["open"].isna().any():
+            # accounts: "(1,200)" among "950"
+            sign = np.full(len(sign), "()", dtype=object)
         if (parts["number"].isna().any() or not text.str.fullmatch(_MONEY).all()
                 or pd.isna(sign).any() or len(set(sign)) != 1
                 or (parts["open"].notna() != parts["close"].notna()).any()):
@@ -423,9 +427,12 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
                 frame[name] = values.reindex(column.index)
                 read.append((name, str(text.iloc[0]).strip(), values.iloc[0], sign[0]))
                 break
-    for percent, how in ((False, "amounts of money, without their currency sign"),
-                         (True, "percentages, the numbers written without their % sign")):
-        named = [(n, v, x) for n, v, x, mark in read if (mark == "%") == percent]
+    for kind, how in (("$", "amounts of money, without their currency sign"),
+                      ("%", "percentages, the numbers written without their % sign"),
+                      ("()", "numbers, those in parentheses negative, as accounts write "
+                             "them")):
+        named = [(n, v, x) for n, v, x, mark in read
+                 if kind == ("%" if mark == "%" else "()" if mark == "()" else "$")]
         if named:
             warnings.warn(f"Read as {how}: " + ", ".join(
                 f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in named) + ".", stacklevel=4)

@@ -6,7 +6,8 @@
   strftime ``time_format`` (or "iso8601") says they are dates written without
   separators (20240131), or another what they count (``numbered_times``), or they
   read as such dates and as numbers would have gaps (19491201, 19500101);
-  datetimes stay as they are, time zones are kept. A column written with several
+  datetimes stay as they are, time zones are kept ("2020-01-01 00:00:00 UTC", as
+  databases export times, is read at +00:00). A column written with several
   UTC offsets (daylight saving time) is held in UTC, each row's offset kept for
   its hours as written. Dates written as the UTC instants of their local
   midnights (``local_dates``: 07:00Z in summer, 08:00Z in winter) are read as the
@@ -135,6 +136,8 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
         raise TimeError(f"Time column {name!r} has values of type {col.dtype}; expected "
                         "numbers, dates or text dates.")
     text = col.astype(str).str.strip()
+    if not written and text.str.fullmatch(_UTC_WORD).all():  # "2020-01-01 00:00:00 UTC"
+        text = text.str.replace(_UTC_WORD, r"\1+00:00", regex=True)
     if not written or fmt.lower() in numbered_times.UNITS:
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
@@ -145,6 +148,11 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
                             f"{numbered_times.COUNTED[fmt.lower()]}): leave time_format unset "
                             "to read dates.")
     return _parse_dates(text, name, fmt)
+
+
+_UTC_WORD = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:UTC|GMT)")
+"""An ISO 8601 time followed by the word UTC or GMT, as databases export timestamps
+("2020-01-01 00:00:00 UTC"): read as the time at offset +00:00."""
 
 
 def _numbers_not_dates(col: pd.Series, name: str, fmt: str) -> None:
