@@ -213,6 +213,24 @@ def test_years_without_time_that_repeat_or_skip_are_named(tmp_path):
             "the time (its missing years are then named).") in result.stderr
 
 
+def test_an_input_with_blanks_is_named_with_the_inputs_to_keep_without_it(tmp_path):
+    """A covariate blank in a few rows (wages not yet published): the error gave the
+    missing-value policies only. It also gives the inputs to keep without the column,
+    as flags to paste."""
+    data = tmp_path / "weather.csv"
+    days = pd.date_range("2020-01-01", periods=80, freq="D")
+    wind = np.arange(80.0) % 5
+    wind[[70, 75]] = np.nan
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "temp": np.sin(np.arange(80.0)),
+                  "wind": wind, "rain": np.arange(80.0) % 3}).to_csv(data, index=False)
+    result = run_cli("train", data, "--target", "temp", "--time", "date", *FAST)
+    one_line_error(result, "Column 'wind' holds 2 NaN or infinite values",
+                   "--missing interpolate", "Or leave it out of the inputs: --features rain.")
+    result = run_cli("train", data, "--target", "temp", "--time", "date", "--features", "wind",
+                     *FAST)
+    one_line_error(result, "Or leave it out of the inputs: --features ''.")
+
+
 def test_a_closed_pipe_is_not_an_error(tmp_path):
     import subprocess
     import sys

@@ -250,7 +250,7 @@ def test_plan(source: Source, data: dict, model: dict, shards: bool = True
     if model.get("missing", "error") == "error":  # the rows to test on too, before training
         r = table_roles
         check_complete(source.frame, [*r.target, *r.features, *r.future, *r.static],
-                       data.get("group"), r.target)
+                       data.get("group"), r.target, r.features)
     targets = table_roles.target
     if source.test is not None:
         return source.frame, source.test, kept_values(

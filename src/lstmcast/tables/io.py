@@ -152,17 +152,20 @@ def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
     return converted.astype(np.float64)
 
 
-def check_finite(frame: pd.DataFrame, name: str) -> None:
-    """Raise if column ``name`` holds NaN or inf, counting them and naming the first rows."""
+def check_finite(frame: pd.DataFrame, name: str, others: Sequence[str] | None = None) -> None:
+    """Raise if column ``name`` holds NaN or inf, counting them and naming the first rows;
+    for a past input, the ``others`` to keep where it is left out of the inputs."""
     col = frame[name]
     bad_mask = ~np.isfinite(col.to_numpy(dtype=np.float64))
     if bad_mask.any():
         rows = col.index[bad_mask][:3].tolist()
+        leave = ("" if others is None else " Or leave it out of the inputs: "
+                 f"features={','.join(map(str, others))!r}.")
         raise DataError(
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
             f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
             "choose missing='drop', missing='ffill', missing='interpolate' or "
-            "missing='zero' (targets that count: nothing happened).")
+            f"missing='zero' (targets that count: nothing happened).{leave}")
 
 
 def check_static(frame: pd.DataFrame, static: Sequence[str], group: str | None) -> None:
@@ -218,8 +221,9 @@ def blank_tail(frame: pd.DataFrame, targets: Sequence[str], group: str | None
 
 
 def check_complete(frame: pd.DataFrame, columns: Sequence[str], group: str | None,
-                   targets: Sequence[str]) -> None:
-    """``check_finite`` on every column of a whole table before anything trains; targets
+                   targets: Sequence[str], features: Sequence[str] = ()) -> None:
+    """``check_finite`` on every column of a whole table before anything trains (naming,
+    for one of the past inputs ``features``, the others to keep without it); targets
     left blank only in the last rows of each series (rows to forecast, as a spreadsheet
     holds them) are named as such, with where those rows go instead."""
     tail = blank_tail(frame, targets, group)
@@ -234,7 +238,8 @@ def check_complete(frame: pd.DataFrame, columns: Sequence[str], group: str | Non
             "reads the file as it is and forecasts them.")
     for name in columns:  # text columns are left to check_numeric, which names a value
         if name in frame.columns and pd.api.types.is_numeric_dtype(frame[name]):
-            check_finite(frame, name)
+            check_finite(frame, name, [f for f in features if f != name]
+                         if name in features and name not in targets else None)
 
 
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
