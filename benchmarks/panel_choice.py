@@ -610,6 +610,23 @@ def rules() -> dict:
         rule.wants_record = True
         return rule
 
+    def ranked_by(stat):  # today's rule, the candidates ranked by a robust summary of
+        def rule(errors, n, rolling=None, record=None):  # their errors window by window
+            from lstmcast.forecast.combination import inverse_mse, networks_edge
+
+            sse = {m: np.asarray(record["val_window_sse"][m]) for m in errors}
+            score = {m: float(stat(sse[m])) for m in errors}
+            edge = networks_edge(sse, record["steps"])
+            pool = {m: v for m, v in score.items() if m != "networks"}
+            if min(errors, key=errors.get) == "networks" and (edge is None or edge >= 1):
+                pool = score
+            return inverse_mse({m: errors[m] for m in sorted(pool, key=pool.get)[:2]})
+        rule.wants_record = True
+        return rule
+
+    def trimmed(share):  # the mean without the worst share of the windows
+        return lambda x: np.sort(x)[:max(1, len(x) - int(len(x) * share))].mean()
+
     def median3(errors, n, rolling=None):
         return sorted(errors, key=errors.get)[:3]
 
@@ -626,6 +643,10 @@ def rules() -> dict:
     out.update({f"networks' edge {k}{' (today)' if k == 1 else ''}": with_edge(k)
                 for k in (0.5, 1, 1.5, 2)})
     out["edge 1, pair equally (before)"] = with_edge(1, weigh=False)
+    out.update({"ranked by the median window": ranked_by(np.median),
+                "ranked without the worst 10%": ranked_by(trimmed(0.1)),
+                "ranked without the worst 25%": ranked_by(trimmed(0.25)),
+                "ranked by the mean root error": ranked_by(lambda x: np.sqrt(x).mean())})
     out.update({f"rolling below {k} windows": few_rolling(k) for k in (3, 6, 12, 24, 48)})
     out.update({f"networks x{f}": handicap(f) for f in (1.05, 1.1, 1.15, 1.2, 1.3, 1.5)})
     out.update({f"networks x(1+{c}/sqrt n)": per_window(c) for c in (0.5, 1, 1.5, 2, 3)})
