@@ -373,8 +373,9 @@ def default_features(frame: pd.DataFrame, skip: set) -> list[str]:
         if c in skip:
             continue
         if _row_numbers(frame, c):
-            warnings.warn(f"Column {str(c)!r} holds the row numbers {frame[c].min()} .. "
-                          f"{frame[c].max()} (an index written with the table, as pandas' "
+            first = frame[c].min()
+            warnings.warn(f"Column {str(c)!r} holds the row numbers {first}, {first + 1}, "
+                          f"{first + 2} ... (an index written with the table, as pandas' "
                           "to_csv and R's write.csv write one): not used as a feature.",
                           stacklevel=3)
             continue
