@@ -94,7 +94,8 @@ def test_every_command_has_help_with_an_example(command):
     (["train", "{table}", "--target", "sales", "--window", "0"],
      "--window expects a positive integer, got '0'"),
     (["train", "{table}"], "--target is required for this data (the column to forecast): "
-                           "one of 'day', 'promo', 'temp', 'sales'."),
+                           "one of 'day', 'promo', 'temp', 'sales' (or several, joined by "
+                           "commas, forecast together)."),
     (["train", "{table}", "--target", "sales", "--group", "store", "--difference",
       "--no-autoregressive"],
      "target's past must be an input"),

@@ -133,7 +133,9 @@ def _only_target(frame: pd.DataFrame, data: dict) -> str:
     if len(numeric) != 1:
         shown = ", ".join(repr(str(c)) for c in numeric[:8])
         raise usage_error("--target is required for this data (the column to forecast)"
-                          + (f": one of {shown}{', ...' if len(numeric) > 8 else ''}."
+                          + (f": one of {shown}{', ...' if len(numeric) > 8 else ''}"
+                             + (" (or several, joined by commas, forecast together)."
+                                if len(numeric) > 1 else ".")
                              if numeric else "; the table has no numeric column.")
                           + wide_hint(frame.columns))
     warnings.warn(f"Forecasting {str(numeric[0])!r}, the table's only numeric column "
