@@ -1066,9 +1066,58 @@ def judge_cheap(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> No
                   f"{'+'.join(chosen_all['today + seasonal_drift'][t])}")
 
 
+MEANS = {"the three maps": ("linear_map", "shrunk_map", "holt_winters"),
+         "the linear map and the smoothing": ("linear_map", "holt_winters"),
+         "the three maps and the seasonal naive": ("linear_map", "shrunk_map", "holt_winters",
+                                                   "seasonal_naive")}
+"""Fixed means of candidates judged as one more candidate (``judge-means``)."""
+
+
+def judge_means(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
+    """Today's choice among the cheap candidates (the two best on the validation windows,
+    weighted by the inverse MSE) with a fixed mean of candidates (``MEANS``) as one more,
+    scored on the validation and held-out windows like the others, at the default window
+    of ``record --window-set --windows default``."""
+    from lstmcast.forecast.combination import inverse_mse
+
+    tables, runs, names, best = window_records(store, seed, panel_file)
+    records = [next(r for r in runs[t].values() if r.get("default")) for t in names]
+
+    def forecast(r, added):
+        val = {m: float(np.sqrt(np.mean(np.square(p - r["val_y"]))))
+               for m, p in r["val_pred"].items() if m not in VARIANTS + LEVEL_MAPS}  # today's
+        test = dict(r["test"])
+        for name in added:
+            parts = [m for m in MEANS[name] if m in r["val_pred"]]
+            val[name] = float(np.sqrt(np.mean(np.square(
+                np.mean([r["val_pred"][m] for m in parts], axis=0) - r["val_y"]))))
+            test[name] = np.mean([r["test"][m] for m in parts], axis=0)
+        pair = sorted(val, key=val.get)[:CHOSEN]
+        weights = inverse_mse({m: val[m] for m in pair})
+        return sum(w * test[m] for m, w in weights.items()), weights
+
+    variants = {"today": ()} | {f"+ {n}": (n,) for n in MEANS} | {"+ all three": tuple(MEANS)}
+    scored = {}
+    print(f"{len(records)} tables, seed {seed}, cheap candidates only (no networks)")
+    print(f"{'candidates':<44} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
+    for name, added in variants.items():
+        scored[name] = np.asarray([rmse(forecast(r, added)[0], r["truth"]) / best[t][1]
+                                   for r, t in zip(records, names)])
+        wins, med, geo, worst, where = summary(scored[name], [{"table": t} for t in names])
+        print(f"{name:<44} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
+    first = f"+ {next(iter(MEANS))}"
+    print(f"\nper table: today -> {first} (the pair chosen with it)")
+    for r, t in zip(records, names):
+        a, b = scored["today"][names.index(t)], scored[first][names.index(t)]
+        pair = forecast(r, (next(iter(MEANS)),))[1]
+        print(f"  {t:<18} {a:.3f} -> {b:.3f}  " + ", ".join(f"{m} {w:.2f}"
+                                                          for m, w in pair.items()))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap"])
+    p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap",
+                                      "judge-means"])
     p.add_argument("--tables", help="comma-separated names (default: every table)")
     p.add_argument("--panel", type=Path, default=PANEL_FILE,
                    help="a panel file (default: the development panel; "
@@ -1101,6 +1150,9 @@ def main() -> None:
         return
     if args.action == "judge-cheap":
         judge_cheap(args.store, args.seed, args.panel)
+        return
+    if args.action == "judge-means":
+        judge_means(args.store, args.seed, args.panel)
         return
     keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None
