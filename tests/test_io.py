@@ -1,5 +1,7 @@
 """The table reader and column checks: every bad file ends in one clear DataError."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,3 +168,23 @@ def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
                        r"needs one row per time\. 2 rows repeat another row exactly .*"
                        r"drop_duplicates\(\)\)\.$"):
         sort_series(twice, "job", "year")
+
+
+def test_a_total_under_the_data_is_left_out_but_a_series_named_total_is_kept(tmp_path):
+    """A spreadsheet's sum and average under a monthly column: the 'Total' row was a row of
+    data (its date unreadable, its value 30x the others, last in the series). It is left
+    out with a warning quoting it; a long table's series named "Total" stays."""
+    months = pd.date_range("2020-01-01", periods=12, freq="MS").strftime("%b-%Y")
+    path = tmp_path / "sheet.csv"
+    path.write_text("month,sales\n" + "".join(f"{m},{k}\n" for k, m in enumerate(months))
+                    + "Total,66\nAverage,5.5\n")
+    with pytest.warns(UserWarning, match=r"Left out the last 2 rows of 'sheet.csv': a total "
+                      r"or an average under the data, not a row of it \(Total,66; Average,5.5\)"):
+        frame = read_table(path)
+    assert frame["month"].tolist() == list(months) and frame["sales"].sum() == 66
+    long = tmp_path / "long.csv"
+    long.write_text("series,month,jobs\n" + "".join(
+        f"{s},{m},{k}\n" for s in ("Mining", "Total") for k, m in enumerate(months)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_table(long)) == 24

@@ -77,7 +77,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
 def _checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """A table read from ``path``, its columns tidied; a DataError where it holds no
     columns, no rows, or one column of text (a delimiter not found)."""
-    frame = _tidy_columns(frame)
+    frame = _without_totals(_tidy_columns(frame), path)
     if frame.shape[1] == 0:
         raise DataError(f"{str(path)!r} holds no columns.")
     if len(frame) == 0:
@@ -90,6 +90,39 @@ def _checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
             + ("is the table on another sheet? Name it after the file's: "
                f"'{book[0]}#SHEET'." if book else "is the delimiter one of , ; tab or |?"))
     return frame
+
+
+TOTALS = ("total", "totals", "grand total", "sum", "summe", "gesamt", "insgesamt",
+          "total général", "totale", "average", "mean", "avg")
+"""What a spreadsheet's summary rows below the data say in their first cells."""
+
+
+def _without_totals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` less its last rows (two at most) that say ``TOTALS`` in a column where the
+    word is on no other row (a sum or an average under the data, as a spreadsheet keeps
+    one; not a series named "Total"), with a warning quoting them."""
+    def totals(values: pd.Series) -> np.ndarray:
+        said = values.astype("string").str.strip().str.lower().isin(TOTALS)
+        return said.fillna(False).to_numpy(dtype=bool)
+
+    last = 0
+    for name in frame.columns:
+        col = frame[name]
+        if len(frame) <= 4 or not (pd.api.types.is_object_dtype(col)
+                                   or pd.api.types.is_string_dtype(col)):
+            continue
+        tail = totals(col.iloc[-2:])
+        if tail.any() and not totals(col.iloc[:-2]).any():
+            last = max(last, 2 - int(np.argmax(tail)))
+    if not last:
+        return frame
+    shown_rows = "; ".join(",".join(f"{v:.15g}" if isinstance(v, float) else str(v)
+                                    for v in row if pd.notna(v))
+                           for row in frame.iloc[-last:].itertuples(index=False))
+    warnings.warn(f"Left out the last {'row' if last == 1 else f'{last} rows'} of "
+                  f"{path.name!r}: a total or an average under the data, not a row of it "
+                  f"({shown_rows}).", stacklevel=4)
+    return frame.iloc[:-last].reset_index(drop=True)
 
 
 def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
