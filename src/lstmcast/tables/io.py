@@ -360,18 +360,23 @@ def series_columns(frame: pd.DataFrame, keys: list[str], skip: Sequence[str] = (
     return []
 
 
+def told_apart(series: Sequence[str]) -> str:
+    """Who tells a table's series apart, for a message: "Column 'symbol' tells the series
+    apart", "Columns 'age' and 'sex' tell the series apart"."""
+    named = " and ".join(repr(c) for c in series)
+    return (f"{'Column' if len(series) == 1 else 'Columns'} {named} tell"
+            f"{'s' if len(series) == 1 else ''} the series apart")
+
+
 def _split_by_more(group: str | None, found: Sequence[str] = ()) -> str:
     """A hint where the rows at one time may be several series told apart by more than
     one column (a job and a sex, a store and a product), naming the columns ``found`` that
     tell them apart where there are some."""
     if found:
         named = ",".join(found)
-        return (f" {'Column' if len(found) == 1 else 'Columns'} "
-                f"{' and '.join(repr(c) for c in found)} "
-                f"{'tells' if len(found) == 1 else 'tell'} the series apart: name "
-                f"{'it' if len(found) == 1 else 'them'} as the group "
-                + (f"beside {group!r}, joined by a comma ('{group},{named}')." if group else
-                   f"(--group {named})."))
+        return (f" {told_apart(found)}: name {'it' if len(found) == 1 else 'them'} as the "
+                + (f"group beside {group!r}, joined by a comma ('{group},{named}')." if group
+                   else f"group (--group {named})."))
     what = (f"besides {group!r} (a product within a store, say), name both as the group, "
             f"joined by a comma ('{group},OTHER')" if group else
             "(a store, a product), give it as the group column")

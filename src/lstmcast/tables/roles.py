@@ -28,7 +28,7 @@ from lstmcast.checks import invalid
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import text_files
 from lstmcast.tables.calendar_inputs import calendar_names
-from lstmcast.tables.io import default_features, missing_column, series_columns
+from lstmcast.tables.io import default_features, missing_column, series_columns, told_apart
 
 
 @dataclass
@@ -402,21 +402,11 @@ CALENDAR_NAMES = (*YEAR_NAMES, *PERIOD_NAMES, "day", "days", "week", "weekday", 
 """Names of columns that hold a part of the time: never a series id."""
 
 
-def _told_apart(series: list[str], each: str) -> str:
-    """The end of a message naming the columns that tell a table's series apart."""
-    if not series:
-        return ""
-    named = " and ".join(repr(c) for c in series)
-    return (f" {'Column' if len(series) == 1 else 'Columns'} {named} tell"
-            f"{'s' if len(series) == 1 else ''} the series apart (each has one row per "
-            f"{each}): give group={','.join(series)!r} too.")
-
-
 def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | None) -> None:
     """Without a time column a column of years (``_years``) is an input counting the rows:
     where a year repeats within a series, the table holds several series not told apart (an
-    error where columns tell them apart, named); where the years are in order but unevenly
-    apart, a warning names the time column."""
+    error where columns tell them apart, named); where the years are in order, a warning
+    names the time column (and that gaps are then named, where they skip unevenly)."""
     group = group if group in frame.columns else None
     for name in frame.columns:
         if name in targets or name == group or not _years(frame, name):
@@ -425,15 +415,12 @@ def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | N
         if frame.duplicated(subset=keys).any():
             series = series_columns(frame, keys, skip=CALENDAR_NAMES)
             if series:
-                named = " and ".join(repr(c) for c in series)
                 joined = ",".join([group, *series] if group else series)
                 raise InvalidArgumentError(
                     f"Column {name!r} holds years, each on several rows of "
                     f"{'a series' if group else 'the table'}, but no time column was given: "
-                    "the rows of several series would be read as one. "
-                    f"{'Column' if len(series) == 1 else 'Columns'} {named} tell"
-                    f"{'s' if len(series) == 1 else ''} the series apart: give "
-                    f"group={joined!r} and time={name!r}.")
+                    f"the rows of several series would be read as one. {told_apart(series)}"
+                    f": give group={joined!r} and time={name!r}.")
             return
         steps = np.concatenate([np.diff(y) for _, y in frame.groupby(
             group, sort=False)[name]] if group else [np.diff(frame[name].to_numpy())])
@@ -468,7 +455,9 @@ def _check_unnamed_time(frame: pd.DataFrame, used: set, group: str | None) -> No
             raise InvalidArgumentError(
                 f"Column {name!r} holds dates that are not in order, but no time column was "
                 f"given: the rows would be taken in file order. Give time={name!r} to sort "
-                "each series by it (or sort the file)." + _told_apart(series, "date"))
+                "each series by it (or sort the file)." + (
+                    f" {told_apart(series)} (each has one row per date): give "
+                    f"group={','.join(series)!r} too." if series else ""))
         warnings.warn(f"Column {name!r} holds dates but no time column was given: rows are "
                       f"taken in file order, and forecasts get no dates (give time={name!r}).",
                       stacklevel=4)
