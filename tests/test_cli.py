@@ -587,11 +587,12 @@ def test_a_year_and_a_month_named_so_are_the_time_without_time(tmp_path):
     year and quarter, trained without --time: both columns were inputs, the rows undated
     and the season guessed from the rows. They are read together as the time (as --time
     Year,Month reads them), the season from the calendar, the forecasts written as the
-    two columns. A year and a month that repeat (several series, no group) stay inputs."""
+    two columns (month names as names). A year and a month that repeat (several series, no
+    group) stay inputs."""
     months = pd.date_range("2001-01-01", periods=96, freq="MS")
     value = 100 + 10 * np.sin(2 * np.pi * np.arange(96) / 12)
     path = tmp_path / "ym.csv"
-    for month, first in ((months.month, 1), (months.strftime("%b"), 1)):  # names back as numbers
+    for month, first in ((months.month, 1), (months.strftime("%b"), "Jan")):
         pd.DataFrame({"Year": months.year, "Month": month, "value": value}).to_csv(
             path, index=False)
         folder = tmp_path / str(month[0])

@@ -9,6 +9,7 @@ from helpers import FAST, one_line_error, run_cli
 
 from lstmcast import Forecaster
 from lstmcast.forecast import window_predict
+from lstmcast.tables import timeline
 from lstmcast.tables.io import DataError
 from lstmcast.tables.joined_columns import join, parts, split
 
@@ -37,6 +38,9 @@ def test_join_and_split_give_back_the_columns():
     ({"year": [1999, 2000], "month": [12, 1]}, "year,month", ["1999-12", "2000-01"]),
     ({"year": ["1999", "2000"], "month": ["Dec", "January"]}, "year,month",
      ["1999-12", "2000-01"]),
+    ({"year": [1999, 2000], "month": ["Dec", "Jan"]}, "year,month", ["Dec 1999", "Jan 2000"]),
+    ({"year": [1999, 2000], "month": ["December", "January"]}, "year,month",
+     ["December 1999", "January 2000"]),
     ({"y": [1999, 2000], "m": [12, 1], "d": [31, 1]}, "y,m,d", ["1999-12-31", "2000-01-01"]),
 ])
 def test_a_time_in_several_columns_is_one_time(columns, time, texts):
@@ -50,6 +54,21 @@ def test_a_time_in_several_columns_is_one_time(columns, time, texts):
     assert list(back.columns) == list(frame.columns)
     assert back[parts(time)[0]].tolist() == [1999, 2000]
     assert back[parts(time)[1]].tolist() == ([4, 1] if quarters else [12, 1])
+
+
+@pytest.mark.parametrize("words", [["Nov", "Dec", "Jan"], ["November", "December", "January"]])
+def test_months_written_as_names_are_written_back_as_names(words):
+    """A year and a month named ("Jan"): the forecasts' months were written as numbers
+    (1). They are written as the column wrote them, read back to the same times."""
+    frame = pd.DataFrame({"year": [1999, 1999, 2000], "month": words, "v": [1.0, 2.0, 3.0]})
+    joined = join(frame, None, "year,month")
+    parsed, used = timeline.parse_time(joined["year,month"], "year,month")
+    assert used == ("%b %Y" if len(words[0]) == 3 else "%B %Y")
+    assert parsed.tolist() == [pd.Timestamp("1999-11-01"), pd.Timestamp("1999-12-01"),
+                               pd.Timestamp("2000-01-01")]
+    back = split(joined.assign(**{"year,month": parsed}), None, "year,month",
+                 writing=timeline.writing(joined["year,month"], parsed, used))
+    assert back["year"].tolist() == [1999, 1999, 2000] and back["month"].tolist() == words
 
 
 def test_the_parts_may_stand_anywhere_in_the_table():

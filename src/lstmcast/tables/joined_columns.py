@@ -100,10 +100,33 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
         return np.array([f"{y:04d} Q{q}" for y, q in zip(year, quarter)], dtype=object)
     month = _whole(frame, names[1], name, 1, 12, names=_MONTHS)
     if len(names) == 2:
+        words = _month_words(frame[names[1]])
+        if words is not None:  # "Jan 2000": written back as names (``split``)
+            return np.array([f"{words[m - 1]} {y:04d}" for y, m in zip(year, month)],
+                            dtype=object)
         return np.array([f"{y:04d}-{m:02d}" for y, m in zip(year, month)], dtype=object)
     day = _whole(frame, names[2], name, 1, 31)
     return np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year, month, day)],
                     dtype=object)
+
+
+_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                  "Nov", "Dec")
+_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_WRITTEN_MONTHS = {"%b %Y": _ABBREVIATIONS, "%B %Y": _NAMES}
+"""How a year and a month written as names join ("Jan 2000", "January 2000"), each with
+the names as the column wrote them."""
+
+
+def _month_words(column: pd.Series) -> tuple[str, ...] | None:
+    """The month names a column writes, where every value is an English month's
+    abbreviation ("Jan") or every one its full name ("January"); None otherwise."""
+    text = column.astype("string").str.strip()
+    for words in _WRITTEN_MONTHS.values():
+        if bool(text.isin(words).fillna(False).all()):
+            return words
+    return None
 
 
 def _check_year(frame: pd.DataFrame, names: list[str], name: str) -> None:
@@ -183,6 +206,11 @@ def split(frame: pd.DataFrame, group: str | None, time: str | None = None,
     names = parts(time)
     if names and time in frame.columns:
         times = pd.DatetimeIndex(pd.to_datetime(frame[time]))
+        words = _WRITTEN_MONTHS.get((writing or {}).get("written"))
+        if len(names) == 2 and not quarters and words is not None:  # "Jan 2000"
+            return _replace(frame, time, {names[0]: np.asarray(times.year),
+                                          names[1]: np.array([words[m - 1] for m in times.month],
+                                                             dtype=object)})
         if (len(names) == 2 and not quarters and writing is not None
                 and writing.get("written") != "%Y-%m"):
             text = timeline.write_back(times, writing)
