@@ -82,6 +82,27 @@ def test_times_followed_by_the_word_utc_read_in_utc():
         parse_time(pd.Series(["2020-01-01 00:00:00 UTC", "2020-01-01 01:00:00 CET"]), "date")
 
 
+@pytest.mark.parametrize("written", ["%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%dT%H:%M:%S.000Z"])
+def test_times_in_utc_are_trained_on_and_written_back_as_written(tmp_path, written):
+    """A database's "... UTC" and JSON's "...Z" times through train and predict: the first
+    did not read at all, and the second was written back as "+00:00". Forecasts are
+    written as the table wrote its times; the file is not changed."""
+    hours = pd.date_range("2020-01-01", periods=120, freq="h")
+    path = tmp_path / "utc.csv"
+    pd.DataFrame({"time": hours.strftime(written), "load": np.sin(np.arange(120) / 4)}).to_csv(
+        path, index=False)
+    before = path.read_bytes()
+    done = run_cli("train", path, "--target", "load", "--time", "time", "--steps", 2,
+                   *FAST_CLI, "--out", tmp_path / "run")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "forecast.csv"
+    done = run_cli("predict", tmp_path / "run", path, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(out)["time"].tolist() == list(pd.date_range(
+        "2020-01-06", periods=2, freq="h").strftime(written))
+    assert path.read_bytes() == before
+
+
 def test_numeric_time_stays_numeric():
     for col in (pd.Series([1, 2, 3]), pd.Series(["1", "2", "3"]),
                 pd.Series([1, 2, 3], dtype="Int64"), pd.Series([0.5, 1.0, 1.5])):
@@ -747,7 +768,10 @@ def test_a_total_among_the_dates_is_named_and_unreadable_dates_ask_for_a_format(
     (["12/31/2019", "1/1/2020", "1/2/2020"], "%-m/%-d/%Y"),  # a US spreadsheet's
     (["Dec 31 2019", "Jan 1 2020", "Jan 2 2020"], "%b %-d %Y"),
     (["2019-11-01", "2019-12-01", "2020-01-01"], None),  # pandas writes these itself
-    (["2019-12-31T23:00:00Z", "2020-01-01T00:00:00Z", "2020-01-01T01:00:00Z"], None),
+    (["2019-12-31T23:00:00Z", "2020-01-01T00:00:00Z", "2020-01-01T01:00:00Z"],
+     "%Y-%m-%dT%H:%M:%SZ"),  # in UTC, as JSON writes times (it was pandas' own +00:00)
+    (["2019-12-31 23:00:00 UTC", "2020-01-01 00:00:00 UTC"], "%Y-%m-%d %H:%M:%S UTC"),
+    (["2019-12-31T23:00:00+02:00", "2020-01-01T00:00:00+02:00"], None),  # another zone
 ])
 def test_the_format_a_table_wrote_its_dates_in_is_found_for_writing_back(written, fmt):
     text = pd.Series(written)

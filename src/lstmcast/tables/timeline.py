@@ -136,8 +136,8 @@ def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tup
         raise TimeError(f"Time column {name!r} has values of type {col.dtype}; expected "
                         "numbers, dates or text dates.")
     text = col.astype(str).str.strip()
-    if not written and text.str.fullmatch(_UTC_WORD).all():  # "2020-01-01 00:00:00 UTC"
-        text = text.str.replace(_UTC_WORD, r"\1+00:00", regex=True)
+    if fmt.lower() in ("auto", "iso8601") and text.str.fullmatch(_UTC_WORD).all():
+        text = text.str.replace(_UTC_WORD, r"\1+00:00", regex=True)  # "... 00:00:00 UTC"
     if not written or fmt.lower() in numbered_times.UNITS:
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
@@ -183,12 +183,24 @@ leading zero) are the C library's on Linux and macOS; where one writes something
 it matches no table, and the dates are written as pandas writes them."""
 
 
+UTC_WRITTEN = ("%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S GMT", "%Y-%m-%dT%H:%M:%SZ",
+               "%Y-%m-%dT%H:%M:%S.000Z", "%Y-%m-%d %H:%M UTC", "%Y-%m-%dT%H:%MZ")
+"""How times in UTC are written besides with an offset: a database's "... UTC", JSON's
+"...Z"."""
+
+
 def written_format(text: pd.Series, parsed: pd.Series, formats: tuple[str, ...] = WRITTEN
                    ) -> str | None:
     """The format of ``formats`` that writes ``parsed`` exactly as ``text`` was written (its
     first and last 100 values), so that forecasts of a table of "2019-12" months read
-    "2020-01", not 2020-01-01; None for pandas' own way, times with a zone, and any other."""
-    if getattr(parsed.dt, "tz", None) is not None or len(text) == 0:
+    "2020-01", not 2020-01-01; None for pandas' own way, times with a zone (but those in
+    UTC written as ``UTC_WRITTEN`` writes them), and any other."""
+    zone = getattr(parsed.dt, "tz", None)
+    if zone is not None:
+        if str(zone) != "UTC":
+            return None
+        formats = UTC_WRITTEN
+    if len(text) == 0:
         return None
     keep = np.r_[0:min(100, len(text)), max(0, len(text) - 100):len(text)]
     want = text.iloc[keep].astype(str).str.strip().to_numpy()
