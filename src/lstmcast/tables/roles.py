@@ -406,8 +406,16 @@ def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | N
     """Without a time column a column of years (``_years``) is an input counting the rows:
     where a year repeats within a series, the table holds several series not told apart (an
     error where columns tell them apart, named); where the years are in order, a warning
-    names the time column (and that gaps are then named, where they skip unevenly)."""
+    names the time column (and that gaps are then named, where they skip unevenly); a year
+    and a month or quarter (``year_and_period``) are named as the time together."""
     group = group if group in frame.columns else None
+    joined = year_and_period(frame, group)
+    if joined is not None:
+        warnings.warn(f"Columns {' and '.join(map(repr, joined.split(',')))} hold the time, "
+                      "but no time column was given: they are inputs and the rows are taken "
+                      f"in file order. Give time={joined!r} to read them as the time.",
+                      stacklevel=4)
+        return
     for name in frame.columns:
         if name in targets or name == group or not _years(frame, name):
             continue
