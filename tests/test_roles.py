@@ -233,3 +233,14 @@ def test_without_time_a_year_and_a_month_or_a_year_alone_are_named_as_the_time()
     with pytest.warns(UserWarning, match=r"Column 'year' holds years in order, and no time "
                       r"column was given: .* Give time='year' to read it as the time\.$"):
         resolve(flow, "flow")
+
+
+def test_without_time_dates_written_as_digits_are_named_as_the_time():
+    """Months written 19490101 (whole numbers to a CSV reader) given to Forecaster.fit
+    without `time` were an input counting the rows, unsaid; a warning names the time."""
+    months = pd.date_range("1949-01-01", periods=30, freq="MS")
+    frame = pd.DataFrame({"date": months.strftime("%Y%m%d").astype(int),
+                          "value": np.arange(30.0)})
+    with pytest.warns(UserWarning, match=r"Column 'date' holds dates written as digits "
+                      r"\(%Y%m%d\), but no time column was given: .* Give time='date'"):
+        assert resolve(frame, "value").features == ["date"]

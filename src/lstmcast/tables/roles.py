@@ -130,6 +130,7 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
     if time is None:
         _check_unnamed_time(frame, {*roles.columns()}, group)
         _check_unnamed_years(frame, roles.target, group)
+        _check_unnamed_digits(frame, roles.target, group)
     if not roles.inputs and not calendar:  # calendar inputs are added once the step is known
         raise InvalidArgumentError("No input columns: give `features`, inputs known in advance "
                                    "(`future`) or `calendar` inputs, or turn `autoregressive` "
@@ -400,6 +401,25 @@ def _unread_dates(frame: pd.DataFrame, name: Any, said: str | None) -> str | Non
 CALENDAR_NAMES = (*YEAR_NAMES, *PERIOD_NAMES, "day", "days", "week", "weekday", "hour",
                   "minute", "date", "time")
 """Names of columns that hold a part of the time: never a series id."""
+
+
+def _check_unnamed_digits(frame: pd.DataFrame, targets: list[str], group: str | None) -> None:
+    """Without a time column a column of dates written as digits (``numbered_times.
+    written_digits``: 19490101, its first 200 rows read) is an input counting the rows: a
+    warning names the time column."""
+    from lstmcast.tables.numbered_times import written_digits
+
+    for name in frame.columns:
+        col = frame[name].iloc[:200]
+        if (name in targets or name == group or not pd.api.types.is_numeric_dtype(col)
+                or pd.api.types.is_bool_dtype(col) or col.isna().any()):
+            continue
+        fmt = written_digits(col)
+        if fmt:
+            warnings.warn(f"Column {name!r} holds dates written as digits ({fmt}), but no time "
+                          "column was given: it is an input and the rows are taken in file "
+                          f"order. Give time={name!r} to read it as the time.", stacklevel=4)
+            return
 
 
 def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | None) -> None:
