@@ -217,30 +217,3 @@ def test_true_false_flags_are_inputs_by_default_never_the_target(tmp_path):
         warnings.simplefilter("error")
         assert resolve(table, "sales", time="date").features == ["promo"]
     assert numeric_columns(table, {"date"}) == ["sales"]
-
-
-def test_without_time_a_year_and_a_month_or_a_year_alone_are_named_as_the_time():
-    """Forecaster.fit without `time` keeps the rows in file order (the command line reads
-    these columns as the time itself): a year and a month, or a column of years, were
-    inputs without a word. A warning names the time to give."""
-    months = pd.date_range("2001-01-01", periods=36, freq="MS")
-    frame = pd.DataFrame({"Year": months.year, "Month": months.month,
-                          "sales": np.arange(36.0)})
-    with pytest.warns(UserWarning, match=r"Columns 'Year' and 'Month' hold the time, but no "
-                      r"time column was given: they are inputs .* Give time='Year,Month'"):
-        assert resolve(frame, "sales").features == ["Year", "Month"]
-    flow = pd.DataFrame({"year": np.arange(1871, 1971), "flow": np.arange(100.0)})
-    with pytest.warns(UserWarning, match=r"Column 'year' holds years in order, and no time "
-                      r"column was given: .* Give time='year' to read it as the time\.$"):
-        resolve(flow, "flow")
-
-
-def test_without_time_dates_written_as_digits_are_named_as_the_time():
-    """Months written 19490101 (whole numbers to a CSV reader) given to Forecaster.fit
-    without `time` were an input counting the rows, unsaid; a warning names the time."""
-    months = pd.date_range("1949-01-01", periods=30, freq="MS")
-    frame = pd.DataFrame({"date": months.strftime("%Y%m%d").astype(int),
-                          "value": np.arange(30.0)})
-    with pytest.warns(UserWarning, match=r"Column 'date' holds dates written as digits "
-                      r"\(%Y%m%d\), but no time column was given: .* Give time='date'"):
-        assert resolve(frame, "value").features == ["date"]

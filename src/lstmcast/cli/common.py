@@ -88,7 +88,7 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
     date index written by ``to_csv``), else the table's one column of dates (its rows then
     sorted by it, as --time sorts them), else a column of years named so, the same number
     apart, else a column of years beside one of months or quarters ("Year,Month")."""
-    from lstmcast.tables.roles import dated_column, unnamed_time, year_and_period, year_column
+    from lstmcast.tables.found_time import dated_column, unnamed_time, year_and_period, year_column
 
     name = unnamed_time(frame, data.get("group"))
     if name is not None:
