@@ -105,11 +105,12 @@ def _without_totals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         said = values.astype("string").str.strip().str.lower().isin(TOTALS)
         return said.fillna(False).to_numpy(dtype=bool)
 
+    if len(frame) <= 4:
+        return frame
     last = 0
     for name in frame.columns:
         col = frame[name]
-        if len(frame) <= 4 or not (pd.api.types.is_object_dtype(col)
-                                   or pd.api.types.is_string_dtype(col)):
+        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
             continue
         tail = totals(col.iloc[-2:])
         if tail.any() and not totals(col.iloc[:-2]).any():
@@ -185,15 +186,18 @@ def check_numeric(frame: pd.DataFrame, name: str) -> pd.Series:
     return converted.astype(np.float64)
 
 
-def check_finite(frame: pd.DataFrame, name: str, others: Sequence[str] | None = None) -> None:
+def check_finite(frame: pd.DataFrame, name: str, features: Sequence[str] = (),
+                 targets: Sequence[str] = ()) -> None:
     """Raise if column ``name`` holds NaN or inf, counting them and naming the first rows;
-    for a past input, the ``others`` to keep where it is left out of the inputs."""
+    for one of the past inputs ``features`` (not a target), the others to keep where it is
+    left out of the inputs."""
     col = frame[name]
     bad_mask = ~np.isfinite(col.to_numpy(dtype=np.float64))
     if bad_mask.any():
         rows = col.index[bad_mask][:3].tolist()
-        leave = ("" if others is None else " Or leave it out of the inputs: "
-                 f"features={','.join(map(str, others))!r}.")
+        others = [f for f in features if f != name]
+        leave = ("" if name not in features or name in targets else
+                 f" Or leave it out of the inputs: features={','.join(map(str, others))!r}.")
         raise DataError(
             f"Column {name!r} holds {int(bad_mask.sum())} NaN or infinite values "
             f"(first at rows {', '.join(map(str, rows))}); fill or drop them first, or "
@@ -271,8 +275,7 @@ def check_complete(frame: pd.DataFrame, columns: Sequence[str], group: str | Non
             "reads the file as it is and forecasts them.")
     for name in columns:  # text columns are left to check_numeric, which names a value
         if name in frame.columns and pd.api.types.is_numeric_dtype(frame[name]):
-            check_finite(frame, name, [f for f in features if f != name]
-                         if name in features and name not in targets else None)
+            check_finite(frame, name, features, targets)
 
 
 def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,

@@ -199,9 +199,7 @@ class TablePipeline:
         for name in numeric:
             frame[name] = check_numeric(frame, name)
             if self.missing == "error":
-                past_only = name in roles.features and name not in roles.target
-                check_finite(frame, name, [f for f in roles.features if f != name]
-                             if past_only else None)
+                check_finite(frame, name, roles.features, roles.target)
         frame = sort_series(frame, roles.group, roles.time)
         if fitting and len(frame) < 2:
             raise ShortSeriesError(f"The table has {len(frame)} row; training needs a history "

@@ -425,14 +425,14 @@ def _money(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
                 negative = parts["open"].notna() | parts["minus"].notna()
                 values = pd.to_numeric(plain(parts["number"])).where(~negative, lambda v: -v)
                 frame[name] = values.reindex(column.index)
-                read.append((name, str(text.iloc[0]).strip(), values.iloc[0], sign[0]))
+                mark = sign[0] if sign[0] in ("%", "()") else "$"  # "$": any currency
+                read.append((name, str(text.iloc[0]).strip(), values.iloc[0], mark))
                 break
     for kind, how in (("$", "amounts of money, without their currency sign"),
                       ("%", "percentages, the numbers written without their % sign"),
                       ("()", "numbers, those in parentheses negative, as accounts write "
                              "them")):
-        named = [(n, v, x) for n, v, x, mark in read
-                 if kind == ("%" if mark == "%" else "()" if mark == "()" else "$")]
+        named = [(n, v, x) for n, v, x, mark in read if mark == kind]
         if named:
             warnings.warn(f"Read as {how}: " + ", ".join(
                 f"{str(n)!r} ({v!r} as {x:.15g})" for n, v, x in named) + ".", stacklevel=4)
