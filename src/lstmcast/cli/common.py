@@ -124,23 +124,14 @@ def _unnamed_time(frame: pd.DataFrame, data: dict) -> dict:
 def _only_target(frame: pd.DataFrame, data: dict) -> str:
     """The table's one numeric column left to forecast when --target is not given, with a
     warning naming it; otherwise an error that lists the columns to choose from."""
-    from lstmcast.tables.io import wide_hint
-    from lstmcast.tables.roles import numeric_columns
+    from lstmcast.tables.roles import only_target
 
     taken = {data.get("time"), data.get("group"), *(data.get("features") or ()),
              *(data.get("future") or ()), *(data.get("static") or ())}
-    numeric = numeric_columns(frame, taken)
-    if len(numeric) != 1:
-        shown = ", ".join(repr(str(c)) for c in numeric[:8])
-        raise usage_error("--target is required for this data (the column to forecast)"
-                          + (f": one of {shown}{', ...' if len(numeric) > 8 else ''}"
-                             + (" (or several, joined by commas, forecast together)."
-                                if len(numeric) > 1 else ".")
-                             if numeric else "; the table has no numeric column.")
-                          + wide_hint(frame.columns))
-    warnings.warn(f"Forecasting {str(numeric[0])!r}, the table's only numeric column "
+    name = only_target(frame, taken, "--target", usage_error)
+    warnings.warn(f"Forecasting {str(name)!r}, the table's only numeric column "
                   "(--target names the column to forecast).", stacklevel=2)
-    return numeric[0]
+    return name
 
 class UsageError(LstmcastError, ValueError):
     pass

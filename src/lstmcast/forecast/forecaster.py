@@ -172,16 +172,20 @@ class Forecaster(Estimator, FittedAttributes):
         return defaults.choose_season(self.season, pipeline)
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, data: Any, target: str | Sequence[str], features: Sequence[str] | None = None,
-            group: str | None = None, time: str | None = None,
+    def fit(self, data: Any, target: str | Sequence[str] | None = None,
+            features: Sequence[str] | None = None, group: str | None = None,
+            time: str | None = None,
             future: Sequence[str] | None = None,
             static: Sequence[str] | None = None) -> Forecaster:
         """Learn from a long-format table (DataFrame, or a CSV/Parquet path).
 
         Args:
             data: one row per time step. A folder or glob of Parquet files is read
-                shard by shard (``shard_rows``; a ``streaming.ShardedTable`` too).
-            target: the column (or columns) to forecast.
+                shard by shard (``shard_rows``; a ``streaming.ShardedTable`` too). A
+                Series or an array of numbers is one column (its name, or "y"); an
+                index of dates (DatetimeIndex, PeriodIndex) is the time column.
+            target: the column (or columns) to forecast; None: the table's one
+                numeric column that has no other role.
             features: past-observed input columns (seen over the window); default
                 all other numeric columns that have no other role. The time
                 column may be one of them when it is numeric (an engine's age).
@@ -191,7 +195,8 @@ class Forecaster(Estimator, FittedAttributes):
             time: time column: numbers, datetimes, or text dates (parsed; see
                 ``time_format``). Rows are sorted by it within each series;
                 duplicate times are an error; its frequency is inferred, and
-                missing time steps follow ``missing``. None: row order is time order.
+                missing time steps follow ``missing``. None: the index where it holds
+                dates (its name, or "time"), else row order is time order.
                 A time held as a year and a quarter, a year and a month, a year, a
                 month and a day, or a date and a time of day: their columns joined by
                 commas ("year,quarter", "Date,Time").
@@ -214,7 +219,7 @@ class Forecaster(Estimator, FittedAttributes):
         """
         with cpu_threads(self.threads):
             return fitting.fit(self, data, target, features, group, time, future, static)
-    def inspect(self, data: Any, target: str | Sequence[str],
+    def inspect(self, data: Any, target: str | Sequence[str] | None = None,
                 features: Sequence[str] | None = None, group: str | None = None,
                 time: str | None = None, future: Sequence[str] | None = None,
                 static: Sequence[str] | None = None) -> dict[str, Any]:
@@ -342,7 +347,7 @@ class Forecaster(Estimator, FittedAttributes):
             result = self.evaluate(data)
         return -float(result[result["model"] == "lstmcast"]["rmse"].mean())
 
-    def backtest(self, data: Any, target: str | Sequence[str],
+    def backtest(self, data: Any, target: str | Sequence[str] | None = None,
                  features: Sequence[str] | None = None, group: str | None = None,
                  time: str | None = None, folds: int = 3,
                  test_size: int | None = None, progress: bool = False,
@@ -365,7 +370,7 @@ class Forecaster(Estimator, FittedAttributes):
                                    folds, test_size, progress)
 
     @classmethod
-    def tune(cls, data: Any, target: str | Sequence[str],
+    def tune(cls, data: Any, target: str | Sequence[str] | None = None,
              features: Sequence[str] | None = None, group: str | None = None,
              time: str | None = None, future: Sequence[str] | None = None,
              static: Sequence[str] | None = None, *, budget: float, **options: Any

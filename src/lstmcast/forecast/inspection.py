@@ -38,7 +38,7 @@ def inspect(fc: Forecaster, data: Any, target: str | Sequence[str],
     sid = table.ids[first]
 
     def when(k: np.ndarray) -> list[Any]:
-        return frame[time].iloc[k].astype(str).tolist() if time else k.tolist()
+        return frame[r.time].iloc[k].astype(str).tolist() if r.time else k.tolist()
 
     role_of = {**{c: "past feature" for c in r.features},
                **({t: "target's past" for t in r.target} if r.autoregressive else {}),

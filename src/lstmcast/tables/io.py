@@ -27,24 +27,26 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError, shown
-from lstmcast.tables import text_files, workbooks
+from lstmcast.tables import in_memory, text_files, workbooks
 from lstmcast.tables.timeline import clock_change_hour
 
 
-def read_table(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+def read_table(source: Any) -> pd.DataFrame:
     """Read a CSV (any delimiter pandas can sniff), Parquet or JSON file (a list of flat
     records, or one record per line) or an Excel workbook's first sheet of values
     (``lstmcast.tables.workbooks``) into a DataFrame; a folder or a glob of Parquet
-    files as one table (``lstmcast.tables.parquet``).
+    files as one table (``lstmcast.tables.parquet``). A DataFrame, a Series or an array
+    of numbers as ``lstmcast.tables.in_memory`` reads them (an index of dates a column).
 
     Raises:
         DataError: the file is missing, empty, header-only or not a table.
     """
-    if isinstance(source, pd.DataFrame):
-        return source
+    held = in_memory.frame_of(source)
+    if held is not None:
+        return held
     if not isinstance(source, (str, os.PathLike)):
-        raise InvalidTypeError("Expected a DataFrame or a path to a CSV or Parquet file, "
-                               f"got {type(source).__name__}.")
+        raise InvalidTypeError("Expected a DataFrame, a Series, an array of numbers or a path "
+                               f"to a CSV or Parquet file, got {type(source).__name__}.")
     path = Path(source)
     from lstmcast.tables import parquet  # a folder or a glob of Parquet files
 

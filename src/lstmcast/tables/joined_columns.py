@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
-from lstmcast.tables import timeline
+from lstmcast.tables import in_memory, timeline
 from lstmcast.tables.io import DataError, missing_column
 
 SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
@@ -56,7 +56,8 @@ def record_id(record: dict, group: str) -> str:
 def join(frame: pd.DataFrame, group: str | None, time: str | None = None) -> pd.DataFrame:
     """``frame`` with the columns ``group`` and ``time`` name joined, each into one
     column of that name; ``frame`` itself where each is one column (or the table already
-    holds the joined column)."""
+    holds the joined column). Levels of its index named there become columns first."""
+    frame = in_memory.with_levels(frame, [*columns(group), *columns(time)])
     for name, role, joined in ((group, "Group", _ids), (time, "Time", _times)):
         names = parts(name)
         if not names or name in frame.columns:

@@ -17,7 +17,7 @@ row holds the answer.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,6 +98,10 @@ def resolve(frame: pd.DataFrame, target: Any, features: Any = None, group: str |
             target among the inputs with horizon 0, ``difference`` without the
             target's past.
     """
+    if target is None:  # the one numeric column left to forecast
+        target = only_target(frame, {group, time, *_names("features", features),
+                                     *_names("future", future), *_names("static", static)},
+                             "target=")
     targets = _names("target", target)
     if not targets:
         raise invalid("target", "a column name", target)
@@ -144,6 +148,25 @@ def numeric_columns(frame: pd.DataFrame, taken: set) -> list[str]:
         candidates = default_features(frame, taken)
     return [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])
             and not pd.api.types.is_bool_dtype(frame[c])]  # a flag is an input, not a target
+
+
+def only_target(frame: pd.DataFrame, taken: set, asked: str,
+                error: Callable[[str], Exception] = InvalidArgumentError) -> str:
+    """The one numeric column outside ``taken`` (``numeric_columns``) to forecast where no
+    target is given; else ``error``, saying that ``asked`` is required and listing the
+    columns to choose from."""
+    from lstmcast.tables.io import wide_hint
+
+    numeric = numeric_columns(frame, taken)
+    if len(numeric) == 1:
+        return numeric[0]
+    listed = ", ".join(repr(str(c)) for c in numeric[:8])
+    raise error(f"{asked} is required for this data (the column to forecast)"
+                + (f": one of {listed}{', ...' if len(numeric) > 8 else ''}"
+                   + (" (or several, joined by commas, forecast together)."
+                      if len(numeric) > 1 else ".")
+                   if numeric else "; the table has no numeric column.")
+                + wide_hint(frame.columns))
 
 
 SCALINGS = ("auto", "global", "series")

@@ -151,6 +151,7 @@ def tune(make: type[Forecaster], data: Any, target: str | Sequence[str],
          progress: bool = False, **settings: Any) -> TuneResult:
     """Search the settings of a ``make`` (the Forecaster class) on rolling-origin folds of
     ``data``; see ``Forecaster.tune``."""
+    from lstmcast.tables import in_memory, joined_columns
     from lstmcast.tables.io import read_table
 
     clock = Clock(now(), 0.0)
@@ -158,7 +159,9 @@ def tune(make: type[Forecaster], data: Any, target: str | Sequence[str],
     clock.budget = check_budget(budget, folds, "budget")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidArgumentError(f"jobs must be a positive integer, got {jobs!r}.")
-    frame = read_table(data)
+    time = in_memory.time_of(data, time)  # a DataFrame's index of dates, where none given
+    frame = in_memory.with_levels(read_table(data), [*joined_columns.columns(group),
+                                                     *joined_columns.columns(time)])
     columns = {"target": target, "features": features, "group": group, "time": time,
                "future": future, "static": static}
     search = Search(make, frame, columns, settings, space, folds, fold_size)

@@ -1,0 +1,101 @@
+"""Series held in memory as pandas and numpy hold them, read as tables.
+
+A pandas Series, a numpy array of one dimension or a list of numbers is one column (the
+Series' name, or ``VALUES``). The dates of a DataFrame's or a Series' index (a
+DatetimeIndex or a PeriodIndex: pandas' way of saying which axis is time) become a
+column (the index's name, or ``INDEX_TIME``) rather than being dropped where they are
+the time column: where none is given (``time_of``), or where it names them; the other
+levels of such an index come with them (the series' names of a long table indexed by
+series and date). A level of any other index becomes a column where it is named as the
+time or the group (``with_levels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import InvalidTypeError
+
+VALUES = "y"
+"""The column an unnamed Series, an array or a list of numbers becomes."""
+INDEX_TIME = "time"
+"""The column an unnamed index of dates becomes."""
+
+
+def frame_of(data: Any) -> pd.DataFrame | None:
+    """``data`` as a DataFrame (its index as it is); None where it is not held in memory
+    (a path).
+
+    Raises:
+        InvalidTypeError: an array of two or more dimensions (its columns have no
+            names), or values that are not numbers.
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame(VALUES if data.name is None else str(data.name))
+    elif isinstance(data, (np.ndarray, list, tuple)):
+        values = np.asarray(data)
+        if values.ndim != 1:
+            raise InvalidTypeError(
+                f"Expected a DataFrame, a Series or one series of numbers, got an array of "
+                f"shape {values.shape}: its columns have no names. Give a DataFrame with "
+                "named columns.")
+        if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
+            raise InvalidTypeError(
+                f"Expected a series of numbers, got a {type(data).__name__} of "
+                f"{values.dtype} values. Give a DataFrame for a table with text columns.")
+        return pd.DataFrame({VALUES: values})
+    return data if isinstance(data, pd.DataFrame) else None
+
+
+def time_of(data: Any, time: str | None) -> str | None:
+    """The time column: ``time`` where given, else the column ``with_levels`` makes of an
+    index of dates in ``data`` (one level of dates), else None."""
+    if time is not None or not isinstance(data, (pd.DataFrame, pd.Series)):
+        return time
+    levels = _date_levels(data.index)
+    if len(levels) != 1:
+        return None
+    name = _name(data.index, levels[0])
+    columns = ([VALUES if data.name is None else str(data.name)]
+               if isinstance(data, pd.Series) else data.columns)
+    return None if any(_name(data.index, i) in columns
+                       for i in range(data.index.nlevels)) else name
+
+
+def with_levels(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the levels of its index that ``names`` names (the time's or the
+    group's columns; an unnamed level of dates is ``INDEX_TIME``) moved into columns, where
+    no column holds them already; every level of an index of series and dates where its
+    dates are named (the series' names come with them)."""
+    index = frame.index
+    columns = [_name(index, i) for i in range(index.nlevels)]
+    wanted = [i for i, c in enumerate(columns) if c in names and c not in frame.columns]
+    if not wanted:
+        return frame
+    if set(wanted) & set(_date_levels(index)):
+        wanted = [i for i, c in enumerate(columns) if c not in frame.columns]
+    named = frame.set_axis(index.set_names(columns), axis=0)
+    moved = named.reset_index(level=[columns[i] for i in wanted])
+    for i in wanted:
+        if isinstance(moved[columns[i]].dtype, pd.PeriodDtype):
+            moved[columns[i]] = moved[columns[i]].dt.to_timestamp()
+    return moved
+
+
+def _date_levels(index: pd.Index) -> list[int]:
+    levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
+    return [i for i, level in enumerate(levels)
+            if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
+
+
+def _name(index: pd.Index, level: int) -> str:
+    """The column a level of ``index`` becomes: its name, ``INDEX_TIME`` for the one level
+    of dates, else its position as pandas names it."""
+    name = index.names[level]
+    if name is not None:
+        return str(name)
+    return INDEX_TIME if _date_levels(index) == [level] else f"level_{level}"
