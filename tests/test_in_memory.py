@@ -123,3 +123,16 @@ def test_tune_and_backtest_take_a_series_dated_by_its_index():
     assert found.forecaster.predict(series)["time"].iloc[0] == pd.Timestamp("2008-01-01")
     scores = Forecaster(**SMALL).backtest(series, folds=2)
     assert set(scores["fold"]) == {1, 2} and "seasonal_naive" in set(scores["model"])
+
+
+def test_an_index_of_text_dates_is_the_time_and_other_text_is_not():
+    """A loader's labels of the months (``Jan 1980``) read as a text column of them does;
+    labels that are not dates leave the rows in their order."""
+    values, dates = monthly()
+    labelled = pd.Series(values, index=dates.strftime("%b %Y"))
+    fc = Forecaster(**SMALL).fit(labelled)
+    assert fc.pipeline_.roles.time == "time" and fc.season_choice(fc.pipeline_)[0] == 12
+    assert fc.predict(labelled)["time"].iloc[0] == pd.Timestamp("2006-01-01")
+    named = pd.Series(values, index=[f"row {i}" for i in range(len(values))])
+    assert in_memory.time_of(named, None) is None
+    assert Forecaster(**SMALL).fit(named).pipeline_.roles.time is None

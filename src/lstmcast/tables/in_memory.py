@@ -2,7 +2,8 @@
 
 A pandas Series, a numpy array of one dimension or a list of numbers is one column (the
 Series' name, or ``VALUES``). The dates of a DataFrame's or a Series' index (a
-DatetimeIndex or a PeriodIndex: pandas' way of saying which axis is time) become a
+DatetimeIndex or a PeriodIndex: pandas' way of saying which axis is time; or text that
+reads as dates, as some loaders label a series' months) become a
 column (the index's name, or ``INDEX_TIME``) rather than being dropped where they are
 the time column: where none is given (``time_of``), or where it names them; the other
 levels of such an index come with them (the series' names of a long table indexed by
@@ -87,9 +88,24 @@ def with_levels(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
 
 
 def _date_levels(index: pd.Index) -> list[int]:
-    levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
-    return [i for i, level in enumerate(levels)
+    """The levels of ``index`` that hold dates: datetimes or periods, or the text of dates
+    an index of one level holds (``Jan 1980``, as some loaders label a series' values)."""
+    if not isinstance(index, pd.MultiIndex):
+        return [0] if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or (
+            _text_dates(index)) else []
+    return [i for i, level in enumerate(index.levels)
             if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
+
+
+def _text_dates(index: pd.Index) -> bool:
+    """Whether an index of text holds dates, distinct and readable in one format, as a
+    column of them is found to be the time (``found_time.dated_column``)."""
+    from lstmcast.tables.found_time import dated_column
+    from lstmcast.tables.timeline import is_text
+
+    values = pd.Series(index[:200], dtype=object)
+    return (len(index) > 1 and is_text(values)
+            and dated_column(pd.DataFrame({"index": values}), None) == "index")
 
 
 def _name(index: pd.Index, level: int) -> str:
