@@ -12,6 +12,7 @@
     .venv/bin/python benchmarks/panel_choice.py record --window-set \
         --windows "default,3 seasons" --store /tmp/lstmcast-sdrift
     .venv/bin/python benchmarks/panel_choice.py judge-cheap --store /tmp/lstmcast-sdrift
+    .venv/bin/python benchmarks/panel_choice.py judge-sets --store /tmp/lstmcast-sdrift
 
 ``record`` trains each panel table as ``lstmcast train FILE --target T --time C
 [--group G] --steps S --max-seconds M`` does (the same settings, the same last 20%
@@ -1114,10 +1115,80 @@ def judge_means(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> No
                                                           for m, w in pair.items()))
 
 
+
+def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
+    """Rules that average every cheap candidate not clearly worse than the best on the
+    validation windows (in the spirit of a model confidence set), against today's pair:
+    a candidate is kept where its mean squared error per window exceeds the best's by less
+    than ``t`` standard errors of their window-by-window difference (``block``: the
+    windows counted as their number over ``steps``, as consecutive windows share all but
+    one target row), the kept ones weighted by the inverse MSE (or equally), at most
+    ``cap``; and the pair chosen step by step. On ``record --window-set --windows
+    default``'s records (no networks)."""
+    from lstmcast.forecast.combination import inverse_mse
+
+    tables, runs, names, best = window_records(store, seed, panel_file)
+    records = [next(r for r in runs[t].values() if r.get("default")) for t in names]
+    left = set(VARIANTS + LEVEL_MAPS)
+
+    def losses(r):
+        return {m: np.mean(np.square(p - r["val_y"]), axis=1)
+                for m, p in r["val_pred"].items() if m not in left}
+
+    def weighted(r, kept, mse, equal=False):
+        if equal:
+            return np.mean([r["test"][m] for m in kept], axis=0)
+        weights = inverse_mse({m: float(np.sqrt(mse[m])) for m in kept})
+        return sum(w * r["test"][m] for m, w in weights.items())
+
+    def kept_set(t, block=False, cap=None, equal=False):
+        def rule(r):
+            loss = losses(r)
+            mse = {m: float(v.mean()) for m, v in loss.items()}
+            first = min(mse, key=mse.get)
+            kept = [first]
+            for m, v in loss.items():
+                d = v - loss[first]
+                n = len(d) / (r["truth"].shape[1] if block else 1)
+                se = d.std(ddof=1) / np.sqrt(max(n, 1.0)) if len(d) > 1 else np.inf
+                if m != first and se > 0 and d.mean() / se < t:
+                    kept.append(m)
+            kept = sorted(kept, key=mse.get)[:cap]
+            return weighted(r, kept, mse, equal)
+        return rule
+
+    def pair(r, step=None):
+        cols = slice(None) if step is None else slice(step, step + 1)
+        mse = {m: float(np.mean(np.square(p[:, cols] - r["val_y"][:, cols])))
+               for m, p in r["val_pred"].items() if m not in left}
+        kept = sorted(mse, key=mse.get)[:CHOSEN]
+        return weighted(r, kept, mse)
+
+    def per_step(r):
+        out = np.zeros(r["truth"].shape)
+        for step in range(r["truth"].shape[1]):
+            out[:, step] = pair(r, step)[:, step]
+        return out
+
+    rules = {"today (the best pair)": pair, "the pair per step": per_step}
+    for t in (0.5, 1.0, 1.64, 2.5):
+        rules[f"kept below t {t}"] = kept_set(t)
+        rules[f"kept below t {t}, block"] = kept_set(t, block=True)
+        rules[f"kept below t {t}, block, at most 3"] = kept_set(t, block=True, cap=3)
+        rules[f"kept below t {t}, block, equally"] = kept_set(t, block=True, equal=True)
+    print(f"{len(records)} tables, seed {seed}, cheap candidates only (no networks)")
+    print(f"{'rule':<40} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
+    for name, rule in rules.items():
+        ratios = np.asarray([rmse(rule(r), r["truth"]) / best[t][1]
+                             for r, t in zip(records, names)])
+        wins, med, geo, worst, where = summary(ratios, [{"table": t} for t in names])
+        print(f"{name:<40} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap",
-                                      "judge-means"])
+                                      "judge-means", "judge-sets"])
     p.add_argument("--tables", help="comma-separated names (default: every table)")
     p.add_argument("--panel", type=Path, default=PANEL_FILE,
                    help="a panel file (default: the development panel; "
@@ -1153,6 +1224,9 @@ def main() -> None:
         return
     if args.action == "judge-means":
         judge_means(args.store, args.seed, args.panel)
+        return
+    if args.action == "judge-sets":
+        judge_sets(args.store, args.seed, args.panel)
         return
     keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None

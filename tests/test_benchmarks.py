@@ -143,6 +143,34 @@ def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_pat
 
 
 @pytest.mark.benchmark
+def test_judge_sets_scores_the_product_pair_as_train_chose_it(tmp_path):
+    """panel_choice.py judge-sets on nile: its row for today's rule is the held-out ratio
+    of the pair ``train`` chose (recorded as its weights), and every other rule is scored."""
+    import pickle
+
+    sys.path.insert(0, str(BENCHMARKS))
+    import panel_choice
+
+    script = [sys.executable, str(BENCHMARKS / "panel_choice.py")]
+    store = ["--store", str(tmp_path)]
+    done = subprocess.run([*script, "record", "--window-set", "--windows", "default",
+                           "--tables", "nile", *store], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (path,) = tmp_path.glob("nile-seed0-w*.pkl")
+    run = pickle.loads(path.read_bytes())
+    chosen = sum(w * run["test"][m] for m, w in run["chosen"].items())
+    _, _, names, best = panel_choice.window_records(tmp_path, 0)
+    want = panel_choice.rmse(chosen, run["truth"]) / best["nile"][1]
+    done = subprocess.run([*script, "judge-sets", *store], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line[:40].strip(): line[40:].split() for line in done.stdout.splitlines()[2:]}
+    assert float(rows["today (the best pair)"][1]) == pytest.approx(want, abs=1e-3)
+    assert len(rows) == 18 and all(float(v[1]) > 0 for v in rows.values())
+
+
+@pytest.mark.benchmark
 def test_the_residual_experiment_trains_the_networks_on_what_the_map_leaves():
     """panel_choice.residual_networks: the networks are trained on the targets less the
     linear map's forecast (ridge by GCV, fitted on the same windows), without instance
