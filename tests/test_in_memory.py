@@ -75,6 +75,11 @@ def test_a_named_index_is_the_time_or_the_group_where_it_is_named_so():
     got = Forecaster(**SMALL).fit(indexed, target="level", time="year").predict(indexed)
     assert list(got["year"]) == [1972, 1973, 1974]
     np.testing.assert_allclose(got["level"], reference["level"], rtol=1e-6)
+    # years in an index named for them are the time without naming it, as in a file
+    alone = Forecaster(**SMALL).fit(indexed.sample(frac=1.0, random_state=0))
+    assert alone.pipeline_.roles.time == "year"
+    np.testing.assert_allclose(alone.predict(indexed)["level"], reference["level"], rtol=1e-6)
+    assert in_memory.time_of(yearly.set_index("level"), None) is None  # not named for years
     long = pd.concat({"a": pd.Series(values, index=dates), "b": pd.Series(2 * values,
                                                                           index=dates)},
                      names=["store", "date"]).rename("sales")

@@ -3,7 +3,8 @@
 A pandas Series, a numpy array of one dimension or a list of numbers is one column (the
 Series' name, or ``VALUES``). The dates of a DataFrame's or a Series' index (a
 DatetimeIndex or a PeriodIndex: pandas' way of saying which axis is time; or text that
-reads as dates, as some loaders label a series' months) become a
+reads as dates, as some loaders label a series' months; years in an index named for
+them) become a
 column (the index's name, or ``INDEX_TIME``) rather than being dropped where they are
 the time column: where none is given (``time_of``), or where it names them; the other
 levels of such an index come with them (the series' names of a long table indexed by
@@ -88,13 +89,23 @@ def with_levels(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
 
 
 def _date_levels(index: pd.Index) -> list[int]:
-    """The levels of ``index`` that hold dates: datetimes or periods, or the text of dates
-    an index of one level holds (``Jan 1980``, as some loaders label a series' values)."""
+    """The levels of ``index`` that hold dates: datetimes or periods, or, in an index of
+    one level, the text of dates (``Jan 1980``, as some loaders label a series' values) or
+    years under a name for them (``year``: 1871, 1872 ...; ``found_time.year_column``)."""
     if not isinstance(index, pd.MultiIndex):
         return [0] if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or (
-            _text_dates(index)) else []
+            _text_dates(index) or _years(index)) else []
     return [i for i, level in enumerate(index.levels)
             if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
+
+
+def _years(index: pd.Index) -> bool:
+    from lstmcast.tables.found_time import year_column
+
+    name = index.name
+    return (isinstance(name, str) and pd.api.types.is_numeric_dtype(index.dtype)
+            and year_column(pd.DataFrame({name: np.sort(np.asarray(index))[:200]}),
+                            None) is not None)  # in any order: rows are sorted by time
 
 
 def _text_dates(index: pd.Index) -> bool:
