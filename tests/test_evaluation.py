@@ -212,8 +212,16 @@ def test_holdout_and_last_only_errors_are_named(fitted):
     with pytest.raises(InvalidArgumentError, match=r"`last_only=True`.*needs horizon=0 and "
                                                    r"steps=1"):
         fc.evaluate(table, last_only=True)
-    with pytest.raises(DataError, match="No window of 6 rows plus its targets fits"):
-        fc.evaluate(table.groupby("sid").head(7), holdout=1)
+    # only the rows to score (as a test split is kept apart from its history): the rows
+    # before them are asked for; too few rows past those left out: a holdout as long as
+    # a forecast is asked for (before: "No window of 6 rows plus its targets fits ...")
+    with pytest.raises(DataError, match=r"No window of 6 rows plus its \d+ target rows? fits "
+                       r".*the longest series has 6 rows, and scoring needs \d+\. Give the 6 "
+                       r"rows before those to score too"):
+        fc.evaluate(table.groupby("sid").head(6))
+    with pytest.raises(DataError, match=r"at most 1 row of a series is left to score, and "
+                       rf"each forecast scores {fc.steps}\. Give a holdout of {fc.steps} rows"):
+        fc.evaluate(table, holdout=1)
     with pytest.raises(ValueError, match="`holdout`"):
         fc.evaluate(table, holdout=0)
 

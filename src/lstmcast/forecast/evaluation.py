@@ -72,6 +72,27 @@ def what_to_try(best: str, ratio: float, ensemble: Ensemble | None = None) -> st
             "long-horizon preset for many steps ahead, or use the baseline.")
 
 
+def _no_window(pipeline: TablePipeline, table: Table, min_target_row: np.ndarray | None
+               ) -> str:
+    """Why no window is scored: the series are shorter than a window and its targets, or
+    fewer rows than the targets lie past those to leave out."""
+    window, steps = pipeline.window, pipeline.steps
+    need = window + pipeline.horizon + steps - 1
+    longest = max(b - a for a, b in table.segments)
+    said = (f"No window of {window} rows plus its {steps} target "
+            f"{'row' if steps == 1 else 'rows'} fits in the rows to score")
+    if longest < need:
+        return (f"{said}: the longest series has {longest} rows, and scoring needs {need}. "
+                f"Give the {window} rows before those to score too: the whole series, whose "
+                "rows after the training data are scored (or the last rows a holdout "
+                "names).")
+    past = max(int(b - max(a, min_target_row[a])) for a, b in table.segments)
+    rows = "1 row of a series is" if past == 1 else f"{past} rows of a series are"
+    return (f"{said}: at most {rows} left to score, and each forecast "
+            f"scores {steps}. Give a holdout of {steps} rows or more, or a table that runs "
+            f"{steps} rows or more past the training data.")
+
+
 class LagCopyWarning(UserWarning):
     """The model's forecasts are essentially the last input value, shifted."""
 
@@ -150,8 +171,7 @@ def _windows_after(pipeline: TablePipeline, ensemble: Ensemble, table: Table,
         first_target = starts + window - 1 + horizon
         starts = starts[first_target >= min_target_row[starts]]
     if len(starts) == 0:
-        raise DataError(f"No window of {window} rows plus its targets fits in the rows to "
-                        "score.")
+        raise DataError(_no_window(pipeline, table, min_target_row))
     truth_rows = target_rows(starts, window, horizon, steps)
     forecast = forecasting.forecast_windows(pipeline, ensemble, table, starts, intervals)
     return _Scored(table.y_raw[truth_rows], truth_rows, forecast, table, starts,
