@@ -1123,8 +1123,10 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
     than ``t`` standard errors of their window-by-window difference (``block``: the
     windows counted as their number over ``steps``, as consecutive windows share all but
     one target row), the kept ones weighted by the inverse MSE (or equally), at most
-    ``cap``; and the pair chosen step by step. On ``record --window-set --windows
-    default``'s records (no networks)."""
+    ``cap``; the pair chosen step by step, or ranked over the steps' log errors; the
+    best with the partner whose pair scores best, or with the next best whose errors
+    correlate less with its own. On ``record --window-set --windows default``'s records
+    (no networks)."""
     from lstmcast.forecast.combination import inverse_mse
 
     tables, runs, names, best = window_records(store, seed, panel_file)
@@ -1170,19 +1172,52 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
             out[:, step] = pair(r, step)[:, step]
         return out
 
-    rules = {"today (the best pair)": pair, "the pair per step": per_step}
+    def second_by(r, how):
+        """The best and a second chosen otherwise: the one whose pair with the best
+        scores best on the validation windows ("combined"), or the next best whose errors
+        correlate with the best's below a bound (a float: "diverse")."""
+        mse = {m: float(np.mean(np.square(p - r["val_y"])))
+               for m, p in r["val_pred"].items() if m not in left}
+        order = sorted(mse, key=mse.get)
+        errors = {m: (r["val_pred"][m] - r["val_y"]).ravel() for m in order}
+
+        def combined(m):
+            w = inverse_mse({k: float(np.sqrt(mse[k])) for k in (order[0], m)})
+            return float(np.mean(np.square(sum(x * r["val_pred"][k] for k, x in w.items())
+                                           - r["val_y"])))
+
+        if how == "combined":
+            second = min(order[1:], key=combined)
+        else:
+            second = next((m for m in order[1:] if np.corrcoef(errors[order[0]],
+                                                              errors[m])[0, 1] < how),
+                          order[1])
+        return weighted(r, [order[0], second], mse)
+
+    def log_steps(r):
+        """The pair ranked by the geometric mean of each step's validation MSE."""
+        mse = {m: float(np.exp(np.mean(np.log(np.mean(np.square(p - r["val_y"]), axis=0)
+                                                + 1e-12))))
+               for m, p in r["val_pred"].items() if m not in left}
+        return weighted(r, sorted(mse, key=mse.get)[:CHOSEN], mse)
+
+    rules = {"today (the best pair)": pair, "the pair per step": per_step,
+             "the pair ranked over log step errors": log_steps,
+             "the best and its best partner": lambda r: second_by(r, "combined")}
+    for rho in (0.9, 0.95, 0.98):
+        rules[f"the best and the next below rho {rho}"] = lambda r, rho=rho: second_by(r, rho)
     for t in (0.5, 1.0, 1.64, 2.5):
         rules[f"kept below t {t}"] = kept_set(t)
         rules[f"kept below t {t}, block"] = kept_set(t, block=True)
         rules[f"kept below t {t}, block, at most 3"] = kept_set(t, block=True, cap=3)
         rules[f"kept below t {t}, block, equally"] = kept_set(t, block=True, equal=True)
     print(f"{len(records)} tables, seed {seed}, cheap candidates only (no networks)")
-    print(f"{'rule':<40} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
+    print(f"{'rule':<42} {'wins':>5} {'median':>7} {'geo':>6} {'worst':>6}")
     for name, rule in rules.items():
         ratios = np.asarray([rmse(rule(r), r["truth"]) / best[t][1]
                              for r, t in zip(records, names)])
         wins, med, geo, worst, where = summary(ratios, [{"table": t} for t in names])
-        print(f"{name:<40} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
+        print(f"{name:<42} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
 
 
 def main() -> None:

@@ -165,9 +165,9 @@ def test_judge_sets_scores_the_product_pair_as_train_chose_it(tmp_path):
     done = subprocess.run([*script, "judge-sets", *store], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = {line[:40].strip(): line[40:].split() for line in done.stdout.splitlines()[2:]}
+    rows = {line[:42].strip(): line[42:].split() for line in done.stdout.splitlines()[2:]}
     assert float(rows["today (the best pair)"][1]) == pytest.approx(want, abs=1e-3)
-    assert len(rows) == 18 and all(float(v[1]) > 0 for v in rows.values())
+    assert len(rows) == 23 and all(float(v[1]) > 0 for v in rows.values())
 
 
 @pytest.mark.benchmark
