@@ -137,3 +137,15 @@ def test_a_set_of_parquet_files_is_forecast_as_the_table_they_hold(direct, tmp_p
     want = fc.predict(table)
     pd.testing.assert_frame_equal(fc.predict(folder), want)
     pd.testing.assert_frame_equal(fc.predict(str(folder / "*.parquet")), want)
+
+
+def test_a_number_of_steps_given_for_the_data_says_what_predict_needs(direct):
+    """``predict(12)`` as other libraries forecast from the end of the training data
+    (before: "Expected a DataFrame or a path to a CSV or Parquet file, got int.")."""
+    fc, _ = direct
+    with pytest.raises(InvalidArgumentError, match=r"predict forecasts from the rows it is "
+                       r"given, got 12: give each series' recent rows \(the last 6 at least; "
+                       r"the training table will do\), .*\(predict\(data, n_ahead=12\)\)\."):
+        fc.predict(12)
+    with pytest.raises(InvalidArgumentError, match="got None"):
+        fc.predict(None)

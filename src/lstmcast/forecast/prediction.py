@@ -30,6 +30,12 @@ def predict(fc: Forecaster, data: Any, n_ahead: int | None = None, future: Any =
             ) -> pd.DataFrame:
     """``Forecaster.predict``."""
     fc.check_fitted()
+    if data is None or isinstance(data, (int, float)) and not isinstance(data, bool):
+        raise InvalidArgumentError(
+            f"predict forecasts from the rows it is given, got {data!r}: give each series' "
+            f"recent rows (the last {fc.pipeline_.window} at least; the training table will "
+            "do), and `n_ahead` for how many rows to forecast"
+            + (f" (predict(data, n_ahead={data!r}))." if isinstance(data, int) else "."))
     if isinstance(data, (str, os.PathLike)) and parquet.is_parquet_set(data):
         return predict_shards(fc, streaming.ShardedTable(data, fc.shard_rows), n_ahead,
                               future)
