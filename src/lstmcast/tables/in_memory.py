@@ -1,15 +1,14 @@
 """Series held in memory as pandas and numpy hold them, read as tables.
 
 A pandas Series, a numpy array of one dimension or a list of numbers is one column (the
-Series' name, or ``VALUES``). The dates of a DataFrame's or a Series' index (a
-DatetimeIndex or a PeriodIndex: pandas' way of saying which axis is time; or text that
-reads as dates, as some loaders label a series' months; years in an index named for
-them) become a
-column (the index's name, or ``INDEX_TIME``) rather than being dropped where they are
-the time column: where none is given (``time_of``), or where it names them; the other
-levels of such an index come with them (the series' names of a long table indexed by
-series and date). A level of any other index becomes a column where it is named as the
-time or the group (``with_levels``).
+Series' name, or ``VALUES``). The dates of a DataFrame's or a Series' index become a
+column (the index's name, or ``INDEX_TIME``) where they are the time, rather than being
+dropped: a DatetimeIndex or a PeriodIndex (pandas' way of saying which axis is time),
+text that reads as dates (``Jan 1980``, as some loaders label a series' months) or years
+in an index named for them. They are the time where no time column is given
+(``time_of``) or where it names them, and the other levels of such an index come with
+them (the series' names of a long table indexed by series and date). A level of any
+other index becomes a column where the time or the group names it (``with_levels``).
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ def _date_levels(index: pd.Index) -> list[int]:
     years under a name for them (``year``: 1871, 1872 ...; ``found_time.year_column``)."""
     if not isinstance(index, pd.MultiIndex):
         return [0] if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or (
-            _text_dates(index) or _years(index)) else []
+            _years(index) or _text_dates(index)) else []
     return [i for i, level in enumerate(index.levels)
             if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
 
@@ -104,6 +103,7 @@ def _years(index: pd.Index) -> bool:
 
     name = index.name
     return (isinstance(name, str) and pd.api.types.is_numeric_dtype(index.dtype)
+            and not isinstance(index, pd.RangeIndex)
             and year_column(pd.DataFrame({name: np.sort(np.asarray(index))[:200]}),
                             None) is not None)  # in any order: rows are sorted by time
 
@@ -114,9 +114,10 @@ def _text_dates(index: pd.Index) -> bool:
     from lstmcast.tables.found_time import dated_column
     from lstmcast.tables.timeline import is_text
 
-    values = pd.Series(index[:200], dtype=object)
-    return (len(index) > 1 and is_text(values)
-            and dated_column(pd.DataFrame({"index": values}), None) == "index")
+    if len(index) < 2 or not is_text(index):  # its own dtype: numbers are no text
+        return False
+    values = pd.Series(index[:200])
+    return dated_column(pd.DataFrame({"index": values}), None) == "index"
 
 
 def _name(index: pd.Index, level: int) -> str:
