@@ -103,7 +103,8 @@ def test_what_cannot_be_read_as_a_series_is_refused_saying_why():
     with pytest.raises(InvalidTypeError, match="got dict"):
         Forecaster(**SMALL).fit({"y": [1, 2]})
     two = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0)})
-    with pytest.raises(InvalidArgumentError, match="target= is required .*one of 'a', 'b'"):
+    with pytest.raises(InvalidArgumentError, match=r"target= is required .*one of 'a', 'b' "
+                       r"\(or several, as a list, forecast together\)"):
         Forecaster(**SMALL).fit(two)
 
 

@@ -161,9 +161,10 @@ def only_target(frame: pd.DataFrame, taken: set, asked: str,
     if len(numeric) == 1:
         return numeric[0]
     listed = ", ".join(repr(str(c)) for c in numeric[:8])
+    together = "joined by commas" if asked.startswith("--") else "as a list"
     raise error(f"{asked} is required for this data (the column to forecast)"
                 + (f": one of {listed}{', ...' if len(numeric) > 8 else ''}"
-                   + (" (or several, joined by commas, forecast together)."
+                   + (f" (or several, {together}, forecast together)."
                       if len(numeric) > 1 else ".")
                    if numeric else "; the table has no numeric column.")
                 + wide_hint(frame.columns))
