@@ -13,6 +13,7 @@
         --windows "default,3 seasons" --store /tmp/lstmcast-sdrift
     .venv/bin/python benchmarks/panel_choice.py judge-cheap --store /tmp/lstmcast-sdrift
     .venv/bin/python benchmarks/panel_choice.py judge-sets --store /tmp/lstmcast-sdrift
+    .venv/bin/python benchmarks/panel_choice.py judge-bounds --store /tmp/lstmcast-window
 
 ``record`` trains each panel table as ``lstmcast train FILE --target T --time C
 [--group G] --steps S --max-seconds M`` does (the same settings, the same last 20%
@@ -1220,10 +1221,50 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
         print(f"{name:<42} {wins:5.0%} {med:7.3f} {geo:6.3f} {worst:6.2f} ({where})")
 
 
+
+def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
+    """Upper bounds in hindsight on what a choice among the cheap candidates can reach:
+    per table, the held-out ratio of today's choice, and the best over every pair
+    (weighted by their validation MSEs, as the product weighs them) at the default window,
+    over every pair and window of ``window_set``, and over every single candidate and
+    window. Chosen on the held-out rows themselves, so no rule can reach them: what a
+    search over the window and the choice could gain at most (``record --window-set``)."""
+    import itertools
+
+    from lstmcast.forecast.combination import inverse_mse
+
+    tables, runs, names, best = window_records(store, seed, panel_file)
+    left = set(VARIANTS + LEVEL_MAPS)
+    rows = []
+    for t in names:
+        default = next(r for r in runs[t].values() if r.get("default"))
+        today = sum(w * default["test"][m] for m, w in default["chosen"].items())
+        bounds = [np.inf, np.inf, np.inf]  # pair at the default window, pair, single
+        for r in runs[t].values():
+            mse = {m: float(np.mean(np.square(p - r["val_y"])))
+                   for m, p in r["val_pred"].items() if m not in left}
+            for m in mse:
+                bounds[2] = min(bounds[2], rmse(r["test"][m], r["truth"]) / best[t][1])
+            for pair in itertools.combinations(mse, 2):
+                weights = inverse_mse({m: float(np.sqrt(mse[m])) for m in pair})
+                ratio = rmse(sum(w * r["test"][m] for m, w in weights.items()),
+                             r["truth"]) / best[t][1]
+                bounds[1] = min(bounds[1], ratio)
+                if r.get("default"):
+                    bounds[0] = min(bounds[0], ratio)
+        rows.append([rmse(today, default["truth"]) / best[t][1], *bounds])
+        print(f"{t:<18}" + "".join(f"{v:9.3f}" for v in rows[-1]))
+    ratios = np.asarray(rows)
+    print(f"{'':<18}{'today':>9}{'pair':>9}{'windows':>9}{'single':>9}")
+    for name, value in (("mean", ratios.mean(axis=0)), ("median", np.median(ratios, axis=0)),
+                        ("geo-mean", np.exp(np.log(ratios).mean(axis=0)))):
+        print(f"{name:<18}" + "".join(f"{v:9.3f}" for v in value))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("action", choices=["record", "judge", "judge-windows", "judge-cheap",
-                                      "judge-means", "judge-sets"])
+                                      "judge-means", "judge-sets", "judge-bounds"])
     p.add_argument("--tables", help="comma-separated names (default: every table)")
     p.add_argument("--panel", type=Path, default=PANEL_FILE,
                    help="a panel file (default: the development panel; "
@@ -1262,6 +1303,9 @@ def main() -> None:
         return
     if args.action == "judge-sets":
         judge_sets(args.store, args.seed, args.panel)
+        return
+    if args.action == "judge-bounds":
+        judge_bounds(args.store, args.seed, args.panel)
         return
     keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None

@@ -144,8 +144,9 @@ def test_the_choice_experiment_records_what_train_chose_and_judges_rules(tmp_pat
 
 @pytest.mark.benchmark
 def test_judge_sets_scores_the_product_pair_as_train_chose_it(tmp_path):
-    """panel_choice.py judge-sets on nile: its row for today's rule is the held-out ratio
-    of the pair ``train`` chose (recorded as its weights), and every other rule is scored."""
+    """panel_choice.py judge-sets and judge-bounds on nile: their rows for today's rule are
+    the held-out ratio of the pair ``train`` chose (recorded as its weights), every other
+    rule is scored, and the bounds in hindsight are at or below today's."""
     import pickle
 
     sys.path.insert(0, str(BENCHMARKS))
@@ -168,6 +169,16 @@ def test_judge_sets_scores_the_product_pair_as_train_chose_it(tmp_path):
     rows = {line[:42].strip(): line[42:].split() for line in done.stdout.splitlines()[2:]}
     assert float(rows["today (the best pair)"][1]) == pytest.approx(want, abs=1e-3)
     assert len(rows) == 23 and all(float(v[1]) > 0 for v in rows.values())
+    done = subprocess.run([*script, "judge-bounds", *store], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    today, pair, windows, single = map(float, done.stdout.splitlines()[0].split()[1:])
+    assert today == pytest.approx(want, abs=1e-3)  # hindsight bounds: at or below it
+    assert windows <= pair <= today  # one window recorded: the pair's bounds are alike
+    assert windows == pair
+    alone = min(panel_choice.rmse(f, run["truth"]) for m, f in run["test"].items()
+                if m not in panel_choice.VARIANTS + panel_choice.LEVEL_MAPS)
+    assert single == pytest.approx(alone / best["nile"][1], abs=1e-3)
 
 
 @pytest.mark.benchmark
