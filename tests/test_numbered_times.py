@@ -152,3 +152,18 @@ def test_command_line_reads_a_column_of_digit_dates_as_the_time(tmp_path):
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(out)["date"].tolist() == [19570101, 19570201]
     assert table.read_bytes() == before
+
+
+def test_years_named_for_them_and_the_years_between_rows():
+    from lstmcast.tables.numbered_times import named_years, years_apart
+
+    assert named_years("Year", pd.Series([1871, 1872, 1873]))
+    assert named_years("jahr", np.array([2000.0, 2005.0]))
+    assert not named_years("level", pd.Series([1871, 1872]))  # not named for years
+    assert not named_years("year", pd.Series([1871.5, 1872.5]))  # not whole
+    assert not named_years("year", pd.Series([0, 1, 2]))  # row numbers, not years
+    assert not named_years("year", pd.Series([True, False]))
+    assert years_apart(np.array([1.0, 1.0, 1.0])) == 1
+    assert years_apart(np.array([10.0, 10.0])) == 10  # a census
+    assert years_apart(np.array([1.0, 2.0])) is None  # a year skipped
+    assert years_apart(np.array([12.0])) is None and years_apart(np.array([])) is None

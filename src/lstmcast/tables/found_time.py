@@ -24,6 +24,7 @@ import pandas as pd
 from lstmcast.errors import InvalidArgumentError
 from lstmcast.tables import text_files
 from lstmcast.tables.io import series_columns, told_apart
+from lstmcast.tables.numbered_times import YEAR_NAMES, named_years, years_apart
 
 
 def check_without_time(frame: pd.DataFrame, used: set, targets: list[str],
@@ -111,20 +112,9 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "anno")
-"""Names a column of years goes by (in any case)."""
-
-
 def _years(frame: pd.DataFrame, name: Any) -> bool:
-    """Whether column ``name`` is named for years (``YEAR_NAMES``) and holds whole numbers
-    from 1000 to 2999 (its first 200 rows read)."""
-    col = frame[name].iloc[:200]
-    if not (isinstance(name, str) and name.strip().lower() in YEAR_NAMES
-            and pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-            and len(col) > 1 and col.notna().all()):
-        return False
-    values = col.to_numpy(dtype=float)
-    return bool((values % 1 == 0).all() and values.min() >= 1000 and values.max() < 3000)
+    """Whether column ``name`` holds years under a name for them (``named_years``)."""
+    return named_years(name, frame[name])
 
 
 def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | None:
@@ -139,9 +129,10 @@ def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | Non
             continue
         values = frame[name].iloc[:200].to_numpy(dtype=float)
         keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(values))
-        steps = np.concatenate([np.diff(values[keys == k]) for k in pd.unique(keys)])
-        if len(steps) and 1 <= steps[0] <= 10 and (steps == steps[0]).all():
-            return name, int(steps[0])
+        step = years_apart(np.concatenate([np.diff(values[keys == k])
+                                           for k in pd.unique(keys)]))
+        if step is not None:
+            return name, step
     return None
 
 

@@ -13,13 +13,15 @@ other index becomes a column where the time or the group names it (``with_levels
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidTypeError
+from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+from lstmcast.tables import numbered_times, timeline
 
 VALUES = "y"
 """The column an unnamed Series, an array or a list of numbers becomes."""
@@ -99,25 +101,28 @@ def _date_levels(index: pd.Index) -> list[int]:
 
 
 def _years(index: pd.Index) -> bool:
-    from lstmcast.tables.found_time import year_column
-
-    name = index.name
-    return (isinstance(name, str) and pd.api.types.is_numeric_dtype(index.dtype)
-            and not isinstance(index, pd.RangeIndex)
-            and year_column(pd.DataFrame({name: np.sort(np.asarray(index))[:200]}),
-                            None) is not None)  # in any order: rows are sorted by time
+    """Whether an index holds years under a name for them, the same number apart once
+    sorted (rows are sorted by time), as a column of them is read as the time."""
+    if not isinstance(index.name, str) or isinstance(index, pd.RangeIndex):
+        return False
+    years = np.sort(np.asarray(index))[:200]
+    return (numbered_times.named_years(index.name, years)
+            and numbered_times.years_apart(np.diff(years.astype(float))) is not None)
 
 
 def _text_dates(index: pd.Index) -> bool:
-    """Whether an index of text holds dates, distinct and readable in one format, as a
-    column of them is found to be the time (``found_time.dated_column``)."""
-    from lstmcast.tables.found_time import dated_column
-    from lstmcast.tables.timeline import is_text
-
-    if len(index) < 2 or not is_text(index):  # its own dtype: numbers are no text
+    """Whether an index of text holds dates, distinct and read in one format (its first
+    200), as a column of them is found to be the time."""
+    if len(index) < 2 or not timeline.is_text(index):  # its own dtype: numbers are no text
         return False
     values = pd.Series(index[:200])
-    return dated_column(pd.DataFrame({"index": values}), None) == "index"
+    try:
+        with warnings.catch_warnings():  # the time column's reading says what it read
+            warnings.simplefilter("ignore")
+            parsed = timeline.parse_time(values, "index")[0]
+    except InvalidArgumentError:
+        return False
+    return parsed.dtype.kind == "M" and not (values.isna().any() or parsed.duplicated().any())
 
 
 def _name(index: pd.Index, level: int) -> str:

@@ -10,6 +10,9 @@ Where numbers kept as numbers look like dates counted one of these ways, a warni
 names the dates they read as and the format that reads them (``hint``): a sensor log's
 1609459200 (seconds since 1970), or a spreadsheet's 43831 (2020-01-01: a date column
 exported in the "General" format, as Excel and LibreOffice count days from 1899-12-30).
+Years are numbers too: a column named for them holding whole numbers from 1000 to 2999
+(``named_years``), the same number of years apart (``years_apart``), is a yearly table's
+time where none is named.
 
 No torch here.
 """
@@ -17,6 +20,7 @@ No torch here.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,3 +163,27 @@ def _day_numbers(values: np.ndarray) -> bool:
     steps, counts = np.unique(np.round(np.diff(values) * 24) / 24, return_counts=True)
     step = steps[np.argmax(counts)]
     return any(low - 1e-9 <= step <= high + 1e-9 for low, high in _DAY_STEPS)
+
+
+YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "anno")
+"""Names a column of years goes by (in any case)."""
+
+
+def named_years(name: Any, values: pd.Series) -> bool:
+    """Whether ``values`` (a column, or an index, named ``name``) are named for years
+    (``YEAR_NAMES``) and are whole numbers from 1000 to 2999 (the first 200 read)."""
+    col = values.iloc[:200] if isinstance(values, pd.Series) else pd.Series(values[:200])
+    if not (isinstance(name, str) and name.strip().lower() in YEAR_NAMES
+            and pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            and len(col) > 1 and col.notna().all()):
+        return False
+    numbers = col.to_numpy(dtype=float)
+    return bool((numbers % 1 == 0).all() and numbers.min() >= 1000 and numbers.max() < 3000)
+
+
+def years_apart(steps: np.ndarray) -> int | None:
+    """The years between rows where ``steps`` (the changes of a column of years, series by
+    series) are all the same, from 1 to 10 (a census every 10 years); else None."""
+    if len(steps) and 1 <= steps[0] <= 10 and (steps == steps[0]).all():
+        return int(steps[0])
+    return None
