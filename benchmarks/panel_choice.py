@@ -65,6 +65,9 @@ import panel  # noqa: E402  (benchmarks/panel.py: the tables, the baselines)
 PANEL_FILE = panel.PANEL / "panel.toml"
 """The development panel: the tables recorded and judged unless ``--panel`` names another."""
 
+SCALE_ARGS: list[str] = []
+"""``record --scale log`` or ``none``: ``--log`` or ``--no-log`` for every run recorded."""
+
 NEW = ("train_mean", "drift")
 CHOSEN = 2  # lstmcast.forecast.combination.CHOSEN: the candidates averaged
 
@@ -338,6 +341,7 @@ def record_table(table: dict, seed: int, max_seconds: float, out: Path,
         argv += ["--group", table["group"]]
     if table.get("time_format"):
         argv += ["--time-format", table["time_format"]]
+    argv += SCALE_ARGS  # record --scale: the scale forced rather than chosen
     args = build_parser().parse_args(argv)
     source = resolve(args.data, peek=True)
     data, model = read_settings(args, source)
@@ -1222,25 +1226,32 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
 
 
 
-def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
+def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE,
+                 more: tuple[Path, ...] = ()) -> None:
     """Upper bounds in hindsight on what a choice among the cheap candidates can reach:
     per table, the held-out ratio of today's choice, and the best over every pair
     (weighted by their validation MSEs, as the product weighs them) at the default window,
     over every pair and window of ``window_set``, and over every single candidate and
     window. Chosen on the held-out rows themselves, so no rule can reach them: what a
-    search over the window and the choice could gain at most (``record --window-set``)."""
+    search over the window and the choice could gain at most (``record --window-set``).
+    ``more``: stores of the same records at another scale (``record --scale``), whose
+    windows count among the six (a table one of them lacks is bounded without it)."""
     import itertools
 
     from lstmcast.forecast.combination import inverse_mse
 
     tables, runs, names, best = window_records(store, seed, panel_file)
+    others = [window_records(path, seed, panel_file)[1] for path in more]
     left = set(VARIANTS + LEVEL_MAPS)
     rows = []
     for t in names:
         default = next(r for r in runs[t].values() if r.get("default"))
         today = sum(w * default["test"][m] for m, w in default["chosen"].items())
         bounds = [np.inf, np.inf, np.inf]  # pair at the default window, pair, single
-        for r in runs[t].values():
+        records = [*runs[t].values(), *(r for o in others for r in o.get(t, {}).values())]
+        for r in records:
+            if not np.allclose(r["truth"], default["truth"]):
+                raise ValueError(f"{t}: a record of other held-out rows")
             mse = {m: float(np.mean(np.square(p - r["val_y"])))
                    for m, p in r["val_pred"].items() if m not in left}
             for m in mse:
@@ -1250,7 +1261,7 @@ def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> N
                 ratio = rmse(sum(w * r["test"][m] for m, w in weights.items()),
                              r["truth"]) / best[t][1]
                 bounds[1] = min(bounds[1], ratio)
-                if r.get("default"):
+                if r is default:
                     bounds[0] = min(bounds[0], ratio)
         rows.append([rmse(today, default["truth"]) / best[t][1], *bounds])
         print(f"{t:<18}" + "".join(f"{v:9.3f}" for v in rows[-1]))
@@ -1288,6 +1299,10 @@ def main() -> None:
     p.add_argument("--windows", help="with --window-set: the windows of window_set to "
                    "record, comma-separated keys (e.g. 'default,3 seasons'; default: all)")
     p.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "lstmcast-choice")
+    p.add_argument("--scale", choices=["log", "none"], help="record: every run at this scale "
+                   "(--log or --no-log) rather than the one chosen")
+    p.add_argument("--more", type=Path, nargs="*", default=[],
+                   help="judge-bounds: stores of record --scale to bound over too")
     args = p.parse_args()
     if args.action == "judge":
         judge(args.store, args.panel)
@@ -1305,15 +1320,23 @@ def main() -> None:
         judge_sets(args.store, args.seed, args.panel)
         return
     if args.action == "judge-bounds":
-        judge_bounds(args.store, args.seed, args.panel)
+        judge_bounds(args.store, args.seed, args.panel, tuple(args.more))
         return
+    if args.scale:
+        SCALE_ARGS[:] = ["--log" if args.scale == "log" else "--no-log"]
+    from lstmcast.errors import LstmcastError
+
     keys = args.windows.split(",") if args.windows else None
     wanted = set(args.tables.split(",")) if args.tables else None
     for table in panel.load_panel(args.panel):
         if wanted and table["name"] not in wanted:
             continue
         if args.window_set:
-            print(json.dumps(record_windows(table, args.seed, args.store, keys)), flush=True)
+            try:
+                print(json.dumps(record_windows(table, args.seed, args.store, keys)),
+                      flush=True)
+            except LstmcastError as exc:  # --scale log where a value is 0 or below
+                print(json.dumps({"table": table["name"], "skipped": str(exc)}), flush=True)
             continue
         suffix = "-rolling" if args.rolling else "-maps" if args.maps_only else ""
         if (args.store / f"{table['name']}-seed{args.seed}{suffix}.pkl").exists():

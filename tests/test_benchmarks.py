@@ -179,6 +179,18 @@ def test_judge_sets_scores_the_product_pair_as_train_chose_it(tmp_path):
     alone = min(panel_choice.rmse(f, run["truth"]) for m, f in run["test"].items()
                 if m not in panel_choice.VARIANTS + panel_choice.LEVEL_MAPS)
     assert single == pytest.approx(alone / best["nile"][1], abs=1e-3)
+    # the same records at a forced scale bound over both: at or below the bounds of one
+    other = tmp_path / "no-log"
+    done = subprocess.run([*script, "record", "--window-set", "--windows", "default",
+                           "--scale", "none", "--tables", "nile", "--store", str(other)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run([*script, "judge-bounds", *store, "--more", str(other)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    both = list(map(float, done.stdout.splitlines()[0].split()[1:]))
+    assert both[0] == today and both[1] == pair  # today's and the default window's pair
+    assert both[2] <= windows and both[3] <= single
 
 
 @pytest.mark.benchmark
