@@ -183,7 +183,8 @@ class Forecaster(Estimator, FittedAttributes):
             data: one row per time step. A folder or glob of Parquet files is read
                 shard by shard (``shard_rows``; a ``streaming.ShardedTable`` too). A
                 Series or an array of numbers is one column (its name, or "y"); an
-                index of dates (DatetimeIndex, PeriodIndex) is the time column.
+                index of dates (DatetimeIndex, PeriodIndex, text dates, or years in an
+                index named for them) is the time column (``lstmcast.tables.in_memory``).
             target: the column (or columns) to forecast; None: the table's one
                 numeric column that has no other role.
             features: past-observed input columns (seen over the window); default
