@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+from lstmcast.errors import DataError, InvalidArgumentError, InvalidTypeError
 from lstmcast.forecast.forecaster import Forecaster
 from lstmcast.tables import in_memory
 
@@ -142,3 +142,16 @@ def test_an_index_of_text_dates_is_the_time_and_other_text_is_not():
     named = pd.Series(values, index=[f"row {i}" for i in range(len(values))])
     assert in_memory.time_of(named, None) is None
     assert Forecaster(**SMALL).fit(named).pipeline_.roles.time is None
+
+
+def test_a_long_table_indexed_by_series_and_date_without_group_names_the_group():
+    """The repeated dates' error names the index level that tells the series apart, in the
+    API's words (before: the generic "If another column tells the series apart ...",
+    the columns checked being the model's only)."""
+    values, dates = monthly()
+    long = pd.concat({"a": pd.Series(values, index=dates), "b": pd.Series(2 * values,
+                                                                          index=dates)},
+                     names=["store", "date"]).rename("sales")
+    with pytest.raises(DataError, match=r"appears more than once .*Column 'store' tells the "
+                       r"series apart: name it as the group \(group='store'\)\.$"):
+        Forecaster(**SMALL).fit(long)

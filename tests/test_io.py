@@ -160,7 +160,7 @@ def test_a_time_twice_in_a_series_says_how_to_tell_series_apart():
                        r"name it as the group beside 'job', joined by a comma \('job,sex'\)\.$"):
         sort_series(frame, "job", "year")
     with pytest.raises(DataError, match=r"Column 'job' tells the series apart: name it as the "
-                       r"group \(--group job\)\.$"):
+                       r"group \(group='job'\)\.$"):  # --group job on the command line
         sort_series(frame.assign(job=["a", "a", "b", "b"]).drop(columns="sex"), None, "year")
     frame = frame.drop(columns="sex")
     twice = pd.concat([frame.iloc[:2], frame.iloc[:2]])  # a file appended to itself

@@ -314,8 +314,11 @@ def fill_missing(frame: pd.DataFrame, columns: list[str], group: str | None,
     return frame
 
 
-def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.DataFrame:
-    """Rows of each series together, in time order; duplicate times are an error.
+def sort_series(frame: pd.DataFrame, group: str | None, time: str | None,
+                whole: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows of each series together, in time order; duplicate times are an error, naming
+    the columns of ``whole`` (the table ``frame``'s columns were taken from, row for row)
+    that tell the series apart.
 
     Without a time column, the rows' order within each series is kept as given.
     """
@@ -328,7 +331,8 @@ def sort_series(frame: pd.DataFrame, group: str | None, time: str | None) -> pd.
             first = frame[dup].iloc[0]
             where = f" in series {shown(first[group])}" if group else ""
             hint = (_repeats(frame, keys) or _repeated_hour(first[time])
-                    or _split_by_more(group, series_columns(frame, keys)))
+                    or _split_by_more(group, series_columns(
+                        frame if whole is None else whole, keys)))
             raise DataError(
                 f"Time {shown(first[time])} appears more than once{where} "
                 f"({int(dup.sum())} rows share a time with another); each series needs "
@@ -381,7 +385,7 @@ def _split_by_more(group: str | None, found: Sequence[str] = ()) -> str:
         named = ",".join(found)
         return (f" {told_apart(found)}: name {'it' if len(found) == 1 else 'them'} as the "
                 + (f"group beside {group!r}, joined by a comma ('{group},{named}')." if group
-                   else f"group (--group {named})."))
+                   else f"group (group={named!r})."))  # --group on the command line
     what = (f"besides {group!r} (a product within a store, say), name both as the group, "
             f"joined by a comma ('{group},OTHER')" if group else
             "(a store, a product), give it as the group column")

@@ -179,6 +179,7 @@ class TablePipeline:
                         else "Static" if name in roles.static else "Scaling key (`scale_by`)"
                         if name == roles.key else "Feature")
                 raise missing_column(name, frame.columns, role)
+        whole = frame  # for the columns that tell series apart, where times repeat
         if not (owned and list(frame.columns) == needed):
             frame = frame[needed].copy()
         notes: list[str] = []
@@ -200,7 +201,7 @@ class TablePipeline:
             frame[name] = check_numeric(frame, name)
             if self.missing == "error":
                 check_finite(frame, name, roles.features, roles.target)
-        frame = sort_series(frame, roles.group, roles.time)
+        frame = sort_series(frame, roles.group, roles.time, whole)
         if fitting and len(frame) < 2:
             raise ShortSeriesError(f"The table has {len(frame)} row; training needs a history "
                                    "of several rows per series.")
