@@ -59,14 +59,13 @@ def time_of(data: Any, time: str | None) -> str | None:
     index of dates in ``data`` (one level of dates), else None."""
     if time is not None or not isinstance(data, (pd.DataFrame, pd.Series)):
         return time
-    levels = _date_levels(data.index)
-    if len(levels) != 1:
+    dates = _date_levels(data.index)
+    if len(dates) != 1:
         return None
-    name = _name(data.index, levels[0])
-    columns = ([VALUES if data.name is None else str(data.name)]
-               if isinstance(data, pd.Series) else data.columns)
-    return None if any(_name(data.index, i) in columns
-                       for i in range(data.index.nlevels)) else name
+    columns = _columns(data.index, dates)
+    held = ([VALUES if data.name is None else str(data.name)]
+            if isinstance(data, pd.Series) else data.columns)
+    return None if any(c in held for c in columns) else columns[dates[0]]
 
 
 def with_levels(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -74,12 +73,15 @@ def with_levels(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     group's columns; an unnamed level of dates is ``INDEX_TIME``) moved into columns, where
     no column holds them already; every level of an index of series and dates where its
     dates are named (the series' names come with them)."""
+    if not names:
+        return frame
     index = frame.index
-    columns = [_name(index, i) for i in range(index.nlevels)]
+    dates = _date_levels(index)
+    columns = _columns(index, dates)
     wanted = [i for i, c in enumerate(columns) if c in names and c not in frame.columns]
     if not wanted:
         return frame
-    if set(wanted) & set(_date_levels(index)):
+    if set(wanted) & set(dates):
         wanted = [i for i, c in enumerate(columns) if c not in frame.columns]
     named = frame.set_axis(index.set_names(columns), axis=0)
     moved = named.reset_index(level=[columns[i] for i in wanted])
@@ -103,7 +105,9 @@ def _date_levels(index: pd.Index) -> list[int]:
 def _years(index: pd.Index) -> bool:
     """Whether an index holds years under a name for them, the same number apart once
     sorted (rows are sorted by time), as a column of them is read as the time."""
-    if not isinstance(index.name, str) or isinstance(index, pd.RangeIndex):
+    name = index.name
+    if (not isinstance(name, str) or isinstance(index, pd.RangeIndex)
+            or name.strip().lower() not in numbered_times.YEAR_NAMES):  # before sorting
         return False
     years = np.sort(np.asarray(index))[:200]
     return (numbered_times.named_years(index.name, years)
@@ -125,10 +129,9 @@ def _text_dates(index: pd.Index) -> bool:
     return parsed.dtype.kind == "M" and not (values.isna().any() or parsed.duplicated().any())
 
 
-def _name(index: pd.Index, level: int) -> str:
-    """The column a level of ``index`` becomes: its name, ``INDEX_TIME`` for the one level
-    of dates, else its position as pandas names it."""
-    name = index.names[level]
-    if name is not None:
-        return str(name)
-    return INDEX_TIME if _date_levels(index) == [level] else f"level_{level}"
+def _columns(index: pd.Index, dates: list[int]) -> list[str]:
+    """The columns the levels of ``index`` become, ``dates`` its levels of dates
+    (``_date_levels``): each its name, ``INDEX_TIME`` for the one level of dates, else its
+    position as pandas names it."""
+    return [str(name) if name is not None else INDEX_TIME if dates == [i] else f"level_{i}"
+            for i, name in enumerate(index.names)]
