@@ -867,3 +867,14 @@ def test_a_json_file_of_pandas_epoch_dates_trains_monthly_from_the_command_line(
     ahead = run_cli("predict", tmp_path / "run", path)
     assert ahead.returncode == 0, ahead.stderr
     assert "2016-01-01" in ahead.stdout and path.read_bytes() == before
+
+
+def test_parsed_quietly_reads_as_parse_time_does_holding_back_its_warnings():
+    from lstmcast.tables.timeline import parse_time, parsed_quietly
+
+    dates = pd.Series(["2020-01-01", "2020-02-01", "2020-03-01"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none may escape
+        got = parsed_quietly(dates, "d")
+    pd.testing.assert_series_equal(got, parse_time(dates, "d")[0])
+    assert parsed_quietly(pd.Series(["2020-01-01", "01/05/2020", "x"]), "d") is None

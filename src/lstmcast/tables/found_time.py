@@ -87,7 +87,7 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
     written_digits``: 19490101), distinct within each series (its first 200 rows read): a
     table's time column. None where there is none, or more than one."""
     from lstmcast.tables.numbered_times import written_digits
-    from lstmcast.tables.timeline import is_text, parse_time
+    from lstmcast.tables.timeline import is_text, parsed_quietly
 
     group = group if group in frame.columns else None
     found = []
@@ -98,11 +98,8 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
                     pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
                     and written_digits(col))):
             continue
-        try:
-            with warnings.catch_warnings():  # said when the column is read as the time
-                warnings.simplefilter("ignore")
-                parsed = parse_time(col, str(name))[0]
-        except InvalidArgumentError:
+        parsed = parsed_quietly(col, str(name))
+        if parsed is None:
             continue
         keys = pd.DataFrame({"time": parsed.to_numpy()})
         if group:
@@ -148,7 +145,7 @@ def year_and_period(frame: pd.DataFrame, group: str | None) -> str | None:
     time written in two columns, as ``time="Year,Month"`` joins them. None where there is
     none."""
     from lstmcast.tables import joined_columns
-    from lstmcast.tables.timeline import parse_time
+    from lstmcast.tables.timeline import parsed_quietly
 
     group = group if group in frame.columns else None
     named = {c.strip().lower(): c for c in frame.columns if isinstance(c, str)}
@@ -158,10 +155,11 @@ def year_and_period(frame: pd.DataFrame, group: str | None) -> str | None:
         return None
     name, head = f"{years[0]},{periods[0]}", frame.iloc[:200]
     try:
-        with warnings.catch_warnings():  # said when the columns are read as the time
-            warnings.simplefilter("ignore")
-            times = parse_time(joined_columns.join(head, None, name)[name], name)[0]
-    except InvalidArgumentError:
+        joined = joined_columns.join(head, None, name)[name]
+    except InvalidArgumentError:  # a month or a quarter that is none
+        return None
+    times = parsed_quietly(joined, name)
+    if times is None:
         return None
     keys = pd.DataFrame({"time": times.to_numpy(),
                          "series": head[group].to_numpy() if group else 0})

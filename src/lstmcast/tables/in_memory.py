@@ -13,14 +13,13 @@ other index becomes a column where the time or the group names it (``with_levels
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import InvalidArgumentError, InvalidTypeError
+from lstmcast.errors import InvalidTypeError
 from lstmcast.tables import numbered_times, timeline
 
 VALUES = "y"
@@ -120,13 +119,9 @@ def _text_dates(index: pd.Index) -> bool:
     if len(index) < 2 or not timeline.is_text(index):  # its own dtype: numbers are no text
         return False
     values = pd.Series(index[:200])
-    try:
-        with warnings.catch_warnings():  # the time column's reading says what it read
-            warnings.simplefilter("ignore")
-            parsed = timeline.parse_time(values, "index")[0]
-    except InvalidArgumentError:
-        return False
-    return parsed.dtype.kind == "M" and not (values.isna().any() or parsed.duplicated().any())
+    parsed = timeline.parsed_quietly(values, "index")
+    return parsed is not None and parsed.dtype.kind == "M" and not (
+        values.isna().any() or parsed.duplicated().any())
 
 
 def _columns(index: pd.Index, dates: list[int]) -> list[str]:

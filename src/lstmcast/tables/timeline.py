@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmcast.errors import TimeError, shown
+from lstmcast.errors import InvalidArgumentError, TimeError, shown
 from lstmcast.tables import numbered_times
 from lstmcast.tables.numbered_times import number_text
 from lstmcast.tables.periods import (
@@ -76,6 +76,18 @@ def is_text(col: pd.Series) -> bool:
     return (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and not (
         pd.api.types.is_datetime64_any_dtype(col))
 
+
+
+def parsed_quietly(col: pd.Series, name: str) -> pd.Series | None:
+    """``col`` as ``parse_time`` reads it, its warnings held back (they are said when the
+    column is read as the time), or None where it does not read: for finding which column,
+    or index, holds a table's time."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return parse_time(col, name)[0]
+    except InvalidArgumentError:
+        return None
 
 def parse_time(col: pd.Series, name: str, time_format: str | None = None) -> tuple[pd.Series,
                                                                                     str | None]:
