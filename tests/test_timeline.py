@@ -872,9 +872,12 @@ def test_a_json_file_of_pandas_epoch_dates_trains_monthly_from_the_command_line(
 def test_parsed_quietly_reads_as_parse_time_does_holding_back_its_warnings():
     from lstmcast.tables.timeline import parse_time, parsed_quietly
 
-    dates = pd.Series(["2020-01-01", "2020-02-01", "2020-03-01"])
+    # read day-first, the only reading evenly spaced, which parse_time says in a warning
+    dates = pd.Series(["01/02/2020 22:00", "01/02/2020 23:00", "02/02/2020 00:00"])
+    with pytest.warns(UserWarning, match="reads both day-first and month-first"):
+        want = parse_time(dates, "d")[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # none may escape
         got = parsed_quietly(dates, "d")
-    pd.testing.assert_series_equal(got, parse_time(dates, "d")[0])
+    pd.testing.assert_series_equal(got, want)
     assert parsed_quietly(pd.Series(["2020-01-01", "01/05/2020", "x"]), "d") is None
