@@ -109,11 +109,6 @@ def dated_column(frame: pd.DataFrame, group: str | None) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _years(frame: pd.DataFrame, name: Any) -> bool:
-    """Whether column ``name`` holds years under a name for them (``named_years``)."""
-    return named_years(name, frame[name])
-
-
 def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | None:
     """Where no time column is given, a column named for years (``YEAR_NAMES``) holding
     whole numbers from 1000 to 2999, in order within each series and all the same number
@@ -122,7 +117,7 @@ def year_column(frame: pd.DataFrame, group: str | None) -> tuple[str, int] | Non
     rows, and the years between rows. None where there is none."""
     group = group if group in frame.columns else None
     for name in frame.columns:
-        if not _years(frame, name):
+        if not named_years(name, frame[name]):
             continue
         values = frame[name].iloc[:200].to_numpy(dtype=float)
         keys = frame[group].iloc[:200].to_numpy() if group else np.zeros(len(values))
@@ -219,7 +214,7 @@ def _check_unnamed_digits(frame: pd.DataFrame, targets: list[str], group: str | 
 
 
 def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | None) -> None:
-    """Without a time column a column of years (``_years``) is an input counting the rows:
+    """Without a time column a column of years (``named_years``) is an input counting the rows:
     where a year repeats within a series, the table holds several series not told apart (an
     error where columns tell them apart, named); where the years are in order, a warning
     names the time column (and that gaps are then named, where they skip unevenly); a year
@@ -233,7 +228,7 @@ def _check_unnamed_years(frame: pd.DataFrame, targets: list[str], group: str | N
                       stacklevel=5)
         return
     for name in frame.columns:
-        if name in targets or name == group or not _years(frame, name):
+        if name in targets or name == group or not named_years(name, frame[name]):
             continue
         keys = [group, name] if group else [name]
         if frame.duplicated(subset=keys).any():

@@ -31,8 +31,9 @@ from lstmcast.tables import in_memory, timeline
 from lstmcast.tables.io import DataError, missing_column
 
 SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
-_MONTHS = {m: k for k, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
-                                        "aug", "sep", "oct", "nov", "dec"), start=1)}
+_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                  "Nov", "Dec")
+_MONTHS = {m.lower(): k for k, m in enumerate(_ABBREVIATIONS, start=1)}
 
 
 def parts(name: str | None) -> list[str]:
@@ -111,8 +112,6 @@ def _times(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
                     dtype=object)
 
 
-_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                  "Nov", "Dec")
 _NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 _WRITTEN_MONTHS = {"%b %Y": _ABBREVIATIONS, "%B %Y": _NAMES}

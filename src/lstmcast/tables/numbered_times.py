@@ -169,7 +169,7 @@ YEAR_NAMES = ("year", "years", "yr", "jahr", "année", "annee", "año", "ano", "
 """Names a column of years goes by (in any case)."""
 
 
-def named_years(name: Any, values: pd.Series) -> bool:
+def named_years(name: Any, values: pd.Series | np.ndarray) -> bool:
     """Whether ``values`` (a column, or an index, named ``name``) are named for years
     (``YEAR_NAMES``) and are whole numbers from 1000 to 2999 (the first 200 read)."""
     col = values.iloc[:200] if isinstance(values, pd.Series) else pd.Series(values[:200])
