@@ -1079,6 +1079,22 @@ MEANS = {"the three maps": ("linear_map", "shrunk_map", "holt_winters"),
 """Fixed means of candidates judged as one more candidate (``judge-means``)."""
 
 
+def squared_errors(r: dict) -> dict[str, np.ndarray]:
+    """Each of today's cheap candidates' squared errors on the validation windows of a
+    ``record --window-set`` record: windows by steps, in scaled units."""
+    left = VARIANTS + LEVEL_MAPS
+    return {m: np.square(p - r["val_y"]) for m, p in r["val_pred"].items() if m not in left}
+
+
+def weighted(r: dict, kept: list[str], mse: dict[str, float]) -> np.ndarray:
+    """The held-out forecast of the candidates ``kept``, each weighted by the inverse of
+    its validation MSE (``mse``), as the product weighs its pair."""
+    from lstmcast.forecast.combination import inverse_mse
+
+    weights = inverse_mse({m: float(np.sqrt(mse[m])) for m in kept})
+    return sum(w * r["test"][m] for m, w in weights.items())
+
+
 def judge_means(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> None:
     """Today's choice among the cheap candidates (the two best on the validation windows,
     weighted by the inverse MSE) with a fixed mean of candidates (``MEANS``) as one more,
@@ -1090,8 +1106,7 @@ def judge_means(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> No
     records = [next(r for r in runs[t].values() if r.get("default")) for t in names]
 
     def forecast(r, added):
-        val = {m: float(np.sqrt(np.mean(np.square(p - r["val_y"]))))
-               for m, p in r["val_pred"].items() if m not in VARIANTS + LEVEL_MAPS}  # today's
+        val = {m: float(np.sqrt(e.mean())) for m, e in squared_errors(r).items()}  # today's
         test = dict(r["test"])
         for name in added:
             parts = [m for m in MEANS[name] if m in r["val_pred"]]
@@ -1136,21 +1151,10 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
 
     tables, runs, names, best = window_records(store, seed, panel_file)
     records = [next(r for r in runs[t].values() if r.get("default")) for t in names]
-    left = set(VARIANTS + LEVEL_MAPS)
-
-    def losses(r):
-        return {m: np.mean(np.square(p - r["val_y"]), axis=1)
-                for m, p in r["val_pred"].items() if m not in left}
-
-    def weighted(r, kept, mse, equal=False):
-        if equal:
-            return np.mean([r["test"][m] for m in kept], axis=0)
-        weights = inverse_mse({m: float(np.sqrt(mse[m])) for m in kept})
-        return sum(w * r["test"][m] for m, w in weights.items())
 
     def kept_set(t, block=False, cap=None, equal=False):
         def rule(r):
-            loss = losses(r)
+            loss = {m: e.mean(axis=1) for m, e in squared_errors(r).items()}  # per window
             mse = {m: float(v.mean()) for m, v in loss.items()}
             first = min(mse, key=mse.get)
             kept = [first]
@@ -1161,15 +1165,15 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
                 if m != first and se > 0 and d.mean() / se < t:
                     kept.append(m)
             kept = sorted(kept, key=mse.get)[:cap]
-            return weighted(r, kept, mse, equal)
+            if equal:
+                return np.mean([r["test"][m] for m in kept], axis=0)
+            return weighted(r, kept, mse)
         return rule
 
     def pair(r, step=None):
         cols = slice(None) if step is None else slice(step, step + 1)
-        mse = {m: float(np.mean(np.square(p[:, cols] - r["val_y"][:, cols])))
-               for m, p in r["val_pred"].items() if m not in left}
-        kept = sorted(mse, key=mse.get)[:CHOSEN]
-        return weighted(r, kept, mse)
+        mse = {m: float(e[:, cols].mean()) for m, e in squared_errors(r).items()}
+        return weighted(r, sorted(mse, key=mse.get)[:CHOSEN], mse)
 
     def per_step(r):
         out = np.zeros(r["truth"].shape)
@@ -1181,8 +1185,7 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
         """The best and a second chosen otherwise: the one whose pair with the best
         scores best on the validation windows ("combined"), or the next best whose errors
         correlate with the best's below a bound (a float: "diverse")."""
-        mse = {m: float(np.mean(np.square(p - r["val_y"])))
-               for m, p in r["val_pred"].items() if m not in left}
+        mse = {m: float(e.mean()) for m, e in squared_errors(r).items()}
         order = sorted(mse, key=mse.get)
         errors = {m: (r["val_pred"][m] - r["val_y"]).ravel() for m in order}
 
@@ -1201,9 +1204,8 @@ def judge_sets(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE) -> Non
 
     def log_steps(r):
         """The pair ranked by the geometric mean of each step's validation MSE."""
-        mse = {m: float(np.exp(np.mean(np.log(np.mean(np.square(p - r["val_y"]), axis=0)
-                                                + 1e-12))))
-               for m, p in r["val_pred"].items() if m not in left}
+        mse = {m: float(np.exp(np.mean(np.log(e.mean(axis=0) + 1e-12))))
+               for m, e in squared_errors(r).items()}
         return weighted(r, sorted(mse, key=mse.get)[:CHOSEN], mse)
 
     rules = {"today (the best pair)": pair, "the pair per step": per_step,
@@ -1238,11 +1240,8 @@ def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE,
     windows count among the six (a table one of them lacks is bounded without it)."""
     import itertools
 
-    from lstmcast.forecast.combination import inverse_mse
-
     tables, runs, names, best = window_records(store, seed, panel_file)
     others = [window_records(path, seed, panel_file)[1] for path in more]
-    left = set(VARIANTS + LEVEL_MAPS)
     rows = []
     for t in names:
         default = next(r for r in runs[t].values() if r.get("default"))
@@ -1252,14 +1251,11 @@ def judge_bounds(store: Path, seed: int = 0, panel_file: Path = PANEL_FILE,
         for r in records:
             if not np.allclose(r["truth"], default["truth"]):
                 raise ValueError(f"{t}: a record of other held-out rows")
-            mse = {m: float(np.mean(np.square(p - r["val_y"])))
-                   for m, p in r["val_pred"].items() if m not in left}
+            mse = {m: float(e.mean()) for m, e in squared_errors(r).items()}
             for m in mse:
                 bounds[2] = min(bounds[2], rmse(r["test"][m], r["truth"]) / best[t][1])
             for pair in itertools.combinations(mse, 2):
-                weights = inverse_mse({m: float(np.sqrt(mse[m])) for m in pair})
-                ratio = rmse(sum(w * r["test"][m] for m, w in weights.items()),
-                             r["truth"]) / best[t][1]
+                ratio = rmse(weighted(r, list(pair), mse), r["truth"]) / best[t][1]
                 bounds[1] = min(bounds[1], ratio)
                 if r is default:
                     bounds[0] = min(bounds[0], ratio)
