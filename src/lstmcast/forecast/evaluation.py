@@ -22,8 +22,8 @@ from lstmcast.forecast import baselines, combination, forecasting, scores
 from lstmcast.forecast.baselines import TrainingStats
 from lstmcast.forecast.ensemble import Ensemble
 from lstmcast.forecast.intervals import Intervals, central_pairs, interval_scores, quantile_columns
-from lstmcast.tables import in_memory, joined_columns
-from lstmcast.tables.io import DataError, missing_column, read_table, sort_series
+from lstmcast.tables import joined_columns
+from lstmcast.tables.io import DataError, missing_column, sort_series
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
 from lstmcast.tables.windows import segments, target_rows, window_starts
 
@@ -373,8 +373,7 @@ def backtest(forecaster: Forecaster, data: Any, target: str | Sequence[str],
     """Rolling-origin evaluation; see ``Forecaster.backtest``."""
     forecaster.check_params()
     folds = check_int("folds", folds)
-    time = in_memory.time_of(data, time)  # a DataFrame's index of dates, where none given
-    frame = joined_columns.join(read_table(data), group, time)
+    frame, time = joined_columns.read_joined(data, group, time)  # time: maybe an index's
     keys = [c for c in (group, time) if c is not None]
     for name in keys:
         if name not in frame.columns:

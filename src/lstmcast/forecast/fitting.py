@@ -59,8 +59,8 @@ from lstmcast.forecast.intervals import Intervals, check_levels, residual_quanti
 from lstmcast.forecast.linear_map import WindowLinearMap
 from lstmcast.layers import Layer, check_memory
 from lstmcast.models import Sequential
-from lstmcast.tables import in_memory, joined_columns, parquet, roles, streaming
-from lstmcast.tables.io import fingerprint, read_table
+from lstmcast.tables import joined_columns, parquet, roles, streaming
+from lstmcast.tables.io import fingerprint
 from lstmcast.tables.parts import Parts
 from lstmcast.tables.pipeline import Table, TablePipeline, group_ids
 from lstmcast.tables.seen import SeenRows
@@ -187,8 +187,7 @@ def prepare(fc: Forecaster, data: Any, target: Columns, features: Names, group: 
             time: str | None, future: Names, static: Names) -> Prepared:
     """Check the table, decide the roles, split, fit the scalers, find the windows."""
     fc.check_params()
-    time = in_memory.time_of(data, time)  # a DataFrame's index of dates, where none given
-    frame = joined_columns.join(read_table(data), group, time)
+    frame, time = joined_columns.read_joined(data, group, time)  # time: maybe an index's
     pipeline = new_pipeline(fc, frame, target, features, group, time, future, static)
     set_seed(fc.seed)
     frame = pipeline.prepare(frame, need_target=True, fitting=True)

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lstmcast.errors import shown
 from lstmcast.tables import in_memory, timeline
-from lstmcast.tables.io import DataError, missing_column
+from lstmcast.tables.io import DataError, missing_column, read_table
 
 SEPARATOR = " | "  # not "/": a series id is a path segment of the service (/forecast/ID)
 _ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
@@ -52,6 +53,14 @@ def columns(name: str | None) -> list[str]:
 def record_id(record: dict, group: str) -> str:
     """A record's series id, as ``join`` writes it for a table of such records."""
     return SEPARATOR.join(str(record[name]) for name in columns(group))
+
+
+def read_joined(data: Any, group: str | None, time: str | None
+                ) -> tuple[pd.DataFrame, str | None]:
+    """``data`` read (``io.read_table``) with its group and time joined (``join``), and the
+    time column: ``time``, else a DataFrame's index of dates (``in_memory.time_of``)."""
+    time = in_memory.time_of(data, time)
+    return join(read_table(data), group, time), time
 
 
 def join(frame: pd.DataFrame, group: str | None, time: str | None = None) -> pd.DataFrame:
